@@ -1,0 +1,39 @@
+# The README's two commands: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+DOTNET ?= dotnet
+CONFIG ?= Release
+BUILD := build
+PORT ?= 5080
+ADMIN_KEY ?= dev-admin-key
+
+.PHONY: all build plugins run test bench clean
+
+all: build
+
+build:
+	$(DOTNET) build Grpc.sln -c $(CONFIG) --nologo -v q
+
+# The reference host's plugins directory: one folder per plugin, each with its plugin.json.
+plugins: build
+	$(DOTNET) publish src/PluginWorker -c $(CONFIG) --nologo -v q -o $(BUILD)/worker
+	$(DOTNET) publish examples/hello -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/hello
+
+run: plugins
+	$(DOTNET) build examples/ReferenceHost -c $(CONFIG) --nologo -v q
+	@echo "reference host on http://127.0.0.1:$(PORT) (admin key: $(ADMIN_KEY)); Ctrl+C stops it and every worker"
+	PluginHost__AdminApiKey=$(ADMIN_KEY) $(DOTNET) examples/ReferenceHost/bin/$(CONFIG)/net10.0/GrpcPlugins.ReferenceHost.dll \
+		--contentRoot examples/ReferenceHost/bin/$(CONFIG)/net10.0 \
+		--urls http://127.0.0.1:$(PORT) \
+		--PluginHost:PluginsDirectory=$(CURDIR)/$(BUILD)/plugins \
+		--PluginHost:StateDirectory=$(CURDIR)/$(BUILD)/state \
+		--PluginHost:WorkerPath=$(CURDIR)/$(BUILD)/worker/GrpcPlugins.PluginWorker.dll
+
+test: build
+	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q
+
+bench: plugins
+	$(DOTNET) run --project tests/Benchmarks -c $(CONFIG) --nologo
+
+clean:
+	rm -rf $(BUILD)
+	find . -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +

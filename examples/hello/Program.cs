@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+using GrpcPlugins.Sdk;
+
+return await PluginRunner.RunAsync(new Hello.HelloPlugin(), args);
+
+namespace Hello
+{
+    /// <summary>Rewrites request bodies, refuses the word "forbidden", and answers /ping.</summary>
+    public sealed class HelloPlugin : IPlugin
+    {
+        public string Id => "hello";
+
+        public string Version => "1.0.0";
+
+        public void Configure(PluginBuilder plugin)
+        {
+            plugin.OnHook("request", call => call.BodyText.Contains("forbidden", StringComparison.OrdinalIgnoreCase)
+                ? HookResult.ShortCircuit(403, "hello refused this request: it says 'forbidden'")
+                : HookResult.Modify(call.BodyText.Replace("hello", "HELLO from the hello plugin", StringComparison.Ordinal)));
+
+            plugin.OnHook("response", _ => HookResult.SetHeaders(new Dictionary<string, string> { ["x-hello-plugin"] = Version }));
+
+            plugin.MapGet("/ping", ctx => ctx.Response.WriteJsonAsync(new JsonObject
+            {
+                ["plugin"] = Id,
+                ["version"] = Version,
+                ["pid"] = Environment.ProcessId,
+            }.ToJsonString()), allowAnonymous: true);
+        }
+    }
+}

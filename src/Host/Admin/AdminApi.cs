@@ -1,0 +1,92 @@
+using System.Text.Json;
+using GrpcPlugins.Host.Auth;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Host.Settings;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace GrpcPlugins.Host.Admin;
+
+/// <summary>The admin REST surface under /admin/api, behind the admin policy. Errors are problem details that say what to fix.</summary>
+internal static class AdminApi
+{
+    public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/admin/api").RequireAuthorization(PluginHostPolicies.Admin);
+
+        api.MapGet("/plugins", (PluginCatalog catalog, PluginViewFactory views) =>
+            Results.Ok(catalog.Entries.Select(e => views.Create(e, includeLogs: false))));
+
+        api.MapGet("/plugins/{id}", (string id, PluginCatalog catalog, PluginViewFactory views) =>
+            catalog.Find(id) is { } entry ? Results.Ok(views.Create(entry, includeLogs: true)) : UnknownPlugin(id));
+
+        api.MapPost("/plugins/{id}/enable", async (string id, PluginLifecycle lifecycle, PluginCatalog catalog, PluginViewFactory views, CancellationToken ct) =>
+            await lifecycle.EnableAsync(id, ct).ConfigureAwait(false) ? Results.Ok(views.Create(catalog.Find(id)!, false)) : NotManageable(id, catalog));
+
+        api.MapPost("/plugins/{id}/disable", async (string id, PluginLifecycle lifecycle, PluginCatalog catalog, PluginViewFactory views, CancellationToken ct) =>
+            await lifecycle.DisableAsync(id, ct).ConfigureAwait(false) ? Results.Ok(views.Create(catalog.Find(id)!, false)) : NotManageable(id, catalog));
+
+        api.MapPost("/plugins/{id}/restart", (string id, PluginCatalog catalog, PluginViewFactory views) =>
+        {
+            if (catalog.Find(id)?.Supervisor is not { } supervisor)
+            {
+                return NotManageable(id, catalog);
+            }
+
+            supervisor.RequestRestart();
+            return Results.Accepted(value: views.Create(catalog.Find(id)!, false));
+        });
+
+        api.MapGet("/plugins/{id}/settings", async (string id, string? tenant, PluginCatalog catalog, SettingsService settings, CancellationToken ct) =>
+        {
+            if (catalog.Find(id)?.Manifest is not { } manifest)
+            {
+                return UnknownPlugin(id);
+            }
+
+            var stored = await settings.GetAsync(id, tenant ?? string.Empty, maskSecrets: true, ct).ConfigureAwait(false);
+            return Results.Ok(new
+            {
+                pluginId = id,
+                tenant = tenant ?? string.Empty,
+                revision = stored?.Revision ?? 0,
+                settings = JsonDocument.Parse(stored?.Json ?? "{}").RootElement,
+                schema = manifest.SettingsSchema,
+            });
+        });
+
+        api.MapPut("/plugins/{id}/settings", async (string id, string? tenant, HttpRequest request, SettingsService settings, CancellationToken ct) =>
+        {
+            using var reader = new StreamReader(request.Body);
+            var json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+            var result = await settings.PutAsync(id, tenant ?? string.Empty, json, pushToPlugin: true, ct).ConfigureAwait(false);
+            return result switch
+            {
+                SettingsWriteResult.Committed committed => Results.Ok(new { pluginId = id, tenant = tenant ?? string.Empty, revision = committed.Revision }),
+                SettingsWriteResult.Invalid invalid => FieldErrors("Settings do not match the plugin's schema", "Fix every field listed in 'errors' and send the settings again.", invalid.Errors),
+                SettingsWriteResult.Rejected rejected => FieldErrors("The plugin rejected the settings", "Nothing was saved. Fix every field listed in 'errors' and send the settings again.", rejected.Errors),
+                _ => UnknownPlugin(id),
+            };
+        });
+
+        return api;
+    }
+
+    private static IResult FieldErrors(string title, string detail, IReadOnlyList<(string Path, string Message)> errors) =>
+        Results.Problem(
+            title: title,
+            detail: detail,
+            statusCode: 422,
+            extensions: new Dictionary<string, object?>
+            {
+                ["errors"] = errors.Select(e => new { path = e.Path, message = e.Message }).ToList(),
+            });
+
+    private static IResult UnknownPlugin(string id) =>
+        Results.Problem(title: "Unknown plugin", detail: $"No plugin with id '{id}' is installed; GET /admin/api/plugins lists them.", statusCode: 404);
+
+    private static IResult NotManageable(string id, PluginCatalog catalog) => catalog.Find(id) is { } entry
+        ? Results.Problem(title: "Plugin was refused at load", detail: string.Join(" ", entry.Refusal) + " Fix its folder and restart the host.", statusCode: 409)
+        : UnknownPlugin(id);
+}

@@ -1,0 +1,50 @@
+using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Host.Admin;
+
+/// <summary>Builds admin views from the catalog, the supervisors' read models and the call stats.</summary>
+internal sealed class PluginViewFactory(CallStats stats, TimeProvider time)
+{
+    public PluginView Create(PluginEntry entry, bool includeLogs)
+    {
+        var snapshot = entry.Supervisor?.Snapshot;
+        var manifest = entry.Manifest;
+        var (failures, lastFailure, lastAt) = stats.Get(entry.Id);
+        var state = entry.IsRefused ? "Refused" : snapshot!.State.ToString();
+        return new PluginView(
+            entry.Id,
+            manifest?.Name ?? entry.Id,
+            manifest?.Version ?? string.Empty,
+            manifest?.Description ?? string.Empty,
+            snapshot is not null && snapshot.State != WorkerState.Stopped,
+            state,
+            HealthOf(entry, snapshot),
+            snapshot?.Pid,
+            snapshot?.ReadySince is { } since ? Math.Round((time.GetUtcNow() - since).TotalSeconds, 1) : null,
+            snapshot?.Restarts ?? 0,
+            snapshot?.RestartsInWindow ?? 0,
+            snapshot?.MemoryBytes ?? 0,
+            snapshot?.MemoryLimitBytes ?? 0,
+            snapshot?.LastExit?.ToString(),
+            snapshot?.LastError,
+            failures,
+            lastFailure is null ? null : $"{lastAt:O} {lastFailure.Kind}: {lastFailure.Detail}",
+            manifest?.Hooks.Select(h => h.Point).ToList() ?? [],
+            manifest?.Routes.Select(r => $"{r.Method} {r.Path}").ToList() ?? [],
+            manifest is null ? [] : manifest.AllowAnonymousEndpoints ? ["*"] : [.. manifest.Routes.Where(r => r.Anonymous).Select(r => $"{r.Method} {r.Path}")],
+            entry.Refusal,
+            snapshot?.StderrLinesDropped ?? 0,
+            includeLogs ? snapshot?.StderrTail ?? [] : null);
+    }
+
+    /// <summary>Healthy when Ready; Degraded while starting, restarting or unhealthy; Unhealthy when crash-looping or refused.</summary>
+    public static string HealthOf(PluginEntry entry, WorkerSnapshot? snapshot) => entry.IsRefused ? "Unhealthy" : snapshot!.State switch
+    {
+        WorkerState.Ready => "Healthy",
+        WorkerState.Stopped or WorkerState.Exited => "Disabled",
+        WorkerState.CrashLooping => "Unhealthy",
+        _ => "Degraded",
+    };
+}

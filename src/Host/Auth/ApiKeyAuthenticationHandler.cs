@@ -1,0 +1,61 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using GrpcPlugins.Host.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GrpcPlugins.Host.Auth;
+
+/// <summary>
+/// The reference host's admin credential: an API key from configuration, as
+/// "Authorization: Bearer KEY" or "X-Api-Key: KEY". With no key configured,
+/// nobody authenticates: default-deny.
+/// </summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IOptions<PluginHostOptions> hostOptions) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
+{
+    public const string SchemeName = "PluginHostApiKey";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var presented = Request.Headers["X-Api-Key"].FirstOrDefault();
+        var authorization = Request.Headers.Authorization.FirstOrDefault();
+        if (presented is null && authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            presented = authorization["Bearer ".Length..].Trim();
+        }
+
+        if (presented is null)
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        var expected = hostOptions.Value.AdminApiKey;
+        if (string.IsNullOrEmpty(expected) || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("wrong API key"));
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = 401;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+        {
+            Status = 401,
+            Title = "Authentication required",
+            Detail = "Send the host's admin API key as 'Authorization: Bearer KEY' or 'X-Api-Key: KEY' (configured as PluginHost:AdminApiKey).",
+        }).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,53 @@
+using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Host.Settings;
+using GrpcPlugins.Supervisor.Workers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Host.Callback;
+
+/// <summary>
+/// Serves the PluginHost service on the host's private Unix socket, in a
+/// server of its own: workers never reach the public endpoints, and the public
+/// port never exposes the plugin-facing API.
+/// </summary>
+internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(tokens);
+        builder.Services.AddSingleton(catalog);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddGrpc();
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(runtime.CallbackSocket, l => l.Protocols = HttpProtocols.Http2));
+        _app = builder.Build();
+        _app.MapGrpcService<PluginHostGrpcService>();
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Grpc.Core;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Host.Settings;
+using GrpcPlugins.Protocol;
+using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Supervisor.Workers;
+
+namespace GrpcPlugins.Host.Callback;
+
+/// <summary>
+/// The PluginHost service workers call. The caller is whoever holds the token
+/// it presents; every call is scoped to that plugin and gated by its declared permissions.
+/// </summary>
+internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings) : PluginHost.PluginHostBase
+{
+    public override async Task<GetSettingsResponse> GetSettings(GetSettingsRequest request, ServerCallContext context)
+    {
+        var caller = Authenticate(context);
+        var stored = await settings.GetAsync(caller.Id, request.TenantId, maskSecrets: false, context.CancellationToken).ConfigureAwait(false);
+        return new GetSettingsResponse { SettingsJson = stored?.Json ?? "{}", Revision = stored?.Revision ?? 0 };
+    }
+
+    public override async Task<PutSettingsResponse> PutSettings(PutSettingsRequest request, ServerCallContext context)
+    {
+        var caller = Authenticate(context);
+        if (!caller.Permissions.Contains("settings.write"))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"plugin '{caller.Id}' lacks the permission 'settings.write'; declare it in its plugin.json 'permissions'."));
+        }
+
+        var result = await settings.PutAsync(caller.Id, request.TenantId, request.SettingsJson, pushToPlugin: false, context.CancellationToken).ConfigureAwait(false);
+        return result switch
+        {
+            SettingsWriteResult.Committed committed => new PutSettingsResponse { Revision = committed.Revision },
+            SettingsWriteResult.Invalid invalid => throw new RpcException(new Status(StatusCode.InvalidArgument, "settings do not match the schema: " + string.Join("; ", invalid.Errors.Select(e => $"{e.Path}: {e.Message}")))),
+            _ => throw new RpcException(new Status(StatusCode.FailedPrecondition, $"settings of plugin '{caller.Id}' cannot be written now")),
+        };
+    }
+
+    private PluginManifest Authenticate(ServerCallContext context)
+    {
+        var token = context.RequestHeaders.GetValue(HandshakeEnvironment.TokenMetadataKey);
+        if (tokens.FindPlugin(token) is not { } pluginId || catalog.Find(pluginId)?.Manifest is not { } manifest)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"missing or unknown '{HandshakeEnvironment.TokenMetadataKey}': only workers this host spawned may call it"));
+        }
+
+        return manifest;
+    }
+}

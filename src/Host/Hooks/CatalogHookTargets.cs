@@ -1,0 +1,52 @@
+using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.Options;
+
+namespace GrpcPlugins.Host.Hooks;
+
+/// <summary>
+/// The plugins of each hook point, from the catalog: ordered by the host's
+/// configured order, then manifest priority, then id. Disabled and refused
+/// plugins are not targets; stopped or restarting ones are, and fail as unavailable.
+/// </summary>
+internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginHostOptions> options) : IHookTargets
+{
+    public IReadOnlyList<IHookTarget> For(string point)
+    {
+        var order = options.Value.HookOrder.TryGetValue(point, out var configured) ? configured : [];
+        return [.. catalog.Entries
+            .Where(e => e.Supervisor is not null && e.Manifest!.Hooks.Any(h => h.Point == point) && e.Supervisor.Snapshot.State is not (WorkerState.Stopped or WorkerState.Exited))
+            .OrderBy(e => order.IndexOf(e.Id) is var i && i >= 0 ? i : int.MaxValue)
+            .ThenBy(e => e.Manifest!.Hooks.First(h => h.Point == point).Priority)
+            .ThenBy(e => e.Id, StringComparer.Ordinal)
+            .Select(e => new WorkerHookTarget(e.Supervisor!, e.Manifest!.Limits.CallTimeout))];
+    }
+
+    private sealed class WorkerHookTarget(PluginSupervisor supervisor, TimeSpan? callTimeout) : IHookTarget
+    {
+        public string PluginId => supervisor.PluginId;
+
+        public TimeSpan? CallTimeout => callTimeout;
+
+        public async ValueTask<HookTargetResult> InvokeAsync(HookRequest request, CallDeadline deadline)
+        {
+            if (supervisor.ReadyWorker is not { } worker)
+            {
+                return new HookTargetResult(null, new CallFailure(PluginId, CallFailureKind.Unavailable, $"plugin is {supervisor.Snapshot.State}"));
+            }
+
+            try
+            {
+                var response = await worker.Connection.Plugin.InvokeHookAsync(request, cancellationToken: deadline.Token).ConfigureAwait(false);
+                return new HookTargetResult(response, null);
+            }
+            catch (Exception ex) when (ex is Grpc.Core.RpcException or OperationCanceledException or IOException)
+            {
+                return new HookTargetResult(null, RpcFailureClassifier.Classify(PluginId, ex, deadline, worker));
+            }
+        }
+    }
+}

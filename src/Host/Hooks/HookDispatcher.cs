@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Protocol.V1;
+
+namespace GrpcPlugins.Host.Hooks;
+
+/// <summary>
+/// Runs a hook point: plugins in order, body and headers threaded forward, the
+/// first short-circuit wins. Failures are values, reported once, and mapped by
+/// the point's mode: skipped (fail-open) or the call's answer (fail-closed).
+/// </summary>
+internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter reporter, PluginMetrics metrics, TimeProvider time) : IHookDispatcher
+{
+    public async ValueTask<HookOutcome> DispatchAsync(HookPoint point, HookInput input, CancellationToken cancellationToken = default)
+    {
+        var body = input.Context.IsStreaming ? ReadOnlyMemory<byte>.Empty : input.Body;
+        var contentType = input.ContentType;
+        var headers = new Dictionary<string, string>(input.Headers, StringComparer.OrdinalIgnoreCase);
+        List<CallFailure>? skipped = null;
+        var context = ToProto(input.Context);
+
+        foreach (var target in targets.For(point.Name))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var request = new HookRequest { Point = point.Name, Context = context, Body = UnsafeByteOperations.UnsafeWrap(body), ContentType = contentType };
+            request.Headers.Add(headers);
+
+            var started = time.GetTimestamp();
+            HookTargetResult result;
+            using (var deadline = new CallDeadline(target.CallTimeout ?? point.Deadline, time, cancellationToken))
+            {
+                result = await target.InvokeAsync(request, deadline).ConfigureAwait(false);
+                if (deadline.CallerCancelled)
+                {
+                    // The caller left: nobody's fault, nothing to report.
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+
+            var outcomeTag = result.Failure?.Kind.ToString() ?? result.Response!.DecisionCase.ToString();
+            var tags = new TagList { { "plugin", target.PluginId }, { "point", point.Name }, { "outcome", outcomeTag } };
+            metrics.HookCalls.Add(1, tags);
+            metrics.HookDuration.Record(time.GetElapsedTime(started).TotalSeconds, tags);
+
+            if (result.Failure is { } failure)
+            {
+                reporter.Report(failure, $"hook '{point.Name}'");
+                if (point.FailureMode == HookFailureMode.FailClosed)
+                {
+                    return new HookOutcome.Failed(failure, skipped ?? []);
+                }
+
+                (skipped ??= []).Add(failure);
+                continue;
+            }
+
+            var response = result.Response!;
+            switch (response.DecisionCase)
+            {
+                case HookResponse.DecisionOneofCase.ShortCircuit:
+                    var sc = response.ShortCircuit;
+                    return new HookOutcome.ShortCircuited(target.PluginId, sc.StatusCode is >= 100 and <= 599 ? sc.StatusCode : 500, sc.Body.Memory, sc.ContentType, sc.Headers, skipped ?? []);
+                case HookResponse.DecisionOneofCase.Modify:
+                    var modify = response.Modify;
+                    if (modify.ReplaceBody && !input.Context.IsStreaming)
+                    {
+                        body = modify.Body.Memory;
+                    }
+
+                    if (modify.ContentType.Length > 0)
+                    {
+                        contentType = modify.ContentType;
+                    }
+
+                    foreach (var (name, value) in modify.SetHeaders)
+                    {
+                        if (value.Length == 0)
+                        {
+                            headers.Remove(name);
+                        }
+                        else
+                        {
+                            headers[name] = value;
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        return new HookOutcome.Continued(body, contentType, headers, skipped ?? []);
+    }
+
+    private static Protocol.V1.HookContext ToProto(HookCallContext context)
+    {
+        var proto = new Protocol.V1.HookContext
+        {
+            RouteId = context.RouteId,
+            TenantId = context.TenantId,
+            ProviderId = context.ProviderId,
+            IsStreaming = context.IsStreaming,
+            Direction = context.Direction switch
+            {
+                HookDirection.Inbound => Direction.Inbound,
+                HookDirection.Outbound => Direction.Outbound,
+                _ => Direction.Unspecified,
+            },
+            Traceparent = Activity.Current?.Id ?? string.Empty,
+        };
+        if (context.Properties is not null)
+        {
+            proto.Properties.Add(context.Properties.ToDictionary());
+        }
+
+        return proto;
+    }
+}

@@ -1,0 +1,36 @@
+namespace GrpcPlugins.Host.Hooks;
+
+/// <summary>Whether a hook sees traffic on its way in or on its way out.</summary>
+public enum HookDirection
+{
+    /// <summary>Not said.</summary>
+    Unspecified,
+
+    /// <summary>A request on its way in.</summary>
+    Inbound,
+
+    /// <summary>A response on its way out.</summary>
+    Outbound,
+}
+
+/// <summary>The context of a hook call, as the host's extension point knows it.</summary>
+/// <param name="RouteId">The host's id for the route being served.</param>
+/// <param name="TenantId">The tenant, if any.</param>
+/// <param name="ProviderId">The upstream provider (AI-call hooks), if any.</param>
+/// <param name="Direction">Inbound or outbound.</param>
+/// <param name="IsStreaming">True for a streamed body: the body is not offered to plugins and cannot be replaced.</param>
+/// <param name="Properties">Free-form properties shared with plugins.</param>
+public sealed record HookCallContext(
+    string RouteId = "",
+    string TenantId = "",
+    string ProviderId = "",
+    HookDirection Direction = HookDirection.Unspecified,
+    bool IsStreaming = false,
+    IReadOnlyDictionary<string, string>? Properties = null);
+
+/// <summary>What enters a hook point.</summary>
+/// <param name="Body">The body (ignored when the context says it is streaming).</param>
+/// <param name="ContentType">The body's media type.</param>
+/// <param name="Headers">Headers with lower-case names.</param>
+/// <param name="Context">Where the call comes from.</param>
+public sealed record HookInput(ReadOnlyMemory<byte> Body, string ContentType, IReadOnlyDictionary<string, string> Headers, HookCallContext Context);

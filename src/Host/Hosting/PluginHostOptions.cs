@@ -1,0 +1,90 @@
+using GrpcPlugins.Host.Hooks;
+
+namespace GrpcPlugins.Host.Hosting;
+
+/// <summary>Configuration of the plugin host, bound from the "PluginHost" section.</summary>
+public sealed class PluginHostOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "PluginHost";
+
+    /// <summary>The directory with one folder per plugin, each with its plugin.json. Defaults to "plugins".</summary>
+    public string PluginsDirectory { get; set; } = "plugins";
+
+    /// <summary>
+    /// The GrpcPlugins.PluginWorker.dll that runs plugins whose manifest names an
+    /// "assembly". Defaults to the copy beside the host's own assemblies.
+    /// </summary>
+    public string WorkerPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "GrpcPlugins.PluginWorker.dll");
+
+    /// <summary>Where the host keeps its state (the SQLite store). Defaults to "state".</summary>
+    public string StateDirectory { get; set; } = "state";
+
+    /// <summary>
+    /// Where sockets live: the host's callback socket and a private directory per
+    /// worker. Defaults to a fresh directory under $XDG_RUNTIME_DIR or /tmp.
+    /// Keep it short: Unix socket paths are limited to 107 bytes.
+    /// </summary>
+    public string? RuntimeDirectory { get; set; }
+
+    /// <summary>Time from spawn to handshake, first healthy probe and Describe. Defaults to 10 seconds.</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time a worker gets to exit after Shutdown before its process group is killed. Defaults to 5 seconds.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The deadline of a plugin route call when the manifest sets none. Defaults to 30 seconds.</summary>
+    public TimeSpan RouteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a streamed route response may stay silent before it is cut. Defaults to 60 seconds.</summary>
+    public TimeSpan RouteIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The largest request body a plugin route accepts when the manifest sets none (413 above). Defaults to 30 MiB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 30L * 1024 * 1024;
+
+    /// <summary>The memory limit of a worker's process tree when the manifest sets none. Defaults to 512 MiB.</summary>
+    public int DefaultMemoryLimitMiB { get; set; } = 512;
+
+    /// <summary>Time between health probes of a Ready worker. Defaults to 5 seconds.</summary>
+    public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one health probe may take. Defaults to 2 seconds.</summary>
+    public TimeSpan HealthTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Consecutive failed probes before a worker is restarted as unresponsive. Defaults to 3.</summary>
+    public int HealthFailureThreshold { get; set; } = 3;
+
+    /// <summary>Time between RSS readings of each worker's process group. Defaults to 250 ms.</summary>
+    public TimeSpan MemoryCheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The first restart delay. Defaults to 200 ms; it doubles with each restart.</summary>
+    public TimeSpan RestartInitialBackoff { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest restart delay. Defaults to 30 seconds.</summary>
+    public TimeSpan RestartMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Ready this long resets the backoff. Defaults to 60 seconds.</summary>
+    public TimeSpan RestartStablePeriod { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>More restarts than this within <see cref="RestartWindow"/> trip the crash-loop breaker. Defaults to 5.</summary>
+    public int MaxRestarts { get; set; } = 5;
+
+    /// <summary>The crash-loop intensity window. Defaults to 60 seconds.</summary>
+    public TimeSpan RestartWindow { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The API key for the admin API and for plugin routes that are not anonymous,
+    /// sent as "Authorization: Bearer KEY" or "X-Api-Key: KEY". No default:
+    /// without it, every protected endpoint answers 401 (default-deny).
+    /// </summary>
+    public string? AdminApiKey { get; set; }
+
+    /// <summary>The hook points the host application declares. Defaults to none.</summary>
+    public IList<HookPoint> HookPoints { get; } = [];
+
+    /// <summary>
+    /// Plugin order per hook point: ids listed here run first, in this order;
+    /// the rest follow by manifest priority, then id.
+    /// </summary>
+    public IDictionary<string, IList<string>> HookOrder { get; } = new Dictionary<string, IList<string>>(StringComparer.Ordinal);
+}

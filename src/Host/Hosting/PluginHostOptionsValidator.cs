@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Options;
+
+namespace GrpcPlugins.Host.Hosting;
+
+/// <summary>Validates <see cref="PluginHostOptions"/> at start, reporting every problem at once.</summary>
+internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PluginHostOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.PluginsDirectory))
+        {
+            errors.Add("PluginHost:PluginsDirectory is empty; name the directory that holds one folder per plugin.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.StateDirectory))
+        {
+            errors.Add("PluginHost:StateDirectory is empty; name a writable directory for the host's store.");
+        }
+
+        Positive(errors, nameof(options.StartTimeout), options.StartTimeout);
+        Positive(errors, nameof(options.ShutdownGrace), options.ShutdownGrace);
+        Positive(errors, nameof(options.RouteTimeout), options.RouteTimeout);
+        Positive(errors, nameof(options.RouteIdleTimeout), options.RouteIdleTimeout);
+        Positive(errors, nameof(options.HealthInterval), options.HealthInterval);
+        Positive(errors, nameof(options.HealthTimeout), options.HealthTimeout);
+        Positive(errors, nameof(options.MemoryCheckInterval), options.MemoryCheckInterval);
+        Positive(errors, nameof(options.RestartInitialBackoff), options.RestartInitialBackoff);
+        Positive(errors, nameof(options.RestartWindow), options.RestartWindow);
+        if (options.RestartMaxBackoff < options.RestartInitialBackoff)
+        {
+            errors.Add($"PluginHost:RestartMaxBackoff ({options.RestartMaxBackoff}) is shorter than RestartInitialBackoff ({options.RestartInitialBackoff}).");
+        }
+
+        if (options.HealthFailureThreshold < 1)
+        {
+            errors.Add($"PluginHost:HealthFailureThreshold is {options.HealthFailureThreshold}; use 1 or more.");
+        }
+
+        if (options.MaxRestarts < 0)
+        {
+            errors.Add($"PluginHost:MaxRestarts is {options.MaxRestarts}; use 0 or more.");
+        }
+
+        if (options.DefaultMemoryLimitMiB < 16)
+        {
+            errors.Add($"PluginHost:DefaultMemoryLimitMiB is {options.DefaultMemoryLimitMiB}; use 16 or more.");
+        }
+
+        if (options.MaxRequestBodyBytes < 0)
+        {
+            errors.Add($"PluginHost:MaxRequestBodyBytes is {options.MaxRequestBodyBytes}; use 0 or more.");
+        }
+
+        foreach (var duplicate in options.HookPoints.GroupBy(p => p.Name).Where(g => g.Count() > 1))
+        {
+            errors.Add($"hook point '{duplicate.Key}' is declared {duplicate.Count()} times; declare each once.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Positive(List<string> errors, string name, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add($"PluginHost:{name} is {value}; use a positive duration such as 00:00:05.");
+        }
+    }
+}

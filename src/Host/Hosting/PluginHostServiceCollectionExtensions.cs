@@ -1,0 +1,77 @@
+using GrpcPlugins.Host.Admin;
+using GrpcPlugins.Host.Auth;
+using GrpcPlugins.Host.Callback;
+using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Host.Routes;
+using GrpcPlugins.Host.Settings;
+using GrpcPlugins.Supervisor.Workers;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GrpcPlugins.Host.Hosting;
+
+/// <summary>Registers the plugin host in an ASP.NET Core application.</summary>
+public static class PluginHostServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the plugin host: options (section "PluginHost", validated at start),
+    /// the supervisors, the hook dispatcher (<see cref="IHookDispatcher"/>), the
+    /// route forwarder, the settings store, and the admin policy
+    /// (<see cref="PluginHostPolicies.Admin"/>). Map the endpoints with
+    /// <see cref="PluginEndpointRouteBuilderExtensions.MapPluginEndpoints"/>.
+    /// </summary>
+    public static IServiceCollection AddPluginHost(this IServiceCollection services, Action<PluginHostOptions>? configure = null)
+    {
+        var options = services.AddOptions<PluginHostOptions>().BindConfiguration(PluginHostOptions.SectionName);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PluginHostOptions>, PluginHostOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+
+        services.AddSingleton<HostRuntimeDirectory>();
+        services.AddSingleton<PluginCatalog>();
+        services.AddSingleton<TokenRegistry>();
+        services.AddSingleton<IPluginStore>(sp => new SqlitePluginStore(
+            Path.Combine(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, "plugins.db"),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new WorkerLauncher(
+            new LaunchSettings(
+                sp.GetRequiredService<HostRuntimeDirectory>().Path,
+                "unix://" + sp.GetRequiredService<HostRuntimeDirectory>().CallbackSocket,
+                [1],
+                "GrpcPlugins.Host/" + typeof(PluginHostServiceCollectionExtensions).Assembly.GetName().Version?.ToString(3)),
+            sp.GetRequiredService<TokenRegistry>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<PluginLifecycle>();
+        services.AddSingleton<SettingsValidator>();
+        services.AddSingleton<SettingsService>();
+        services.AddSingleton<CallStats>();
+        services.AddSingleton<CallFailureReporter>();
+        services.AddSingleton<PluginMetrics>();
+        services.AddSingleton<IHookTargets, CatalogHookTargets>();
+        services.AddSingleton<IHookDispatcher, HookDispatcher>();
+        services.AddSingleton<PluginRouteForwarder>();
+        services.AddSingleton<PluginViewFactory>();
+
+        // The callback server must listen before the first worker starts and may call it.
+        services.AddHostedService<CallbackServer>();
+        services.AddHostedService<PluginHostedService>();
+
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder().AddPolicy(PluginHostPolicies.Admin, policy => policy
+            .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser());
+        return services;
+    }
+}

@@ -1,0 +1,41 @@
+using System.Globalization;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Supervisor.Processes;
+
+namespace GrpcPlugins.Host.Hosting;
+
+/// <summary>Turns a manifest and the host's options into how its worker is started.</summary>
+internal static class WorkerSpecFactory
+{
+    public static WorkerSpec Create(PluginManifest manifest, PluginHostOptions options)
+    {
+        var memoryMiB = manifest.Limits.MemoryMiB ?? options.DefaultMemoryLimitMiB;
+        var memoryBytes = (long)memoryMiB * 1024 * 1024;
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            // The GC keeps a .NET worker's heap under its limit, with headroom
+            // for code and native memory, so it fails an allocation before the
+            // watchdog has to kill it.
+            ["DOTNET_GCHeapHardLimit"] = (memoryBytes * 3 / 4).ToString("X", CultureInfo.InvariantCulture),
+            ["DOTNET_gcServer"] = "0",
+        };
+
+        var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes);
+        if (manifest.Assembly is { } assembly)
+        {
+            return new WorkerSpec(manifest.Id, DotnetHost.Path, [Path.GetFullPath(options.WorkerPath), "--assembly", assembly], manifest.Folder, environment, limits);
+        }
+
+        var command = manifest.Command!;
+        if (command == "dotnet")
+        {
+            command = DotnetHost.Path;
+        }
+        else if (command.Contains('/', StringComparison.Ordinal) && !Path.IsPathRooted(command))
+        {
+            command = Path.GetFullPath(Path.Combine(manifest.Folder, command));
+        }
+
+        return new WorkerSpec(manifest.Id, command, manifest.Arguments, manifest.Folder, environment, limits);
+    }
+}

@@ -1,0 +1,199 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using GrpcPlugins.Supervisor.Policies;
+
+namespace GrpcPlugins.Host.Registry;
+
+/// <summary>
+/// Reads and validates plugin.json. Every problem is reported at once, each
+/// with its field path and the fix, so an author fixes a manifest in one pass.
+/// </summary>
+internal static partial class ManifestReader
+{
+    public const string FileName = "plugin.json";
+
+    /// <summary>The permissions a plugin may ask for.</summary>
+    public static IReadOnlySet<string> KnownPermissions { get; } = new HashSet<string>(StringComparer.Ordinal) { "settings.read", "settings.write" };
+
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>Reads <c>plugin.json</c> in <paramref name="folder"/>; on failure returns null and every error.</summary>
+    public static PluginManifest? Read(string folder, out IReadOnlyList<string> errors)
+    {
+        var path = Path.Combine(folder, FileName);
+        if (!File.Exists(path))
+        {
+            errors = [$"{path}: no {FileName}; every plugin folder needs one."];
+            return null;
+        }
+
+        return Parse(File.ReadAllText(path), Path.GetFullPath(folder), out errors);
+    }
+
+    /// <summary>Parses and validates manifest text for a plugin in <paramref name="folder"/>.</summary>
+    public static PluginManifest? Parse(string json, string folder, out IReadOnlyList<string> errors)
+    {
+        ManifestDocument? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize<ManifestDocument>(json, s_json);
+        }
+        catch (JsonException ex)
+        {
+            errors = [$"{ex.Path ?? "$"}: {FirstSentence(ex.Message)} Fix the JSON (see docs/manifest.md for the fields)."];
+            return null;
+        }
+
+        var list = new List<string>();
+        if (doc is null)
+        {
+            errors = ["$: the manifest is empty; write a JSON object."];
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(doc.Id) || !IdPattern().IsMatch(doc.Id))
+        {
+            list.Add($"$.id: '{doc.Id}' is not a valid id; use 1-64 lower-case letters, digits and '-', starting with a letter.");
+        }
+
+        if (string.IsNullOrWhiteSpace(doc.Version) || !SemVerPattern().IsMatch(doc.Version))
+        {
+            list.Add($"$.version: '{doc.Version}' is not a SemVer version such as '1.2.3'.");
+        }
+
+        if (doc.Command is null == doc.Assembly is null)
+        {
+            list.Add("$: set exactly one of 'command' (an executable, with 'args') or 'assembly' (a .NET plugin assembly run by PluginWorker).");
+        }
+
+        if (doc.Assembly is not null && !File.Exists(Path.Combine(folder, doc.Assembly)))
+        {
+            list.Add($"$.assembly: '{doc.Assembly}' does not exist in {folder}.");
+        }
+
+        var versions = doc.ProtocolVersions ?? [1];
+        if (versions.Count == 0 || versions.Any(v => v < 1))
+        {
+            list.Add("$.protocolVersions: list the app protocol versions the plugin speaks, e.g. [1].");
+        }
+
+        var hooks = new List<ManifestHook>();
+        for (var i = 0; i < (doc.Hooks?.Count ?? 0); i++)
+        {
+            var hook = doc.Hooks![i];
+            if (hook.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(hook.GetString()))
+            {
+                hooks.Add(new ManifestHook(hook.GetString()!, 0));
+            }
+            else if (hook.ValueKind == JsonValueKind.Object && hook.TryGetProperty("point", out var point) && point.ValueKind == JsonValueKind.String)
+            {
+                var priority = hook.TryGetProperty("priority", out var p) && p.TryGetInt32(out var n) ? n : 0;
+                hooks.Add(new ManifestHook(point.GetString()!, priority));
+            }
+            else
+            {
+                list.Add($"$.hooks[{i}]: write a hook point name, or {{\"point\": \"request\", \"priority\": 10}}.");
+            }
+        }
+
+        var routes = new List<ManifestRoute>();
+        for (var i = 0; i < (doc.Routes?.Count ?? 0); i++)
+        {
+            var route = doc.Routes![i];
+            if (string.IsNullOrWhiteSpace(route.Path) || route.Path[0] != '/')
+            {
+                list.Add($"$.routes[{i}].path: '{route.Path}' must start with '/'.");
+                continue;
+            }
+
+            routes.Add(new ManifestRoute((route.Method ?? "*").ToUpperInvariant(), route.Path, route.Anonymous));
+        }
+
+        foreach (var (permission, i) in (doc.Permissions ?? []).Select((p, i) => (p, i)))
+        {
+            if (!KnownPermissions.Contains(permission))
+            {
+                list.Add($"$.permissions[{i}]: unknown permission '{permission}'; known: {string.Join(", ", KnownPermissions)}.");
+            }
+        }
+
+        if (doc.SettingsSchema is { } schema && schema.ValueKind != JsonValueKind.Object)
+        {
+            list.Add("$.settingsSchema: must be a JSON Schema object.");
+        }
+
+        var limits = doc.Limits ?? new ManifestDocument.LimitsDocument();
+        if (limits.MemoryMiB is < 16)
+        {
+            list.Add($"$.limits.memoryMiB: {limits.MemoryMiB} is too small; give at least 16.");
+        }
+
+        if (limits.StartTimeoutSeconds is <= 0 or > 600)
+        {
+            list.Add($"$.limits.startTimeoutSeconds: {limits.StartTimeoutSeconds} must be between 0 and 600.");
+        }
+
+        if (limits.CallTimeoutMs is <= 0)
+        {
+            list.Add($"$.limits.callTimeoutMs: {limits.CallTimeoutMs} must be positive.");
+        }
+
+        if (limits.RouteTimeoutSeconds is <= 0)
+        {
+            list.Add($"$.limits.routeTimeoutSeconds: {limits.RouteTimeoutSeconds} must be positive.");
+        }
+
+        RestartMode restart = RestartMode.Permanent;
+        if (doc.Restart is not null && !Enum.TryParse(doc.Restart, ignoreCase: true, out restart))
+        {
+            list.Add($"$.restart: '{doc.Restart}' is not one of permanent, transient, temporary.");
+        }
+
+        errors = list;
+        if (list.Count > 0)
+        {
+            return null;
+        }
+
+        return new PluginManifest(
+            doc.Id!,
+            doc.Name ?? doc.Id!,
+            doc.Version!,
+            doc.Description ?? string.Empty,
+            folder,
+            doc.Command,
+            doc.Args ?? [],
+            doc.Assembly is null ? null : Path.GetFullPath(Path.Combine(folder, doc.Assembly)),
+            versions,
+            hooks,
+            routes,
+            doc.AllowAnonymousEndpoints,
+            doc.Permissions ?? [],
+            doc.SettingsSchema,
+            new ManifestLimits(
+                limits.MemoryMiB,
+                limits.StartTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : null,
+                limits.CallTimeoutMs is { } c ? TimeSpan.FromMilliseconds(c) : null,
+                limits.RouteTimeoutSeconds is { } r ? TimeSpan.FromSeconds(r) : null,
+                limits.MaxRequestBodyBytes),
+            restart);
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..(end + 1)];
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,63}$")]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex(@"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")]
+    private static partial Regex SemVerPattern();
+}

@@ -1,0 +1,115 @@
+using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Settings;
+using GrpcPlugins.Supervisor.Policies;
+using GrpcPlugins.Supervisor.Supervision;
+using GrpcPlugins.Supervisor.Workers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GrpcPlugins.Host.Registry;
+
+/// <summary>
+/// Loads the plugins directory into the catalog, gives each valid plugin a
+/// supervisor, and carries out enable, disable and restart, persisting the
+/// enabled state. It does not spawn, dispatch or forward: supervisors spawn,
+/// the dispatcher and the forwarder call.
+/// </summary>
+internal sealed partial class PluginLifecycle(
+    PluginCatalog catalog,
+    IPluginStore store,
+    WorkerLauncher launcher,
+    IOptions<PluginHostOptions> options,
+    ILoggerFactory loggerFactory,
+    TimeProvider time)
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<PluginLifecycle>();
+
+    /// <summary>Discovers plugins and starts every enabled one (without waiting for them to be Ready).</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var entries = new List<PluginEntry>();
+        foreach (var found in PluginDiscovery.Discover(settings.PluginsDirectory))
+        {
+            if (found.Manifest is null || found.Errors.Count > 0)
+            {
+                Log.PluginRefused(_logger, found.Id, found.Folder, string.Join(" ", found.Errors));
+                entries.Add(new PluginEntry(found.Id, found.Folder, found.Manifest, null, found.Errors));
+                continue;
+            }
+
+            var manifest = found.Manifest;
+            var check = new PluginStartCheck(manifest, store);
+            var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, check.RunAsync, loggerFactory, time);
+            entries.Add(new PluginEntry(manifest.Id, found.Folder, manifest, supervisor, []));
+            if (manifest.AllowAnonymousEndpoints || manifest.Routes.Any(r => r.Anonymous))
+            {
+                var routes = manifest.AllowAnonymousEndpoints ? "all routes" : string.Join(", ", manifest.Routes.Where(r => r.Anonymous).Select(r => $"{r.Method} {r.Path}"));
+                Log.AnonymousRoutes(_logger, manifest.Id, manifest.Version, routes);
+            }
+        }
+
+        catalog.Publish(entries);
+        foreach (var entry in entries.Where(e => e.Supervisor is not null))
+        {
+            if (await store.GetEnabledAsync(entry.Id, cancellationToken).ConfigureAwait(false) != false)
+            {
+                await entry.Supervisor!.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Enables a plugin (persisted) and starts it; clears a crash loop.</summary>
+    public async Task<bool> EnableAsync(string id, CancellationToken cancellationToken)
+    {
+        if (catalog.Find(id)?.Supervisor is not { } supervisor)
+        {
+            return false;
+        }
+
+        await store.SetEnabledAsync(id, true, cancellationToken).ConfigureAwait(false);
+        await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
+        Log.Enabled(_logger, id);
+        return true;
+    }
+
+    /// <summary>Disables a plugin (persisted) and stops its worker gracefully.</summary>
+    public async Task<bool> DisableAsync(string id, CancellationToken cancellationToken)
+    {
+        if (catalog.Find(id)?.Supervisor is not { } supervisor)
+        {
+            return false;
+        }
+
+        await store.SetEnabledAsync(id, false, cancellationToken).ConfigureAwait(false);
+        await supervisor.StopAsync().ConfigureAwait(false);
+        Log.Disabled(_logger, id);
+        return true;
+    }
+
+    /// <summary>Stops every worker in parallel, each within its grace period.</summary>
+    public Task StopAllAsync() =>
+        Task.WhenAll(catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Supervisor!.StopAsync()));
+
+    private static SupervisionSettings CreateSupervision(PluginManifest manifest, PluginHostOptions options) => new(
+        new RestartPolicy(manifest.Restart, options.RestartInitialBackoff, options.RestartMaxBackoff, 0.2, options.RestartStablePeriod, options.MaxRestarts, options.RestartWindow),
+        options.HealthInterval,
+        options.HealthTimeout,
+        options.HealthFailureThreshold,
+        options.MemoryCheckInterval);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, EventName = "PluginRefused", Level = LogLevel.Error, Message = "Plugin {PluginId} in {Folder} refused: {Reason}")]
+        public static partial void PluginRefused(ILogger logger, string pluginId, string folder, string reason);
+
+        [LoggerMessage(EventId = 1002, EventName = "PluginAnonymousRoutes", Level = LogLevel.Warning, Message = "Plugin {PluginId} {Version} serves {Routes} without authentication, as its manifest declares")]
+        public static partial void AnonymousRoutes(ILogger logger, string pluginId, string version, string routes);
+
+        [LoggerMessage(EventId = 1003, EventName = "PluginEnabled", Level = LogLevel.Information, Message = "Plugin {PluginId} enabled")]
+        public static partial void Enabled(ILogger logger, string pluginId);
+
+        [LoggerMessage(EventId = 1004, EventName = "PluginDisabled", Level = LogLevel.Information, Message = "Plugin {PluginId} disabled")]
+        public static partial void Disabled(ILogger logger, string pluginId);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using GrpcPlugins.Supervisor.Policies;
+
+namespace GrpcPlugins.Host.Registry;
+
+/// <summary>A validated plugin.json. Paths are absolute.</summary>
+internal sealed record PluginManifest(
+    string Id,
+    string Name,
+    string Version,
+    string Description,
+    string Folder,
+    string? Command,
+    IReadOnlyList<string> Arguments,
+    string? Assembly,
+    IReadOnlyList<int> ProtocolVersions,
+    IReadOnlyList<ManifestHook> Hooks,
+    IReadOnlyList<ManifestRoute> Routes,
+    bool AllowAnonymousEndpoints,
+    IReadOnlyList<string> Permissions,
+    JsonElement? SettingsSchema,
+    ManifestLimits Limits,
+    RestartMode Restart)
+{
+    /// <summary>True when the route <paramref name="method"/> <paramref name="path"/> is declared anonymous.</summary>
+    public bool IsAnonymous(string method, string path) =>
+        AllowAnonymousEndpoints || Routes.Any(r => r.Anonymous && r.Matches(method, path));
+}
+
+/// <summary>A hook point the plugin handles.</summary>
+internal sealed record ManifestHook(string Point, int Priority);
+
+/// <summary>A route the plugin serves; a trailing "/*" matches any rest.</summary>
+internal sealed record ManifestRoute(string Method, string Path, bool Anonymous)
+{
+    public bool Matches(string method, string path)
+    {
+        if (Method != "*" && !string.Equals(Method, method, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (Path.EndsWith("/*", StringComparison.Ordinal))
+        {
+            var prefix = Path[..^2];
+            return path == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal);
+        }
+
+        return Path == path;
+    }
+}
+
+/// <summary>Per-plugin limits; null means the host's default.</summary>
+internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, TimeSpan? CallTimeout, TimeSpan? RouteTimeout, long? MaxRequestBodyBytes);

@@ -1,0 +1,64 @@
+using Microsoft.AspNetCore.Http;
+
+namespace GrpcPlugins.Host.Routes;
+
+/// <summary>
+/// Which headers cross the boundary, after YARP's rules: hop-by-hop headers
+/// never do; forwarding headers are set by the host, never taken from the
+/// client; the host's credentials and cookies stay with the host; a plugin
+/// may not set cookies or framing headers on the host's responses.
+/// </summary>
+internal static class HeaderPolicy
+{
+    private static readonly HashSet<string> s_hopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+        "te", "trailer", "transfer-encoding", "upgrade", "http2-settings",
+    };
+
+    private static readonly HashSet<string> s_requestBlocked = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "host", "authorization", "x-api-key", "cookie", "forwarded",
+        "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-prefix", "x-real-ip",
+        "content-length",
+    };
+
+    private static readonly HashSet<string> s_responseBlocked = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "set-cookie", "content-length", "server", "date", "strict-transport-security", "alt-svc",
+    };
+
+    /// <summary>The request headers a plugin receives, plus the host's forwarding headers.</summary>
+    public static IEnumerable<KeyValuePair<string, string>> ForRequest(HttpRequest request, string pluginPrefix)
+    {
+        foreach (var (name, values) in request.Headers)
+        {
+            if (s_hopByHop.Contains(name) || s_requestBlocked.Contains(name) || name.StartsWith(':'))
+            {
+                continue;
+            }
+
+            foreach (var value in values)
+            {
+                if (value is not null)
+                {
+                    yield return new(name.ToLowerInvariant(), value);
+                }
+            }
+        }
+
+        var remote = request.HttpContext.Connection.RemoteIpAddress;
+        if (remote is not null)
+        {
+            yield return new("x-forwarded-for", remote.ToString());
+        }
+
+        yield return new("x-forwarded-host", request.Host.Value ?? string.Empty);
+        yield return new("x-forwarded-proto", request.Scheme);
+        yield return new("x-forwarded-prefix", pluginPrefix);
+    }
+
+    /// <summary>True when a plugin may set <paramref name="name"/> on its response.</summary>
+    public static bool AllowsResponse(string name) =>
+        !s_hopByHop.Contains(name) && !s_responseBlocked.Contains(name) && !name.StartsWith(':');
+}

@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Diagnostics;
+using Google.Protobuf;
+using Grpc.Core;
+using GrpcPlugins.Host.Auth;
+using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Supervisor.Supervision;
+using GrpcPlugins.Supervisor.Workers;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace GrpcPlugins.Host.Routes;
+
+/// <summary>
+/// Forwards /plugins/{id}/{**path} to the plugin's HandleHttp, streamed both
+/// ways. Told in steps, after YARP's HttpForwarder: find, authorize, check,
+/// send head, pump the body up while pumping the answer down, map failures.
+/// </summary>
+internal sealed class PluginRouteForwarder(
+    PluginCatalog catalog,
+    IAuthorizationPolicyProvider policies,
+    IPolicyEvaluator evaluator,
+    CallFailureReporter reporter,
+    PluginMetrics metrics,
+    IOptions<PluginHostOptions> options,
+    TimeProvider time)
+{
+    private const int ChunkSize = 64 * 1024;
+
+    public async Task ForwardAsync(HttpContext context, string id, string? rest)
+    {
+        var started = time.GetTimestamp();
+        var outcome = await ForwardCoreAsync(context, id, rest).ConfigureAwait(false);
+        var tags = new TagList { { "plugin", id }, { "outcome", outcome } };
+        metrics.RouteCalls.Add(1, tags);
+        metrics.RouteDuration.Record(time.GetElapsedTime(started).TotalSeconds, tags);
+    }
+
+    private async Task<string> ForwardCoreAsync(HttpContext context, string id, string? rest)
+    {
+        // :: Step 1: the plugin, and whether it can serve at all.
+        var entry = catalog.Find(id);
+        if (entry is null)
+        {
+            await RouteProblem.WriteAsync(context, 404, "unknown-plugin", "Unknown plugin", $"No plugin with id '{id}' is installed.").ConfigureAwait(false);
+            return "unknown";
+        }
+
+        var path = PluginPath.Normalise(rest, out var pathError);
+        if (path is null)
+        {
+            await RouteProblem.WriteAsync(context, 400, "bad-path", "Bad plugin path", pathError!).ConfigureAwait(false);
+            return "bad-path";
+        }
+
+        // :: Step 2: default-deny auth; only routes the manifest declares anonymous skip it.
+        var manifest = entry.Manifest;
+        var method = context.Request.Method.ToUpperInvariant();
+        var anonymous = manifest?.IsAnonymous(method, path) == true;
+        if (!anonymous && !await AuthorizeAsync(context).ConfigureAwait(false))
+        {
+            return "unauthorized";
+        }
+
+        if (entry.Supervisor is not { } supervisor || manifest is null)
+        {
+            await RouteProblem.WriteAsync(context, 503, "refused", $"Plugin '{id}' is not loaded", string.Join(" ", entry.Refusal)).ConfigureAwait(false);
+            return "refused";
+        }
+
+        if (supervisor.ReadyWorker is not { } worker)
+        {
+            var failure = new CallFailure(id, CallFailureKind.Unavailable, $"plugin is {supervisor.Snapshot.State}");
+            reporter.Report(failure, $"route {method} {path}");
+            await RouteProblem.WriteAsync(context, failure).ConfigureAwait(false);
+            return "unavailable";
+        }
+
+        // :: Step 3: the body limit, up front when the length is declared.
+        var maxBody = manifest.Limits.MaxRequestBodyBytes ?? options.Value.MaxRequestBodyBytes;
+        if (context.Request.ContentLength > maxBody)
+        {
+            await RouteProblem.WriteAsync(context, 413, "too-large", "Request body too large", $"The body is {context.Request.ContentLength} bytes; plugin '{id}' accepts at most {maxBody}.").ConfigureAwait(false);
+            return "too-large";
+        }
+
+        // :: Step 4: the call, under the route deadline.
+        using var deadline = new CallDeadline(manifest.Limits.RouteTimeout ?? options.Value.RouteTimeout, time, context.RequestAborted);
+        return await CallAsync(context, id, path, method, anonymous, maxBody, worker, deadline).ConfigureAwait(false);
+    }
+
+    private async Task<string> CallAsync(HttpContext context, string id, string path, string method, bool anonymous, long maxBody, Worker worker, CallDeadline deadline)
+    {
+        var responseStarted = false;
+        var bodyTooLarge = false;
+        using var callCancel = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+        try
+        {
+            using var call = worker.Connection.Plugin.HandleHttp(cancellationToken: callCancel.Token);
+            var head = new HttpRequestHead
+            {
+                Method = method,
+                Path = path,
+                Query = context.Request.QueryString.Value ?? string.Empty,
+                User = anonymous ? string.Empty : context.User.Identity?.Name ?? string.Empty,
+                Traceparent = Activity.Current?.Id ?? string.Empty,
+            };
+            head.Headers.AddRange(HeaderPolicy.ForRequest(context.Request, $"/plugins/{id}").Select(h => new HttpHeader { Name = h.Key, Value = h.Value }));
+            await call.RequestStream.WriteAsync(new HttpRequestFrame { Head = head }, deadline.Token).ConfigureAwait(false);
+
+            // :: Step 5: body up and answer down at the same time, so neither side buffers a whole body.
+            var upload = PumpRequestAsync(context, call.RequestStream, maxBody, callCancel, () => bodyTooLarge = true);
+            await foreach (var frame in call.ResponseStream.ReadAllAsync(callCancel.Token).ConfigureAwait(false))
+            {
+                if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.Head && !responseStarted)
+                {
+                    responseStarted = true;
+                    WriteHead(context, frame.Head);
+                    await context.Response.StartAsync(deadline.Token).ConfigureAwait(false);
+                }
+                else if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.BodyChunk && responseStarted)
+                {
+                    await context.Response.Body.WriteAsync(frame.BodyChunk.Memory, deadline.Token).ConfigureAwait(false);
+                    await context.Response.Body.FlushAsync(deadline.Token).ConfigureAwait(false);
+                }
+
+                // Progress: an open stream (server-sent events) lives on while it keeps talking.
+                deadline.Extend(options.Value.RouteIdleTimeout);
+            }
+
+            // A plugin may answer before it read the whole body (as any HTTP server may);
+            // the upload then fails against a finished call, which is not an error of the call.
+            _ = await upload.ConfigureAwait(false);
+            if (!responseStarted)
+            {
+                throw new RpcException(new Status(StatusCode.Internal, "the plugin ended the call without a response head"));
+            }
+
+            return "ok";
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            if (bodyTooLarge && !responseStarted)
+            {
+                await RouteProblem.WriteAsync(context, 413, "too-large", "Request body too large", $"Plugin '{id}' accepts at most {maxBody} bytes.").ConfigureAwait(false);
+                return "too-large";
+            }
+
+            if (deadline.CallerCancelled)
+            {
+                return "client-cancelled";
+            }
+
+            var failure = RpcFailureClassifier.Classify(id, ex, deadline, worker);
+            reporter.Report(failure, $"route {method} {path}", ex is RpcException ? null : ex);
+            if (responseStarted)
+            {
+                // Status is already on the wire: the only honest signal left is an aborted response.
+                context.Abort();
+            }
+            else
+            {
+                await RouteProblem.WriteAsync(context, failure).ConfigureAwait(false);
+            }
+
+            return failure.Kind.ToString();
+        }
+    }
+
+    /// <summary>Streams the client's body to the plugin; on failure cancels the call and returns why.</summary>
+    /// <summary>Runs the host's admin policy as the authorization middleware would: authenticate, authorize, challenge or forbid.</summary>
+    private async Task<bool> AuthorizeAsync(HttpContext context)
+    {
+        var policy = await policies.GetPolicyAsync(PluginHostPolicies.Admin).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"The authorization policy '{PluginHostPolicies.Admin}' is not defined; AddPluginHost defines it.");
+        var authentication = await evaluator.AuthenticateAsync(policy, context).ConfigureAwait(false);
+        var result = await evaluator.AuthorizeAsync(policy, authentication, context, resource: null).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            return true;
+        }
+
+        if (result.Challenged)
+        {
+            await context.ChallengeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            await context.ForbidAsync().ConfigureAwait(false);
+        }
+
+        return false;
+    }
+
+    private static async Task<Exception?> PumpRequestAsync(HttpContext context, IClientStreamWriter<HttpRequestFrame> requests, long maxBody, CancellationTokenSource call, Action onTooLarge)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            long total = 0;
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer.AsMemory(0, ChunkSize), call.Token).ConfigureAwait(false)) > 0)
+            {
+                total += read;
+                if (total > maxBody)
+                {
+                    onTooLarge();
+                    await call.CancelAsync().ConfigureAwait(false);
+                    return null;
+                }
+
+                await requests.WriteAsync(new HttpRequestFrame { BodyChunk = ByteString.CopyFrom(buffer, 0, read) }, call.Token).ConfigureAwait(false);
+            }
+
+            await requests.WriteAsync(new HttpRequestFrame { End = new HttpEnd() }, call.Token).ConfigureAwait(false);
+            await requests.CompleteAsync().ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException or BadHttpRequestException)
+        {
+            await call.CancelAsync().ConfigureAwait(false);
+            return ex;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static void WriteHead(HttpContext context, HttpResponseHead head)
+    {
+        context.Response.StatusCode = head.StatusCode is >= 100 and <= 599 ? head.StatusCode : 502;
+        foreach (var header in head.Headers)
+        {
+            if (HeaderPolicy.AllowsResponse(header.Name))
+            {
+                context.Response.Headers.Append(header.Name, header.Value);
+            }
+        }
+
+        // Each chunk is flushed as it comes; a response buffer would hold events back.
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+    }
+}

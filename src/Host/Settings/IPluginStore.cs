@@ -1,0 +1,24 @@
+namespace GrpcPlugins.Host.Settings;
+
+/// <summary>
+/// The host's durable state: plugin settings per tenant and whether each plugin
+/// is enabled. One small interface, so a multi-host deployment can put it on
+/// PostgreSQL; the default is an embedded SQLite file.
+/// </summary>
+internal interface IPluginStore
+{
+    /// <summary>The stored settings, or null when none are stored.</summary>
+    Task<StoredSettings?> GetSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Replaces settings durably; returns the new revision once the write is on disk.</summary>
+    Task<long> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, CancellationToken cancellationToken);
+
+    /// <summary>Whether an admin enabled (true) or disabled (false) the plugin; null when never said.</summary>
+    Task<bool?> GetEnabledAsync(string pluginId, CancellationToken cancellationToken);
+
+    /// <summary>Records an admin's enable or disable durably.</summary>
+    Task SetEnabledAsync(string pluginId, bool enabled, CancellationToken cancellationToken);
+}
+
+/// <summary>Settings as stored.</summary>
+internal sealed record StoredSettings(string Json, long Revision, DateTimeOffset UpdatedAt);

@@ -1,0 +1,21 @@
+namespace GrpcPlugins.Host.Settings;
+
+/// <summary>The result of a settings write: committed, or why not, with every field error.</summary>
+internal abstract record SettingsWriteResult
+{
+    private SettingsWriteResult()
+    {
+    }
+
+    /// <summary>Committed durably with this revision.</summary>
+    public sealed record Committed(long Revision) : SettingsWriteResult;
+
+    /// <summary>The settings do not match the plugin's schema.</summary>
+    public sealed record Invalid(IReadOnlyList<(string Path, string Message)> Errors) : SettingsWriteResult;
+
+    /// <summary>The running plugin refused them in Configure; nothing was committed.</summary>
+    public sealed record Rejected(IReadOnlyList<(string Path, string Message)> Errors) : SettingsWriteResult;
+
+    /// <summary>The plugin is unknown or was refused at load.</summary>
+    public sealed record UnknownPlugin : SettingsWriteResult;
+}

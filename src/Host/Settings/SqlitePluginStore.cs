@@ -1,0 +1,104 @@
+using Microsoft.Data.Sqlite;
+
+namespace GrpcPlugins.Host.Settings;
+
+/// <summary>
+/// <see cref="IPluginStore"/> on an embedded SQLite file in WAL mode with full
+/// sync: an acknowledged write survives a kill -9 of the host.
+/// </summary>
+internal sealed class SqlitePluginStore : IPluginStore
+{
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+
+    public SqlitePluginStore(string databasePath, TimeProvider time)
+    {
+        _time = time;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+        using var connection = Open();
+        Execute(connection, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS settings (
+                plugin_id TEXT NOT NULL,
+                tenant_id TEXT NOT NULL,
+                json TEXT NOT NULL,
+                revision INTEGER NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (plugin_id, tenant_id));
+            CREATE TABLE IF NOT EXISTS plugin_state (
+                plugin_id TEXT PRIMARY KEY,
+                enabled INTEGER NOT NULL,
+                updated_at TEXT NOT NULL);
+            """);
+    }
+
+    public async Task<StoredSettings?> GetSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT json, revision, updated_at FROM settings WHERE plugin_id = $p AND tenant_id = $t";
+        command.Parameters.AddWithValue("$p", pluginId);
+        command.Parameters.AddWithValue("$t", tenantId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new StoredSettings(reader.GetString(0), reader.GetInt64(1), DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture))
+            : null;
+    }
+
+    public async Task<long> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO settings (plugin_id, tenant_id, json, revision, updated_at) VALUES ($p, $t, $j, 1, $u)
+            ON CONFLICT (plugin_id, tenant_id) DO UPDATE SET json = excluded.json, revision = settings.revision + 1, updated_at = excluded.updated_at
+            RETURNING revision
+            """;
+        command.Parameters.AddWithValue("$p", pluginId);
+        command.Parameters.AddWithValue("$t", tenantId);
+        command.Parameters.AddWithValue("$j", settingsJson);
+        command.Parameters.AddWithValue("$u", _time.GetUtcNow().ToString("O"));
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    public async Task<bool?> GetEnabledAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT enabled FROM plugin_state WHERE plugin_id = $p";
+        command.Parameters.AddWithValue("$p", pluginId);
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is null ? null : (long)value != 0;
+    }
+
+    public async Task SetEnabledAsync(string pluginId, bool enabled, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO plugin_state (plugin_id, enabled, updated_at) VALUES ($p, $e, $u)
+            ON CONFLICT (plugin_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at
+            """;
+        command.Parameters.AddWithValue("$p", pluginId);
+        command.Parameters.AddWithValue("$e", enabled ? 1 : 0);
+        command.Parameters.AddWithValue("$u", _time.GetUtcNow().ToString("O"));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        // Full sync: a write is acknowledged only once it is on disk.
+        Execute(connection, "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

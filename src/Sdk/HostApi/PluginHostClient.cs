@@ -1,0 +1,63 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+using GrpcPlugins.Protocol;
+using GrpcPlugins.Protocol.V1;
+
+namespace GrpcPlugins.Sdk.HostApi;
+
+/// <summary>Calls the host's PluginHost service over its Unix socket, with this worker's token.</summary>
+internal sealed class PluginHostClient : IPluginHost, IDisposable
+{
+    private readonly GrpcChannel _channel;
+    private readonly PluginHost.PluginHostClient _client;
+
+    public PluginHostClient(WorkerEnvironment environment)
+    {
+        const string prefix = "unix://";
+        if (!environment.HostAddress.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"PLUGIN_HOST_ADDRESS '{environment.HostAddress}' is not a unix:// address.");
+        }
+
+        var path = environment.HostAddress[prefix.Length..];
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path), ct).ConfigureAwait(false);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        _channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        var token = environment.Token;
+        _client = new PluginHost.PluginHostClient(_channel.Intercept(metadata =>
+        {
+            metadata.Add(HandshakeEnvironment.TokenMetadataKey, token);
+            return metadata;
+        }));
+    }
+
+    public async Task<string> GetSettingsJsonAsync(string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        var reply = await _client.GetSettingsAsync(new GetSettingsRequest { TenantId = tenantId ?? string.Empty }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return reply.SettingsJson;
+    }
+
+    public async Task<long> PutSettingsJsonAsync(string settingsJson, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        var reply = await _client.PutSettingsAsync(new PutSettingsRequest { TenantId = tenantId ?? string.Empty, SettingsJson = settingsJson }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return reply.Revision;
+    }
+
+    public void Dispose() => _channel.Dispose();
+}

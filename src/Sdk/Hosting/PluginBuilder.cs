@@ -1,0 +1,94 @@
+namespace GrpcPlugins.Sdk;
+
+/// <summary>Registers what a plugin implements: hooks, routes, settings and permissions.</summary>
+public sealed class PluginBuilder
+{
+    private readonly List<HookRegistration> _hooks = [];
+    private readonly List<RouteRegistration> _routes = [];
+    private readonly List<string> _permissions = [];
+    private string _settingsSchema = string.Empty;
+    private Func<PluginSettings, CancellationToken, ValueTask<IReadOnlyList<SettingError>>>? _onConfigure;
+
+    internal PluginBuilder()
+    {
+    }
+
+    /// <summary>Handles the hook point <paramref name="point"/> (for example "request").</summary>
+    /// <param name="point">The hook point's name, as the host declares it.</param>
+    /// <param name="handler">Decides Continue, Modify or ShortCircuit. The token fires at the host's deadline.</param>
+    /// <param name="priority">Lower runs earlier when the host's configuration gives no order.</param>
+    public PluginBuilder OnHook(string point, Func<HookCall, CancellationToken, ValueTask<HookResult>> handler, int priority = 0)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(point);
+        ArgumentNullException.ThrowIfNull(handler);
+        if (_hooks.Exists(h => h.Point == point))
+        {
+            throw new InvalidOperationException($"Hook point '{point}' is already handled; register one handler per point.");
+        }
+
+        _hooks.Add(new HookRegistration(point, priority, handler));
+        return this;
+    }
+
+    /// <summary>Handles the hook point <paramref name="point"/> synchronously.</summary>
+    public PluginBuilder OnHook(string point, Func<HookCall, HookResult> handler, int priority = 0)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return OnHook(point, (call, _) => ValueTask.FromResult(handler(call)), priority);
+    }
+
+    /// <summary>Serves <paramref name="method"/> <paramref name="path"/> under the plugin's prefix, /plugins/{id}.</summary>
+    /// <param name="method">An HTTP method, or "*" for any.</param>
+    /// <param name="path">A path starting with "/"; a trailing "/*" matches any rest.</param>
+    /// <param name="handler">Writes the response.</param>
+    /// <param name="allowAnonymous">
+    /// Asks for the route to skip the host's auth policy. The host grants it only
+    /// when the plugin's manifest declares the same route anonymous, and warns.
+    /// </param>
+    public PluginBuilder MapRoute(string method, string path, Func<RouteContext, Task> handler, bool allowAnonymous = false)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(method);
+        ArgumentNullException.ThrowIfNull(handler);
+        if (string.IsNullOrEmpty(path) || path[0] != '/')
+        {
+            throw new ArgumentException($"Route path '{path}' must start with '/'.", nameof(path));
+        }
+
+        _routes.Add(new RouteRegistration(method.ToUpperInvariant(), path, allowAnonymous, handler));
+        return this;
+    }
+
+    /// <summary>Serves GET <paramref name="path"/>.</summary>
+    public PluginBuilder MapGet(string path, Func<RouteContext, Task> handler, bool allowAnonymous = false) => MapRoute("GET", path, handler, allowAnonymous);
+
+    /// <summary>Serves POST <paramref name="path"/>.</summary>
+    public PluginBuilder MapPost(string path, Func<RouteContext, Task> handler, bool allowAnonymous = false) => MapRoute("POST", path, handler, allowAnonymous);
+
+    /// <summary>
+    /// Publishes the JSON Schema of the plugin's settings and, optionally, a
+    /// handler that receives them at start and on every change. Returning
+    /// errors rejects the settings; the host then commits nothing.
+    /// </summary>
+    public PluginBuilder UseSettings(string schemaJson, Func<PluginSettings, CancellationToken, ValueTask<IReadOnlyList<SettingError>>>? onConfigure = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(schemaJson);
+        _settingsSchema = schemaJson;
+        _onConfigure = onConfigure;
+        return this;
+    }
+
+    /// <summary>Asks for a host permission, for example "settings.write".</summary>
+    public PluginBuilder RequirePermission(string permission)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(permission);
+        if (!_permissions.Contains(permission))
+        {
+            _permissions.Add(permission);
+        }
+
+        return this;
+    }
+
+    internal PluginDefinition Build(IPlugin plugin) =>
+        new(plugin.Id, plugin.Version, [.. _hooks], new RouteTable([.. _routes]), _settingsSchema, [.. _permissions], _onConfigure);
+}

@@ -1,0 +1,17 @@
+namespace GrpcPlugins.Sdk;
+
+/// <summary>Everything a plugin registered, frozen once it is built.</summary>
+internal sealed record PluginDefinition(
+    string Id,
+    string Version,
+    IReadOnlyList<HookRegistration> Hooks,
+    RouteTable Routes,
+    string SettingsSchemaJson,
+    IReadOnlyList<string> Permissions,
+    Func<PluginSettings, CancellationToken, ValueTask<IReadOnlyList<SettingError>>>? OnConfigure);
+
+/// <summary>One handled hook point.</summary>
+internal sealed record HookRegistration(string Point, int Priority, Func<HookCall, CancellationToken, ValueTask<HookResult>> Handler);
+
+/// <summary>One served route.</summary>
+internal sealed record RouteRegistration(string Method, string Path, bool AllowAnonymous, Func<RouteContext, Task> Handler);

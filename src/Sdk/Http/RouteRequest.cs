@@ -1,0 +1,47 @@
+namespace GrpcPlugins.Sdk;
+
+/// <summary>A request to one of the plugin's routes, with its body streamed.</summary>
+public sealed class RouteRequest
+{
+    internal RouteRequest(string method, string path, string query, IReadOnlyList<KeyValuePair<string, string>> headers, string user, Stream body)
+    {
+        Method = method;
+        Path = path;
+        Query = query;
+        Headers = headers;
+        User = user;
+        Body = body;
+    }
+
+    /// <summary>The HTTP method, upper case.</summary>
+    public string Method { get; }
+
+    /// <summary>The path relative to the plugin's prefix, normalised, starting with "/".</summary>
+    public string Path { get; }
+
+    /// <summary>The query string including its "?", or empty.</summary>
+    public string Query { get; }
+
+    /// <summary>The headers the host let through, with lower-case names; a name may repeat.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; }
+
+    /// <summary>The authenticated caller's name, or empty for an anonymous route.</summary>
+    public string User { get; }
+
+    /// <summary>The body, read as it arrives: a large upload is never held whole in memory.</summary>
+    public Stream Body { get; }
+
+    /// <summary>The first value of header <paramref name="name"/>, or null.</summary>
+    public string? Header(string name)
+    {
+        foreach (var (key, value) in Headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+}

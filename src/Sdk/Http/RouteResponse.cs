@@ -1,0 +1,108 @@
+using System.Text;
+
+namespace GrpcPlugins.Sdk;
+
+/// <summary>
+/// The response to a route request. Status and headers are sent with the
+/// first body write (or at the end); every write reaches the client as it is
+/// made, so server-sent events flow event by event.
+/// </summary>
+public sealed class RouteResponse
+{
+    private readonly Func<int, IReadOnlyList<KeyValuePair<string, string>>, CancellationToken, Task> _sendHead;
+    private readonly Func<ReadOnlyMemory<byte>, CancellationToken, Task> _sendChunk;
+    private readonly List<KeyValuePair<string, string>> _headers = [];
+    private int _statusCode = 200;
+
+    internal RouteResponse(Func<int, IReadOnlyList<KeyValuePair<string, string>>, CancellationToken, Task> sendHead, Func<ReadOnlyMemory<byte>, CancellationToken, Task> sendChunk)
+    {
+        _sendHead = sendHead;
+        _sendChunk = sendChunk;
+    }
+
+    /// <summary>True once status and headers were sent; they cannot change after.</summary>
+    public bool HasStarted { get; private set; }
+
+    /// <summary>The status code. Defaults to 200.</summary>
+    public int StatusCode
+    {
+        get => _statusCode;
+        set
+        {
+            ThrowIfStarted();
+            _statusCode = value;
+        }
+    }
+
+    /// <summary>Sets the Content-Type header.</summary>
+    public string? ContentType
+    {
+        get => _headers.FirstOrDefault(h => h.Key == "content-type").Value;
+        set
+        {
+            ThrowIfStarted();
+            _headers.RemoveAll(h => h.Key == "content-type");
+            if (value is not null)
+            {
+                _headers.Add(new("content-type", value));
+            }
+        }
+    }
+
+    /// <summary>Adds a response header (the host drops those its policy does not allow).</summary>
+    public void AddHeader(string name, string value)
+    {
+        ThrowIfStarted();
+        _headers.Add(new(name.ToLowerInvariant(), value));
+    }
+
+    /// <summary>Sends status and headers now, without a body yet.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (!HasStarted)
+        {
+            HasStarted = true;
+            await _sendHead(_statusCode, _headers, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes a piece of the body; it is sent to the client at once.</summary>
+    public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        if (!data.IsEmpty)
+        {
+            await _sendChunk(data, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes UTF-8 text; sets a text/plain Content-Type if none was set.</summary>
+    public Task WriteAsync(string text, CancellationToken cancellationToken = default)
+    {
+        if (!HasStarted && ContentType is null)
+        {
+            ContentType = "text/plain; charset=utf-8";
+        }
+
+        return WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+    }
+
+    /// <summary>Writes a JSON document given as text, with Content-Type application/json.</summary>
+    public Task WriteJsonAsync(string json, CancellationToken cancellationToken = default)
+    {
+        if (!HasStarted)
+        {
+            ContentType = "application/json; charset=utf-8";
+        }
+
+        return WriteAsync(Encoding.UTF8.GetBytes(json), cancellationToken);
+    }
+
+    private void ThrowIfStarted()
+    {
+        if (HasStarted)
+        {
+            throw new InvalidOperationException("The response has started: status and headers were already sent.");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using Google.Protobuf;
+using Grpc.Core;
+using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Sdk.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Sdk.Services;
+
+/// <summary>Serves the Plugin contract for one <see cref="PluginDefinition"/>.</summary>
+internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost host, IHostApplicationLifetime lifetime, ILogger<PluginService> logger) : Protocol.V1.Plugin.PluginBase
+{
+    private static readonly string s_runtime = "GrpcPlugins.Sdk/" + typeof(PluginService).Assembly.GetName().Version?.ToString(3);
+    private readonly Dictionary<string, HookRegistration> _hooks = plugin.Hooks.ToDictionary(h => h.Point, StringComparer.Ordinal);
+
+    public override Task<DescribeResponse> Describe(DescribeRequest request, ServerCallContext context)
+    {
+        var reply = new DescribeResponse
+        {
+            Id = plugin.Id,
+            Version = plugin.Version,
+            SettingsSchemaJson = plugin.SettingsSchemaJson,
+            Runtime = s_runtime,
+        };
+        reply.Hooks.AddRange(plugin.Hooks.Select(h => new Protocol.V1.HookRegistration { Point = h.Point, Priority = h.Priority }));
+        reply.Routes.AddRange(plugin.Routes.Routes.Select(r => new Protocol.V1.RouteRegistration { Method = r.Method, Path = r.Path, AllowAnonymous = r.AllowAnonymous }));
+        reply.Permissions.AddRange(plugin.Permissions);
+        return Task.FromResult(reply);
+    }
+
+    public override async Task<ConfigureResponse> Configure(ConfigureRequest request, ServerCallContext context)
+    {
+        var reply = new ConfigureResponse { Accepted = true };
+        if (plugin.OnConfigure is { } onConfigure)
+        {
+            var errors = await onConfigure(new PluginSettings(request.TenantId, request.SettingsJson, request.Revision), context.CancellationToken).ConfigureAwait(false);
+            reply.Accepted = errors.Count == 0;
+            reply.Errors.AddRange(errors.Select(e => new FieldError { Path = e.Path, Message = e.Message }));
+        }
+
+        return reply;
+    }
+
+    public override async Task<HookResponse> InvokeHook(HookRequest request, ServerCallContext context)
+    {
+        if (!_hooks.TryGetValue(request.Point, out var registration))
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, $"plugin '{plugin.Id}' does not handle hook point '{request.Point}'"));
+        }
+
+        var call = new HookCall(request.Point, request.Body.Memory, request.ContentType, request.Headers, ToContext(request.Context), host);
+        HookResult result;
+        try
+        {
+            result = await registration.Handler(call, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)
+        {
+            Log.HookFailed(logger, request.Point, ex);
+            throw;
+        }
+
+        return ToResponse(result, request.Context?.IsStreaming == true);
+    }
+
+    public override async Task HandleHttp(IAsyncStreamReader<HttpRequestFrame> requestStream, IServerStreamWriter<HttpResponseFrame> responseStream, ServerCallContext context)
+    {
+        var aborted = context.CancellationToken;
+        if (!await requestStream.MoveNext(aborted).ConfigureAwait(false) || requestStream.Current.FrameCase != HttpRequestFrame.FrameOneofCase.Head)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the first HandleHttp frame must be a head frame"));
+        }
+
+        var head = requestStream.Current.Head;
+        var response = new RouteResponse(
+            (status, headers, ct) =>
+            {
+                var frame = new HttpResponseHead { StatusCode = status };
+                frame.Headers.AddRange(headers.Select(h => new HttpHeader { Name = h.Key, Value = h.Value }));
+                return responseStream.WriteAsync(new HttpResponseFrame { Head = frame }, ct);
+            },
+            (chunk, ct) => responseStream.WriteAsync(new HttpResponseFrame { BodyChunk = UnsafeByteOperations.UnsafeWrap(chunk) }, ct));
+
+        var route = plugin.Routes.Match(head.Method, head.Path, out var pathKnown);
+        if (route is null)
+        {
+            response.StatusCode = pathKnown ? 405 : 404;
+            await response.WriteAsync(pathKnown ? $"method {head.Method} is not allowed on {head.Path}" : $"plugin '{plugin.Id}' has no route {head.Path}", aborted).ConfigureAwait(false);
+            return;
+        }
+
+        var request = new RouteRequest(
+            head.Method,
+            head.Path,
+            head.Query,
+            [.. head.Headers.Select(h => new KeyValuePair<string, string>(h.Name, h.Value))],
+            head.User,
+            new RequestBodyStream(requestStream, aborted));
+        try
+        {
+            await route.Handler(new RouteContext(request, response, host, aborted)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)
+        {
+            Log.RouteFailed(logger, head.Method, head.Path, ex);
+            throw;
+        }
+
+        await response.StartAsync(aborted).ConfigureAwait(false);
+    }
+
+    public override Task<ShutdownResponse> Shutdown(ShutdownRequest request, ServerCallContext context)
+    {
+        Log.ShutdownRequested(logger, request.Reason, request.GracePeriodMs);
+        // Stop after the reply is on the wire, so the host sees the acknowledgement.
+        context.GetHttpContext().Response.OnCompleted(() =>
+        {
+            lifetime.StopApplication();
+            return Task.CompletedTask;
+        });
+        return Task.FromResult(new ShutdownResponse());
+    }
+
+    private static HookCallContext ToContext(Protocol.V1.HookContext? context) => context is null
+        ? new HookCallContext(string.Empty, string.Empty, string.Empty, HookDirection.Unspecified, false, new Dictionary<string, string>())
+        : new HookCallContext(
+            context.RouteId,
+            context.TenantId,
+            context.ProviderId,
+            context.Direction switch { Direction.Inbound => HookDirection.Inbound, Direction.Outbound => HookDirection.Outbound, _ => HookDirection.Unspecified },
+            context.IsStreaming,
+            context.Properties);
+
+    private static HookResponse ToResponse(HookResult result, bool isStreaming) => result switch
+    {
+        HookResult.ModifyResult modify => new HookResponse
+        {
+            Modify = new HookModify
+            {
+                // A streamed body was never offered, so it cannot be replaced.
+                ReplaceBody = modify.ReplaceBody && !isStreaming,
+                Body = modify.ReplaceBody && !isStreaming ? ByteString.CopyFrom(modify.Body.Span) : ByteString.Empty,
+                ContentType = modify.ContentType ?? string.Empty,
+                SetHeaders = { modify.HeadersToSet.ToDictionary() },
+            },
+        },
+        HookResult.ShortCircuitResult shortCircuit => new HookResponse
+        {
+            ShortCircuit = new HookShortCircuit
+            {
+                StatusCode = shortCircuit.StatusCode,
+                Body = ByteString.CopyFrom(shortCircuit.Body.Span),
+                ContentType = shortCircuit.ContentType,
+            },
+        },
+        _ => new HookResponse { Continue = new HookContinue() },
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5001, EventName = "HookFailed", Level = LogLevel.Error, Message = "Hook {Point} failed")]
+        public static partial void HookFailed(ILogger logger, string point, Exception exception);
+
+        [LoggerMessage(EventId = 5002, EventName = "RouteFailed", Level = LogLevel.Error, Message = "Route {Method} {Path} failed")]
+        public static partial void RouteFailed(ILogger logger, string method, string path, Exception exception);
+
+        [LoggerMessage(EventId = 5003, EventName = "ShutdownRequested", Level = LogLevel.Information, Message = "Shutdown requested by the host ({Reason}); grace {GraceMs} ms")]
+        public static partial void ShutdownRequested(ILogger logger, string reason, long graceMs);
+    }
+}

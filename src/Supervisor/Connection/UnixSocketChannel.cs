@@ -1,0 +1,45 @@
+using System.Net.Sockets;
+using Grpc.Net.Client;
+
+namespace GrpcPlugins.Supervisor.Connection;
+
+/// <summary>Creates gRPC channels over HTTP/2 on a Unix domain socket.</summary>
+internal static class UnixSocketChannel
+{
+    /// <summary>Creates a channel to the socket at <paramref name="socketPath"/>.</summary>
+    public static GrpcChannel Create(string socketPath)
+    {
+        var endpoint = new UnixDomainSocketEndPoint(socketPath);
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+            // Concurrent streams beyond one connection's limit open another
+            // connection instead of queueing behind it.
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+        };
+
+        return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = 16 * 1024 * 1024,
+            MaxSendMessageSize = 16 * 1024 * 1024,
+        });
+    }
+}

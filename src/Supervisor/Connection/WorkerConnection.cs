@@ -1,0 +1,51 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using GrpcPlugins.Protocol;
+using GrpcPlugins.Protocol.V1;
+
+namespace GrpcPlugins.Supervisor.Connection;
+
+/// <summary>
+/// The host's gRPC connection to one worker: every call carries the worker's
+/// per-spawn token, which the worker checks.
+/// </summary>
+internal sealed class WorkerConnection : IDisposable
+{
+    private readonly GrpcChannel _channel;
+
+    public WorkerConnection(string socketPath, string token)
+    {
+        _channel = UnixSocketChannel.Create(socketPath);
+        var invoker = _channel.Intercept(metadata =>
+        {
+            metadata.Add(HandshakeEnvironment.TokenMetadataKey, token);
+            return metadata;
+        });
+        Plugin = new Protocol.V1.Plugin.PluginClient(invoker);
+        Health = new Health.HealthClient(invoker);
+    }
+
+    /// <summary>The plugin's contract.</summary>
+    public Protocol.V1.Plugin.PluginClient Plugin { get; }
+
+    /// <summary>The worker's standard health service.</summary>
+    public Health.HealthClient Health { get; }
+
+    /// <summary>Asks the worker's health service whether it serves; false on any failure.</summary>
+    public async Task<bool> IsServingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = await Health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.Add(timeout), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
+        }
+        catch (RpcException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => _channel.Dispose();
+}

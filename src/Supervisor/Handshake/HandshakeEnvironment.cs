@@ -1,0 +1,36 @@
+// Shared by the host and the Sdk (linked into both), so the two sides cannot drift.
+namespace GrpcPlugins.Protocol;
+
+/// <summary>
+/// The environment variables the host sets for every worker it spawns. They
+/// are the first half of the handshake; docs/protocol.md describes each.
+/// </summary>
+internal static class HandshakeEnvironment
+{
+    /// <summary>Set to <see cref="MagicCookieValue"/>; a worker without it was not started by a host.</summary>
+    public const string MagicCookieKey = "PLUGIN_MAGIC_COOKIE";
+
+    /// <summary>
+    /// A fixed value, not a secret: it only tells a binary run by hand that it is
+    /// a plugin and should explain itself instead of waiting for a host.
+    /// </summary>
+    public const string MagicCookieValue = "7f3c5e1a-grpc-plugins-v1";
+
+    /// <summary>Comma-separated app protocol versions the host speaks, e.g. "1".</summary>
+    public const string ProtocolVersions = "PLUGIN_PROTOCOL_VERSIONS";
+
+    /// <summary>A private directory (mode 0700) in which the worker creates its socket.</summary>
+    public const string SocketDirectory = "PLUGIN_SOCKET_DIR";
+
+    /// <summary>The PluginHost service's address, e.g. "unix:///run/host/host.sock".</summary>
+    public const string HostAddress = "PLUGIN_HOST_ADDRESS";
+
+    /// <summary>A random per-spawn token, sent as <see cref="TokenMetadataKey"/> in both directions.</summary>
+    public const string Token = "PLUGIN_TOKEN";
+
+    /// <summary>The plugin id from its manifest.</summary>
+    public const string PluginId = "PLUGIN_ID";
+
+    /// <summary>The gRPC metadata entry that carries the token.</summary>
+    public const string TokenMetadataKey = "plugin-token";
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+
+namespace GrpcPlugins.Supervisor.Limits;
+
+/// <summary>
+/// Reads the resident memory of a whole process group from /proc: the worker
+/// and every descendant still in its group, so a plugin cannot dodge its limit
+/// by allocating in a child.
+/// </summary>
+internal static class ProcessTreeMemory
+{
+    private static readonly long s_pageSize = Environment.SystemPageSize;
+
+    /// <summary>The summed RSS in bytes of every process whose group is <paramref name="groupId"/>.</summary>
+    public static long ReadGroupRss(int groupId)
+    {
+        long total = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(dir.AsSpan());
+            if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            if (pid == groupId || ReadGroup(pid) == groupId)
+            {
+                total += ReadRss(pid);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>The RSS of one process in bytes; 0 if it is gone.</summary>
+    public static long ReadRss(int pid)
+    {
+        var statm = TryRead($"/proc/{pid}/statm");
+        if (statm is null)
+        {
+            return 0;
+        }
+
+        var fields = statm.Split(' ');
+        return fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pages) ? pages * s_pageSize : 0;
+    }
+
+    private static int ReadGroup(int pid)
+    {
+        // /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
+        var stat = TryRead($"/proc/{pid}/stat");
+        if (stat is null)
+        {
+            return -1;
+        }
+
+        var afterComm = stat.AsSpan(stat.LastIndexOf(')') + 2);
+        Span<Range> parts = stackalloc Range[4];
+        var count = afterComm.Split(parts, ' ');
+        return count >= 3 && int.TryParse(afterComm[parts[2]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var group) ? group : -1;
+    }
+
+    private static string? TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The process ended between listing and reading.
+            return null;
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using System.IO.Pipelines;
+using CliWrap;
+using GrpcPlugins.Supervisor.Handshake;
+
+namespace GrpcPlugins.Supervisor.Processes;
+
+/// <summary>
+/// One spawned worker process: its handshake line, its exit, its output, and
+/// the means to end it and everything it started. Knows nothing of gRPC.
+/// </summary>
+internal sealed class WorkerProcess : IAsyncDisposable
+{
+    private const string SetSid = "/usr/bin/setsid";
+
+    private readonly Pipe _stdin = new();
+    private readonly CancellationTokenSource _forceful = new();
+    private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action<string> _onStdout;
+    private readonly Action<string> _onStderr;
+    private readonly TimeProvider _time;
+    private CommandTask<CommandResult>? _task;
+    private int _disposed;
+
+    private WorkerProcess(TimeProvider time, Action<string> onStdout, Action<string> onStderr)
+    {
+        _time = time;
+        _onStdout = onStdout;
+        _onStderr = onStderr;
+    }
+
+    /// <summary>The worker's pid; also its process group id, since it leads its own session.</summary>
+    public int Pid { get; private set; }
+
+    /// <summary>True when the worker leads its own process group (setsid was available).</summary>
+    public bool OwnsProcessGroup { get; private set; }
+
+    /// <summary>When the process was spawned.</summary>
+    public DateTimeOffset StartedAt { get; private set; }
+
+    /// <summary>Completes with the first stdout line (the handshake), or with null if stdout closed first.</summary>
+    public Task<string> FirstLine => _firstLine.Task;
+
+    /// <summary>Completes when the process has exited and its output is drained.</summary>
+    public Task<WorkerExit> Exited { get; private set; } = Task.FromResult(new WorkerExit(-1, DateTimeOffset.MinValue));
+
+    /// <summary>The last stderr lines.</summary>
+    public LineRing StderrTail { get; } = new(50);
+
+    /// <summary>Spawns the process. Throws <see cref="WorkerStartException"/> when it cannot be run.</summary>
+    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<string> onStdout, Action<string> onStderr)
+    {
+        var process = new WorkerProcess(time, onStdout, onStderr);
+        process.Spawn(spec, environment);
+        return process;
+    }
+
+    private void Spawn(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment)
+    {
+        // setsid makes the worker lead a new session and process group, so one
+        // group signal ends it and every grandchild that did not escape.
+        OwnsProcessGroup = File.Exists(SetSid);
+        var command = OwnsProcessGroup
+            ? Cli.Wrap(SetSid).WithArguments(a => a.Add(spec.FileName).Add(spec.Arguments))
+            : Cli.Wrap(spec.FileName).WithArguments(spec.Arguments);
+
+        command = command
+            .WithWorkingDirectory(spec.WorkingDirectory)
+            .WithEnvironmentVariables(environment)
+            .WithValidation(CommandResultValidation.None)
+            // The worker exits when its stdin closes: that is how it notices a
+            // host that died without a word, even from SIGKILL.
+            .WithStandardInputPipe(PipeSource.FromStream(_stdin.Reader.AsStream()))
+            .WithStandardOutputPipe(new BoundedLineTarget((line, _) => OnStdoutLine(line)))
+            .WithStandardErrorPipe(new BoundedLineTarget((line, cut) =>
+            {
+                var shown = cut ? line + " …[line cut]" : line;
+                StderrTail.Add(shown);
+                _onStderr(shown);
+            }));
+
+        try
+        {
+            _task = command.ExecuteAsync(_forceful.Token);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            throw new WorkerStartException(new StartFailure(
+                StartFailureKind.SpawnFailed,
+                $"cannot run '{spec.FileName}': {ex.Message}. Check the manifest's command and that the file is executable.",
+                null,
+                []));
+        }
+
+        Pid = _task.ProcessId;
+        StartedAt = _time.GetUtcNow();
+        Exited = WaitForExitAsync(_task);
+    }
+
+    private async Task<WorkerExit> WaitForExitAsync(CommandTask<CommandResult> task)
+    {
+        int code;
+        try
+        {
+            code = (await task.ConfigureAwait(false)).ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            code = 128 + ProcessSignals.SigKill;
+        }
+
+        _firstLine.TrySetResult(string.Empty);
+        await _stdin.Writer.CompleteAsync().ConfigureAwait(false);
+        return new WorkerExit(code, _time.GetUtcNow());
+    }
+
+    private void OnStdoutLine(string line)
+    {
+        if (!_firstLine.TrySetResult(line))
+        {
+            _onStdout(line);
+        }
+    }
+
+    /// <summary>Closes the worker's stdin, which asks it to exit.</summary>
+    public void CloseStdin() => _stdin.Writer.Complete();
+
+    /// <summary>Kills the worker's whole process group (or the process alone without setsid).</summary>
+    public void Kill()
+    {
+        if (Pid <= 1 || Exited.IsCompleted && !(OwnsProcessGroup && ProcessSignals.GroupExists(Pid)))
+        {
+            return;
+        }
+
+        if (OwnsProcessGroup)
+        {
+            ProcessSignals.SignalGroup(Pid, ProcessSignals.SigKill);
+        }
+        else
+        {
+            ProcessSignals.SignalProcess(Pid, ProcessSignals.SigKill);
+        }
+    }
+
+    /// <summary>Kills the group and waits for the exit; stopping twice is harmless.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            await Exited.ConfigureAwait(false);
+            return;
+        }
+
+        Kill();
+        CloseStdin();
+        // A grandchild that escaped the group could hold the output pipes open;
+        // CliWrap's forceful cancel stops waiting for them after a bound.
+        try
+        {
+            await Exited.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await _forceful.CancelAsync().ConfigureAwait(false);
+            await Exited.ConfigureAwait(false);
+        }
+
+        _forceful.Dispose();
+    }
+}

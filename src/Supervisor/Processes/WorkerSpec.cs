@@ -1,0 +1,22 @@
+namespace GrpcPlugins.Supervisor.Processes;
+
+/// <summary>How to start one plugin's worker process.</summary>
+/// <param name="PluginId">The plugin id, passed to the worker and used in every log line.</param>
+/// <param name="FileName">The executable to run.</param>
+/// <param name="Arguments">Its arguments.</param>
+/// <param name="WorkingDirectory">Its working directory, normally the plugin's folder.</param>
+/// <param name="Environment">Extra environment variables (the handshake variables are added by the launcher).</param>
+/// <param name="Limits">Time and memory limits.</param>
+internal sealed record WorkerSpec(
+    string PluginId,
+    string FileName,
+    IReadOnlyList<string> Arguments,
+    string WorkingDirectory,
+    IReadOnlyDictionary<string, string> Environment,
+    WorkerLimits Limits);
+
+/// <summary>Limits that apply to one worker.</summary>
+/// <param name="StartTimeout">From spawn to handshake and first healthy probe.</param>
+/// <param name="ShutdownGrace">From the Shutdown request to the kill of the process group.</param>
+/// <param name="MemoryLimitBytes">The worker's memory limit, whole process tree.</param>
+internal sealed record WorkerLimits(TimeSpan StartTimeout, TimeSpan ShutdownGrace, long MemoryLimitBytes);

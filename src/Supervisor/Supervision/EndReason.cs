@@ -1,0 +1,37 @@
+using GrpcPlugins.Supervisor.Processes;
+
+namespace GrpcPlugins.Supervisor.Supervision;
+
+/// <summary>Why a worker's run ended.</summary>
+internal enum EndKind
+{
+    /// <summary>The process exited by itself.</summary>
+    Exited,
+
+    /// <summary>It never became Ready.</summary>
+    StartFailed,
+
+    /// <summary>It stopped answering health probes and was killed.</summary>
+    Unresponsive,
+
+    /// <summary>It crossed its memory limit and was killed.</summary>
+    MemoryLimit,
+
+    /// <summary>An admin asked for a restart; not counted against the breaker.</summary>
+    RestartRequested,
+
+    /// <summary>The supervisor is stopping (disable, host shutdown).</summary>
+    Stopping,
+}
+
+/// <summary>Why a worker's run ended, with the evidence.</summary>
+internal sealed record EndReason(EndKind Kind, string Message, WorkerExit? Exit = null)
+{
+    /// <summary>Everything but a clean exit the plugin chose, an admin restart or a stop is abnormal.</summary>
+    public bool IsAbnormal => Kind switch
+    {
+        EndKind.Exited => Exit is not { IsClean: true },
+        EndKind.RestartRequested or EndKind.Stopping => false,
+        _ => true,
+    };
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Supervisor.Supervision;
+
+internal sealed partial class PluginSupervisor
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4201, EventName = "WorkerStateChanged", Level = LogLevel.Debug, Message = "Plugin {PluginId} pid {Pid}: {State}")]
+        public static partial void StateChanged(ILogger logger, string pluginId, int pid, WorkerState state);
+
+        [LoggerMessage(EventId = 4202, EventName = "WorkerEnded", Level = LogLevel.Warning, Message = "Plugin {PluginId} pid {Pid}: {Kind}: {Reason}")]
+        public static partial void WorkerEnded(ILogger logger, string pluginId, int pid, EndKind kind, string reason);
+
+        [LoggerMessage(EventId = 4203, EventName = "WorkerBackingOff", Level = LogLevel.Information, Message = "Plugin {PluginId}: restarting in {DelayMs:0} ms ({Restarts} restarts in the window)")]
+        public static partial void BackingOff(ILogger logger, string pluginId, double delayMs, int restarts);
+
+        [LoggerMessage(EventId = 4204, EventName = "WorkerCrashLooping", Level = LogLevel.Error, Message = "Plugin {PluginId}: {Reason}")]
+        public static partial void CrashLooping(ILogger logger, string pluginId, string reason);
+
+        [LoggerMessage(EventId = 4205, EventName = "WorkerRestartRequested", Level = LogLevel.Information, Message = "Plugin {PluginId}: restart requested")]
+        public static partial void RestartRequested(ILogger logger, string pluginId);
+    }
+}

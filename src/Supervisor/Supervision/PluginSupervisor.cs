@@ -1,0 +1,344 @@
+using GrpcPlugins.Supervisor.Limits;
+using GrpcPlugins.Supervisor.Logs;
+using GrpcPlugins.Supervisor.Policies;
+using GrpcPlugins.Supervisor.Processes;
+using GrpcPlugins.Supervisor.Workers;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Supervisor.Supervision;
+
+/// <summary>
+/// Keeps one plugin's worker running: start, watch (exit, health, memory),
+/// and after an end decide by the restart policy: back off and start again,
+/// give up (temporary, transient), or trip the crash-loop breaker.
+/// One loop task per plugin; every transition is logged once and published.
+/// </summary>
+internal sealed partial class PluginSupervisor : IAsyncDisposable
+{
+    private readonly WorkerLauncher _launcher;
+    private readonly SupervisionSettings _settings;
+    private readonly Func<Worker, CancellationToken, Task>? _onStarted;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly WorkerLogForwarder _log;
+    private readonly RestartTracker _tracker;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly Lock _stateLock = new();
+    private CancellationTokenSource? _stop;
+    private Task _loop = Task.CompletedTask;
+    private TaskCompletionSource _restartRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile Worker? _ready;
+    private WorkerSnapshot _snapshot;
+    private long _memoryBytes;
+
+    public PluginSupervisor(
+        WorkerSpec spec,
+        SupervisionSettings settings,
+        WorkerLauncher launcher,
+        Func<Worker, CancellationToken, Task>? onStarted,
+        ILoggerFactory loggerFactory,
+        TimeProvider time)
+    {
+        Spec = spec;
+        _settings = settings;
+        _launcher = launcher;
+        _onStarted = onStarted;
+        _time = time;
+        _logger = loggerFactory.CreateLogger<PluginSupervisor>();
+        _log = new WorkerLogForwarder(loggerFactory, spec.PluginId, time);
+        _tracker = new RestartTracker(settings.Restart, time);
+        _snapshot = new WorkerSnapshot(spec.PluginId, WorkerState.Stopped, null, null, 0, 0, null, null, [], 0, spec.Limits.MemoryLimitBytes, 0);
+    }
+
+    public WorkerSpec Spec { get; }
+
+    public string PluginId => Spec.PluginId;
+
+    /// <summary>The worker that serves calls now, or null while none is Ready.</summary>
+    public Worker? ReadyWorker => _ready;
+
+    /// <summary>The current read model.</summary>
+    public WorkerSnapshot Snapshot
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _snapshot with { MemoryBytes = Interlocked.Read(ref _memoryBytes), StderrLinesDropped = _log.Dropped };
+            }
+        }
+    }
+
+    /// <summary>Raised after every state transition, with the new snapshot.</summary>
+    public event Action<WorkerSnapshot>? StateChanged;
+
+    /// <summary>Starts supervising; after a crash loop or an exit, forgets the history and starts afresh.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_loop.IsCompleted)
+            {
+                return;
+            }
+
+            _tracker.Reset();
+            _stop?.Dispose();
+            _stop = new CancellationTokenSource();
+            var stop = _stop.Token;
+            _loop = Task.Run(() => RunAsync(stop), CancellationToken.None);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>Stops the worker gracefully (Shutdown, grace, kill) and stops supervising.</summary>
+    public async Task StopAsync()
+    {
+        await _lifecycle.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_stop is not null)
+            {
+                await _stop.CancelAsync().ConfigureAwait(false);
+            }
+
+            await _loop.ConfigureAwait(false);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>Asks for a restart of a running worker; not counted against the crash-loop breaker.</summary>
+    public void RequestRestart() => _restartRequested.TrySetResult();
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        var restarts = _snapshot.Restarts;
+        while (!stop.IsCancellationRequested)
+        {
+            SetState(WorkerState.Starting, pid: null);
+            DateTimeOffset? readySince = null;
+            Worker? worker = null;
+            EndReason end;
+            try
+            {
+                worker = await _launcher.LaunchAsync(Spec, WorkerLauncher.NewToken(), new WorkerOutput(l => _log.OnStdout(CurrentPid, l), l => _log.OnStderr(CurrentPid, l)), stop).ConfigureAwait(false);
+                SetState(WorkerState.Starting, worker.Pid);
+                if (_onStarted is not null)
+                {
+                    await _onStarted(worker, stop).ConfigureAwait(false);
+                }
+
+                readySince = _time.GetUtcNow();
+                _ready = worker;
+                SetState(WorkerState.Ready, worker.Pid, readySince);
+                end = await MonitorAsync(worker, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                end = new EndReason(EndKind.Stopping, "stopping");
+            }
+            catch (WorkerStartException ex)
+            {
+                end = new EndReason(EndKind.StartFailed, ex.Failure.ToString(), ex.Failure.ExitCode is { } code ? new WorkerExit(code, _time.GetUtcNow()) : null);
+            }
+            catch (Exception ex)
+            {
+                // Isolation boundary: one plugin's failure must never end the host.
+                end = new EndReason(EndKind.StartFailed, $"start of plugin '{PluginId}' failed: {ex.GetType().Name}: {ex.Message}");
+            }
+
+            _ready = null;
+            if (worker is not null)
+            {
+                SetState(WorkerState.Stopping, worker.Pid, readySince);
+                await worker.StopAsync(end.Message).ConfigureAwait(false);
+                end = end with { Exit = end.Exit ?? await worker.Exited.ConfigureAwait(false) };
+            }
+
+            if (end.Kind == EndKind.Stopping || stop.IsCancellationRequested)
+            {
+                break;
+            }
+
+            if (end.Kind == EndKind.RestartRequested)
+            {
+                Log.RestartRequested(_logger, PluginId);
+                continue;
+            }
+
+            Log.WorkerEnded(_logger, PluginId, worker?.Pid ?? 0, end.Kind, end.Message);
+            RecordEnd(end, worker);
+            var decision = _tracker.OnEnded(end.IsAbnormal, readySince);
+            if (decision.CrashLooping)
+            {
+                var message = $"crash loop: {decision.RestartsInWindow} restarts within {_settings.Restart.Window.TotalSeconds:0} s (limit {_settings.Restart.MaxRestarts}); last: {end.Message}. Fix the plugin, then enable it again.";
+                Log.CrashLooping(_logger, PluginId, message);
+                SetState(WorkerState.CrashLooping, null, lastError: message, restartsInWindow: decision.RestartsInWindow);
+                return;
+            }
+
+            if (!decision.Restart)
+            {
+                SetState(WorkerState.Exited, null);
+                return;
+            }
+
+            SetState(WorkerState.BackingOff, null, restartsInWindow: decision.RestartsInWindow);
+            Log.BackingOff(_logger, PluginId, decision.Delay.TotalMilliseconds, decision.RestartsInWindow);
+            try
+            {
+                await Task.Delay(decision.Delay, _time, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            restarts++;
+            lock (_stateLock)
+            {
+                _snapshot = _snapshot with { Restarts = restarts };
+            }
+        }
+
+        SetState(WorkerState.Stopped, null);
+    }
+
+    private int CurrentPid => _snapshot.Pid ?? 0;
+
+    private async Task<EndReason> MonitorAsync(Worker worker, CancellationToken stop)
+    {
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var restart = _restartRequested.Task;
+        var health = WatchHealthAsync(worker, watch.Token);
+        var memory = WatchMemoryAsync(worker, watch.Token);
+        var stopped = Task.Delay(Timeout.Infinite, stop);
+
+        var first = await Task.WhenAny(worker.Exited, health, memory, restart, stopped).ConfigureAwait(false);
+        await watch.CancelAsync().ConfigureAwait(false);
+
+        EndReason end;
+        if (first == worker.Exited)
+        {
+            var exit = await worker.Exited.ConfigureAwait(false);
+            end = new EndReason(EndKind.Exited, $"worker pid {worker.Pid} exited: {exit}", exit);
+        }
+        else if (first == health || first == memory)
+        {
+            end = await (Task<EndReason>)first;
+            worker.Process.Kill();
+        }
+        else if (first == restart)
+        {
+            _restartRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            end = new EndReason(EndKind.RestartRequested, "restart requested by an admin");
+        }
+        else
+        {
+            end = new EndReason(EndKind.Stopping, "stopping");
+        }
+
+        await Task.WhenAll(health, memory).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        return end;
+    }
+
+    private async Task<EndReason> WatchHealthAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        while (true)
+        {
+            await Task.Delay(_settings.HealthInterval, _time, cancellationToken).ConfigureAwait(false);
+            if (await worker.Connection.IsServingAsync(_settings.HealthTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                if (failures > 0)
+                {
+                    failures = 0;
+                    SetState(WorkerState.Ready, worker.Pid);
+                }
+
+                continue;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            failures++;
+            SetState(WorkerState.Unhealthy, worker.Pid);
+            if (failures >= _settings.HealthFailureThreshold)
+            {
+                return new EndReason(EndKind.Unresponsive, $"unresponsive: {failures} health probes failed in a row (timeout {_settings.HealthTimeout.TotalSeconds:0.###} s each)");
+            }
+        }
+    }
+
+    private async Task<EndReason> WatchMemoryAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var limit = Spec.Limits.MemoryLimitBytes;
+        while (true)
+        {
+            var rss = worker.Process.OwnsProcessGroup ? ProcessTreeMemory.ReadGroupRss(worker.Pid) : ProcessTreeMemory.ReadRss(worker.Pid);
+            Interlocked.Exchange(ref _memoryBytes, rss);
+            if (limit > 0 && rss > limit)
+            {
+                // Kill first, explain after: every millisecond over the limit is memory the host may need.
+                worker.Process.Kill();
+                return new EndReason(EndKind.MemoryLimit, $"memory limit exceeded: {rss / (1024 * 1024)} MiB > {limit / (1024 * 1024)} MiB");
+            }
+
+            await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void RecordEnd(EndReason end, Worker? worker)
+    {
+        lock (_stateLock)
+        {
+            _snapshot = _snapshot with
+            {
+                LastExit = end.Exit ?? _snapshot.LastExit,
+                LastError = end.Message,
+                StderrTail = worker?.Process.StderrTail.Snapshot() ?? _snapshot.StderrTail,
+            };
+        }
+
+        SetState(WorkerState.Crashed, worker?.Pid);
+    }
+
+    private void SetState(WorkerState state, int? pid, DateTimeOffset? readySince = null, string? lastError = null, int? restartsInWindow = null)
+    {
+        WorkerSnapshot snapshot;
+        lock (_stateLock)
+        {
+            var previous = _snapshot.State;
+            _snapshot = _snapshot with
+            {
+                State = state,
+                Pid = pid,
+                ReadySince = state is WorkerState.Ready or WorkerState.Unhealthy ? readySince ?? _snapshot.ReadySince : null,
+                LastError = lastError ?? _snapshot.LastError,
+                RestartsInWindow = restartsInWindow ?? _tracker.RestartsInWindow,
+                StderrTail = _ready?.Process.StderrTail.Snapshot() ?? _snapshot.StderrTail,
+            };
+            snapshot = _snapshot;
+            if (previous == state)
+            {
+                return;
+            }
+        }
+
+        Log.StateChanged(_logger, PluginId, pid ?? 0, state);
+        StateChanged?.Invoke(snapshot);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop?.Dispose();
+        _lifecycle.Dispose();
+    }
+}

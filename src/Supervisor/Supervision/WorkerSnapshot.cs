@@ -1,0 +1,21 @@
+using GrpcPlugins.Supervisor.Processes;
+
+namespace GrpcPlugins.Supervisor.Supervision;
+
+/// <summary>
+/// The supervisor's read model of one plugin, immutable: what the admin API,
+/// health checks and metrics show.
+/// </summary>
+internal sealed record WorkerSnapshot(
+    string PluginId,
+    WorkerState State,
+    int? Pid,
+    DateTimeOffset? ReadySince,
+    int Restarts,
+    int RestartsInWindow,
+    WorkerExit? LastExit,
+    string? LastError,
+    IReadOnlyList<string> StderrTail,
+    long MemoryBytes,
+    long MemoryLimitBytes,
+    long StderrLinesDropped);

@@ -1,0 +1,8 @@
+namespace GrpcPlugins.Supervisor.Workers;
+
+/// <summary>What every worker of one host shares.</summary>
+/// <param name="RuntimeDirectory">A private directory (mode 0700) under which each worker gets its own socket directory.</param>
+/// <param name="HostAddress">The PluginHost service address given to workers, e.g. "unix:///…/host.sock".</param>
+/// <param name="ProtocolVersions">The app protocol versions this host speaks.</param>
+/// <param name="HostVersion">The host's product and version, told to plugins in Describe.</param>
+internal sealed record LaunchSettings(string RuntimeDirectory, string HostAddress, IReadOnlyList<int> ProtocolVersions, string HostVersion);

@@ -1,0 +1,97 @@
+using Grpc.Core;
+using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Supervisor.Connection;
+using GrpcPlugins.Supervisor.Handshake;
+using GrpcPlugins.Supervisor.Processes;
+
+namespace GrpcPlugins.Supervisor.Workers;
+
+/// <summary>
+/// A started, connected worker: a process that completed its handshake and
+/// answered health and Describe. Stopping it is graceful, bounded and idempotent.
+/// </summary>
+internal sealed class Worker : IAsyncDisposable
+{
+    private readonly SocketDirectory _socketDirectory;
+    private readonly TimeProvider _time;
+    private readonly Lock _stopLock = new();
+    private readonly Action _onStopped;
+    private Task? _stopping;
+
+    internal Worker(WorkerSpec spec, WorkerProcess process, SocketDirectory socketDirectory, HandshakeLine handshake, WorkerConnection connection, DescribeResponse description, TimeProvider time, Action onStopped)
+    {
+        Spec = spec;
+        Process = process;
+        _socketDirectory = socketDirectory;
+        Handshake = handshake;
+        Connection = connection;
+        Description = description;
+        _time = time;
+        _onStopped = onStopped;
+    }
+
+    public WorkerSpec Spec { get; }
+
+    public WorkerProcess Process { get; }
+
+    public HandshakeLine Handshake { get; }
+
+    public WorkerConnection Connection { get; }
+
+    /// <summary>What the worker said about itself.</summary>
+    public DescribeResponse Description { get; }
+
+    public int Pid => Process.Pid;
+
+    /// <summary>Completes when the process has exited.</summary>
+    public Task<WorkerExit> Exited => Process.Exited;
+
+    /// <summary>
+    /// Asks the worker to shut down, waits up to the grace period for it to
+    /// exit, then kills its process group. Later calls share the first one.
+    /// </summary>
+    public Task StopAsync(string reason)
+    {
+        lock (_stopLock)
+        {
+            return _stopping ??= StopCoreAsync(reason);
+        }
+    }
+
+    private async Task StopCoreAsync(string reason)
+    {
+        var grace = Spec.Limits.ShutdownGrace;
+        if (!Process.Exited.IsCompleted)
+        {
+            using var graceTimeout = new CancellationTokenSource(grace, _time);
+            try
+            {
+                await Connection.Plugin.ShutdownAsync(
+                    new ShutdownRequest { GracePeriodMs = (long)grace.TotalMilliseconds, Reason = reason },
+                    cancellationToken: graceTimeout.Token).ConfigureAwait(false);
+            }
+            catch (RpcException)
+            {
+                // Unreachable or already exiting: the wait and the kill below still bound the stop.
+            }
+
+            // stdin closing is the second, transport-free way to ask for an exit.
+            Process.CloseStdin();
+            try
+            {
+                await Process.Exited.WaitAsync(grace, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Grace is over; the kill below ends the group.
+            }
+        }
+
+        await Process.DisposeAsync().ConfigureAwait(false);
+        Connection.Dispose();
+        _socketDirectory.Dispose();
+        _onStopped();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync("disposed").ConfigureAwait(false);
+}

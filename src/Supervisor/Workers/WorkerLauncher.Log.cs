@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Supervisor.Workers;
+
+internal sealed partial class WorkerLauncher
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4001, EventName = "WorkerSpawned", Level = LogLevel.Debug, Message = "Plugin {PluginId}: spawned worker pid {Pid} ({FileName})")]
+        public static partial void Spawned(ILogger logger, string pluginId, int pid, string fileName);
+
+        [LoggerMessage(EventId = 4002, EventName = "WorkerReady", Level = LogLevel.Information, Message = "Plugin {PluginId}: worker pid {Pid} ready in {ElapsedMs:0.0} ms")]
+        public static partial void Ready(ILogger logger, string pluginId, int pid, double elapsedMs);
+    }
+}

@@ -1,0 +1,178 @@
+using System.Security.Cryptography;
+using Grpc.Core;
+using GrpcPlugins.Protocol;
+using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Supervisor.Connection;
+using GrpcPlugins.Supervisor.Handshake;
+using GrpcPlugins.Supervisor.Processes;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Supervisor.Workers;
+
+/// <summary>
+/// Starts one worker: spawn, then the first of handshake / early exit / start
+/// timeout, then connect, health and Describe. Each failure is its own
+/// <see cref="StartFailureKind"/> with its evidence, and leaves nothing behind.
+/// </summary>
+internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegistry tokens, ILoggerFactory loggerFactory, TimeProvider time)
+{
+    private static readonly TimeSpan s_probeInterval = TimeSpan.FromMilliseconds(5);
+
+    public LaunchSettings Settings { get; } = settings;
+
+    /// <summary>Starts a worker for <paramref name="spec"/>; <paramref name="token"/> is the per-spawn secret.</summary>
+    public async Task<Worker> LaunchAsync(WorkerSpec spec, string token, WorkerOutput output, CancellationToken cancellationToken)
+    {
+        var logger = loggerFactory.CreateLogger("GrpcPlugins.Supervisor.WorkerLauncher");
+        var socketDirectory = SocketDirectory.Create(Settings.RuntimeDirectory, spec.PluginId);
+        WorkerProcess? process = null;
+        WorkerConnection? connection = null;
+        tokens.Add(token, spec.PluginId);
+        try
+        {
+            process = WorkerProcess.Start(spec, BuildEnvironment(spec, socketDirectory.Path, token), time, output.OnStdout, output.OnStderr);
+            Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
+
+            using var startTimeout = new CancellationTokenSource(spec.Limits.StartTimeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token, cancellationToken);
+
+            var handshake = await WaitForHandshakeAsync(spec, process, socketDirectory, linked.Token, startTimeout.Token).ConfigureAwait(false);
+            connection = new WorkerConnection(handshake.Address, token);
+            await WaitForHealthAsync(spec, process, connection, linked.Token, startTimeout.Token).ConfigureAwait(false);
+            var description = await DescribeAsync(spec, process, connection, handshake, linked.Token, startTimeout.Token).ConfigureAwait(false);
+
+            var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token));
+            Log.Ready(logger, spec.PluginId, process.Pid, (time.GetUtcNow() - process.StartedAt).TotalMilliseconds);
+            return worker;
+        }
+        catch
+        {
+            tokens.Remove(token);
+            connection?.Dispose();
+            if (process is not null)
+            {
+                await process.DisposeAsync().ConfigureAwait(false);
+            }
+
+            socketDirectory.Dispose();
+            throw;
+        }
+    }
+
+    private Dictionary<string, string?> BuildEnvironment(WorkerSpec spec, string socketDirectory, string token)
+    {
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            // The host's own listen addresses must not leak into a worker's web server.
+            ["ASPNETCORE_URLS"] = null,
+            ["ASPNETCORE_HTTP_PORTS"] = null,
+            ["ASPNETCORE_HTTPS_PORTS"] = null,
+            ["DOTNET_URLS"] = null,
+        };
+        foreach (var (key, value) in spec.Environment)
+        {
+            environment[key] = value;
+        }
+
+        environment[HandshakeEnvironment.MagicCookieKey] = HandshakeEnvironment.MagicCookieValue;
+        environment[HandshakeEnvironment.ProtocolVersions] = string.Join(',', Settings.ProtocolVersions);
+        environment[HandshakeEnvironment.SocketDirectory] = socketDirectory;
+        environment[HandshakeEnvironment.HostAddress] = Settings.HostAddress;
+        environment[HandshakeEnvironment.Token] = token;
+        environment[HandshakeEnvironment.PluginId] = spec.PluginId;
+        return environment;
+    }
+
+    private async Task<HandshakeLine> WaitForHandshakeAsync(WorkerSpec spec, WorkerProcess process, SocketDirectory socketDirectory, CancellationToken token, CancellationToken startTimeout)
+    {
+        var first = await WaitAsync(spec, process, process.FirstLine, "a handshake line", token, startTimeout).ConfigureAwait(false);
+        if (first.Length == 0 && process.Exited.IsCompleted)
+        {
+            var exit = await process.Exited.ConfigureAwait(false);
+            throw Fail(StartFailureKind.ExitedBeforeHandshake, process,
+                $"plugin '{spec.PluginId}' exited before its handshake ({exit}). Run it from the host, check its stderr below, and print the handshake line once it serves.", exit.ExitCode);
+        }
+
+        var handshake = HandshakeLine.TryParse(first, Settings.ProtocolVersions, out var error);
+        if (handshake is null)
+        {
+            throw Fail(StartFailureKind.InvalidHandshake, process, $"plugin '{spec.PluginId}': {error}", null);
+        }
+
+        if (!socketDirectory.Contains(handshake.Address))
+        {
+            throw Fail(StartFailureKind.InvalidHandshake, process,
+                $"plugin '{spec.PluginId}': handshake address '{handshake.Address}' is outside its socket directory '{socketDirectory.Path}'. Create the socket inside PLUGIN_SOCKET_DIR.", null);
+        }
+
+        return handshake;
+    }
+
+    private async Task WaitForHealthAsync(WorkerSpec spec, WorkerProcess process, WorkerConnection connection, CancellationToken token, CancellationToken startTimeout)
+    {
+        while (true)
+        {
+            var probe = connection.IsServingAsync(spec.Limits.StartTimeout, token);
+            if (await WaitAsync(spec, process, probe, "a healthy probe", token, startTimeout).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await WaitAsync(spec, process, DelayAsync(s_probeInterval, token), "a healthy probe", token, startTimeout).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<DescribeResponse> DescribeAsync(WorkerSpec spec, WorkerProcess process, WorkerConnection connection, HandshakeLine handshake, CancellationToken token, CancellationToken startTimeout)
+    {
+        try
+        {
+            var call = connection.Plugin.DescribeAsync(
+                new DescribeRequest { ProtocolVersion = handshake.AppProtocolVersion, HostVersion = Settings.HostVersion },
+                cancellationToken: token).ResponseAsync;
+            return await WaitAsync(spec, process, call, "an answer to Describe", token, startTimeout).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled)
+        {
+            throw Fail(StartFailureKind.Unresponsive, process, $"plugin '{spec.PluginId}' failed Describe: {ex.Status.StatusCode}: {ex.Status.Detail}", null);
+        }
+    }
+
+    /// <summary>Waits for <paramref name="task"/>, but fails at once when the process exits or the start timeout fires.</summary>
+    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken token)
+    {
+        await Task.Delay(delay, time, token).ConfigureAwait(false);
+        return true;
+    }
+
+    private static async Task<T> WaitAsync<T>(WorkerSpec spec, WorkerProcess process, Task<T> task, string waitingFor, CancellationToken token, CancellationToken startTimeout)
+    {
+        var cancelled = Task.Delay(Timeout.Infinite, token);
+        var first = await Task.WhenAny(task, process.Exited, cancelled).ConfigureAwait(false);
+        if (first == task && task.IsCompletedSuccessfully)
+        {
+            return task.Result;
+        }
+
+        if (process.Exited.IsCompleted && first != task)
+        {
+            var exit = await process.Exited.ConfigureAwait(false);
+            var kind = waitingFor == "a handshake line" ? StartFailureKind.ExitedBeforeHandshake : StartFailureKind.Unresponsive;
+            throw Fail(kind, process, $"plugin '{spec.PluginId}' exited ({exit}) while the host waited for {waitingFor}. Check its stderr below.", exit.ExitCode);
+        }
+
+        if (startTimeout.IsCancellationRequested)
+        {
+            throw Fail(StartFailureKind.StartTimeout, process,
+                $"plugin '{spec.PluginId}' gave no {waitingFor[(waitingFor.IndexOf(' ', StringComparison.Ordinal) + 1)..]} within its start timeout of {spec.Limits.StartTimeout.TotalSeconds:0.###} s. Serve sooner or raise limits.startTimeout in its manifest.", null);
+        }
+
+        token.ThrowIfCancellationRequested();
+        return await task.ConfigureAwait(false);
+    }
+
+    private static WorkerStartException Fail(StartFailureKind kind, WorkerProcess process, string message, int? exitCode) =>
+        new(new StartFailure(kind, message, exitCode, process.StderrTail.Snapshot()));
+
+    /// <summary>Creates a random per-spawn token.</summary>
+    public static string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+}
