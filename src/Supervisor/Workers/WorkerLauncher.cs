@@ -90,7 +90,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         {
             var exit = await process.Exited.ConfigureAwait(false);
             throw Fail(StartFailureKind.ExitedBeforeHandshake, process,
-                $"plugin '{spec.PluginId}' exited before its handshake ({exit}). Run it from the host, check its stderr below, and print the handshake line once it serves.", exit.ExitCode);
+                $"plugin '{spec.PluginId}' exited before its handshake ({exit}). Check its stderr below, and print the handshake line once it serves.", exit.ExitCode);
         }
 
         var handshake = HandshakeLine.TryParse(first, Settings.ProtocolVersions, out var error);
@@ -157,7 +157,10 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         {
             var exit = await process.Exited.ConfigureAwait(false);
             var kind = waitingFor == "a handshake line" ? StartFailureKind.ExitedBeforeHandshake : StartFailureKind.Unresponsive;
-            throw Fail(kind, process, $"plugin '{spec.PluginId}' exited ({exit}) while the host waited for {waitingFor}. Check its stderr below.", exit.ExitCode);
+            var message = kind == StartFailureKind.ExitedBeforeHandshake
+                ? $"plugin '{spec.PluginId}' exited before its handshake ({exit}). Check its stderr below, and print the handshake line once it serves."
+                : $"plugin '{spec.PluginId}' exited ({exit}) while the host waited for {waitingFor}. Check its stderr below.";
+            throw Fail(kind, process, message, exit.ExitCode);
         }
 
         if (startTimeout.IsCancellationRequested)

@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Supervisor.Processes;
+using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Functional.Tests.Infrastructure;
+
+/// <summary>
+/// A real host (Kestrel on 127.0.0.1, a real SQLite file, real workers over
+/// real sockets) in a temp directory. Disposing it stops every worker and
+/// fails the test if any process, socket or directory is left behind.
+/// </summary>
+internal sealed class TestHost : IAsyncDisposable
+{
+    public const string AdminKey = "test-admin-key";
+
+    public static readonly HookPoint Request = new("request", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2));
+    public static readonly HookPoint RequestClosed = new("request", HookFailureMode.FailClosed, TimeSpan.FromSeconds(2));
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<int, byte> _pids = new();
+    private bool _disposed;
+
+    private TestHost(WebApplication app, string root)
+    {
+        _app = app;
+        Root = root;
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+        Admin = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        foreach (var entry in Catalog.Entries.Where(e => e.Supervisor is not null))
+        {
+            entry.Supervisor!.StateChanged += s =>
+            {
+                if (s.Pid is { } pid)
+                {
+                    _pids.TryAdd(pid, 0);
+                }
+            };
+        }
+    }
+
+    public string Root { get; }
+
+    public string PluginsDirectory => Path.Combine(Root, "plugins");
+
+    public HttpClient Client { get; }
+
+    public HttpClient Admin { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public PluginCatalog Catalog => _app.Services.GetRequiredService<PluginCatalog>();
+
+    public IHookDispatcher Hooks => _app.Services.GetRequiredService<IHookDispatcher>();
+
+    public static Task<TestHost> StartAsync(params JsonObject[] plugins) => StartAsync(plugins, null);
+
+    public static async Task<TestHost> StartAsync(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string? root = null)
+    {
+        root ??= Directory.CreateTempSubdirectory("gpt-").FullName;
+        var pluginsDirectory = Path.Combine(root, "plugins");
+        Directory.CreateDirectory(pluginsDirectory);
+        foreach (var manifest in plugins)
+        {
+            PluginFolders.Write(pluginsDirectory, manifest);
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddPluginHost(o =>
+        {
+            o.PluginsDirectory = pluginsDirectory;
+            o.StateDirectory = Path.Combine(root, "state");
+            o.RuntimeDirectory = root;
+            o.WorkerPath = TestPaths.PluginWorker;
+            o.AdminApiKey = AdminKey;
+            o.StartTimeout = TimeSpan.FromSeconds(20);
+            o.ShutdownGrace = TimeSpan.FromSeconds(2);
+            o.RestartInitialBackoff = TimeSpan.FromMilliseconds(50);
+            o.RestartMaxBackoff = TimeSpan.FromMilliseconds(400);
+            o.HealthInterval = TimeSpan.FromMilliseconds(500);
+            o.HealthTimeout = TimeSpan.FromMilliseconds(500);
+            o.HookPoints.Add(Request);
+            configure?.Invoke(o);
+        });
+
+        var app = builder.Build();
+        app.MapPluginEndpoints();
+        try
+        {
+            await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        return new TestHost(app, root);
+    }
+
+    public PluginSupervisor Supervisor(string id) => Catalog.Find(id)?.Supervisor ?? throw new InvalidOperationException($"no supervisor for '{id}'");
+
+    /// <summary>Waits until <paramref name="id"/> reaches <paramref name="state"/>, or fails with its snapshot.</summary>
+    public async Task<WorkerSnapshot> WaitForStateAsync(string id, WorkerState state, TimeSpan? timeout = null)
+    {
+        var supervisor = Supervisor(id);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (DateTime.UtcNow < deadline)
+        {
+            var snapshot = supervisor.Snapshot;
+            if (snapshot.State == state)
+            {
+                if (snapshot.Pid is { } pid)
+                {
+                    _pids.TryAdd(pid, 0);
+                }
+
+                return snapshot;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"plugin '{id}' did not reach {state}; it is {supervisor.Snapshot}");
+    }
+
+    /// <summary>Every worker pid seen by this host.</summary>
+    public IReadOnlyCollection<int> SeenPids => [.. _pids.Keys];
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var entry in Catalog.Entries.Where(e => e.Supervisor?.Snapshot.Pid is not null))
+        {
+            _pids.TryAdd(entry.Supervisor!.Snapshot.Pid!.Value, 0);
+        }
+
+        Client.Dispose();
+        Admin.Dispose();
+        await _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await _app.DisposeAsync();
+
+        var leftovers = SeenPids.Where(pid => ProcessSignals.GroupExists(pid) || Directory.Exists($"/proc/{pid}")).ToList();
+        foreach (var pid in leftovers)
+        {
+            ProcessSignals.SignalGroup(pid, ProcessSignals.SigKill);
+        }
+
+        var sockets = Directory.Exists(Root) ? Directory.GetDirectories(Root, "gph-*") : [];
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+
+        if (leftovers.Count > 0)
+        {
+            throw new InvalidOperationException($"worker processes outlived the host: {string.Join(", ", leftovers)}");
+        }
+
+        if (sockets.Length > 0)
+        {
+            throw new InvalidOperationException($"runtime directories outlived the host: {string.Join(", ", sockets)}");
+        }
+    }
+}

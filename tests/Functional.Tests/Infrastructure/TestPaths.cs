@@ -1,0 +1,28 @@
+using System.Reflection;
+
+namespace GrpcPlugins.Functional.Tests.Infrastructure;
+
+/// <summary>Where the built worker, example and test plugin are.</summary>
+internal static class TestPaths
+{
+    private static readonly Assembly s_self = typeof(TestPaths).Assembly;
+
+    public static string RepoRoot { get; } = Metadata("RepoRoot");
+
+    public static string Configuration { get; } = Metadata("Configuration");
+
+    public static string PluginWorker => Output("src/PluginWorker", "GrpcPlugins.PluginWorker.dll");
+
+    public static string HelloAssembly => Output("examples/hello", "Hello.dll");
+
+    public static string TestPlugin => Output("tests/TestPlugin", "TestPlugin.dll");
+
+    private static string Output(string project, string file)
+    {
+        var path = Path.Combine(RepoRoot, project, "bin", Configuration, "net10.0", file);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built; run 'make build' first.");
+    }
+
+    private static string Metadata(string key) =>
+        s_self.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+}

@@ -1,0 +1,152 @@
+using System.Text.Json.Nodes;
+using GrpcPlugins.Sdk;
+
+namespace TestPlugin;
+
+/// <summary>A real Sdk plugin whose hooks and routes misbehave as its mode says.</summary>
+internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugin
+{
+    private static readonly List<byte[]> s_hog = [];
+    private int _calls;
+
+    public string Id => id;
+
+    public string Version => Environment.GetEnvironmentVariable("TEST_PLUGIN_VERSION") ?? "1.0.0";
+
+    public void Configure(PluginBuilder plugin)
+    {
+        plugin.OnHook("request", async (call, ct) =>
+        {
+            var n = Interlocked.Increment(ref _calls);
+            switch (mode)
+            {
+                case "exit-after" when n >= int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture):
+                    Environment.Exit(9);
+                    break;
+                case "hang-in-hook":
+                    // Ignores the token on purpose: the host's deadline must still hold.
+                    await Task.Delay(Timeout.Infinite, CancellationToken.None);
+                    break;
+                case "slow-hook":
+                    await Task.Delay(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), ct);
+                    break;
+                case "error-in-hook":
+                    throw new InvalidOperationException("error-in-hook mode");
+                case "memory-hog":
+                    for (var i = 0; i < 64; i++)
+                    {
+                        var block = new byte[4 * 1024 * 1024];
+                        Array.Fill(block, (byte)1);
+                        s_hog.Add(block);
+                        await Task.Delay(10, ct);
+                    }
+
+                    break;
+                case "short-circuit":
+                    return HookResult.ShortCircuit(429, $"{id} says slow down");
+            }
+
+            return HookResult.Modify(call.BodyText + $"|{id}");
+        });
+
+        plugin.MapGet("/whoami", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = id, ["pid"] = Environment.ProcessId, ["mode"] = mode }.ToJsonString()));
+
+        plugin.MapGet("/settings", async ctx => await ctx.Response.WriteJsonAsync(await ctx.Host.GetSettingsJsonAsync(cancellationToken: ctx.Aborted)));
+
+        plugin.MapPost("/settings", async ctx =>
+        {
+            using var reader = new StreamReader(ctx.Request.Body);
+            try
+            {
+                var revision = await ctx.Host.PutSettingsJsonAsync(await reader.ReadToEndAsync(ctx.Aborted), cancellationToken: ctx.Aborted);
+                await ctx.Response.WriteAsync($"revision {revision}");
+            }
+            catch (Grpc.Core.RpcException ex)
+            {
+                ctx.Response.StatusCode = 400;
+                await ctx.Response.WriteAsync($"{ex.StatusCode}: {ex.Status.Detail}");
+            }
+        });
+
+        plugin.MapPost("/upload", async ctx =>
+        {
+            // Counts the body as it arrives, reporting how many reads it took.
+            var buffer = new byte[81920];
+            long total = 0;
+            var reads = 0;
+            int read;
+            while ((read = await ctx.Request.Body.ReadAsync(buffer, ctx.Aborted)) > 0)
+            {
+                total += read;
+                reads++;
+            }
+
+            await ctx.Response.WriteJsonAsync(new JsonObject { ["bytes"] = total, ["reads"] = reads }.ToJsonString());
+        });
+
+        plugin.MapGet("/events", async ctx =>
+        {
+            // Server-sent events: the second waits until the client proves it saw the first.
+            ctx.Response.ContentType = "text/event-stream";
+            await ctx.Response.WriteAsync("data: first\n\n", ctx.Aborted);
+            var gate = Path.Combine(Path.GetTempPath(), ctx.Request.Query.TrimStart('?').Replace("gate=", "", StringComparison.Ordinal));
+            for (var i = 0; i < 500 && !File.Exists(gate); i++)
+            {
+                await Task.Delay(20, ctx.Aborted);
+            }
+
+            await ctx.Response.WriteAsync("data: second\n\n", ctx.Aborted);
+        });
+
+        plugin.MapRoute("*", "/echo/*", async ctx =>
+        {
+            ctx.Response.AddHeader("set-cookie", "session=stolen");
+            ctx.Response.AddHeader("x-plugin-header", "ok");
+            var headers = new JsonObject();
+            foreach (var (name, value) in ctx.Request.Headers)
+            {
+                headers[name] = value;
+            }
+
+            await ctx.Response.WriteJsonAsync(new JsonObject
+            {
+                ["method"] = ctx.Request.Method,
+                ["path"] = ctx.Request.Path,
+                ["query"] = ctx.Request.Query,
+                ["user"] = ctx.Request.User,
+                ["headers"] = headers,
+            }.ToJsonString());
+        });
+
+        plugin.MapGet("/slow", async ctx =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), ctx.Aborted);
+            await ctx.Response.WriteAsync("too late");
+        });
+
+        plugin.MapGet("/throw", _ => throw new InvalidOperationException("route failed on purpose"));
+
+        plugin.MapGet("/crash", _ =>
+        {
+            Environment.Exit(11);
+            return Task.CompletedTask;
+        });
+
+        plugin.UseSettings(
+            """
+            {
+              "type": "object",
+              "properties": {
+                "greeting": { "type": "string", "maxLength": 20 },
+                "limit": { "type": "integer", "minimum": 1 },
+                "apiKey": { "type": "string", "writeOnly": true }
+              },
+              "additionalProperties": false
+            }
+            """,
+            (settings, _) => ValueTask.FromResult<IReadOnlyList<SettingError>>(
+                settings.Json.Contains("\"reject-me\"", StringComparison.Ordinal) ? [new SettingError("/greeting", "this plugin refuses 'reject-me'")] : []));
+
+        plugin.RequirePermission("settings.read");
+    }
+}

@@ -1,0 +1,40 @@
+using TestPlugin;
+
+// Modes that break the handshake never reach the Sdk; the others run a real Sdk plugin.
+var mode = args.Length > 0 ? args[0] : "normal";
+var id = Environment.GetEnvironmentVariable("PLUGIN_ID") ?? "test";
+switch (mode)
+{
+    case "crash-at-start":
+        await Console.Error.WriteLineAsync("fail: cannot open my database (crash-at-start mode)");
+        return 3;
+    case "no-handshake":
+        await Task.Delay(Timeout.Infinite);
+        return 0;
+    case "garbage-handshake":
+        Console.WriteLine("Starting up... hello there!");
+        await Task.Delay(Timeout.Infinite);
+        return 0;
+    case "wrong-protocol":
+        Console.WriteLine($"1|99|unix|{Environment.GetEnvironmentVariable("PLUGIN_SOCKET_DIR")}/plugin.sock|grpc");
+        await Task.Delay(Timeout.Infinite);
+        return 0;
+    case "exit-before-handshake-slowly":
+        await Task.Delay(300);
+        await Console.Error.WriteLineAsync("error: giving up");
+        return 7;
+    case "flood-stderr":
+        Modes.FloodStderr(100L * 1024 * 1024);
+        break;
+    case "slow-start":
+        await Task.Delay(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+        break;
+    case "spawn-grandchildren":
+        Modes.SpawnGrandchildren(3);
+        break;
+    case "ignore-shutdown":
+        Modes.IgnoreShutdown();
+        break;
+}
+
+return await GrpcPlugins.Sdk.PluginRunner.RunAsync(new ModePlugin(id, mode, args), args);
