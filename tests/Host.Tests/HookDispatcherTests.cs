@@ -1,0 +1,162 @@
+using System.Text;
+using Google.Protobuf;
+using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Protocol.V1;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace GrpcPlugins.Host.Tests;
+
+/// <summary>Dispatcher semantics over fake targets; Functional.Tests run the same paths against real workers.</summary>
+public sealed class HookDispatcherTests
+{
+    private static readonly HookPoint s_open = new("request", HookFailureMode.FailOpen, TimeSpan.FromSeconds(1));
+    private static readonly HookPoint s_closed = new("request", HookFailureMode.FailClosed, TimeSpan.FromSeconds(1));
+
+    [Fact]
+    public async Task Modify_ThreadsTheBodyAndHeadersToTheNextPlugin()
+    {
+        var second = new FakeTarget("b", r => Modify(r.Body.ToStringUtf8() + "+b"));
+        var dispatcher = Dispatcher(new FakeTarget("a", _ => Modify("from-a", ("x-a", "1"))), second);
+
+        var outcome = await dispatcher.DispatchAsync(s_open, Input("start"));
+
+        var continued = Assert.IsType<HookOutcome.Continued>(outcome);
+        Assert.Equal("from-a+b", Encoding.UTF8.GetString(continued.Body.Span));
+        Assert.Equal("1", continued.Headers["x-a"]);
+        Assert.Equal("1", second.Requests.Single().Headers["x-a"]);
+    }
+
+    [Fact]
+    public async Task FirstShortCircuit_Wins_AndLaterPluginsAreNotCalled()
+    {
+        var later = new FakeTarget("c", _ => Modify("never"));
+        var dispatcher = Dispatcher(new FakeTarget("a", _ => new HookResponse { Continue = new HookContinue() }), new FakeTarget("b", _ => ShortCircuit(401)), later);
+
+        var outcome = await dispatcher.DispatchAsync(s_open, Input("x"));
+
+        var sc = Assert.IsType<HookOutcome.ShortCircuited>(outcome);
+        Assert.Equal(("b", 401), (sc.PluginId, sc.StatusCode));
+        Assert.Empty(later.Requests);
+    }
+
+    [Theory]
+    [InlineData(CallFailureKind.Unavailable)]
+    [InlineData(CallFailureKind.TimedOut)]
+    [InlineData(CallFailureKind.Errored)]
+    [InlineData(CallFailureKind.Crashed)]
+    public async Task FailOpen_SkipsTheFailingPlugin_AndCountsIt(CallFailureKind kind)
+    {
+        var stats = new CallStats();
+        var dispatcher = Dispatcher(stats, new FakeTarget("bad", _ => throw new FailureException(kind)), new FakeTarget("good", r => Modify(r.Body.ToStringUtf8() + "+good")));
+
+        var outcome = await dispatcher.DispatchAsync(s_open, Input("x"));
+
+        var continued = Assert.IsType<HookOutcome.Continued>(outcome);
+        Assert.Equal("x+good", Encoding.UTF8.GetString(continued.Body.Span));
+        Assert.Equal(kind, Assert.Single(continued.Skipped).Kind);
+        Assert.Equal(1, stats.Get("bad").Failures);
+    }
+
+    [Theory]
+    [InlineData(CallFailureKind.Unavailable, 503)]
+    [InlineData(CallFailureKind.TimedOut, 504)]
+    [InlineData(CallFailureKind.Errored, 502)]
+    [InlineData(CallFailureKind.Crashed, 502)]
+    public async Task FailClosed_FailsTheCall_WithTheMatchingStatus(CallFailureKind kind, int status)
+    {
+        var later = new FakeTarget("later", _ => Modify("never"));
+        var dispatcher = Dispatcher(new FakeTarget("bad", _ => throw new FailureException(kind)), later);
+
+        var outcome = await dispatcher.DispatchAsync(s_closed, Input("x"));
+
+        var failed = Assert.IsType<HookOutcome.Failed>(outcome);
+        Assert.Equal(status, failed.Failure.StatusCode);
+        Assert.Empty(later.Requests);
+    }
+
+    [Fact]
+    public async Task StreamingCall_OffersNoBody_AndIgnoresAReplacement()
+    {
+        var target = new FakeTarget("a", _ => Modify("replaced"));
+        var dispatcher = Dispatcher(target);
+        var input = Input("secret body") with { Context = new HookCallContext(IsStreaming: true) };
+
+        var outcome = await dispatcher.DispatchAsync(s_open, input);
+
+        Assert.True(target.Requests.Single().Body.IsEmpty);
+        Assert.True(target.Requests.Single().Context.IsStreaming);
+        Assert.True(Assert.IsType<HookOutcome.Continued>(outcome).Body.IsEmpty);
+    }
+
+    [Fact]
+    public async Task CallerCancellation_IsNotReportedAsAPluginFailure()
+    {
+        var stats = new CallStats();
+        using var cts = new CancellationTokenSource();
+        var dispatcher = Dispatcher(stats, new FakeTarget("a", _ =>
+        {
+            cts.Cancel();
+            throw new FailureException(CallFailureKind.Errored);
+        }));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dispatcher.DispatchAsync(s_open, Input("x"), cts.Token).AsTask());
+        Assert.Equal(0, stats.Get("a").Failures);
+    }
+
+    private static HookDispatcher Dispatcher(params IHookTarget[] targets) => Dispatcher(new CallStats(), targets);
+
+    private static HookDispatcher Dispatcher(CallStats stats, params IHookTarget[] targets)
+    {
+        var time = new FakeTimeProvider();
+        return new HookDispatcher(new FakeTargets(targets), new CallFailureReporter(stats, NullLogger<CallFailureReporter>.Instance, time), new PluginMetrics(new TestMeterFactory()), time);
+    }
+
+    private static HookInput Input(string body) => new(Encoding.UTF8.GetBytes(body), "text/plain", new Dictionary<string, string>(), new HookCallContext());
+
+    private static HookResponse Modify(string body, params (string Name, string Value)[] headers)
+    {
+        var modify = new HookModify { Body = ByteString.CopyFromUtf8(body), ReplaceBody = true };
+        foreach (var (name, value) in headers)
+        {
+            modify.SetHeaders[name] = value;
+        }
+
+        return new HookResponse { Modify = modify };
+    }
+
+    private static HookResponse ShortCircuit(int status) => new() { ShortCircuit = new HookShortCircuit { StatusCode = status, Body = ByteString.CopyFromUtf8("no") } };
+
+    private sealed class FailureException(CallFailureKind kind) : Exception
+    {
+        public CallFailureKind Kind { get; } = kind;
+    }
+
+    private sealed class FakeTargets(IHookTarget[] targets) : IHookTargets
+    {
+        public IReadOnlyList<IHookTarget> For(string point) => targets;
+    }
+
+    private sealed class FakeTarget(string id, Func<HookRequest, HookResponse> answer) : IHookTarget
+    {
+        public List<HookRequest> Requests { get; } = [];
+
+        public string PluginId => id;
+
+        public TimeSpan? CallTimeout => null;
+
+        public ValueTask<HookTargetResult> InvokeAsync(HookRequest request, CallDeadline deadline)
+        {
+            Requests.Add(request.Clone());
+            try
+            {
+                return ValueTask.FromResult(new HookTargetResult(answer(request), null));
+            }
+            catch (FailureException ex)
+            {
+                return ValueTask.FromResult(new HookTargetResult(null, new CallFailure(id, ex.Kind, "fake")));
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Supervisor.Policies;
+
+namespace GrpcPlugins.Host.Tests;
+
+public sealed class ManifestReaderTests
+{
+    [Fact]
+    public void ValidManifest_IsRead_WithDefaults()
+    {
+        var manifest = ManifestReader.Parse("""
+            { "id": "demo", "version": "1.2.3", "command": "./run", "hooks": ["request", {"point": "response", "priority": 5}],
+              "routes": [{"method": "get", "path": "/ping", "anonymous": true}], "restart": "transient" }
+            """, "/plugins/demo", out var errors);
+
+        Assert.Empty(errors);
+        Assert.NotNull(manifest);
+        Assert.Equal([new ManifestHook("request", 0), new ManifestHook("response", 5)], manifest.Hooks);
+        Assert.True(manifest.IsAnonymous("GET", "/ping"));
+        Assert.False(manifest.IsAnonymous("POST", "/ping"));
+        Assert.Equal(RestartMode.Transient, manifest.Restart);
+        Assert.Equal([1], manifest.ProtocolVersions);
+    }
+
+    [Fact]
+    public void InvalidManifest_ReportsEveryErrorAtOnce_WithItsPath()
+    {
+        ManifestReader.Parse("""
+            { "id": "Bad Id", "version": "one", "permissions": ["root"], "routes": [{"path": "ping"}],
+              "limits": {"memoryMiB": 1}, "restart": "sometimes" }
+            """, "/plugins/bad", out var errors);
+
+        Assert.Contains(errors, e => e.StartsWith("$.id:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.version:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$: set exactly one of 'command'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.permissions[0]: unknown permission 'root'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.routes[0].path:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.limits.memoryMiB:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.restart:", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("{ not json", "Fix the JSON")]
+    [InlineData("""{ "id": "x", "version": "1.0.0", "command": "c", "colour": "red" }""", "colour")]
+    public void MalformedManifest_SaysWhereAndHowToFix(string json, string expected)
+    {
+        var manifest = ManifestReader.Parse(json, "/plugins/x", out var errors);
+
+        Assert.Null(manifest);
+        Assert.Contains(expected, Assert.Single(errors), StringComparison.Ordinal);
+    }
+}

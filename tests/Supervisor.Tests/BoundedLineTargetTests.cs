@@ -1,0 +1,31 @@
+using System.Text;
+using GrpcPlugins.Supervisor.Processes;
+
+namespace GrpcPlugins.Supervisor.Tests;
+
+public sealed class BoundedLineTargetTests
+{
+    [Fact]
+    public async Task Lines_AreSplitOnNewlines_WithCarriageReturnsDropped()
+    {
+        var lines = new List<string>();
+        var target = new BoundedLineTarget((line, _) => lines.Add(line));
+
+        await target.CopyFromAsync(new MemoryStream(Encoding.UTF8.GetBytes("one\r\ntwo\nthree")));
+
+        Assert.Equal(["one", "two", "three"], lines);
+    }
+
+    [Fact]
+    public async Task EndlessLine_IsCutAtTheBound_AndTheRestDiscarded()
+    {
+        var lines = new List<(string Line, bool Cut)>();
+        var target = new BoundedLineTarget((line, cut) => lines.Add((line, cut)), maxLineBytes: 16);
+
+        await target.CopyFromAsync(new MemoryStream(Encoding.UTF8.GetBytes(new string('x', 100_000) + "\nnext\n")));
+
+        Assert.Equal(2, lines.Count);
+        Assert.Equal((new string('x', 16), true), lines[0]);
+        Assert.Equal(("next", false), lines[1]);
+    }
+}
