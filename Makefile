@@ -22,7 +22,7 @@ run: plugins
 	$(DOTNET) build examples/ReferenceHost -c $(CONFIG) --nologo -v q
 	@echo "reference host on http://127.0.0.1:$(PORT) (admin key: $(ADMIN_KEY)); Ctrl+C stops it and every worker"
 	PluginHost__AdminApiKey=$(ADMIN_KEY) $(DOTNET) examples/ReferenceHost/bin/$(CONFIG)/net10.0/GrpcPlugins.ReferenceHost.dll \
-		--contentRoot examples/ReferenceHost/bin/$(CONFIG)/net10.0 \
+		--contentRoot $(CURDIR)/examples/ReferenceHost/bin/$(CONFIG)/net10.0 \
 		--urls http://127.0.0.1:$(PORT) \
 		--PluginHost:PluginsDirectory=$(CURDIR)/$(BUILD)/plugins \
 		--PluginHost:StateDirectory=$(CURDIR)/$(BUILD)/state \

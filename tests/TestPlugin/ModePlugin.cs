@@ -6,7 +6,6 @@ namespace TestPlugin;
 /// <summary>A real Sdk plugin whose hooks and routes misbehave as its mode says.</summary>
 internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugin
 {
-    private static readonly List<byte[]> s_hog = [];
     private int _calls;
 
     public string Id => id;
@@ -32,16 +31,6 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                     break;
                 case "error-in-hook":
                     throw new InvalidOperationException("error-in-hook mode");
-                case "memory-hog":
-                    for (var i = 0; i < 64; i++)
-                    {
-                        var block = new byte[4 * 1024 * 1024];
-                        Array.Fill(block, (byte)1);
-                        s_hog.Add(block);
-                        await Task.Delay(10, ct);
-                    }
-
-                    break;
                 case "short-circuit":
                     return HookResult.ShortCircuit(429, $"{id} says slow down");
             }

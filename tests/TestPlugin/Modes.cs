@@ -37,10 +37,30 @@ internal static class Modes
         }
     }
 
+    public static void HogMemory()
+    {
+        // Native memory, touched page by page: invisible to the GC's heap limit, so only the host's watchdog can stop it.
+        new Thread(() =>
+        {
+            while (true)
+            {
+                var block = Marshal.AllocHGlobal(8 * 1024 * 1024);
+                for (var offset = 0; offset < 8 * 1024 * 1024; offset += 4096)
+                {
+                    Marshal.WriteByte(block, offset, 1);
+                }
+
+                Thread.Sleep(20);
+            }
+        }) { IsBackground = true }.Start();
+    }
+
     public static void IgnoreShutdown()
     {
-        // SIGTERM does nothing, and a foreground thread keeps the process alive after the Sdk stops.
+        // SIGTERM does nothing, a foreground thread keeps the process alive after the Sdk
+        // stops, and an exit handler that never returns blocks even Environment.Exit.
         PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => c.Cancel = true);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Thread.Sleep(Timeout.Infinite);
         new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = false }.Start();
     }
 }

@@ -32,6 +32,9 @@ switch (mode)
     case "spawn-grandchildren":
         Modes.SpawnGrandchildren(3);
         break;
+    case "memory-hog":
+        Modes.HogMemory();
+        break;
     case "ignore-shutdown":
         Modes.IgnoreShutdown();
         break;

@@ -6,6 +6,7 @@ using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Host.Routes;
 using GrpcPlugins.Host.Settings;
+using GrpcPlugins.Supervisor.Processes;
 using GrpcPlugins.Supervisor.Workers;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,6 +42,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<HostRuntimeDirectory>();
         services.AddSingleton<PluginCatalog>();
         services.AddSingleton<TokenRegistry>();
+        services.AddSingleton(sp => new WorkerLedger(Path.Combine(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, "workers.ledger")));
         services.AddSingleton<IPluginStore>(sp => new SqlitePluginStore(
             Path.Combine(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, "plugins.db"),
             sp.GetRequiredService<TimeProvider>()));
@@ -51,6 +53,7 @@ public static class PluginHostServiceCollectionExtensions
                 [1],
                 "GrpcPlugins.Host/" + typeof(PluginHostServiceCollectionExtensions).Assembly.GetName().Version?.ToString(3)),
             sp.GetRequiredService<TokenRegistry>(),
+            sp.GetRequiredService<WorkerLedger>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<PluginLifecycle>();

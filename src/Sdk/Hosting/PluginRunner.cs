@@ -14,6 +14,7 @@ namespace GrpcPlugins.Sdk;
 public static class PluginRunner
 {
     private const string SocketFileName = "plugin.sock";
+    private static readonly TimeSpan s_stdinExitGrace = TimeSpan.FromMilliseconds(300);
 
     /// <summary>
     /// Serves <paramref name="plugin"/> for the host that started this process:
@@ -121,6 +122,12 @@ public static class PluginRunner
             }
 
             lifetime.StopApplication();
+
+            // Nobody is left to answer: a graceful drain has no audience, so the
+            // worker gives it a short bound and then exits (a host that died by
+            // SIGKILL sees its workers gone within a second).
+            Thread.Sleep(s_stdinExitGrace);
+            Environment.Exit(0);
         })
         {
             IsBackground = true,

@@ -17,12 +17,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<string> _onStdout;
     private readonly Action<string> _onStderr;
+    private readonly Action<int> _onExited;
     private readonly TimeProvider _time;
     private CommandTask<CommandResult>? _task;
     private int _disposed;
 
-    private WorkerProcess(TimeProvider time, Action<string> onStdout, Action<string> onStderr)
+    private WorkerProcess(TimeProvider time, Action<string> onStdout, Action<string> onStderr, Action<int> onExited)
     {
+        _onExited = onExited;
         _time = time;
         _onStdout = onStdout;
         _onStderr = onStderr;
@@ -47,9 +49,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public LineRing StderrTail { get; } = new(50);
 
     /// <summary>Spawns the process. Throws <see cref="WorkerStartException"/> when it cannot be run.</summary>
-    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<string> onStdout, Action<string> onStderr)
+    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<string> onStdout, Action<string> onStderr, Action<int>? onExited = null)
     {
-        var process = new WorkerProcess(time, onStdout, onStderr);
+        var process = new WorkerProcess(time, onStdout, onStderr, onExited ?? (_ => { }));
         process.Spawn(spec, environment);
         return process;
     }
@@ -110,6 +112,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         _firstLine.TrySetResult(string.Empty);
         await _stdin.Writer.CompleteAsync().ConfigureAwait(false);
+        _onExited(Pid);
         return new WorkerExit(code, _time.GetUtcNow());
     }
 

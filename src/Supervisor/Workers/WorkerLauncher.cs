@@ -14,7 +14,7 @@ namespace GrpcPlugins.Supervisor.Workers;
 /// timeout, then connect, health and Describe. Each failure is its own
 /// <see cref="StartFailureKind"/> with its evidence, and leaves nothing behind.
 /// </summary>
-internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegistry tokens, ILoggerFactory loggerFactory, TimeProvider time)
+internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegistry tokens, WorkerLedger? ledger, ILoggerFactory loggerFactory, TimeProvider time)
 {
     private static readonly TimeSpan s_probeInterval = TimeSpan.FromMilliseconds(5);
 
@@ -30,8 +30,9 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         tokens.Add(token, spec.PluginId);
         try
         {
-            process = WorkerProcess.Start(spec, BuildEnvironment(spec, socketDirectory.Path, token), time, output.OnStdout, output.OnStderr);
+            process = WorkerProcess.Start(spec, BuildEnvironment(spec, socketDirectory.Path, token), time, output.OnStdout, output.OnStderr, pid => ledger?.Remove(pid));
             Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
+            ledger?.Add(process.Pid, spec.PluginId);
 
             using var startTimeout = new CancellationTokenSource(spec.Limits.StartTimeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token, cancellationToken);

@@ -160,7 +160,14 @@ internal sealed class TestHost : IAsyncDisposable
         await _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
         await _app.DisposeAsync();
 
-        var leftovers = SeenPids.Where(pid => ProcessSignals.GroupExists(pid) || Directory.Exists($"/proc/{pid}")).ToList();
+        // A killed group takes a moment to die; a live member never goes.
+        var until = DateTime.UtcNow.AddSeconds(3);
+        List<int> leftovers;
+        while ((leftovers = [.. SeenPids.Where(pid => Liveness.GroupAlive(pid) || Liveness.IsAlive(pid))]).Count > 0 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
         foreach (var pid in leftovers)
         {
             ProcessSignals.SignalGroup(pid, ProcessSignals.SigKill);

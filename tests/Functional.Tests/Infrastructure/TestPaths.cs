@@ -15,6 +15,8 @@ internal static class TestPaths
 
     public static string HelloAssembly => Output("examples/hello", "Hello.dll");
 
+    public static string ReferenceHost => Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll");
+
     public static string TestPlugin => Output("tests/TestPlugin", "TestPlugin.dll");
 
     private static string Output(string project, string file)

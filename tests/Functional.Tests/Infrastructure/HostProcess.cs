@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace GrpcPlugins.Functional.Tests.Infrastructure;
+
+/// <summary>The reference host as its own process, for what only a separate process shows: kill -9 of the host.</summary>
+internal sealed partial class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private HostProcess(Process process, Uri address)
+    {
+        _process = process;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public int Pid => _process.Id;
+
+    public static async Task<HostProcess> StartAsync(string root)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList =
+            {
+                TestPaths.ReferenceHost,
+                "--contentRoot", Path.GetDirectoryName(TestPaths.ReferenceHost)!,
+                "--urls", "http://127.0.0.1:0",
+                "--PluginHost:PluginsDirectory=" + Path.Combine(root, "plugins"),
+                "--PluginHost:StateDirectory=" + Path.Combine(root, "state"),
+                "--PluginHost:RuntimeDirectory=" + root,
+                "--PluginHost:WorkerPath=" + TestPaths.PluginWorker,
+                "--PluginHost:AdminApiKey=" + TestHost.AdminKey,
+                "--Logging:LogLevel:Default=Information",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var process = Process.Start(start)!;
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && ListeningPattern().Match(e.Data) is { Success: true } match)
+            {
+                listening.TrySetResult(new Uri(match.Groups[1].Value));
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            return new HostProcess(process, await listening.Task.WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Kills the host with SIGKILL: no shutdown code of its own runs.</summary>
+    public async Task KillAsync()
+    {
+        Supervisor.Processes.ProcessSignals.SignalProcess(_process.Id, Supervisor.Processes.ProcessSignals.SigKill);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex ListeningPattern();
+}

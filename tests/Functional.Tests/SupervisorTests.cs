@@ -1,0 +1,335 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Supervisor.Processes;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>Restarts, the breaker, limits and timeouts, against real misbehaving workers.</summary>
+public sealed class SupervisorTests
+{
+    private static readonly HookPoint s_shortDeadline = new("request", HookFailureMode.FailOpen, TimeSpan.FromMilliseconds(300));
+
+    [Fact]
+    public async Task CrashedWorker_IsRestarted_WithANewPid_AndTheExitIsKept()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("crashy", "exit-after", "1"));
+        var first = await host.WaitForStateAsync("crashy", WorkerState.Ready);
+
+        var outcome = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
+        Assert.Equal(CallFailureKind.Crashed, Assert.Single(outcome.Skipped).Kind);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        WorkerSnapshot second;
+        do
+        {
+            second = await host.WaitForStateAsync("crashy", WorkerState.Ready);
+        }
+        while (second.Pid == first.Pid && DateTime.UtcNow < deadline);
+
+        Assert.NotEqual(first.Pid, second.Pid);
+        Assert.Equal(1, second.Restarts);
+        Assert.Equal(9, second.LastExit!.ExitCode);
+    }
+
+    [Fact]
+    public async Task CrashLoop_TripsTheBreaker_KeepsTheReason_UntilAnAdminEnablesIt()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("looping", "crash-at-start")], o => o.MaxRestarts = 2);
+        var snapshot = await host.WaitForStateAsync("looping", WorkerState.CrashLooping);
+
+        Assert.Contains("crash loop: 3 restarts within 60 s (limit 2)", snapshot.LastError, StringComparison.Ordinal);
+        Assert.Contains("cannot open my database", snapshot.LastError, StringComparison.Ordinal);
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/looping");
+        Assert.Equal("CrashLooping", view.GetProperty("state").GetString());
+        Assert.Equal("Unhealthy", view.GetProperty("health").GetString());
+        await Task.Delay(500);
+        Assert.Equal(WorkerState.CrashLooping, host.Supervisor("looping").Snapshot.State);
+
+        var enable = await host.Admin.PostAsync("/admin/api/plugins/looping/enable", null);
+
+        enable.EnsureSuccessStatusCode();
+        await host.WaitForStateAsync("looping", WorkerState.CrashLooping);
+        Assert.True(host.Supervisor("looping").Snapshot.Restarts >= 4);
+    }
+
+    [Fact]
+    public async Task TemporaryPlugin_IsNotRestarted()
+    {
+        var manifest = PluginFolders.Test("oneshot", "exit-after", "1");
+        manifest["restart"] = "temporary";
+        await using var host = await TestHost.StartAsync(manifest);
+        await host.WaitForStateAsync("oneshot", WorkerState.Ready);
+
+        await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
+
+        var snapshot = await host.WaitForStateAsync("oneshot", WorkerState.Exited);
+        Assert.Equal(0, snapshot.Restarts);
+    }
+
+    [Fact]
+    public async Task MemoryHog_IsKilledAtItsLimit_AndTheBreachIsReported()
+    {
+        var manifest = PluginFolders.Test("hog", "memory-hog");
+        manifest["limits"] = new JsonObject { ["memoryMiB"] = 160 };
+        await using var host = await TestHost.StartAsync([manifest], o => o.MaxRestarts = 0);
+
+        var snapshot = await host.WaitForStateAsync("hog", WorkerState.CrashLooping);
+
+        Assert.Matches(@"memory limit exceeded: \d+ MiB > 160 MiB", snapshot.LastError);
+    }
+
+    [Fact]
+    public async Task FrozenWorker_FailsItsHealthProbes_AndIsRestartedAsUnresponsive()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("frozen")], o => o.HealthFailureThreshold = 2);
+        var first = await host.WaitForStateAsync("frozen", WorkerState.Ready);
+
+        ProcessSignals.SignalProcess(first.Pid!.Value, 19 /* SIGSTOP */);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (host.Supervisor("frozen").Snapshot.LastError is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains("unresponsive: 2 health probes failed", host.Supervisor("frozen").Snapshot.LastError, StringComparison.Ordinal);
+        var second = await host.WaitForStateAsync("frozen", WorkerState.Ready);
+        Assert.NotEqual(first.Pid, second.Pid);
+        Assert.False(Liveness.IsAlive(first.Pid!.Value));
+    }
+
+    [Fact]
+    public async Task HookThatHangs_IsCutAtItsDeadline_AndSkippedWhenFailOpen()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("hangs", "hang-in-hook"));
+        await host.WaitForStateAsync("hangs", WorkerState.Ready);
+        var watch = Stopwatch.StartNew();
+
+        var outcome = await host.Hooks.DispatchAsync(s_shortDeadline, WalkingSkeletonTests.Input("x"));
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
+        Assert.Equal(CallFailureKind.TimedOut, Assert.Single(Assert.IsType<HookOutcome.Continued>(outcome).Skipped).Kind);
+    }
+
+    [Fact]
+    public async Task CallsDuringARestart_FailFast_AsUnavailable()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("restarting", "slow-start", "3000")], o => o.StartTimeout = TimeSpan.FromSeconds(20));
+        await host.WaitForStateAsync("restarting", WorkerState.Starting);
+        var watch = Stopwatch.StartNew();
+
+        var outcome = await host.Hooks.DispatchAsync(TestHost.RequestClosed, WalkingSkeletonTests.Input("x"));
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed}");
+        Assert.Equal(503, Assert.IsType<HookOutcome.Failed>(outcome).Failure.StatusCode);
+        await host.WaitForStateAsync("restarting", WorkerState.Ready);
+    }
+
+    [Fact]
+    public async Task WorkerThatIgnoresShutdown_IsKilledAfterTheGracePeriod()
+    {
+        var host = await TestHost.StartAsync(PluginFolders.Test("stubborn", "ignore-shutdown"));
+        var ready = await host.WaitForStateAsync("stubborn", WorkerState.Ready);
+        var watch = Stopwatch.StartNew();
+
+        await host.DisposeAsync();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"stop took {watch.Elapsed}");
+        Assert.False(Liveness.IsAlive(ready.Pid!.Value));
+    }
+
+    [Fact]
+    public async Task Grandchildren_DieWithTheirWorker()
+    {
+        var host = await TestHost.StartAsync(PluginFolders.Test("parent", "spawn-grandchildren"));
+        var ready = await host.WaitForStateAsync("parent", WorkerState.Ready);
+        var grandchildren = GrandchildPids(ready.Pid!.Value);
+        Assert.Equal(3, grandchildren.Count);
+
+        await host.DisposeAsync();
+
+        await WaitUntilAsync(() => grandchildren.All(pid => !Liveness.IsAlive(pid)), TimeSpan.FromSeconds(5));
+        Assert.All(grandchildren, pid => Assert.False(Liveness.IsAlive(pid), $"grandchild {pid} survived"));
+    }
+
+    [Fact]
+    public async Task StderrFlood_LeavesTheHostServing_AndDropsAreCounted()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello(), PluginFolders.Test("flood", "flood-stderr")], o => o.StartTimeout = TimeSpan.FromSeconds(60));
+
+        var snapshot = await host.WaitForStateAsync("flood", WorkerState.Ready, TimeSpan.FromSeconds(60));
+
+        Assert.True(snapshot.StderrLinesDropped > 1000, $"dropped {snapshot.StderrLinesDropped}");
+        Assert.All(snapshot.StderrTail, line => Assert.True(line.Length < 5000));
+        await host.WaitForStateAsync("hello", WorkerState.Ready);
+        (await host.Client.GetAsync("/plugins/hello/ping")).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task SlowStart_WithinTheTimeout_BecomesReady()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("slow", "slow-start", "1500"));
+
+        var snapshot = await host.WaitForStateAsync("slow", WorkerState.Ready);
+
+        Assert.Equal(0, snapshot.Restarts);
+    }
+
+    [Fact]
+    public async Task ManyRestarts_DoNotGrowTheHostsFileDescriptorsOrThreads()
+    {
+        var manifest = new JsonObject { ["id"] = "false", ["version"] = "1.0.0", ["command"] = "/bin/false" };
+        await using var host = await TestHost.StartAsync([manifest], o =>
+        {
+            o.MaxRestarts = 1_000_000;
+            o.RestartInitialBackoff = TimeSpan.FromMilliseconds(1);
+            o.RestartMaxBackoff = TimeSpan.FromMilliseconds(1);
+        });
+        await WaitForRestartsAsync(host, 50);
+        var (fds, threads) = Resources();
+
+        await WaitForRestartsAsync(host, 1050);
+
+        var (fdsAfter, threadsAfter) = Resources();
+        Assert.True(fdsAfter - fds < 20, $"file descriptors grew from {fds} to {fdsAfter}");
+        Assert.True(threadsAfter - threads < 10, $"threads grew from {threads} to {threadsAfter}");
+    }
+
+    [Fact]
+    public async Task KilledHost_ItsWorkersExitWithinOneSecond()
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-kill-").FullName;
+        try
+        {
+            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Hello());
+            int worker;
+            await using (var host = await HostProcess.StartAsync(root))
+            {
+                using var client = new HttpClient { BaseAddress = host.Address };
+                worker = await WaitForPingAsync(client);
+
+                await host.KillAsync();
+                var watch = Stopwatch.StartNew();
+                await WaitUntilAsync(() => !Liveness.IsAlive(worker), TimeSpan.FromSeconds(5));
+
+                Assert.True(watch.Elapsed <= TimeSpan.FromSeconds(1), $"worker {worker} took {watch.Elapsed} to exit after the host's SIGKILL");
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task WorkerThatOutlivesAKilledHost_IsReapedAtTheNextStart()
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-reap-").FullName;
+        try
+        {
+            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("stubborn", "ignore-shutdown"));
+            int orphan;
+            await using (var host = await HostProcess.StartAsync(root))
+            {
+                using var client = new HttpClient { BaseAddress = host.Address };
+                client.DefaultRequestHeaders.Add("X-Api-Key", TestHost.AdminKey);
+                orphan = await WaitForPidAsync(client, "stubborn");
+                await host.KillAsync();
+            }
+
+            await Task.Delay(1500);
+            Assert.True(Liveness.IsAlive(orphan), "the stubborn worker should have outlived its host");
+
+            await using (var again = await HostProcess.StartAsync(root))
+            {
+                await WaitUntilAsync(() => !Liveness.IsAlive(orphan), TimeSpan.FromSeconds(5));
+                Assert.False(Liveness.IsAlive(orphan), $"orphan {orphan} was not reaped");
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task<int> WaitForPingAsync(HttpClient client)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var response = await client.GetAsync("/plugins/hello/ping");
+            if (response.IsSuccessStatusCode)
+            {
+                return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pid").GetInt32();
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"hello never answered: {response.StatusCode}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<int> WaitForPidAsync(HttpClient admin, string id)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var view = await admin.GetFromJsonAsync<JsonElement>($"/admin/api/plugins/{id}");
+            if (view.GetProperty("state").GetString() == "Ready")
+            {
+                return view.GetProperty("pid").GetInt32();
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{id} never became Ready: {view}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task WaitForRestartsAsync(TestHost host, int restarts)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (host.Supervisor("false").Snapshot.Restarts < restarts)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"only {host.Supervisor("false").Snapshot.Restarts} restarts");
+            await Task.Delay(50);
+        }
+    }
+
+    private static (int Fds, int Threads) Resources()
+    {
+        var threads = File.ReadAllLines("/proc/self/status").Single(l => l.StartsWith("Threads:", StringComparison.Ordinal));
+        return (Directory.GetFiles("/proc/self/fd").Length, int.Parse(threads["Threads:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static List<int> GrandchildPids(int workerPid) =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && pid != workerPid && ReadGroup(pid) == workerPid)];
+
+    private static int ReadGroup(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+    }
+}
