@@ -1,0 +1,234 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>Settings through the admin API and the PluginHost service, a real SQLite file, and the admin policy.</summary>
+public sealed class SettingsAndAdminTests
+{
+    [Fact]
+    public async Task ValidSettings_AreCommitted_AndThePluginReadsThemOverTheContract()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var put = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"hi","limit":3}"""));
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(1, (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("revision").GetInt64());
+        var seen = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/settings");
+        Assert.Equal("hi", seen.GetProperty("greeting").GetString());
+        Assert.Equal(3, seen.GetProperty("limit").GetInt32());
+    }
+
+    [Fact]
+    public async Task InvalidSettings_AreRefused_WithEveryFieldErrorAtOnce()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var put = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":5,"limit":0,"colour":"red"}"""));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, put.StatusCode);
+        Assert.Equal("application/problem+json", put.Content.Headers.ContentType!.MediaType);
+        var paths = (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("path").GetString()).ToList();
+        Assert.Contains("/greeting", paths);
+        Assert.Contains("/limit", paths);
+        Assert.Contains(paths, p => p!.Contains("colour", StringComparison.Ordinal) || p == "");
+        Assert.Equal(0, (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings")).GetProperty("revision").GetInt64());
+    }
+
+    [Fact]
+    public async Task SettingsThePluginRejects_AreNotCommitted()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"kept"}"""))).EnsureSuccessStatusCode();
+
+        var put = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"reject-me"}"""));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, put.StatusCode);
+        var problem = await put.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("The plugin rejected the settings", problem.GetProperty("title").GetString());
+        Assert.Equal("/greeting", problem.GetProperty("errors")[0].GetProperty("path").GetString());
+        var stored = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+        Assert.Equal("kept", stored.GetProperty("settings").GetProperty("greeting").GetString());
+    }
+
+    [Fact]
+    public async Task SecretSettings_AreMaskedInTheAdminApi_ButReachThePlugin()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"s3cr3t","greeting":"hi"}"""))).EnsureSuccessStatusCode();
+
+        var shown = await host.Admin.GetStringAsync("/admin/api/plugins/t/settings");
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"********","greeting":"changed"}"""))).EnsureSuccessStatusCode();
+        var seen = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/settings");
+
+        Assert.DoesNotContain("s3cr3t", shown, StringComparison.Ordinal);
+        Assert.Contains("********", shown, StringComparison.Ordinal);
+        Assert.Equal("s3cr3t", seen.GetProperty("apiKey").GetString());
+        Assert.Equal("changed", seen.GetProperty("greeting").GetString());
+    }
+
+    [Fact]
+    public async Task PluginWithoutTheWritePermission_CannotWriteItsSettings()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var response = await host.Admin.PostAsync("/plugins/t/settings", Json("""{"greeting":"mine"}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.StartsWith("PermissionDenied", body, StringComparison.Ordinal);
+        Assert.Contains("'settings.write'", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PluginWithTheWritePermission_WritesItsOwnSettings_ValidatedAgainstItsSchema()
+    {
+        var manifest = PluginFolders.Test("t");
+        manifest["permissions"] = new JsonArray("settings.read", "settings.write");
+        await using var host = await TestHost.StartAsync(manifest);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var ok = await host.Admin.PostAsync("/plugins/t/settings", Json("""{"greeting":"mine"}"""));
+        var invalid = await host.Admin.PostAsync("/plugins/t/settings", Json("""{"limit":-1}"""));
+
+        Assert.Equal("revision 1", await ok.Content.ReadAsStringAsync());
+        Assert.StartsWith("InvalidArgument", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("mine", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings")).GetProperty("settings").GetProperty("greeting").GetString());
+    }
+
+    [Fact]
+    public async Task APlugin_SeesOnlyItsOwnSettings()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("alpha"), PluginFolders.Test("beta"));
+        await Task.WhenAll(host.WaitForStateAsync("alpha", WorkerState.Ready), host.WaitForStateAsync("beta", WorkerState.Ready));
+        (await host.Admin.PutAsync("/admin/api/plugins/alpha/settings", Json("""{"greeting":"alpha only"}"""))).EnsureSuccessStatusCode();
+
+        var beta = await host.Admin.GetStringAsync("/plugins/beta/settings");
+        var alpha = await host.Admin.GetStringAsync("/plugins/alpha/settings");
+
+        Assert.Equal("{}", beta);
+        Assert.Contains("alpha only", alpha, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-key")]
+    public async Task AdminApi_WithoutTheRightKey_IsUnauthorized(string? key)
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/api/plugins");
+        if (key is not null)
+        {
+            request.Headers.Add("X-Api-Key", key);
+        }
+
+        var response = await host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("X-Api-Key", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminApi_ListsPluginsWithTheirStateAndLimits_AndRefusedOnesWithTheirReason()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("good"), new JsonObject { ["id"] = "Bad", ["version"] = "x" });
+        await host.WaitForStateAsync("good", WorkerState.Ready);
+
+        var list = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins");
+        var detail = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/good");
+
+        var good = list.EnumerateArray().Single(p => p.GetProperty("id").GetString() == "good");
+        Assert.Equal("Ready", good.GetProperty("state").GetString());
+        Assert.Equal(512L * 1024 * 1024, good.GetProperty("memoryLimitBytes").GetInt64());
+        Assert.True(good.GetProperty("memoryBytes").GetInt64() > 0);
+        var bad = list.EnumerateArray().Single(p => p.GetProperty("id").GetString() == "Bad");
+        Assert.Equal("Refused", bad.GetProperty("state").GetString());
+        Assert.Contains("$.id", bad.GetProperty("refusal")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Array, detail.GetProperty("recentLogLines").ValueKind);
+    }
+
+    [Fact]
+    public async Task DisableAndEnable_StopAndStartTheWorker()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        var first = await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        (await host.Admin.PostAsync("/admin/api/plugins/t/disable", null)).EnsureSuccessStatusCode();
+        Assert.Equal(WorkerState.Stopped, host.Supervisor("t").Snapshot.State);
+        Assert.False(Liveness.IsAlive(first.Pid!.Value));
+        var skipped = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
+        Assert.Empty(skipped.Skipped);
+
+        (await host.Admin.PostAsync("/admin/api/plugins/t/enable", null)).EnsureSuccessStatusCode();
+        var second = await host.WaitForStateAsync("t", WorkerState.Ready);
+        Assert.NotEqual(first.Pid, second.Pid);
+    }
+
+    [Fact]
+    public async Task AcknowledgedWrites_AndDisabledState_SurviveKill9OfTheHost()
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-durable-").FullName;
+        try
+        {
+            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Hello());
+            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("t"));
+            await using (var host = await HostProcess.StartAsync(root))
+            {
+                using var admin = AdminClient(host);
+                await WaitForStateAsync(admin, "t", "Ready");
+                (await admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"durable"}"""))).EnsureSuccessStatusCode();
+                (await admin.PostAsync("/admin/api/plugins/hello/disable", null)).EnsureSuccessStatusCode();
+                await host.KillAsync();
+            }
+
+            await using (var again = await HostProcess.StartAsync(root))
+            {
+                using var admin = AdminClient(again);
+                var settings = await admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+                Assert.Equal("durable", settings.GetProperty("settings").GetProperty("greeting").GetString());
+                await WaitForStateAsync(admin, "t", "Ready");
+                Assert.Equal("Stopped", (await admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/hello")).GetProperty("state").GetString());
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static HttpClient AdminClient(HostProcess host)
+    {
+        var client = new HttpClient { BaseAddress = host.Address };
+        client.DefaultRequestHeaders.Add("X-Api-Key", TestHost.AdminKey);
+        return client;
+    }
+
+    private static async Task WaitForStateAsync(HttpClient admin, string id, string state)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var view = await admin.GetFromJsonAsync<JsonElement>($"/admin/api/plugins/{id}");
+            if (view.GetProperty("state").GetString() == state)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{id} never reached {state}: {view}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+}
