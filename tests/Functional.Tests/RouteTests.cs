@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>Plugin-owned routes: streamed both ways, with policies, statuses and default-deny auth.</summary>
+public sealed class RouteTests
+{
+    [Fact]
+    public async Task LargeUpload_ReachesThePluginInChunks()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        var body = new byte[20 * 1024 * 1024];
+        Random.Shared.NextBytes(body);
+
+        var response = await host.Admin.PostAsync("/plugins/t/upload", new StreamContent(new MemoryStream(body)));
+
+        response.EnsureSuccessStatusCode();
+        var counted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(body.Length, counted.GetProperty("bytes").GetInt64());
+        Assert.True(counted.GetProperty("reads").GetInt32() > 100, $"only {counted.GetProperty("reads")} reads");
+    }
+
+    [Fact]
+    public async Task ServerSentEvents_ReachTheClientEventByEvent()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        var gate = "gpt-gate-" + Guid.NewGuid().ToString("N");
+
+        using var response = await host.Admin.GetAsync($"/plugins/t/events?gate={gate}", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var first = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        // Only now may the plugin send the second event.
+        await File.WriteAllTextAsync(Path.Combine(Path.GetTempPath(), gate), "go");
+        await reader.ReadLineAsync();
+        var second = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        File.Delete(Path.Combine(Path.GetTempPath(), gate));
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("data: first", first);
+        Assert.Equal("data: second", second);
+    }
+
+    [Fact]
+    public async Task UnknownPlugin_Is404()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+
+        var response = await host.Admin.GetAsync("/plugins/nope/x");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("unknown-plugin", response.Headers.GetValues("X-Plugin-Error").Single());
+    }
+
+    [Fact]
+    public async Task BodyOverTheLimit_Is413_DeclaredOrStreamed()
+    {
+        var manifest = PluginFolders.Test("t");
+        manifest["limits"] = new JsonObject { ["maxRequestBodyBytes"] = 1000 };
+        await using var host = await TestHost.StartAsync(manifest);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var declared = await host.Admin.PostAsync("/plugins/t/upload", new ByteArrayContent(new byte[5000]));
+        var streamed = await host.Admin.PostAsync("/plugins/t/upload", new StreamContent(new UnknownLengthStream(new byte[500_000])));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
+        Assert.Equal("too-large", streamed.Headers.GetValues("X-Plugin-Error").Single());
+    }
+
+    [Fact]
+    public async Task PluginError_Is502_AndCrash_Is502_AndTheResponseSaysWhich()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var error = await host.Admin.GetAsync("/plugins/t/throw");
+        var crash = await host.Admin.GetAsync("/plugins/t/crash");
+
+        Assert.Equal(HttpStatusCode.BadGateway, error.StatusCode);
+        Assert.Equal("error", error.Headers.GetValues("X-Plugin-Error").Single());
+        Assert.Equal(HttpStatusCode.BadGateway, crash.StatusCode);
+        Assert.Equal("crashed", crash.Headers.GetValues("X-Plugin-Error").Single());
+    }
+
+    [Fact]
+    public async Task UnavailablePlugin_Is503_WithRetryAfter()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PostAsync("/admin/api/plugins/t/disable", null)).EnsureSuccessStatusCode();
+
+        var response = await host.Admin.GetAsync("/plugins/t/whoami");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Equal("unavailable", response.Headers.GetValues("X-Plugin-Error").Single());
+    }
+
+    [Fact]
+    public async Task SlowRoute_Is504_AtTheRouteDeadline()
+    {
+        var manifest = PluginFolders.Test("t");
+        manifest["limits"] = new JsonObject { ["routeTimeoutSeconds"] = 0.5 };
+        await using var host = await TestHost.StartAsync(manifest);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var response = await host.Admin.GetAsync("/plugins/t/slow");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("timeout", response.Headers.GetValues("X-Plugin-Error").Single());
+    }
+
+    [Fact]
+    public async Task HeaderPolicy_KeepsHostCredentialsAndCookies_AndSetsForwardingHeadersItself()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/plugins/t/echo/a/b?x=1");
+        request.Headers.Add("Cookie", "host-session=secret");
+        request.Headers.Add("X-Forwarded-For", "6.6.6.6");
+        request.Headers.Add("X-Custom", "kept");
+
+        var response = await host.Admin.SendAsync(request);
+        var echoed = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        var headers = echoed.GetProperty("headers");
+        Assert.Equal("/echo/a/b", echoed.GetProperty("path").GetString());
+        Assert.Equal("?x=1", echoed.GetProperty("query").GetString());
+        Assert.Equal("admin", echoed.GetProperty("user").GetString());
+        Assert.Equal("kept", headers.GetProperty("x-custom").GetString());
+        Assert.Equal("127.0.0.1", headers.GetProperty("x-forwarded-for").GetString());
+        Assert.Equal("/plugins/t", headers.GetProperty("x-forwarded-prefix").GetString());
+        Assert.False(headers.TryGetProperty("cookie", out _));
+        Assert.False(headers.TryGetProperty("authorization", out _));
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+        Assert.Equal("ok", response.Headers.GetValues("x-plugin-header").Single());
+    }
+
+    [Fact]
+    public async Task PluginRoutes_RequireTheHostsPolicy_UnlessTheManifestDeclaresThemAnonymous()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"), PluginFolders.Hello());
+        await Task.WhenAll(host.WaitForStateAsync("t", WorkerState.Ready), host.WaitForStateAsync("hello", WorkerState.Ready));
+
+        var anonymous = await host.Client.GetAsync("/plugins/t/whoami");
+        var withKey = await host.Admin.GetAsync("/plugins/t/whoami");
+        var declaredAnonymous = await host.Client.GetAsync("/plugins/hello/ping");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withKey.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, declaredAnonymous.StatusCode);
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/hello");
+        Assert.Equal("GET /ping", view.GetProperty("anonymousRoutes")[0].GetString());
+    }
+
+    [Fact]
+    public async Task PluginAskingForAnonymousAccessItsManifestDoesNotGrant_IsRefused()
+    {
+        var manifest = PluginFolders.Hello();
+        manifest["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping" });
+        await using var host = await TestHost.StartAsync([manifest], o => o.MaxRestarts = 0);
+
+        var snapshot = await host.WaitForStateAsync("hello", WorkerState.CrashLooping);
+
+        Assert.Contains("Describe asks for anonymous access to GET /ping, which the manifest does not declare anonymous", snapshot.LastError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/plugins/t/echo/..%2F..%2Fadmin", 400)]
+    [InlineData("/plugins/t/echo/a%5Cb", 400)]
+    // Kestrel resolves dot segments before routing: these are requests for the
+    // admin API, never for the plugin, and the admin policy still applies.
+    [InlineData("/plugins/t/%2e%2e/%2e%2e/admin/api/plugins", 401)]
+    [InlineData("/plugins/t/echo/../../../admin/api/plugins", 401)]
+    public async Task TraversalAttempts_NeverReachOutsideThePlugin_NorBypassAuth(string target, int expected)
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var (status, body) = await RawGetAsync(host.Client.BaseAddress!, target);
+
+        Assert.Equal(expected, status);
+        Assert.DoesNotContain("\"path\"", body, StringComparison.Ordinal);
+    }
+
+    /// <summary>Sends the target byte for byte: HttpClient would normalise it first.</summary>
+    private static async Task<(int Status, string Body)> RawGetAsync(Uri address, string target)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(address.Host, address.Port);
+        await using var stream = client.GetStream();
+        var request = $"GET {target} HTTP/1.1\r\nHost: {address.Authority}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream);
+        var text = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        return (int.Parse(text.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), text);
+    }
+
+    /// <summary>A body without a declared length, so the limit must be enforced while streaming.</summary>
+    private sealed class UnknownLengthStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+    }
+}
