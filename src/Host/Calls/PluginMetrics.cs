@@ -1,21 +1,31 @@
 using System.Diagnostics.Metrics;
+using GrpcPlugins.Host.Registry;
 
 namespace GrpcPlugins.Host.Calls;
 
-/// <summary>The host's instruments, on the "GrpcPlugins.Host" meter.</summary>
+/// <summary>The host's instruments, on the "GrpcPlugins.Host" meter, exported at /metrics.</summary>
 internal sealed class PluginMetrics : IDisposable
 {
     public const string MeterName = "GrpcPlugins.Host";
 
     private readonly Meter _meter;
 
-    public PluginMetrics(IMeterFactory meterFactory)
+    public PluginMetrics(IMeterFactory meterFactory, PluginCatalog catalog)
     {
         _meter = meterFactory.Create(MeterName);
         HookCalls = _meter.CreateCounter<long>("plugin.hook.calls", description: "Hook calls by plugin, point and outcome");
         HookDuration = _meter.CreateHistogram<double>("plugin.hook.duration", unit: "s", description: "Hook call latency");
         RouteCalls = _meter.CreateCounter<long>("plugin.route.calls", description: "Route calls by plugin and outcome");
         RouteDuration = _meter.CreateHistogram<double>("plugin.route.duration", unit: "s", description: "Route call latency");
+
+        // Supervisor state is read at scrape time from the same read model the admin API shows.
+        _meter.CreateObservableCounter("plugin.restarts", () => Observe(catalog, s => s.Restarts), description: "Worker restarts by plugin");
+        _meter.CreateObservableGauge("plugin.memory", () => Observe(catalog, s => s.MemoryBytes), unit: "By", description: "Resident memory of the worker's process tree");
+        _meter.CreateObservableGauge("plugin.memory.limit", () => Observe(catalog, s => s.MemoryLimitBytes), unit: "By", description: "The worker's memory limit");
+        _meter.CreateObservableGauge("plugin.state", () => catalog.Entries
+            .Where(e => e.Supervisor is not null)
+            .Select(e => new Measurement<int>(1, new KeyValuePair<string, object?>("plugin", e.Id), new KeyValuePair<string, object?>("state", e.Supervisor!.Snapshot.State.ToString()))),
+            description: "1 for each plugin's current supervisor state");
     }
 
     public Counter<long> HookCalls { get; }
@@ -27,4 +37,9 @@ internal sealed class PluginMetrics : IDisposable
     public Histogram<double> RouteDuration { get; }
 
     public void Dispose() => _meter.Dispose();
+
+    private static IEnumerable<Measurement<long>> Observe(PluginCatalog catalog, Func<Supervisor.Supervision.WorkerSnapshot, long> value) =>
+        catalog.Entries
+            .Where(e => e.Supervisor is not null)
+            .Select(e => new Measurement<long>(value(e.Supervisor!.Snapshot), new KeyValuePair<string, object?>("plugin", e.Id)));
 }

@@ -1,6 +1,8 @@
 using GrpcPlugins.Host.Admin;
+using GrpcPlugins.Host.Health;
 using GrpcPlugins.Host.Routes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +15,8 @@ public static class PluginEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps <c>/plugins/{id}/{**path}</c> (any method, forwarded to the plugin,
     /// behind the admin policy unless the manifest declares the route anonymous)
-    /// and the admin API under <c>/admin/api</c>.
+    /// the admin API under <c>/admin/api</c>, <c>/healthz</c> (the host and one
+    /// entry per plugin) and <c>/metrics</c> (Prometheus).
     /// </summary>
     public static IEndpointRouteBuilder MapPluginEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -23,6 +26,8 @@ public static class PluginEndpointRouteBuilderExtensions
             .AllowAnonymous()
             .WithDisplayName("Plugin routes");
         AdminApi.Map(endpoints);
+        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
+        endpoints.MapPrometheusScrapingEndpoint("/metrics");
         return endpoints;
     }
 }

@@ -2,6 +2,7 @@ using GrpcPlugins.Host.Admin;
 using GrpcPlugins.Host.Auth;
 using GrpcPlugins.Host.Callback;
 using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Health;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Host.Routes;
@@ -11,8 +12,10 @@ using GrpcPlugins.Supervisor.Workers;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 namespace GrpcPlugins.Host.Hosting;
 
@@ -66,6 +69,11 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<IHookDispatcher, HookDispatcher>();
         services.AddSingleton<PluginRouteForwarder>();
         services.AddSingleton<PluginViewFactory>();
+        services.AddSingleton<PluginHealthRegistrations>();
+        services.AddHealthChecks().AddCheck("host", () => HealthCheckResult.Healthy("serving"));
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(PluginMetrics.MeterName)
+            .AddPrometheusExporter());
 
         // The callback server must listen before the first worker starts and may call it.
         services.AddHostedService<CallbackServer>();

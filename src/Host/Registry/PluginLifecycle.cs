@@ -19,6 +19,7 @@ internal sealed partial class PluginLifecycle(
     IPluginStore store,
     WorkerLauncher launcher,
     IOptions<PluginHostOptions> options,
+    Health.PluginHealthRegistrations health,
     ILoggerFactory loggerFactory,
     TimeProvider time)
 {
@@ -50,6 +51,7 @@ internal sealed partial class PluginLifecycle(
         }
 
         catalog.Publish(entries);
+        health.Register();
         foreach (var entry in entries.Where(e => e.Supervisor is not null))
         {
             if (await store.GetEnabledAsync(entry.Id, cancellationToken).ConfigureAwait(false) != false)

@@ -14,7 +14,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     private readonly Pipe _stdin = new();
     private readonly CancellationTokenSource _forceful = new();
-    private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string?> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<string> _onStdout;
     private readonly Action<string> _onStderr;
     private readonly Action<int> _onExited;
@@ -40,7 +40,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public DateTimeOffset StartedAt { get; private set; }
 
     /// <summary>Completes with the first stdout line (the handshake), or with null if stdout closed first.</summary>
-    public Task<string> FirstLine => _firstLine.Task;
+    public Task<string?> FirstLine => _firstLine.Task;
 
     /// <summary>Completes when the process has exited and its output is drained.</summary>
     public Task<WorkerExit> Exited { get; private set; } = Task.FromResult(new WorkerExit(-1, DateTimeOffset.MinValue));
@@ -110,7 +110,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             code = 128 + ProcessSignals.SigKill;
         }
 
-        _firstLine.TrySetResult(string.Empty);
+        _firstLine.TrySetResult(null);
         await _stdin.Writer.CompleteAsync().ConfigureAwait(false);
         _onExited(Pid);
         return new WorkerExit(code, _time.GetUtcNow());

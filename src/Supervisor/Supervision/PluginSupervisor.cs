@@ -107,6 +107,9 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             }
 
             await _loop.ConfigureAwait(false);
+
+            // A loop that already gave up (crash loop, temporary exit) ends here too: disabled is Stopped.
+            SetState(WorkerState.Stopped, null);
         }
         finally
         {

@@ -87,8 +87,9 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
     private async Task<HandshakeLine> WaitForHandshakeAsync(WorkerSpec spec, WorkerProcess process, SocketDirectory socketDirectory, CancellationToken token, CancellationToken startTimeout)
     {
         var first = await WaitAsync(spec, process, process.FirstLine, "a handshake line", token, startTimeout).ConfigureAwait(false);
-        if (first.Length == 0 && process.Exited.IsCompleted)
+        if (first is null)
         {
+            // stdout closed without a line: the process is ending, and its exit follows at once.
             var exit = await process.Exited.ConfigureAwait(false);
             throw Fail(StartFailureKind.ExitedBeforeHandshake, process,
                 $"plugin '{spec.PluginId}' exited before its handshake ({exit}). Check its stderr below, and print the handshake line once it serves.", exit.ExitCode);

@@ -1,0 +1,33 @@
+using GrpcPlugins.Host.Admin;
+using GrpcPlugins.Host.Registry;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace GrpcPlugins.Host.Health;
+
+/// <summary>
+/// One plugin's health: Ready is Healthy; starting, restarting or unhealthy is
+/// Degraded; crash-looping is Unhealthy; a disabled plugin does not count
+/// against the host; a refused one is Degraded, with its reason.
+/// </summary>
+internal sealed class PluginHealthCheck(PluginCatalog catalog, string pluginId) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (catalog.Find(pluginId) is not { } entry)
+        {
+            return Task.FromResult(HealthCheckResult.Healthy("no longer installed"));
+        }
+
+        var snapshot = entry.Supervisor?.Snapshot;
+        var data = new Dictionary<string, object> { ["state"] = entry.IsRefused ? "Refused" : snapshot!.State.ToString() };
+        var result = PluginViewFactory.HealthOf(entry, snapshot) switch
+        {
+            "Healthy" => HealthCheckResult.Healthy("ready", data),
+            "Disabled" => HealthCheckResult.Healthy("disabled", data),
+            "Unhealthy" when entry.IsRefused => HealthCheckResult.Degraded(string.Join(" ", entry.Refusal), data: data),
+            "Unhealthy" => HealthCheckResult.Unhealthy(snapshot?.LastError ?? "crash-looping", data: data),
+            _ => HealthCheckResult.Degraded(snapshot?.LastError ?? snapshot!.State.ToString(), data: data),
+        };
+        return Task.FromResult(result);
+    }
+}

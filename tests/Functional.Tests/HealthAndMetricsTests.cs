@@ -1,0 +1,48 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+public sealed class HealthAndMetricsTests
+{
+    [Fact]
+    public async Task Healthz_HasAnEntryPerPlugin_AndACrashLoopingOneCountsUntilDisabled()
+    {
+        var broken = PluginFolders.Test("broken", "crash-at-start");
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello(), broken], o => o.MaxRestarts = 0);
+        await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("broken", WorkerState.CrashLooping));
+
+        var unhealthy = await host.Client.GetAsync("/healthz");
+        var report = await unhealthy.Content.ReadFromJsonAsync<JsonElement>();
+        (await host.Admin.PostAsync("/admin/api/plugins/broken/disable", null)).EnsureSuccessStatusCode();
+        var healthy = await host.Client.GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unhealthy.StatusCode);
+        Assert.Equal("Healthy", report.GetProperty("entries").GetProperty("plugin:hello").GetProperty("status").GetString());
+        Assert.Equal("Unhealthy", report.GetProperty("entries").GetProperty("plugin:broken").GetProperty("status").GetString());
+        Assert.Equal("Healthy", report.GetProperty("entries").GetProperty("host").GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_ArePrometheusText_WithCallsByOutcome_RestartsAndMemory()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Hello());
+        await host.WaitForStateAsync("hello", WorkerState.Ready);
+        await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("hello"));
+        (await host.Client.GetAsync("/plugins/hello/ping")).EnsureSuccessStatusCode();
+
+        var text = await host.Client.GetStringAsync("/metrics");
+
+        Assert.Contains("plugin_hook_calls_total{", text, StringComparison.Ordinal);
+        Assert.Contains("outcome=\"Modify\"", text, StringComparison.Ordinal);
+        Assert.Contains("plugin_route_calls_total{", text, StringComparison.Ordinal);
+        Assert.Contains("plugin_hook_duration_seconds_bucket{", text, StringComparison.Ordinal);
+        Assert.Contains("plugin_memory_bytes{", text, StringComparison.Ordinal);
+        Assert.Contains("plugin_restarts_total{", text, StringComparison.Ordinal);
+    }
+}
