@@ -31,8 +31,9 @@ run: plugins
 test: build
 	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q
 
-bench: plugins
-	$(DOTNET) run --project tests/Benchmarks -c $(CONFIG) --nologo
+bench: build
+	$(DOTNET) build tests/Benchmarks -c $(CONFIG) --nologo -v q
+	$(DOTNET) tests/Benchmarks/bin/$(CONFIG)/net10.0/GrpcPlugins.Benchmarks.dll
 
 clean:
 	rm -rf $(BUILD)

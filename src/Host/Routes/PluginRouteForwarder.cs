@@ -116,7 +116,12 @@ internal sealed class PluginRouteForwarder(
             await call.RequestStream.WriteAsync(new HttpRequestFrame { Head = head }, deadline.Token).ConfigureAwait(false);
 
             // :: Step 5: body up and answer down at the same time, so neither side buffers a whole body.
-            var upload = PumpRequestAsync(context, call.RequestStream, maxBody, callCancel, () => bodyTooLarge = true);
+            // Without a body the request side closes at once: a stream the client
+            // leaves half-open is reset at disposal, and Kestrel answers floods
+            // of resets with ENHANCE_YOUR_CALM.
+            var upload = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false
+                ? EndWithoutBodyAsync(call.RequestStream, callCancel.Token)
+                : PumpRequestAsync(context, call.RequestStream, maxBody, callCancel, () => bodyTooLarge = true);
             await foreach (var frame in call.ResponseStream.ReadAllAsync(callCancel.Token).ConfigureAwait(false))
             {
                 if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.Head && !responseStarted)
@@ -174,7 +179,6 @@ internal sealed class PluginRouteForwarder(
         }
     }
 
-    /// <summary>Streams the client's body to the plugin; on failure cancels the call and returns why.</summary>
     /// <summary>Runs the host's admin policy as the authorization middleware would: authenticate, authorize, challenge or forbid.</summary>
     private async Task<bool> AuthorizeAsync(HttpContext context)
     {
@@ -199,15 +203,30 @@ internal sealed class PluginRouteForwarder(
         return false;
     }
 
+    /// <summary>
+    /// Streams the client's body to the plugin. A client that fails or sends too
+    /// much cancels the call; a write the plugin no longer takes (it answered
+    /// early, or died) does not: the response side reports what happened.
+    /// </summary>
     private static async Task<Exception?> PumpRequestAsync(HttpContext context, IClientStreamWriter<HttpRequestFrame> requests, long maxBody, CancellationTokenSource call, Action onTooLarge)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
             long total = 0;
-            int read;
-            while ((read = await context.Request.Body.ReadAsync(buffer.AsMemory(0, ChunkSize), call.Token).ConfigureAwait(false)) > 0)
+            while (true)
             {
+                int read;
+                try
+                {
+                    read = await context.Request.Body.ReadAsync(buffer.AsMemory(0, ChunkSize), call.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+                {
+                    await call.CancelAsync().ConfigureAwait(false);
+                    return ex;
+                }
+
                 total += read;
                 if (total > maxBody)
                 {
@@ -216,21 +235,37 @@ internal sealed class PluginRouteForwarder(
                     return null;
                 }
 
+                if (read == 0)
+                {
+                    await requests.WriteAsync(new HttpRequestFrame { End = new HttpEnd() }, call.Token).ConfigureAwait(false);
+                    await requests.CompleteAsync().ConfigureAwait(false);
+                    return null;
+                }
+
                 await requests.WriteAsync(new HttpRequestFrame { BodyChunk = ByteString.CopyFrom(buffer, 0, read) }, call.Token).ConfigureAwait(false);
             }
-
-            await requests.WriteAsync(new HttpRequestFrame { End = new HttpEnd() }, call.Token).ConfigureAwait(false);
-            await requests.CompleteAsync().ConfigureAwait(false);
-            return null;
         }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException or BadHttpRequestException)
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException)
         {
-            await call.CancelAsync().ConfigureAwait(false);
             return ex;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<Exception?> EndWithoutBodyAsync(IClientStreamWriter<HttpRequestFrame> requests, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await requests.WriteAsync(new HttpRequestFrame { End = new HttpEnd() }, cancellationToken).ConfigureAwait(false);
+            await requests.CompleteAsync().ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            return ex;
         }
     }
 

@@ -86,6 +86,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         {
             response.StatusCode = pathKnown ? 405 : 404;
             await response.WriteAsync(pathKnown ? $"method {head.Method} is not allowed on {head.Path}" : $"plugin '{plugin.Id}' has no route {head.Path}", aborted).ConfigureAwait(false);
+            await DrainAsync(requestStream, aborted).ConfigureAwait(false);
             return;
         }
 
@@ -107,6 +108,20 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         }
 
         await response.StartAsync(aborted).ConfigureAwait(false);
+        await DrainAsync(requestStream, aborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads what is left of the request until the host closes its side. A
+    /// server that ends a stream the client still holds open leaves Kestrel
+    /// tracking it, and enough of those make it refuse new streams.
+    /// </summary>
+    private static async Task DrainAsync(IAsyncStreamReader<HttpRequestFrame> requestStream, CancellationToken aborted)
+    {
+        while (await requestStream.MoveNext(aborted).ConfigureAwait(false))
+        {
+            // Unread body chunks of a handler that answered early are dropped.
+        }
     }
 
     public override Task<ShutdownResponse> Shutdown(ShutdownRequest request, ServerCallContext context)

@@ -1,0 +1,111 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Benchmarks;
+
+/// <summary>A real host with real workers, as in the functional tests, with logging off the hot path.</summary>
+internal sealed class BenchHost : IAsyncDisposable
+{
+    public static readonly HookPoint Request = new("request", HookFailureMode.FailOpen, TimeSpan.FromSeconds(5));
+
+    private readonly WebApplication _app;
+    private readonly string _root;
+
+    private BenchHost(WebApplication app, string root)
+    {
+        _app = app;
+        _root = root;
+        Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    public Uri Address { get; }
+
+    public IHookDispatcher Hooks => _app.Services.GetRequiredService<IHookDispatcher>();
+
+    public PluginSupervisor Supervisor(string id) => _app.Services.GetRequiredService<PluginCatalog>().Find(id)!.Supervisor!;
+
+    public static string Output(string project, string file)
+    {
+        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
+        return Path.Combine(meta["RepoRoot"], project, "bin", meta["Configuration"], "net10.0", file);
+    }
+
+    public static JsonObject Hello(string id) => new()
+    {
+        ["id"] = id,
+        ["version"] = "1.0.0",
+        ["assembly"] = Output("examples/hello", "Hello.dll"),
+        ["hooks"] = new JsonArray("request", "response"),
+        ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+    };
+
+    public static JsonObject Test(string id, string mode, JsonObject? limits = null) => new()
+    {
+        ["id"] = id,
+        ["version"] = "1.0.0",
+        ["command"] = "dotnet",
+        ["args"] = new JsonArray(Output("tests/TestPlugin", "TestPlugin.dll"), mode),
+        ["hooks"] = new JsonArray("request"),
+        ["limits"] = limits,
+    };
+
+    public static async Task<BenchHost> StartAsync(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure = null)
+    {
+        var root = Directory.CreateTempSubdirectory("gpb-").FullName;
+        foreach (var manifest in plugins)
+        {
+            var folder = Path.Combine(root, "plugins", manifest["id"]!.GetValue<string>());
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "plugin.json"), manifest.ToJsonString());
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddPluginHost(o =>
+        {
+            o.PluginsDirectory = Path.Combine(root, "plugins");
+            o.StateDirectory = Path.Combine(root, "state");
+            o.RuntimeDirectory = root;
+            o.WorkerPath = Output("src/PluginWorker", "GrpcPlugins.PluginWorker.dll");
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.HookPoints.Add(Request);
+            configure?.Invoke(o);
+        });
+        var app = builder.Build();
+        app.MapPluginEndpoints();
+        await app.StartAsync();
+        return new BenchHost(app, root);
+    }
+
+    public async Task WaitReadyAsync(string id)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (Supervisor(id).Snapshot.State != WorkerState.Ready)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{id}: {Supervisor(id).Snapshot}");
+            }
+
+            await Task.Delay(1);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+}

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Benchmarks;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Supervisor.Limits;
+using GrpcPlugins.Supervisor.Processes;
+using GrpcPlugins.Supervisor.Supervision;
+
+// make bench: every figure from one run on this machine, printed as one table.
+var rows = new List<(string What, string Value)>();
+void Row(string what, string value)
+{
+    rows.Add((what, value));
+    Console.WriteLine($"{what,-62} {value}");
+}
+
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+
+await using (var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]))
+{
+    await host.WaitReadyAsync("hello");
+
+    foreach (var size in new[] { 16, 1024, 64 * 1024 })
+    {
+        var input = Input(size);
+        await HookLoopAsync(host.Hooks, input, 1, TimeSpan.FromSeconds(1));
+        var latencies = await HookLatenciesAsync(host.Hooks, input, size == 16 ? 10_000 : 3_000);
+        Row($"hook round trip, 1 in flight, {Size(size)} body: p50 / p99", $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs");
+    }
+
+    foreach (var inFlight in new[] { 1, 4, 16, 64 })
+    {
+        var rate = await HookLoopAsync(host.Hooks, Input(16), inFlight, TimeSpan.FromSeconds(3));
+        Row($"hook throughput, {inFlight} in flight, 16 B body", $"{rate:0} calls/s");
+    }
+
+    var big = await HookLoopAsync(host.Hooks, Input(64 * 1024), 16, TimeSpan.FromSeconds(3));
+    Row("hook throughput, 16 in flight, 64 KiB body", $"{big:0} calls/s");
+
+    using var http = new HttpClient { BaseAddress = host.Address };
+    var routeLatencies = new List<double>();
+    for (var i = 0; i < 3000; i++)
+    {
+        var start = Stopwatch.GetTimestamp();
+        (await http.GetAsync("/plugins/hello/ping")).EnsureSuccessStatusCode();
+        if (i >= 500)
+        {
+            routeLatencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        }
+    }
+
+    Row("route GET /plugins/hello/ping through the host, 1 in flight: p50 / p99", $"{Stats.Percentile(routeLatencies, 50):0} µs / {Stats.Percentile(routeLatencies, 99):0} µs");
+    var routeRate = await RouteLoopAsync(http, 16, TimeSpan.FromSeconds(3));
+    Row("route throughput, 16 in flight (HTTP/1.1 client on loopback)", $"{routeRate:0} req/s");
+
+    var supervisor = host.Supervisor("hello");
+    var idle = ProcessTreeMemory.ReadRss(supervisor.Snapshot.Pid!.Value);
+    Row("idle worker RSS (JIT, PluginWorker + hello)", $"{idle / (1024.0 * 1024):0.0} MiB");
+
+    var restarts = new List<double>();
+    for (var i = 0; i < 5; i++)
+    {
+        var pid = supervisor.Snapshot.Pid!.Value;
+        var start = Stopwatch.GetTimestamp();
+        ProcessSignals.SignalGroup(pid, ProcessSignals.SigKill);
+        while (supervisor.Snapshot.State != WorkerState.Ready || supervisor.Snapshot.Pid == pid)
+        {
+            await Task.Delay(1);
+        }
+
+        restarts.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        await Task.Delay(300);
+    }
+
+    Row("kill -9 of the worker to Ready again (median of 5, first backoff ~200 ms)", $"{Stats.Median(restarts):0} ms (min {restarts.Min():0}, max {restarts.Max():0})");
+}
+
+var cold = new List<double>();
+for (var i = 0; i < 5; i++)
+{
+    var start = Stopwatch.GetTimestamp();
+    await using var host = await BenchHost.StartAsync([BenchHost.Test("cold", "normal")]);
+    var spawned = Stopwatch.GetElapsedTime(start);
+    await host.WaitReadyAsync("cold");
+    cold.Add((Stopwatch.GetElapsedTime(start) - spawned).TotalMilliseconds);
+}
+
+Row("cold start, JIT plugin (own command), spawn to Ready (median of 5)", $"{Stats.Median(cold):0} ms (min {cold.Min():0}, max {cold.Max():0})");
+
+await using (var host = await BenchHost.StartAsync([BenchHost.Test("hog", "memory-hog", new JsonObject { ["memoryMiB"] = 200 })], o => o.MaxRestarts = 0))
+{
+    await host.WaitReadyAsync("hog");
+    var pid = host.Supervisor("hog").Snapshot.Pid!.Value;
+    const long limit = 200L * 1024 * 1024;
+    long crossed = 0;
+    while (Directory.Exists($"/proc/{pid}") && host.Supervisor("hog").Snapshot.State == WorkerState.Ready)
+    {
+        if (crossed == 0 && ProcessTreeMemory.ReadGroupRss(pid) > limit)
+        {
+            crossed = Stopwatch.GetTimestamp();
+        }
+
+        await Task.Delay(2);
+    }
+
+    Row("memory limit crossed to worker killed (watchdog every 250 ms)", crossed == 0 ? "not observed" : $"{Stopwatch.GetElapsedTime(crossed).TotalMilliseconds:0} ms");
+    var scan = Stopwatch.GetTimestamp();
+    for (var i = 0; i < 100; i++)
+    {
+        ProcessTreeMemory.ReadGroupRss(Environment.ProcessId);
+    }
+
+    Row("one RSS scan of a process group from /proc", $"{Stopwatch.GetElapsedTime(scan).TotalMilliseconds * 10:0} µs");
+}
+
+var chainIds = Enumerable.Range(0, 10).Select(i => $"chain-{i}").ToList();
+await using (var host = await BenchHost.StartAsync(chainIds.Select(id => BenchHost.Test(id, "normal"))))
+{
+    var start = Stopwatch.GetTimestamp();
+    foreach (var id in chainIds)
+    {
+        await host.WaitReadyAsync(id);
+    }
+
+    Row("10 plugins Ready after host start", $"{Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms");
+    var input = Input(16);
+    await HookLoopAsync(host.Hooks, input, 1, TimeSpan.FromSeconds(1));
+    var latencies = await HookLatenciesAsync(host.Hooks, input, 2000);
+    Row("hook chain of 10 plugins, 1 in flight: p50 / p99", $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs");
+}
+
+Console.WriteLine();
+Console.WriteLine("| Measure | Result |");
+Console.WriteLine("| --- | --- |");
+foreach (var (what, value) in rows)
+{
+    Console.WriteLine($"| {what} | {value} |");
+}
+
+static HookInput Input(int size) =>
+    new(Encoding.UTF8.GetBytes(new string('a', size)), "text/plain", new Dictionary<string, string>(), new HookCallContext("bench"));
+
+static string Size(int size) => size >= 1024 ? $"{size / 1024} KiB" : $"{size} B";
+
+static async Task<List<double>> HookLatenciesAsync(IHookDispatcher hooks, HookInput input, int count)
+{
+    var samples = new List<double>(count);
+    for (var i = 0; i < count; i++)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await hooks.DispatchAsync(BenchHost.Request, input);
+        samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+    }
+
+    return samples;
+}
+
+static async Task<double> HookLoopAsync(IHookDispatcher hooks, HookInput input, int inFlight, TimeSpan duration)
+{
+    long calls = 0;
+    var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+    var start = Stopwatch.GetTimestamp();
+    await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+    {
+        while (Stopwatch.GetTimestamp() < end)
+        {
+            var outcome = await hooks.DispatchAsync(BenchHost.Request, input);
+            if (outcome.Skipped.Count > 0)
+            {
+                throw new InvalidOperationException($"a hook call failed: {outcome.Skipped[0]}");
+            }
+
+            Interlocked.Increment(ref calls);
+        }
+    }));
+    return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
+}
+
+static async Task<double> RouteLoopAsync(HttpClient http, int inFlight, TimeSpan duration)
+{
+    long calls = 0;
+    var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+    var start = Stopwatch.GetTimestamp();
+    await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+    {
+        while (Stopwatch.GetTimestamp() < end)
+        {
+            var response = await http.GetAsync("/plugins/hello/ping");
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"route call failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+
+            Interlocked.Increment(ref calls);
+        }
+    }));
+    return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
+}
