@@ -6,7 +6,10 @@ BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
 
-.PHONY: all build plugins run test bench clean
+.PHONY: all deps build plugins run test bench screenshot clean
+
+# Root installs directly; anyone else through sudo.
+APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
 all: build
 
@@ -28,8 +31,17 @@ run: plugins
 		--PluginHost:StateDirectory=$(CURDIR)/$(BUILD)/state \
 		--PluginHost:WorkerPath=$(CURDIR)/$(BUILD)/worker/GrpcPlugins.PluginWorker.dll
 
-test: build
+# The browser test drives Debian's chromium (a browser download is not possible here).
+deps:
+	@command -v chromium >/dev/null || { $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium >/dev/null; }
+
+test: deps build
 	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q
+
+# A picture of the admin page for humans, taken by the browser test.
+screenshot: deps build
+	SCREENSHOT_PATH=$(CURDIR)/docs/admin.png $(DOTNET) test tests/Functional.Tests -c $(CONFIG) --no-build --nologo -v q --filter "FullyQualifiedName~AdminPageTests"
+	@echo "wrote docs/admin.png"
 
 bench: build
 	$(DOTNET) build tests/Benchmarks -c $(CONFIG) --nologo -v q

@@ -23,6 +23,9 @@ internal sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "PluginHostApiKey";
 
+    /// <summary>The cookie the admin page's sign-in sets, holding the same key.</summary>
+    public const string CookieName = "gph_admin";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var presented = Request.Headers["X-Api-Key"].FirstOrDefault();
@@ -32,6 +35,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             presented = authorization["Bearer ".Length..].Trim();
         }
 
+        presented ??= Request.Cookies[CookieName];
         if (presented is null)
         {
             return Task.FromResult(AuthenticateResult.NoResult());

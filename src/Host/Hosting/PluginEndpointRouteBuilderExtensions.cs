@@ -26,6 +26,7 @@ public static class PluginEndpointRouteBuilderExtensions
             .AllowAnonymous()
             .WithDisplayName("Plugin routes");
         AdminApi.Map(endpoints);
+        AdminPage.Map(endpoints);
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         endpoints.MapPrometheusScrapingEndpoint("/metrics");
         return endpoints;

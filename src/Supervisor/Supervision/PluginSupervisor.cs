@@ -158,6 +158,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             }
 
             _ready = null;
+            Interlocked.Exchange(ref _memoryBytes, 0);
             if (worker is not null)
             {
                 SetState(WorkerState.Stopping, worker.Pid, readySince);

@@ -1,0 +1,65 @@
+using System.Net;
+using GrpcPlugins.Host.Auth;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace GrpcPlugins.Host.Admin;
+
+/// <summary>
+/// The /admin page: a sign-in form until the admin key is presented, then the
+/// page, which calls /admin/api with the same credential (an HttpOnly,
+/// SameSite=Strict cookie holding the key). Same policy as the API.
+/// </summary>
+internal static class AdminPage
+{
+    private static readonly Lazy<string> s_page = new(() => Resource("admin.html"));
+    private static readonly Lazy<string> s_login = new(() => Resource("login.html"));
+
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/admin", async (HttpContext context, IAuthorizationPolicyProvider policies, IPolicyEvaluator evaluator) =>
+        {
+            var policy = (await policies.GetPolicyAsync(PluginHostPolicies.Admin).ConfigureAwait(false))!;
+            var authenticated = await evaluator.AuthenticateAsync(policy, context).ConfigureAwait(false);
+            var authorized = await evaluator.AuthorizeAsync(policy, authenticated, context, null).ConfigureAwait(false);
+            return authorized.Succeeded
+                ? Html(s_page.Value, 200)
+                : Html(s_login.Value.Replace("{{error}}", string.Empty, StringComparison.Ordinal), 401);
+        }).AllowAnonymous();
+
+        endpoints.MapPost("/admin/login", async (HttpContext context, Microsoft.Extensions.Options.IOptions<Hosting.PluginHostOptions> options) =>
+        {
+            var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+            var key = form["key"].ToString();
+            var expected = options.Value.AdminApiKey;
+            if (string.IsNullOrEmpty(expected) || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                System.Text.Encoding.UTF8.GetBytes(key), System.Text.Encoding.UTF8.GetBytes(expected)))
+            {
+                var message = string.IsNullOrEmpty(expected) ? "No admin key is configured (PluginHost:AdminApiKey)." : "That key is not the admin key.";
+                return Html(s_login.Value.Replace("{{error}}", WebUtility.HtmlEncode(message), StringComparison.Ordinal), 401);
+            }
+
+            context.Response.Cookies.Append(ApiKeyAuthenticationHandler.CookieName, key, new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Strict,
+                Secure = context.Request.IsHttps,
+                Path = "/",
+            });
+            return Results.Redirect("/admin");
+        }).AllowAnonymous().DisableAntiforgery();
+    }
+
+    private static IResult Html(string html, int status) => Results.Content(html, "text/html; charset=utf-8", statusCode: status);
+
+    private static string Resource(string name)
+    {
+        using var stream = typeof(AdminPage).Assembly.GetManifestResourceStream("GrpcPlugins.Admin." + name)
+            ?? throw new InvalidOperationException($"embedded resource {name} is missing");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}
