@@ -46,3 +46,27 @@ public sealed class HealthAndMetricsTests
         Assert.Contains("plugin_restarts_total{", text, StringComparison.Ordinal);
     }
 }
+
+public sealed class TraceContextTests
+{
+    [Fact]
+    public async Task HostSpan_IsTheParentOfThePluginsSpan()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("traced", "trace"));
+        await host.WaitForStateAsync("traced", WorkerState.Ready);
+        using var source = new System.Diagnostics.ActivitySource("test.host");
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "test.host",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var span = source.StartActivity("host request")!;
+
+        var outcome = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input(""));
+
+        var seen = System.Text.Encoding.UTF8.GetString(Assert.IsType<GrpcPlugins.Host.Hooks.HookOutcome.Continued>(outcome).Body.Span).Split('|');
+        Assert.Equal(span.TraceId.ToString(), seen[0]);
+        Assert.Equal(span.SpanId.ToString(), seen[1]);
+    }
+}

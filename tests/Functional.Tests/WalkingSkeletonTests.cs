@@ -7,8 +7,8 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Protocol;
 using GrpcPlugins.Protocol.V1;
-using GrpcPlugins.Supervisor.Connection;
 using GrpcPlugins.Supervisor.Supervision;
 
 namespace GrpcPlugins.Functional.Tests;

@@ -31,6 +31,9 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                     break;
                 case "error-in-hook":
                     throw new InvalidOperationException("error-in-hook mode");
+                case "trace":
+                    // The Sdk's span is the current one; its parent is the host's.
+                    return HookResult.Modify($"{System.Diagnostics.Activity.Current?.TraceId}|{System.Diagnostics.Activity.Current?.ParentSpanId}");
                 case "short-circuit":
                     return HookResult.ShortCircuit(429, $"{id} says slow down");
             }

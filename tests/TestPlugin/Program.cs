@@ -32,6 +32,13 @@ switch (mode)
     case "spawn-grandchildren":
         Modes.SpawnGrandchildren(3);
         break;
+    case "trace":
+        System.Diagnostics.ActivitySource.AddActivityListener(new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == GrpcPlugins.Sdk.PluginRunner.ActivitySourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        });
+        break;
     case "memory-hog":
         Modes.HogMemory();
         break;

@@ -20,25 +20,7 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
             throw new InvalidOperationException($"PLUGIN_HOST_ADDRESS '{environment.HostAddress}' is not a unix:// address.");
         }
 
-        var path = environment.HostAddress[prefix.Length..];
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path), ct).ConfigureAwait(false);
-                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        _channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        _channel = UnixSocketChannel.Create(environment.HostAddress[prefix.Length..]);
         var token = environment.Token;
         _client = new PluginHost.PluginHostClient(_channel.Intercept(metadata =>
         {

@@ -13,6 +13,13 @@ namespace GrpcPlugins.Sdk;
 /// <summary>Runs a plugin as a worker process: serves the contract until the host stops it.</summary>
 public static class PluginRunner
 {
+    /// <summary>
+    /// The ActivitySource of the Sdk's spans, one per hook call and route call,
+    /// each a child of the host's span. Listen to it (for example with
+    /// OpenTelemetry's AddSource) to see plugin work in the host's traces.
+    /// </summary>
+    public const string ActivitySourceName = "GrpcPlugins.Sdk";
+
     private const string SocketFileName = "plugin.sock";
     private static readonly TimeSpan s_stdinExitGrace = TimeSpan.FromMilliseconds(300);
 

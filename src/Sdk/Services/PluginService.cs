@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Protocol.V1;
@@ -10,6 +11,7 @@ namespace GrpcPlugins.Sdk.Services;
 /// <summary>Serves the Plugin contract for one <see cref="PluginDefinition"/>.</summary>
 internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost host, IHostApplicationLifetime lifetime, ILogger<PluginService> logger) : Protocol.V1.Plugin.PluginBase
 {
+    private static readonly ActivitySource s_activities = new(PluginRunner.ActivitySourceName);
     private static readonly string s_runtime = "GrpcPlugins.Sdk/" + typeof(PluginService).Assembly.GetName().Version?.ToString(3);
     private readonly Dictionary<string, HookRegistration> _hooks = plugin.Hooks.ToDictionary(h => h.Point, StringComparer.Ordinal);
 
@@ -48,6 +50,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             throw new RpcException(new Status(StatusCode.Unimplemented, $"plugin '{plugin.Id}' does not handle hook point '{request.Point}'"));
         }
 
+        using var activity = StartActivity("hook " + request.Point, request.Context?.Traceparent);
         var call = new HookCall(request.Point, request.Body.Memory, request.ContentType, request.Headers, ToContext(request.Context), host);
         HookResult result;
         try
@@ -72,6 +75,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         }
 
         var head = requestStream.Current.Head;
+        using var activity = StartActivity(head.Method + " " + head.Path, head.Traceparent);
         var response = new RouteResponse(
             (status, headers, ct) =>
             {
@@ -135,6 +139,12 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         });
         return Task.FromResult(new ShutdownResponse());
     }
+
+    /// <summary>A span whose parent is the host's span, so a plugin's own spans join the host's trace.</summary>
+    private static Activity? StartActivity(string name, string? traceparent) =>
+        ActivityContext.TryParse(traceparent, null, out var parent)
+            ? s_activities.StartActivity(name, ActivityKind.Server, parent)
+            : s_activities.StartActivity(name, ActivityKind.Server);
 
     private static HookCallContext ToContext(Protocol.V1.HookContext? context) => context is null
         ? new HookCallContext(string.Empty, string.Empty, string.Empty, HookDirection.Unspecified, false, new Dictionary<string, string>())

@@ -1,7 +1,8 @@
+// Shared by the host and the Sdk (linked into both): one way to reach a worker or a host over a Unix socket.
 using System.Net.Sockets;
 using Grpc.Net.Client;
 
-namespace GrpcPlugins.Supervisor.Connection;
+namespace GrpcPlugins.Protocol;
 
 /// <summary>Creates gRPC channels over HTTP/2 on a Unix domain socket.</summary>
 internal static class UnixSocketChannel
