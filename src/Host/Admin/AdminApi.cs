@@ -22,7 +22,12 @@ internal static class AdminApi
             catalog.Find(id) is { } entry ? Results.Ok(views.Create(entry, includeLogs: true)) : UnknownPlugin(id));
 
         api.MapPost("/plugins/{id}/enable", async (string id, PluginLifecycle lifecycle, PluginCatalog catalog, PluginViewFactory views, CancellationToken ct) =>
-            await lifecycle.EnableAsync(id, ct).ConfigureAwait(false) ? Results.Ok(views.Create(catalog.Find(id)!, false)) : NotManageable(id, catalog));
+            await lifecycle.EnableAsync(id, ct).ConfigureAwait(false) switch
+            {
+                PluginLifecycle.EnableResult.Enabled => Results.Ok(views.Create(catalog.Find(id)!, false)),
+                PluginLifecycle.EnableResult.PendingConfig => Results.Problem(title: "Activation refused", detail: lifecycle.StateOf(id).Reason, statusCode: 409),
+                _ => NotManageable(id, catalog),
+            });
 
         api.MapPost("/plugins/{id}/disable", async (string id, PluginLifecycle lifecycle, PluginCatalog catalog, PluginViewFactory views, CancellationToken ct) =>
             await lifecycle.DisableAsync(id, ct).ConfigureAwait(false) ? Results.Ok(views.Create(catalog.Find(id)!, false)) : NotManageable(id, catalog));
@@ -56,11 +61,16 @@ internal static class AdminApi
             });
         });
 
-        api.MapPut("/plugins/{id}/settings", async (string id, string? tenant, HttpRequest request, SettingsService settings, CancellationToken ct) =>
+        api.MapPut("/plugins/{id}/settings", async (string id, string? tenant, HttpRequest request, SettingsService settings, PluginLifecycle lifecycle, CancellationToken ct) =>
         {
             using var reader = new StreamReader(request.Body);
             var json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
             var result = await settings.PutAsync(id, tenant ?? string.Empty, json, pushToPlugin: true, ct).ConfigureAwait(false);
+            if (result is SettingsWriteResult.Committed)
+            {
+                await lifecycle.OnSettingsCommittedAsync(id, ct).ConfigureAwait(false);
+            }
+
             return result switch
             {
                 SettingsWriteResult.Committed committed => Results.Ok(new { pluginId = id, tenant = tenant ?? string.Empty, revision = committed.Revision }),

@@ -7,6 +7,8 @@ internal sealed record PluginView(
     string Version,
     string Description,
     bool Enabled,
+    string Lifecycle,
+    string LifecycleReason,
     string State,
     string Health,
     int? Pid,
@@ -24,4 +26,5 @@ internal sealed record PluginView(
     IReadOnlyList<string> AnonymousRoutes,
     IReadOnlyList<string> Refusal,
     long StderrLinesDropped,
-    IReadOnlyList<string>? RecentLogLines);
+    IReadOnlyList<string>? RecentLogLines,
+    IReadOnlyList<Registry.LifecycleEvent>? RecentEvents);

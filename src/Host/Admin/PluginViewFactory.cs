@@ -5,7 +5,7 @@ using GrpcPlugins.Supervisor.Supervision;
 namespace GrpcPlugins.Host.Admin;
 
 /// <summary>Builds admin views from the catalog, the supervisors' read models and the call stats.</summary>
-internal sealed class PluginViewFactory(CallStats stats, TimeProvider time)
+internal sealed class PluginViewFactory(CallStats stats, PluginLifecycle lifecycle, LifecycleEvents events, TimeProvider time)
 {
     public PluginView Create(PluginEntry entry, bool includeLogs)
     {
@@ -13,12 +13,15 @@ internal sealed class PluginViewFactory(CallStats stats, TimeProvider time)
         var manifest = entry.Manifest;
         var (failures, lastFailure, lastAt) = stats.Get(entry.Id);
         var state = entry.IsRefused ? "Refused" : snapshot!.State.ToString();
+        var (lifecycleState, lifecycleReason) = entry.IsRefused ? (LifecycleState.Refused, string.Join(" ", entry.Refusal)) : lifecycle.StateOf(entry.Id);
         return new PluginView(
             entry.Id,
             manifest?.Name ?? entry.Id,
             manifest?.Version ?? string.Empty,
             manifest?.Description ?? string.Empty,
-            snapshot is not null && snapshot.State != WorkerState.Stopped,
+            lifecycleState is LifecycleState.Active or LifecycleState.PendingConfig,
+            ToSnakeCase(lifecycleState),
+            lifecycleReason,
             state,
             HealthOf(entry, snapshot),
             snapshot?.Pid,
@@ -36,8 +39,15 @@ internal sealed class PluginViewFactory(CallStats stats, TimeProvider time)
             manifest is null ? [] : manifest.AllowAnonymousEndpoints ? ["*"] : [.. manifest.Routes.Where(r => r.Anonymous).Select(r => $"{r.Method} {r.Path}")],
             entry.Refusal,
             snapshot?.StderrLinesDropped ?? 0,
-            includeLogs ? snapshot?.StderrTail ?? [] : null);
+            includeLogs ? snapshot?.StderrTail ?? [] : null,
+            includeLogs ? events.Recent(entry.Id) : null);
     }
+
+    private static string ToSnakeCase(LifecycleState state) => state switch
+    {
+        LifecycleState.PendingConfig => "pending_config",
+        _ => state.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>Healthy when Ready; Degraded while starting, restarting or unhealthy; Unhealthy when crash-looping or refused.</summary>
     public static string HealthOf(PluginEntry entry, WorkerSnapshot? snapshot) => entry.IsRefused ? "Unhealthy" : snapshot!.State switch

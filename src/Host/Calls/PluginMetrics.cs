@@ -17,6 +17,7 @@ internal sealed class PluginMetrics : IDisposable
         HookDuration = _meter.CreateHistogram<double>("plugin.hook.duration", unit: "s", description: "Hook call latency");
         RouteCalls = _meter.CreateCounter<long>("plugin.route.calls", description: "Route calls by plugin and outcome");
         RouteDuration = _meter.CreateHistogram<double>("plugin.route.duration", unit: "s", description: "Route call latency");
+        LifecycleEvents = _meter.CreateCounter<long>("plugin.lifecycle.events", description: "Lifecycle events by plugin and event");
 
         // Supervisor state is read at scrape time from the same read model the admin API shows.
         _meter.CreateObservableCounter("plugin.restarts", () => Observe(catalog, s => s.Restarts), description: "Worker restarts by plugin");
@@ -35,6 +36,8 @@ internal sealed class PluginMetrics : IDisposable
     public Counter<long> RouteCalls { get; }
 
     public Histogram<double> RouteDuration { get; }
+
+    public Counter<long> LifecycleEvents { get; }
 
     public void Dispose() => _meter.Dispose();
 

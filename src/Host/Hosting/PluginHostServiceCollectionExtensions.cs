@@ -60,6 +60,7 @@ public static class PluginHostServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<PluginLifecycle>();
+        services.AddSingleton<LifecycleEvents>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<SettingsService>();
         services.AddSingleton<CallStats>();

@@ -20,10 +20,16 @@ internal sealed partial class PluginLifecycle(
     WorkerLauncher launcher,
     IOptions<PluginHostOptions> options,
     Health.PluginHealthRegistrations health,
+    LifecycleEvents events,
     ILoggerFactory loggerFactory,
     TimeProvider time)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<PluginLifecycle>();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (LifecycleState State, string Reason)> _states = new(StringComparer.Ordinal);
+
+    /// <summary>Where <paramref name="id"/> is in its lifecycle, and why.</summary>
+    public (LifecycleState State, string Reason) StateOf(string id) =>
+        _states.TryGetValue(id, out var state) ? state : (LifecycleState.Refused, "unknown plugin");
 
     /// <summary>Discovers plugins and starts every enabled one (without waiting for them to be Ready).</summary>
     public async Task LoadAsync(CancellationToken cancellationToken)
@@ -35,6 +41,7 @@ internal sealed partial class PluginLifecycle(
             if (found.Manifest is null || found.Errors.Count > 0)
             {
                 Log.PluginRefused(_logger, found.Id, found.Folder, string.Join(" ", found.Errors));
+                _states[found.Id] = (LifecycleState.Refused, string.Join(" ", found.Errors));
                 entries.Add(new PluginEntry(found.Id, found.Folder, found.Manifest, null, found.Errors));
                 continue;
             }
@@ -43,6 +50,14 @@ internal sealed partial class PluginLifecycle(
             var check = new PluginStartCheck(manifest, store);
             var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, check.RunAsync, loggerFactory, time);
             entries.Add(new PluginEntry(manifest.Id, found.Folder, manifest, supervisor, []));
+            events.Record(manifest.Id, "installed", $"{manifest.Version} from {found.Folder}");
+            supervisor.StateChanged += snapshot =>
+            {
+                if (snapshot.State is WorkerState.Crashed or WorkerState.CrashLooping)
+                {
+                    events.Record(manifest.Id, snapshot.State == WorkerState.Crashed ? "crashed" : "crash-looping", snapshot.LastError ?? string.Empty);
+                }
+            };
             if (manifest.AllowAnonymousEndpoints || manifest.Routes.Any(r => r.Anonymous))
             {
                 var routes = manifest.AllowAnonymousEndpoints ? "all routes" : string.Join(", ", manifest.Routes.Where(r => r.Anonymous).Select(r => $"{r.Method} {r.Path}"));
@@ -54,25 +69,70 @@ internal sealed partial class PluginLifecycle(
         health.Register();
         foreach (var entry in entries.Where(e => e.Supervisor is not null))
         {
-            if (await store.GetEnabledAsync(entry.Id, cancellationToken).ConfigureAwait(false) != false)
+            if (await store.GetEnabledAsync(entry.Id, cancellationToken).ConfigureAwait(false) == false)
             {
-                await entry.Supervisor!.StartAsync(cancellationToken).ConfigureAwait(false);
+                _states[entry.Id] = (LifecycleState.Disabled, "disabled by an admin");
+                continue;
             }
+
+            await ActivateAsync(entry, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Enables a plugin (persisted) and starts it; clears a crash loop.</summary>
-    public async Task<bool> EnableAsync(string id, CancellationToken cancellationToken)
+    /// <summary>Starts the plugin unless required settings are missing, which leaves it pending configuration.</summary>
+    private async Task<IReadOnlyList<string>> ActivateAsync(PluginEntry entry, CancellationToken cancellationToken)
     {
-        if (catalog.Find(id)?.Supervisor is not { } supervisor)
+        var missing = await MissingRequiredSettingsAsync(entry.Manifest!, cancellationToken).ConfigureAwait(false);
+        if (missing.Count > 0)
         {
-            return false;
+            var reason = $"required settings missing: {string.Join(", ", missing)}. Set them with PUT /admin/api/plugins/{entry.Id}/settings.";
+            _states[entry.Id] = (LifecycleState.PendingConfig, reason);
+            events.Record(entry.Id, "pending-config", reason);
+            return missing;
+        }
+
+        _states[entry.Id] = (LifecycleState.Active, string.Empty);
+        await entry.Supervisor!.StartAsync(cancellationToken).ConfigureAwait(false);
+        events.Record(entry.Id, "activated", string.Empty);
+        return [];
+    }
+
+    /// <summary>After a committed settings write: a plugin pending configuration that now has all it needs starts.</summary>
+    public async Task OnSettingsCommittedAsync(string id, CancellationToken cancellationToken)
+    {
+        if (StateOf(id).State == LifecycleState.PendingConfig && catalog.Find(id) is { Supervisor: not null } entry)
+        {
+            await ActivateAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> MissingRequiredSettingsAsync(PluginManifest manifest, CancellationToken cancellationToken)
+    {
+        if (manifest.SettingsSchema is not { } schema || !schema.TryGetProperty("required", out var required) || required.ValueKind != System.Text.Json.JsonValueKind.Array)
+        {
+            return [];
+        }
+
+        var stored = await store.GetSettingsAsync(manifest.Id, string.Empty, cancellationToken).ConfigureAwait(false);
+        using var settings = System.Text.Json.JsonDocument.Parse(stored?.Json ?? "{}");
+        return [.. required.EnumerateArray()
+            .Select(r => r.GetString())
+            .OfType<string>()
+            .Where(name => !settings.RootElement.TryGetProperty(name, out _))];
+    }
+
+    /// <summary>Enables a plugin (persisted) and starts it, unless required settings are missing; clears a crash loop.</summary>
+    public async Task<EnableResult> EnableAsync(string id, CancellationToken cancellationToken)
+    {
+        if (catalog.Find(id)?.Supervisor is null)
+        {
+            return EnableResult.NotManageable;
         }
 
         await store.SetEnabledAsync(id, true, cancellationToken).ConfigureAwait(false);
-        await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
+        var missing = await ActivateAsync(catalog.Find(id)!, cancellationToken).ConfigureAwait(false);
         Log.Enabled(_logger, id);
-        return true;
+        return missing.Count == 0 ? EnableResult.Enabled : EnableResult.PendingConfig;
     }
 
     /// <summary>Disables a plugin (persisted) and stops its worker gracefully.</summary>
@@ -85,6 +145,8 @@ internal sealed partial class PluginLifecycle(
 
         await store.SetEnabledAsync(id, false, cancellationToken).ConfigureAwait(false);
         await supervisor.StopAsync().ConfigureAwait(false);
+        _states[id] = (LifecycleState.Disabled, "disabled by an admin");
+        events.Record(id, "deactivated", string.Empty);
         Log.Disabled(_logger, id);
         return true;
     }
@@ -99,6 +161,19 @@ internal sealed partial class PluginLifecycle(
         options.HealthTimeout,
         options.HealthFailureThreshold,
         options.MemoryCheckInterval);
+
+    /// <summary>What an enable did.</summary>
+    internal enum EnableResult
+    {
+        /// <summary>Enabled and starting.</summary>
+        Enabled,
+
+        /// <summary>Enabled, but waiting for required settings.</summary>
+        PendingConfig,
+
+        /// <summary>Unknown or refused at load.</summary>
+        NotManageable,
+    }
 
     private static partial class Log
     {
