@@ -6,20 +6,21 @@ BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
 
-.PHONY: all deps build plugins run test bench screenshot clean
+.PHONY: all deps python-stubs build plugins run test bench screenshot clean
 
 # Root installs directly; anyone else through sudo.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
 all: build
 
-build:
+build: python-stubs
 	$(DOTNET) build Grpc.sln -c $(CONFIG) --nologo -v q
 
 # The reference host's plugins directory: one folder per plugin, each with its plugin.json.
 plugins: build
 	$(DOTNET) publish src/PluginWorker -c $(CONFIG) --nologo -v q -o $(BUILD)/worker
 	$(DOTNET) publish examples/hello -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/hello
+	rm -rf $(BUILD)/plugins/python-hello && cp -r examples/python-plugin $(BUILD)/plugins/python-hello
 
 run: plugins
 	$(DOTNET) build examples/ReferenceHost -c $(CONFIG) --nologo -v q
@@ -32,8 +33,17 @@ run: plugins
 		--PluginHost:WorkerPath=$(CURDIR)/$(BUILD)/worker/GrpcPlugins.PluginWorker.dll
 
 # The browser test drives Debian's chromium (a browser download is not possible here).
+# The Python example uses Debian's grpc modules, which are for /usr/bin/python3.
 deps:
-	@command -v chromium >/dev/null || { $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null && /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || { \
+		$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium python3-grpcio python3-grpc-tools >/dev/null; }
+
+# Python stubs generated from protos/ (not committed).
+PY_GEN := examples/python-plugin/gen
+python-stubs: deps
+	@mkdir -p $(PY_GEN)
+	/usr/bin/python3 -m grpc_tools.protoc -Iprotos --python_out=$(PY_GEN) --grpc_python_out=$(PY_GEN) plugin/v1/plugin.proto plugin/v1/host.proto
+	@touch $(PY_GEN)/plugin/__init__.py $(PY_GEN)/plugin/v1/__init__.py
 
 test: deps build
 	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q
@@ -48,5 +58,5 @@ bench: build
 	$(DOTNET) tests/Benchmarks/bin/$(CONFIG)/net10.0/GrpcPlugins.Benchmarks.dll
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(PY_GEN)
 	find . -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +

@@ -15,6 +15,8 @@ internal static class TestPaths
 
     public static string HelloAssembly => Output("examples/hello", "Hello.dll");
 
+    public static string PythonPlugin => Path.Combine(RepoRoot, "examples/python-plugin/plugin.py");
+
     public static string ReferenceHost => Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll");
 
     public static string TestPlugin => Output("tests/TestPlugin", "TestPlugin.dll");

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Protocol;
+using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>A plugin written in Python against the protos only, through the real host.</summary>
+public sealed class PolyglotTests
+{
+    private static JsonObject Python() => new()
+    {
+        ["id"] = "python-hello",
+        ["version"] = "1.0.0",
+        ["command"] = "/usr/bin/python3",
+        ["args"] = new JsonArray(TestPaths.PythonPlugin),
+        ["hooks"] = new JsonArray("request"),
+        ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+    };
+
+    [Fact]
+    public async Task PythonPlugin_AnswersAHookAndARoute_FromItsOwnProcess()
+    {
+        await using var host = await TestHost.StartAsync(Python(), PluginFolders.Hello());
+        await Task.WhenAll(host.WaitForStateAsync("python-hello", WorkerState.Ready), host.WaitForStateAsync("hello", WorkerState.Ready));
+
+        var modified = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("hello"));
+        var stopped = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("python-stop"));
+        var pong = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/python-hello/ping");
+
+        // hello runs first (ids in order), then python sees its output.
+        var continued = Assert.IsType<HookOutcome.Continued>(modified);
+        Assert.Equal("HELLO from the hello plugin (seen by python)", Encoding.UTF8.GetString(continued.Body.Span));
+        Assert.Equal("1.0.0", continued.Headers["x-python-plugin"]);
+        Assert.Equal(418, Assert.IsType<HookOutcome.ShortCircuited>(stopped).StatusCode);
+        Assert.StartsWith("python/3", pong.GetProperty("runtime").GetString(), StringComparison.Ordinal);
+        Assert.Equal(host.Supervisor("python-hello").Snapshot.Pid, pong.GetProperty("pid").GetInt32());
+    }
+
+    [Fact]
+    public async Task PythonPlugin_RefusesCallsWithoutTheToken()
+    {
+        await using var host = await TestHost.StartAsync(Python());
+        await host.WaitForStateAsync("python-hello", WorkerState.Ready);
+        using var channel = UnixSocketChannel.Create(host.Supervisor("python-hello").ReadyWorker!.Handshake.Address);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new Protocol.V1.Plugin.PluginClient(channel).DescribeAsync(new DescribeRequest()).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task PythonPlugin_RunByHand_ExplainsItself()
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3", [TestPaths.PythonPlugin]) { RedirectStandardError = true, RedirectStandardInput = true };
+        start.Environment.Remove("PLUGIN_MAGIC_COOKIE");
+        using var process = Process.Start(start)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.NotEqual(0, process.ExitCode);
+        Assert.Contains("plugin for a GrpcPlugins host", stderr, StringComparison.Ordinal);
+    }
+}
