@@ -6,14 +6,18 @@ BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
 
-.PHONY: all deps python-stubs build plugins run test bench screenshot clean
+.PHONY: all deps python-stubs node-deps build plugins run test bench screenshot clean
 
 # Root installs directly; anyone else through sudo.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
 all: build
 
-build: python-stubs
+# The Node example's packages, from the npm registry.
+node-deps:
+	cd examples/node-plugin && npm ci --no-audit --no-fund --silent
+
+build: python-stubs node-deps
 	$(DOTNET) build Grpc.sln -c $(CONFIG) --nologo -v q
 
 # The reference host's plugins directory: one folder per plugin, each with its plugin.json.
@@ -21,6 +25,7 @@ plugins: build
 	$(DOTNET) publish src/PluginWorker -c $(CONFIG) --nologo -v q -o $(BUILD)/worker
 	$(DOTNET) publish examples/hello -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/hello
 	rm -rf $(BUILD)/plugins/python-hello && cp -r examples/python-plugin $(BUILD)/plugins/python-hello
+	rm -rf $(BUILD)/plugins/node-hello && cp -r examples/node-plugin $(BUILD)/plugins/node-hello && cp -r protos $(BUILD)/plugins/node-hello/protos
 
 run: plugins
 	$(DOTNET) build examples/ReferenceHost -c $(CONFIG) --nologo -v q

@@ -45,6 +45,34 @@ public sealed class PolyglotTests
     }
 
     [Fact]
+    public async Task NodePlugin_AnswersAHookAndARoute_AndRefusesCallsWithoutTheToken()
+    {
+        var node = new JsonObject
+        {
+            ["id"] = "node-hello",
+            ["version"] = "1.0.0",
+            ["command"] = "node",
+            ["args"] = new JsonArray(TestPaths.NodePlugin),
+            ["hooks"] = new JsonArray("request"),
+            ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+        };
+        await using var host = await TestHost.StartAsync(node);
+        await host.WaitForStateAsync("node-hello", WorkerState.Ready);
+        using var channel = UnixSocketChannel.Create(host.Supervisor("node-hello").ReadyWorker!.Handshake.Address);
+
+        var modified = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("hi"));
+        var stopped = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("node-stop"));
+        var pong = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/node-hello/ping");
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new Protocol.V1.Plugin.PluginClient(channel).DescribeAsync(new DescribeRequest()).ResponseAsync);
+
+        Assert.Equal("hi (seen by node)", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(modified).Body.Span));
+        Assert.Equal(451, Assert.IsType<HookOutcome.ShortCircuited>(stopped).StatusCode);
+        Assert.StartsWith("node/", pong.GetProperty("runtime").GetString(), StringComparison.Ordinal);
+        Assert.Equal(host.Supervisor("node-hello").Snapshot.Pid, pong.GetProperty("pid").GetInt32());
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task PythonPlugin_RefusesCallsWithoutTheToken()
     {
         await using var host = await TestHost.StartAsync(Python());

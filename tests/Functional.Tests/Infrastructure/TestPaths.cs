@@ -17,6 +17,8 @@ internal static class TestPaths
 
     public static string PythonPlugin => Path.Combine(RepoRoot, "examples/python-plugin/plugin.py");
 
+    public static string NodePlugin => Path.Combine(RepoRoot, "examples/node-plugin/plugin.js");
+
     public static string ReferenceHost => Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll");
 
     public static string TestPlugin => Output("tests/TestPlugin", "TestPlugin.dll");

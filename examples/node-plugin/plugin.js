@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// A GrpcPlugins plugin in Node.js, written against protos/ and docs/protocol.md only:
+// handshake, token check, grpc.health.v1, Describe, Configure, one hook, one route,
+// Shutdown, and exit when stdin closes.
+'use strict';
+const path = require('path');
+const crypto = require('crypto');
+
+const COOKIE_KEY = 'PLUGIN_MAGIC_COOKIE';
+const COOKIE_VALUE = '7f3c5e1a-grpc-plugins-v1';
+const VERSION = '1.0.0';
+const log = (level, message) => process.stderr.write(`${level}: ${message}\n`); // stdout is the handshake's
+
+if (process.env[COOKIE_KEY] !== COOKIE_VALUE) {
+  process.stderr.write("This is a plugin for a GrpcPlugins host: it does not run by itself. Put it in the host's plugins directory and start the host.\n");
+  process.exit(1);
+}
+
+const offered = (process.env.PLUGIN_PROTOCOL_VERSIONS || '').split(',').map(Number).filter(v => v > 0);
+if (!offered.includes(1)) {
+  log('fail', `the host speaks protocol versions ${offered}; this plugin speaks 1`);
+  process.exit(1);
+}
+
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+const fs = require('fs');
+// The protos: from GRPC_PLUGINS_PROTOS, a protos/ folder beside this file (an installed copy), or the repository's.
+const protosRoot = [process.env.GRPC_PLUGINS_PROTOS, path.join(__dirname, 'protos'), path.join(__dirname, '..', '..', 'protos')]
+  .find(dir => dir && fs.existsSync(path.join(dir, 'plugin', 'v1', 'plugin.proto')));
+const definition = protoLoader.loadSync('plugin/v1/plugin.proto', { includeDirs: [protosRoot], keepCase: false, longs: Number, defaults: true, oneofs: true });
+const pluginV1 = grpc.loadPackageDefinition(definition).plugin.v1;
+
+const pluginId = process.env.PLUGIN_ID;
+const token = Buffer.from(process.env.PLUGIN_TOKEN);
+const socket = path.join(process.env.PLUGIN_SOCKET_DIR, 'plugin.sock');
+
+// Every call must carry the host's per-spawn token.
+function authorized(call) {
+  const presented = Buffer.from(String(call.metadata.get('plugin-token')[0] || ''));
+  return presented.length === token.length && crypto.timingSafeEqual(presented, token);
+}
+const unauthenticated = { code: grpc.status.UNAUTHENTICATED, details: "missing or wrong 'plugin-token'" };
+
+const server = new grpc.Server();
+server.addService(pluginV1.Plugin.service, {
+  describe(call, callback) {
+    if (!authorized(call)) return callback(unauthenticated);
+    callback(null, {
+      id: pluginId, version: VERSION, runtime: `node/${process.versions.node}`,
+      hooks: [{ point: 'request' }], routes: [{ method: 'GET', path: '/ping', allowAnonymous: true }],
+    });
+  },
+  configure(call, callback) {
+    if (!authorized(call)) return callback(unauthenticated);
+    callback(null, { accepted: true });
+  },
+  invokeHook(call, callback) {
+    if (!authorized(call)) return callback(unauthenticated);
+    const body = Buffer.from(call.request.body).toString('utf8');
+    if (body.includes('node-stop')) {
+      return callback(null, { shortCircuit: { statusCode: 451, body: Buffer.from('stopped by the node plugin'), contentType: 'text/plain; charset=utf-8' } });
+    }
+    callback(null, { modify: { body: Buffer.from(`${body} (seen by node)`), replaceBody: true, setHeaders: { 'x-node-plugin': VERSION } } });
+  },
+  handleHttp(call) {
+    if (!authorized(call)) return call.destroy(Object.assign(new Error(unauthenticated.details), unauthenticated));
+    let head = null;
+    call.on('data', frame => { if (frame.head) head = frame.head; });
+    // Answer once the host closed its side (docs/protocol.md).
+    call.on('end', () => {
+      if (head && head.method === 'GET' && head.path === '/ping') {
+        call.write({ head: { statusCode: 200, headers: [{ name: 'content-type', value: 'application/json' }] } });
+        call.write({ bodyChunk: Buffer.from(JSON.stringify({ plugin: pluginId, version: VERSION, pid: process.pid, runtime: `node/${process.versions.node}` })) });
+      } else {
+        call.write({ head: { statusCode: 404, headers: [] } });
+      }
+      call.end();
+    });
+  },
+  shutdown(call, callback) {
+    if (!authorized(call)) return callback(unauthenticated);
+    log('info', `shutdown requested: ${call.request.reason}`);
+    callback(null, {});
+    setTimeout(stop, 50);
+  },
+});
+
+// grpc.health.v1.Health/Check, answered SERVING (HealthCheckResponse{status: 1}) as raw bytes.
+server.addService({
+  check: {
+    path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false,
+    requestSerialize: b => b, requestDeserialize: b => b, responseSerialize: b => b, responseDeserialize: b => b,
+  },
+}, {
+  check(call, callback) {
+    if (!authorized(call)) return callback(unauthenticated);
+    callback(null, Buffer.from([0x08, 0x01]));
+  },
+});
+
+function stop() {
+  server.tryShutdown(() => process.exit(0));
+  setTimeout(() => process.exit(0), 1000).unref();
+}
+
+server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), error => {
+  if (error) {
+    log('fail', `cannot listen on ${socket}: ${error.message}`);
+    process.exit(2);
+  }
+  process.stdout.write(`1|1|unix|${socket}|grpc\n`);
+  log('info', `node plugin ${pluginId} serving on ${socket}`);
+});
+
+// The host holds stdin open; its end means the host is gone.
+process.stdin.on('data', () => {});
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
