@@ -6,7 +6,7 @@ BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
 
-.PHONY: all deps python-stubs node-deps build plugins run test bench screenshot clean
+.PHONY: all deps python-stubs node-deps build pack plugins run test bench screenshot clean
 
 # Root installs directly; anyone else through sudo.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
@@ -50,7 +50,11 @@ python-stubs: deps
 	/usr/bin/python3 -m grpc_tools.protoc -Iprotos --python_out=$(PY_GEN) --grpc_python_out=$(PY_GEN) plugin/v1/plugin.proto plugin/v1/host.proto
 	@touch $(PY_GEN)/plugin/__init__.py $(PY_GEN)/plugin/v1/__init__.py
 
-test: deps build
+# The Sdk as a NuGet package; a functional test builds the example against it.
+pack: build
+	$(DOTNET) pack src/Sdk -c $(CONFIG) --no-build --nologo -v q -o $(BUILD)/packages
+
+test: deps build pack
 	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q
 
 # A picture of the admin page for humans, taken by the browser test.

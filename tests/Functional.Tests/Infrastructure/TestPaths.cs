@@ -19,6 +19,8 @@ internal static class TestPaths
 
     public static string NodePlugin => Path.Combine(RepoRoot, "examples/node-plugin/plugin.js");
 
+    public static string Packages => Path.Combine(RepoRoot, "build", "packages");
+
     public static string ReferenceHost => Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll");
 
     public static string TestPlugin => Output("tests/TestPlugin", "TestPlugin.dll");

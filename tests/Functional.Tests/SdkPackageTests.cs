@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>The Sdk as a package: the example builds against the .nupkg from a local folder feed (`make pack`) and runs.</summary>
+public sealed class SdkPackageTests
+{
+    [Fact]
+    public async Task ExampleBuiltAgainstThePackage_RunsUnderTheHost()
+    {
+        var package = Directory.Exists(TestPaths.Packages) ? Directory.GetFiles(TestPaths.Packages, "GrpcPlugins.Sdk.*.nupkg").SingleOrDefault() : null;
+        Assert.True(package is not null, $"no GrpcPlugins.Sdk package in {TestPaths.Packages}: run 'make pack' (make test does)");
+        var version = Path.GetFileNameWithoutExtension(package)["GrpcPlugins.Sdk.".Length..];
+        var work = Directory.CreateTempSubdirectory("gpt-pkg-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(TestPaths.RepoRoot, "examples/hello/Program.cs"), Path.Combine(work, "Program.cs"));
+            await File.WriteAllTextAsync(Path.Combine(work, "Hello.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <AssemblyName>Hello</AssemblyName>
+                    <RestorePackagesPath>{Path.Combine(work, "packages")}</RestorePackagesPath>
+                    <RestoreAdditionalProjectSources>{TestPaths.Packages}</RestoreAdditionalProjectSources>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="GrpcPlugins.Sdk" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            var (code, output) = await RunAsync("dotnet", ["build", "-c", "Release", "-o", Path.Combine(work, "out"), "--nologo", "-v", "q"], work);
+            Assert.True(code == 0, output);
+
+            var manifest = new JsonObject
+            {
+                ["id"] = "hello",
+                ["version"] = "1.0.0",
+                ["command"] = "dotnet",
+                ["args"] = new JsonArray(Path.Combine(work, "out", "Hello.dll")),
+                ["hooks"] = new JsonArray("request", "response"),
+                ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+            };
+            await using var host = await TestHost.StartAsync(manifest);
+            await host.WaitForStateAsync("hello", WorkerState.Ready);
+            var pong = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/hello/ping");
+
+            Assert.Equal("1.0.0", pong.GetProperty("version").GetString());
+            Assert.True(File.Exists(Path.Combine(work, "packages", "grpcplugins.sdk", version, "grpcplugins.sdk." + version + ".nupkg")), "the build did not use the package");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(string file, string[] args, string directory)
+    {
+        var start = new ProcessStartInfo(file, args) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
