@@ -24,6 +24,9 @@ build: python-stubs node-deps
 plugins: build
 	$(DOTNET) publish src/PluginWorker -c $(CONFIG) --nologo -v q -o $(BUILD)/worker
 	$(DOTNET) publish examples/hello -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/hello
+	$(DOTNET) publish examples/isolation/json-old -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/json-old
+	$(DOTNET) publish examples/isolation/json-new -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/json-new
+	$(DOTNET) publish examples/sqlite-connector -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/sqlite-connector
 	rm -rf $(BUILD)/plugins/python-hello && cp -r examples/python-plugin $(BUILD)/plugins/python-hello
 	rm -rf $(BUILD)/plugins/node-hello && cp -r examples/node-plugin $(BUILD)/plugins/node-hello && cp -r protos $(BUILD)/plugins/node-hello/protos
 

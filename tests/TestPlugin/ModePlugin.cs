@@ -118,6 +118,13 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
 
         plugin.MapGet("/throw", _ => throw new InvalidOperationException("route failed on purpose"));
 
+        plugin.MapGet("/abort", _ =>
+        {
+            // A crash inside native code: no .NET exception handler can catch it.
+            NativeCrash.Abort();
+            return Task.CompletedTask;
+        });
+
         plugin.MapGet("/crash", _ =>
         {
             Environment.Exit(11);

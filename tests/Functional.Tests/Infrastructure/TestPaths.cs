@@ -25,6 +25,9 @@ internal static class TestPaths
 
     public static string TestPlugin => Output("tests/TestPlugin", "TestPlugin.dll");
 
+    /// <summary>A built example plugin folder, run by PluginWorker from its assembly.</summary>
+    public static string Example(string project, string assembly) => Output(project, assembly);
+
     private static string Output(string project, string file)
     {
         var path = Path.Combine(RepoRoot, project, "bin", Configuration, "net10.0", file);
