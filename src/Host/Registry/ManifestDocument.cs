@@ -43,6 +43,15 @@ internal sealed class ManifestDocument
 
     public string? Restart { get; set; }
 
+    public List<DependencyDocument>? Dependencies { get; set; }
+
+    internal sealed class DependencyDocument
+    {
+        public string? Id { get; set; }
+
+        public string? Version { get; set; }
+    }
+
     internal sealed class RouteDocument
     {
         public string? Method { get; set; }

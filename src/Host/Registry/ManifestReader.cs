@@ -149,6 +149,24 @@ internal static partial class ManifestReader
             list.Add($"$.limits.routeTimeoutSeconds: {limits.RouteTimeoutSeconds} must be positive.");
         }
 
+        var dependencies = new List<ManifestDependency>();
+        for (var i = 0; i < (doc.Dependencies?.Count ?? 0); i++)
+        {
+            var dependency = doc.Dependencies![i];
+            if (string.IsNullOrWhiteSpace(dependency.Id))
+            {
+                list.Add($"$.dependencies[{i}].id: name the plugin this one needs.");
+            }
+            else if (!NuGet.Versioning.VersionRange.TryParse(dependency.Version ?? "0.0.0", out var range))
+            {
+                list.Add($"$.dependencies[{i}].version: '{dependency.Version}' is not a version range; write e.g. \"1.0.0\" (at least) or \"[1.0.0, 2.0.0)\".");
+            }
+            else
+            {
+                dependencies.Add(new ManifestDependency(dependency.Id, range));
+            }
+        }
+
         RestartMode restart = RestartMode.Permanent;
         if (doc.Restart is not null && !Enum.TryParse(doc.Restart, ignoreCase: true, out restart))
         {
@@ -182,7 +200,8 @@ internal static partial class ManifestReader
                 limits.CallTimeoutMs is { } c ? TimeSpan.FromMilliseconds(c) : null,
                 limits.RouteTimeoutSeconds is { } r ? TimeSpan.FromSeconds(r) : null,
                 limits.MaxRequestBodyBytes),
-            restart);
+            restart,
+            dependencies);
     }
 
     private static string FirstSentence(string message)

@@ -36,8 +36,18 @@ internal sealed partial class PluginLifecycle(
     {
         var settings = options.Value;
         var entries = new List<PluginEntry>();
-        foreach (var found in PluginDiscovery.Discover(settings.PluginsDirectory))
+        var discovered = PluginDiscovery.Discover(settings.PluginsDirectory);
+        var (startOrder, dependencyRefusals) = DependencyResolver.Resolve([.. discovered.Where(f => f.Manifest is not null && f.Errors.Count == 0).Select(f => f.Manifest!)]);
+        foreach (var found in discovered)
         {
+            if (found.Manifest is { } valid && found.Errors.Count == 0 && dependencyRefusals.TryGetValue(valid.Id, out var refusal))
+            {
+                Log.PluginRefused(_logger, found.Id, found.Folder, refusal);
+                _states[found.Id] = (LifecycleState.Refused, refusal);
+                entries.Add(new PluginEntry(found.Id, found.Folder, found.Manifest, null, [refusal]));
+                continue;
+            }
+
             if (found.Manifest is null || found.Errors.Count > 0)
             {
                 Log.PluginRefused(_logger, found.Id, found.Folder, string.Join(" ", found.Errors));
@@ -67,7 +77,8 @@ internal sealed partial class PluginLifecycle(
 
         catalog.Publish(entries);
         health.Register();
-        foreach (var entry in entries.Where(e => e.Supervisor is not null))
+        // Dependencies first: a plugin starts after the plugins it depends on.
+        foreach (var entry in startOrder.Select(m => entries.First(e => e.Manifest == m && e.Supervisor is not null)))
         {
             if (await store.GetEnabledAsync(entry.Id, cancellationToken).ConfigureAwait(false) == false)
             {

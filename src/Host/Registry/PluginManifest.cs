@@ -20,12 +20,16 @@ internal sealed record PluginManifest(
     IReadOnlyList<string> Permissions,
     JsonElement? SettingsSchema,
     ManifestLimits Limits,
-    RestartMode Restart)
+    RestartMode Restart,
+    IReadOnlyList<ManifestDependency> Dependencies)
 {
     /// <summary>True when the route <paramref name="method"/> <paramref name="path"/> is declared anonymous.</summary>
     public bool IsAnonymous(string method, string path) =>
         AllowAnonymousEndpoints || Routes.Any(r => r.Anonymous && r.Matches(method, path));
 }
+
+/// <summary>A plugin this one needs, with the versions it accepts (a NuGet version range such as "[1.0.0, 2.0.0)").</summary>
+internal sealed record ManifestDependency(string Id, NuGet.Versioning.VersionRange Versions);
 
 /// <summary>A hook point the plugin handles.</summary>
 internal sealed record ManifestHook(string Point, int Priority);

@@ -1,0 +1,45 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+public sealed class RegistryTests
+{
+    [Fact]
+    public async Task RefusedPlugins_AreListedWithTheirReasons_AndTheRestRun()
+    {
+        var missingDependency = PluginFolders.Test("needs-ghost");
+        missingDependency["dependencies"] = new JsonArray(new JsonObject { ["id"] = "ghost", ["version"] = "[1.0.0, 2.0.0)" });
+        var dependent = PluginFolders.Test("uses-t");
+        dependent["dependencies"] = new JsonArray(new JsonObject { ["id"] = "t", ["version"] = "1.0.0" });
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"), missingDependency, dependent);
+        await Task.WhenAll(host.WaitForStateAsync("t", WorkerState.Ready), host.WaitForStateAsync("uses-t", WorkerState.Ready));
+
+        var list = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins");
+
+        var ghost = list.EnumerateArray().Single(p => p.GetProperty("id").GetString() == "needs-ghost");
+        Assert.Equal("Refused", ghost.GetProperty("state").GetString());
+        Assert.Contains("depends on 'ghost'", ghost.GetProperty("refusal")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal("Ready", list.EnumerateArray().Single(p => p.GetProperty("id").GetString() == "uses-t").GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task DuplicateId_TheFirstFolderWins_TheOtherIsRefused()
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-dup-").FullName;
+        PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("same"), "a-first");
+        PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("same"), "b-second");
+        await using var host = await TestHost.StartAsync([], null, root);
+        await host.WaitForStateAsync("same", WorkerState.Ready);
+
+        var list = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins");
+
+        var refused = list.EnumerateArray().Single(p => p.GetProperty("state").GetString() == "Refused");
+        Assert.Contains("duplicate id 'same'", refused.GetProperty("refusal")[0].GetString(), StringComparison.Ordinal);
+        Assert.Contains("a-first", refused.GetProperty("refusal")[0].GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("a-first", host.Catalog.Find("same")!.Folder, StringComparison.Ordinal);
+    }
+}

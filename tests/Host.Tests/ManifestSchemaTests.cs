@@ -1,0 +1,48 @@
+using System.Reflection;
+using GrpcPlugins.Host.Registry;
+using NJsonSchema;
+
+namespace GrpcPlugins.Host.Tests;
+
+/// <summary>docs/plugin.schema.json and the reader agree on every example manifest in the repository.</summary>
+public sealed class ManifestSchemaTests
+{
+    private static readonly string s_root = typeof(ManifestSchemaTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+
+    public static TheoryData<string> Examples()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(s_root, "examples"), "plugin.json", SearchOption.AllDirectories)
+                     .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("node_modules", StringComparison.Ordinal)))
+        {
+            data.Add(Path.GetRelativePath(s_root, file));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public async Task ExampleManifest_IsValidAgainstTheSchema_AndTheReader(string relative)
+    {
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(s_root, "docs/plugin.schema.json"));
+        var json = await File.ReadAllTextAsync(Path.Combine(s_root, relative));
+
+        var schemaErrors = schema.Validate(json);
+        ManifestReader.Parse(json, "/nonexistent", out var readerErrors);
+
+        Assert.Empty(schemaErrors);
+        // The folder does not exist here, so only the assembly's presence may fail.
+        Assert.All(readerErrors, e => Assert.StartsWith("$.assembly:", e, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Schema_RefusesWhatTheReaderRefuses()
+    {
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(s_root, "docs/plugin.schema.json"));
+        const string json = """{ "id": "Bad Id", "version": "one", "command": "x", "assembly": "y", "permissions": ["root"], "colour": 1 }""";
+
+        Assert.NotEmpty(schema.Validate(json));
+        Assert.Null(ManifestReader.Parse(json, "/p", out _));
+    }
+}
