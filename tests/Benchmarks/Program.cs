@@ -21,6 +21,9 @@ await using (var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]))
 {
     await host.WaitReadyAsync("hello");
 
+    // Warm both processes' JIT (tiered compilation) before the first figure.
+    await HookLoopAsync(host.Hooks, Input(16), 4, TimeSpan.FromSeconds(4));
+
     foreach (var size in new[] { 16, 1024, 64 * 1024 })
     {
         var input = Input(size);
@@ -51,8 +54,29 @@ await using (var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]))
     }
 
     Row("route GET /plugins/hello/ping through the host, 1 in flight: p50 / p99", $"{Stats.Percentile(routeLatencies, 50):0} µs / {Stats.Percentile(routeLatencies, 99):0} µs");
-    var routeRate = await RouteLoopAsync(http, 16, TimeSpan.FromSeconds(3));
+    var routeRate = await RouteLoopAsync(http, "/plugins/hello/ping", 16, TimeSpan.FromSeconds(3));
     Row("route throughput, 16 in flight (HTTP/1.1 client on loopback)", $"{routeRate:0} req/s");
+
+    // The same handler behind YARP, in the same run, so the ratio is fair on a noisy machine.
+    await using (var yarp = await YarpBaseline.StartAsync())
+    {
+        using var yarpHttp = new HttpClient { BaseAddress = yarp.Address };
+        var yarpLatencies = new List<double>();
+        for (var i = 0; i < 3000; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            (await yarpHttp.GetAsync("/yarp/ping")).EnsureSuccessStatusCode();
+            if (i >= 500)
+            {
+                yarpLatencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            }
+        }
+
+        Row("same handler via YARP to Kestrel on a Unix socket, 1 in flight: p50 / p99", $"{Stats.Percentile(yarpLatencies, 50):0} µs / {Stats.Percentile(yarpLatencies, 99):0} µs");
+        var yarpRate = await RouteLoopAsync(yarpHttp, "/yarp/ping", 16, TimeSpan.FromSeconds(3));
+        Row("same handler via YARP, 16 in flight", $"{yarpRate:0} req/s");
+        Row("route throughput ratio, host / YARP", $"{routeRate / yarpRate:0.00}");
+    }
 
     var supervisor = host.Supervisor("hello");
     var idle = ProcessTreeMemory.ReadRss(supervisor.Snapshot.Pid!.Value);
@@ -177,7 +201,7 @@ static async Task<double> HookLoopAsync(IHookDispatcher hooks, HookInput input, 
     return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
 }
 
-static async Task<double> RouteLoopAsync(HttpClient http, int inFlight, TimeSpan duration)
+static async Task<double> RouteLoopAsync(HttpClient http, string path, int inFlight, TimeSpan duration)
 {
     long calls = 0;
     var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -186,7 +210,7 @@ static async Task<double> RouteLoopAsync(HttpClient http, int inFlight, TimeSpan
     {
         while (Stopwatch.GetTimestamp() < end)
         {
-            var response = await http.GetAsync("/plugins/hello/ping");
+            var response = await http.GetAsync(path);
             if (!response.IsSuccessStatusCode)
             {
                 throw new InvalidOperationException($"route call failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");

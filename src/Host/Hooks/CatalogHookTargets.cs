@@ -14,19 +14,55 @@ namespace GrpcPlugins.Host.Hooks;
 /// </summary>
 internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginHostOptions> options) : IHookTargets
 {
+    // The order only changes when the catalog is republished, so it is computed once per publication.
+    private volatile Ordered _ordered = new([], new Dictionary<string, WorkerHookTarget[]>());
+
     public IReadOnlyList<IHookTarget> For(string point)
     {
+        var ordered = _ordered;
+        if (!ReferenceEquals(ordered.Entries, catalog.Entries))
+        {
+            ordered = _ordered = new Ordered(catalog.Entries, new Dictionary<string, WorkerHookTarget[]>(StringComparer.Ordinal));
+        }
+
+        WorkerHookTarget[] all;
+        lock (ordered.ByPoint)
+        {
+            if (!ordered.ByPoint.TryGetValue(point, out all!))
+            {
+                all = ordered.ByPoint[point] = Order(ordered.Entries, point);
+            }
+        }
+
+        var targets = new List<IHookTarget>(all.Length);
+        foreach (var target in all)
+        {
+            if (target.Supervisor.State is not (WorkerState.Stopped or WorkerState.Exited))
+            {
+                targets.Add(target);
+            }
+        }
+
+        return targets;
+    }
+
+    private WorkerHookTarget[] Order(IReadOnlyList<PluginEntry> entries, string point)
+    {
         var order = options.Value.HookOrder.TryGetValue(point, out var configured) ? configured : [];
-        return [.. catalog.Entries
-            .Where(e => e.Supervisor is not null && e.Manifest!.Hooks.Any(h => h.Point == point) && e.Supervisor.Snapshot.State is not (WorkerState.Stopped or WorkerState.Exited))
+        return [.. entries
+            .Where(e => e.Supervisor is not null && e.Manifest!.Hooks.Any(h => h.Point == point))
             .OrderBy(e => order.IndexOf(e.Id) is var i && i >= 0 ? i : int.MaxValue)
             .ThenBy(e => e.Manifest!.Hooks.First(h => h.Point == point).Priority)
             .ThenBy(e => e.Id, StringComparer.Ordinal)
             .Select(e => new WorkerHookTarget(e.Supervisor!, e.Manifest!.Limits.CallTimeout))];
     }
 
+    private sealed record Ordered(IReadOnlyList<PluginEntry> Entries, Dictionary<string, WorkerHookTarget[]> ByPoint);
+
     private sealed class WorkerHookTarget(PluginSupervisor supervisor, TimeSpan? callTimeout) : IHookTarget
     {
+        public PluginSupervisor Supervisor => supervisor;
+
         public string PluginId => supervisor.PluginId;
 
         public TimeSpan? CallTimeout => callTimeout;
@@ -35,7 +71,7 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
         {
             if (supervisor.ReadyWorker is not { } worker)
             {
-                return new HookTargetResult(null, new CallFailure(PluginId, CallFailureKind.Unavailable, $"plugin is {supervisor.Snapshot.State}"));
+                return new HookTargetResult(null, new CallFailure(PluginId, CallFailureKind.Unavailable, $"plugin is {supervisor.State}"));
             }
 
             try

@@ -54,6 +54,9 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
 
     public string PluginId => Spec.PluginId;
 
+    /// <summary>The current state, read without copying the snapshot (the hot path of every call asks).</summary>
+    public WorkerState State => Volatile.Read(ref _snapshot).State;
+
     /// <summary>The worker that serves calls now, or null while none is Ready.</summary>
     public Worker? ReadyWorker => _ready;
 
