@@ -152,7 +152,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         var first = await Task.WhenAny(task, process.Exited, cancelled).ConfigureAwait(false);
         if (first == task && task.IsCompletedSuccessfully)
         {
-            return task.Result;
+            return await task.ConfigureAwait(false);
         }
 
         if (process.Exited.IsCompleted && first != task)
