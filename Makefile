@@ -6,7 +6,7 @@ BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
 
-.PHONY: all deps python-stubs node-deps build pack plugins run test bench screenshot clean
+.PHONY: all deps python-stubs node-deps build pack plugins run test bench bundle-demo screenshot clean
 
 # Root installs directly; anyone else through sudo.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
@@ -38,6 +38,8 @@ run: plugins
 		--urls http://127.0.0.1:$(PORT) \
 		--PluginHost:PluginsDirectory=$(CURDIR)/$(BUILD)/plugins \
 		--PluginHost:StateDirectory=$(CURDIR)/$(BUILD)/state \
+		--PluginHost:AllowUnsignedPlugins=true \
+		--PluginHost:TrustedKeysDirectory=$(CURDIR)/$(BUILD)/trust \
 		--PluginHost:WorkerPath=$(CURDIR)/$(BUILD)/worker/GrpcPlugins.PluginWorker.dll
 
 # The browser test drives Debian's chromium (a browser download is not possible here).
@@ -59,6 +61,16 @@ pack: build
 
 test: deps build pack
 	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q
+
+# The bundle tools on the example: a publisher key, a signed bundle, its verification and install.
+bundle-demo: plugins
+	$(DOTNET) build src/BundleTool -c $(CONFIG) --nologo -v q
+	@mkdir -p $(BUILD)/keys $(BUILD)/trust $(BUILD)/installed
+	$(DOTNET) src/BundleTool/bin/$(CONFIG)/net10.0/GrpcPlugins.BundleTool.dll keygen $(BUILD)/keys/publisher.pem $(BUILD)/trust/publisher.pem
+	$(DOTNET) src/BundleTool/bin/$(CONFIG)/net10.0/GrpcPlugins.BundleTool.dll pack $(BUILD)/plugins/hello $(BUILD)/hello.bundle $(BUILD)/keys/publisher.pem
+	$(DOTNET) src/BundleTool/bin/$(CONFIG)/net10.0/GrpcPlugins.BundleTool.dll verify $(BUILD)/hello.bundle $(BUILD)/trust
+	rm -rf $(BUILD)/installed/hello
+	$(DOTNET) src/BundleTool/bin/$(CONFIG)/net10.0/GrpcPlugins.BundleTool.dll install $(BUILD)/hello.bundle $(BUILD)/installed $(BUILD)/trust
 
 # A picture of the admin page for humans, taken by the browser test.
 screenshot: deps build

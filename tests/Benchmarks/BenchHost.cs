@@ -79,6 +79,7 @@ internal sealed class BenchHost : IAsyncDisposable
             o.RuntimeDirectory = root;
             o.WorkerPath = Output("src/PluginWorker", "GrpcPlugins.PluginWorker.dll");
             o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.AllowUnsignedPlugins = true;
             o.HookPoints.Add(Request);
             configure?.Invoke(o);
         });

@@ -27,6 +27,16 @@ public sealed class PluginHostOptions
     /// </summary>
     public string? RuntimeDirectory { get; set; }
 
+    /// <summary>
+    /// Loads plugin folders that were not installed from a signed bundle. For
+    /// development only: the host warns at every start for every such plugin.
+    /// Defaults to false (unsigned plugins are refused).
+    /// </summary>
+    public bool AllowUnsignedPlugins { get; set; }
+
+    /// <summary>A directory of trusted publishers' public keys (*.pem). Defaults to "trust".</summary>
+    public string TrustedKeysDirectory { get; set; } = "trust";
+
     /// <summary>Time from spawn to handshake, first healthy probe and Describe. Defaults to 10 seconds.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

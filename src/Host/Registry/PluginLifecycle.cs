@@ -36,7 +36,8 @@ internal sealed partial class PluginLifecycle(
     {
         var settings = options.Value;
         var entries = new List<PluginEntry>();
-        var discovered = PluginDiscovery.Discover(settings.PluginsDirectory);
+        var trust = Bundles.TrustStore.Load(settings.TrustedKeysDirectory);
+        var discovered = PluginDiscovery.Discover(settings.PluginsDirectory).Select(found => CheckBundle(found, trust, settings)).ToList();
         var (startOrder, dependencyRefusals) = DependencyResolver.Resolve([.. discovered.Where(f => f.Manifest is not null && f.Errors.Count == 0).Select(f => f.Manifest!)]);
         foreach (var found in discovered)
         {
@@ -88,6 +89,32 @@ internal sealed partial class PluginLifecycle(
 
             await ActivateAsync(entry, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Every load checks the installed files against their signed bundle; a
+    /// plugin folder without one loads only in development mode, with a warning.
+    /// </summary>
+    private PluginDiscovery.Found CheckBundle(PluginDiscovery.Found found, Bundles.TrustStore trust, PluginHostOptions settings)
+    {
+        if (found.Manifest is null || found.Errors.Count > 0)
+        {
+            return found;
+        }
+
+        var problems = Bundles.BundleVerifier.Verify(found.Folder, trust, out _);
+        if (problems is null)
+        {
+            if (settings.AllowUnsignedPlugins)
+            {
+                Log.UnsignedPlugin(_logger, found.Manifest.Id, found.Manifest.Version, found.Folder);
+                return found;
+            }
+
+            return found with { Errors = [$"unsigned: {found.Folder} was not installed from a signed bundle. Install the publisher's bundle, or set PluginHost:AllowUnsignedPlugins=true for development only."] };
+        }
+
+        return problems.Count == 0 ? found : found with { Errors = problems };
     }
 
     /// <summary>Starts the plugin unless required settings are missing, which leaves it pending configuration.</summary>
@@ -193,6 +220,9 @@ internal sealed partial class PluginLifecycle(
 
         [LoggerMessage(EventId = 1002, EventName = "PluginAnonymousRoutes", Level = LogLevel.Warning, Message = "Plugin {PluginId} {Version} serves {Routes} without authentication, as its manifest declares")]
         public static partial void AnonymousRoutes(ILogger logger, string pluginId, string version, string routes);
+
+        [LoggerMessage(EventId = 1005, EventName = "PluginUnsigned", Level = LogLevel.Warning, Message = "Plugin {PluginId} {Version} in {Folder} is not from a signed bundle; loaded only because PluginHost:AllowUnsignedPlugins is true")]
+        public static partial void UnsignedPlugin(ILogger logger, string pluginId, string version, string folder);
 
         [LoggerMessage(EventId = 1003, EventName = "PluginEnabled", Level = LogLevel.Information, Message = "Plugin {PluginId} enabled")]
         public static partial void Enabled(ILogger logger, string pluginId);

@@ -32,6 +32,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 "--PluginHost:RuntimeDirectory=" + root,
                 "--PluginHost:WorkerPath=" + TestPaths.PluginWorker,
                 "--PluginHost:AdminApiKey=" + TestHost.AdminKey,
+                "--PluginHost:AllowUnsignedPlugins=true",
                 "--Logging:LogLevel:Default=Information",
             },
             RedirectStandardOutput = true,

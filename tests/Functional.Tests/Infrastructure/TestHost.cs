@@ -88,6 +88,7 @@ internal sealed class TestHost : IAsyncDisposable
             o.RuntimeDirectory = root;
             o.WorkerPath = TestPaths.PluginWorker;
             o.AdminApiKey = AdminKey;
+            o.AllowUnsignedPlugins = true;
             o.StartTimeout = TimeSpan.FromSeconds(20);
             o.ShutdownGrace = TimeSpan.FromSeconds(2);
             o.RestartInitialBackoff = TimeSpan.FromMilliseconds(50);

@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using GrpcPlugins.Host.Bundles;
+using GrpcPlugins.Host.Registry;
+
+// Tools for plugin authors and admins: keys, signed bundles, verification, install.
+const string Usage = """
+    usage: GrpcPlugins.BundleTool <command>
+      keygen  <private.pem> <public.pem>           create a publisher key pair (ECDSA P-256)
+      pack    <plugin-folder> <out.bundle> <private.pem>
+                                                   sign every file of the folder into one bundle; prints its address
+      verify  <bundle> <trust-dir>                 check signature, digests and manifest
+      install <bundle> <plugins-dir> <trust-dir>   verify, then install into the plugins directory
+    """;
+
+try
+{
+    switch (args)
+    {
+        case ["keygen", var privatePath, var publicPath]:
+            using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+            {
+                await File.WriteAllTextAsync(privatePath, key.ExportPkcs8PrivateKeyPem());
+                await File.WriteAllTextAsync(publicPath, key.ExportSubjectPublicKeyInfoPem());
+                Console.WriteLine($"key id {BundleSignature.KeyIdOf(key)}: put {publicPath} in the host's trust directory");
+            }
+
+            return 0;
+        case ["pack", var folder, var output, var privatePath]:
+            var manifest = ManifestReader.Read(folder, out var errors) ?? throw new InvalidDataException(string.Join(" ", errors));
+            using (var key = ECDsa.Create())
+            {
+                key.ImportFromPem(await File.ReadAllTextAsync(privatePath));
+                Console.WriteLine($"{output} {BundleArchive.Pack(folder, manifest.Id, manifest.Version, key, output)}");
+            }
+
+            return 0;
+        case ["verify", var bundle, var trustDirectory]:
+            var extracted = BundleArchive.Extract(bundle);
+            try
+            {
+                var problems = BundleVerifier.Verify(extracted, TrustStore.Load(trustDirectory), out var signed) ?? ["unsigned: no .bundle/ folder"];
+                if (problems.Count > 0)
+                {
+                    await Console.Error.WriteLineAsync($"refused {BundleArchive.Address(bundle)}: {string.Join(" ", problems)}");
+                    return 1;
+                }
+
+                Console.WriteLine($"verified {signed!.PluginId} {signed.Version} {BundleArchive.Address(bundle)} ({signed.Files.Count} files)");
+                return 0;
+            }
+            finally
+            {
+                Directory.Delete(extracted, recursive: true);
+            }
+
+        case ["install", var bundle, var pluginsDirectory, var trustDirectory]:
+            var (id, address) = BundleInstaller.Install(bundle, pluginsDirectory, TrustStore.Load(trustDirectory));
+            Console.WriteLine($"installed {id} from {address} into {Path.Combine(pluginsDirectory, id)}");
+            return 0;
+        default:
+            await Console.Error.WriteLineAsync(Usage);
+            return 2;
+    }
+}
+catch (Exception ex) when (ex is InvalidDataException or IOException or CryptographicException or ArgumentException)
+{
+    await Console.Error.WriteLineAsync("error: " + ex.Message);
+    return 1;
+}

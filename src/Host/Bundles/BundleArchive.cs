@@ -1,0 +1,83 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+
+namespace GrpcPlugins.Host.Bundles;
+
+/// <summary>
+/// A bundle is one .tar.gz: the plugin folder plus .bundle/bundle.json (the
+/// digests) and .bundle/bundle.sig (the publisher's signature). Its address is
+/// the sha256 of the archive.
+/// </summary>
+internal static class BundleArchive
+{
+    private static readonly EnumerationOptions s_all = new() { RecurseSubdirectories = true, AttributesToSkip = 0 };
+
+    /// <summary>Signs <paramref name="folder"/> with <paramref name="key"/> and writes the bundle; returns its address.</summary>
+    public static string Pack(string folder, string pluginId, string version, ECDsa key, string output)
+    {
+        var manifest = new BundleManifest(pluginId, version, BundleManifest.Digest(folder));
+        var manifestBytes = manifest.ToBytes();
+        var signature = BundleSignature.Sign(manifestBytes, key);
+
+        var staging = Directory.CreateTempSubdirectory("gp-bundle-").FullName;
+        try
+        {
+            CopyFolder(folder, staging);
+            var bundleDirectory = Path.Combine(staging, BundleManifest.Directory);
+            Directory.CreateDirectory(bundleDirectory);
+            File.WriteAllBytes(Path.Combine(bundleDirectory, BundleManifest.ManifestFile), manifestBytes);
+            File.WriteAllBytes(Path.Combine(bundleDirectory, BundleManifest.SignatureFile), signature.ToBytes());
+            using (var file = File.Create(output))
+            using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
+            using (var tar = new TarWriter(gzip, TarEntryFormat.Pax))
+            {
+                // TarFile.CreateFromDirectory skips hidden entries, and .bundle/ is one:
+                // every file goes in, in a stable order.
+                foreach (var path in Directory.EnumerateFiles(staging, "*", s_all).Order(StringComparer.Ordinal))
+                {
+                    tar.WriteEntry(path, Path.GetRelativePath(staging, path));
+                }
+            }
+
+            return Address(output);
+        }
+        finally
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>The bundle's address: the sha256 of the archive.</summary>
+    public static string Address(string bundle)
+    {
+        using var stream = File.OpenRead(bundle);
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>Extracts a bundle into a fresh directory (TarFile refuses entries that would land outside it).</summary>
+    public static string Extract(string bundle)
+    {
+        var target = Directory.CreateTempSubdirectory("gp-extract-").FullName;
+        using var file = File.OpenRead(bundle);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        TarFile.ExtractToDirectory(gzip, target, overwriteFiles: false);
+        return target;
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", s_all))
+        {
+            var relative = Path.GetRelativePath(from, file);
+            if (relative.StartsWith(BundleManifest.Directory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var destination = Path.Combine(to, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+    }
+}
