@@ -10,7 +10,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
 
     public string Id => id;
 
-    public string Version => Environment.GetEnvironmentVariable("TEST_PLUGIN_VERSION") ?? "1.0.0";
+    public string Version => Array.IndexOf(args, "--version") is var i && i >= 0 && i + 1 < args.Length ? args[i + 1] : "1.0.0";
 
     public void Configure(PluginBuilder plugin)
     {
@@ -41,7 +41,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             return HookResult.Modify(call.BodyText + $"|{id}");
         });
 
-        plugin.MapGet("/whoami", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = id, ["pid"] = Environment.ProcessId, ["mode"] = mode }.ToJsonString()));
+        plugin.MapGet("/whoami", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = id, ["pid"] = Environment.ProcessId, ["mode"] = mode, ["version"] = Version }.ToJsonString()));
 
         plugin.MapGet("/settings", async ctx => await ctx.Response.WriteJsonAsync(await ctx.Host.GetSettingsJsonAsync(cancellationToken: ctx.Aborted)));
 

@@ -69,7 +69,8 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
 
         public async ValueTask<HookTargetResult> InvokeAsync(HookRequest request, CallDeadline deadline)
         {
-            if (supervisor.ReadyWorker is not { } worker)
+            using var lease = supervisor.Lease();
+            if (lease.Worker is not { } worker)
             {
                 return new HookTargetResult(null, new CallFailure(PluginId, CallFailureKind.Unavailable, $"plugin is {supervisor.State}"));
             }

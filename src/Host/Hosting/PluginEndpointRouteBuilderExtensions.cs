@@ -27,6 +27,7 @@ public static class PluginEndpointRouteBuilderExtensions
             .WithDisplayName("Plugin routes");
         AdminApi.Map(endpoints);
         AdminPage.Map(endpoints);
+        BundleApi.Map(endpoints);
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         endpoints.MapPrometheusScrapingEndpoint("/metrics");
         return endpoints;

@@ -61,6 +61,7 @@ public static class PluginHostServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<PluginLifecycle>();
         services.AddSingleton<LifecycleEvents>();
+        services.AddSingleton<PluginInstaller>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<SettingsService>();
         services.AddSingleton<CallStats>();

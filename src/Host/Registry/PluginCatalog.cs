@@ -16,6 +16,17 @@ internal sealed class PluginCatalog
     /// <summary>The entry with id <paramref name="id"/>, or null.</summary>
     public PluginEntry? Find(string id) => _current.ById.GetValueOrDefault(id);
 
+    private readonly Lock _changes = new();
+
+    /// <summary>Replaces the entries through <paramref name="change"/>, one change at a time.</summary>
+    public void Change(Func<IReadOnlyList<PluginEntry>, IReadOnlyList<PluginEntry>> change)
+    {
+        lock (_changes)
+        {
+            Publish(change(Entries));
+        }
+    }
+
     /// <summary>Publishes a new set of entries.</summary>
     public void Publish(IReadOnlyList<PluginEntry> entries) =>
         _current = new Snapshot(entries, entries.DistinctBy(e => e.Id).ToFrozenDictionary(e => e.Id, StringComparer.Ordinal));

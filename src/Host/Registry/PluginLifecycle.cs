@@ -57,23 +57,7 @@ internal sealed partial class PluginLifecycle(
                 continue;
             }
 
-            var manifest = found.Manifest;
-            var check = new PluginStartCheck(manifest, store);
-            var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, check.RunAsync, loggerFactory, time);
-            entries.Add(new PluginEntry(manifest.Id, found.Folder, manifest, supervisor, []));
-            events.Record(manifest.Id, "installed", $"{manifest.Version} from {found.Folder}");
-            supervisor.StateChanged += snapshot =>
-            {
-                if (snapshot.State is WorkerState.Crashed or WorkerState.CrashLooping)
-                {
-                    events.Record(manifest.Id, snapshot.State == WorkerState.Crashed ? "crashed" : "crash-looping", snapshot.LastError ?? string.Empty);
-                }
-            };
-            if (manifest.AllowAnonymousEndpoints || manifest.Routes.Any(r => r.Anonymous))
-            {
-                var routes = manifest.AllowAnonymousEndpoints ? "all routes" : string.Join(", ", manifest.Routes.Where(r => r.Anonymous).Select(r => $"{r.Method} {r.Path}"));
-                Log.AnonymousRoutes(_logger, manifest.Id, manifest.Version, routes);
-            }
+            entries.Add(CreateEntry(found.Manifest, found.Folder));
         }
 
         catalog.Publish(entries);
@@ -89,6 +73,51 @@ internal sealed partial class PluginLifecycle(
 
             await ActivateAsync(entry, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>An entry with its own supervisor for a valid manifest; lifecycle events are wired, nothing is started.</summary>
+    public PluginEntry CreateEntry(PluginManifest manifest, string folder)
+    {
+        var settings = options.Value;
+        var check = new PluginStartCheck(manifest, store);
+        var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, check.RunAsync, loggerFactory, time);
+        events.Record(manifest.Id, "installed", $"{manifest.Version} from {folder}");
+        supervisor.StateChanged += snapshot =>
+        {
+            if (snapshot.State is WorkerState.Crashed or WorkerState.CrashLooping)
+            {
+                events.Record(manifest.Id, snapshot.State == WorkerState.Crashed ? "crashed" : "crash-looping", snapshot.LastError ?? string.Empty);
+            }
+        };
+        if (manifest.AllowAnonymousEndpoints || manifest.Routes.Any(r => r.Anonymous))
+        {
+            var routes = manifest.AllowAnonymousEndpoints ? "all routes" : string.Join(", ", manifest.Routes.Where(r => r.Anonymous).Select(r => $"{r.Method} {r.Path}"));
+            Log.AnonymousRoutes(_logger, manifest.Id, manifest.Version, routes);
+        }
+
+        return new PluginEntry(manifest.Id, folder, manifest, supervisor, []);
+    }
+
+    /// <summary>Activates a newly installed entry (persisted enabled) unless required settings are missing.</summary>
+    public async Task ActivateNewAsync(PluginEntry entry, CancellationToken cancellationToken)
+    {
+        health.Register();
+        await store.SetEnabledAsync(entry.Id, true, cancellationToken).ConfigureAwait(false);
+        await ActivateAsync(entry, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Marks an upgraded entry active, its worker already Ready.</summary>
+    public void MarkActive(string id, string detail)
+    {
+        _states[id] = (LifecycleState.Active, string.Empty);
+        events.Record(id, "activated", detail);
+    }
+
+    /// <summary>Forgets an uninstalled plugin's lifecycle state.</summary>
+    public void Forget(string id)
+    {
+        _states.TryRemove(id, out _);
+        events.Record(id, "uninstalled", string.Empty);
     }
 
     /// <summary>

@@ -75,7 +75,8 @@ internal sealed class PluginRouteForwarder(
             return "refused";
         }
 
-        if (supervisor.ReadyWorker is not { } worker)
+        using var lease = supervisor.Lease();
+        if (lease.Worker is not { } worker)
         {
             var failure = new CallFailure(id, CallFailureKind.Unavailable, $"plugin is {supervisor.Snapshot.State}");
             reporter.Report(failure, $"route {method} {path}");

@@ -18,7 +18,19 @@ internal interface IPluginStore
 
     /// <summary>Records an admin's enable or disable durably.</summary>
     Task SetEnabledAsync(string pluginId, bool enabled, CancellationToken cancellationToken);
+
+    /// <summary>Records an install or upgrade.</summary>
+    Task RecordInstallAsync(InstallRecord record, CancellationToken cancellationToken);
+
+    /// <summary>A plugin's install records, oldest first.</summary>
+    Task<IReadOnlyList<InstallRecord>> GetInstallsAsync(string pluginId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every tenant's settings and the enabled state of a plugin (uninstall without keeping settings).</summary>
+    Task DeletePluginAsync(string pluginId, CancellationToken cancellationToken);
 }
+
+/// <summary>Who installed what, from which bundle, signed by whom, when.</summary>
+internal sealed record InstallRecord(string PluginId, string Version, string Address, string Signer, DateTimeOffset At, string By);
 
 /// <summary>Settings as stored.</summary>
 internal sealed record StoredSettings(string Json, long Revision, DateTimeOffset UpdatedAt);

@@ -26,6 +26,13 @@ internal sealed class SqlitePluginStore : IPluginStore
                 revision INTEGER NOT NULL,
                 updated_at TEXT NOT NULL,
                 PRIMARY KEY (plugin_id, tenant_id));
+            CREATE TABLE IF NOT EXISTS installs (
+                plugin_id TEXT NOT NULL,
+                version TEXT NOT NULL,
+                address TEXT NOT NULL,
+                signer TEXT NOT NULL,
+                installed_at TEXT NOT NULL,
+                installed_by TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS plugin_state (
                 plugin_id TEXT PRIMARY KEY,
                 enabled INTEGER NOT NULL,
@@ -83,6 +90,45 @@ internal sealed class SqlitePluginStore : IPluginStore
         command.Parameters.AddWithValue("$p", pluginId);
         command.Parameters.AddWithValue("$e", enabled ? 1 : 0);
         command.Parameters.AddWithValue("$u", _time.GetUtcNow().ToString("O"));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RecordInstallAsync(InstallRecord record, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO installs (plugin_id, version, address, signer, installed_at, installed_by) VALUES ($p, $v, $a, $s, $t, $b)";
+        command.Parameters.AddWithValue("$p", record.PluginId);
+        command.Parameters.AddWithValue("$v", record.Version);
+        command.Parameters.AddWithValue("$a", record.Address);
+        command.Parameters.AddWithValue("$s", record.Signer);
+        command.Parameters.AddWithValue("$t", record.At.ToString("O"));
+        command.Parameters.AddWithValue("$b", record.By);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<InstallRecord>> GetInstallsAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT version, address, signer, installed_at, installed_by FROM installs WHERE plugin_id = $p ORDER BY rowid";
+        command.Parameters.AddWithValue("$p", pluginId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var records = new List<InstallRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(new InstallRecord(pluginId, reader.GetString(0), reader.GetString(1), reader.GetString(2), DateTimeOffset.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture), reader.GetString(4)));
+        }
+
+        return records;
+    }
+
+    public async Task DeletePluginAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM settings WHERE plugin_id = $p; DELETE FROM plugin_state WHERE plugin_id = $p";
+        command.Parameters.AddWithValue("$p", pluginId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

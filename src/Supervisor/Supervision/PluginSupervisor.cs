@@ -30,6 +30,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     private volatile Worker? _ready;
     private WorkerSnapshot _snapshot;
     private long _memoryBytes;
+    private int _inFlight;
 
     public PluginSupervisor(
         WorkerSpec spec,
@@ -59,6 +60,42 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
 
     /// <summary>The worker that serves calls now, or null while none is Ready.</summary>
     public Worker? ReadyWorker => _ready;
+
+    /// <summary>
+    /// The Ready worker for one call, counted while the lease lives, so that an
+    /// upgrade can let calls in flight on this worker finish before stopping it.
+    /// </summary>
+    public CallLease Lease()
+    {
+        Interlocked.Increment(ref _inFlight);
+        if (_ready is { } worker)
+        {
+            return new CallLease(this, worker);
+        }
+
+        Interlocked.Decrement(ref _inFlight);
+        return default;
+    }
+
+    internal void Release() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>Calls holding a lease now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>
+    /// Waits until no call holds a lease, bounded by <paramref name="limit"/>:
+    /// a caller that chose this plugin just before it was replaced still gets
+    /// its answer. A quiet period first lets such late callers take their lease.
+    /// </summary>
+    public async Task DrainAsync(TimeSpan quiet, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        await Task.Delay(quiet, _time, cancellationToken).ConfigureAwait(false);
+        var start = _time.GetTimestamp();
+        while (InFlight > 0 && _time.GetElapsedTime(start) < limit)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>The current read model.</summary>
     public WorkerSnapshot Snapshot

@@ -1,0 +1,47 @@
+using GrpcPlugins.Host.Auth;
+using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Host.Settings;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace GrpcPlugins.Host.Admin;
+
+/// <summary>
+/// Install, upgrade and uninstall at runtime, behind the admin policy:
+/// POST /admin/api/bundles (the archive) → what it is and the permissions it
+/// asks for; POST /admin/api/bundles/{address}/install?accept=… → installed or
+/// upgraded; DELETE /admin/api/plugins/{id}?keepSettings=true|false.
+/// </summary>
+internal static class BundleApi
+{
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/admin/api").RequireAuthorization(PluginHostPolicies.Admin);
+
+        api.MapPost("/bundles", async (HttpRequest request, PluginInstaller installer, CancellationToken ct) =>
+        {
+            var preview = await installer.StageAsync(request.Body, ct).ConfigureAwait(false);
+            return preview.Errors.Count > 0
+                ? Results.Problem(title: "Bundle refused", detail: string.Join(" ", preview.Errors), statusCode: 422, extensions: new Dictionary<string, object?> { ["address"] = preview.Address })
+                : Results.Ok(new { preview.Address, preview.Id, preview.Version, preview.InstalledVersion, preview.Action, preview.Permissions, preview.Signer });
+        }).DisableAntiforgery();
+
+        api.MapPost("/bundles/{address}/install", async (string address, string? accept, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
+        {
+            var accepted = (accept ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+            var result = await installer.InstallAsync(address, accepted, context.User.Identity?.Name ?? "unknown", ct).ConfigureAwait(false);
+            return result.Succeeded
+                ? Results.Ok(new { pluginId = result.PluginId, version = result.Version, result = result.Message, address })
+                : Results.Problem(title: "Install refused", detail: result.Message, statusCode: result.Status);
+        });
+
+        api.MapDelete("/plugins/{id}", async (string id, bool? keepSettings, PluginInstaller installer, CancellationToken ct) =>
+            await installer.UninstallAsync(id, keepSettings ?? true, ct).ConfigureAwait(false)
+                ? Results.NoContent()
+                : Results.Problem(title: "Unknown plugin", detail: $"No plugin with id '{id}' is installed.", statusCode: 404));
+
+        api.MapGet("/plugins/{id}/installs", async (string id, IPluginStore store, CancellationToken ct) =>
+            Results.Ok(await store.GetInstallsAsync(id, ct).ConfigureAwait(false)));
+    }
+}

@@ -1,0 +1,212 @@
+using GrpcPlugins.Host.Bundles;
+using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Settings;
+using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.Options;
+
+namespace GrpcPlugins.Host.Registry;
+
+/// <summary>
+/// Installs, upgrades and uninstalls plugins at runtime from signed bundles:
+/// stage and verify → show the permissions asked for → install on consent.
+/// An upgrade starts the new version beside the old one, switches new calls to
+/// it once it is Ready, lets calls in flight on the old one finish, then stops
+/// it; if the new version fails to start, the old one keeps serving.
+/// </summary>
+internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
+{
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+
+    private string Staging => Path.Combine(options.Value.StateDirectory, "staging");
+
+    /// <summary>Verifies an uploaded bundle and keeps it staged under its address; returns what it asks for.</summary>
+    public async Task<InstallPreview> StageAsync(Stream upload, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Staging);
+        var temp = Path.Combine(Staging, Guid.NewGuid().ToString("N") + ".upload");
+        await using (var file = File.Create(temp))
+        {
+            await upload.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+
+        var address = BundleArchive.Address(temp);
+        var staged = Path.Combine(Staging, address.Replace(':', '-') + ".bundle");
+        File.Move(temp, staged, overwrite: true);
+        var extracted = BundleArchive.Extract(staged);
+        try
+        {
+            var problems = BundleVerifier.Verify(extracted, TrustStore.Load(options.Value.TrustedKeysDirectory), out var signed) ?? ["unsigned: the archive has no .bundle/ folder; sign it with 'GrpcPlugins.BundleTool pack'."];
+            var manifest = ManifestReader.Read(extracted, out var manifestErrors);
+            var errors = problems.Concat(manifestErrors).ToList();
+            if (manifest is not null && signed is not null && (manifest.Id != signed.PluginId || manifest.Version != signed.Version))
+            {
+                errors.Add($"bundle: signed for {signed.PluginId} {signed.Version}, but plugin.json says {manifest.Id} {manifest.Version}.");
+            }
+
+            if (manifest is not null)
+            {
+                foreach (var dependency in manifest.Dependencies)
+                {
+                    var installed = catalog.Find(dependency.Id)?.Manifest;
+                    if (installed is null || !NuGet.Versioning.NuGetVersion.TryParse(installed.Version, out var v) || !dependency.Versions.Satisfies(v))
+                    {
+                        errors.Add($"dependency: needs '{dependency.Id}' {dependency.Versions.PrettyPrint()}, installed: {installed?.Version ?? "none"}.");
+                    }
+                }
+            }
+
+            var current = manifest is null ? null : catalog.Find(manifest.Id)?.Manifest;
+            return new InstallPreview(address, manifest?.Id, manifest?.Version, current?.Version, manifest?.Permissions ?? [], signed is null ? null : SignerOf(extracted), errors);
+        }
+        finally
+        {
+            Directory.Delete(extracted, recursive: true);
+        }
+    }
+
+    /// <summary>Installs or upgrades from a staged bundle once the admin accepted every permission it asks for.</summary>
+    public async Task<InstallResult> InstallAsync(string address, IReadOnlySet<string> accepted, string by, CancellationToken cancellationToken)
+    {
+        await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var staged = Path.Combine(Staging, address.Replace(':', '-') + ".bundle");
+            if (!File.Exists(staged))
+            {
+                return InstallResult.Fail(404, $"no staged bundle {address}; upload it to POST /admin/api/bundles first.");
+            }
+
+            await using var stream = File.OpenRead(staged);
+            var preview = await StageAsync(stream, cancellationToken).ConfigureAwait(false);
+            if (preview.Errors.Count > 0)
+            {
+                return InstallResult.Fail(422, string.Join(" ", preview.Errors));
+            }
+
+            var missing = preview.Permissions.Where(p => !accepted.Contains(p)).ToList();
+            if (missing.Count > 0)
+            {
+                return InstallResult.Fail(409, $"consent required: accept the permissions {string.Join(", ", missing)} (?accept={string.Join(",", preview.Permissions)}).");
+            }
+
+            var extracted = BundleArchive.Extract(staged);
+            var folder = Path.Combine(options.Value.PluginsDirectory, $"{preview.Id}-{preview.Version}-{address[7..19]}");
+            Directory.Move(extracted, folder);
+            var manifest = ManifestReader.Read(folder, out _)!;
+            var result = catalog.Find(manifest.Id) is { Supervisor: not null } old
+                ? await UpgradeAsync(old, manifest, folder, cancellationToken).ConfigureAwait(false)
+                : await InstallNewAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                await store.RecordInstallAsync(new InstallRecord(manifest.Id, manifest.Version, address, preview.Signer ?? string.Empty, time.GetUtcNow(), by), cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+
+            return result;
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>Stops the plugin, removes its files, and keeps or deletes its settings.</summary>
+    public async Task<bool> UninstallAsync(string id, bool keepSettings, CancellationToken cancellationToken)
+    {
+        await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (catalog.Find(id) is not { } entry)
+            {
+                return false;
+            }
+
+            catalog.Change(entries => [.. entries.Where(e => e != entry)]);
+            if (entry.Supervisor is { } supervisor)
+            {
+                await supervisor.DrainAsync(TimeSpan.FromMilliseconds(100), options.Value.RouteTimeout, cancellationToken).ConfigureAwait(false);
+                await supervisor.DisposeAsync().ConfigureAwait(false);
+            }
+
+            Directory.Delete(entry.Folder, recursive: true);
+            if (!keepSettings)
+            {
+                await store.DeletePluginAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+
+            lifecycle.Forget(id);
+            return true;
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    private async Task<InstallResult> InstallNewAsync(PluginManifest manifest, string folder, CancellationToken cancellationToken)
+    {
+        var entry = lifecycle.CreateEntry(manifest, folder);
+        catalog.Change(entries => [.. entries, entry]);
+        await lifecycle.ActivateNewAsync(entry, cancellationToken).ConfigureAwait(false);
+        return InstallResult.Ok(manifest.Id, manifest.Version, "installed");
+    }
+
+    private async Task<InstallResult> UpgradeAsync(PluginEntry old, PluginManifest manifest, string folder, CancellationToken cancellationToken)
+    {
+        var next = lifecycle.CreateEntry(manifest, folder);
+        var supervisor = next.Supervisor!;
+        await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        // The new version must become Ready beside the old one before any call moves.
+        var limit = manifest.Limits.StartTimeout ?? options.Value.StartTimeout;
+        var start = time.GetTimestamp();
+        while (supervisor.State != WorkerState.Ready && time.GetElapsedTime(start) < limit + limit)
+        {
+            if (supervisor.State is WorkerState.CrashLooping or WorkerState.Exited)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (supervisor.State != WorkerState.Ready)
+        {
+            var reason = supervisor.Snapshot.LastError ?? $"not Ready within {limit.TotalSeconds:0} s";
+            await supervisor.DisposeAsync().ConfigureAwait(false);
+            return InstallResult.Fail(422, $"upgrade of '{manifest.Id}' to {manifest.Version} failed to start; {old.Manifest!.Version} keeps serving. {reason}");
+        }
+
+        catalog.Change(entries => [.. entries.Select(e => e == old ? next : e)]);
+        lifecycle.MarkActive(manifest.Id, $"upgraded from {old.Manifest!.Version} to {manifest.Version}");
+        await old.Supervisor!.DrainAsync(TimeSpan.FromMilliseconds(200), options.Value.RouteTimeout, cancellationToken).ConfigureAwait(false);
+        await old.Supervisor.DisposeAsync().ConfigureAwait(false);
+        Directory.Delete(old.Folder, recursive: true);
+        return InstallResult.Ok(manifest.Id, manifest.Version, $"upgraded from {old.Manifest.Version}");
+    }
+
+    public void Dispose() => _oneAtATime.Dispose();
+
+    private static string SignerOf(string extracted)
+    {
+        var signature = BundleSignature.Parse(File.ReadAllBytes(Path.Combine(extracted, BundleManifest.Directory, BundleManifest.SignatureFile)));
+        return signature?.KeyId ?? string.Empty;
+    }
+}
+
+/// <summary>What a staged bundle is and asks for, before consent.</summary>
+internal sealed record InstallPreview(string Address, string? Id, string? Version, string? InstalledVersion, IReadOnlyList<string> Permissions, string? Signer, IReadOnlyList<string> Errors)
+{
+    public string Action => InstalledVersion is null ? "install" : "upgrade";
+}
+
+/// <summary>The outcome of an install or upgrade.</summary>
+internal sealed record InstallResult(bool Succeeded, int Status, string Message, string? PluginId, string? Version)
+{
+    public static InstallResult Ok(string id, string version, string what) => new(true, 200, what, id, version);
+
+    public static InstallResult Fail(int status, string message) => new(false, status, message, null, null);
+}

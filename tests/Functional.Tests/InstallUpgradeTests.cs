@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Bundles;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>Install, upgrade and uninstall at runtime through the admin API, from signed bundles.</summary>
+public sealed class InstallUpgradeTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("gpt-upgrade-").FullName;
+    private readonly ECDsa _publisher = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    [Fact]
+    public async Task Upgrade_UnderLoad_FailsNoCall_AndABrokenUpgradeLeavesTheOldVersionServing()
+    {
+        await using var host = await StrictHostAsync();
+
+        // Install 1.0.0: the host asks for consent to the plugin's permissions first.
+        var preview = await UploadAsync(host, Bundle("1.0.0"));
+        Assert.Equal("install", preview.GetProperty("action").GetString());
+        Assert.Equal("settings.read", preview.GetProperty("permissions")[0].GetString());
+        var address = preview.GetProperty("address").GetString();
+        var noConsent = await host.Admin.PostAsync($"/admin/api/bundles/{address}/install", null);
+        Assert.Equal(HttpStatusCode.Conflict, noConsent.StatusCode);
+        (await host.Admin.PostAsync($"/admin/api/bundles/{address}/install?accept=settings.read", null)).EnsureSuccessStatusCode();
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+
+        // Load on hooks and routes while 2.0.0 replaces it.
+        using var stop = new CancellationTokenSource();
+        var failures = 0;
+        var calls = 0;
+        var load = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (i % 2 == 0)
+                {
+                    var outcome = await host.Hooks.DispatchAsync(TestHost.RequestClosed, WalkingSkeletonTests.Input("x"));
+                    if (outcome is not HookOutcome.Continued)
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+                else if (!(await host.Admin.GetAsync("/plugins/up/whoami")).IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                Interlocked.Increment(ref calls);
+            }
+        })).ToList();
+        await Task.Delay(300);
+        var upgrade = await UploadAsync(host, Bundle("2.0.0"));
+        Assert.Equal("upgrade", upgrade.GetProperty("action").GetString());
+        var upgraded = await host.Admin.PostAsync($"/admin/api/bundles/{upgrade.GetProperty("address").GetString()}/install?accept=settings.read", null);
+        await Task.Delay(300);
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        Assert.Equal(HttpStatusCode.OK, upgraded.StatusCode);
+        Assert.True(calls > 50, $"only {calls} calls ran");
+        Assert.Equal(0, failures);
+        Assert.Equal("2.0.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
+
+        // A version that cannot start leaves 2.0.0 serving, and says why.
+        var broken = await UploadAsync(host, Bundle("3.0.0", "crash-at-start"));
+        var refused = await host.Admin.PostAsync($"/admin/api/bundles/{broken.GetProperty("address").GetString()}/install?accept=settings.read", null);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains("2.0.0 keeps serving", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("2.0.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
+
+        var installs = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/installs");
+        Assert.Equal(["1.0.0", "2.0.0"], installs.EnumerateArray().Select(r => r.GetProperty("version").GetString()));
+        Assert.Equal("admin", installs[1].GetProperty("by").GetString());
+    }
+
+    [Fact]
+    public async Task Uninstall_StopsTheWorker_RemovesTheFiles_AndCanDeleteTheSettings()
+    {
+        await using var host = await StrictHostAsync();
+        var preview = await UploadAsync(host, Bundle("1.0.0"));
+        (await host.Admin.PostAsync($"/admin/api/bundles/{preview.GetProperty("address").GetString()}/install?accept=settings.read", null)).EnsureSuccessStatusCode();
+        var ready = await host.WaitForStateAsync("up", WorkerState.Ready);
+        var folder = host.Catalog.Find("up")!.Folder;
+
+        var deleted = await host.Admin.DeleteAsync("/admin/api/plugins/up?keepSettings=false");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Null(host.Catalog.Find("up"));
+        Assert.False(Directory.Exists(folder));
+        Assert.False(Liveness.IsAlive(ready.Pid!.Value));
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Admin.GetAsync("/plugins/up/whoami")).StatusCode);
+    }
+
+    [Fact]
+    public async Task UploadOfAnUnsignedArchive_IsRefusedWithTheReason()
+    {
+        await using var host = await StrictHostAsync();
+        var path = Path.Combine(_work, "garbage.bundle");
+        await File.WriteAllBytesAsync(path, CreateUnsignedTarGz());
+
+        var response = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(path)));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("unsigned", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        _publisher.Dispose();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    private async Task<TestHost> StrictHostAsync()
+    {
+        var trust = Directory.CreateDirectory(Path.Combine(_work, "trust")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(trust, "publisher.pem"), _publisher.ExportSubjectPublicKeyInfoPem());
+        return await TestHost.StartAsync([], o =>
+        {
+            o.AllowUnsignedPlugins = false;
+            o.TrustedKeysDirectory = trust;
+            o.MaxRestarts = 0;
+            o.StartTimeout = TimeSpan.FromSeconds(15);
+        });
+    }
+
+    private static async Task<JsonElement> UploadAsync(TestHost host, string bundle)
+    {
+        var response = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(bundle)));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.IsSuccessStatusCode, body.ToString());
+        return body;
+    }
+
+    /// <summary>The test plugin's build output as plugin "up" at <paramref name="version"/>, signed.</summary>
+    private string Bundle(string version, string mode = "normal")
+    {
+        var folder = Path.Combine(_work, $"up-{version}");
+        var output = Path.GetDirectoryName(TestPaths.TestPlugin)!;
+        foreach (var file in Directory.GetFiles(output, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(folder, Path.GetRelativePath(output, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        File.WriteAllText(Path.Combine(folder, "plugin.json"), new JsonObject
+        {
+            ["id"] = "up",
+            ["version"] = version,
+            ["command"] = "dotnet",
+            ["args"] = new JsonArray("TestPlugin.dll", mode, "--version", version),
+            ["hooks"] = new JsonArray("request"),
+            ["permissions"] = new JsonArray("settings.read"),
+            ["routes"] = new JsonArray(new JsonObject { ["method"] = "*", ["path"] = "/*" }),
+            ["limits"] = new JsonObject { ["startTimeoutSeconds"] = 15 },
+        }.ToJsonString());
+        var bundle = Path.Combine(_work, $"up-{version}.bundle");
+        BundleArchive.Pack(folder, "up", version, _publisher, bundle);
+        return bundle;
+    }
+
+    private byte[] CreateUnsignedTarGz()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_work, "unsigned")).FullName;
+        File.WriteAllText(Path.Combine(folder, "plugin.json"), """{"id":"x","version":"1.0.0","command":"/bin/true"}""");
+        using var memory = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(memory, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            System.Formats.Tar.TarFile.CreateFromDirectory(folder, gzip, includeBaseDirectory: false);
+        }
+
+        return memory.ToArray();
+    }
+}
