@@ -12,14 +12,7 @@ internal static class BundleInstaller
         var extracted = BundleArchive.Extract(bundle);
         try
         {
-            var problems = BundleVerifier.Verify(extracted, trust, out var signed) ?? ["unsigned: the archive has no .bundle/ folder; sign it with 'pack'."];
-            var manifest = ManifestReader.Read(extracted, out var manifestErrors);
-            var errors = problems.Concat(manifestErrors).ToList();
-            if (manifest is not null && signed is not null && (manifest.Id != signed.PluginId || manifest.Version != signed.Version))
-            {
-                errors.Add($"bundle: signed for {signed.PluginId} {signed.Version}, but plugin.json says {manifest.Id} {manifest.Version}.");
-            }
-
+            var (manifest, _, errors) = BundleInspection.Inspect(extracted, trust);
             if (errors.Count > 0 || manifest is null)
             {
                 throw new InvalidDataException($"{bundle} ({address}) refused: {string.Join(" ", errors)}");

@@ -35,14 +35,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         var extracted = BundleArchive.Extract(staged);
         try
         {
-            var problems = BundleVerifier.Verify(extracted, TrustStore.Load(options.Value.TrustedKeysDirectory), out var signed) ?? ["unsigned: the archive has no .bundle/ folder; sign it with 'GrpcPlugins.BundleTool pack'."];
-            var manifest = ManifestReader.Read(extracted, out var manifestErrors);
-            var errors = problems.Concat(manifestErrors).ToList();
-            if (manifest is not null && signed is not null && (manifest.Id != signed.PluginId || manifest.Version != signed.Version))
-            {
-                errors.Add($"bundle: signed for {signed.PluginId} {signed.Version}, but plugin.json says {manifest.Id} {manifest.Version}.");
-            }
-
+            var (manifest, signed, errors) = BundleInspection.Inspect(extracted, TrustStore.Load(options.Value.TrustedKeysDirectory));
             if (manifest is not null)
             {
                 foreach (var dependency in manifest.Dependencies)
