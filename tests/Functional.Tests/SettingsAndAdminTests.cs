@@ -121,6 +121,29 @@ public sealed class SettingsAndAdminTests
         Assert.Contains("alpha only", alpha, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TenantSettings_AreKeptApart_AndAllReachTheWorkerAtStart()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        var first = await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings?tenant=acme", Json("""{"greeting":"acme's"}"""))).EnsureSuccessStatusCode();
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"everyone's"}"""))).EnsureSuccessStatusCode();
+
+        (await host.Admin.PostAsync("/admin/api/plugins/t/restart", null)).EnsureSuccessStatusCode();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (host.Supervisor("t").Snapshot is var s && (s.State != WorkerState.Ready || s.Pid == first.Pid) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var configured = await host.Admin.GetFromJsonAsync<string[]>("/plugins/t/configured");
+        var acme = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings?tenant=acme");
+        var everyone = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+        Assert.Equal(["", "acme"], configured!);
+        Assert.Equal("acme's", acme.GetProperty("settings").GetProperty("greeting").GetString());
+        Assert.Equal("everyone's", everyone.GetProperty("settings").GetProperty("greeting").GetString());
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("wrong-key")]

@@ -6,6 +6,7 @@ namespace TestPlugin;
 /// <summary>A real Sdk plugin whose hooks and routes misbehave as its mode says.</summary>
 internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugin
 {
+    private readonly List<string> _configured = [];
     private int _calls;
 
     public string Id => id;
@@ -143,8 +144,24 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
               "additionalProperties": false
             }
             """,
-            (settings, _) => ValueTask.FromResult<IReadOnlyList<SettingError>>(
-                settings.Json.Contains("\"reject-me\"", StringComparison.Ordinal) ? [new SettingError("/greeting", "this plugin refuses 'reject-me'")] : []));
+            (settings, _) =>
+            {
+                lock (_configured)
+                {
+                    _configured.Add(settings.TenantId);
+                }
+
+                return ValueTask.FromResult<IReadOnlyList<SettingError>>(
+                    settings.Json.Contains("\"reject-me\"", StringComparison.Ordinal) ? [new SettingError("/greeting", "this plugin refuses 'reject-me'")] : []);
+            });
+
+        plugin.MapGet("/configured", ctx =>
+        {
+            lock (_configured)
+            {
+                return ctx.Response.WriteJsonAsync(new JsonArray([.. _configured.Select(t => JsonValue.Create(t))]).ToJsonString());
+            }
+        });
 
         plugin.RequirePermission("settings.read");
     }

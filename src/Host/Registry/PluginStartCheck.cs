@@ -20,14 +20,20 @@ internal sealed class PluginStartCheck(PluginManifest manifest, IPluginStore sto
             throw Rejected(worker, $"plugin '{manifest.Id}' disagrees with its manifest: {string.Join("; ", disagreements)}. Make the plugin and its plugin.json say the same.");
         }
 
-        var stored = await store.GetSettingsAsync(manifest.Id, string.Empty, cancellationToken).ConfigureAwait(false);
-        var reply = await worker.Connection.Plugin.ConfigureAsync(
-            new ConfigureRequest { SettingsJson = stored?.Json ?? "{}", Revision = stored?.Revision ?? 0 },
-            deadline: DateTime.UtcNow.Add(worker.Spec.Limits.StartTimeout),
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (!reply.Accepted)
+        // The plugin-wide settings always ("{}" when none), then every tenant's.
+        var all = await store.GetAllSettingsAsync(manifest.Id, cancellationToken).ConfigureAwait(false);
+        var pushes = all.Any(s => s.TenantId.Length == 0) ? all : [(string.Empty, new StoredSettings("{}", 0, DateTimeOffset.MinValue)), .. all];
+        foreach (var (tenant, settings) in pushes)
         {
-            throw Rejected(worker, $"plugin '{manifest.Id}' rejected its stored settings: {string.Join("; ", reply.Errors.Select(e => $"{e.Path}: {e.Message}"))}. Fix them through the admin API.");
+            var reply = await worker.Connection.Plugin.ConfigureAsync(
+                new ConfigureRequest { TenantId = tenant, SettingsJson = settings.Json, Revision = settings.Revision },
+                deadline: DateTime.UtcNow.Add(worker.Spec.Limits.StartTimeout),
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!reply.Accepted)
+            {
+                var scope = tenant.Length == 0 ? "plugin-wide" : $"tenant '{tenant}'";
+                throw Rejected(worker, $"plugin '{manifest.Id}' rejected its stored {scope} settings: {string.Join("; ", reply.Errors.Select(e => $"{e.Path}: {e.Message}"))}. Fix them through the admin API.");
+            }
         }
     }
 

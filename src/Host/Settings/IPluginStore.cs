@@ -10,6 +10,9 @@ internal interface IPluginStore
     /// <summary>The stored settings, or null when none are stored.</summary>
     Task<StoredSettings?> GetSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken);
 
+    /// <summary>Every tenant's settings of a plugin ("" is the plugin-wide scope), plugin-wide first.</summary>
+    Task<IReadOnlyList<(string TenantId, StoredSettings Settings)>> GetAllSettingsAsync(string pluginId, CancellationToken cancellationToken);
+
     /// <summary>Replaces settings durably; returns the new revision once the write is on disk.</summary>
     Task<long> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, CancellationToken cancellationToken);
 

@@ -53,6 +53,22 @@ internal sealed class SqlitePluginStore : IPluginStore
             : null;
     }
 
+    public async Task<IReadOnlyList<(string TenantId, StoredSettings Settings)>> GetAllSettingsAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT tenant_id, json, revision, updated_at FROM settings WHERE plugin_id = $p ORDER BY tenant_id";
+        command.Parameters.AddWithValue("$p", pluginId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var all = new List<(string, StoredSettings)>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            all.Add((reader.GetString(0), new StoredSettings(reader.GetString(1), reader.GetInt64(2), DateTimeOffset.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        return all;
+    }
+
     public async Task<long> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, CancellationToken cancellationToken)
     {
         await using var connection = Open();
