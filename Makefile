@@ -6,7 +6,7 @@ BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
 
-.PHONY: all deps python-stubs node-deps build pack plugins run test bench bundle-demo screenshot clean
+.PHONY: all deps python-stubs node-deps build pack plugins run test aot bench bundle-demo screenshot clean
 
 # Root installs directly; anyone else through sudo.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
@@ -77,7 +77,11 @@ screenshot: deps build
 	SCREENSHOT_PATH=$(CURDIR)/docs/admin.png $(DOTNET) test tests/Functional.Tests -c $(CONFIG) --no-build --nologo -v q --filter "FullyQualifiedName~AdminPageTests"
 	@echo "wrote docs/admin.png"
 
-bench: build
+# The hello example compiled ahead of time (NativeAOT, linked with gcc), for the cold-start figures.
+aot:
+	$(DOTNET) publish examples/hello -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --nologo -v q -o $(BUILD)/aot/hello
+
+bench: build aot
 	$(DOTNET) build tests/Benchmarks -c $(CONFIG) --nologo -v q
 	$(DOTNET) tests/Benchmarks/bin/$(CONFIG)/net10.0/GrpcPlugins.Benchmarks.dll
 

@@ -49,6 +49,21 @@ internal sealed class BenchHost : IAsyncDisposable
         ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
     };
 
+    /// <summary>The NativeAOT build of hello from `make aot`, or null when it was not built.</summary>
+    public static JsonObject? HelloAot()
+    {
+        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
+        var executable = Path.Combine(meta["RepoRoot"], "build", "aot", "hello", "Hello");
+        return File.Exists(executable) ? new JsonObject
+        {
+            ["id"] = "hello",
+            ["version"] = "1.0.0",
+            ["command"] = executable,
+            ["hooks"] = new JsonArray("request", "response"),
+            ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+        } : null;
+    }
+
     public static JsonObject Test(string id, string mode, JsonObject? limits = null) => new()
     {
         ["id"] = id,
@@ -87,6 +102,13 @@ internal sealed class BenchHost : IAsyncDisposable
         app.MapPluginEndpoints();
         await app.StartAsync();
         return new BenchHost(app, root);
+    }
+
+    /// <summary>From the spawn of the worker to Ready (handshake, health, Describe, Configure), as the supervisor saw it.</summary>
+    public TimeSpan SpawnToReady(string id)
+    {
+        var supervisor = Supervisor(id);
+        return supervisor.Snapshot.ReadySince!.Value - supervisor.ReadyWorker!.Process.StartedAt;
     }
 
     public async Task WaitReadyAsync(string id)

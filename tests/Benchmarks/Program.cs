@@ -103,14 +103,29 @@ await using (var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]))
 var cold = new List<double>();
 for (var i = 0; i < 5; i++)
 {
-    var start = Stopwatch.GetTimestamp();
     await using var host = await BenchHost.StartAsync([BenchHost.Test("cold", "normal")]);
-    var spawned = Stopwatch.GetElapsedTime(start);
     await host.WaitReadyAsync("cold");
-    cold.Add((Stopwatch.GetElapsedTime(start) - spawned).TotalMilliseconds);
+    cold.Add(host.SpawnToReady("cold").TotalMilliseconds);
 }
 
 Row("cold start, JIT plugin (own command), spawn to Ready (median of 5)", $"{Stats.Median(cold):0} ms (min {cold.Min():0}, max {cold.Max():0})");
+
+if (BenchHost.HelloAot() is { } aot)
+{
+    var aotCold = new List<double>();
+    long aotRss = 0;
+    for (var i = 0; i < 5; i++)
+    {
+        await using var host = await BenchHost.StartAsync([aot]);
+        await host.WaitReadyAsync("hello");
+        aotCold.Add(host.SpawnToReady("hello").TotalMilliseconds);
+        await Task.Delay(500);
+        aotRss = ProcessTreeMemory.ReadRss(host.Supervisor("hello").Snapshot.Pid!.Value);
+    }
+
+    Row("cold start, NativeAOT hello, spawn to Ready (median of 5)", $"{Stats.Median(aotCold):0} ms (min {aotCold.Min():0}, max {aotCold.Max():0})");
+    Row("idle worker RSS (NativeAOT hello)", $"{aotRss / (1024.0 * 1024):0.0} MiB");
+}
 
 await using (var host = await BenchHost.StartAsync([BenchHost.Test("hog", "memory-hog", new JsonObject { ["memoryMiB"] = 200 })], o => o.MaxRestarts = 0))
 {
