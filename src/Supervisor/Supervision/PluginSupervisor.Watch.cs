@@ -1,0 +1,89 @@
+using GrpcPlugins.Supervisor.Limits;
+using GrpcPlugins.Supervisor.Workers;
+
+namespace GrpcPlugins.Supervisor.Supervision;
+
+/// <summary>Watching a Ready worker: its exit, its health probes, its memory, an admin's restart, the stop.</summary>
+internal sealed partial class PluginSupervisor
+{
+    private async Task<EndReason> MonitorAsync(Worker worker, CancellationToken stop)
+    {
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var restart = _restartRequested.Task;
+        var health = WatchHealthAsync(worker, watch.Token);
+        var memory = WatchMemoryAsync(worker, watch.Token);
+        var stopped = Task.Delay(Timeout.Infinite, stop);
+
+        var first = await Task.WhenAny(worker.Exited, health, memory, restart, stopped).ConfigureAwait(false);
+        await watch.CancelAsync().ConfigureAwait(false);
+
+        EndReason end;
+        if (first == worker.Exited)
+        {
+            var exit = await worker.Exited.ConfigureAwait(false);
+            end = new EndReason(EndKind.Exited, $"worker pid {worker.Pid} exited: {exit}", exit);
+        }
+        else if (first == health || first == memory)
+        {
+            end = await (Task<EndReason>)first;
+            worker.Process.Kill();
+        }
+        else if (first == restart)
+        {
+            _restartRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            end = new EndReason(EndKind.RestartRequested, "restart requested by an admin");
+        }
+        else
+        {
+            end = new EndReason(EndKind.Stopping, "stopping");
+        }
+
+        await Task.WhenAll(health, memory).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        return end;
+    }
+
+    private async Task<EndReason> WatchHealthAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        while (true)
+        {
+            await Task.Delay(_settings.HealthInterval, _time, cancellationToken).ConfigureAwait(false);
+            if (await worker.Connection.IsServingAsync(_settings.HealthTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                if (failures > 0)
+                {
+                    failures = 0;
+                    SetState(WorkerState.Ready, worker.Pid);
+                }
+
+                continue;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            failures++;
+            SetState(WorkerState.Unhealthy, worker.Pid);
+            if (failures >= _settings.HealthFailureThreshold)
+            {
+                return new EndReason(EndKind.Unresponsive, $"unresponsive: {failures} health probes failed in a row (timeout {_settings.HealthTimeout.TotalSeconds:0.###} s each)");
+            }
+        }
+    }
+
+    private async Task<EndReason> WatchMemoryAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var limit = Spec.Limits.MemoryLimitBytes;
+        while (true)
+        {
+            var rss = worker.Process.OwnsProcessGroup ? ProcessTreeMemory.ReadGroupRss(worker.Pid) : ProcessTreeMemory.ReadRss(worker.Pid);
+            Interlocked.Exchange(ref _memoryBytes, rss);
+            if (limit > 0 && rss > limit)
+            {
+                // Kill first, explain after: every millisecond over the limit is memory the host may need.
+                worker.Process.Kill();
+                return new EndReason(EndKind.MemoryLimit, $"memory limit exceeded: {rss / (1024 * 1024)} MiB > {limit / (1024 * 1024)} MiB");
+            }
+
+            await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
