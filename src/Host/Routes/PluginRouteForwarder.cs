@@ -114,7 +114,10 @@ internal sealed class PluginRouteForwarder(
                 Traceparent = Activity.Current?.Id ?? string.Empty,
             };
             head.Headers.AddRange(HeaderPolicy.ForRequest(context.Request, $"/plugins/{id}").Select(h => new HttpHeader { Name = h.Key, Value = h.Value }));
+            // The head waits for the first body frame (or the end) to share its flush.
+            call.RequestStream.WriteOptions = new WriteOptions(WriteFlags.BufferHint);
             await call.RequestStream.WriteAsync(new HttpRequestFrame { Head = head }, deadline.Token).ConfigureAwait(false);
+            call.RequestStream.WriteOptions = null;
 
             // :: Step 5: body up and answer down at the same time, so neither side buffers a whole body.
             // Without a body the request side closes at once: a stream the client

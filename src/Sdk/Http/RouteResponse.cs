@@ -9,12 +9,12 @@ namespace GrpcPlugins.Sdk;
 /// </summary>
 public sealed class RouteResponse
 {
-    private readonly Func<int, IReadOnlyList<KeyValuePair<string, string>>, CancellationToken, Task> _sendHead;
+    private readonly Func<int, IReadOnlyList<KeyValuePair<string, string>>, bool, CancellationToken, Task> _sendHead;
     private readonly Func<ReadOnlyMemory<byte>, CancellationToken, Task> _sendChunk;
     private readonly List<KeyValuePair<string, string>> _headers = [];
     private int _statusCode = 200;
 
-    internal RouteResponse(Func<int, IReadOnlyList<KeyValuePair<string, string>>, CancellationToken, Task> sendHead, Func<ReadOnlyMemory<byte>, CancellationToken, Task> sendChunk)
+    internal RouteResponse(Func<int, IReadOnlyList<KeyValuePair<string, string>>, bool, CancellationToken, Task> sendHead, Func<ReadOnlyMemory<byte>, CancellationToken, Task> sendChunk)
     {
         _sendHead = sendHead;
         _sendChunk = sendChunk;
@@ -57,23 +57,28 @@ public sealed class RouteResponse
     }
 
     /// <summary>Sends status and headers now, without a body yet.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken = default)
+    public Task StartAsync(CancellationToken cancellationToken = default) => StartCoreAsync(flush: true, cancellationToken);
+
+    private async Task StartCoreAsync(bool flush, CancellationToken cancellationToken)
     {
         if (!HasStarted)
         {
             HasStarted = true;
-            await _sendHead(_statusCode, _headers, cancellationToken).ConfigureAwait(false);
+            await _sendHead(_statusCode, _headers, flush, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Writes a piece of the body; it is sent to the client at once.</summary>
     public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-        if (!data.IsEmpty)
+        if (data.IsEmpty)
         {
-            await _sendChunk(data, cancellationToken).ConfigureAwait(false);
+            await StartAsync(cancellationToken).ConfigureAwait(false);
+            return;
         }
+
+        await StartCoreAsync(flush: false, cancellationToken).ConfigureAwait(false);
+        await _sendChunk(data, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes UTF-8 text; sets a text/plain Content-Type if none was set.</summary>

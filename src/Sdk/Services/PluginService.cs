@@ -11,6 +11,7 @@ namespace GrpcPlugins.Sdk.Services;
 /// <summary>Serves the Plugin contract for one <see cref="PluginDefinition"/>.</summary>
 internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost host, IHostApplicationLifetime lifetime, ILogger<PluginService> logger) : Protocol.V1.Plugin.PluginBase
 {
+    private static readonly WriteOptions s_buffered = new(WriteFlags.BufferHint);
     private static readonly ActivitySource s_activities = new(PluginRunner.ActivitySourceName);
     private static readonly string s_runtime = "GrpcPlugins.Sdk/" + typeof(PluginService).Assembly.GetName().Version?.ToString(3);
     private readonly Dictionary<string, HookRegistration> _hooks = plugin.Hooks.ToDictionary(h => h.Point, StringComparer.Ordinal);
@@ -77,11 +78,14 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         var head = requestStream.Current.Head;
         using var activity = StartActivity(head.Method + " " + head.Path, head.Traceparent);
         var response = new RouteResponse(
-            (status, headers, ct) =>
+            async (status, headers, flush, ct) =>
             {
                 var frame = new HttpResponseHead { StatusCode = status };
                 frame.Headers.AddRange(headers.Select(h => new HttpHeader { Name = h.Key, Value = h.Value }));
-                return responseStream.WriteAsync(new HttpResponseFrame { Head = frame }, ct);
+                // A head followed at once by a body chunk travels in the same flush.
+                responseStream.WriteOptions = flush ? null : s_buffered;
+                await responseStream.WriteAsync(new HttpResponseFrame { Head = frame }, ct).ConfigureAwait(false);
+                responseStream.WriteOptions = null;
             },
             (chunk, ct) => responseStream.WriteAsync(new HttpResponseFrame { BodyChunk = UnsafeByteOperations.UnsafeWrap(chunk) }, ct));
 
