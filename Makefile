@@ -14,7 +14,7 @@ APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 all: build
 
 # The Node example's packages, from the npm registry.
-node-deps:
+node-deps: deps
 	cd examples/node-plugin && npm ci --no-audit --no-fund --silent
 
 build: python-stubs node-deps
@@ -45,8 +45,9 @@ run: plugins
 # The browser test drives Debian's chromium (a browser download is not possible here).
 # The Python example uses Debian's grpc modules, which are for /usr/bin/python3.
 deps:
-	@command -v chromium >/dev/null && /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || { \
-		$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium python3-grpcio python3-grpc-tools >/dev/null; }
+	@command -v chromium >/dev/null && command -v npm >/dev/null && /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || { \
+		$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium python3-grpcio python3-grpc-tools \
+			$$(command -v npm >/dev/null || echo nodejs npm) >/dev/null; }
 
 # Python stubs generated from protos/ (not committed).
 PY_GEN := examples/python-plugin/gen
