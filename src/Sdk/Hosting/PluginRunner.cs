@@ -54,7 +54,7 @@ public static class PluginRunner
         plugin.Configure(builder);
         var definition = builder.Build(plugin);
 
-        await using var app = BuildApp(definition, environment, args);
+        await using var app = BuildApp(definition, environment);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -69,9 +69,10 @@ public static class PluginRunner
         return 0;
     }
 
-    private static WebApplication BuildApp(PluginDefinition definition, WorkerEnvironment environment, string[] args)
+    private static WebApplication BuildApp(PluginDefinition definition, WorkerEnvironment environment)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // The plugin's own arguments are its business, not the worker's web host configuration.
+        var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
