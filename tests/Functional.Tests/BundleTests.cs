@@ -31,6 +31,7 @@ public sealed class BundleTests : IDisposable
         Assert.Matches("^sha256:[0-9a-f]{64}$", address);
         await using (var host = await TestHost.StartAsync([], Strict, _work + "/host1"))
         {
+            host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
             await host.WaitForStateAsync("hello", WorkerState.Ready);
             var unsigned = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/unsigned");
             Assert.Equal("Refused", unsigned.GetProperty("state").GetString());
@@ -40,6 +41,7 @@ public sealed class BundleTests : IDisposable
         await File.AppendAllTextAsync(Path.Combine(Plugins, "hello", "Hello.deps.json"), " ");
         await using (var host = await TestHost.StartAsync([], Strict, _work + "/host2"))
         {
+            host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
             var hello = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/hello");
             Assert.Equal("Refused", hello.GetProperty("state").GetString());
             Assert.Equal("modified: 'Hello.deps.json' does not match its signed digest. Reinstall the plugin.", hello.GetProperty("refusal")[0].GetString());

@@ -14,6 +14,7 @@ public sealed class HealthAndMetricsTests
     {
         var broken = PluginFolders.Test("broken", "crash-at-start");
         await using var host = await TestHost.StartAsync([PluginFolders.Hello(), broken], o => o.MaxRestarts = 0);
+        host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
         await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("broken", WorkerState.CrashLooping));
 
         var unhealthy = await host.Client.GetAsync("/healthz");

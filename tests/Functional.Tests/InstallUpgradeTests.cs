@@ -20,6 +20,7 @@ public sealed class InstallUpgradeTests : IDisposable
     public async Task Upgrade_UnderLoad_FailsNoCall_AndABrokenUpgradeLeavesTheOldVersionServing()
     {
         await using var host = await StrictHostAsync();
+        host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
 
         // Install 1.0.0: the host asks for consent to the plugin's permissions first.
         var preview = await UploadAsync(host, Bundle("1.0.0"));

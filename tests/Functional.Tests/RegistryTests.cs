@@ -16,6 +16,7 @@ public sealed class RegistryTests
         var dependent = PluginFolders.Test("uses-t");
         dependent["dependencies"] = new JsonArray(new JsonObject { ["id"] = "t", ["version"] = "1.0.0" });
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"), missingDependency, dependent);
+        host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
         await Task.WhenAll(host.WaitForStateAsync("t", WorkerState.Ready), host.WaitForStateAsync("uses-t", WorkerState.Ready));
 
         var list = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins");
@@ -33,6 +34,7 @@ public sealed class RegistryTests
         PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("same"), "a-first");
         PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("same"), "b-second");
         await using var host = await TestHost.StartAsync([], null, root);
+        host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
         await host.WaitForStateAsync("same", WorkerState.Ready);
 
         var list = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins");

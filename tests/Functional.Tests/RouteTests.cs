@@ -80,6 +80,7 @@ public sealed class RouteTests
     public async Task PluginError_Is502_AndCrash_Is502_AndTheResponseSaysWhich()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
         await host.WaitForStateAsync("t", WorkerState.Ready);
 
         var error = await host.Admin.GetAsync("/plugins/t/throw");
@@ -168,6 +169,7 @@ public sealed class RouteTests
         var manifest = PluginFolders.Hello();
         manifest["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping" });
         await using var host = await TestHost.StartAsync([manifest], o => o.MaxRestarts = 0);
+        host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
 
         var snapshot = await host.WaitForStateAsync("hello", WorkerState.CrashLooping);
 

@@ -166,6 +166,7 @@ public sealed class SettingsAndAdminTests
     public async Task AdminApi_ListsPluginsWithTheirStateAndLimits_AndRefusedOnesWithTheirReason()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("good"), new JsonObject { ["id"] = "Bad", ["version"] = "x" });
+        host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
         await host.WaitForStateAsync("good", WorkerState.Ready);
 
         var list = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins");

@@ -19,6 +19,7 @@ public sealed class StartFailureTests
         var broken = PluginFolders.Test("broken", mode);
         broken["limits"] = new JsonObject { ["startTimeoutSeconds"] = 2 };
         await using var host = await TestHost.StartAsync([PluginFolders.Hello(), broken], o => o.MaxRestarts = 0);
+        host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
         var started = DateTime.UtcNow;
         // Start timeout is per plugin; the broken one gets a short one.
         var snapshot = await host.WaitForStateAsync("broken", WorkerState.CrashLooping, TimeSpan.FromSeconds(30));

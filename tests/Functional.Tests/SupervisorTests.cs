@@ -41,6 +41,7 @@ public sealed class SupervisorTests
     public async Task CrashLoop_TripsTheBreaker_KeepsTheReason_UntilAnAdminEnablesIt()
     {
         await using var host = await TestHost.StartAsync([PluginFolders.Test("looping", "crash-at-start")], o => o.MaxRestarts = 2);
+        host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
         var snapshot = await host.WaitForStateAsync("looping", WorkerState.CrashLooping);
 
         Assert.Contains("crash loop: 3 restarts within 60 s (limit 2)", snapshot.LastError, StringComparison.Ordinal);
@@ -78,6 +79,7 @@ public sealed class SupervisorTests
         var manifest = PluginFolders.Test("hog", "memory-hog");
         manifest["limits"] = new JsonObject { ["memoryMiB"] = 160 };
         await using var host = await TestHost.StartAsync([manifest], o => o.MaxRestarts = 0);
+        host.ExpectErrors = true; // a deliberately broken or refused plugin logs errors
 
         var snapshot = await host.WaitForStateAsync("hog", WorkerState.CrashLooping);
 

@@ -15,14 +15,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly Pipe _stdin = new();
     private readonly CancellationTokenSource _forceful = new();
     private readonly TaskCompletionSource<string?> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Action<string> _onStdout;
-    private readonly Action<string> _onStderr;
+    private readonly Action<int, string> _onStdout;
+    private readonly Action<int, string> _onStderr;
     private readonly Action<int> _onExited;
     private readonly TimeProvider _time;
     private CommandTask<CommandResult>? _task;
     private int _disposed;
 
-    private WorkerProcess(TimeProvider time, Action<string> onStdout, Action<string> onStderr, Action<int> onExited)
+    private WorkerProcess(TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int> onExited)
     {
         _onExited = onExited;
         _time = time;
@@ -49,7 +49,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public LineRing StderrTail { get; } = new(50);
 
     /// <summary>Spawns the process. Throws <see cref="WorkerStartException"/> when it cannot be run.</summary>
-    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<string> onStdout, Action<string> onStderr, Action<int>? onExited = null)
+    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int>? onExited = null)
     {
         var process = new WorkerProcess(time, onStdout, onStderr, onExited ?? (_ => { }));
         process.Spawn(spec, environment);
@@ -77,7 +77,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             {
                 var shown = cut ? line + " …[line cut]" : line;
                 StderrTail.Add(shown);
-                _onStderr(shown);
+                _onStderr(Pid, shown);
             }));
 
         try
@@ -120,7 +120,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     {
         if (!_firstLine.TrySetResult(line))
         {
-            _onStdout(line);
+            _onStdout(Pid, line);
         }
     }
 

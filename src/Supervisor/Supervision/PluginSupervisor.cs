@@ -171,7 +171,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             EndReason end;
             try
             {
-                worker = await _launcher.LaunchAsync(Spec, WorkerLauncher.NewToken(), new WorkerOutput(l => _log.OnStdout(CurrentPid, l), l => _log.OnStderr(CurrentPid, l)), stop).ConfigureAwait(false);
+                worker = await _launcher.LaunchAsync(Spec, WorkerLauncher.NewToken(), new WorkerOutput(_log.OnStdout, _log.OnStderr), stop).ConfigureAwait(false);
                 SetState(WorkerState.Starting, worker.Pid);
                 if (_onStarted is not null)
                 {
@@ -254,8 +254,6 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
 
         SetState(WorkerState.Stopped, null);
     }
-
-    private int CurrentPid => _snapshot.Pid ?? 0;
 
     private void RecordEnd(EndReason end, Worker? worker)
     {

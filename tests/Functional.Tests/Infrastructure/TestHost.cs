@@ -28,12 +28,14 @@ internal sealed class TestHost : IAsyncDisposable
     public static readonly HookPoint RequestClosed = new("request", HookFailureMode.FailClosed, TimeSpan.FromSeconds(2));
 
     private readonly WebApplication _app;
+    private readonly ErrorLogCollector _errors;
     private readonly ConcurrentDictionary<int, byte> _pids = new();
     private bool _disposed;
 
-    private TestHost(WebApplication app, string root)
+    private TestHost(WebApplication app, string root, ErrorLogCollector errors)
     {
         _app = app;
+        _errors = errors;
         Root = root;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
@@ -52,6 +54,9 @@ internal sealed class TestHost : IAsyncDisposable
     }
 
     public string Root { get; }
+
+    /// <summary>Set by a test that provokes errors on purpose (broken plugins); otherwise any Error log fails it.</summary>
+    public bool ExpectErrors { get; set; }
 
     public string PluginsDirectory => Path.Combine(Root, "plugins");
 
@@ -80,6 +85,8 @@ internal sealed class TestHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        var errors = new ErrorLogCollector();
+        builder.Logging.AddProvider(errors);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddPluginHost(o =>
         {
@@ -111,7 +118,7 @@ internal sealed class TestHost : IAsyncDisposable
             throw;
         }
 
-        return new TestHost(app, root);
+        return new TestHost(app, root, errors);
     }
 
     public PluginSupervisor Supervisor(string id) => Catalog.Find(id)?.Supervisor ?? throw new InvalidOperationException($"no supervisor for '{id}'");
@@ -191,6 +198,11 @@ internal sealed class TestHost : IAsyncDisposable
         if (sockets.Length > 0)
         {
             throw new InvalidOperationException($"runtime directories outlived the host: {string.Join(", ", sockets)}");
+        }
+
+        if (!ExpectErrors && !_errors.Errors.IsEmpty)
+        {
+            throw new InvalidOperationException("unexpected error logs: " + string.Join(" | ", _errors.Errors.Take(5)));
         }
     }
 }
