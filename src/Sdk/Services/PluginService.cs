@@ -58,7 +58,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         {
             result = await registration.Handler(call, context.CancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && !context.CancellationToken.IsCancellationRequested)
         {
             Log.HookFailed(logger, request.Point, ex);
             throw;
@@ -109,8 +109,9 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         {
             await route.Handler(new RouteContext(request, response, host, aborted)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && !aborted.IsCancellationRequested)
         {
+            // The host going away (a reset stream, a deadline) is not the handler's failure.
             Log.RouteFailed(logger, head.Method, head.Path, ex);
             throw;
         }
