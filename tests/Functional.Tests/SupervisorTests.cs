@@ -275,20 +275,7 @@ public sealed class SupervisorTests
     private static List<int> GrandchildPids(int workerPid) =>
         [.. Directory.EnumerateDirectories("/proc")
             .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && pid != workerPid && ReadGroup(pid) == workerPid)];
-
-    private static int ReadGroup(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return -1;
-        }
-    }
+            .Where(pid => pid > 0 && pid != workerPid && Liveness.Group(pid) == workerPid)];
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
     {

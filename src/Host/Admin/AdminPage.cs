@@ -35,8 +35,7 @@ internal static class AdminPage
             var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
             var key = form["key"].ToString();
             var expected = options.Value.AdminApiKey;
-            if (string.IsNullOrEmpty(expected) || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                System.Text.Encoding.UTF8.GetBytes(key), System.Text.Encoding.UTF8.GetBytes(expected)))
+            if (!AdminKey.Matches(expected, key))
             {
                 var message = string.IsNullOrEmpty(expected) ? "No admin key is configured (PluginHost:AdminApiKey)." : "That key is not the admin key.";
                 return Html(s_login.Value.Replace("{{error}}", WebUtility.HtmlEncode(message), StringComparison.Ordinal), 401);

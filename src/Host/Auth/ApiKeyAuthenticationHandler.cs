@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using GrpcPlugins.Host.Hosting;
 using Microsoft.AspNetCore.Authentication;
@@ -41,8 +39,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var expected = hostOptions.Value.AdminApiKey;
-        if (string.IsNullOrEmpty(expected) || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
+        if (!AdminKey.Matches(hostOptions.Value.AdminApiKey, presented))
         {
             return Task.FromResult(AuthenticateResult.Fail("wrong API key"));
         }

@@ -30,8 +30,16 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         }
 
         var address = BundleArchive.Address(temp);
-        var staged = Path.Combine(Staging, address.Replace(':', '-') + ".bundle");
+        var staged = StagedPath(address);
         File.Move(temp, staged, overwrite: true);
+        return Preview(staged, address);
+    }
+
+    private string StagedPath(string address) => Path.Combine(Staging, address.Replace(':', '-') + ".bundle");
+
+    /// <summary>Inspects a staged bundle: what it is, what it asks for, and every reason to refuse it.</summary>
+    private InstallPreview Preview(string staged, string address)
+    {
         var extracted = BundleArchive.Extract(staged);
         try
         {
@@ -63,14 +71,14 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var staged = Path.Combine(Staging, address.Replace(':', '-') + ".bundle");
+            var staged = StagedPath(address);
             if (!File.Exists(staged))
             {
                 return InstallResult.Fail(404, $"no staged bundle {address}; upload it to POST /admin/api/bundles first.");
             }
 
-            await using var stream = File.OpenRead(staged);
-            var preview = await StageAsync(stream, cancellationToken).ConfigureAwait(false);
+            // Checked again, not trusted from the upload: keys and installed dependencies may have changed since.
+            var preview = Preview(staged, address);
             if (preview.Errors.Count > 0)
             {
                 return InstallResult.Fail(422, string.Join(" ", preview.Errors));

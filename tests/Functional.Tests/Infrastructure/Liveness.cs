@@ -20,7 +20,8 @@ internal static class Liveness
         return stat is null ? null : stat[stat.LastIndexOf(')') + 2];
     }
 
-    private static int Group(int pid)
+    /// <summary>The process group of <paramref name="pid"/>, or -1 when it is gone.</summary>
+    public static int Group(int pid)
     {
         var stat = Read(pid);
         return stat is null ? -1 : int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
