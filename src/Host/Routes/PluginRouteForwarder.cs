@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
@@ -32,7 +31,7 @@ internal sealed class PluginRouteForwarder(
     IOptions<PluginHostOptions> options,
     TimeProvider time)
 {
-    private const int ChunkSize = 64 * 1024;
+    private static readonly Task<Exception?> s_noUpload = Task.FromResult<Exception?>(null);
 
     public async Task ForwardAsync(HttpContext context, string id, string? rest)
     {
@@ -104,7 +103,6 @@ internal sealed class PluginRouteForwarder(
         using var callCancel = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
         try
         {
-            using var call = worker.Connection.Plugin.HandleHttp(cancellationToken: callCancel.Token);
             var head = new HttpRequestHead
             {
                 Method = method,
@@ -114,39 +112,46 @@ internal sealed class PluginRouteForwarder(
                 Traceparent = Activity.Current?.Id ?? string.Empty,
             };
             head.Headers.AddRange(HeaderPolicy.ForRequest(context.Request, $"/plugins/{id}").Select(h => new HttpHeader { Name = h.Key, Value = h.Value }));
-            // The head waits for the first body frame (or the end) to share its flush.
-            call.RequestStream.WriteOptions = new WriteOptions(WriteFlags.BufferHint);
-            await call.RequestStream.WriteAsync(new HttpRequestFrame { Head = head }, deadline.Token).ConfigureAwait(false);
-            call.RequestStream.WriteOptions = null;
 
-            // :: Step 5: body up and answer down at the same time, so neither side buffers a whole body.
-            // Without a body the request side closes at once: a stream the client
-            // leaves half-open is reset at disposal, and Kestrel answers floods
-            // of resets with ENHANCE_YOUR_CALM.
-            var upload = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false
-                ? EndWithoutBodyAsync(call.RequestStream, callCancel.Token)
-                : PumpRequestAsync(context, call.RequestStream, maxBody, callCancel, () => bodyTooLarge = true);
-            await foreach (var frame in call.ResponseStream.ReadAllAsync(callCancel.Token).ConfigureAwait(false))
+            // :: Step 5: send the request. A small one with a known length goes whole in one
+            // message when the plugin serves that; any other is streamed up while the answer
+            // is streamed down, so neither side buffers a whole body.
+            var canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
+            IAsyncStreamReader<HttpResponseFrame> answer;
+            IDisposable callHandle;
+            Task<Exception?> upload;
+            if (worker.Description.ServesHttpBuffered && (!canHaveBody || context.Request.ContentLength <= RouteExchange.BufferedBodyLimit))
             {
-                if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.Head && !responseStarted)
-                {
-                    responseStarted = true;
-                    WriteHead(context, frame.Head);
-                    await context.Response.StartAsync(deadline.Token).ConfigureAwait(false);
-                }
-                else if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.BodyChunk && responseStarted)
-                {
-                    await context.Response.Body.WriteAsync(frame.BodyChunk.Memory, deadline.Token).ConfigureAwait(false);
-                    await context.Response.Body.FlushAsync(deadline.Token).ConfigureAwait(false);
-                }
+                var body = canHaveBody ? await RouteExchange.ReadSmallBodyAsync(context, callCancel.Token).ConfigureAwait(false) : ByteString.Empty;
+                var call = worker.Connection.Plugin.HandleHttpBuffered(new HttpBufferedRequest { Head = head, Body = body }, cancellationToken: callCancel.Token);
+                (answer, callHandle, upload) = (call.ResponseStream, call, s_noUpload);
+            }
+            else
+            {
+                var call = worker.Connection.Plugin.HandleHttp(cancellationToken: callCancel.Token);
+                // The head waits for the first body frame (or the end) to share its flush.
+                call.RequestStream.WriteOptions = new WriteOptions(WriteFlags.BufferHint);
+                await call.RequestStream.WriteAsync(new HttpRequestFrame { Head = head }, deadline.Token).ConfigureAwait(false);
+                call.RequestStream.WriteOptions = null;
 
-                // Progress: an open stream (server-sent events) lives on while it keeps talking.
-                deadline.Extend(options.Value.RouteIdleTimeout);
+                // Without a body the request side closes at once: a stream the client
+                // leaves half-open is reset at disposal, and Kestrel answers floods
+                // of resets with ENHANCE_YOUR_CALM.
+                upload = canHaveBody
+                    ? RouteExchange.PumpRequestAsync(context, call.RequestStream, maxBody, callCancel, () => bodyTooLarge = true)
+                    : RouteExchange.EndWithoutBodyAsync(call.RequestStream, callCancel.Token);
+                (answer, callHandle) = (call.ResponseStream, call);
             }
 
-            // A plugin may answer before it read the whole body (as any HTTP server may);
-            // the upload then fails against a finished call, which is not an error of the call.
-            _ = await upload.ConfigureAwait(false);
+            using (callHandle)
+            {
+                responseStarted = await RouteExchange.RelayResponseAsync(context, answer, deadline, options.Value.RouteIdleTimeout, () => responseStarted = true, callCancel.Token).ConfigureAwait(false);
+
+                // A plugin may answer before it read the whole body (as any HTTP server may);
+                // the upload then fails against a finished call, which is not an error of the call.
+                _ = await upload.ConfigureAwait(false);
+            }
+
             if (!responseStarted)
             {
                 throw new RpcException(new Status(StatusCode.Internal, "the plugin ended the call without a response head"));
@@ -154,7 +159,7 @@ internal sealed class PluginRouteForwarder(
 
             return "ok";
         }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException or BadHttpRequestException)
         {
             if (bodyTooLarge && !responseStarted)
             {
@@ -162,7 +167,7 @@ internal sealed class PluginRouteForwarder(
                 return "too-large";
             }
 
-            if (deadline.CallerCancelled)
+            if (deadline.CallerCancelled || ex is BadHttpRequestException)
             {
                 return "client-cancelled";
             }
@@ -205,86 +210,5 @@ internal sealed class PluginRouteForwarder(
         }
 
         return false;
-    }
-
-    /// <summary>
-    /// Streams the client's body to the plugin. A client that fails or sends too
-    /// much cancels the call; a write the plugin no longer takes (it answered
-    /// early, or died) does not: the response side reports what happened.
-    /// </summary>
-    private static async Task<Exception?> PumpRequestAsync(HttpContext context, IClientStreamWriter<HttpRequestFrame> requests, long maxBody, CancellationTokenSource call, Action onTooLarge)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        try
-        {
-            long total = 0;
-            while (true)
-            {
-                int read;
-                try
-                {
-                    read = await context.Request.Body.ReadAsync(buffer.AsMemory(0, ChunkSize), call.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
-                {
-                    await call.CancelAsync().ConfigureAwait(false);
-                    return ex;
-                }
-
-                total += read;
-                if (total > maxBody)
-                {
-                    onTooLarge();
-                    await call.CancelAsync().ConfigureAwait(false);
-                    return null;
-                }
-
-                if (read == 0)
-                {
-                    await requests.WriteAsync(new HttpRequestFrame { End = new HttpEnd() }, call.Token).ConfigureAwait(false);
-                    await requests.CompleteAsync().ConfigureAwait(false);
-                    return null;
-                }
-
-                await requests.WriteAsync(new HttpRequestFrame { BodyChunk = ByteString.CopyFrom(buffer, 0, read) }, call.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException)
-        {
-            return ex;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private static async Task<Exception?> EndWithoutBodyAsync(IClientStreamWriter<HttpRequestFrame> requests, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await requests.WriteAsync(new HttpRequestFrame { End = new HttpEnd() }, cancellationToken).ConfigureAwait(false);
-            await requests.CompleteAsync().ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException)
-        {
-            return ex;
-        }
-    }
-
-    private static void WriteHead(HttpContext context, HttpResponseHead head)
-    {
-        context.Response.StatusCode = head.StatusCode is >= 100 and <= 599 ? head.StatusCode : 502;
-        foreach (var header in head.Headers)
-        {
-            if (HeaderPolicy.AllowsResponse(header.Name))
-            {
-                context.Response.Headers.Append(header.Name, header.Value);
-            }
-        }
-
-        // Each chunk is flushed as it comes; a response buffer would hold events back.
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 }

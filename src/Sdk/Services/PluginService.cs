@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Protocol.V1;
@@ -24,6 +25,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             Version = plugin.Version,
             SettingsSchemaJson = plugin.SettingsSchemaJson,
             Runtime = s_runtime,
+            ServesHttpBuffered = true,
         };
         reply.Hooks.AddRange(plugin.Hooks.Select(h => new Protocol.V1.HookRegistration { Point = h.Point, Priority = h.Priority }));
         reply.Routes.AddRange(plugin.Routes.Routes.Select(r => new Protocol.V1.RouteRegistration { Method = r.Method, Path = r.Path, AllowAnonymous = r.AllowAnonymous }));
@@ -75,7 +77,27 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             throw new RpcException(new Status(StatusCode.InvalidArgument, "the first HandleHttp frame must be a head frame"));
         }
 
-        var head = requestStream.Current.Head;
+        await ServeRouteAsync(requestStream.Current.Head, new RequestBodyStream(requestStream, aborted), responseStream, aborted).ConfigureAwait(false);
+        await DrainAsync(requestStream, aborted).ConfigureAwait(false);
+    }
+
+    public override async Task HandleHttpBuffered(HttpBufferedRequest request, IServerStreamWriter<HttpResponseFrame> responseStream, ServerCallContext context)
+    {
+        if (request.Head is null)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "a HandleHttpBuffered request must carry a head"));
+        }
+
+        // The message's own bytes back the body stream; nothing is copied.
+        using var body = MemoryMarshal.TryGetArray(request.Body.Memory, out var bytes)
+            ? new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false)
+            : new MemoryStream(request.Body.ToByteArray(), writable: false);
+        await ServeRouteAsync(request.Head, body, responseStream, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs the matching route's handler for one request, whichever RPC carried it.</summary>
+    private async Task ServeRouteAsync(HttpRequestHead head, Stream body, IServerStreamWriter<HttpResponseFrame> responseStream, CancellationToken aborted)
+    {
         using var activity = StartActivity(head.Method + " " + head.Path, head.Traceparent);
         var response = new RouteResponse(
             async (status, headers, flush, ct) =>
@@ -94,7 +116,6 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         {
             response.StatusCode = pathKnown ? 405 : 404;
             await response.WriteAsync(pathKnown ? $"method {head.Method} is not allowed on {head.Path}" : $"plugin '{plugin.Id}' has no route {head.Path}", aborted).ConfigureAwait(false);
-            await DrainAsync(requestStream, aborted).ConfigureAwait(false);
             return;
         }
 
@@ -104,7 +125,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             head.Query,
             [.. head.Headers.Select(h => new KeyValuePair<string, string>(h.Name, h.Value))],
             head.User,
-            new RequestBodyStream(requestStream, aborted));
+            body);
         try
         {
             await route.Handler(new RouteContext(request, response, host, aborted)).ConfigureAwait(false);
@@ -117,7 +138,6 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         }
 
         await response.StartAsync(aborted).ConfigureAwait(false);
-        await DrainAsync(requestStream, aborted).ConfigureAwait(false);
     }
 
     /// <summary>

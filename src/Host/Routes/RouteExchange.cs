@@ -1,0 +1,161 @@
+using System.Buffers;
+using Google.Protobuf;
+using Grpc.Core;
+using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Protocol.V1;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace GrpcPlugins.Host.Routes;
+
+/// <summary>
+/// The bytes of one route call between the client's HTTP exchange and the
+/// plugin's frames: the request body up (whole or streamed), the answer down.
+/// </summary>
+internal static class RouteExchange
+{
+    /// <summary>Requests up to this declared length travel whole, through HandleHttpBuffered.</summary>
+    public const long BufferedBodyLimit = ChunkSize;
+
+    private const int ChunkSize = 64 * 1024;
+
+    /// <summary>
+    /// Copies the plugin's answer to the client. Frames that arrived together
+    /// leave in one write; the writer is flushed whenever the next frame is not
+    /// already there, so a stream (server-sent events) still flows event by event.
+    /// Returns whether a response head was received.
+    /// </summary>
+    public static async Task<bool> RelayResponseAsync(HttpContext context, IAsyncStreamReader<HttpResponseFrame> answer, CallDeadline deadline, TimeSpan idleTimeout, Action onStarted, CancellationToken cancellationToken)
+    {
+        var started = false;
+        var writer = context.Response.BodyWriter;
+        var next = answer.MoveNext(cancellationToken);
+        while (await next.ConfigureAwait(false))
+        {
+            var frame = answer.Current;
+            if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.Head && !started)
+            {
+                started = true;
+                onStarted();
+                WriteHead(context, frame.Head);
+            }
+            else if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.BodyChunk && started)
+            {
+                writer.Write(frame.BodyChunk.Span);
+            }
+
+            // Progress: an open stream (server-sent events) lives on while it keeps talking.
+            deadline.Extend(idleTimeout);
+            next = answer.MoveNext(cancellationToken);
+            if (started && !next.IsCompleted)
+            {
+                await writer.FlushAsync(deadline.Token).ConfigureAwait(false);
+            }
+        }
+
+        return started;
+    }
+
+    /// <summary>Reads a body whose declared length is within <see cref="BufferedBodyLimit"/>.</summary>
+    public static async Task<ByteString> ReadSmallBodyAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var length = (int)context.Request.ContentLength.GetValueOrDefault();
+        if (length == 0)
+        {
+            return ByteString.Empty;
+        }
+
+        var body = new byte[length];
+        try
+        {
+            await context.Request.Body.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new BadHttpRequestException($"The request body ended before its declared Content-Length of {length} bytes.", ex);
+        }
+
+        return UnsafeByteOperations.UnsafeWrap(body);
+    }
+
+    /// <summary>
+    /// Streams the client's body to the plugin. A client that fails or sends too
+    /// much cancels the call; a write the plugin no longer takes (it answered
+    /// early, or died) does not: the response side reports what happened.
+    /// </summary>
+    public static async Task<Exception?> PumpRequestAsync(HttpContext context, IClientStreamWriter<HttpRequestFrame> requests, long maxBody, CancellationTokenSource call, Action onTooLarge)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            long total = 0;
+            while (true)
+            {
+                int read;
+                try
+                {
+                    read = await context.Request.Body.ReadAsync(buffer.AsMemory(0, ChunkSize), call.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+                {
+                    await call.CancelAsync().ConfigureAwait(false);
+                    return ex;
+                }
+
+                total += read;
+                if (total > maxBody)
+                {
+                    onTooLarge();
+                    await call.CancelAsync().ConfigureAwait(false);
+                    return null;
+                }
+
+                if (read == 0)
+                {
+                    await requests.WriteAsync(new HttpRequestFrame { End = new HttpEnd() }, call.Token).ConfigureAwait(false);
+                    await requests.CompleteAsync().ConfigureAwait(false);
+                    return null;
+                }
+
+                await requests.WriteAsync(new HttpRequestFrame { BodyChunk = ByteString.CopyFrom(buffer, 0, read) }, call.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            return ex;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public static async Task<Exception?> EndWithoutBodyAsync(IClientStreamWriter<HttpRequestFrame> requests, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await requests.WriteAsync(new HttpRequestFrame { End = new HttpEnd() }, cancellationToken).ConfigureAwait(false);
+            await requests.CompleteAsync().ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            return ex;
+        }
+    }
+
+    private static void WriteHead(HttpContext context, HttpResponseHead head)
+    {
+        context.Response.StatusCode = head.StatusCode is >= 100 and <= 599 ? head.StatusCode : 502;
+        foreach (var header in head.Headers)
+        {
+            if (HeaderPolicy.AllowsResponse(header.Name))
+            {
+                context.Response.Headers.Append(header.Name, header.Value);
+            }
+        }
+
+        // Each chunk is flushed as it comes; a response buffer would hold events back.
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+    }
+}
