@@ -95,6 +95,29 @@ public sealed class RouteTests
     }
 
     [Fact]
+    public async Task PluginsOwnErrorLog_ReachesTheHostAsOneErrorLine_UnderThePluginsCategory()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        host.ExpectErrors = true; // the route throws on purpose
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var response = await host.Admin.GetAsync("/plugins/t/throw");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string? line = null;
+        while (line is null && DateTime.UtcNow < deadline)
+        {
+            line = host.ErrorLogs.FirstOrDefault(l => l.StartsWith("Plugin.t[", StringComparison.Ordinal) && l.Contains("Route GET /throw failed", StringComparison.Ordinal));
+            await Task.Delay(20);
+        }
+
+        // The Sdk writes the entry and its exception as one "fail:" line, which the host re-logs at Error.
+        Assert.NotNull(line);
+        Assert.Contains("route failed on purpose", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownPlugin_Is404()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

@@ -1,5 +1,6 @@
 using Grpc.HealthCheck;
 using GrpcPlugins.Sdk.HostApi;
+using GrpcPlugins.Sdk.Logging;
 using GrpcPlugins.Sdk.Services;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -72,17 +73,15 @@ public static class PluginRunner
     private static WebApplication BuildApp(PluginDefinition definition, WorkerEnvironment environment)
     {
         // The plugin's own arguments are its business, not the worker's web host configuration.
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.IncludeScopes = false;
-        });
+        // The empty builder reads no configuration files, environment or arguments and
+        // registers only what is added here: a worker starts in a fraction of the time.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
+        // stdout belongs to the handshake: every log line goes to stderr.
+        builder.Logging.AddProvider(new StderrLoggerProvider(Console.Error));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
-        // stdout belongs to the handshake: every log line goes to stderr.
-        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
         var socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);

@@ -58,6 +58,9 @@ internal sealed class TestHost : IAsyncDisposable
     /// <summary>Set by a test that provokes errors on purpose (broken plugins); otherwise any Error log fails it.</summary>
     public bool ExpectErrors { get; set; }
 
+    /// <summary>Every Error (or worse) the host logged, as "category[event]: message".</summary>
+    public IReadOnlyCollection<string> ErrorLogs => [.. _errors.Errors];
+
     public string PluginsDirectory => Path.Combine(Root, "plugins");
 
     public HttpClient Client { get; }
