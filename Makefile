@@ -78,9 +78,11 @@ screenshot: deps build
 	SCREENSHOT_PATH=$(CURDIR)/docs/admin.png $(DOTNET) test tests/Functional.Tests -c $(CONFIG) --no-build --nologo -v q --filter "FullyQualifiedName~AdminPageTests"
 	@echo "wrote docs/admin.png"
 
-# The hello example compiled ahead of time (NativeAOT, linked with gcc), for the cold-start figures.
+# The hello example and the test plugin compiled ahead of time (NativeAOT, linked
+# with gcc), for the cold-start and many-plugins figures.
 aot:
 	$(DOTNET) publish examples/hello -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --nologo -v q -o $(BUILD)/aot/hello
+	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --nologo -v q -o $(BUILD)/aot/testplugin
 
 bench: build aot
 	$(DOTNET) build tests/Benchmarks -c $(CONFIG) --nologo -v q

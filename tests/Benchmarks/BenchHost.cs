@@ -64,6 +64,21 @@ internal sealed class BenchHost : IAsyncDisposable
         } : null;
     }
 
+    /// <summary>The NativeAOT build of the test plugin from `make aot` (it takes its id from the host), or null.</summary>
+    public static JsonObject? TestAot(string id)
+    {
+        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
+        var executable = Path.Combine(meta["RepoRoot"], "build", "aot", "testplugin", "TestPlugin");
+        return File.Exists(executable) ? new JsonObject
+        {
+            ["id"] = id,
+            ["version"] = "1.0.0",
+            ["command"] = executable,
+            ["args"] = new JsonArray("normal"),
+            ["hooks"] = new JsonArray("request"),
+        } : null;
+    }
+
     public static JsonObject Test(string id, string mode, JsonObject? limits = null) => new()
     {
         ["id"] = id,

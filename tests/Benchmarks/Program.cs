@@ -169,6 +169,22 @@ await using (var host = await BenchHost.StartAsync(chainIds.Select(id => BenchHo
     Row("hook chain of 10 plugins, 1 in flight: p50 / p99", $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs");
 }
 
+// Many plugins at once: NativeAOT workers, so that the figure is the host's and not 100 JIT warm-ups on 2 cores.
+var manyIds = Enumerable.Range(0, 100).Select(i => $"many-{i:000}").ToList();
+if (manyIds.Select(BenchHost.TestAot).ToList() is { } many && many.All(m => m is not null))
+{
+    var start = Stopwatch.GetTimestamp();
+    await using var host = await BenchHost.StartAsync(many!);
+    foreach (var id in manyIds)
+    {
+        await host.WaitReadyAsync(id);
+    }
+
+    Row("100 plugins (NativeAOT) Ready after host start", $"{Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms");
+    long rss = manyIds.Sum(id => ProcessTreeMemory.ReadRss(host.Supervisor(id).Snapshot.Pid!.Value));
+    Row("100 idle NativeAOT workers, RSS in total", $"{rss / (1024.0 * 1024):0} MiB");
+}
+
 Console.WriteLine();
 Console.WriteLine("| Measure | Result |");
 Console.WriteLine("| --- | --- |");

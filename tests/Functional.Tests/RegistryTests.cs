@@ -28,6 +28,38 @@ public sealed class RegistryTests
     }
 
     [Fact]
+    public async Task Dependent_IsSpawnedOnlyOnceItsDependencyIsReady_WithoutHoldingUpTheHost()
+    {
+        var slowBase = PluginFolders.Test("base", "slow-start", "1500");
+        var app = PluginFolders.Test("app");
+        app["dependencies"] = new JsonArray(new JsonObject { ["id"] = "base", ["version"] = "1.0.0" });
+        var started = DateTimeOffset.UtcNow;
+        await using var host = await TestHost.StartAsync(slowBase, app);
+
+        // The host serves while base is still starting.
+        Assert.NotEqual(WorkerState.Ready, host.Supervisor("base").Snapshot.State);
+        await host.WaitForStateAsync("app", WorkerState.Ready);
+
+        var baseReady = host.Supervisor("base").Snapshot.ReadySince!.Value;
+        var appSpawned = host.Supervisor("app").ReadyWorker!.Process.StartedAt;
+        Assert.True(appSpawned >= baseReady, $"app was spawned at {appSpawned:O}, before base was Ready at {baseReady:O}");
+        Assert.True(baseReady - started > TimeSpan.FromSeconds(1.5), "base did not start slowly, so the test proves nothing");
+    }
+
+    [Fact]
+    public async Task Dependent_StartsAnyway_WhenItsDependencyCrashLoops()
+    {
+        var broken = PluginFolders.Test("base", "crash-at-start");
+        var app = PluginFolders.Test("app");
+        app["dependencies"] = new JsonArray(new JsonObject { ["id"] = "base", ["version"] = "1.0.0" });
+        await using var host = await TestHost.StartAsync([broken, app], o => o.MaxRestarts = 1);
+        host.ExpectErrors = true; // base crashes on purpose
+
+        await host.WaitForStateAsync("base", WorkerState.CrashLooping);
+        await host.WaitForStateAsync("app", WorkerState.Ready);
+    }
+
+    [Fact]
     public async Task DuplicateId_TheFirstFolderWins_TheOtherIsRefused()
     {
         var root = Directory.CreateTempSubdirectory("gpt-dup-").FullName;

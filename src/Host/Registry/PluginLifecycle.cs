@@ -22,10 +22,12 @@ internal sealed partial class PluginLifecycle(
     Health.PluginHealthRegistrations health,
     LifecycleEvents events,
     ILoggerFactory loggerFactory,
-    TimeProvider time)
+    TimeProvider time) : IDisposable
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<PluginLifecycle>();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (LifecycleState State, string Reason)> _states = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _dependentStarts = Task.CompletedTask;
 
     /// <summary>Where <paramref name="id"/> is in its lifecycle, and why.</summary>
     public (LifecycleState State, string Reason) StateOf(string id) =>
@@ -62,7 +64,9 @@ internal sealed partial class PluginLifecycle(
 
         catalog.Publish(entries);
         health.Register();
-        // Dependencies first: a plugin starts after the plugins it depends on.
+        // Dependencies first: a plugin with dependencies starts once they are Ready;
+        // the others start at once, side by side.
+        var starts = new Dictionary<string, Task>(StringComparer.Ordinal);
         foreach (var entry in startOrder.Select(m => entries.First(e => e.Manifest == m && e.Supervisor is not null)))
         {
             if (await store.GetEnabledAsync(entry.Id, cancellationToken).ConfigureAwait(false) == false)
@@ -71,8 +75,22 @@ internal sealed partial class PluginLifecycle(
                 continue;
             }
 
-            await ActivateAsync(entry, cancellationToken).ConfigureAwait(false);
+            var dependencies = entry.Manifest!.Dependencies
+                .Where(d => starts.ContainsKey(d.Id))
+                .Select(d => new StartedDependency(starts[d.Id], catalog.Find(d.Id)!.Supervisor!))
+                .ToList();
+            if (dependencies.Count == 0)
+            {
+                await ActivateAsync(entry, cancellationToken).ConfigureAwait(false);
+                starts[entry.Id] = Task.CompletedTask;
+            }
+            else
+            {
+                starts[entry.Id] = StartAfterDependenciesAsync(entry, dependencies, _stopping.Token);
+            }
         }
+
+        _dependentStarts = Task.WhenAll(starts.Values);
     }
 
     /// <summary>An entry with its own supervisor for a valid manifest; lifecycle events are wired, nothing is started.</summary>
@@ -218,9 +236,15 @@ internal sealed partial class PluginLifecycle(
         return true;
     }
 
-    /// <summary>Stops every worker in parallel, each within its grace period.</summary>
-    public Task StopAllAsync() =>
-        Task.WhenAll(catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Supervisor!.StopAsync()));
+    public void Dispose() => _stopping.Dispose();
+
+    /// <summary>Stops every worker in parallel, each within its grace period; starts still waiting for dependencies are dropped.</summary>
+    public async Task StopAllAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _dependentStarts.ConfigureAwait(false);
+        await Task.WhenAll(catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Supervisor!.StopAsync())).ConfigureAwait(false);
+    }
 
     private static SupervisionSettings CreateSupervision(PluginManifest manifest, PluginHostOptions options) => new(
         new RestartPolicy(manifest.Restart, options.RestartInitialBackoff, options.RestartMaxBackoff, 0.2, options.RestartStablePeriod, options.MaxRestarts, options.RestartWindow),

@@ -112,6 +112,42 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     /// <summary>Raised after every state transition, with the new snapshot.</summary>
     public event Action<WorkerSnapshot>? StateChanged;
 
+    /// <summary>
+    /// Waits until the worker is Ready, has given up (crash-looping or exited),
+    /// or <paramref name="limit"/> passed; returns the snapshot at that moment.
+    /// A restart in between is not an end: the wait goes on through it.
+    /// </summary>
+    public async Task<WorkerSnapshot> WhenReadyOrSettledAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var settled = new TaskCompletionSource<WorkerSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChanged(WorkerSnapshot snapshot)
+        {
+            if (snapshot.State is WorkerState.Ready or WorkerState.CrashLooping or WorkerState.Exited)
+            {
+                settled.TrySetResult(snapshot);
+            }
+        }
+
+        StateChanged += OnChanged;
+        try
+        {
+            // A state reached before the subscription counts too.
+            OnChanged(Snapshot);
+            try
+            {
+                return await settled.Task.WaitAsync(limit, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return Snapshot;
+            }
+        }
+        finally
+        {
+            StateChanged -= OnChanged;
+        }
+    }
+
     /// <summary>Starts supervising; after a crash loop or an exit, forgets the history and starts afresh.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
