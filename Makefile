@@ -79,10 +79,11 @@ screenshot: deps build
 	@echo "wrote docs/admin.png"
 
 # The hello example and the test plugin compiled ahead of time (NativeAOT, linked
-# with gcc), for the cold-start and many-plugins figures.
+# with gcc), for the cold-start and many-plugins figures. Their intermediate files
+# stay under build/aot: the tests bundle the ordinary build folders.
 aot:
-	$(DOTNET) publish examples/hello -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --nologo -v q -o $(BUILD)/aot/hello
-	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --nologo -v q -o $(BUILD)/aot/testplugin
+	$(DOTNET) publish examples/hello -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/hello
+	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/testplugin
 
 bench: build aot
 	$(DOTNET) build tests/Benchmarks -c $(CONFIG) --nologo -v q

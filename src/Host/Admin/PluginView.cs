@@ -17,6 +17,7 @@ internal sealed record PluginView(
     int RestartsInWindow,
     long MemoryBytes,
     long MemoryLimitBytes,
+    string MemoryEnforcement,
     string? LastExit,
     string? LastError,
     long CallFailures,

@@ -30,6 +30,7 @@ internal sealed class PluginViewFactory(CallStats stats, PluginLifecycle lifecyc
             snapshot?.RestartsInWindow ?? 0,
             snapshot?.MemoryBytes ?? 0,
             snapshot?.MemoryLimitBytes ?? 0,
+            snapshot?.MemoryCgroup is { } cgroup ? $"cgroup {cgroup}" : "rss-watchdog",
             snapshot?.LastExit?.ToString(),
             snapshot?.LastError,
             failures,

@@ -64,6 +64,14 @@ public sealed class PluginHostOptions
     /// <summary>Consecutive failed probes before a worker is restarted as unresponsive. Defaults to 3.</summary>
     public int HealthFailureThreshold { get; set; } = 3;
 
+    /// <summary>
+    /// A cgroup directory delegated to the host (cgroup v2, or a cgroup v1 memory
+    /// hierarchy) under which each worker gets its own cgroup with its memory limit,
+    /// enforced by the kernel. Unset (the default), the RSS watchdog alone enforces
+    /// limits. See docs/architecture.md, "Memory limits", for how to give the host one.
+    /// </summary>
+    public string? MemoryCgroupDirectory { get; set; }
+
     /// <summary>Time between RSS readings of each worker's process group. Defaults to 250 ms.</summary>
     public TimeSpan MemoryCheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 

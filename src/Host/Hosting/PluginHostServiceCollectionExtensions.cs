@@ -7,6 +7,7 @@ using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Host.Routes;
 using GrpcPlugins.Host.Settings;
+using GrpcPlugins.Supervisor.Limits;
 using GrpcPlugins.Supervisor.Processes;
 using GrpcPlugins.Supervisor.Workers;
 using Microsoft.AspNetCore.Authentication;
@@ -54,7 +55,8 @@ public static class PluginHostServiceCollectionExtensions
                 sp.GetRequiredService<HostRuntimeDirectory>().Path,
                 "unix://" + sp.GetRequiredService<HostRuntimeDirectory>().CallbackSocket,
                 [1],
-                "GrpcPlugins.Host/" + typeof(PluginHostServiceCollectionExtensions).Assembly.GetName().Version?.ToString(3)),
+                "GrpcPlugins.Host/" + typeof(PluginHostServiceCollectionExtensions).Assembly.GetName().Version?.ToString(3),
+                sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.MemoryCgroupDirectory is { Length: > 0 } cgroup ? MemoryCgroup.Open(cgroup) : null),
             sp.GetRequiredService<TokenRegistry>(),
             sp.GetRequiredService<WorkerLedger>(),
             sp.GetRequiredService<ILoggerFactory>(),

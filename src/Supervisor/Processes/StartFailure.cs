@@ -20,6 +20,9 @@ internal enum StartFailureKind
 
     /// <summary>The worker answered, but what it said about itself is wrong.</summary>
     Rejected,
+
+    /// <summary>The kernel killed the worker at its cgroup memory limit before it was ready.</summary>
+    MemoryLimit,
 }
 
 /// <summary>A failed start with its evidence.</summary>

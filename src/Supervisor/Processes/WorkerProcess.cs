@@ -49,21 +49,32 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public LineRing StderrTail { get; } = new(50);
 
     /// <summary>Spawns the process. Throws <see cref="WorkerStartException"/> when it cannot be run.</summary>
-    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int>? onExited = null)
+    /// <param name="spec">What to run.</param>
+    /// <param name="environment">Variables set (or, when null, removed) for the worker.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="onStdout">Each stdout line after the handshake, with the pid.</param>
+    /// <param name="onStderr">Each stderr line, with the pid.</param>
+    /// <param name="onExited">Called with the pid once the process is gone.</param>
+    /// <param name="cgroupProcsFile">When set, the worker joins this cgroup before its program starts.</param>
+    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int>? onExited = null, string? cgroupProcsFile = null)
     {
         var process = new WorkerProcess(time, onStdout, onStderr, onExited ?? (_ => { }));
-        process.Spawn(spec, environment);
+        process.Spawn(spec, environment, cgroupProcsFile);
         return process;
     }
 
-    private void Spawn(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment)
+    private void Spawn(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, string? cgroupProcsFile)
     {
         // setsid makes the worker lead a new session and process group, so one
         // group signal ends it and every grandchild that did not escape.
         OwnsProcessGroup = File.Exists(SetSid);
-        var command = OwnsProcessGroup
-            ? Cli.Wrap(SetSid).WithArguments(a => a.Add(spec.FileName).Add(spec.Arguments))
-            : Cli.Wrap(spec.FileName).WithArguments(spec.Arguments);
+        string[] program = OwnsProcessGroup ? [SetSid, spec.FileName, .. spec.Arguments] : [spec.FileName, .. spec.Arguments];
+        var command = cgroupProcsFile is null
+            ? Cli.Wrap(program[0]).WithArguments(program[1..])
+            // The shell moves itself into the worker's cgroup and then becomes the
+            // worker (exec keeps the pid; setsid does not fork a non-leader), so the
+            // kernel counts every byte from the first instruction on.
+            : Cli.Wrap("/bin/sh").WithArguments(["-c", "echo $$ > \"$0\" && exec \"$@\"", cgroupProcsFile, .. program]);
 
         command = command
             .WithWorkingDirectory(spec.WorkingDirectory)
@@ -126,6 +137,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     /// <summary>Closes the worker's stdin, which asks it to exit.</summary>
     public void CloseStdin() => _stdin.Writer.Complete();
+
 
     /// <summary>Kills the worker's whole process group (or the process alone without setsid).</summary>
     public void Kill()

@@ -42,6 +42,16 @@ internal sealed partial class PluginSupervisor
         return end;
     }
 
+    /// <summary>
+    /// An end the kernel caused: when the worker's cgroup saw an OOM kill, whatever
+    /// the symptom (an exit by SIGKILL, a failed call), the cause is the memory limit.
+    /// Read before the worker stops, since stopping removes its cgroup.
+    /// </summary>
+    private static EndReason WithKernelMemoryKill(EndReason end, Worker worker) =>
+        end.Kind is EndKind.Stopping or EndKind.RestartRequested or EndKind.MemoryLimit || worker.Cgroup is not { OomKills: > 0 } cgroup
+            ? end
+            : new EndReason(EndKind.MemoryLimit, $"memory limit exceeded: the kernel killed worker pid {worker.Pid} at its cgroup limit of {cgroup.LimitBytes / (1024 * 1024)} MiB ({end.Message})", end.Exit);
+
     private async Task<EndReason> WatchHealthAsync(Worker worker, CancellationToken cancellationToken)
     {
         var failures = 0;
@@ -74,6 +84,16 @@ internal sealed partial class PluginSupervisor
         var limit = Spec.Limits.MemoryLimitBytes;
         while (true)
         {
+            if (worker.Cgroup is { } cgroup)
+            {
+                // The kernel enforces; RSS would also count shared pages (the runtime's
+                // files, charged to whoever read them first), so the cgroup's own
+                // figure is what is shown against the limit, and nobody here kills.
+                Interlocked.Exchange(ref _memoryBytes, cgroup.UsageBytes);
+                await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             var rss = worker.Process.OwnsProcessGroup ? ProcessTreeMemory.ReadGroupRss(worker.Pid) : ProcessTreeMemory.ReadRss(worker.Pid);
             Interlocked.Exchange(ref _memoryBytes, rss);
             if (limit > 0 && rss > limit)

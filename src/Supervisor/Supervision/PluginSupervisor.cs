@@ -104,7 +104,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         {
             lock (_stateLock)
             {
-                return _snapshot with { MemoryBytes = Interlocked.Read(ref _memoryBytes), StderrLinesDropped = _log.Dropped };
+                return _snapshot with { MemoryBytes = Interlocked.Read(ref _memoryBytes), StderrLinesDropped = _log.Dropped, MemoryCgroup = _ready?.Cgroup?.Path };
             }
         }
     }
@@ -225,7 +225,8 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             }
             catch (WorkerStartException ex)
             {
-                end = new EndReason(EndKind.StartFailed, ex.Failure.ToString(), ex.Failure.ExitCode is { } code ? new WorkerExit(code, _time.GetUtcNow()) : null);
+                var kind = ex.Failure.Kind == StartFailureKind.MemoryLimit ? EndKind.MemoryLimit : EndKind.StartFailed;
+                end = new EndReason(kind, ex.Failure.ToString(), ex.Failure.ExitCode is { } code ? new WorkerExit(code, _time.GetUtcNow()) : null);
             }
             catch (Exception ex)
             {
@@ -237,6 +238,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             Interlocked.Exchange(ref _memoryBytes, 0);
             if (worker is not null)
             {
+                end = WithKernelMemoryKill(end, worker);
                 SetState(WorkerState.Stopping, worker.Pid, readySince);
                 await worker.StopAsync(end.Message).ConfigureAwait(false);
                 end = end with { Exit = end.Exit ?? await worker.Exited.ConfigureAwait(false) };

@@ -18,4 +18,8 @@ internal sealed record WorkerSnapshot(
     IReadOnlyList<string> StderrTail,
     long MemoryBytes,
     long MemoryLimitBytes,
-    long StderrLinesDropped);
+    long StderrLinesDropped)
+{
+    /// <summary>The Ready worker's own memory cgroup, or null when the RSS watchdog alone enforces the limit.</summary>
+    public string? MemoryCgroup { get; init; }
+}

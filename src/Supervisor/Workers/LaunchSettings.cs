@@ -5,4 +5,5 @@ namespace GrpcPlugins.Supervisor.Workers;
 /// <param name="HostAddress">The PluginHost service address given to workers, e.g. "unix:///…/host.sock".</param>
 /// <param name="ProtocolVersions">The app protocol versions this host speaks.</param>
 /// <param name="HostVersion">The host's product and version, told to plugins in Describe.</param>
-internal sealed record LaunchSettings(string RuntimeDirectory, string HostAddress, IReadOnlyList<int> ProtocolVersions, string HostVersion);
+/// <param name="MemoryCgroup">A delegated cgroup for the kernel to enforce memory limits in, or null (the RSS watchdog alone).</param>
+internal sealed record LaunchSettings(string RuntimeDirectory, string HostAddress, IReadOnlyList<int> ProtocolVersions, string HostVersion, Limits.MemoryCgroup? MemoryCgroup = null);

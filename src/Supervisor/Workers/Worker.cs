@@ -2,6 +2,7 @@ using Grpc.Core;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Supervisor.Connection;
 using GrpcPlugins.Supervisor.Handshake;
+using GrpcPlugins.Supervisor.Limits;
 using GrpcPlugins.Supervisor.Processes;
 
 namespace GrpcPlugins.Supervisor.Workers;
@@ -16,10 +17,13 @@ internal sealed class Worker : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Lock _stopLock = new();
     private readonly Action _onStopped;
+    private readonly Func<Task>? _removeCgroup;
     private Task? _stopping;
 
-    internal Worker(WorkerSpec spec, WorkerProcess process, SocketDirectory socketDirectory, HandshakeLine handshake, WorkerConnection connection, DescribeResponse description, TimeProvider time, Action onStopped)
+    internal Worker(WorkerSpec spec, WorkerProcess process, SocketDirectory socketDirectory, HandshakeLine handshake, WorkerConnection connection, DescribeResponse description, TimeProvider time, Action onStopped, WorkerCgroup? cgroup = null, Func<Task>? removeCgroup = null)
     {
+        Cgroup = cgroup;
+        _removeCgroup = removeCgroup;
         Spec = spec;
         Process = process;
         _socketDirectory = socketDirectory;
@@ -31,6 +35,9 @@ internal sealed class Worker : IAsyncDisposable
     }
 
     public WorkerSpec Spec { get; }
+
+    /// <summary>The worker's own memory cgroup, or null when the RSS watchdog alone enforces the limit.</summary>
+    public WorkerCgroup? Cgroup { get; }
 
     public WorkerProcess Process { get; }
 
@@ -90,6 +97,11 @@ internal sealed class Worker : IAsyncDisposable
         await Process.DisposeAsync().ConfigureAwait(false);
         Connection.Dispose();
         _socketDirectory.Dispose();
+        if (_removeCgroup is not null)
+        {
+            await _removeCgroup().ConfigureAwait(false);
+        }
+
         _onStopped();
     }
 

@@ -9,6 +9,9 @@ internal sealed partial class WorkerLauncher
         [LoggerMessage(EventId = 4001, EventName = "WorkerSpawned", Level = LogLevel.Debug, Message = "Plugin {PluginId}: spawned worker pid {Pid} ({FileName})")]
         public static partial void Spawned(ILogger logger, string pluginId, int pid, string fileName);
 
+        [LoggerMessage(EventId = 4003, EventName = "CgroupNotRemoved", Level = LogLevel.Warning, Message = "Worker cgroup {Path} could not be removed: {Error}")]
+        public static partial void CgroupNotRemoved(ILogger logger, string path, string error);
+
         [LoggerMessage(EventId = 4002, EventName = "WorkerReady", Level = LogLevel.Information, Message = "Plugin {PluginId}: worker pid {Pid} ready in {ElapsedMs:0.0} ms")]
         public static partial void Ready(ILogger logger, string pluginId, int pid, double elapsedMs);
     }

@@ -4,6 +4,7 @@ using GrpcPlugins.Protocol;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Supervisor.Connection;
 using GrpcPlugins.Supervisor.Handshake;
+using GrpcPlugins.Supervisor.Limits;
 using GrpcPlugins.Supervisor.Processes;
 using Microsoft.Extensions.Logging;
 
@@ -27,10 +28,12 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         var socketDirectory = SocketDirectory.Create(Settings.RuntimeDirectory, spec.PluginId);
         WorkerProcess? process = null;
         WorkerConnection? connection = null;
+        WorkerCgroup? cgroup = null;
         tokens.Add(token, spec.PluginId);
         try
         {
-            process = WorkerProcess.Start(spec, BuildEnvironment(spec, socketDirectory.Path, token), time, output.OnStdout, output.OnStderr, pid => ledger?.Remove(pid));
+            cgroup = CreateCgroup(spec);
+            process = WorkerProcess.Start(spec, BuildEnvironment(spec, socketDirectory.Path, token), time, output.OnStdout, output.OnStderr, pid => ledger?.Remove(pid), cgroup?.ProcsFile);
             Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
             ledger?.Add(process.Pid, spec.PluginId);
 
@@ -42,11 +45,26 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             await WaitForHealthAsync(spec, process, connection, linked.Token, startTimeout.Token).ConfigureAwait(false);
             var description = await DescribeAsync(spec, process, connection, handshake, linked.Token, startTimeout.Token).ConfigureAwait(false);
 
-            var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token));
+            var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token), cgroup, () => RemoveCgroupAsync(cgroup, logger));
             Log.Ready(logger, spec.PluginId, process.Pid, (time.GetUtcNow() - process.StartedAt).TotalMilliseconds);
             return worker;
         }
+        catch (WorkerStartException ex) when (cgroup is { OomKills: > 0 })
+        {
+            await CleanUpAsync().ConfigureAwait(false);
+            throw new WorkerStartException(ex.Failure with
+            {
+                Kind = StartFailureKind.MemoryLimit,
+                Message = $"memory limit exceeded: the kernel killed plugin '{spec.PluginId}' at its cgroup limit of {cgroup.LimitBytes / (1024 * 1024)} MiB while it started ({ex.Failure.Message}). Raise limits.memoryMiB in its manifest, or fix its memory use.",
+            });
+        }
         catch
+        {
+            await CleanUpAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        async Task CleanUpAsync()
         {
             tokens.Remove(token);
             connection?.Dispose();
@@ -56,7 +74,33 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             }
 
             socketDirectory.Dispose();
-            throw;
+            await RemoveCgroupAsync(cgroup, logger).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The worker's own memory cgroup, when the host has a delegated one and the plugin a limit.</summary>
+    private WorkerCgroup? CreateCgroup(WorkerSpec spec)
+    {
+        if (Settings.MemoryCgroup is not { } parent || spec.Limits.MemoryLimitBytes <= 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return parent.Create($"{spec.PluginId}-{Guid.NewGuid():N}", spec.Limits.MemoryLimitBytes);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            throw new WorkerStartException(new StartFailure(StartFailureKind.SpawnFailed, $"plugin '{spec.PluginId}' could not get its memory cgroup: {ex.Message}", null, []));
+        }
+    }
+
+    private async Task RemoveCgroupAsync(WorkerCgroup? cgroup, ILogger logger)
+    {
+        if (cgroup is not null && await cgroup.RemoveAsync(time).ConfigureAwait(false) is { } error)
+        {
+            Log.CgroupNotRemoved(logger, cgroup.Path, error);
         }
     }
 

@@ -28,7 +28,7 @@ internal sealed class ErrorLogCollector : ILoggerProvider
         {
             if (logLevel >= LogLevel.Error)
             {
-                owner.Errors.Enqueue($"{category}[{eventId.Name ?? eventId.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}]: {formatter(state, exception)}");
+                owner.Errors.Enqueue($"{category}[{eventId.Name ?? eventId.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}]: {formatter(state, exception)}{(exception is null ? string.Empty : " " + exception)}");
             }
         }
     }

@@ -77,6 +77,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static async Task<TestHost> StartAsync(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string? root = null)
     {
+        var ownsRoot = root is null;
         root ??= Directory.CreateTempSubdirectory("gpt-").FullName;
         var pluginsDirectory = Path.Combine(root, "plugins");
         Directory.CreateDirectory(pluginsDirectory);
@@ -118,6 +119,11 @@ internal sealed class TestHost : IAsyncDisposable
         catch
         {
             await app.DisposeAsync();
+            if (ownsRoot)
+            {
+                Directory.Delete(root, recursive: true);
+            }
+
             throw;
         }
 

@@ -1,0 +1,86 @@
+namespace GrpcPlugins.Supervisor.Limits;
+
+/// <summary>One worker's own cgroup: its limit, its OOM kills, and its removal after the worker exits.</summary>
+internal sealed class WorkerCgroup(string path, CgroupVersion version, long limitBytes)
+{
+    /// <summary>The cgroup's directory.</summary>
+    public string Path { get; } = path;
+
+    /// <summary>The limit the kernel enforces, in bytes.</summary>
+    public long LimitBytes { get; } = limitBytes;
+
+    /// <summary>Writing a pid here moves that process into the cgroup.</summary>
+    public string ProcsFile => System.IO.Path.Combine(Path, "cgroup.procs");
+
+    /// <summary>The memory the kernel charges to this cgroup now, in bytes; 0 once it is gone.</summary>
+    public long UsageBytes
+    {
+        get
+        {
+            try
+            {
+                var text = File.ReadAllText(System.IO.Path.Combine(Path, version == CgroupVersion.V2 ? "memory.current" : "memory.usage_in_bytes"));
+                return long.TryParse(text.AsSpan().Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) ? bytes : 0;
+            }
+            catch (IOException)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <summary>How many times the kernel's OOM killer killed a process of this cgroup.</summary>
+    public long OomKills
+    {
+        get
+        {
+            var file = System.IO.Path.Combine(Path, version == CgroupVersion.V2 ? "memory.events" : "memory.oom_control");
+            try
+            {
+                return MemoryCgroup.ReadCounter(File.ReadAllText(file), "oom_kill");
+            }
+            catch (IOException)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes the cgroup; the kernel refuses while a process is still in it, so
+    /// a few short retries cover a process group that is still being torn down.
+    /// Returns the error when it stays.
+    /// </summary>
+    public async Task<string?> RemoveAsync(TimeProvider time)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var error = RemoveDirectory(Path);
+            if (error is null || attempt >= 20)
+            {
+                return error;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>rmdir of a cgroup directory (its interface files go with it); null when done or already gone.</summary>
+    internal static string? RemoveDirectory(string path)
+    {
+        try
+        {
+            // Not recursive: in cgroupfs, rmdir removes the interface files, and deleting them one by one is refused.
+            Directory.Delete(path, recursive: false);
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (IOException ex)
+        {
+            return ex.Message;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>Memory limits enforced by the kernel, in a real cgroup, when the host has one.</summary>
+public sealed class MemoryCgroupTests
+{
+    [Fact]
+    public async Task Worker_RunsInItsOwnCgroup_WithItsLimit_WhichIsRemovedAfterIt()
+    {
+        using var parent = TestCgroup.Create();
+        var manifest = PluginFolders.Test("t");
+        manifest["limits"] = new JsonObject { ["memoryMiB"] = 300 };
+        await using (var host = await TestHost.StartAsync([manifest], o => o.MemoryCgroupDirectory = parent.Path))
+        {
+            var snapshot = await host.WaitForStateAsync("t", WorkerState.Ready);
+
+            var child = Assert.Single(parent.Children);
+            Assert.StartsWith("t-", Path.GetFileName(child), StringComparison.Ordinal);
+            var procs = File.ReadAllText(Path.Combine(child, "cgroup.procs")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains(snapshot.Pid!.Value.ToString(CultureInfo.InvariantCulture), procs);
+            var limitFile = File.Exists(Path.Combine(child, "memory.max")) ? "memory.max" : "memory.limit_in_bytes";
+            Assert.Equal(300L * 1024 * 1024, long.Parse(File.ReadAllText(Path.Combine(child, limitFile)).Trim(), CultureInfo.InvariantCulture));
+            var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
+            Assert.Equal($"cgroup {child}", view.GetProperty("memoryEnforcement").GetString());
+            // Memory is what the kernel charges the worker's cgroup, never more than its limit.
+            Assert.InRange(view.GetProperty("memoryBytes").GetInt64(), 1, 300L * 1024 * 1024);
+        }
+
+        Assert.Empty(parent.Children);
+    }
+
+    [Fact]
+    public async Task MemoryHog_IsKilledByTheKernelAtItsCgroupLimit_AndTheBreachIsReportedAsSuch()
+    {
+        using var parent = TestCgroup.Create();
+        var manifest = PluginFolders.Test("hog", "memory-hog");
+        manifest["limits"] = new JsonObject { ["memoryMiB"] = 160 };
+        await using (var host = await TestHost.StartAsync([manifest], o =>
+        {
+            o.MaxRestarts = 0;
+            o.MemoryCgroupDirectory = parent.Path;
+        }))
+        {
+            host.ExpectErrors = true; // the hog is killed on purpose
+
+            var snapshot = await host.WaitForStateAsync("hog", WorkerState.CrashLooping);
+
+            Assert.True(snapshot.LastError?.Contains("memory limit exceeded: the kernel killed", StringComparison.Ordinal), snapshot.LastError);
+            Assert.Contains("cgroup limit of 160 MiB", snapshot.LastError, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(parent.Children);
+    }
+
+    [Fact]
+    public async Task WithoutACgroup_TheAdminApiSaysTheWatchdogEnforces()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
+
+        Assert.Equal("rss-watchdog", view.GetProperty("memoryEnforcement").GetString());
+    }
+
+    [Fact]
+    public async Task HostGivenAPathThatIsNoCgroup_RefusesToStart_AndSaysHowToFixIt()
+    {
+        var notACgroup = Directory.CreateTempSubdirectory("gpt-notcg-").FullName;
+        try
+        {
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync([PluginFolders.Test("t")], o => o.MemoryCgroupDirectory = notACgroup));
+
+            Assert.Contains("is not a memory cgroup", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(notACgroup, recursive: true);
+        }
+    }
+}
