@@ -80,7 +80,7 @@ await using (var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]))
 
     var supervisor = host.Supervisor("hello");
     var idle = ProcessTreeMemory.ReadRss(supervisor.Snapshot.Pid!.Value);
-    Row("idle worker RSS (JIT, PluginWorker + hello)", $"{idle / (1024.0 * 1024):0.0} MiB");
+    Row("worker RSS after the load above (JIT, PluginWorker + hello)", $"{idle / (1024.0 * 1024):0.0} MiB");
 
     var restarts = new List<double>();
     for (var i = 0; i < 5; i++)
@@ -101,14 +101,18 @@ await using (var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]))
 }
 
 var cold = new List<double>();
+long coldRss = 0;
 for (var i = 0; i < 5; i++)
 {
     await using var host = await BenchHost.StartAsync([BenchHost.Test("cold", "normal")]);
     await host.WaitReadyAsync("cold");
     cold.Add(host.SpawnToReady("cold").TotalMilliseconds);
+    await Task.Delay(500);
+    coldRss = ProcessTreeMemory.ReadRss(host.Supervisor("cold").Snapshot.Pid!.Value);
 }
 
 Row("cold start, JIT plugin (own command), spawn to Ready (median of 5)", $"{Stats.Median(cold):0} ms (min {cold.Min():0}, max {cold.Max():0})");
+Row("idle worker RSS (JIT, fresh)", $"{coldRss / (1024.0 * 1024):0.0} MiB");
 
 if (BenchHost.HelloAot() is { } aot)
 {
