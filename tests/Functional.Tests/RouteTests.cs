@@ -52,6 +52,20 @@ public sealed class RouteTests
     }
 
     [Fact]
+    public async Task AnswerThatArrivesWhole_IsSentWithItsContentLength()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        using var response = await host.Admin.GetAsync("/plugins/t/echo/a", HttpCompletionOption.ResponseHeadersRead);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        // The handler answers without waiting, so head, body and end reach the host together.
+        Assert.Equal(body.Length, response.Content.Headers.ContentLength);
+        Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
+    }
+
+    [Fact]
     public async Task ClientThatSendsLessThanItDeclared_CostsTheHostNothing()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

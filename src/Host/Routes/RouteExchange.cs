@@ -23,12 +23,15 @@ internal static class RouteExchange
     /// Copies the plugin's answer to the client. Frames that arrived together
     /// leave in one write; the writer is flushed whenever the next frame is not
     /// already there, so a stream (server-sent events) still flows event by event.
+    /// An answer that arrived whole before anything was flushed is sent with its
+    /// Content-Length, so the client needs no chunked framing to see its end.
     /// Returns whether a response head was received.
     /// </summary>
     public static async Task<bool> RelayResponseAsync(HttpContext context, IAsyncStreamReader<HttpResponseFrame> answer, CallDeadline deadline, TimeSpan idleTimeout, Action onStarted, CancellationToken cancellationToken)
     {
         var started = false;
         var writer = context.Response.BodyWriter;
+        List<ByteString>? held = [];
         var next = answer.MoveNext(cancellationToken);
         while (await next.ConfigureAwait(false))
         {
@@ -41,7 +44,14 @@ internal static class RouteExchange
             }
             else if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.BodyChunk && started)
             {
-                writer.Write(frame.BodyChunk.Span);
+                if (held is not null)
+                {
+                    held.Add(frame.BodyChunk);
+                }
+                else
+                {
+                    writer.Write(frame.BodyChunk.Span);
+                }
             }
 
             // Progress: an open stream (server-sent events) lives on while it keeps talking.
@@ -49,11 +59,33 @@ internal static class RouteExchange
             next = answer.MoveNext(cancellationToken);
             if (started && !next.IsCompleted)
             {
+                // Nothing more is waiting: what came so far goes to the client now.
+                WriteHeld(writer, held);
+                held = null;
                 await writer.FlushAsync(deadline.Token).ConfigureAwait(false);
             }
         }
 
+        if (started && held is not null)
+        {
+            var length = held.Sum(chunk => (long)chunk.Length);
+            if (length > 0 && !HttpMethods.IsHead(context.Request.Method))
+            {
+                context.Response.ContentLength = length;
+            }
+
+            WriteHeld(writer, held);
+        }
+
         return started;
+    }
+
+    private static void WriteHeld(System.IO.Pipelines.PipeWriter writer, List<ByteString>? held)
+    {
+        foreach (var chunk in held ?? [])
+        {
+            writer.Write(chunk.Span);
+        }
     }
 
     /// <summary>Reads a body whose declared length is within <see cref="BufferedBodyLimit"/>.</summary>

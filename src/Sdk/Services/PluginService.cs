@@ -12,7 +12,6 @@ namespace GrpcPlugins.Sdk.Services;
 /// <summary>Serves the Plugin contract for one <see cref="PluginDefinition"/>.</summary>
 internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost host, IHostApplicationLifetime lifetime, ILogger<PluginService> logger) : Protocol.V1.Plugin.PluginBase
 {
-    private static readonly WriteOptions s_buffered = new(WriteFlags.BufferHint);
     private static readonly ActivitySource s_activities = new(PluginRunner.ActivitySourceName);
     private static readonly string s_runtime = "GrpcPlugins.Sdk/" + typeof(PluginService).Assembly.GetName().Version?.ToString(3);
     private readonly Dictionary<string, HookRegistration> _hooks = plugin.Hooks.ToDictionary(h => h.Point, StringComparer.Ordinal);
@@ -77,7 +76,10 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             throw new RpcException(new Status(StatusCode.InvalidArgument, "the first HandleHttp frame must be a head frame"));
         }
 
-        await ServeRouteAsync(requestStream.Current.Head, new RequestBodyStream(requestStream, aborted), responseStream, aborted).ConfigureAwait(false);
+        using var writer = new RouteFrameWriter(responseStream, FlushOf(context));
+        await ServeRouteAsync(requestStream.Current.Head, new RequestBodyStream(requestStream, aborted), writer, aborted).ConfigureAwait(false);
+        // The answer must not wait for the rest of an upload the handler did not read.
+        await writer.WriteThroughAsync(aborted).ConfigureAwait(false);
         await DrainAsync(requestStream, aborted).ConfigureAwait(false);
     }
 
@@ -92,24 +94,27 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         using var body = MemoryMarshal.TryGetArray(request.Body.Memory, out var bytes)
             ? new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false)
             : new MemoryStream(request.Body.ToByteArray(), writable: false);
-        await ServeRouteAsync(request.Head, body, responseStream, context.CancellationToken).ConfigureAwait(false);
+        using var writer = new RouteFrameWriter(responseStream, FlushOf(context));
+        await ServeRouteAsync(request.Head, body, writer, context.CancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Flushes what the call has written with a buffer hint (gRPC writes into the response's pipe).</summary>
+    private static Func<CancellationToken, Task> FlushOf(ServerCallContext context) =>
+        async ct => await context.GetHttpContext().Response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
+
     /// <summary>Runs the matching route's handler for one request, whichever RPC carried it.</summary>
-    private async Task ServeRouteAsync(HttpRequestHead head, Stream body, IServerStreamWriter<HttpResponseFrame> responseStream, CancellationToken aborted)
+    private async Task ServeRouteAsync(HttpRequestHead head, Stream body, RouteFrameWriter writer, CancellationToken aborted)
     {
         using var activity = StartActivity(head.Method + " " + head.Path, head.Traceparent);
         var response = new RouteResponse(
-            async (status, headers, flush, ct) =>
+            (status, headers, flush, ct) =>
             {
                 var frame = new HttpResponseHead { StatusCode = status };
                 frame.Headers.AddRange(headers.Select(h => new HttpHeader { Name = h.Key, Value = h.Value }));
                 // A head followed at once by a body chunk travels in the same flush.
-                responseStream.WriteOptions = flush ? null : s_buffered;
-                await responseStream.WriteAsync(new HttpResponseFrame { Head = frame }, ct).ConfigureAwait(false);
-                responseStream.WriteOptions = null;
+                return writer.WriteAsync(new HttpResponseFrame { Head = frame }, partOfNext: !flush, ct);
             },
-            (chunk, ct) => responseStream.WriteAsync(new HttpResponseFrame { BodyChunk = UnsafeByteOperations.UnsafeWrap(chunk) }, ct));
+            (chunk, ct) => writer.WriteAsync(new HttpResponseFrame { BodyChunk = UnsafeByteOperations.UnsafeWrap(chunk) }, partOfNext: false, ct));
 
         var route = plugin.Routes.Match(head.Method, head.Path, out var pathKnown);
         if (route is null)
@@ -128,7 +133,13 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             body);
         try
         {
-            await route.Handler(new RouteContext(request, response, host, aborted)).ConfigureAwait(false);
+            var handling = route.Handler(new RouteContext(request, response, host, aborted));
+            if (!handling.IsCompleted)
+            {
+                await writer.WriteThroughAsync(aborted).ConfigureAwait(false);
+            }
+
+            await handling.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && !aborted.IsCancellationRequested)
         {

@@ -1,0 +1,58 @@
+using Grpc.Core;
+using GrpcPlugins.Protocol.V1;
+
+namespace GrpcPlugins.Sdk.Services;
+
+/// <summary>
+/// Sends a route's response frames. While the handler runs without waiting on
+/// anything, its frames are held, so a handler that answers at once sends head,
+/// body and the call's end in one flush (and the host can give the client a
+/// Content-Length). From the handler's first real wait on, every frame goes out
+/// as it is written, so server-sent events still flow event by event.
+/// </summary>
+internal sealed class RouteFrameWriter(IServerStreamWriter<HttpResponseFrame> stream, Func<CancellationToken, Task> flush) : IDisposable
+{
+    private static readonly WriteOptions s_held = new(WriteFlags.BufferHint);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private bool _writeThrough;
+    private bool _pending;
+
+    /// <summary>Writes a frame; <paramref name="partOfNext"/> holds it for the frame after it (a head before its first chunk).</summary>
+    public async Task WriteAsync(HttpResponseFrame frame, bool partOfNext, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var hold = partOfNext || !_writeThrough;
+            stream.WriteOptions = hold ? s_held : null;
+            await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            _pending = hold;
+        }
+        finally
+        {
+            stream.WriteOptions = null;
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The handler waits on something: what it wrote goes out now, and every later write at once.</summary>
+    public async Task WriteThroughAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _writeThrough = true;
+            if (_pending)
+            {
+                await flush(cancellationToken).ConfigureAwait(false);
+                _pending = false;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+}
