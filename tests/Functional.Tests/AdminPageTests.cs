@@ -17,23 +17,11 @@ public sealed class AdminPageTests
     [Fact]
     public async Task Admin_SignsIn_DisablesAPlugin_SeesAFieldError_SavesASetting_AndTheApiAgrees()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: 'make test' installs Debian's chromium package");
         await using var host = await TestHost.StartAsync(PluginFolders.Hello(), PluginFolders.Test("t"));
         await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        var page = await browser.NewPageAsync();
-        page.SetDefaultTimeout(15_000);
-
-        // Sign in.
-        await page.GotoAsync(new Uri(host.Client.BaseAddress!, "/admin").ToString());
-        await page.FillAsync("#key", TestHost.AdminKey);
-        await page.ClickAsync("button[type=submit]");
+        await using var browser = await LaunchAsync(playwright);
+        var page = await SignInAsync(browser, host);
         await page.WaitForSelectorAsync("#plugin-t .state-Ready");
         Assert.Equal("Ready", await page.TextContentAsync("#plugin-hello .state"));
 
@@ -68,6 +56,55 @@ public sealed class AdminPageTests
     }
 
     [Fact]
+    public async Task Admin_InstallsASignedBundle_GrantingItsPermissions_ThenUninstallsIt()
+    {
+        var work = Directory.CreateTempSubdirectory("gpt-page-").FullName;
+        try
+        {
+            using var bundles = new SignedBundles(work);
+            var trust = bundles.TrustDirectory();
+            var bundle = bundles.Pack("shop", "1.2.0");
+            await using var host = await TestHost.StartAsync([], o =>
+            {
+                o.AllowUnsignedPlugins = false;
+                o.TrustedKeysDirectory = trust;
+            });
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await LaunchAsync(playwright);
+            var page = await SignInAsync(browser, host);
+            await page.WaitForSelectorAsync("#status:has-text('0 plugins')");
+
+            // Upload: the page shows what the bundle is and what it asks for.
+            await page.SetInputFilesAsync("#bundle-file", bundle);
+            await page.ClickAsync("#upload-bundle");
+            await page.WaitForSelectorAsync("#bundle-preview:not([hidden])");
+            Assert.Contains("shop 1.2.0: install", await page.TextContentAsync("#bundle-summary"), StringComparison.Ordinal);
+
+            // Without consent the host refuses, and the page says why.
+            await page.ClickAsync("#install-bundle");
+            await page.WaitForSelectorAsync("#bundle-error:has-text('settings.read')");
+
+            // With the permission ticked it installs, and the plugin starts.
+            await page.CheckAsync("#bundle-permissions .permission[value='settings.read']");
+            await page.ClickAsync("#install-bundle");
+            await page.WaitForSelectorAsync("#plugin-shop .state-Ready", new PageWaitForSelectorOptions { Timeout = 30_000 });
+            var installs = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/shop/installs");
+            Assert.Equal("1.2.0", installs[0].GetProperty("version").GetString());
+
+            // Uninstall from its row, confirming the dialog.
+            page.Dialog += (_, dialog) => dialog.AcceptAsync();
+            await page.ClickAsync("#plugin-shop .action-uninstall");
+            await page.WaitForSelectorAsync("#plugin-shop", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
+            var list = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins");
+            Assert.DoesNotContain(list.EnumerateArray(), p => p.GetProperty("id").GetString() == "shop");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AdminPage_WithoutTheKey_ShowsOnlyTheSignInForm()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
@@ -81,5 +118,26 @@ public sealed class AdminPageTests
         Assert.DoesNotContain("/admin/api/plugins", html, StringComparison.Ordinal);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, wrong.StatusCode);
         Assert.Contains("not the admin key", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: 'make test' installs Debian's chromium package");
+        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    private static async Task<IPage> SignInAsync(IBrowser browser, TestHost host)
+    {
+        var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(15_000);
+        await page.GotoAsync(new Uri(host.Client.BaseAddress!, "/admin").ToString());
+        await page.FillAsync("#key", TestHost.AdminKey);
+        await page.ClickAsync("button[type=submit]");
+        return page;
     }
 }

@@ -1,12 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
-using GrpcPlugins.Host.Bundles;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -14,7 +12,9 @@ namespace GrpcPlugins.Functional.Tests;
 public sealed class InstallUpgradeTests : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("gpt-upgrade-").FullName;
-    private readonly ECDsa _publisher = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly SignedBundles _bundles;
+
+    public InstallUpgradeTests() => _bundles = new SignedBundles(_work);
 
     [Fact]
     public async Task Upgrade_UnderLoad_FailsNoCall_AndABrokenUpgradeLeavesTheOldVersionServing()
@@ -112,16 +112,44 @@ public sealed class InstallUpgradeTests : IDisposable
         Assert.Contains("unsigned", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task BundleOverTheLimit_Is413_DeclaredOrStreamed_AndLeavesNothingStaged()
+    {
+        var trust = _bundles.TrustDirectory();
+        await using var host = await TestHost.StartAsync([], o =>
+        {
+            o.AllowUnsignedPlugins = false;
+            o.TrustedKeysDirectory = trust;
+            o.MaxBundleBytes = 100_000;
+        });
+        var bundle = await File.ReadAllBytesAsync(Bundle("1.0.0"));
+
+        var declared = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(bundle));
+        var streamed = await host.Admin.PostAsync("/admin/api/bundles", new StreamContent(new UnseekableStream(bundle)));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
+        Assert.Contains("MaxBundleBytes", await declared.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
+        Assert.Contains("MaxBundleBytes", await streamed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var staging = Path.Combine(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GrpcPlugins.Host.Hosting.PluginHostOptions>>().Value.StateDirectory, "staging");
+        Assert.True(!Directory.Exists(staging) || Directory.GetFiles(staging).Length == 0, "a refused upload left files in " + staging);
+    }
+
+    /// <summary>A body without a declared length, so the limit must hold while it streams.</summary>
+    private sealed class UnseekableStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+    }
+
     public void Dispose()
     {
-        _publisher.Dispose();
+        _bundles.Dispose();
         Directory.Delete(_work, recursive: true);
     }
 
     private async Task<TestHost> StrictHostAsync()
     {
-        var trust = Directory.CreateDirectory(Path.Combine(_work, "trust")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(trust, "publisher.pem"), _publisher.ExportSubjectPublicKeyInfoPem());
+        var trust = _bundles.TrustDirectory();
         return await TestHost.StartAsync([], o =>
         {
             o.AllowUnsignedPlugins = false;
@@ -139,33 +167,7 @@ public sealed class InstallUpgradeTests : IDisposable
         return body;
     }
 
-    /// <summary>The test plugin's build output as plugin "up" at <paramref name="version"/>, signed.</summary>
-    private string Bundle(string version, string mode = "normal")
-    {
-        var folder = Path.Combine(_work, $"up-{version}");
-        var output = Path.GetDirectoryName(TestPaths.TestPlugin)!;
-        foreach (var file in Directory.GetFiles(output, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(folder, Path.GetRelativePath(output, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-
-        File.WriteAllText(Path.Combine(folder, "plugin.json"), new JsonObject
-        {
-            ["id"] = "up",
-            ["version"] = version,
-            ["command"] = "dotnet",
-            ["args"] = new JsonArray("TestPlugin.dll", mode, "--version", version),
-            ["hooks"] = new JsonArray("request"),
-            ["permissions"] = new JsonArray("settings.read"),
-            ["routes"] = new JsonArray(new JsonObject { ["method"] = "*", ["path"] = "/*" }),
-            ["limits"] = new JsonObject { ["startTimeoutSeconds"] = 15 },
-        }.ToJsonString());
-        var bundle = Path.Combine(_work, $"up-{version}.bundle");
-        BundleArchive.Pack(folder, "up", version, _publisher, bundle);
-        return bundle;
-    }
+    private string Bundle(string version, string mode = "normal") => _bundles.Pack("up", version, mode);
 
     private byte[] CreateUnsignedTarGz()
     {

@@ -2,8 +2,11 @@ using GrpcPlugins.Host.Auth;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Host.Settings;
 using Microsoft.AspNetCore.Builder;
+using GrpcPlugins.Host.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Host.Admin;
 
@@ -19,9 +22,30 @@ internal static class BundleApi
     {
         var api = endpoints.MapGroup("/admin/api").RequireAuthorization(PluginHostPolicies.Admin);
 
-        api.MapPost("/bundles", async (HttpRequest request, PluginInstaller installer, CancellationToken ct) =>
+        api.MapPost("/bundles", async (HttpContext context, PluginInstaller installer, IOptions<PluginHostOptions> options, CancellationToken ct) =>
         {
-            var preview = await installer.StageAsync(request.Body, ct).ConfigureAwait(false);
+            // Bundles are larger than the host's usual request limit; this endpoint has its own.
+            var max = options.Value.MaxBundleBytes;
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = max;
+            }
+
+            if (context.Request.ContentLength > max)
+            {
+                return TooLarge(context.Request.ContentLength.Value, max);
+            }
+
+            InstallPreview preview;
+            try
+            {
+                preview = await installer.StageAsync(context.Request.Body, ct).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return TooLarge(null, max);
+            }
+
             return preview.Errors.Count > 0
                 ? Results.Problem(title: "Bundle refused", detail: string.Join(" ", preview.Errors), statusCode: 422, extensions: new Dictionary<string, object?> { ["address"] = preview.Address })
                 : Results.Ok(new { preview.Address, preview.Id, preview.Version, preview.InstalledVersion, preview.Action, preview.Permissions, preview.Signer });
@@ -44,4 +68,9 @@ internal static class BundleApi
         api.MapGet("/plugins/{id}/installs", async (string id, IPluginStore store, CancellationToken ct) =>
             Results.Ok(await store.GetInstallsAsync(id, ct).ConfigureAwait(false)));
     }
+
+    private static IResult TooLarge(long? size, long max) => Results.Problem(
+        title: "Bundle too large",
+        detail: $"The bundle{(size is { } bytes ? $" is {bytes} bytes; it" : string.Empty)} exceeds PluginHost:MaxBundleBytes ({max} bytes). Raise that option if the bundle is genuine.",
+        statusCode: StatusCodes.Status413PayloadTooLarge);
 }

@@ -52,6 +52,9 @@ public sealed class PluginHostOptions
     /// <summary>The largest request body a plugin route accepts when the manifest sets none (413 above). Defaults to 30 MiB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 30L * 1024 * 1024;
 
+    /// <summary>The largest bundle the admin API accepts for install, in bytes. Defaults to 512 MiB: vendors ship native libraries.</summary>
+    public long MaxBundleBytes { get; set; } = 512L * 1024 * 1024;
+
     /// <summary>The memory limit of a worker's process tree when the manifest sets none. Defaults to 512 MiB.</summary>
     public int DefaultMemoryLimitMiB { get; set; } = 512;
 

@@ -47,6 +47,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:DefaultMemoryLimitMiB is {options.DefaultMemoryLimitMiB}; use 16 or more.");
         }
 
+        if (options.MaxBundleBytes < 1)
+        {
+            errors.Add($"PluginHost:MaxBundleBytes is {options.MaxBundleBytes}; use 1 or more.");
+        }
+
         if (options.MaxRequestBodyBytes < 0)
         {
             errors.Add($"PluginHost:MaxRequestBodyBytes is {options.MaxRequestBodyBytes}; use 0 or more.");

@@ -24,9 +24,16 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     {
         Directory.CreateDirectory(Staging);
         var temp = Path.Combine(Staging, Guid.NewGuid().ToString("N") + ".upload");
-        await using (var file = File.Create(temp))
+        try
         {
+            await using var file = File.Create(temp);
             await upload.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // An upload that broke off (too large, client gone) leaves nothing staged.
+            File.Delete(temp);
+            throw;
         }
 
         var address = BundleArchive.Address(temp);

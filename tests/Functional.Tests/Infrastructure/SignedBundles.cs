@@ -1,0 +1,49 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Host.Bundles;
+
+namespace GrpcPlugins.Functional.Tests.Infrastructure;
+
+/// <summary>A publisher's key, the host's trust store for it, and bundles of the test plugin signed with it.</summary>
+internal sealed class SignedBundles(string work) : IDisposable
+{
+    private readonly ECDsa _publisher = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    /// <summary>A trust store directory holding the publisher's public key.</summary>
+    public string TrustDirectory()
+    {
+        var trust = Directory.CreateDirectory(Path.Combine(work, "trust")).FullName;
+        File.WriteAllText(Path.Combine(trust, "publisher.pem"), _publisher.ExportSubjectPublicKeyInfoPem());
+        return trust;
+    }
+
+    /// <summary>The test plugin's build output as plugin <paramref name="id"/> at <paramref name="version"/>, signed; asks for settings.read.</summary>
+    public string Pack(string id, string version, string mode = "normal")
+    {
+        var folder = Path.Combine(work, $"{id}-{version}");
+        var output = Path.GetDirectoryName(TestPaths.TestPlugin)!;
+        foreach (var file in Directory.GetFiles(output, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(folder, Path.GetRelativePath(output, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        File.WriteAllText(Path.Combine(folder, "plugin.json"), new JsonObject
+        {
+            ["id"] = id,
+            ["version"] = version,
+            ["command"] = "dotnet",
+            ["args"] = new JsonArray("TestPlugin.dll", mode, "--version", version),
+            ["hooks"] = new JsonArray("request"),
+            ["permissions"] = new JsonArray("settings.read"),
+            ["routes"] = new JsonArray(new JsonObject { ["method"] = "*", ["path"] = "/*" }),
+            ["limits"] = new JsonObject { ["startTimeoutSeconds"] = 15 },
+        }.ToJsonString());
+        var bundle = Path.Combine(work, $"{id}-{version}.bundle");
+        BundleArchive.Pack(folder, id, version, _publisher, bundle);
+        return bundle;
+    }
+
+    public void Dispose() => _publisher.Dispose();
+}
