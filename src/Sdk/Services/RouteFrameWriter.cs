@@ -12,10 +12,14 @@ namespace GrpcPlugins.Sdk.Services;
 /// </summary>
 internal sealed class RouteFrameWriter(IServerStreamWriter<HttpResponseFrame> stream, Func<CancellationToken, Task> flush) : IDisposable
 {
+    /// <summary>Past this much held, frames go out anyway: a handler writing a large body at once must not buffer it whole.</summary>
+    private const int MaxHeldBytes = 64 * 1024;
+
     private static readonly WriteOptions s_held = new(WriteFlags.BufferHint);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _writeThrough;
     private bool _pending;
+    private long _heldBytes;
 
     /// <summary>Writes a frame; <paramref name="partOfNext"/> holds it for the frame after it (a head before its first chunk).</summary>
     public async Task WriteAsync(HttpResponseFrame frame, bool partOfNext, CancellationToken cancellationToken)
@@ -23,10 +27,12 @@ internal sealed class RouteFrameWriter(IServerStreamWriter<HttpResponseFrame> st
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var hold = partOfNext || !_writeThrough;
+            _heldBytes += frame.CalculateSize();
+            var hold = partOfNext || (!_writeThrough && _heldBytes <= MaxHeldBytes);
             stream.WriteOptions = hold ? s_held : null;
             await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
             _pending = hold;
+            _heldBytes = hold ? _heldBytes : 0;
         }
         finally
         {
