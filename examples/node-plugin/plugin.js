@@ -71,7 +71,7 @@ server.addService(pluginV1.Plugin.service, {
     call.on('end', () => {
       if (head && head.method === 'GET' && head.path === '/ping') {
         call.write({ head: { statusCode: 200, headers: [{ name: 'content-type', value: 'application/json' }] } });
-        call.write({ bodyChunk: Buffer.from(JSON.stringify({ plugin: pluginId, version: VERSION, pid: process.pid, runtime: `node/${process.versions.node}` })) });
+        call.write({ bodyChunk: Buffer.from(JSON.stringify({ plugin: pluginId, version: VERSION, pid: process.pid, runtime: `node/${process.versions.node}`, rpc: 'HandleHttp' })) });
       } else {
         call.write({ head: { statusCode: 404, headers: [] } });
       }

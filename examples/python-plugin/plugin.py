@@ -60,6 +60,8 @@ class TokenInterceptor(grpc.ServerInterceptor):
         handler = continuation(details)
         if handler is not None and handler.request_streaming:
             return grpc.stream_stream_rpc_method_handler(lambda _it, ctx: deny(None, ctx))
+        if handler is not None and handler.response_streaming:
+            return grpc.unary_stream_rpc_method_handler(deny)
         return grpc.unary_unary_rpc_method_handler(deny)
 
 
@@ -68,7 +70,8 @@ class Plugin(plugin_pb2_grpc.PluginServicer):
         return plugin_pb2.DescribeResponse(
             id=PLUGIN_ID, version=VERSION, runtime=f"python/{platform.python_version()}",
             hooks=[plugin_pb2.HookRegistration(point="request")],
-            routes=[plugin_pb2.RouteRegistration(method="GET", path="/ping", allow_anonymous=True)])
+            routes=[plugin_pb2.RouteRegistration(method="GET", path="/ping", allow_anonymous=True)],
+            serves_http_buffered=True)
 
     def Configure(self, request, context):
         return plugin_pb2.ConfigureResponse(accepted=True)
@@ -85,20 +88,29 @@ class Plugin(plugin_pb2_grpc.PluginServicer):
         head = next(request_iterator).head
         for _ in request_iterator:
             pass  # read the request to its end before answering (see docs/protocol.md)
-        if head.method == "GET" and head.path == "/ping":
-            payload = json.dumps({"plugin": PLUGIN_ID, "version": VERSION, "pid": os.getpid(),
-                                  "runtime": f"python/{platform.python_version()}"}).encode()
-            yield plugin_pb2.HttpResponseFrame(head=plugin_pb2.HttpResponseHead(
-                status_code=200, headers=[plugin_pb2.HttpHeader(name="content-type", value="application/json")]))
-            yield plugin_pb2.HttpResponseFrame(body_chunk=payload)
-        else:
-            yield plugin_pb2.HttpResponseFrame(head=plugin_pb2.HttpResponseHead(status_code=404))
-            yield plugin_pb2.HttpResponseFrame(body_chunk=f"no route {head.path}".encode())
+        yield from answer(head, "HandleHttp")
+
+    def HandleHttpBuffered(self, request, context):
+        # Optional: the whole request in one message, because Describe set serves_http_buffered.
+        yield from answer(request.head, "HandleHttpBuffered")
 
     def Shutdown(self, request, context):
         log("info", f"shutdown requested: {request.reason}")
         threading.Timer(0.05, stopping.set).start()
         return plugin_pb2.ShutdownResponse()
+
+
+def answer(head, rpc):
+    """The response frames for one route request: a head, then the body."""
+    if head.method == "GET" and head.path == "/ping":
+        payload = json.dumps({"plugin": PLUGIN_ID, "version": VERSION, "pid": os.getpid(),
+                              "runtime": f"python/{platform.python_version()}", "rpc": rpc}).encode()
+        yield plugin_pb2.HttpResponseFrame(head=plugin_pb2.HttpResponseHead(
+            status_code=200, headers=[plugin_pb2.HttpHeader(name="content-type", value="application/json")]))
+        yield plugin_pb2.HttpResponseFrame(body_chunk=payload)
+    else:
+        yield plugin_pb2.HttpResponseFrame(head=plugin_pb2.HttpResponseHead(status_code=404))
+        yield plugin_pb2.HttpResponseFrame(body_chunk=f"no route {head.path}".encode())
 
 
 def health_check(_request_bytes, _context):

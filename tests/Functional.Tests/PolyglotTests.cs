@@ -41,6 +41,8 @@ public sealed class PolyglotTests
         Assert.Equal("1.0.0", continued.Headers["x-python-plugin"]);
         Assert.Equal(418, Assert.IsType<HookOutcome.ShortCircuited>(stopped).StatusCode);
         Assert.StartsWith("python/3", pong.GetProperty("runtime").GetString(), StringComparison.Ordinal);
+        // Its Describe announces HandleHttpBuffered, so a bodiless request comes whole.
+        Assert.Equal("HandleHttpBuffered", pong.GetProperty("rpc").GetString());
         Assert.Equal(host.Supervisor("python-hello").Snapshot.Pid, pong.GetProperty("pid").GetInt32());
     }
 
@@ -68,6 +70,8 @@ public sealed class PolyglotTests
         Assert.Equal("hi (seen by node)", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(modified).Body.Span));
         Assert.Equal(451, Assert.IsType<HookOutcome.ShortCircuited>(stopped).StatusCode);
         Assert.StartsWith("node/", pong.GetProperty("runtime").GetString(), StringComparison.Ordinal);
+        // It does not announce HandleHttpBuffered, so every request comes through HandleHttp.
+        Assert.Equal("HandleHttp", pong.GetProperty("rpc").GetString());
         Assert.Equal(host.Supervisor("node-hello").Snapshot.Pid, pong.GetProperty("pid").GetInt32());
         Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
     }
