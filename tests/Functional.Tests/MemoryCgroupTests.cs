@@ -59,6 +59,23 @@ public sealed class MemoryCgroupTests
     }
 
     [Fact]
+    public async Task WorkerCgroupsLeftByAKilledHost_AreRemovedAtTheNextStart()
+    {
+        using var parent = TestCgroup.Create();
+        var leftover = Directory.CreateDirectory(Path.Combine(parent.Path, "t-from-a-killed-host")).FullName;
+
+        await using (var host = await TestHost.StartAsync([PluginFolders.Test("t")], o => o.MemoryCgroupDirectory = parent.Path))
+        {
+            await host.WaitForStateAsync("t", WorkerState.Ready);
+
+            Assert.False(Directory.Exists(leftover), "the previous run's cgroup is still there");
+            Assert.Single(parent.Children);
+        }
+
+        Assert.Empty(parent.Children);
+    }
+
+    [Fact]
     public async Task WithoutACgroup_TheAdminApiSaysTheWatchdogEnforces()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

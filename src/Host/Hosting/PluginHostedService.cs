@@ -1,5 +1,6 @@
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Supervisor.Processes;
+using GrpcPlugins.Supervisor.Workers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -9,9 +10,9 @@ namespace GrpcPlugins.Host.Hosting;
 /// Reaps a previous run's leftover workers, starts the plugins with the host,
 /// and stops them all, in parallel, when it stops.
 /// </summary>
-internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, HostRuntimeDirectory runtime, WorkerLedger ledger, ILogger<PluginHostedService> logger) : IHostedService
+internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, HostRuntimeDirectory runtime, WorkerLedger ledger, WorkerLauncher launcher, TimeProvider time, ILogger<PluginHostedService> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(ledger.Path))!);
         foreach (var (pid, pluginId) in ledger.ReapLeftovers())
@@ -19,7 +20,23 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Hos
             Log.ReapedLeftover(logger, pluginId, pid);
         }
 
-        return lifecycle.LoadAsync(cancellationToken);
+        // The workers' cgroups of a run that ended without cleaning up (the host was killed).
+        if (launcher.Settings.MemoryCgroup is { } cgroups)
+        {
+            foreach (var (path, error) in await cgroups.RemoveLeftoversAsync(time).ConfigureAwait(false))
+            {
+                if (error is null)
+                {
+                    Log.RemovedLeftoverCgroup(logger, path);
+                }
+                else
+                {
+                    Log.LeftoverCgroupStays(logger, path, error);
+                }
+            }
+        }
+
+        await lifecycle.LoadAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -32,5 +49,11 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Hos
     {
         [LoggerMessage(EventId = 4301, EventName = "LeftoverWorkerReaped", Level = LogLevel.Warning, Message = "Plugin {PluginId}: killed worker pid {Pid} left over from a previous run of the host")]
         public static partial void ReapedLeftover(ILogger logger, string pluginId, int pid);
+
+        [LoggerMessage(EventId = 4302, EventName = "LeftoverCgroupRemoved", Level = LogLevel.Warning, Message = "Removed worker cgroup {Path} left over from a previous run of the host")]
+        public static partial void RemovedLeftoverCgroup(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 4303, EventName = "LeftoverCgroupStays", Level = LogLevel.Warning, Message = "Worker cgroup {Path} left over from a previous run could not be removed: {Error}")]
+        public static partial void LeftoverCgroupStays(ILogger logger, string path, string error);
     }
 }

@@ -82,6 +82,22 @@ internal sealed class MemoryCgroup
         return new WorkerCgroup(path, Version, limitBytes);
     }
 
+    /// <summary>
+    /// Removes the child cgroups a previous run left (the directory is the host's
+    /// alone, so every child is a worker's). Call it after reaping that run's
+    /// workers: a cgroup goes once its processes are gone.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Path, string? Error)>> RemoveLeftoversAsync(TimeProvider time)
+    {
+        var removed = new List<(string, string?)>();
+        foreach (var child in System.IO.Directory.GetDirectories(Directory))
+        {
+            removed.Add((child, await new WorkerCgroup(child, Version, 0).RemoveAsync(time).ConfigureAwait(false)));
+        }
+
+        return removed;
+    }
+
     /// <summary>The value of counter <paramref name="key"/> in a flat-keyed cgroup file ("oom_kill 3"), or 0.</summary>
     public static long ReadCounter(string text, string key)
     {
