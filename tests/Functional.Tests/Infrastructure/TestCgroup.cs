@@ -39,12 +39,22 @@ internal sealed class TestCgroup : IDisposable
 
     public void Dispose()
     {
-        // rmdir, children first; cgroupfs refuses to delete interface files one by one.
-        foreach (var child in Children)
+        // rmdir, children first (cgroupfs refuses to delete interface files one by one);
+        // a cgroup whose last process is still being torn down is busy for a moment.
+        foreach (var directory in Children.Append(Path))
         {
-            Directory.Delete(child, recursive: false);
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    Directory.Delete(directory, recursive: false);
+                    break;
+                }
+                catch (IOException) when (attempt < 40)
+                {
+                    Thread.Sleep(50);
+                }
+            }
         }
-
-        Directory.Delete(Path, recursive: false);
     }
 }
