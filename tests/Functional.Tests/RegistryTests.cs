@@ -36,8 +36,10 @@ public sealed class RegistryTests
         var started = DateTimeOffset.UtcNow;
         await using var host = await TestHost.StartAsync(slowBase, app);
 
-        // The host serves while base is still starting.
+        // The host serves while base is still starting, and says why app waits.
         Assert.NotEqual(WorkerState.Ready, host.Supervisor("base").Snapshot.State);
+        var waiting = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/app");
+        Assert.Equal("waiting for its dependencies to be Ready: base", waiting.GetProperty("lifecycleReason").GetString());
         await host.WaitForStateAsync("app", WorkerState.Ready);
 
         var baseReady = host.Supervisor("base").Snapshot.ReadySince!.Value;

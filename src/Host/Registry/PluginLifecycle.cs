@@ -86,6 +86,7 @@ internal sealed partial class PluginLifecycle(
             }
             else
             {
+                _states[entry.Id] = (LifecycleState.Active, $"waiting for its dependencies to be Ready: {string.Join(", ", dependencies.Select(d => d.Supervisor.PluginId))}");
                 starts[entry.Id] = StartAfterDependenciesAsync(entry, dependencies, _stopping.Token);
             }
         }
