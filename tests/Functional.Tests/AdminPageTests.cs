@@ -24,6 +24,7 @@ public sealed class AdminPageTests
         var page = await SignInAsync(browser, host);
         await page.WaitForSelectorAsync("#plugin-t .state-Ready");
         Assert.Equal("Ready", await page.TextContentAsync("#plugin-hello .state"));
+        Assert.Equal(" (RSS watchdog)", await page.TextContentAsync("#plugin-hello .enforcement"));
 
         // Disable a plugin.
         await page.ClickAsync("#plugin-t .action-disable");
