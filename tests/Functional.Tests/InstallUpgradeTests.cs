@@ -113,6 +113,39 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task Install_IntoAPluginsDirectoryOnAnotherFileSystem_Works_AndUnfinishedInstallsAreCleanedUp()
+    {
+        // /dev/shm is a tmpfs, the temporary directory is not: a plugins volume in a container is like that.
+        var plugins = Directory.CreateDirectory(Path.Combine("/dev/shm", "gpt-plugins-" + Guid.NewGuid().ToString("N")[..12])).FullName;
+        try
+        {
+            var unfinished = Directory.CreateDirectory(Path.Combine(plugins, ".extracting-from-a-killed-host")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(unfinished, "plugin.json"), """{"id":"half","version":"1.0.0","command":"/bin/true"}""");
+            var trust = _bundles.TrustDirectory();
+            await using var host = await TestHost.StartAsync([], o =>
+            {
+                o.AllowUnsignedPlugins = false;
+                o.TrustedKeysDirectory = trust;
+                o.PluginsDirectory = plugins;
+            });
+            Assert.False(Directory.Exists(unfinished), "an unfinished install survived the start");
+            Assert.Null(host.Catalog.Find("half"));
+
+            var preview = await UploadAsync(host, Bundle("1.0.0"));
+            var install = await host.Admin.PostAsync($"/admin/api/bundles/{preview.GetProperty("address").GetString()}/install?accept=settings.read", null);
+
+            Assert.True(install.IsSuccessStatusCode, await install.Content.ReadAsStringAsync());
+            await host.WaitForStateAsync("up", WorkerState.Ready);
+            Assert.StartsWith(plugins, host.Catalog.Find("up")!.Folder, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetDirectories(plugins, ".extracting-*"));
+        }
+        finally
+        {
+            Directory.Delete(plugins, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task BundleOverTheLimit_Is413_DeclaredOrStreamed_AndLeavesNothingStaged()
     {
         var trust = _bundles.TrustDirectory();

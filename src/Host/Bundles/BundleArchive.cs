@@ -11,6 +11,9 @@ namespace GrpcPlugins.Host.Bundles;
 /// </summary>
 internal static class BundleArchive
 {
+    /// <summary>How an extraction in progress is named inside a plugins directory.</summary>
+    public const string ExtractionPrefix = ".extracting-";
+
     private static readonly EnumerationOptions s_all = new() { RecurseSubdirectories = true, AttributesToSkip = 0 };
 
     /// <summary>Signs <paramref name="folder"/> with <paramref name="key"/> and writes the bundle; returns its address.</summary>
@@ -55,13 +58,39 @@ internal static class BundleArchive
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    /// <summary>Extracts a bundle into a fresh directory (TarFile refuses entries that would land outside it).</summary>
-    public static string Extract(string bundle)
+    /// <summary>
+    /// Extracts <paramref name="bundle"/> into a new folder under <paramref name="parent"/>
+    /// (a temporary directory when null) and returns its path. Extract beside the
+    /// final place of the files, so that moving them there is a rename: a plugins
+    /// directory is often a volume of its own, and no rename crosses file systems.
+    /// The folder's name starts with a dot, which plugin discovery skips. TarFile
+    /// refuses entries that would land outside the folder.
+    /// </summary>
+    public static string Extract(string bundle, string? parent = null)
     {
-        var target = Directory.CreateTempSubdirectory("gp-extract-").FullName;
-        using var file = File.OpenRead(bundle);
-        using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        TarFile.ExtractToDirectory(gzip, target, overwriteFiles: false);
+        string target;
+        if (parent is null)
+        {
+            target = Directory.CreateTempSubdirectory("gp-extract-").FullName;
+        }
+        else
+        {
+            target = Path.Combine(parent, ExtractionPrefix + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(target);
+        }
+
+        try
+        {
+            using var file = File.OpenRead(bundle);
+            using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            TarFile.ExtractToDirectory(gzip, target, overwriteFiles: false);
+        }
+        catch
+        {
+            Directory.Delete(target, recursive: true);
+            throw;
+        }
+
         return target;
     }
 

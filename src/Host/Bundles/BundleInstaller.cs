@@ -9,7 +9,8 @@ internal static class BundleInstaller
     public static (string PluginId, string Address) Install(string bundle, string pluginsDirectory, TrustStore trust)
     {
         var address = BundleArchive.Address(bundle);
-        var extracted = BundleArchive.Extract(bundle);
+        Directory.CreateDirectory(pluginsDirectory);
+        var extracted = BundleArchive.Extract(bundle, pluginsDirectory);
         try
         {
             var (manifest, _, errors) = BundleInspection.Inspect(extracted, trust);
@@ -24,7 +25,6 @@ internal static class BundleInstaller
                 throw new InvalidDataException($"plugin '{manifest.Id}' is already installed in {target}; uninstall it first.");
             }
 
-            Directory.CreateDirectory(pluginsDirectory);
             Directory.Move(extracted, target);
             return (manifest.Id, address);
         }

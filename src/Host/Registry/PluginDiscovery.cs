@@ -19,7 +19,8 @@ internal static class PluginDiscovery
 
         var found = new List<Found>();
         var byId = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var folder in Directory.GetDirectories(pluginsDirectory).Order(StringComparer.Ordinal))
+        // Folders whose names start with a dot are not plugins (an install in progress, editor or VCS folders).
+        foreach (var folder in Directory.GetDirectories(pluginsDirectory).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal))
         {
             var manifest = ManifestReader.Read(folder, out var errors);
             var id = manifest?.Id ?? Path.GetFileName(folder);

@@ -50,26 +50,32 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         var extracted = BundleArchive.Extract(staged);
         try
         {
-            var (manifest, signed, errors) = BundleInspection.Inspect(extracted, TrustStore.Load(options.Value.TrustedKeysDirectory));
-            if (manifest is not null)
-            {
-                foreach (var dependency in manifest.Dependencies)
-                {
-                    var installed = catalog.Find(dependency.Id)?.Manifest;
-                    if (installed is null || !NuGet.Versioning.NuGetVersion.TryParse(installed.Version, out var v) || !dependency.Versions.Satisfies(v))
-                    {
-                        errors.Add($"dependency: needs '{dependency.Id}' {dependency.Versions.PrettyPrint()}, installed: {installed?.Version ?? "none"}.");
-                    }
-                }
-            }
-
-            var current = manifest is null ? null : catalog.Find(manifest.Id)?.Manifest;
-            return new InstallPreview(address, manifest?.Id, manifest?.Version, current?.Version, manifest?.Permissions ?? [], signed is null ? null : SignerOf(extracted), errors);
+            return Inspect(extracted, address);
         }
         finally
         {
             Directory.Delete(extracted, recursive: true);
         }
+    }
+
+    /// <summary>Inspects an extracted bundle: what it is, what it asks for, and every reason to refuse it.</summary>
+    private InstallPreview Inspect(string extracted, string address)
+    {
+        var (manifest, signed, errors) = BundleInspection.Inspect(extracted, TrustStore.Load(options.Value.TrustedKeysDirectory));
+        if (manifest is not null)
+        {
+            foreach (var dependency in manifest.Dependencies)
+            {
+                var installed = catalog.Find(dependency.Id)?.Manifest;
+                if (installed is null || !NuGet.Versioning.NuGetVersion.TryParse(installed.Version, out var v) || !dependency.Versions.Satisfies(v))
+                {
+                    errors.Add($"dependency: needs '{dependency.Id}' {dependency.Versions.PrettyPrint()}, installed: {installed?.Version ?? "none"}.");
+                }
+            }
+        }
+
+        var current = manifest is null ? null : catalog.Find(manifest.Id)?.Manifest;
+        return new InstallPreview(address, manifest?.Id, manifest?.Version, current?.Version, manifest?.Permissions ?? [], signed is null ? null : SignerOf(extracted), errors);
     }
 
     /// <summary>Installs or upgrades from a staged bundle once the admin accepted every permission it asks for.</summary>
@@ -84,20 +90,30 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 return InstallResult.Fail(404, $"no staged bundle {address}; upload it to POST /admin/api/bundles first.");
             }
 
-            // Checked again, not trusted from the upload: keys and installed dependencies may have changed since.
-            var preview = Preview(staged, address);
-            if (preview.Errors.Count > 0)
+            // Extracted once, beside its final place, and checked again there rather than
+            // trusted from the upload: keys and installed dependencies may have changed since.
+            Directory.CreateDirectory(options.Value.PluginsDirectory);
+            var extracted = BundleArchive.Extract(staged, options.Value.PluginsDirectory);
+            InstallPreview preview;
+            try
             {
-                return InstallResult.Fail(422, string.Join(" ", preview.Errors));
+                preview = Inspect(extracted, address);
+            }
+            catch
+            {
+                Directory.Delete(extracted, recursive: true);
+                throw;
             }
 
             var missing = preview.Permissions.Where(p => !accepted.Contains(p)).ToList();
-            if (missing.Count > 0)
+            if (preview.Errors.Count > 0 || missing.Count > 0)
             {
-                return InstallResult.Fail(409, $"consent required: accept the permissions {string.Join(", ", missing)} (?accept={string.Join(",", preview.Permissions)}).");
+                Directory.Delete(extracted, recursive: true);
+                return preview.Errors.Count > 0
+                    ? InstallResult.Fail(422, string.Join(" ", preview.Errors))
+                    : InstallResult.Fail(409, $"consent required: accept the permissions {string.Join(", ", missing)} (?accept={string.Join(",", preview.Permissions)}).");
             }
 
-            var extracted = BundleArchive.Extract(staged);
             var folder = Path.Combine(options.Value.PluginsDirectory, $"{preview.Id}-{preview.Version}-{address[7..19]}");
             Directory.Move(extracted, folder);
             var manifest = ManifestReader.Read(folder, out _)!;
