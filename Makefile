@@ -61,7 +61,7 @@ pack: build
 	$(DOTNET) pack src/Sdk -c $(CONFIG) --no-build --nologo -v q -o $(BUILD)/packages
 
 test: deps build pack
-	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q
+	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q --logger "console;verbosity=minimal"
 
 # The bundle tools on the example: a publisher key, a signed bundle, its verification and install.
 bundle-demo: plugins

@@ -155,10 +155,15 @@ public sealed class InstallUpgradeTests : IDisposable
             o.TrustedKeysDirectory = trust;
             o.MaxBundleBytes = 100_000;
         });
-        var bundle = await File.ReadAllBytesAsync(Bundle("1.0.0"));
+        // Just over the limit: the whole upload fits in the socket's buffers, so the client
+        // has sent it all when the host answers (a larger one may see its connection cut).
+        var upload = new byte[150_000];
+        Random.Shared.NextBytes(upload);
+        using var declaredRequest = new HttpRequestMessage(HttpMethod.Post, "/admin/api/bundles") { Content = new ByteArrayContent(upload) };
+        declaredRequest.Headers.ExpectContinue = true;
 
-        var declared = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(bundle));
-        var streamed = await host.Admin.PostAsync("/admin/api/bundles", new StreamContent(new UnseekableStream(bundle)));
+        var declared = await host.Admin.SendAsync(declaredRequest);
+        var streamed = await host.Admin.PostAsync("/admin/api/bundles", new StreamContent(new UnseekableStream(upload)));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
         Assert.Contains("MaxBundleBytes", await declared.Content.ReadAsStringAsync(), StringComparison.Ordinal);

@@ -82,6 +82,9 @@ public static class PluginRunner
         builder.Logging.AddProvider(new StderrLoggerProvider(Console.Error));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        // gRPC logs every failed call at Error, a probe the host gave up on (a reset
+        // stream) included; the Sdk logs a plugin's own failures itself, once.
+        builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.None);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
         var socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);

@@ -37,7 +37,17 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         var reply = new ConfigureResponse { Accepted = true };
         if (plugin.OnConfigure is { } onConfigure)
         {
-            var errors = await onConfigure(new PluginSettings(request.TenantId, request.SettingsJson, request.Revision), context.CancellationToken).ConfigureAwait(false);
+            IReadOnlyList<SettingError> errors;
+            try
+            {
+                errors = await onConfigure(new PluginSettings(request.TenantId, request.SettingsJson, request.Revision), context.CancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && !context.CancellationToken.IsCancellationRequested)
+            {
+                Log.ConfigureFailed(logger, request.TenantId, ex);
+                throw;
+            }
+
             reply.Accepted = errors.Count == 0;
             reply.Errors.AddRange(errors.Select(e => new FieldError { Path = e.Path, Message = e.Message }));
         }
@@ -224,6 +234,9 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
 
         [LoggerMessage(EventId = 5002, EventName = "RouteFailed", Level = LogLevel.Error, Message = "Route {Method} {Path} failed")]
         public static partial void RouteFailed(ILogger logger, string method, string path, Exception exception);
+
+        [LoggerMessage(EventId = 5004, EventName = "ConfigureFailed", Level = LogLevel.Error, Message = "Configure failed (tenant '{TenantId}')")]
+        public static partial void ConfigureFailed(ILogger logger, string tenantId, Exception exception);
 
         [LoggerMessage(EventId = 5003, EventName = "ShutdownRequested", Level = LogLevel.Information, Message = "Shutdown requested by the host ({Reason}); grace {GraceMs} ms")]
         public static partial void ShutdownRequested(ILogger logger, string reason, long graceMs);
