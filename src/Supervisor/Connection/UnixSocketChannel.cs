@@ -30,6 +30,9 @@ internal static class UnixSocketChannel
             // Concurrent streams beyond one connection's limit open another
             // connection instead of queueing behind it.
             EnableMultipleHttp2Connections = true,
+            // A 64 KiB default would make every answer over 64 KiB wait a round trip
+            // for a window update; a local socket has no bandwidth to protect.
+            InitialHttp2StreamWindowSize = 1024 * 1024,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
