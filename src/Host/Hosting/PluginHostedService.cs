@@ -1,16 +1,19 @@
+using GrpcPlugins.Host.Bundles;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Supervisor.Processes;
 using GrpcPlugins.Supervisor.Workers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Host.Hosting;
 
 /// <summary>
-/// Reaps a previous run's leftover workers, starts the plugins with the host,
-/// and stops them all, in parallel, when it stops.
+/// Clears what a previous run left (its workers, their cgroups, unfinished
+/// installs), starts the plugins with the host, and stops them all, in
+/// parallel, when it stops.
 /// </summary>
-internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, HostRuntimeDirectory runtime, WorkerLedger ledger, WorkerLauncher launcher, TimeProvider time, ILogger<PluginHostedService> logger) : IHostedService
+internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, HostRuntimeDirectory runtime, WorkerLedger ledger, WorkerLauncher launcher, IOptions<PluginHostOptions> options, TimeProvider time, ILogger<PluginHostedService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -36,6 +39,14 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Hos
             }
         }
 
+        // Extractions an install had not finished when the host was killed are not plugins.
+        var plugins = options.Value.PluginsDirectory;
+        foreach (var unfinished in Directory.Exists(plugins) ? Directory.GetDirectories(plugins, BundleArchive.ExtractionPrefix + "*") : [])
+        {
+            Directory.Delete(unfinished, recursive: true);
+            Log.UnfinishedInstallRemoved(logger, unfinished);
+        }
+
         await lifecycle.LoadAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -55,5 +66,8 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Hos
 
         [LoggerMessage(EventId = 4303, EventName = "LeftoverCgroupStays", Level = LogLevel.Warning, Message = "Worker cgroup {Path} left over from a previous run could not be removed: {Error}")]
         public static partial void LeftoverCgroupStays(ILogger logger, string path, string error);
+
+        [LoggerMessage(EventId = 1009, EventName = "UnfinishedInstallRemoved", Level = LogLevel.Warning, Message = "Removed {Folder}, an install the host had not finished when it last stopped")]
+        public static partial void UnfinishedInstallRemoved(ILogger logger, string folder);
     }
 }

@@ -38,7 +38,6 @@ internal sealed partial class PluginLifecycle(
     {
         var settings = options.Value;
         var entries = new List<PluginEntry>();
-        RemoveUnfinishedInstalls(settings.PluginsDirectory);
         var trust = Bundles.TrustStore.Load(settings.TrustedKeysDirectory);
         var discovered = PluginDiscovery.Discover(settings.PluginsDirectory).Select(found => CheckBundle(found, trust, settings)).ToList();
         var (startOrder, dependencyRefusals) = DependencyResolver.Resolve([.. discovered.Where(f => f.Manifest is not null && f.Errors.Count == 0).Select(f => f.Manifest!)]);
@@ -93,21 +92,6 @@ internal sealed partial class PluginLifecycle(
         }
 
         _dependentStarts = Task.WhenAll(starts.Values);
-    }
-
-    /// <summary>Extractions an install had not finished when the host stopped (it was killed) are not plugins; they go.</summary>
-    private void RemoveUnfinishedInstalls(string pluginsDirectory)
-    {
-        if (!Directory.Exists(pluginsDirectory))
-        {
-            return;
-        }
-
-        foreach (var unfinished in Directory.GetDirectories(pluginsDirectory, Bundles.BundleArchive.ExtractionPrefix + "*"))
-        {
-            Directory.Delete(unfinished, recursive: true);
-            Log.UnfinishedInstallRemoved(_logger, unfinished);
-        }
     }
 
     /// <summary>An entry with its own supervisor for a valid manifest; lifecycle events are wired, nothing is started.</summary>
@@ -293,9 +277,6 @@ internal sealed partial class PluginLifecycle(
 
         [LoggerMessage(EventId = 1005, EventName = "PluginUnsigned", Level = LogLevel.Warning, Message = "Plugin {PluginId} {Version} in {Folder} is not from a signed bundle; loaded only because PluginHost:AllowUnsignedPlugins is true")]
         public static partial void UnsignedPlugin(ILogger logger, string pluginId, string version, string folder);
-
-        [LoggerMessage(EventId = 1009, EventName = "UnfinishedInstallRemoved", Level = LogLevel.Warning, Message = "Removed {Folder}, an install the host had not finished when it last stopped")]
-        public static partial void UnfinishedInstallRemoved(ILogger logger, string folder);
 
         [LoggerMessage(EventId = 1003, EventName = "PluginEnabled", Level = LogLevel.Information, Message = "Plugin {PluginId} enabled")]
         public static partial void Enabled(ILogger logger, string pluginId);

@@ -92,7 +92,7 @@ internal sealed class MemoryCgroup
         var removed = new List<(string, string?)>();
         foreach (var child in System.IO.Directory.GetDirectories(Directory))
         {
-            removed.Add((child, await new WorkerCgroup(child, Version, 0).RemoveAsync(time).ConfigureAwait(false)));
+            removed.Add((child, await WorkerCgroup.RemoveAsync(child, time).ConfigureAwait(false)));
         }
 
         return removed;

@@ -46,16 +46,19 @@ internal sealed class WorkerCgroup(string path, CgroupVersion version, long limi
         }
     }
 
+    /// <summary>Removes this cgroup (see <see cref="RemoveAsync(string, TimeProvider)"/>).</summary>
+    public Task<string?> RemoveAsync(TimeProvider time) => RemoveAsync(Path, time);
+
     /// <summary>
-    /// Removes the cgroup; the kernel refuses while a process is still in it, so
-    /// a few short retries cover a process group that is still being torn down.
-    /// Returns the error when it stays.
+    /// Removes the cgroup at <paramref name="path"/>; the kernel refuses while a
+    /// process is still in it, so a few short retries cover a process group that
+    /// is still being torn down. Returns the error when it stays.
     /// </summary>
-    public async Task<string?> RemoveAsync(TimeProvider time)
+    public static async Task<string?> RemoveAsync(string path, TimeProvider time)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var error = RemoveDirectory(Path);
+            var error = RemoveDirectory(path);
             if (error is null || attempt >= 20)
             {
                 return error;

@@ -1,3 +1,5 @@
+using GrpcPlugins.Supervisor.Limits;
+
 namespace GrpcPlugins.Functional.Tests.Infrastructure;
 
 /// <summary>
@@ -39,21 +41,12 @@ internal sealed class TestCgroup : IDisposable
 
     public void Dispose()
     {
-        // rmdir, children first (cgroupfs refuses to delete interface files one by one);
-        // a cgroup whose last process is still being torn down is busy for a moment.
+        // Children first; the host's own removal, with its retries for a cgroup still busy with its last process.
         foreach (var directory in Children.Append(Path))
         {
-            for (var attempt = 0; ; attempt++)
+            if (WorkerCgroup.RemoveAsync(directory, TimeProvider.System).GetAwaiter().GetResult() is { } error)
             {
-                try
-                {
-                    Directory.Delete(directory, recursive: false);
-                    break;
-                }
-                catch (IOException) when (attempt < 40)
-                {
-                    Thread.Sleep(50);
-                }
+                throw new IOException($"cgroup {directory} could not be removed: {error}");
             }
         }
     }
