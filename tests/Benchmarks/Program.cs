@@ -15,12 +15,34 @@ void Row(string what, string value)
     Console.WriteLine($"{what,-62} {value}");
 }
 
+// `make bench ONLY=routes,cold` runs some sections; every section runs by default.
+var only = args.Length > 0 ? args[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+bool Runs(string section) => only.Length == 0 || only.Contains(section);
+
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 
-await using (var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]))
+if (Runs("hooks") || Runs("routes") || Runs("restart"))
 {
+    await using var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]);
     await host.WaitReadyAsync("hello");
+    if (Runs("hooks"))
+    {
+        await HooksAsync(host);
+    }
 
+    if (Runs("routes"))
+    {
+        await RoutesAsync(host);
+    }
+
+    if (Runs("restart"))
+    {
+        await RestartAsync(host);
+    }
+}
+
+async Task HooksAsync(BenchHost host)
+{
     // Warm both processes' JIT (tiered compilation) before the first figure.
     await HookLoopAsync(host.Hooks, Input(16), 4, TimeSpan.FromSeconds(4));
 
@@ -40,7 +62,10 @@ await using (var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]))
 
     var big = await HookLoopAsync(host.Hooks, Input(64 * 1024), 16, TimeSpan.FromSeconds(3));
     Row("hook throughput, 16 in flight, 64 KiB body", $"{big:0} calls/s");
+}
 
+async Task RoutesAsync(BenchHost host)
+{
     using var http = new HttpClient { BaseAddress = host.Address };
     // Warm both processes' route path as the hooks were warmed (tiered compilation).
     await RouteLoopAsync(http, "/plugins/hello/ping", 4, TimeSpan.FromSeconds(3));
@@ -80,7 +105,10 @@ await using (var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]))
         Row("same handler via YARP, 16 in flight", $"{yarpRate:0} req/s");
         Row("route throughput ratio, host / YARP", $"{routeRate / yarpRate:0.00}");
     }
+}
 
+async Task RestartAsync(BenchHost host)
+{
     var supervisor = host.Supervisor("hello");
     var idle = ProcessTreeMemory.ReadRss(supervisor.Snapshot.Pid!.Value);
     Row("worker RSS after the load above (JIT, PluginWorker + hello)", $"{idle / (1024.0 * 1024):0.0} MiB");
@@ -103,94 +131,126 @@ await using (var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]))
     Row("kill -9 of the worker to Ready again (median of 5, first backoff ~200 ms)", $"{Stats.Median(restarts):0} ms (min {restarts.Min():0}, max {restarts.Max():0})");
 }
 
-var cold = new List<double>();
-long coldRss = 0;
-for (var i = 0; i < 5; i++)
+if (Runs("cold"))
 {
-    await using var host = await BenchHost.StartAsync([BenchHost.Test("cold", "normal")]);
-    await host.WaitReadyAsync("cold");
-    cold.Add(host.SpawnToReady("cold").TotalMilliseconds);
-    await Task.Delay(500);
-    coldRss = ProcessTreeMemory.ReadRss(host.Supervisor("cold").Snapshot.Pid!.Value);
+    await ColdStartsAsync();
 }
 
-Row("cold start, JIT plugin (own command), spawn to Ready (median of 5)", $"{Stats.Median(cold):0} ms (min {cold.Min():0}, max {cold.Max():0})");
-Row("idle worker RSS (JIT, fresh)", $"{coldRss / (1024.0 * 1024):0.0} MiB");
-
-if (BenchHost.HelloAot() is { } aot)
+async Task ColdStartsAsync()
 {
-    var aotCold = new List<double>();
-    long aotRss = 0;
+    var cold = new List<double>();
+    long coldRss = 0;
     for (var i = 0; i < 5; i++)
     {
-        await using var host = await BenchHost.StartAsync([aot]);
-        await host.WaitReadyAsync("hello");
-        aotCold.Add(host.SpawnToReady("hello").TotalMilliseconds);
+        await using var host = await BenchHost.StartAsync([BenchHost.Test("cold", "normal")]);
+        await host.WaitReadyAsync("cold");
+        cold.Add(host.SpawnToReady("cold").TotalMilliseconds);
         await Task.Delay(500);
-        aotRss = ProcessTreeMemory.ReadRss(host.Supervisor("hello").Snapshot.Pid!.Value);
+        coldRss = ProcessTreeMemory.ReadRss(host.Supervisor("cold").Snapshot.Pid!.Value);
     }
 
-    Row("cold start, NativeAOT hello, spawn to Ready (median of 5)", $"{Stats.Median(aotCold):0} ms (min {aotCold.Min():0}, max {aotCold.Max():0})");
-    Row("idle worker RSS (NativeAOT hello)", $"{aotRss / (1024.0 * 1024):0.0} MiB");
-}
+    Row("cold start, JIT plugin (own command), spawn to Ready (median of 5)", $"{Stats.Median(cold):0} ms (min {cold.Min():0}, max {cold.Max():0})");
+    Row("idle worker RSS (JIT, fresh)", $"{coldRss / (1024.0 * 1024):0.0} MiB");
 
-await using (var host = await BenchHost.StartAsync([BenchHost.Test("hog", "memory-hog", new JsonObject { ["memoryMiB"] = 200 })], o => o.MaxRestarts = 0))
-{
-    await host.WaitReadyAsync("hog");
-    var pid = host.Supervisor("hog").Snapshot.Pid!.Value;
-    const long limit = 200L * 1024 * 1024;
-    long crossed = 0;
-    while (Directory.Exists($"/proc/{pid}") && host.Supervisor("hog").Snapshot.State == WorkerState.Ready)
+    if (BenchHost.HelloAot() is { } aot)
     {
-        if (crossed == 0 && ProcessTreeMemory.ReadGroupRss(pid) > limit)
+        var aotCold = new List<double>();
+        long aotRss = 0;
+        for (var i = 0; i < 5; i++)
         {
-            crossed = Stopwatch.GetTimestamp();
+            await using var host = await BenchHost.StartAsync([aot]);
+            await host.WaitReadyAsync("hello");
+            aotCold.Add(host.SpawnToReady("hello").TotalMilliseconds);
+            await Task.Delay(500);
+            aotRss = ProcessTreeMemory.ReadRss(host.Supervisor("hello").Snapshot.Pid!.Value);
         }
 
-        await Task.Delay(2);
+        Row("cold start, NativeAOT hello, spawn to Ready (median of 5)", $"{Stats.Median(aotCold):0} ms (min {aotCold.Min():0}, max {aotCold.Max():0})");
+        Row("idle worker RSS (NativeAOT hello)", $"{aotRss / (1024.0 * 1024):0.0} MiB");
     }
-
-    Row("memory limit crossed to worker killed (watchdog every 250 ms)", crossed == 0 ? "not observed" : $"{Stopwatch.GetElapsedTime(crossed).TotalMilliseconds:0} ms");
-    var scan = Stopwatch.GetTimestamp();
-    for (var i = 0; i < 100; i++)
-    {
-        ProcessTreeMemory.ReadGroupRss(Environment.ProcessId);
-    }
-
-    Row("one RSS scan of a process group from /proc", $"{Stopwatch.GetElapsedTime(scan).TotalMilliseconds * 10:0} µs");
 }
 
-var chainIds = Enumerable.Range(0, 10).Select(i => $"chain-{i}").ToList();
-await using (var host = await BenchHost.StartAsync(chainIds.Select(id => BenchHost.Test(id, "normal"))))
+if (Runs("memory"))
 {
-    var start = Stopwatch.GetTimestamp();
-    foreach (var id in chainIds)
-    {
-        await host.WaitReadyAsync(id);
-    }
-
-    Row("10 plugins Ready after host start", $"{Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms");
-    var input = Input(16);
-    // Ten JIT workers warm up in turn: give each hop the warm-up one plugin gets.
-    await HookLoopAsync(host.Hooks, input, 4, TimeSpan.FromSeconds(6));
-    var latencies = await HookLatenciesAsync(host.Hooks, input, 2000);
-    Row("hook chain of 10 plugins, 1 in flight: p50 / p99", $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs");
+    await MemoryLimitAsync();
 }
 
-// Many plugins at once: NativeAOT workers, so that the figure is the host's and not 100 JIT warm-ups on 2 cores.
-var manyIds = Enumerable.Range(0, 100).Select(i => $"many-{i:000}").ToList();
-if (manyIds.Select(BenchHost.TestAot).ToList() is { } many && many.All(m => m is not null))
+async Task MemoryLimitAsync()
 {
-    var start = Stopwatch.GetTimestamp();
-    await using var host = await BenchHost.StartAsync(many!);
-    foreach (var id in manyIds)
+    await using (var host = await BenchHost.StartAsync([BenchHost.Test("hog", "memory-hog", new JsonObject { ["memoryMiB"] = 200 })], o => o.MaxRestarts = 0))
     {
-        await host.WaitReadyAsync(id);
-    }
+        await host.WaitReadyAsync("hog");
+        var pid = host.Supervisor("hog").Snapshot.Pid!.Value;
+        const long limit = 200L * 1024 * 1024;
+        long crossed = 0;
+        while (Directory.Exists($"/proc/{pid}") && host.Supervisor("hog").Snapshot.State == WorkerState.Ready)
+        {
+            if (crossed == 0 && ProcessTreeMemory.ReadGroupRss(pid) > limit)
+            {
+                crossed = Stopwatch.GetTimestamp();
+            }
 
-    Row("100 plugins (NativeAOT) Ready after host start", $"{Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms");
-    long rss = manyIds.Sum(id => ProcessTreeMemory.ReadRss(host.Supervisor(id).Snapshot.Pid!.Value));
-    Row("100 idle NativeAOT workers, RSS in total", $"{rss / (1024.0 * 1024):0} MiB");
+            await Task.Delay(2);
+        }
+
+        Row("memory limit crossed to worker killed (watchdog every 250 ms)", crossed == 0 ? "not observed" : $"{Stopwatch.GetElapsedTime(crossed).TotalMilliseconds:0} ms");
+        var scan = Stopwatch.GetTimestamp();
+        for (var i = 0; i < 100; i++)
+        {
+            ProcessTreeMemory.ReadGroupRss(Environment.ProcessId);
+        }
+
+        Row("one RSS scan of a process group from /proc", $"{Stopwatch.GetElapsedTime(scan).TotalMilliseconds * 10:0} µs");
+    }
+}
+
+if (Runs("chain"))
+{
+    await ChainAsync();
+}
+
+async Task ChainAsync()
+{
+    var chainIds = Enumerable.Range(0, 10).Select(i => $"chain-{i}").ToList();
+    await using (var host = await BenchHost.StartAsync(chainIds.Select(id => BenchHost.Test(id, "normal"))))
+    {
+        var start = Stopwatch.GetTimestamp();
+        foreach (var id in chainIds)
+        {
+            await host.WaitReadyAsync(id);
+        }
+
+        Row("10 plugins Ready after host start", $"{Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms");
+        var input = Input(16);
+        // Ten JIT workers warm up in turn: give each hop the warm-up one plugin gets.
+        await HookLoopAsync(host.Hooks, input, 4, TimeSpan.FromSeconds(6));
+        var latencies = await HookLatenciesAsync(host.Hooks, input, 2000);
+        Row("hook chain of 10 plugins, 1 in flight: p50 / p99", $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs");
+    }
+}
+
+if (Runs("many"))
+{
+    await ManyAsync();
+}
+
+async Task ManyAsync()
+{
+    // Many plugins at once: NativeAOT workers, so that the figure is the host's and not 100 JIT warm-ups on 2 cores.
+    var manyIds = Enumerable.Range(0, 100).Select(i => $"many-{i:000}").ToList();
+    if (manyIds.Select(BenchHost.TestAot).ToList() is { } many && many.All(m => m is not null))
+    {
+        var start = Stopwatch.GetTimestamp();
+        await using var host = await BenchHost.StartAsync(many!);
+        foreach (var id in manyIds)
+        {
+            await host.WaitReadyAsync(id);
+        }
+
+        Row("100 plugins (NativeAOT) Ready after host start", $"{Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms");
+        long rss = manyIds.Sum(id => ProcessTreeMemory.ReadRss(host.Supervisor(id).Snapshot.Pid!.Value));
+        Row("100 idle NativeAOT workers, RSS in total", $"{rss / (1024.0 * 1024):0} MiB");
+    }
 }
 
 Console.WriteLine();
