@@ -16,6 +16,12 @@ void Row(string what, string value)
 }
 
 // `make bench ONLY=routes,cold` runs some sections; every section runs by default.
+if (args is [YarpBaseline.BackendCommand, var backendSocket])
+{
+    await YarpBaseline.RunBackendAsync(backendSocket);
+    return;
+}
+
 var only = args.Length > 0 ? args[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
 bool Runs(string section) => only.Length == 0 || only.Contains(section);
 
@@ -67,43 +73,24 @@ async Task HooksAsync(BenchHost host)
 async Task RoutesAsync(BenchHost host)
 {
     using var http = new HttpClient { BaseAddress = host.Address };
-    // Warm both processes' route path as the hooks were warmed (tiered compilation).
-    await RouteLoopAsync(http, "/plugins/hello/ping", 4, TimeSpan.FromSeconds(3));
-    var routeLatencies = new List<double>();
-    for (var i = 0; i < 3000; i++)
-    {
-        var start = Stopwatch.GetTimestamp();
-        (await http.GetAsync("/plugins/hello/ping")).EnsureSuccessStatusCode();
-        if (i >= 500)
-        {
-            routeLatencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-        }
-    }
+    var workerPid = host.Supervisor("hello").Snapshot.Pid!.Value;
+    var ours = await MeasureRouteAsync(http, "/plugins/hello/ping", workerPid);
+    Row("route GET /plugins/hello/ping through the host, 1 in flight: p50 / p99", ours.Latency);
+    Row("route throughput, 16 in flight (HTTP/1.1 client on loopback)", ours.Throughput);
+    Row("route CPU per request: bench process (client + host) + worker", ours.Cpu);
 
-    Row("route GET /plugins/hello/ping through the host, 1 in flight: p50 / p99", $"{Stats.Percentile(routeLatencies, 50):0} µs / {Stats.Percentile(routeLatencies, 99):0} µs");
-    var routeRate = await RouteLoopAsync(http, "/plugins/hello/ping", 16, TimeSpan.FromSeconds(3));
-    Row("route throughput, 16 in flight (HTTP/1.1 client on loopback)", $"{routeRate:0} req/s");
-
-    // The same handler behind YARP, in the same run, so the ratio is fair on a noisy machine.
-    await using (var yarp = await YarpBaseline.StartAsync())
+    // The same handler behind YARP, in the same run, so the ratio is fair on a noisy machine:
+    // first with the backend in its own process (as a plugin is), then in the benchmark's.
+    foreach (var ownProcess in new[] { true, false })
     {
+        await using var yarp = await YarpBaseline.StartAsync(ownProcess);
         using var yarpHttp = new HttpClient { BaseAddress = yarp.Address };
-        await RouteLoopAsync(yarpHttp, "/yarp/ping", 4, TimeSpan.FromSeconds(3));
-        var yarpLatencies = new List<double>();
-        for (var i = 0; i < 3000; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            (await yarpHttp.GetAsync("/yarp/ping")).EnsureSuccessStatusCode();
-            if (i >= 500)
-            {
-                yarpLatencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-            }
-        }
-
-        Row("same handler via YARP to Kestrel on a Unix socket, 1 in flight: p50 / p99", $"{Stats.Percentile(yarpLatencies, 50):0} µs / {Stats.Percentile(yarpLatencies, 99):0} µs");
-        var yarpRate = await RouteLoopAsync(yarpHttp, "/yarp/ping", 16, TimeSpan.FromSeconds(3));
-        Row("same handler via YARP, 16 in flight", $"{yarpRate:0} req/s");
-        Row("route throughput ratio, host / YARP", $"{routeRate / yarpRate:0.00}");
+        var theirs = await MeasureRouteAsync(yarpHttp, "/yarp/ping", yarp.BackendPid);
+        var where = ownProcess ? "backend in its own process" : "backend in the bench process";
+        Row($"YARP to Kestrel on a Unix socket, {where}, 1 in flight: p50 / p99", theirs.Latency);
+        Row($"YARP, {where}, 16 in flight", theirs.Throughput);
+        Row($"YARP, {where}, CPU per request", theirs.Cpu);
+        Row($"route throughput ratio, host / YARP ({where})", $"{ours.Rate / theirs.Rate:0.00}");
     }
 }
 
@@ -298,6 +285,62 @@ static async Task<double> HookLoopAsync(IHookDispatcher hooks, HookInput input, 
         }
     }));
     return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
+}
+
+static async Task<RouteFigures> MeasureRouteAsync(HttpClient http, string path, int? backendPid)
+{
+    var warmUp = await WarmRoutesAsync(http, path);
+    var latencies = new List<double>();
+    for (var i = 0; i < 3000; i++)
+    {
+        var start = Stopwatch.GetTimestamp();
+        (await http.GetAsync(path)).EnsureSuccessStatusCode();
+        if (i >= 500)
+        {
+            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        }
+    }
+
+    var ownBefore = CpuSeconds(Environment.ProcessId);
+    var backendBefore = backendPid is { } before ? CpuSeconds(before) : 0;
+    var started = Stopwatch.GetTimestamp();
+    var rate = await RouteLoopAsync(http, path, 16, TimeSpan.FromSeconds(3));
+    var requests = rate * Stopwatch.GetElapsedTime(started).TotalSeconds;
+    var own = (CpuSeconds(Environment.ProcessId) - ownBefore) / requests * 1e6;
+    var backend = backendPid is { } after ? (CpuSeconds(after) - backendBefore) / requests * 1e6 : 0;
+    return new RouteFigures(
+        $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs (after {warmUp} of warm-up)",
+        rate,
+        $"{rate:0} req/s",
+        backendPid is null ? $"{own:0} µs" : $"{own:0} µs + {backend:0} µs = {own + backend:0} µs");
+}
+
+// utime + stime from /proc/PID/stat, in clock ticks of 10 ms.
+static double CpuSeconds(int pid)
+{
+    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+}
+
+// Tiered compilation keeps promoting methods for seconds under load, more of them on
+// the longer path: both sides are measured once their rate stops climbing.
+static async Task<string> WarmRoutesAsync(HttpClient http, string path)
+{
+    var start = Stopwatch.GetTimestamp();
+    var previous = 0.0;
+    while (Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(30))
+    {
+        var rate = await RouteLoopAsync(http, path, 4, TimeSpan.FromSeconds(1));
+        if (Stopwatch.GetElapsedTime(start) > TimeSpan.FromSeconds(8) && Math.Abs(rate - previous) < previous * 0.05)
+        {
+            break;
+        }
+
+        previous = rate;
+    }
+
+    return $"{Stopwatch.GetElapsedTime(start).TotalSeconds:0} s";
 }
 
 static async Task<double> RouteLoopAsync(HttpClient http, string path, int inFlight, TimeSpan duration)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -14,17 +15,24 @@ namespace GrpcPlugins.Benchmarks;
 
 /// <summary>
 /// What a user would deploy instead: the same /ping handler in a Kestrel
-/// server on a Unix socket, behind YARP's forwarder on 127.0.0.1.
+/// server on a Unix socket, behind YARP's forwarder on 127.0.0.1. The backend
+/// runs either in the benchmark's process or in a process of its own, as a
+/// plugin does.
 /// </summary>
 internal sealed class YarpBaseline : IAsyncDisposable
 {
-    private readonly WebApplication _backend;
+    /// <summary>The argument that makes this program the separate backend.</summary>
+    public const string BackendCommand = "yarp-backend";
+
+    private readonly WebApplication? _backend;
+    private readonly Process? _backendProcess;
     private readonly WebApplication _proxy;
     private readonly string _directory;
 
-    private YarpBaseline(WebApplication backend, WebApplication proxy, string directory)
+    private YarpBaseline(WebApplication? backend, Process? backendProcess, WebApplication proxy, string directory)
     {
         _backend = backend;
+        _backendProcess = backendProcess;
         _proxy = proxy;
         _directory = directory;
         Address = new Uri(proxy.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
@@ -32,17 +40,22 @@ internal sealed class YarpBaseline : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<YarpBaseline> StartAsync()
+    public static async Task<YarpBaseline> StartAsync(bool backendInOwnProcess)
     {
         var directory = Directory.CreateTempSubdirectory("gpb-yarp-").FullName;
         var socket = Path.Combine(directory, "backend.sock");
 
-        var backendBuilder = WebApplication.CreateSlimBuilder();
-        backendBuilder.Logging.ClearProviders();
-        backendBuilder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http1AndHttp2));
-        var backend = backendBuilder.Build();
-        backend.MapGet("/ping", () => Results.Text(new JsonObject { ["plugin"] = "hello", ["version"] = "1.0.0", ["pid"] = Environment.ProcessId }.ToJsonString(), "application/json"));
-        await backend.StartAsync();
+        WebApplication? backend = null;
+        Process? backendProcess = null;
+        if (backendInOwnProcess)
+        {
+            backendProcess = await StartBackendProcessAsync(socket);
+        }
+        else
+        {
+            backend = BuildBackend(socket);
+            await backend.StartAsync();
+        }
 
         var proxyBuilder = WebApplication.CreateSlimBuilder();
         proxyBuilder.Logging.ClearProviders();
@@ -68,15 +81,70 @@ internal sealed class YarpBaseline : IAsyncDisposable
             await forwarder.SendAsync(context, "http://localhost/", invoker, ForwarderRequestConfig.Empty, HttpTransformer.Default);
         });
         await proxy.StartAsync();
-        return new YarpBaseline(backend, proxy, directory);
+        return new YarpBaseline(backend, backendProcess, proxy, directory);
     }
+
+    /// <summary>The backend as a process of its own: serves until its stdin closes, as a worker does.</summary>
+    public static async Task RunBackendAsync(string socket)
+    {
+        await using var backend = BuildBackend(socket);
+        await backend.StartAsync();
+        Console.WriteLine("ready");
+        await Console.In.ReadToEndAsync();
+        await backend.StopAsync();
+    }
+
+    private static WebApplication BuildBackend(string socket)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http1AndHttp2));
+        var backend = builder.Build();
+        backend.MapGet("/ping", () => Results.Text(new JsonObject { ["plugin"] = "hello", ["version"] = "1.0.0", ["pid"] = Environment.ProcessId }.ToJsonString(), "application/json"));
+        return backend;
+    }
+
+    private static async Task<Process> StartBackendProcessAsync(string socket)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(typeof(YarpBaseline).Assembly.Location);
+        start.ArgumentList.Add(BackendCommand);
+        start.ArgumentList.Add(socket);
+        // The same runtime settings the host gives its workers.
+        start.Environment["DOTNET_gcServer"] = "0";
+        var process = Process.Start(start)!;
+        if (await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)) != "ready")
+        {
+            process.Kill();
+            throw new InvalidOperationException("the YARP backend process did not start");
+        }
+
+        return process;
+    }
+
+    public int? BackendPid => _backendProcess?.Id;
 
     public async ValueTask DisposeAsync()
     {
         await _proxy.StopAsync();
-        await _backend.StopAsync();
         await _proxy.DisposeAsync();
-        await _backend.DisposeAsync();
+        if (_backend is not null)
+        {
+            await _backend.StopAsync();
+            await _backend.DisposeAsync();
+        }
+
+        if (_backendProcess is not null)
+        {
+            _backendProcess.StandardInput.Close();
+            if (!_backendProcess.WaitForExit(TimeSpan.FromSeconds(5)))
+            {
+                _backendProcess.Kill();
+            }
+
+            _backendProcess.Dispose();
+        }
+
         Directory.Delete(_directory, recursive: true);
     }
 }
