@@ -85,7 +85,7 @@ aot:
 	$(DOTNET) publish examples/hello -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/hello
 	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/testplugin
 
-# Every figure of docs/benchmarks.md; ONLY=routes,cold (hooks, routes, restart, cold,
+# Every figure of docs/benchmarks.md; ONLY=routes,cold (hooks, routes, restart, cold, polyglot,
 # memory, chain, many) runs some sections.
 bench: build aot
 	$(DOTNET) build tests/Benchmarks -c $(CONFIG) --nologo -v q

@@ -79,6 +79,26 @@ internal sealed class BenchHost : IAsyncDisposable
         } : null;
     }
 
+    /// <summary>The Python example, run from its folder in the repository.</summary>
+    public static JsonObject Python() => Example("python-hello", "/usr/bin/python3", "examples/python-plugin/plugin.py");
+
+    /// <summary>The Node.js example, run from its folder in the repository.</summary>
+    public static JsonObject Node() => Example("node-hello", "node", "examples/node-plugin/plugin.js");
+
+    private static JsonObject Example(string id, string command, string script)
+    {
+        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
+        return new JsonObject
+        {
+            ["id"] = id,
+            ["version"] = "1.0.0",
+            ["command"] = command,
+            ["args"] = new JsonArray(Path.Combine(meta["RepoRoot"], script)),
+            ["hooks"] = new JsonArray("request"),
+            ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+        };
+    }
+
     public static JsonObject Test(string id, string mode, JsonObject? limits = null) => new()
     {
         ["id"] = id,

@@ -15,7 +15,8 @@ void Row(string what, string value)
     Console.WriteLine($"{what,-62} {value}");
 }
 
-// `make bench ONLY=routes,cold` runs some sections; every section runs by default.
+// `make bench ONLY=routes,cold` runs some sections (hooks, routes, restart, cold,
+// polyglot, memory, chain, many); every section runs by default.
 if (args is [YarpBaseline.BackendCommand, var backendSocket])
 {
     await YarpBaseline.RunBackendAsync(backendSocket);
@@ -162,35 +163,51 @@ if (Runs("cold"))
 
 async Task ColdStartsAsync()
 {
-    var cold = new List<double>();
-    long coldRss = 0;
-    for (var i = 0; i < 5; i++)
-    {
-        await using var host = await BenchHost.StartAsync([BenchHost.Test("cold", "normal")]);
-        await host.WaitReadyAsync("cold");
-        cold.Add(host.SpawnToReady("cold").TotalMilliseconds);
-        await Task.Delay(500);
-        coldRss = ProcessTreeMemory.ReadRss(host.Supervisor("cold").Snapshot.Pid!.Value);
-    }
-
-    Row("cold start, JIT plugin (own command), spawn to Ready (median of 5)", $"{Stats.Median(cold):0} ms (min {cold.Min():0}, max {cold.Max():0})");
-    Row("idle worker RSS (JIT, fresh)", $"{coldRss / (1024.0 * 1024):0.0} MiB");
-
+    await ColdStartAsync(BenchHost.Test("cold", "normal"), "JIT plugin (own command)");
     if (BenchHost.HelloAot() is { } aot)
     {
-        var aotCold = new List<double>();
-        long aotRss = 0;
-        for (var i = 0; i < 5; i++)
-        {
-            await using var host = await BenchHost.StartAsync([aot]);
-            await host.WaitReadyAsync("hello");
-            aotCold.Add(host.SpawnToReady("hello").TotalMilliseconds);
-            await Task.Delay(500);
-            aotRss = ProcessTreeMemory.ReadRss(host.Supervisor("hello").Snapshot.Pid!.Value);
-        }
+        await ColdStartAsync(aot, "NativeAOT hello");
+    }
 
-        Row("cold start, NativeAOT hello, spawn to Ready (median of 5)", $"{Stats.Median(aotCold):0} ms (min {aotCold.Min():0}, max {aotCold.Max():0})");
-        Row("idle worker RSS (NativeAOT hello)", $"{aotRss / (1024.0 * 1024):0.0} MiB");
+    await ColdStartAsync(BenchHost.Python(), "Python example");
+    await ColdStartAsync(BenchHost.Node(), "Node.js example");
+}
+
+async Task ColdStartAsync(JsonObject manifest, string what)
+{
+    var id = manifest["id"]!.GetValue<string>();
+    var starts = new List<double>();
+    long rss = 0;
+    for (var i = 0; i < 5; i++)
+    {
+        await using var host = await BenchHost.StartAsync([manifest.DeepClone().AsObject()]);
+        await host.WaitReadyAsync(id);
+        starts.Add(host.SpawnToReady(id).TotalMilliseconds);
+        await Task.Delay(500);
+        rss = ProcessTreeMemory.ReadRss(host.Supervisor(id).Snapshot.Pid!.Value);
+    }
+
+    Row($"cold start, {what}, spawn to Ready (median of 5)", $"{Stats.Median(starts):0} ms (min {starts.Min():0}, max {starts.Max():0})");
+    Row($"idle worker RSS ({what}, fresh)", $"{rss / (1024.0 * 1024):0.0} MiB");
+}
+
+if (Runs("polyglot"))
+{
+    await PolyglotAsync();
+}
+
+// go-plugin's Python and Node examples measured 516 µs and 327 µs p50 on this machine class.
+async Task PolyglotAsync()
+{
+    foreach (var (manifest, what) in new[] { (BenchHost.Python(), "Python"), (BenchHost.Node(), "Node.js") })
+    {
+        await using var host = await BenchHost.StartAsync([manifest]);
+        await host.WaitReadyAsync(manifest["id"]!.GetValue<string>());
+        await HookLoopAsync(host.Hooks, Input(16), 4, TimeSpan.FromSeconds(3));
+        var latencies = await HookLatenciesAsync(host.Hooks, Input(16), 3000);
+        Row($"hook round trip to the {what} example, 1 in flight, 16 B body: p50 / p99", $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs");
+        var rate = await HookLoopAsync(host.Hooks, Input(16), 16, TimeSpan.FromSeconds(3));
+        Row($"hook throughput to the {what} example, 16 in flight", $"{rate:0} calls/s");
     }
 }
 
