@@ -61,6 +61,10 @@ public static class PluginHostServiceCollectionExtensions
             sp.GetRequiredService<WorkerLedger>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
+        // A pass over /proc may answer watchdogs for a fifth of their interval.
+        services.AddSingleton(sp => new GroupMemorySampler(
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.MemoryCheckInterval / 5));
         services.AddSingleton<PluginLifecycle>();
         services.AddSingleton<LifecycleEvents>();
         services.AddSingleton<PluginInstaller>();

@@ -1,5 +1,6 @@
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Host.Settings;
+using GrpcPlugins.Supervisor.Limits;
 using GrpcPlugins.Supervisor.Policies;
 using GrpcPlugins.Supervisor.Supervision;
 using GrpcPlugins.Supervisor.Workers;
@@ -18,6 +19,7 @@ internal sealed partial class PluginLifecycle(
     PluginCatalog catalog,
     IPluginStore store,
     WorkerLauncher launcher,
+    GroupMemorySampler memory,
     IOptions<PluginHostOptions> options,
     Health.PluginHealthRegistrations health,
     LifecycleEvents events,
@@ -99,7 +101,7 @@ internal sealed partial class PluginLifecycle(
     {
         var settings = options.Value;
         var check = new PluginStartCheck(manifest, store);
-        var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, check.RunAsync, loggerFactory, time);
+        var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, memory, check.RunAsync, loggerFactory, time);
         events.Record(manifest.Id, "installed", $"{manifest.Version} from {folder}");
         supervisor.StateChanged += snapshot =>
         {

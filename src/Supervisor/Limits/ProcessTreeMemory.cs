@@ -12,24 +12,25 @@ internal static class ProcessTreeMemory
     private static readonly long s_pageSize = Environment.SystemPageSize;
 
     /// <summary>The summed RSS in bytes of every process whose group is <paramref name="groupId"/>.</summary>
-    public static long ReadGroupRss(int groupId)
+    public static long ReadGroupRss(int groupId) => ReadAllGroups().GetValueOrDefault(groupId);
+
+    /// <summary>
+    /// The summed RSS in bytes of every process group on the machine, from one
+    /// pass over /proc that reads each process's stat once (group and RSS both).
+    /// </summary>
+    public static Dictionary<int, long> ReadAllGroups()
     {
-        long total = 0;
+        var groups = new Dictionary<int, long>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             var name = Path.GetFileName(dir.AsSpan());
-            if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && ReadGroupAndRss(pid) is var (group, rss))
             {
-                continue;
-            }
-
-            if (pid == groupId || ReadGroup(pid) == groupId)
-            {
-                total += ReadRss(pid);
+                groups[group] = groups.GetValueOrDefault(group) + rss;
             }
         }
 
-        return total;
+        return groups;
     }
 
     /// <summary>The RSS of one process in bytes; 0 if it is gone.</summary>
@@ -45,19 +46,24 @@ internal static class ProcessTreeMemory
         return fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pages) ? pages * s_pageSize : 0;
     }
 
-    private static int ReadGroup(int pid)
+    private static (int Group, long Rss)? ReadGroupAndRss(int pid)
     {
-        // /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
+        // /proc/PID/stat: "pid (comm) state ppid pgrp ... rss ..."; comm may hold spaces
+        // and parentheses. After comm, pgrp is the 3rd field and rss (pages) the 22nd.
         var stat = TryRead($"/proc/{pid}/stat");
         if (stat is null)
         {
-            return -1;
+            return null;
         }
 
         var afterComm = stat.AsSpan(stat.LastIndexOf(')') + 2);
-        Span<Range> parts = stackalloc Range[4];
+        Span<Range> parts = stackalloc Range[23];
         var count = afterComm.Split(parts, ' ');
-        return count >= 3 && int.TryParse(afterComm[parts[2]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var group) ? group : -1;
+        return count >= 22
+            && int.TryParse(afterComm[parts[2]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var group)
+            && long.TryParse(afterComm[parts[21]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var pages)
+            ? (group, pages * s_pageSize)
+            : null;
     }
 
     private static string? TryRead(string path)

@@ -94,7 +94,7 @@ internal sealed partial class PluginSupervisor
                 continue;
             }
 
-            var rss = worker.Process.OwnsProcessGroup ? ProcessTreeMemory.ReadGroupRss(worker.Pid) : ProcessTreeMemory.ReadRss(worker.Pid);
+            var rss = worker.Process.OwnsProcessGroup ? _memory.ReadGroupRss(worker.Pid) : ProcessTreeMemory.ReadRss(worker.Pid);
             Interlocked.Exchange(ref _memoryBytes, rss);
             if (limit > 0 && rss > limit)
             {

@@ -19,6 +19,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     private readonly SupervisionSettings _settings;
     private readonly Func<Worker, CancellationToken, Task>? _onStarted;
     private readonly TimeProvider _time;
+    private readonly GroupMemorySampler _memory;
     private readonly ILogger _logger;
     private readonly WorkerLogForwarder _log;
     private readonly RestartTracker _tracker;
@@ -36,6 +37,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         WorkerSpec spec,
         SupervisionSettings settings,
         WorkerLauncher launcher,
+        GroupMemorySampler memory,
         Func<Worker, CancellationToken, Task>? onStarted,
         ILoggerFactory loggerFactory,
         TimeProvider time)
@@ -43,6 +45,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         Spec = spec;
         _settings = settings;
         _launcher = launcher;
+        _memory = memory;
         _onStarted = onStarted;
         _time = time;
         _logger = loggerFactory.CreateLogger<PluginSupervisor>();

@@ -1,0 +1,46 @@
+namespace GrpcPlugins.Supervisor.Limits;
+
+/// <summary>
+/// One pass over /proc shared by every worker's memory watchdog. A pass reads
+/// every process on the machine, so a pass per worker per interval grew with
+/// workers × processes (100 workers every 250 ms made 400 passes a second).
+/// A pass younger than the maximum age answers every watchdog.
+/// </summary>
+internal sealed class GroupMemorySampler
+{
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _maxAge;
+    private readonly Func<IReadOnlyDictionary<int, long>> _scan;
+    private readonly Lock _lock = new();
+    private IReadOnlyDictionary<int, long> _groups = new Dictionary<int, long>();
+    private long? _scannedAt;
+
+    /// <param name="time">The clock that ages a pass.</param>
+    /// <param name="maxAge">How old a pass may be and still answer; it adds to the watchdog's reaction time.</param>
+    /// <param name="scan">One pass: the RSS of every process group (a test gives its own).</param>
+    public GroupMemorySampler(TimeProvider time, TimeSpan maxAge, Func<IReadOnlyDictionary<int, long>>? scan = null)
+    {
+        _time = time;
+        _maxAge = maxAge;
+        _scan = scan ?? ProcessTreeMemory.ReadAllGroups;
+    }
+
+    /// <summary>How many passes over /proc were made (for the benchmark and tests).</summary>
+    public long Passes { get; private set; }
+
+    /// <summary>The summed RSS in bytes of process group <paramref name="groupId"/>, from a pass no older than the maximum age.</summary>
+    public long ReadGroupRss(int groupId)
+    {
+        lock (_lock)
+        {
+            if (_scannedAt is not { } at || _time.GetElapsedTime(at) >= _maxAge)
+            {
+                _groups = _scan();
+                _scannedAt = _time.GetTimestamp();
+                Passes++;
+            }
+
+            return _groups.GetValueOrDefault(groupId);
+        }
+    }
+}
