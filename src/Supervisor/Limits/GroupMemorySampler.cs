@@ -25,7 +25,7 @@ internal sealed class GroupMemorySampler
         _scan = scan ?? ProcessTreeMemory.ReadAllGroups;
     }
 
-    /// <summary>How many passes over /proc were made (for the benchmark and tests).</summary>
+    /// <summary>How many passes over /proc were made (what the tests check).</summary>
     public long Passes { get; private set; }
 
     /// <summary>The summed RSS in bytes of process group <paramref name="groupId"/>, from a pass no older than the maximum age.</summary>
