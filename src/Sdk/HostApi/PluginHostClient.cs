@@ -9,8 +9,7 @@ namespace GrpcPlugins.Sdk.HostApi;
 /// <summary>Calls the host's PluginHost service over its Unix socket, with this worker's token.</summary>
 internal sealed class PluginHostClient : IPluginHost, IDisposable
 {
-    private readonly GrpcChannel _channel;
-    private readonly PluginHost.PluginHostClient _client;
+    private readonly Lazy<(GrpcChannel Channel, PluginHost.PluginHostClient Client)> _connection;
 
     public PluginHostClient(WorkerEnvironment environment)
     {
@@ -20,26 +19,38 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
             throw new InvalidOperationException($"PLUGIN_HOST_ADDRESS '{environment.HostAddress}' is not a unix:// address.");
         }
 
-        _channel = UnixSocketChannel.Create(environment.HostAddress[prefix.Length..]);
-        var token = environment.Token;
-        _client = new PluginHost.PluginHostClient(_channel.Intercept(metadata =>
+        // Most plugins never call back; the channel is built on the first call, not at start.
+        _connection = new(() =>
         {
-            metadata.Add(HandshakeEnvironment.TokenMetadataKey, token);
-            return metadata;
-        }));
+            var channel = UnixSocketChannel.Create(environment.HostAddress[prefix.Length..]);
+            var token = environment.Token;
+            return (channel, new PluginHost.PluginHostClient(channel.Intercept(metadata =>
+            {
+                metadata.Add(HandshakeEnvironment.TokenMetadataKey, token);
+                return metadata;
+            })));
+        });
     }
+
+    private PluginHost.PluginHostClient Client => _connection.Value.Client;
 
     public async Task<string> GetSettingsJsonAsync(string? tenantId = null, CancellationToken cancellationToken = default)
     {
-        var reply = await _client.GetSettingsAsync(new GetSettingsRequest { TenantId = tenantId ?? string.Empty }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var reply = await Client.GetSettingsAsync(new GetSettingsRequest { TenantId = tenantId ?? string.Empty }, cancellationToken: cancellationToken).ConfigureAwait(false);
         return reply.SettingsJson;
     }
 
     public async Task<long> PutSettingsJsonAsync(string settingsJson, string? tenantId = null, CancellationToken cancellationToken = default)
     {
-        var reply = await _client.PutSettingsAsync(new PutSettingsRequest { TenantId = tenantId ?? string.Empty, SettingsJson = settingsJson }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var reply = await Client.PutSettingsAsync(new PutSettingsRequest { TenantId = tenantId ?? string.Empty, SettingsJson = settingsJson }, cancellationToken: cancellationToken).ConfigureAwait(false);
         return reply.Revision;
     }
 
-    public void Dispose() => _channel.Dispose();
+    public void Dispose()
+    {
+        if (_connection.IsValueCreated)
+        {
+            _connection.Value.Channel.Dispose();
+        }
+    }
 }

@@ -1,12 +1,10 @@
+using System.Runtime.InteropServices;
+using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using GrpcPlugins.Sdk.HostApi;
 using GrpcPlugins.Sdk.Logging;
+using GrpcPlugins.Sdk.Server;
 using GrpcPlugins.Sdk.Services;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Sdk;
@@ -22,7 +20,9 @@ public static class PluginRunner
     public const string ActivitySourceName = "GrpcPlugins.Sdk";
 
     private const string SocketFileName = "plugin.sock";
+    private const int MaxMessageSize = 16 * 1024 * 1024;
     private static readonly TimeSpan s_stdinExitGrace = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Serves <paramref name="plugin"/> for the host that started this process:
@@ -55,65 +55,63 @@ public static class PluginRunner
         plugin.Configure(builder);
         var definition = builder.Build(plugin);
 
-        await using var app = BuildApp(definition, environment);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        using var loggers = CreateLoggers();
+        using var lifetime = new WorkerLifetime();
+        using var host = new PluginHostClient(environment);
+        var socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);
+        await using var server = new WorkerServer(socketPath, CreateDispatcher(definition, environment, host, lifetime, loggers), loggers);
+        await server.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        // The host stops a worker with Shutdown, then SIGTERM, then SIGKILL; the first two drain.
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopOn(lifetime));
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopOn(lifetime));
+        using var stopRequested = cancellationToken.Register(lifetime.Stop);
         WatchStdin(lifetime);
 
         // The handshake line is the only thing this process ever writes to stdout.
-        var socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);
         await Console.Out.WriteLineAsync($"1|{version}|unix|{socketPath}|grpc").ConfigureAwait(false);
         await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
 
-        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        await WhenStoppedAsync(lifetime.Stopping).ConfigureAwait(false);
+        using var drain = new CancellationTokenSource(s_drainTimeout);
+        await server.StopAsync(drain.Token).ConfigureAwait(false);
         return 0;
     }
 
-    private static WebApplication BuildApp(PluginDefinition definition, WorkerEnvironment environment)
+    private static GrpcDispatcher CreateDispatcher(PluginDefinition definition, WorkerEnvironment environment, IPluginHost host, WorkerLifetime lifetime, ILoggerFactory loggers)
     {
-        // The plugin's own arguments are its business, not the worker's web host configuration.
-        // The empty builder reads no configuration files, environment or arguments and
-        // registers only what is added here, which takes ~80 ms off a JIT worker's start.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.Services.AddRoutingCore();
-        // stdout belongs to the handshake: every log line goes to stderr.
-        builder.Logging.AddProvider(new StderrLoggerProvider(Console.Error));
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
-        // gRPC logs every failed call at Error, a probe the host gave up on (a reset
-        // stream) included; the Sdk logs a plugin's own failures itself, once.
-        builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.None);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        var methods = new ServerMethodTable();
+        Protocol.V1.Plugin.BindService(methods, new PluginService(definition, host, lifetime, loggers.CreateLogger<PluginService>()));
+        var health = new HealthServiceImpl();
+        health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
+        Health.BindService(methods, health);
+        return new GrpcDispatcher(methods, environment.Token, MaxMessageSize, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>());
+    }
 
-        var socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.ListenUnixSocket(socketPath, listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
-        });
+    private static LoggerFactory CreateLoggers()
+    {
+        // stdout belongs to the handshake: every log line goes to stderr. Kestrel
+        // speaks only when something is wrong; the Sdk logs a plugin's own failures.
+        var filters = new LoggerFilterOptions { MinLevel = LogLevel.Information };
+        filters.Rules.Add(new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null));
+        return new LoggerFactory([new StderrLoggerProvider(Console.Error)], filters);
+    }
 
-        builder.Services.AddSingleton(environment);
-        builder.Services.AddSingleton(definition);
-        builder.Services.AddSingleton<IPluginHost>(sp => new PluginHostClient(environment));
-        builder.Services.AddSingleton<HealthServiceImpl>();
-        builder.Services.AddGrpc(o =>
-        {
-            o.Interceptors.Add<TokenInterceptor>();
-            o.MaxReceiveMessageSize = 16 * 1024 * 1024;
-        });
+    private static Action<PosixSignalContext> StopOn(WorkerLifetime lifetime) => context =>
+    {
+        context.Cancel = true;
+        lifetime.Stop();
+    };
 
-        var app = builder.Build();
-        app.MapGrpcService<PluginService>();
-        app.MapGrpcService<HealthServiceImpl>();
-        app.Services.GetRequiredService<HealthServiceImpl>().SetStatus(string.Empty, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
-        return app;
+    private static async Task WhenStoppedAsync(CancellationToken stopping)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var registration = stopping.Register(() => stopped.TrySetResult()).ConfigureAwait(false);
+        await stopped.Task.ConfigureAwait(false);
     }
 
     /// <summary>Stops the worker when stdin closes: the host is gone, even if it died by SIGKILL.</summary>
-    private static void WatchStdin(IHostApplicationLifetime lifetime)
+    private static void WatchStdin(WorkerLifetime lifetime)
     {
         var thread = new Thread(() =>
         {
@@ -131,7 +129,7 @@ public static class PluginRunner
                 // A broken pipe is an end too.
             }
 
-            lifetime.StopApplication();
+            lifetime.Stop();
 
             // Nobody is left to answer: a graceful drain has no audience, so the
             // worker gives it a short bound and then exits (a host that died by

@@ -4,13 +4,13 @@ using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Sdk.Http;
-using Microsoft.Extensions.Hosting;
+using GrpcPlugins.Sdk.Server;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Sdk.Services;
 
 /// <summary>Serves the Plugin contract for one <see cref="PluginDefinition"/>.</summary>
-internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost host, IHostApplicationLifetime lifetime, ILogger<PluginService> logger) : Protocol.V1.Plugin.PluginBase
+internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost host, WorkerLifetime lifetime, ILogger logger) : Protocol.V1.Plugin.PluginBase
 {
     private static readonly ActivitySource s_activities = new(PluginRunner.ActivitySourceName);
     private static readonly string s_runtime = "GrpcPlugins.Sdk/" + typeof(PluginService).Assembly.GetName().Version?.ToString(3);
@@ -45,7 +45,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && !context.CancellationToken.IsCancellationRequested)
             {
                 Log.ConfigureFailed(logger, request.TenantId, ex);
-                throw;
+                throw HandlerFailed("configure", ex);
             }
 
             reply.Accepted = errors.Count == 0;
@@ -72,7 +72,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && !context.CancellationToken.IsCancellationRequested)
         {
             Log.HookFailed(logger, request.Point, ex);
-            throw;
+            throw HandlerFailed($"hook '{request.Point}'", ex);
         }
 
         return ToResponse(result, request.Context?.IsStreaming == true);
@@ -110,7 +110,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
 
     /// <summary>Flushes what the call has written with a buffer hint (gRPC writes into the response's pipe).</summary>
     private static Func<CancellationToken, Task> FlushOf(ServerCallContext context) =>
-        async ct => await context.GetHttpContext().Response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
+        context.Worker().FlushAsync;
 
     /// <summary>Runs the matching route's handler for one request, whichever RPC carried it.</summary>
     private async Task ServeRouteAsync(HttpRequestHead head, Stream body, RouteFrameWriter writer, CancellationToken aborted)
@@ -155,7 +155,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         {
             // The host going away (a reset stream, a deadline) is not the handler's failure.
             Log.RouteFailed(logger, head.Method, head.Path, ex);
-            throw;
+            throw HandlerFailed($"route {head.Method} {head.Path}", ex);
         }
 
         await response.StartAsync(aborted).ConfigureAwait(false);
@@ -178,13 +178,17 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
     {
         Log.ShutdownRequested(logger, request.Reason, request.GracePeriodMs);
         // Stop after the reply is on the wire, so the host sees the acknowledgement.
-        context.GetHttpContext().Response.OnCompleted(() =>
+        context.Worker().OnCompleted(() =>
         {
-            lifetime.StopApplication();
+            lifetime.Stop();
             return Task.CompletedTask;
         });
         return Task.FromResult(new ShutdownResponse());
     }
+
+    /// <summary>The host's view of a handler's failure, logged here once: what failed and with which exception.</summary>
+    private static RpcException HandlerFailed(string what, Exception exception) =>
+        new(new Status(StatusCode.Unknown, $"{what} failed: {exception.GetType().Name}: {exception.Message}", exception));
 
     /// <summary>A span whose parent is the host's span, so a plugin's own spans join the host's trace.</summary>
     private static Activity? StartActivity(string name, string? traceparent) =>

@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using System.Text;
+using Grpc.Core;
+using GrpcPlugins.Protocol;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Sdk.Server;
+
+/// <summary>
+/// Serves gRPC over Kestrel's HTTP/2 streams without ASP.NET Core's hosting,
+/// routing or dependency injection: a worker reaches Ready in a fraction of
+/// the time the full gRPC server takes to build (see docs/benchmarks.md).
+/// Checks the host's per-spawn token on every call, applies grpc-timeout, and
+/// ends every call with a grpc-status.
+/// </summary>
+internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string token, int maxMessageSize, TimeProvider time, ILogger logger) : IHttpApplication<IFeatureCollection>
+{
+    private const string GrpcContentType = "application/grpc";
+    private readonly byte[] _token = Encoding.UTF8.GetBytes(token);
+
+    public IFeatureCollection CreateContext(IFeatureCollection contextFeatures) => contextFeatures;
+
+    public void DisposeContext(IFeatureCollection context, Exception? exception)
+    {
+    }
+
+    public async Task ProcessRequestAsync(IFeatureCollection features)
+    {
+        var request = features.GetRequiredFeature<IHttpRequestFeature>();
+        var response = features.GetRequiredFeature<IHttpResponseFeature>();
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            return;
+        }
+
+        if (!IsGrpc(request.Headers.ContentType))
+        {
+            response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            return;
+        }
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.Headers.ContentType = GrpcContentType;
+        var aborted = features.GetRequiredFeature<IHttpRequestLifetimeFeature>().RequestAborted;
+        var timeout = GrpcTimeout.Parse(request.Headers[GrpcTimeout.HeaderName]);
+        using var deadlineSource = timeout is { } after ? new CancellationTokenSource(after, time) : null;
+        using var callSource = deadlineSource is null ? null : CancellationTokenSource.CreateLinkedTokenSource(aborted, deadlineSource.Token);
+        var context = new WorkerCallContext(
+            request.Path,
+            features,
+            timeout is { } t ? time.GetUtcNow().UtcDateTime + t : DateTime.MaxValue,
+            callSource?.Token ?? aborted);
+
+        Status status;
+        Metadata? trailers = null;
+        try
+        {
+            status = await InvokeAsync(request.Path, features, context).ConfigureAwait(false);
+        }
+        catch (Exception) when (aborted.IsCancellationRequested)
+        {
+            // The host reset the stream (its own deadline, or its caller left): nobody waits for a status.
+            Log.CallAbandoned(logger, request.Path);
+            return;
+        }
+        catch (RpcException ex)
+        {
+            status = ex.Status;
+            trailers = ex.Trailers;
+        }
+        catch (OperationCanceledException) when (deadlineSource?.IsCancellationRequested == true)
+        {
+            status = new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded");
+        }
+        catch (Exception ex)
+        {
+            Log.CallFailed(logger, request.Path, ex);
+            status = new Status(StatusCode.Unknown, $"Exception was thrown by handler: {ex.GetType().Name}");
+        }
+
+        if (deadlineSource?.IsCancellationRequested == true && status.StatusCode == StatusCode.OK)
+        {
+            status = new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded");
+        }
+
+        await CompleteAsync(features, context, status, trailers).ConfigureAwait(false);
+    }
+
+    private async Task<Status> InvokeAsync(string path, IFeatureCollection features, WorkerCallContext context)
+    {
+        if (!methods.TryGet(path, out var method))
+        {
+            return new Status(StatusCode.Unimplemented, $"this worker has no method {path}");
+        }
+
+        if (!Authorized(features.GetRequiredFeature<IHttpRequestFeature>().Headers))
+        {
+            return new Status(StatusCode.Unauthenticated, $"missing or wrong '{HandshakeEnvironment.TokenMetadataKey}': only the host that spawned this worker may call it");
+        }
+
+        // Message size is limited per message; a streamed upload may be longer than Kestrel's default body limit.
+        if (features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            bodyLimit.MaxRequestBodySize = null;
+        }
+
+        var reader = new GrpcMessageReader(features.GetRequiredFeature<IRequestBodyPipeFeature>().Reader, maxMessageSize);
+        await method.InvokeAsync(reader, new GrpcMessageWriter(context.Body.Writer), context).ConfigureAwait(false);
+        return context.Status;
+    }
+
+    private static async Task CompleteAsync(IFeatureCollection features, WorkerCallContext context, Status status, Metadata? exceptionTrailers)
+    {
+        var trailers = features.GetRequiredFeature<IHttpResponseTrailersFeature>().Trailers;
+        if (context.HasResponseTrailers)
+        {
+            AppendTo(trailers, context.ResponseTrailers);
+        }
+
+        if (exceptionTrailers is not null)
+        {
+            AppendTo(trailers, exceptionTrailers);
+        }
+
+        trailers["grpc-status"] = ((int)status.StatusCode).ToString(CultureInfo.InvariantCulture);
+        if (!string.IsNullOrEmpty(status.Detail))
+        {
+            trailers["grpc-message"] = GrpcStatusMessage.Encode(status.Detail);
+        }
+
+        // Head, the last messages and the trailers leave in one write.
+        await context.Body.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private static void AppendTo(IHeaderDictionary headers, Metadata metadata)
+    {
+        foreach (var entry in metadata)
+        {
+            headers.Append(entry.Key, entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value);
+        }
+    }
+
+    private bool Authorized(IHeaderDictionary headers)
+    {
+        var presented = headers[HandshakeEnvironment.TokenMetadataKey];
+        return presented.Count == 1 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented[0] ?? string.Empty), _token);
+    }
+
+    private static bool IsGrpc(string? contentType) =>
+        contentType is not null
+        && contentType.StartsWith(GrpcContentType, StringComparison.OrdinalIgnoreCase)
+        && (contentType.Length == GrpcContentType.Length || contentType[GrpcContentType.Length] is '+' or ';');
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5005, EventName = "CallFailed", Level = LogLevel.Error, Message = "Call {Method} failed")]
+        public static partial void CallFailed(ILogger logger, string method, Exception exception);
+
+        [LoggerMessage(EventId = 5006, EventName = "CallAbandoned", Level = LogLevel.Debug, Message = "Call {Method} ended by the host before it finished")]
+        public static partial void CallAbandoned(ILogger logger, string method);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using Grpc.Core;
+
+namespace GrpcPlugins.Sdk.Server;
+
+/// <summary>Reads gRPC's length-prefixed messages (1 byte compressed flag, 4 bytes big-endian length) from a request body.</summary>
+internal sealed class GrpcMessageReader(PipeReader body, int maxMessageSize)
+{
+    private const int PrefixLength = 5;
+    private readonly PayloadContext _payload = new();
+
+    /// <summary>The next message, or null once the client has closed its side.</summary>
+    public async ValueTask<T?> ReadAsync<T>(Func<DeserializationContext, T> deserialize, CancellationToken cancellationToken)
+        where T : class
+    {
+        while (true)
+        {
+            var result = await body.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (TryReadFrame(ref buffer, out var payload))
+            {
+                T message;
+                try
+                {
+                    _payload.Set(payload);
+                    message = deserialize(_payload);
+                }
+                finally
+                {
+                    _payload.Set(default);
+                    body.AdvanceTo(buffer.Start);
+                }
+
+                return message;
+            }
+
+            if (result.IsCompleted)
+            {
+                body.AdvanceTo(buffer.End);
+                return buffer.IsEmpty
+                    ? null
+                    : throw new RpcException(new Status(StatusCode.Internal, $"the request ended inside a message ({buffer.Length} bytes of a frame)"));
+            }
+
+            body.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> payload)
+    {
+        payload = default;
+        if (buffer.Length < PrefixLength)
+        {
+            return false;
+        }
+
+        Span<byte> prefix = stackalloc byte[PrefixLength];
+        buffer.Slice(0, PrefixLength).CopyTo(prefix);
+        if (prefix[0] != 0)
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, "compressed messages are not supported by this worker; send them uncompressed (grpc-encoding identity)"));
+        }
+
+        var length = BinaryPrimitives.ReadUInt32BigEndian(prefix[1..]);
+        if (length > maxMessageSize)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"a request message of {length} bytes is larger than this worker's limit of {maxMessageSize}"));
+        }
+
+        if (buffer.Length < PrefixLength + length)
+        {
+            return false;
+        }
+
+        payload = buffer.Slice(PrefixLength, length);
+        buffer = buffer.Slice(PrefixLength + length);
+        return true;
+    }
+
+    /// <summary>One message's bytes, as the generated marshallers ask for them.</summary>
+    private sealed class PayloadContext : DeserializationContext
+    {
+        private ReadOnlySequence<byte> _payload;
+
+        public override int PayloadLength => checked((int)_payload.Length);
+
+        public void Set(ReadOnlySequence<byte> payload) => _payload = payload;
+
+        public override byte[] PayloadAsNewBuffer() => _payload.ToArray();
+
+        public override ReadOnlySequence<byte> PayloadAsReadOnlySequence() => _payload;
+    }
+}

@@ -1,0 +1,27 @@
+namespace GrpcPlugins.Sdk.Server;
+
+/// <summary>The grpc-timeout request header: up to 8 digits and a unit (H, M, S, m, u, n).</summary>
+internal static class GrpcTimeout
+{
+    public const string HeaderName = "grpc-timeout";
+
+    /// <summary>The timeout the header asks for; null when there is none or it is malformed (a malformed one is ignored, as gRPC's servers do).</summary>
+    public static TimeSpan? Parse(string? value)
+    {
+        if (value is null || value.Length < 2 || value.Length > 9 || !long.TryParse(value.AsSpan(0, value.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var amount))
+        {
+            return null;
+        }
+
+        return value[^1] switch
+        {
+            'H' => TimeSpan.FromHours(amount),
+            'M' => TimeSpan.FromMinutes(amount),
+            'S' => TimeSpan.FromSeconds(amount),
+            'm' => TimeSpan.FromMilliseconds(amount),
+            'u' => TimeSpan.FromTicks(amount * TimeSpan.TicksPerMicrosecond),
+            'n' => TimeSpan.FromTicks(amount / TimeSpan.NanosecondsPerTick),
+            _ => null,
+        };
+    }
+}
