@@ -5,8 +5,13 @@ internal static class GrpcTimeout
 {
     public const string HeaderName = "grpc-timeout";
 
-    /// <summary>The timeout the header asks for; null when there is none or it is malformed (a malformed one is ignored, as gRPC's servers do).</summary>
-    public static TimeSpan? Parse(string? value)
+    /// <summary>Longer than a timer holds (~49 days): such a call has, in effect, no deadline.</summary>
+    private static readonly TimeSpan s_longest = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    /// <summary>The timeout the header asks for; null when there is none, it is malformed (ignored, as gRPC's servers do) or longer than a timer holds.</summary>
+    public static TimeSpan? Parse(string? value) => ParseUnits(value) is { } timeout && timeout <= s_longest ? timeout : null;
+
+    private static TimeSpan? ParseUnits(string? value)
     {
         if (value is null || value.Length < 2 || value.Length > 9 || !long.TryParse(value.AsSpan(0, value.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var amount))
         {
