@@ -175,19 +175,31 @@ async Task ColdStartsAsync()
 
 async Task ColdStartAsync(JsonObject manifest, string what)
 {
+    // The first start shares the two cores with the host's own start; the
+    // restarts after it are a worker's start alone, in a host that is running.
     var id = manifest["id"]!.GetValue<string>();
+    await using var host = await BenchHost.StartAsync([manifest]);
+    await host.WaitReadyAsync(id);
+    var first = host.SpawnToReady(id).TotalMilliseconds;
+    var supervisor = host.Supervisor(id);
     var starts = new List<double>();
     long rss = 0;
-    for (var i = 0; i < 5; i++)
+    for (var i = 0; i < 7; i++)
     {
-        await using var host = await BenchHost.StartAsync([manifest.DeepClone().AsObject()]);
-        await host.WaitReadyAsync(id);
-        starts.Add(host.SpawnToReady(id).TotalMilliseconds);
         await Task.Delay(500);
-        rss = ProcessTreeMemory.ReadRss(host.Supervisor(id).Snapshot.Pid!.Value);
+        var pid = supervisor.Snapshot.Pid!.Value;
+        rss = ProcessTreeMemory.ReadRss(pid);
+        supervisor.RequestRestart();
+        while (supervisor.Snapshot.State != WorkerState.Ready || supervisor.Snapshot.Pid == pid)
+        {
+            await Task.Delay(1);
+        }
+
+        starts.Add(host.SpawnToReady(id).TotalMilliseconds);
     }
 
-    Row($"cold start, {what}, spawn to Ready (median of 5)", $"{Stats.Median(starts):0} ms (min {starts.Min():0}, max {starts.Max():0})");
+    Row($"cold start, {what}, spawn to Ready in a running host (median of 7)", $"{Stats.Median(starts):0} ms (min {starts.Min():0}, max {starts.Max():0})");
+    Row($"  its first start, beside the host's own start", $"{first:0} ms");
     Row($"idle worker RSS ({what}, fresh)", $"{rss / (1024.0 * 1024):0.0} MiB");
 }
 

@@ -137,6 +137,27 @@ public sealed class WorkerServerTests
     }
 
     [Fact]
+    public async Task Health_IsServingForTheServerAndThePluginService_AndNotFoundForOthers()
+    {
+        await using var worker = await DirectWorker.StartAsync("normal");
+        using var channel = UnixSocketChannel.Create(worker.SocketPath);
+        var health = new Grpc.Health.V1.Health.HealthClient(channel);
+        var token = new Metadata { { HandshakeEnvironment.TokenMetadataKey, worker.Token } };
+        using var timeout = new CancellationTokenSource(s_bound);
+
+        var server = await health.CheckAsync(new() { Service = string.Empty }, token, cancellationToken: timeout.Token);
+        var plugin = await health.CheckAsync(new() { Service = "plugin.v1.Plugin" }, token, cancellationToken: timeout.Token);
+        var other = await Assert.ThrowsAsync<RpcException>(() => health.CheckAsync(new() { Service = "other.v1.Thing" }, token, cancellationToken: timeout.Token).ResponseAsync);
+        using var watch = health.Watch(new() { Service = string.Empty }, token, cancellationToken: timeout.Token);
+        Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, server.Status);
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, plugin.Status);
+        Assert.Equal(StatusCode.NotFound, other.StatusCode);
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, watch.ResponseStream.Current.Status);
+    }
+
+    [Fact]
     public async Task Sigterm_StopsTheWorker_WithExitCodeZero()
     {
         await using var worker = await DirectWorker.StartAsync("normal");

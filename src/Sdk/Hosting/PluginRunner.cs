@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Grpc.Health.V1;
-using Grpc.HealthCheck;
 using GrpcPlugins.Sdk.HostApi;
 using GrpcPlugins.Sdk.Logging;
 using GrpcPlugins.Sdk.Server;
@@ -81,10 +80,8 @@ public static class PluginRunner
     private static GrpcDispatcher CreateDispatcher(PluginDefinition definition, WorkerEnvironment environment, IPluginHost host, WorkerLifetime lifetime, ILoggerFactory loggers)
     {
         var methods = new ServerMethodTable();
-        Protocol.V1.Plugin.BindService(methods, new PluginService(definition, host, lifetime, loggers.CreateLogger<PluginService>()));
-        var health = new HealthServiceImpl();
-        health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
-        Health.BindService(methods, health);
+        Protocol.V1.Plugin.BindTo(methods, new PluginService(definition, host, lifetime, loggers.CreateLogger<PluginService>()));
+        Health.BindTo(methods, new HealthService());
         return new GrpcDispatcher(methods, environment.Token, MaxMessageSize, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>());
     }
 
