@@ -61,15 +61,17 @@ public static class PluginRunner
         await using var server = new WorkerServer(socketPath, CreateDispatcher(definition, environment, host, lifetime, loggers), loggers);
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
 
+        // The handshake line is the only thing this process ever writes to stdout.
+        // It goes out first: the signal handlers and the stdin watch below cost a
+        // NativeAOT worker ~5 ms, and the host sends neither signal nor EOF before it has the line.
+        await Console.Out.WriteLineAsync($"1|{version}|unix|{socketPath}|grpc").ConfigureAwait(false);
+        await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+
         // The host stops a worker with Shutdown, then SIGTERM, then SIGKILL; the first two drain.
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopOn(lifetime));
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopOn(lifetime));
         using var stopRequested = cancellationToken.Register(lifetime.Stop);
         WatchStdin(lifetime);
-
-        // The handshake line is the only thing this process ever writes to stdout.
-        await Console.Out.WriteLineAsync($"1|{version}|unix|{socketPath}|grpc").ConfigureAwait(false);
-        await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
 
         await WhenStoppedAsync(lifetime.Stopping).ConfigureAwait(false);
         using var drain = new CancellationTokenSource(s_drainTimeout);
