@@ -6,6 +6,7 @@ using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Supervisor.Limits;
 using GrpcPlugins.Supervisor.Processes;
 using GrpcPlugins.Supervisor.Supervision;
+using GrpcPlugins.Supervisor.Workers;
 
 // make bench: every figure from one run on this machine, printed as one table.
 var rows = new List<(string What, string Value)>();
@@ -183,6 +184,7 @@ async Task ColdStartAsync(JsonObject manifest, string what)
     var first = host.SpawnToReady(id).TotalMilliseconds;
     var supervisor = host.Supervisor(id);
     var starts = new List<double>();
+    var steps = new List<WorkerStartTimes>();
     long rss = 0;
     for (var i = 0; i < 7; i++)
     {
@@ -196,9 +198,12 @@ async Task ColdStartAsync(JsonObject manifest, string what)
         }
 
         starts.Add(host.SpawnToReady(id).TotalMilliseconds);
+        steps.Add(supervisor.ReadyWorker!.StartTimes!);
     }
 
     Row($"cold start, {what}, spawn to Ready in a running host (median of 7)", $"{Stats.Median(starts):0} ms (min {starts.Min():0}, max {starts.Max():0})");
+    double Median(Func<WorkerStartTimes, TimeSpan> step) => Stats.Median([.. steps.Select(t => step(t).TotalMilliseconds)]);
+    Row($"  of which: handshake line / health probe answered / Describe answered (medians, from spawn)", $"{Median(t => t.Handshake):0.0} / {Median(t => t.Healthy):0.0} / {Median(t => t.Described):0.0} ms");
     Row($"  its first start, beside the host's own start", $"{first:0} ms");
     Row($"idle worker RSS ({what}, fresh)", $"{rss / (1024.0 * 1024):0.0} MiB");
 }

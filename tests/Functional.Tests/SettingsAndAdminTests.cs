@@ -176,6 +176,9 @@ public sealed class SettingsAndAdminTests
         Assert.Equal("Ready", good.GetProperty("state").GetString());
         Assert.Equal(512L * 1024 * 1024, good.GetProperty("memoryLimitBytes").GetInt64());
         Assert.True(good.GetProperty("memoryBytes").GetInt64() > 0);
+        var start = good.GetProperty("start");
+        double Ms(string step) => start.GetProperty(step).GetDouble();
+        Assert.True(Ms("handshakeMs") > 0 && Ms("handshakeMs") <= Ms("healthyMs") && Ms("healthyMs") <= Ms("describedMs") && Ms("describedMs") <= Ms("readyMs"), start.ToString());
         var bad = list.EnumerateArray().Single(p => p.GetProperty("id").GetString() == "Bad");
         Assert.Equal("Refused", bad.GetProperty("state").GetString());
         Assert.Contains("$.id", bad.GetProperty("refusal")[0].GetString(), StringComparison.Ordinal);

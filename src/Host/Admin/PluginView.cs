@@ -13,6 +13,7 @@ internal sealed record PluginView(
     string Health,
     int? Pid,
     double? UptimeSeconds,
+    WorkerStartView? Start,
     int Restarts,
     int RestartsInWindow,
     long MemoryBytes,

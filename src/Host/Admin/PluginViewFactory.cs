@@ -26,6 +26,7 @@ internal sealed class PluginViewFactory(CallStats stats, PluginLifecycle lifecyc
             HealthOf(entry, snapshot),
             snapshot?.Pid,
             snapshot?.ReadySince is { } since ? Math.Round((time.GetUtcNow() - since).TotalSeconds, 1) : null,
+            StartOf(entry.Supervisor),
             snapshot?.Restarts ?? 0,
             snapshot?.RestartsInWindow ?? 0,
             snapshot?.MemoryBytes ?? 0,
@@ -42,6 +43,17 @@ internal sealed class PluginViewFactory(CallStats stats, PluginLifecycle lifecyc
             snapshot?.StderrLinesDropped ?? 0,
             includeLogs ? snapshot?.StderrTail ?? [] : null,
             includeLogs ? events.Recent(entry.Id) : null);
+    }
+
+    private static WorkerStartView? StartOf(PluginSupervisor? supervisor)
+    {
+        if (supervisor?.ReadyWorker is not { StartTimes: { } times } worker || supervisor.Snapshot.ReadySince is not { } readySince)
+        {
+            return null;
+        }
+
+        static double Ms(TimeSpan span) => Math.Round(span.TotalMilliseconds, 1);
+        return new WorkerStartView(Ms(times.Handshake), Ms(times.Healthy), Ms(times.Described), Ms(readySince - worker.Process.StartedAt));
     }
 
     private static string ToSnakeCase(LifecycleState state) => state switch

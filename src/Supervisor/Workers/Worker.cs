@@ -20,8 +20,9 @@ internal sealed class Worker : IAsyncDisposable
     private readonly Func<Task>? _removeCgroup;
     private Task? _stopping;
 
-    internal Worker(WorkerSpec spec, WorkerProcess process, SocketDirectory socketDirectory, HandshakeLine handshake, WorkerConnection connection, DescribeResponse description, TimeProvider time, Action onStopped, WorkerCgroup? cgroup = null, Func<Task>? removeCgroup = null)
+    internal Worker(WorkerSpec spec, WorkerProcess process, SocketDirectory socketDirectory, HandshakeLine handshake, WorkerConnection connection, DescribeResponse description, TimeProvider time, Action onStopped, WorkerCgroup? cgroup = null, Func<Task>? removeCgroup = null, WorkerStartTimes? startTimes = null)
     {
+        StartTimes = startTimes;
         Cgroup = cgroup;
         _removeCgroup = removeCgroup;
         Spec = spec;
@@ -44,6 +45,9 @@ internal sealed class Worker : IAsyncDisposable
     public HandshakeLine Handshake { get; }
 
     public WorkerConnection Connection { get; }
+
+    /// <summary>How long each step of its start took, from its spawn (null for a worker built by a test).</summary>
+    public WorkerStartTimes? StartTimes { get; }
 
     /// <summary>What the worker said about itself.</summary>
     public DescribeResponse Description { get; }

@@ -12,7 +12,7 @@ internal sealed partial class WorkerLauncher
         [LoggerMessage(EventId = 4003, EventName = "CgroupNotRemoved", Level = LogLevel.Warning, Message = "Worker cgroup {Path} could not be removed: {Error}")]
         public static partial void CgroupNotRemoved(ILogger logger, string path, string error);
 
-        [LoggerMessage(EventId = 4002, EventName = "WorkerReady", Level = LogLevel.Information, Message = "Plugin {PluginId}: worker pid {Pid} ready in {ElapsedMs:0.0} ms")]
-        public static partial void Ready(ILogger logger, string pluginId, int pid, double elapsedMs);
+        [LoggerMessage(EventId = 4002, EventName = "WorkerReady", Level = LogLevel.Information, Message = "Plugin {PluginId}: worker pid {Pid} described in {ElapsedMs:0.0} ms (handshake at {HandshakeMs:0.0} ms, healthy at {HealthyMs:0.0} ms)")]
+        public static partial void Ready(ILogger logger, string pluginId, int pid, double elapsedMs, double handshakeMs, double healthyMs);
     }
 }

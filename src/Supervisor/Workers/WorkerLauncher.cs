@@ -41,12 +41,15 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token, cancellationToken);
 
             var handshake = await WaitForHandshakeAsync(spec, process, socketDirectory, linked.Token, startTimeout.Token).ConfigureAwait(false);
+            var handshakeAt = time.GetUtcNow() - process.StartedAt;
             connection = new WorkerConnection(handshake.Address, token);
             await WaitForHealthAsync(spec, process, connection, linked.Token, startTimeout.Token).ConfigureAwait(false);
+            var healthyAt = time.GetUtcNow() - process.StartedAt;
             var description = await DescribeAsync(spec, process, connection, handshake, linked.Token, startTimeout.Token).ConfigureAwait(false);
+            var times = new WorkerStartTimes(handshakeAt, healthyAt, time.GetUtcNow() - process.StartedAt);
 
-            var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token), cgroup, () => RemoveCgroupAsync(cgroup, logger));
-            Log.Ready(logger, spec.PluginId, process.Pid, (time.GetUtcNow() - process.StartedAt).TotalMilliseconds);
+            var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token), cgroup, () => RemoveCgroupAsync(cgroup, logger), times);
+            Log.Ready(logger, spec.PluginId, process.Pid, times.Described.TotalMilliseconds, times.Handshake.TotalMilliseconds, times.Healthy.TotalMilliseconds);
             return worker;
         }
         catch (WorkerStartException ex) when (cgroup is { OomKills: > 0 })
