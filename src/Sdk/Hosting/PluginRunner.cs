@@ -61,16 +61,18 @@ public static class PluginRunner
         await using var server = new WorkerServer(socketPath, CreateDispatcher(definition, environment, host, lifetime, loggers), loggers);
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        // The handshake line is the only thing this process ever writes to stdout.
-        // It goes out first: the signal handlers and the stdin watch below cost a
-        // NativeAOT worker ~5 ms, and the host sends neither signal nor EOF before it has the line.
-        await Console.Out.WriteLineAsync($"1|{version}|unix|{socketPath}|grpc").ConfigureAwait(false);
-        await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-
-        // The host stops a worker with Shutdown, then SIGTERM, then SIGKILL; the first two drain.
+        // The host stops a worker with Shutdown, then SIGTERM, then SIGKILL; the first two
+        // drain. The handlers come before the handshake: a SIGTERM right after it must drain
+        // too, not kill the process by the signal's default action.
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopOn(lifetime));
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopOn(lifetime));
         using var stopRequested = cancellationToken.Register(lifetime.Stop);
+
+        // The handshake line is the only thing this process ever writes to stdout. The stdin
+        // watch starts after it: its thread costs a NativeAOT worker ~2 ms, and the host
+        // closes stdin only after it has the line.
+        await Console.Out.WriteLineAsync($"1|{version}|unix|{socketPath}|grpc").ConfigureAwait(false);
+        await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
         WatchStdin(lifetime);
 
         await WhenStoppedAsync(lifetime.Stopping).ConfigureAwait(false);
