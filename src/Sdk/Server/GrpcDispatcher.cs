@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
