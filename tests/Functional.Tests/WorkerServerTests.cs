@@ -158,6 +158,26 @@ public sealed class WorkerServerTests
     }
 
     [Fact]
+    public async Task CallTheClientResetsMidRequest_IsNoFailureOfTheWorker_AndTheNextCallIsServed()
+    {
+        await using var worker = await DirectWorker.StartAsync("normal");
+        var frame = Frame(new HookRequest { Point = "request", Body = ByteString.CopyFromUtf8("never finished") });
+        for (var i = 0; i < 20; i++)
+        {
+            using var reset = new CancellationTokenSource();
+            var request = worker.Request(InvokeHook, []);
+            request.Content = new HalfSentContent(frame[..7], reset);
+            request.Content.Headers.ContentType = new("application/grpc");
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => worker.Http.SendAsync(request, reset.Token));
+        }
+
+        var (status, _) = await SendAsync(worker, worker.Request(InvokeHook, Frame(new HookRequest { Point = "request" })));
+
+        Assert.Equal(StatusCode.OK, status);
+        Assert.DoesNotContain(worker.Stderr, line => line.Contains("fail:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Sigterm_StopsTheWorker_WithExitCodeZero()
     {
         await using var worker = await DirectWorker.StartAsync("normal");
@@ -186,6 +206,25 @@ public sealed class WorkerServerTests
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)payload.Length);
         payload.CopyTo(frame, 5);
         return frame;
+    }
+
+    /// <summary>Sends part of a request body, then cancels the request: the client resets the stream mid-message.</summary>
+    private sealed class HalfSentContent(byte[] part, CancellationTokenSource reset) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(part);
+            await stream.FlushAsync();
+            await Task.Delay(50);
+            await reset.CancelAsync();
+            await Task.Delay(Timeout.Infinite, reset.Token);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -64,6 +64,19 @@ public sealed class GrpcMessageReaderTests
     }
 
     [Fact]
+    public async Task Read_WhenTheCallerResetsTheStream_IsCancelled_NotAHandlerFailure()
+    {
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(Frame("partial").AsMemory(0, 3));
+        await pipe.Writer.CompleteAsync(new IOException("The client reset the request stream."));
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new GrpcMessageReader(pipe.Reader, 1024).ReadAsync(s_text, CancellationToken.None));
+
+        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
+        Assert.Contains("reset", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WrittenMessage_ReadsBackThroughTheSameFraming()
     {
         var pipe = new Pipe();

@@ -29,7 +29,18 @@ internal sealed class RequestBodyStream(IAsyncStreamReader<HttpRequestFrame> fra
             }
 
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, aborted);
-            if (!await frames.MoveNext(linked.Token).ConfigureAwait(false))
+            bool more;
+            try
+            {
+                more = await frames.MoveNext(linked.Token).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled)
+            {
+                // The client went away mid-upload: to a handler that is a cancelled read, as in ASP.NET Core.
+                throw new OperationCanceledException("the client ended the request before its body was read", ex);
+            }
+
+            if (!more)
             {
                 _ended = true;
                 return 0;

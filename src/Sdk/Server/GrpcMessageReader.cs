@@ -17,7 +17,18 @@ internal sealed class GrpcMessageReader(PipeReader body, int maxMessageSize)
     {
         while (true)
         {
-            var result = await body.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadResult result;
+            try
+            {
+                result = await body.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                // Kestrel reports a reset stream or a lost connection this way, sometimes
+                // before the call's token fires: the caller left, the handler did not fail.
+                throw new RpcException(new Status(StatusCode.Cancelled, $"the caller ended the call: {ex.Message}", ex));
+            }
+
             var buffer = result.Buffer;
             if (TryReadFrame(ref buffer, out var payload))
             {

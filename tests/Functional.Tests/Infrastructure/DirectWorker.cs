@@ -16,8 +16,9 @@ internal sealed class DirectWorker : IAsyncDisposable
     private readonly Process _process;
     private readonly string _directory;
 
-    private DirectWorker(Process process, string directory, string socketPath, string token)
+    private DirectWorker(Process process, string directory, string socketPath, string token, System.Collections.Concurrent.ConcurrentQueue<string> stderr)
     {
+        Stderr = stderr;
         _process = process;
         _directory = directory;
         SocketPath = socketPath;
@@ -30,6 +31,9 @@ internal sealed class DirectWorker : IAsyncDisposable
     public string Token { get; }
 
     public int Pid => _process.Id;
+
+    /// <summary>What the worker has written to stderr so far, a line each.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Stderr { get; }
 
     public HttpClient Http { get; }
 
@@ -50,13 +54,20 @@ internal sealed class DirectWorker : IAsyncDisposable
         start.Environment[HandshakeEnvironment.Token] = token;
         start.Environment[HandshakeEnvironment.PluginId] = "direct";
         var process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, _) => { };
+        var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is { } data)
+            {
+                stderr.Enqueue(data);
+            }
+        };
         process.BeginErrorReadLine();
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("the worker closed stdout before its handshake");
-            return new DirectWorker(process, directory, line.Split('|')[3], token);
+            return new DirectWorker(process, directory, line.Split('|')[3], token, stderr);
         }
         catch
         {
