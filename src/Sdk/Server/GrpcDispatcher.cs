@@ -88,7 +88,15 @@ internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string t
             status = new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded");
         }
 
-        await CompleteAsync(features, context, status, trailers).ConfigureAwait(false);
+        try
+        {
+            await CompleteAsync(features, context, status, trailers).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException || aborted.IsCancellationRequested)
+        {
+            // The stream was reset while the status went out: the caller no longer listens.
+            Log.CallAbandoned(logger, request.Path);
+        }
     }
 
     private async Task<Status> InvokeAsync(string path, IFeatureCollection features, WorkerCallContext context)
