@@ -20,6 +20,7 @@ namespace GrpcPlugins.Sdk.Server;
 internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string token, int maxMessageSize, TimeProvider time, ILogger logger) : IHttpApplication<IFeatureCollection>
 {
     private const string GrpcContentType = "application/grpc";
+    private static readonly Status s_deadlineExceeded = new(StatusCode.DeadlineExceeded, "Deadline Exceeded");
     private readonly byte[] _token = Encoding.UTF8.GetBytes(token);
 
     public IFeatureCollection CreateContext(IFeatureCollection contextFeatures) => contextFeatures;
@@ -60,7 +61,7 @@ internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string t
         Metadata? trailers = null;
         try
         {
-            status = await InvokeAsync(request.Path, features, context).ConfigureAwait(false);
+            status = await InvokeAsync(request, features, context).ConfigureAwait(false);
         }
         catch (Exception) when (aborted.IsCancellationRequested)
         {
@@ -75,7 +76,7 @@ internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string t
         }
         catch (OperationCanceledException) when (deadlineSource?.IsCancellationRequested == true)
         {
-            status = new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded");
+            status = s_deadlineExceeded;
         }
         catch (Exception ex)
         {
@@ -85,7 +86,7 @@ internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string t
 
         if (deadlineSource?.IsCancellationRequested == true && status.StatusCode == StatusCode.OK)
         {
-            status = new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded");
+            status = s_deadlineExceeded;
         }
 
         try
@@ -99,14 +100,14 @@ internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string t
         }
     }
 
-    private async Task<Status> InvokeAsync(string path, IFeatureCollection features, WorkerCallContext context)
+    private async Task<Status> InvokeAsync(IHttpRequestFeature request, IFeatureCollection features, WorkerCallContext context)
     {
-        if (!methods.TryGet(path, out var method))
+        if (!methods.TryGet(request.Path, out var method))
         {
-            return new Status(StatusCode.Unimplemented, $"this worker has no method {path}");
+            return new Status(StatusCode.Unimplemented, $"this worker has no method {request.Path}");
         }
 
-        if (!Authorized(features.GetRequiredFeature<IHttpRequestFeature>().Headers))
+        if (!Authorized(request.Headers))
         {
             return new Status(StatusCode.Unauthenticated, $"missing or wrong '{HandshakeEnvironment.TokenMetadataKey}': only the host that spawned this worker may call it");
         }

@@ -34,17 +34,7 @@ internal static class ProcessTreeMemory
     }
 
     /// <summary>The RSS of one process in bytes; 0 if it is gone.</summary>
-    public static long ReadRss(int pid)
-    {
-        var statm = TryRead($"/proc/{pid}/statm");
-        if (statm is null)
-        {
-            return 0;
-        }
-
-        var fields = statm.Split(' ');
-        return fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pages) ? pages * s_pageSize : 0;
-    }
+    public static long ReadRss(int pid) => ReadGroupAndRss(pid)?.Rss ?? 0;
 
     private static (int Group, long Rss)? ReadGroupAndRss(int pid)
     {
