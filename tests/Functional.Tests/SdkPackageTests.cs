@@ -39,6 +39,13 @@ public sealed class SdkPackageTests
             var (code, output) = await RunAsync("dotnet", ["build", "-c", "Release", "-o", Path.Combine(work, "out"), "--nologo", "-v", "q"], work);
             Assert.True(code == 0, output);
 
+            // The package brings the Sdk's NativeAOT defaults for a fast start (build/GrpcPlugins.Sdk.props).
+            var (propertiesCode, properties) = await RunAsync("dotnet", ["msbuild", "-getProperty:IlcDehydrate", "-getProperty:PositionIndependentExecutable", "-nologo"], work);
+            Assert.True(propertiesCode == 0, properties);
+            var values = JsonNode.Parse(properties)!["Properties"]!;
+            Assert.Equal("false", (string?)values["IlcDehydrate"]);
+            Assert.Equal("false", (string?)values["PositionIndependentExecutable"]);
+
             var manifest = new JsonObject
             {
                 ["id"] = "hello",
