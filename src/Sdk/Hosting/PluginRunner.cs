@@ -50,6 +50,12 @@ public static class PluginRunner
             return 1;
         }
 
+        // The runtime calibrates its processor-id cache the first time anything asks for it, which
+        // is the buffer pools on the host's first call: ~1 ms in a NativeAOT worker, whose
+        // calibration loop takes the class-initialization lock on every turn. A pool thread
+        // does it now, beside the start below (which starts the pool anyway).
+        ThreadPool.UnsafeQueueUserWorkItem(static _ => Thread.GetCurrentProcessorId(), null);
+
         var builder = new PluginBuilder();
         plugin.Configure(builder);
         var definition = builder.Build(plugin);

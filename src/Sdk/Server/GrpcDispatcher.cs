@@ -17,22 +17,30 @@ namespace GrpcPlugins.Sdk.Server;
 /// Checks the host's per-spawn token on every call, applies grpc-timeout, and
 /// ends every call with a grpc-status.
 /// </summary>
-internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string token, int maxMessageSize, TimeProvider time, ILogger logger) : IHttpApplication<IFeatureCollection>
+internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string token, int maxMessageSize, TimeProvider time, ILogger logger) : IHttpApplication<GrpcDispatcher.Stream>
 {
     private const string GrpcContentType = "application/grpc";
     private static readonly Status s_deadlineExceeded = new(StatusCode.DeadlineExceeded, "Deadline Exceeded");
     private readonly byte[] _token = Encoding.UTF8.GetBytes(token);
 
-    public IFeatureCollection CreateContext(IFeatureCollection contextFeatures) => contextFeatures;
+    /// <summary>
+    /// Kestrel's per-request context. A struct, so Kestrel's code generic over it is compiled for
+    /// it ahead of time: over a reference type, NativeAOT builds that code's generic lookups at
+    /// run time on a worker's first connection.
+    /// </summary>
+    internal readonly record struct Stream(IFeatureCollection Features);
 
-    public void DisposeContext(IFeatureCollection context, Exception? exception)
+    public Stream CreateContext(IFeatureCollection contextFeatures) => new(contextFeatures);
+
+    public void DisposeContext(Stream context, Exception? exception)
     {
     }
 
-    public async Task ProcessRequestAsync(IFeatureCollection features)
+    public async Task ProcessRequestAsync(Stream stream)
     {
-        var request = features.GetRequiredFeature<IHttpRequestFeature>();
-        var response = features.GetRequiredFeature<IHttpResponseFeature>();
+        var features = stream.Features;
+        var request = StreamFeatures.Required<IHttpRequestFeature>(features);
+        var response = StreamFeatures.Required<IHttpResponseFeature>(features);
         if (!HttpMethods.IsPost(request.Method))
         {
             response.StatusCode = StatusCodes.Status405MethodNotAllowed;
@@ -47,7 +55,7 @@ internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string t
 
         response.StatusCode = StatusCodes.Status200OK;
         response.Headers.ContentType = GrpcContentType;
-        var aborted = features.GetRequiredFeature<IHttpRequestLifetimeFeature>().RequestAborted;
+        var aborted = StreamFeatures.Required<IHttpRequestLifetimeFeature>(features).RequestAborted;
         var timeout = GrpcTimeout.Parse(request.Headers[GrpcTimeout.HeaderName]);
         using var deadlineSource = timeout is { } after ? new CancellationTokenSource(after, time) : null;
         using var callSource = deadlineSource is null ? null : CancellationTokenSource.CreateLinkedTokenSource(aborted, deadlineSource.Token);
@@ -113,19 +121,19 @@ internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string t
         }
 
         // Message size is limited per message; a streamed upload may be longer than Kestrel's default body limit.
-        if (features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        if (StreamFeatures.Find<IHttpMaxRequestBodySizeFeature>(features) is { IsReadOnly: false } bodyLimit)
         {
             bodyLimit.MaxRequestBodySize = null;
         }
 
-        var reader = new GrpcMessageReader(features.GetRequiredFeature<IRequestBodyPipeFeature>().Reader, maxMessageSize);
+        var reader = new GrpcMessageReader(StreamFeatures.Required<IRequestBodyPipeFeature>(features).Reader, maxMessageSize);
         await method.InvokeAsync(reader, new GrpcMessageWriter(context.Body.Writer), context).ConfigureAwait(false);
         return context.Status;
     }
 
     private static async Task CompleteAsync(IFeatureCollection features, WorkerCallContext context, Status status, Metadata? exceptionTrailers)
     {
-        var trailers = features.GetRequiredFeature<IHttpResponseTrailersFeature>().Trailers;
+        var trailers = StreamFeatures.Required<IHttpResponseTrailersFeature>(features).Trailers;
         if (context.HasResponseTrailers)
         {
             AppendTo(trailers, context.ResponseTrailers);

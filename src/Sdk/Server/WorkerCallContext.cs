@@ -12,11 +12,11 @@ internal sealed class WorkerCallContext(
     CancellationToken cancellationToken) : ServerCallContext
 {
     private static readonly AuthContext s_noAuth = new(null, []);
-    private readonly IHttpRequestFeature _request = features.GetRequiredFeature<IHttpRequestFeature>();
+    private readonly IHttpRequestFeature _request = StreamFeatures.Required<IHttpRequestFeature>(features);
     private Metadata? _requestHeaders;
     private Metadata? _responseTrailers;
 
-    public IHttpResponseBodyFeature Body { get; } = features.GetRequiredFeature<IHttpResponseBodyFeature>();
+    public IHttpResponseBodyFeature Body { get; } = StreamFeatures.Required<IHttpResponseBodyFeature>(features);
 
     /// <summary>Whether any trailer was added by the handler (most calls add none).</summary>
     public bool HasResponseTrailers => _responseTrailers is { Count: > 0 };
@@ -25,7 +25,7 @@ internal sealed class WorkerCallContext(
 
     protected override string HostCore => _request.Headers.Host.ToString();
 
-    protected override string PeerCore => "unix:" + (features.Get<IHttpConnectionFeature>()?.ConnectionId ?? "?");
+    protected override string PeerCore => "unix:" + (StreamFeatures.Find<IHttpConnectionFeature>(features)?.ConnectionId ?? "?");
 
     protected override DateTime DeadlineCore => deadline;
 
@@ -46,14 +46,14 @@ internal sealed class WorkerCallContext(
 
     /// <summary>Runs <paramref name="callback"/> once the call's response has been sent.</summary>
     public void OnCompleted(Func<Task> callback) =>
-        features.GetRequiredFeature<IHttpResponseFeature>().OnCompleted(static state => ((Func<Task>)state)(), callback);
+        StreamFeatures.Required<IHttpResponseFeature>(features).OnCompleted(static state => ((Func<Task>)state)(), callback);
 
     protected override ContextPropagationToken CreatePropagationTokenCore(ContextPropagationOptions? options) =>
         throw new NotSupportedException("a plugin worker does not propagate calls");
 
     protected override async Task WriteResponseHeadersAsyncCore(Metadata responseHeaders)
     {
-        var headers = features.GetRequiredFeature<IHttpResponseFeature>().Headers;
+        var headers = StreamFeatures.Required<IHttpResponseFeature>(features).Headers;
         foreach (var entry in responseHeaders)
         {
             headers.Append(entry.Key, entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value);

@@ -13,7 +13,7 @@ namespace GrpcPlugins.Sdk.Services;
 internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost host, WorkerLifetime lifetime, ILogger logger) : Protocol.V1.Plugin.PluginBase
 {
     private static readonly ActivitySource s_activities = new(PluginRunner.ActivitySourceName);
-    private static readonly string s_runtime = "GrpcPlugins.Sdk/" + typeof(PluginService).Assembly.GetName().Version?.ToString(3);
+    private const string RuntimeName = "GrpcPlugins.Sdk/" + SdkVersion.Value;
     private readonly Dictionary<string, HookRegistration> _hooks = plugin.Hooks.ToDictionary(h => h.Point, StringComparer.Ordinal);
 
     public override Task<DescribeResponse> Describe(DescribeRequest request, ServerCallContext context)
@@ -23,7 +23,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             Id = plugin.Id,
             Version = plugin.Version,
             SettingsSchemaJson = plugin.SettingsSchemaJson,
-            Runtime = s_runtime,
+            Runtime = RuntimeName,
             ServesHttpBuffered = true,
         };
         reply.Hooks.AddRange(plugin.Hooks.Select(h => new Protocol.V1.HookRegistration { Point = h.Point, Priority = h.Priority }));
