@@ -17,11 +17,20 @@ namespace GrpcPlugins.Sdk.Server;
 /// Checks the host's per-spawn token on every call, applies grpc-timeout, and
 /// ends every call with a grpc-status.
 /// </summary>
-internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string token, int maxMessageSize, TimeProvider time, ILogger logger) : IHttpApplication<GrpcDispatcher.Stream>
+internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, TimeProvider time, ILogger logger) : IHttpApplication<GrpcDispatcher.Stream>
 {
     private const string GrpcContentType = "application/grpc";
     private static readonly Status s_deadlineExceeded = new(StatusCode.DeadlineExceeded, "Deadline Exceeded");
     private readonly byte[] _token = Encoding.UTF8.GetBytes(token);
+    private ServerMethodTable? _methods;
+
+    /// <summary>
+    /// Serves <paramref name="methods"/> from now on. The worker starts its server while the
+    /// plugin is still being built, and hands over the table once it is complete; a call
+    /// before that (none can come from the host, which waits for the handshake line) is
+    /// answered UNAVAILABLE.
+    /// </summary>
+    public void Serve(ServerMethodTable methods) => Volatile.Write(ref _methods, methods);
 
     /// <summary>
     /// Kestrel's per-request context. A struct, so Kestrel's code generic over it is compiled for
@@ -110,6 +119,11 @@ internal sealed partial class GrpcDispatcher(ServerMethodTable methods, string t
 
     private async Task<Status> InvokeAsync(IHttpRequestFeature request, IFeatureCollection features, WorkerCallContext context)
     {
+        if (Volatile.Read(ref _methods) is not { } methods)
+        {
+            return new Status(StatusCode.Unavailable, "this worker is still starting: call it after its handshake line");
+        }
+
         if (!methods.TryGet(request.Path, out var method))
         {
             return new Status(StatusCode.Unimplemented, $"this worker has no method {request.Path}");

@@ -1,0 +1,57 @@
+using System.Globalization;
+using Grpc.Core;
+using GrpcPlugins.Sdk.Server;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GrpcPlugins.Sdk.Tests;
+
+/// <summary>The dispatcher over an in-memory stream; the functional tests drive it over real HTTP/2.</summary>
+public sealed class GrpcDispatcherTests
+{
+    private const string Token = "token";
+
+    [Fact]
+    public async Task ProcessRequest_BeforeItsMethodsAreServed_AnswersUnavailable()
+    {
+        var dispatcher = new GrpcDispatcher(Token, 1024, TimeProvider.System, NullLogger.Instance);
+        var trailers = new TrailersFeature();
+
+        await dispatcher.ProcessRequestAsync(dispatcher.CreateContext(HealthCheck(trailers)));
+
+        Assert.Equal(((int)StatusCode.Unavailable).ToString(CultureInfo.InvariantCulture), trailers.Trailers["grpc-status"].ToString());
+        Assert.Contains("starting", trailers.Trailers["grpc-message"].ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ProcessRequest_OnceServed_LooksTheMethodUp()
+    {
+        var dispatcher = new GrpcDispatcher(Token, 1024, TimeProvider.System, NullLogger.Instance);
+        dispatcher.Serve(new ServerMethodTable());
+        var trailers = new TrailersFeature();
+
+        await dispatcher.ProcessRequestAsync(dispatcher.CreateContext(HealthCheck(trailers)));
+
+        Assert.Equal(((int)StatusCode.Unimplemented).ToString(CultureInfo.InvariantCulture), trailers.Trailers["grpc-status"].ToString());
+    }
+
+    private static IFeatureCollection HealthCheck(TrailersFeature trailers)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = HttpMethods.Post;
+        context.Request.Path = "/grpc.health.v1.Health/Check";
+        context.Request.ContentType = "application/grpc";
+        context.Request.Headers["plugin-token"] = Token;
+        context.Request.Body = new MemoryStream([0, 0, 0, 0, 0]);
+        context.Response.Body = new MemoryStream();
+        context.Features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature());
+        context.Features.Set<IHttpResponseTrailersFeature>(trailers);
+        return context.Features;
+    }
+
+    private sealed class TrailersFeature : IHttpResponseTrailersFeature
+    {
+        public IHeaderDictionary Trailers { get; set; } = new HeaderDictionary();
+    }
+}
