@@ -1,3 +1,4 @@
+using GrpcPlugins.Protocol;
 using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Host.Hosting;
@@ -5,6 +6,7 @@ namespace GrpcPlugins.Host.Hosting;
 /// <summary>Validates <see cref="PluginHostOptions"/> at start, reporting every problem at once.</summary>
 internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOptions>
 {
+
     public ValidateOptionsResult Validate(string? name, PluginHostOptions options)
     {
         var errors = new List<string>();
@@ -55,6 +57,18 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         if (options.MaxRequestBodyBytes < 0)
         {
             errors.Add($"PluginHost:MaxRequestBodyBytes is {options.MaxRequestBodyBytes}; use 0 or more.");
+        }
+
+        foreach (var variable in options.WorkerEnvironment.Keys)
+        {
+            if (string.IsNullOrWhiteSpace(variable) || variable.Contains('=', StringComparison.Ordinal))
+            {
+                errors.Add($"PluginHost:WorkerEnvironment has an empty variable name or one with '=' ('{variable}'); give each variable a name without '='.");
+            }
+            else if (variable.StartsWith(HandshakeEnvironment.Prefix, StringComparison.Ordinal))
+            {
+                errors.Add($"PluginHost:WorkerEnvironment sets '{variable}', but {HandshakeEnvironment.Prefix}* variables are the handshake's, which the host sets for each worker; remove it.");
+            }
         }
 
         foreach (var duplicate in options.HookPoints.GroupBy(p => p.Name).Where(g => g.Count() > 1))

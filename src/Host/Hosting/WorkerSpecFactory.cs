@@ -19,6 +19,10 @@ internal static class WorkerSpecFactory
             ["DOTNET_GCHeapHardLimit"] = (memoryBytes * 3 / 4).ToString("X", CultureInfo.InvariantCulture),
             ["DOTNET_gcServer"] = "0",
         };
+        foreach (var (name, value) in options.WorkerEnvironment)
+        {
+            environment[name] = value;
+        }
 
         var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes);
         if (manifest.Assembly is { } assembly)

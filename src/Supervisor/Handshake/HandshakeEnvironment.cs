@@ -7,6 +7,9 @@ namespace GrpcPlugins.Protocol;
 /// </summary>
 internal static class HandshakeEnvironment
 {
+    /// <summary>What every handshake variable's name starts with; nothing else may use it.</summary>
+    public const string Prefix = "PLUGIN_";
+
     /// <summary>Set to <see cref="MagicCookieValue"/>; a worker without it was not started by a host.</summary>
     public const string MagicCookieKey = "PLUGIN_MAGIC_COOKIE";
 

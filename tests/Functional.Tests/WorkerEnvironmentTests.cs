@@ -1,0 +1,34 @@
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>PluginHost:WorkerEnvironment, read back from a real worker's /proc/PID/environ.</summary>
+public sealed class WorkerEnvironmentTests
+{
+    [Fact]
+    public async Task WorkerEnvironment_ReachesTheWorker_AndOverridesTheHostsDotnetDefaults()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("env")], o =>
+        {
+            o.WorkerEnvironment["DOTNET_TieredPGO"] = "0";
+            o.WorkerEnvironment["DOTNET_GCHeapHardLimit"] = "10000000";
+        });
+        await host.WaitForStateAsync("env", WorkerState.Ready);
+
+        var environment = ReadEnvironment(host.Supervisor("env").Snapshot.Pid!.Value);
+
+        Assert.Equal("0", environment["DOTNET_TieredPGO"]);
+        Assert.Equal("10000000", environment["DOTNET_GCHeapHardLimit"]);
+        Assert.Equal("0", environment["DOTNET_gcServer"]);
+        Assert.Equal("env", environment["PLUGIN_ID"]);
+    }
+
+    private static Dictionary<string, string> ReadEnvironment(int pid) =>
+        File.ReadAllText($"/proc/{pid}/environ")
+            .Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(entry => entry.Split('=', 2))
+            .Where(pair => pair.Length == 2)
+            .GroupBy(pair => pair[0], StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.Ordinal);
+}
