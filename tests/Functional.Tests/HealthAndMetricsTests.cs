@@ -30,6 +30,19 @@ public sealed class HealthAndMetricsTests
     }
 
     [Fact]
+    public async Task APluginWhoseConfigureThrows_NeverGetsReady_AndItsErrorQuotesTheException()
+    {
+        // The Sdk builds the plugin beside its server's start; a throw must still end the start.
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("thrower", "throw-in-configure")], o => o.MaxRestarts = 0);
+        host.ExpectErrors = true; // a deliberately broken plugin logs errors
+        await host.WaitForStateAsync("thrower", WorkerState.CrashLooping);
+
+        var error = host.Supervisor("thrower").Snapshot.LastError;
+        Assert.Contains("before its handshake", error, StringComparison.Ordinal);
+        Assert.Contains("InvalidOperationException: Configure failed on purpose", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Metrics_ArePrometheusText_WithCallsByOutcome_RestartsAndMemory()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Hello());

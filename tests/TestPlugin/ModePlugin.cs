@@ -15,6 +15,11 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
 
     public void Configure(PluginBuilder plugin)
     {
+        if (mode == "throw-in-configure")
+        {
+            throw new InvalidOperationException("Configure failed on purpose (throw-in-configure mode)");
+        }
+
         plugin.OnHook("request", async (call, ct) =>
         {
             var n = Interlocked.Increment(ref _calls);

@@ -62,8 +62,8 @@ public static class PluginRunner
 
         // The plugin's own configuration and the server's start do not depend on each other
         // until the first call, which comes after the handshake line: they run side by side
-        // (a JIT worker spent 27 ms building the plugin and binding its services, then 53 ms
-        // starting Kestrel).
+        // (~1 ms off a NativeAOT worker's start). A plugin whose Configure throws still fails
+        // before its handshake, with the exception on stderr.
         var methods = Task.Run(() => CreateMethods(Build(plugin), host, lifetime, loggers), cancellationToken);
         var socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);
         var dispatcher = new GrpcDispatcher(environment.Token, MaxMessageSize, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>());

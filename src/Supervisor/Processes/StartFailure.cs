@@ -32,10 +32,41 @@ internal enum StartFailureKind
 /// <param name="StderrTail">The last stderr lines.</param>
 internal sealed record StartFailure(StartFailureKind Kind, string Message, int? ExitCode, IReadOnlyList<string> StderrTail)
 {
+    private const int QuotedLines = 5;
+
     /// <inheritdoc />
     public override string ToString() => StderrTail.Count == 0
         ? Message
-        : Message + " Last stderr lines: " + string.Join(" | ", StderrTail.TakeLast(5));
+        : Message + " Last stderr lines: " + string.Join(" | ", Evidence());
+
+    /// <summary>
+    /// The last lines that say something: a runtime's crash report ends in stack frames
+    /// (.NET's and Node's "   at …", Python's "  File …" with its source line), which would
+    /// push the exception's own line out of a short quote. Frames are skipped unless there is
+    /// nothing else.
+    /// </summary>
+    private IEnumerable<string> Evidence()
+    {
+        var said = new List<string>();
+        var afterPythonFrame = false;
+        foreach (var line in StderrTail)
+        {
+            var trimmed = line.TrimStart();
+            var indented = trimmed.Length < line.Length;
+            var pythonFrame = indented && trimmed.StartsWith("File \"", StringComparison.Ordinal);
+            var frame = pythonFrame
+                || (indented && afterPythonFrame)
+                || (indented && trimmed.StartsWith("at ", StringComparison.Ordinal))
+                || trimmed.StartsWith("--- End of", StringComparison.Ordinal);
+            afterPythonFrame = pythonFrame;
+            if (!frame)
+            {
+                said.Add(line);
+            }
+        }
+
+        return said.Count > 0 ? said.TakeLast(QuotedLines) : StderrTail.TakeLast(QuotedLines);
+    }
 }
 
 /// <summary>Thrown when a worker fails to start; carries the <see cref="StartFailure"/>.</summary>
