@@ -6,7 +6,6 @@ namespace GrpcPlugins.Host.Hosting;
 /// <summary>Validates <see cref="PluginHostOptions"/> at start, reporting every problem at once.</summary>
 internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOptions>
 {
-
     public ValidateOptionsResult Validate(string? name, PluginHostOptions options)
     {
         var errors = new List<string>();
