@@ -85,7 +85,7 @@ public static class PluginRunner
         await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
         WatchStdin(lifetime);
 
-        await WhenStoppedAsync(lifetime.Stopping).ConfigureAwait(false);
+        await lifetime.Stopping.WhenCancelledAsync().ConfigureAwait(false);
         using var drain = new CancellationTokenSource(s_drainTimeout);
         await server.StopAsync(drain.Token).ConfigureAwait(false);
         return 0;
@@ -120,13 +120,6 @@ public static class PluginRunner
         context.Cancel = true;
         lifetime.Stop();
     };
-
-    private static async Task WhenStoppedAsync(CancellationToken stopping)
-    {
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var registration = stopping.Register(() => stopped.TrySetResult()).ConfigureAwait(false);
-        await stopped.Task.ConfigureAwait(false);
-    }
 
     /// <summary>Stops the worker when stdin closes: the host is gone, even if it died by SIGKILL.</summary>
     private static void WatchStdin(WorkerLifetime lifetime)

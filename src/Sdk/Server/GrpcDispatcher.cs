@@ -20,6 +20,7 @@ namespace GrpcPlugins.Sdk.Server;
 internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, TimeProvider time, ILogger logger) : IHttpApplication<GrpcDispatcher.Stream>
 {
     private const string GrpcContentType = "application/grpc";
+    private const int MaxStackToken = 256;
     private static readonly Status s_deadlineExceeded = new(StatusCode.DeadlineExceeded, "Deadline Exceeded");
     private readonly byte[] _token = Encoding.UTF8.GetBytes(token);
     private ServerMethodTable? _methods;
@@ -179,7 +180,16 @@ internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, T
     private bool Authorized(IHeaderDictionary headers)
     {
         var presented = headers[HandshakeEnvironment.TokenMetadataKey];
-        return presented.Count == 1 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented[0] ?? string.Empty), _token);
+        if (presented.Count != 1 || presented[0] is not { } value || Encoding.UTF8.GetByteCount(value) != _token.Length)
+        {
+            return false;
+        }
+
+        // Every call passes here: the presented token is encoded on the stack, not in a new array.
+        Span<byte> bytes = _token.Length <= MaxStackToken ? stackalloc byte[MaxStackToken] : new byte[_token.Length];
+        bytes = bytes[.._token.Length];
+        Encoding.UTF8.GetBytes(value, bytes);
+        return CryptographicOperations.FixedTimeEquals(bytes, _token);
     }
 
     private static bool IsGrpc(string? contentType) =>

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Health.V1;
+using GrpcPlugins.Sdk.Server;
 
 namespace GrpcPlugins.Sdk.Services;
 
@@ -22,9 +23,7 @@ internal sealed class HealthService : Health.HealthBase
     {
         await responseStream.WriteAsync(Knows(request.Service) ? s_serving : s_unknown, context.CancellationToken).ConfigureAwait(false);
         // The status never changes while the worker runs; the watch ends when the caller or the worker does.
-        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var registration = context.CancellationToken.Register(() => ended.TrySetResult()).ConfigureAwait(false);
-        await ended.Task.ConfigureAwait(false);
+        await context.CancellationToken.WhenCancelledAsync().ConfigureAwait(false);
     }
 
     private static bool Knows(string service) => service.Length == 0 || service == Protocol.V1.Plugin.ServiceName;

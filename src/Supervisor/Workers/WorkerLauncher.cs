@@ -40,13 +40,14 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             using var startTimeout = new CancellationTokenSource(spec.Limits.StartTimeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token, cancellationToken);
 
+            TimeSpan SinceSpawn() => time.GetUtcNow() - process.StartedAt;
             var handshake = await WaitForHandshakeAsync(spec, process, socketDirectory, linked.Token, startTimeout.Token).ConfigureAwait(false);
-            var handshakeAt = time.GetUtcNow() - process.StartedAt;
+            var handshakeAt = SinceSpawn();
             connection = new WorkerConnection(handshake.Address, token);
             await WaitForHealthAsync(spec, process, connection, linked.Token, startTimeout.Token).ConfigureAwait(false);
-            var healthyAt = time.GetUtcNow() - process.StartedAt;
+            var healthyAt = SinceSpawn();
             var description = await DescribeAsync(spec, process, connection, handshake, linked.Token, startTimeout.Token).ConfigureAwait(false);
-            var times = new WorkerStartTimes(handshakeAt, healthyAt, time.GetUtcNow() - process.StartedAt);
+            var times = new WorkerStartTimes(handshakeAt, healthyAt, SinceSpawn());
 
             var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token), cgroup, () => RemoveCgroupAsync(cgroup, logger), times);
             Log.Ready(logger, spec.PluginId, process.Pid, times.Described.TotalMilliseconds, times.Handshake.TotalMilliseconds, times.Healthy.TotalMilliseconds);

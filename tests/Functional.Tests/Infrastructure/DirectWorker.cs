@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -16,7 +17,7 @@ internal sealed class DirectWorker : IAsyncDisposable
     private readonly Process _process;
     private readonly string _directory;
 
-    private DirectWorker(Process process, string directory, string socketPath, string token, System.Collections.Concurrent.ConcurrentQueue<string> stderr)
+    private DirectWorker(Process process, string directory, string socketPath, string token, ConcurrentQueue<string> stderr)
     {
         Stderr = stderr;
         _process = process;
@@ -33,7 +34,7 @@ internal sealed class DirectWorker : IAsyncDisposable
     public int Pid => _process.Id;
 
     /// <summary>What the worker has written to stderr so far, a line each.</summary>
-    public System.Collections.Concurrent.ConcurrentQueue<string> Stderr { get; }
+    public ConcurrentQueue<string> Stderr { get; }
 
     public HttpClient Http { get; }
 
@@ -54,7 +55,7 @@ internal sealed class DirectWorker : IAsyncDisposable
         start.Environment[HandshakeEnvironment.Token] = token;
         start.Environment[HandshakeEnvironment.PluginId] = "direct";
         var process = Process.Start(start)!;
-        var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var stderr = new ConcurrentQueue<string>();
         process.ErrorDataReceived += (_, line) =>
         {
             if (line.Data is { } data)
