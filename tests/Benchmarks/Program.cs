@@ -84,6 +84,24 @@ async Task RoutesAsync(BenchHost host)
     Row("route throughput, 16 in flight (HTTP/1.1 client on loopback)", ours.Throughput);
     Row("route CPU per request: bench process (client + host) + worker", ours.Cpu);
 
+    // The route's gRPC leg alone, as the forwarder makes it, and a hook call over the
+    // same connection: what the host-to-worker hop costs a route beside a hook.
+    foreach (var (what, call) in new (string, Func<GrpcPlugins.Supervisor.Connection.WorkerConnection, Task>)[]
+    {
+        ("HandleHttpBuffered", async c =>
+        {
+            using var stream = c.Plugin.HandleHttpBuffered(new GrpcPlugins.Protocol.V1.HttpBufferedRequest { Head = new GrpcPlugins.Protocol.V1.HttpRequestHead { Method = "GET", Path = "/ping" } });
+            while (await stream.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        }),
+        ("InvokeHook", async c => await c.Plugin.InvokeHookAsync(new GrpcPlugins.Protocol.V1.HookRequest { Point = "request", Body = Google.Protobuf.ByteString.CopyFromUtf8("0123456789abcdef") })),
+    })
+    {
+        var leg = await GrpcLegAsync(host, call, workerPid);
+        Row($"route's gRPC leg alone: {what} to the worker, 16 in flight", leg);
+    }
+
     // The same handler behind YARP, in the same run, so the ratio is fair on a noisy machine:
     // first with the backend in its own process (as a plugin is), then in the benchmark's.
     foreach (var ownProcess in new[] { true, false })
@@ -405,6 +423,37 @@ static async Task<RouteFigures> MeasureRouteAsync(HttpClient http, string path, 
         rate,
         $"{rate:0} req/s",
         backendPid is null ? $"{own:0} µs" : $"{own:0} µs + {backend:0} µs = {own + backend:0} µs");
+}
+
+static async Task<string> GrpcLegAsync(BenchHost host, Func<GrpcPlugins.Supervisor.Connection.WorkerConnection, Task> call, int workerPid)
+{
+    using var lease = host.Supervisor("hello").Lease();
+    var connection = lease.Worker!.Connection;
+    async Task<double> LoopAsync(TimeSpan duration)
+    {
+        long calls = 0;
+        var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var start = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                await call(connection);
+                Interlocked.Increment(ref calls);
+            }
+        }));
+        return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    await LoopAsync(TimeSpan.FromSeconds(3));
+    var ownBefore = CpuSeconds(Environment.ProcessId);
+    var workerBefore = CpuSeconds(workerPid);
+    var started = Stopwatch.GetTimestamp();
+    var rate = await LoopAsync(TimeSpan.FromSeconds(3));
+    var calls = rate * Stopwatch.GetElapsedTime(started).TotalSeconds;
+    var own = (CpuSeconds(Environment.ProcessId) - ownBefore) / calls * 1e6;
+    var worker = (CpuSeconds(workerPid) - workerBefore) / calls * 1e6;
+    return $"{rate:0} calls/s, CPU {own:0} µs + {worker:0} µs = {own + worker:0} µs";
 }
 
 // utime + stime from /proc/PID/stat, in clock ticks of 10 ms.
