@@ -131,6 +131,11 @@ internal sealed class BenchHost : IAsyncDisposable
             o.StartTimeout = TimeSpan.FromSeconds(60);
             o.AllowUnsignedPlugins = true;
             o.HookPoints.Add(Request);
+            foreach (var (name, value) in ExtraWorkerEnvironment())
+            {
+                o.WorkerEnvironment[name] = value;
+            }
+
             configure?.Invoke(o);
         });
         var app = builder.Build();
@@ -138,6 +143,16 @@ internal sealed class BenchHost : IAsyncDisposable
         await app.StartAsync();
         return new BenchHost(app, root);
     }
+
+    /// <summary>
+    /// BENCH_WORKER_ENV="NAME=value;NAME=value": runtime settings for every worker (and the YARP
+    /// backend process), so a trade-off can be measured without a rebuild.
+    /// </summary>
+    public static IEnumerable<KeyValuePair<string, string>> ExtraWorkerEnvironment() =>
+        (Environment.GetEnvironmentVariable("BENCH_WORKER_ENV") ?? string.Empty)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2))
+            .Select(pair => pair.Length == 2 ? KeyValuePair.Create(pair[0], pair[1]) : throw new ArgumentException($"BENCH_WORKER_ENV: '{pair[0]}' is not NAME=value"));
 
     /// <summary>From the spawn of the worker to Ready (handshake, health, Describe, Configure), as the supervisor saw it.</summary>
     public TimeSpan SpawnToReady(string id)

@@ -27,7 +27,8 @@ if (args is [YarpBaseline.BackendCommand, var backendSocket])
 var only = args.Length > 0 ? args[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
 bool Runs(string section) => only.Length == 0 || only.Contains(section);
 
-Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+var workerEnvironment = string.Join(";", BenchHost.ExtraWorkerEnvironment().Select(p => $"{p.Key}={p.Value}"));
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; workers' extra environment: {(workerEnvironment.Length > 0 ? workerEnvironment : "none")}");
 
 if (Runs("hooks") || Runs("routes"))
 {
@@ -83,6 +84,7 @@ async Task RoutesAsync(BenchHost host)
     Row("route GET /plugins/hello/ping through the host, 1 in flight: p50 / p99", ours.Latency);
     Row("route throughput, 16 in flight (HTTP/1.1 client on loopback)", ours.Throughput);
     Row("route CPU per request: bench process (client + host) + worker", ours.Cpu);
+    Row("route context switches per request: bench process / worker", ours.Switches);
 
     // The route's gRPC leg alone, as the forwarder makes it, and a hook call over the
     // same connection: what the host-to-worker hop costs a route beside a hook.
@@ -99,7 +101,7 @@ async Task RoutesAsync(BenchHost host)
     })
     {
         var leg = await GrpcLegAsync(host, call, workerPid);
-        Row($"route's gRPC leg alone: {what} to the worker, 16 in flight", leg);
+        Row($"route's gRPC leg alone: {what} to the worker: 1, then 16 in flight", leg);
     }
 
     // The same handler behind YARP, in the same run, so the ratio is fair on a noisy machine:
@@ -113,6 +115,7 @@ async Task RoutesAsync(BenchHost host)
         Row($"YARP to Kestrel on a Unix socket, {where}, 1 in flight: p50 / p99", theirs.Latency);
         Row($"YARP, {where}, 16 in flight", theirs.Throughput);
         Row($"YARP, {where}, CPU per request", theirs.Cpu);
+        Row($"YARP, {where}, context switches per request", theirs.Switches);
         Row($"route throughput ratio, host / YARP ({where})", $"{ours.Rate / theirs.Rate:0.00}");
     }
 }
@@ -342,10 +345,10 @@ async Task ManyAsync()
         // What watching 100 idle workers costs the host: health probes every 5 s, memory every 250 ms.
         // Measured once the host's own JIT has settled (tiering the watch loops took ~40 % of it at first).
         await Task.Delay(TimeSpan.FromSeconds(15));
-        var cpuBefore = CpuSeconds(Environment.ProcessId);
+        var cpuBefore = Load.CpuSeconds(Environment.ProcessId);
         var watched = Stopwatch.GetTimestamp();
         await Task.Delay(TimeSpan.FromSeconds(10));
-        var share = (CpuSeconds(Environment.ProcessId) - cpuBefore) / Stopwatch.GetElapsedTime(watched).TotalSeconds;
+        var share = (Load.CpuSeconds(Environment.ProcessId) - cpuBefore) / Stopwatch.GetElapsedTime(watched).TotalSeconds;
         Row("host CPU while 100 workers idle (health and memory watchdogs)", $"{share * 100:0.0} % of one core");
     }
 }
@@ -363,105 +366,42 @@ static HookInput Input(int size) =>
 
 static string Size(int size) => size >= 1024 ? $"{size / 1024} KiB" : $"{size} B";
 
-static async Task<List<double>> HookLatenciesAsync(IHookDispatcher hooks, HookInput input, int count)
+static Task<List<double>> HookLatenciesAsync(IHookDispatcher hooks, HookInput input, int count) =>
+    Load.LatenciesAsync(() => HookAsync(hooks, input), count);
+
+static Task<double> HookLoopAsync(IHookDispatcher hooks, HookInput input, int inFlight, TimeSpan duration) =>
+    Load.InFlightAsync(() => HookAsync(hooks, input), inFlight, duration);
+
+static async Task HookAsync(IHookDispatcher hooks, HookInput input)
 {
-    var samples = new List<double>(count);
-    for (var i = 0; i < count; i++)
+    var outcome = await hooks.DispatchAsync(BenchHost.Request, input);
+    if (outcome.Skipped.Count > 0)
     {
-        var start = Stopwatch.GetTimestamp();
-        await hooks.DispatchAsync(BenchHost.Request, input);
-        samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        throw new InvalidOperationException($"a hook call failed: {outcome.Skipped[0]}");
     }
-
-    return samples;
-}
-
-static async Task<double> HookLoopAsync(IHookDispatcher hooks, HookInput input, int inFlight, TimeSpan duration)
-{
-    long calls = 0;
-    var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-    var start = Stopwatch.GetTimestamp();
-    await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
-    {
-        while (Stopwatch.GetTimestamp() < end)
-        {
-            var outcome = await hooks.DispatchAsync(BenchHost.Request, input);
-            if (outcome.Skipped.Count > 0)
-            {
-                throw new InvalidOperationException($"a hook call failed: {outcome.Skipped[0]}");
-            }
-
-            Interlocked.Increment(ref calls);
-        }
-    }));
-    return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
 }
 
 static async Task<RouteFigures> MeasureRouteAsync(HttpClient http, string path, int? backendPid)
 {
     var warmUp = await WarmRoutesAsync(http, path);
-    var latencies = new List<double>();
-    for (var i = 0; i < 3000; i++)
-    {
-        var start = Stopwatch.GetTimestamp();
-        (await http.GetAsync(path)).EnsureSuccessStatusCode();
-        if (i >= 500)
-        {
-            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-        }
-    }
-
-    var ownBefore = CpuSeconds(Environment.ProcessId);
-    var backendBefore = backendPid is { } before ? CpuSeconds(before) : 0;
-    var started = Stopwatch.GetTimestamp();
-    var rate = await RouteLoopAsync(http, path, 16, TimeSpan.FromSeconds(3));
-    var requests = rate * Stopwatch.GetElapsedTime(started).TotalSeconds;
-    var own = (CpuSeconds(Environment.ProcessId) - ownBefore) / requests * 1e6;
-    var backend = backendPid is { } after ? (CpuSeconds(after) - backendBefore) / requests * 1e6 : 0;
+    var latencies = (await Load.LatenciesAsync(() => RouteAsync(http, path), 3000))[500..];
+    var cpu = await Load.MeasureCpuAsync(() => RouteLoopAsync(http, path, 16, TimeSpan.FromSeconds(3)), backendPid);
     return new RouteFigures(
         $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs (after {warmUp} of warm-up)",
-        rate,
-        $"{rate:0} req/s",
-        backendPid is null ? $"{own:0} µs" : $"{own:0} µs + {backend:0} µs = {own + backend:0} µs");
+        cpu.Rate,
+        $"{cpu.Rate:0} req/s",
+        cpu.ToString(),
+        cpu.SwitchesPerCall);
 }
 
 static async Task<string> GrpcLegAsync(BenchHost host, Func<GrpcPlugins.Supervisor.Connection.WorkerConnection, Task> call, int workerPid)
 {
     using var lease = host.Supervisor("hello").Lease();
     var connection = lease.Worker!.Connection;
-    async Task<double> LoopAsync(TimeSpan duration)
-    {
-        long calls = 0;
-        var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        var start = Stopwatch.GetTimestamp();
-        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
-        {
-            while (Stopwatch.GetTimestamp() < end)
-            {
-                await call(connection);
-                Interlocked.Increment(ref calls);
-            }
-        }));
-        return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
-
-    await LoopAsync(TimeSpan.FromSeconds(3));
-    var ownBefore = CpuSeconds(Environment.ProcessId);
-    var workerBefore = CpuSeconds(workerPid);
-    var started = Stopwatch.GetTimestamp();
-    var rate = await LoopAsync(TimeSpan.FromSeconds(3));
-    var calls = rate * Stopwatch.GetElapsedTime(started).TotalSeconds;
-    var own = (CpuSeconds(Environment.ProcessId) - ownBefore) / calls * 1e6;
-    var worker = (CpuSeconds(workerPid) - workerBefore) / calls * 1e6;
-    return $"{rate:0} calls/s, CPU {own:0} µs + {worker:0} µs = {own + worker:0} µs";
-}
-
-// utime + stime from /proc/PID/stat, in clock ticks of 10 ms.
-static double CpuSeconds(int pid)
-{
-    var stat = File.ReadAllText($"/proc/{pid}/stat");
-    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-    return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+    await Load.InFlightAsync(() => call(connection), 16, TimeSpan.FromSeconds(3));
+    var latencies = await Load.LatenciesAsync(() => call(connection), 3000);
+    var cpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(() => call(connection), 16, TimeSpan.FromSeconds(3)), workerPid);
+    return $"p50 {Stats.Percentile(latencies, 50):0} µs at 1 in flight; {cpu.Rate:0} calls/s, CPU {cpu}, switches {cpu.SwitchesPerCall}";
 }
 
 // Tiered compilation keeps promoting methods for seconds under load, more of them on
@@ -484,23 +424,14 @@ static async Task<string> WarmRoutesAsync(HttpClient http, string path)
     return $"{Stopwatch.GetElapsedTime(start).TotalSeconds:0} s";
 }
 
-static async Task<double> RouteLoopAsync(HttpClient http, string path, int inFlight, TimeSpan duration)
-{
-    long calls = 0;
-    var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-    var start = Stopwatch.GetTimestamp();
-    await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
-    {
-        while (Stopwatch.GetTimestamp() < end)
-        {
-            var response = await http.GetAsync(path);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new InvalidOperationException($"route call failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            }
+static Task<double> RouteLoopAsync(HttpClient http, string path, int inFlight, TimeSpan duration) =>
+    Load.InFlightAsync(() => RouteAsync(http, path), inFlight, duration);
 
-            Interlocked.Increment(ref calls);
-        }
-    }));
-    return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
+static async Task RouteAsync(HttpClient http, string path)
+{
+    using var response = await http.GetAsync(path);
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"route call failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
 }

@@ -112,6 +112,10 @@ internal sealed class YarpBaseline : IAsyncDisposable
         start.ArgumentList.Add(socket);
         // The same runtime settings the host gives its workers.
         start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (name, value) in BenchHost.ExtraWorkerEnvironment())
+        {
+            start.Environment[name] = value;
+        }
         var process = Process.Start(start)!;
         if (await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)) != "ready")
         {

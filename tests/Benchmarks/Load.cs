@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace GrpcPlugins.Benchmarks;
+
+/// <summary>
+/// The bench's one way to load a path: calls kept in flight until a deadline, calls one
+/// at a time for their latencies, and the CPU each call cost this process and one other.
+/// </summary>
+internal static class Load
+{
+    /// <summary>Keeps <paramref name="inFlight"/> calls going for <paramref name="duration"/>; returns calls per second.</summary>
+    public static async Task<double> InFlightAsync(Func<Task> call, int inFlight, TimeSpan duration)
+    {
+        long calls = 0;
+        var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var start = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+        {
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                await call();
+                Interlocked.Increment(ref calls);
+            }
+        }));
+        return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    /// <summary>Makes <paramref name="count"/> calls one after another; returns each one's time in µs.</summary>
+    public static async Task<List<double>> LatenciesAsync(Func<Task> call, int count)
+    {
+        var samples = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await call();
+            samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        }
+
+        return samples;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="loop"/> (which returns calls per second) and charges the CPU time
+    /// of this process and of <paramref name="otherPid"/> to its calls.
+    /// </summary>
+    public static async Task<CpuPerCall> MeasureCpuAsync(Func<Task<double>> loop, int? otherPid)
+    {
+        var ownBefore = CpuSeconds(Environment.ProcessId);
+        var otherBefore = otherPid is { } before ? CpuSeconds(before) : 0;
+        var ownSwitchesBefore = ContextSwitches(Environment.ProcessId);
+        var otherSwitchesBefore = otherPid is { } pid ? ContextSwitches(pid) : default;
+        var started = Stopwatch.GetTimestamp();
+        var rate = await loop();
+        var calls = rate * Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var own = (CpuSeconds(Environment.ProcessId) - ownBefore) / calls * 1e6;
+        var other = otherPid is { } after ? (CpuSeconds(after) - otherBefore) / calls * 1e6 : (double?)null;
+        var ownSwitches = ContextSwitches(Environment.ProcessId) - ownSwitchesBefore;
+        var otherSwitches = otherPid is { } again ? ContextSwitches(again) - otherSwitchesBefore : default;
+        return new CpuPerCall(rate, own, other, ownSwitches / calls, otherPid is null ? null : otherSwitches / calls);
+    }
+
+    /// <summary>
+    /// Voluntary (a thread slept: a hop that found no thread awake) and involuntary (preempted or
+    /// yielded while spinning) context switches of every thread of <paramref name="pid"/>.
+    /// </summary>
+    public static Switches ContextSwitches(int pid)
+    {
+        long voluntary = 0, involuntary = 0;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                {
+                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
+                    {
+                        voluntary += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
+                    }
+                    else if (line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                    {
+                        involuntary += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // A thread that ended between the listing and the read: its switches are gone either way.
+            }
+        }
+
+        return new Switches(voluntary, involuntary);
+    }
+
+    /// <summary>utime + stime from /proc/PID/stat, in clock ticks of 10 ms.</summary>
+    public static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+}
+
+/// <summary>Context switches of a process's threads: voluntary (slept) and involuntary.</summary>
+internal readonly record struct Switches(double Voluntary, double Involuntary)
+{
+    public static Switches operator -(Switches a, Switches b) => new(a.Voluntary - b.Voluntary, a.Involuntary - b.Involuntary);
+
+    public static Switches operator /(Switches a, double calls) => new(a.Voluntary / calls, a.Involuntary / calls);
+
+    public override string ToString() => $"{Voluntary:0.0} vol. + {Involuntary:0.0} invol.";
+}
+
+/// <summary>A loop's rate, and the CPU and context switches per call of the bench process and, when measured, the other process.</summary>
+internal sealed record CpuPerCall(double Rate, double Own, double? Other, Switches OwnSwitches, Switches? OtherSwitches)
+{
+    public override string ToString() => Other is { } other ? $"{Own:0} µs + {other:0} µs = {Own + other:0} µs" : $"{Own:0} µs";
+
+    /// <summary>Context switches per call, this process then the other.</summary>
+    public string SwitchesPerCall => OtherSwitches is { } other ? $"{OwnSwitches} / {other}" : $"{OwnSwitches}";
+}
