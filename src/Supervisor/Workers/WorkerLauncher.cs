@@ -44,9 +44,22 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             var handshake = await WaitForHandshakeAsync(spec, process, socketDirectory, linked.Token, startTimeout.Token).ConfigureAwait(false);
             var handshakeAt = SinceSpawn();
             connection = new WorkerConnection(handshake.Address, token);
-            await WaitForHealthAsync(spec, process, connection, linked.Token, startTimeout.Token).ConfigureAwait(false);
+
+            // Describe goes out beside the first health probe, so a worker that serves at
+            // once answers both over its first connection in one round trip (a JIT worker
+            // compiles the two paths on both cores). Its answer counts only if that first
+            // probe said SERVING; otherwise Describe is asked again once the worker serves.
+            using var earlyCancel = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
+            var earlyDescribe = TryDescribeAsync(connection, handshake, earlyCancel.Token);
+            var servedAtOnce = await WaitForHealthAsync(spec, process, connection, linked.Token, startTimeout.Token).ConfigureAwait(false);
             var healthyAt = SinceSpawn();
-            var description = await DescribeAsync(spec, process, connection, handshake, linked.Token, startTimeout.Token).ConfigureAwait(false);
+            var description = servedAtOnce ? await WaitAsync(spec, process, earlyDescribe, "an answer to Describe", linked.Token, startTimeout.Token).ConfigureAwait(false) : null;
+            if (description is null)
+            {
+                await earlyCancel.CancelAsync().ConfigureAwait(false);
+                description = await DescribeAsync(spec, process, connection, handshake, linked.Token, startTimeout.Token).ConfigureAwait(false);
+            }
+
             var times = new WorkerStartTimes(handshakeAt, healthyAt, SinceSpawn());
 
             var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token), cgroup, () => RemoveCgroupAsync(cgroup, logger), times);
@@ -158,14 +171,15 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         return handshake;
     }
 
-    private async Task WaitForHealthAsync(WorkerSpec spec, WorkerProcess process, WorkerConnection connection, CancellationToken token, CancellationToken startTimeout)
+    /// <summary>Probes until SERVING; returns whether the first probe already said so.</summary>
+    private async Task<bool> WaitForHealthAsync(WorkerSpec spec, WorkerProcess process, WorkerConnection connection, CancellationToken token, CancellationToken startTimeout)
     {
-        while (true)
+        for (var first = true; ; first = false)
         {
             var probe = connection.IsServingAsync(spec.Limits.StartTimeout, token);
             if (await WaitAsync(spec, process, probe, "a healthy probe", token, startTimeout).ConfigureAwait(false))
             {
-                return;
+                return first;
             }
 
             await WaitAsync(spec, process, DelayAsync(s_probeInterval, token), "a healthy probe", token, startTimeout).ConfigureAwait(false);
@@ -176,10 +190,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
     {
         try
         {
-            var call = connection.Plugin.DescribeAsync(
-                new DescribeRequest { ProtocolVersion = handshake.AppProtocolVersion, HostVersion = Settings.HostVersion },
-                cancellationToken: token).ResponseAsync;
-            return await WaitAsync(spec, process, call, "an answer to Describe", token, startTimeout).ConfigureAwait(false);
+            return await WaitAsync(spec, process, CallDescribeAsync(connection, handshake, token), "an answer to Describe", token, startTimeout).ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled)
         {
@@ -187,13 +198,34 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         }
     }
 
-    /// <summary>Waits for <paramref name="task"/>, but fails at once when the process exits or the start timeout fires.</summary>
+    private Task<DescribeResponse> CallDescribeAsync(WorkerConnection connection, HandshakeLine handshake, CancellationToken token) =>
+        connection.Plugin.DescribeAsync(
+            new DescribeRequest { ProtocolVersion = handshake.AppProtocolVersion, HostVersion = Settings.HostVersion },
+            cancellationToken: token).ResponseAsync;
+
+    /// <summary>
+    /// The early Describe: null when it failed, which is not the start's failure: the
+    /// worker is asked again, and that answer decides (its error is the one reported).
+    /// </summary>
+    private async Task<DescribeResponse?> TryDescribeAsync(WorkerConnection connection, HandshakeLine handshake, CancellationToken token)
+    {
+        try
+        {
+            return await CallDescribeAsync(connection, handshake, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
     private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken token)
     {
         await Task.Delay(delay, time, token).ConfigureAwait(false);
         return true;
     }
 
+    /// <summary>Waits for <paramref name="task"/>, but fails at once when the process exits or the start timeout fires.</summary>
     private static async Task<T> WaitAsync<T>(WorkerSpec spec, WorkerProcess process, Task<T> task, string waitingFor, CancellationToken token, CancellationToken startTimeout)
     {
         var cancelled = Task.Delay(Timeout.Infinite, token);

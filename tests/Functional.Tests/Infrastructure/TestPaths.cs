@@ -19,6 +19,9 @@ internal static class TestPaths
 
     public static string NodePlugin => Path.Combine(RepoRoot, "examples/node-plugin/plugin.js");
 
+    /// <summary>A Python worker that says NOT_SERVING and refuses Describe for its first health checks.</summary>
+    public static string SlowToServePlugin => Path.Combine(RepoRoot, "tests/PolyglotPlugins/slow_to_serve.py");
+
     public static string Packages => Path.Combine(RepoRoot, "build", "packages");
 
     public static string ReferenceHost => Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll");
