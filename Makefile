@@ -6,7 +6,7 @@ BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
 
-.PHONY: all deps python-stubs node-deps build pack plugins run test aot bench bundle-demo screenshot clean
+.PHONY: all deps python-stubs node-deps build pack plugins run test aot r2r bench bundle-demo screenshot clean
 
 # Root installs directly; anyone else through sudo.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
@@ -85,9 +85,15 @@ aot:
 	$(DOTNET) publish examples/hello -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/hello
 	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/testplugin
 
+# The test plugin published ReadyToRun (the Sdk's default for a JIT plugin published for a
+# runtime), and self-contained as one composite image, for the JIT cold-start figures.
+r2r:
+	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained false --artifacts-path $(BUILD)/r2r/artifacts --nologo -v q -o $(BUILD)/r2r/testplugin
+	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained -p:PublishReadyToRunComposite=true --artifacts-path $(BUILD)/r2r/artifacts --nologo -v q -o $(BUILD)/r2r/testplugin-composite
+
 # Every figure of docs/benchmarks.md; ONLY=routes,cold (hooks, routes, restart, cold, polyglot,
 # memory, chain, many) runs some sections.
-bench: build aot
+bench: build aot r2r
 	$(DOTNET) build tests/Benchmarks -c $(CONFIG) --nologo -v q
 	$(DOTNET) tests/Benchmarks/bin/$(CONFIG)/net10.0/GrpcPlugins.Benchmarks.dll $(ONLY)
 

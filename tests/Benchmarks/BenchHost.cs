@@ -79,6 +79,25 @@ internal sealed class BenchHost : IAsyncDisposable
         } : null;
     }
 
+    /// <summary>
+    /// The test plugin published ReadyToRun by `make r2r`: framework-dependent
+    /// (<paramref name="folder"/> "testplugin") or self-contained as one composite image
+    /// ("testplugin-composite"); null when it was not built.
+    /// </summary>
+    public static JsonObject? TestReadyToRun(string id, string folder)
+    {
+        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
+        var executable = Path.Combine(meta["RepoRoot"], "build", "r2r", folder, "TestPlugin");
+        return File.Exists(executable) ? new JsonObject
+        {
+            ["id"] = id,
+            ["version"] = "1.0.0",
+            ["command"] = executable,
+            ["args"] = new JsonArray("normal"),
+            ["hooks"] = new JsonArray("request"),
+        } : null;
+    }
+
     /// <summary>The Python example, run from its folder in the repository.</summary>
     public static JsonObject Python() => Example("python-hello", "/usr/bin/python3", "examples/python-plugin/plugin.py");
 

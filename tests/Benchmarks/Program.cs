@@ -186,6 +186,14 @@ if (Runs("cold"))
 async Task ColdStartsAsync()
 {
     await ColdStartAsync(BenchHost.Test("cold", "normal"), "JIT plugin (own command)");
+    foreach (var (folder, what) in new[] { ("testplugin", "JIT plugin published ReadyToRun"), ("testplugin-composite", "JIT plugin, self-contained composite ReadyToRun") })
+    {
+        if (BenchHost.TestReadyToRun("cold", folder) is { } readyToRun)
+        {
+            await ColdStartAsync(readyToRun, what);
+        }
+    }
+
     if (BenchHost.HelloAot() is { } aot)
     {
         await ColdStartAsync(aot, "NativeAOT hello");

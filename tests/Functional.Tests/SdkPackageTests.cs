@@ -46,6 +46,11 @@ public sealed class SdkPackageTests
             Assert.Equal("false", (string?)values["IlcDehydrate"]);
             Assert.Equal("false", (string?)values["PositionIndependentExecutable"]);
 
+            // ... and ReadyToRun for a JIT plugin published for a runtime, but not beside NativeAOT.
+            Assert.Equal("true", await PropertyAsync(work, "PublishReadyToRun", "-p:RuntimeIdentifier=linux-x64"));
+            Assert.Equal(string.Empty, await PropertyAsync(work, "PublishReadyToRun"));
+            Assert.NotEqual("true", await PropertyAsync(work, "PublishReadyToRun", "-p:RuntimeIdentifier=linux-x64", "-p:PublishAot=true"));
+
             var manifest = new JsonObject
             {
                 ["id"] = "hello",
@@ -66,6 +71,13 @@ public sealed class SdkPackageTests
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    private static async Task<string> PropertyAsync(string work, string name, params string[] properties)
+    {
+        var (code, output) = await RunAsync("dotnet", ["msbuild", $"-getProperty:{name}", "-nologo", .. properties], work);
+        Assert.True(code == 0, output);
+        return output.Trim();
     }
 
     private static async Task<(int Code, string Output)> RunAsync(string file, string[] args, string directory)
