@@ -85,11 +85,13 @@ aot:
 	$(DOTNET) publish examples/hello -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/hello
 	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/testplugin
 
-# The test plugin published ReadyToRun (the Sdk's default for a JIT plugin published for a
-# runtime), and self-contained as one composite image, for the JIT cold-start figures.
+# The test plugin as the Sdk's JIT defaults publish it (build/GrpcPlugins.Sdk.targets): for a
+# runtime, ReadyToRun; self-contained and trimmed, one composite image. For the JIT cold-start
+# figures. Each variant has its own intermediate folder: sharing one, the SDK reused a composite
+# image for the framework-dependent publish, which then aborted at start.
 r2r:
-	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained false --artifacts-path $(BUILD)/r2r/artifacts --nologo -v q -o $(BUILD)/r2r/testplugin
-	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained -p:PublishReadyToRunComposite=true --artifacts-path $(BUILD)/r2r/artifacts --nologo -v q -o $(BUILD)/r2r/testplugin-composite
+	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-plain --nologo -v q -o $(BUILD)/r2r/testplugin
+	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true --artifacts-path $(BUILD)/r2r/artifacts-trimmed --nologo -v q -o $(BUILD)/r2r/testplugin-trimmed
 
 # Every figure of docs/benchmarks.md; ONLY=routes,cold (hooks, routes, restart, cold, polyglot,
 # memory, chain, many) runs some sections.

@@ -49,47 +49,66 @@ internal static class Load
         var ownBefore = CpuSeconds(Environment.ProcessId);
         var otherBefore = otherPid is { } before ? CpuSeconds(before) : 0;
         var ownSwitchesBefore = ContextSwitches(Environment.ProcessId);
-        var otherSwitchesBefore = otherPid is { } pid ? ContextSwitches(pid) : default;
+        var otherSwitchesBefore = otherPid is { } pid ? ContextSwitches(pid) : [];
         var started = Stopwatch.GetTimestamp();
         var rate = await loop();
         var calls = rate * Stopwatch.GetElapsedTime(started).TotalSeconds;
         var own = (CpuSeconds(Environment.ProcessId) - ownBefore) / calls * 1e6;
         var other = otherPid is { } after ? (CpuSeconds(after) - otherBefore) / calls * 1e6 : (double?)null;
-        var ownSwitches = ContextSwitches(Environment.ProcessId) - ownSwitchesBefore;
-        var otherSwitches = otherPid is { } again ? ContextSwitches(again) - otherSwitchesBefore : default;
+        var ownSwitches = ContextSwitchesSince(Environment.ProcessId, ownSwitchesBefore);
+        var otherSwitches = otherPid is { } again ? ContextSwitchesSince(again, otherSwitchesBefore) : default;
         return new CpuPerCall(rate, own, other, ownSwitches / calls, otherPid is null ? null : otherSwitches / calls);
     }
 
     /// <summary>
     /// Voluntary (a thread slept: a hop that found no thread awake) and involuntary (preempted or
-    /// yielded while spinning) context switches of every thread of <paramref name="pid"/>.
+    /// yielded while spinning) context switches of the threads of <paramref name="pid"/> between
+    /// <paramref name="before"/> and now. Counted thread by thread: a thread pool thread that
+    /// retires takes its count with it, so a plain sum of two snapshots can go negative; a thread
+    /// that ended inside the window is left out (an undercount, never a negative).
     /// </summary>
-    public static Switches ContextSwitches(int pid)
+    public static Switches ContextSwitchesSince(int pid, IReadOnlyDictionary<int, Switches> before)
     {
-        long voluntary = 0, involuntary = 0;
+        var total = default(Switches);
+        foreach (var (thread, now) in ContextSwitches(pid))
+        {
+            total += now - before.GetValueOrDefault(thread);
+        }
+
+        return total;
+    }
+
+    /// <summary>Context switches so far, thread by thread.</summary>
+    public static Dictionary<int, Switches> ContextSwitches(int pid)
+    {
+        var threads = new Dictionary<int, Switches>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
+            long voluntary = 0, involuntary = 0;
             try
             {
                 foreach (var line in File.ReadLines(Path.Combine(task, "status")))
                 {
                     if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
                     {
-                        voluntary += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
+                        voluntary = long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
                     }
                     else if (line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
                     {
-                        involuntary += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
+                        involuntary = long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
                     }
                 }
             }
             catch (IOException)
             {
                 // A thread that ended between the listing and the read: its switches are gone either way.
+                continue;
             }
+
+            threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = new Switches(voluntary, involuntary);
         }
 
-        return new Switches(voluntary, involuntary);
+        return threads;
     }
 
     /// <summary>utime + stime from /proc/PID/stat, in clock ticks of 10 ms.</summary>
@@ -105,6 +124,8 @@ internal static class Load
 internal readonly record struct Switches(double Voluntary, double Involuntary)
 {
     public static Switches operator -(Switches a, Switches b) => new(a.Voluntary - b.Voluntary, a.Involuntary - b.Involuntary);
+
+    public static Switches operator +(Switches a, Switches b) => new(a.Voluntary + b.Voluntary, a.Involuntary + b.Involuntary);
 
     public static Switches operator /(Switches a, double calls) => new(a.Voluntary / calls, a.Involuntary / calls);
 

@@ -186,7 +186,7 @@ if (Runs("cold"))
 async Task ColdStartsAsync()
 {
     await ColdStartAsync(BenchHost.Test("cold", "normal"), "JIT plugin (own command)");
-    foreach (var (folder, what) in new[] { ("testplugin", "JIT plugin published ReadyToRun"), ("testplugin-composite", "JIT plugin, self-contained composite ReadyToRun") })
+    foreach (var (folder, what) in new[] { ("testplugin", "JIT plugin published ReadyToRun"), ("testplugin-trimmed", "JIT plugin, self-contained and trimmed (composite ReadyToRun)") })
     {
         if (BenchHost.TestReadyToRun("cold", folder) is { } readyToRun)
         {

@@ -46,10 +46,13 @@ public sealed class SdkPackageTests
             Assert.Equal("false", (string?)values["IlcDehydrate"]);
             Assert.Equal("false", (string?)values["PositionIndependentExecutable"]);
 
-            // ... and ReadyToRun for a JIT plugin published for a runtime, but not beside NativeAOT.
+            // ... and ReadyToRun for a JIT plugin published for a runtime, but not beside NativeAOT
+            // (build/GrpcPlugins.Sdk.targets), as one composite image when self-contained and trimmed.
             Assert.Equal("true", await PropertyAsync(work, "PublishReadyToRun", "-p:RuntimeIdentifier=linux-x64"));
             Assert.Equal(string.Empty, await PropertyAsync(work, "PublishReadyToRun"));
             Assert.NotEqual("true", await PropertyAsync(work, "PublishReadyToRun", "-p:RuntimeIdentifier=linux-x64", "-p:PublishAot=true"));
+            Assert.NotEqual("true", await PropertyAsync(work, "PublishReadyToRunComposite", "-p:RuntimeIdentifier=linux-x64", "-p:SelfContained=true"));
+            Assert.Equal("true", await PropertyAsync(work, "PublishReadyToRunComposite", "-p:RuntimeIdentifier=linux-x64", "-p:SelfContained=true", "-p:PublishTrimmed=true"));
 
             var manifest = new JsonObject
             {
@@ -66,6 +69,11 @@ public sealed class SdkPackageTests
 
             Assert.Equal("1.0.0", pong.GetProperty("version").GetString());
             Assert.True(File.Exists(Path.Combine(work, "packages", "grpcplugins.sdk", version, "grpcplugins.sdk." + version + ".nupkg")), "the build did not use the package");
+
+            // A runtime set in the project's own body counts too, not only one on the command line.
+            var project = Path.Combine(work, "Hello.csproj");
+            await File.WriteAllTextAsync(project, (await File.ReadAllTextAsync(project)).Replace("<AssemblyName>", "<RuntimeIdentifier>linux-x64</RuntimeIdentifier><AssemblyName>", StringComparison.Ordinal));
+            Assert.Equal("true", await PropertyAsync(work, "PublishReadyToRun"));
         }
         finally
         {
