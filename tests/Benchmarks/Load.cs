@@ -42,22 +42,24 @@ internal static class Load
 
     /// <summary>
     /// Runs <paramref name="loop"/> (which returns calls per second) and charges the CPU time
-    /// of this process and of <paramref name="otherPid"/> to its calls.
+    /// of this process and of <paramref name="otherPid"/>, and this process's allocations, to its calls.
     /// </summary>
     public static async Task<CpuPerCall> MeasureCpuAsync(Func<Task<double>> loop, int? otherPid)
     {
         var ownBefore = CpuSeconds(Environment.ProcessId);
         var otherBefore = otherPid is { } before ? CpuSeconds(before) : 0;
         var ownSwitchesBefore = ContextSwitches(Environment.ProcessId);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var otherSwitchesBefore = otherPid is { } pid ? ContextSwitches(pid) : [];
         var started = Stopwatch.GetTimestamp();
         var rate = await loop();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var calls = rate * Stopwatch.GetElapsedTime(started).TotalSeconds;
         var own = (CpuSeconds(Environment.ProcessId) - ownBefore) / calls * 1e6;
         var other = otherPid is { } after ? (CpuSeconds(after) - otherBefore) / calls * 1e6 : (double?)null;
         var ownSwitches = ContextSwitchesSince(Environment.ProcessId, ownSwitchesBefore);
         var otherSwitches = otherPid is { } again ? ContextSwitchesSince(again, otherSwitchesBefore) : default;
-        return new CpuPerCall(rate, own, other, ownSwitches / calls, otherPid is null ? null : otherSwitches / calls);
+        return new CpuPerCall(rate, own, other, ownSwitches / calls, otherPid is null ? null : otherSwitches / calls, allocated / calls);
     }
 
     /// <summary>
@@ -132,8 +134,11 @@ internal readonly record struct Switches(double Voluntary, double Involuntary)
     public override string ToString() => $"{Voluntary:0.0} vol. + {Involuntary:0.0} invol.";
 }
 
-/// <summary>A loop's rate, and the CPU and context switches per call of the bench process and, when measured, the other process.</summary>
-internal sealed record CpuPerCall(double Rate, double Own, double? Other, Switches OwnSwitches, Switches? OtherSwitches)
+/// <summary>
+/// A loop's rate, and the CPU and context switches per call of the bench process and, when
+/// measured, the other process; and the bytes the bench process allocated per call.
+/// </summary>
+internal sealed record CpuPerCall(double Rate, double Own, double? Other, Switches OwnSwitches, Switches? OtherSwitches, double OwnBytes)
 {
     public override string ToString() => Other is { } other ? $"{Own:0} µs + {other:0} µs = {Own + other:0} µs" : $"{Own:0} µs";
 

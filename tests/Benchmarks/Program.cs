@@ -72,6 +72,10 @@ async Task HooksAsync(BenchHost host)
         Row($"hook throughput, {inFlight} in flight, 16 B body", $"{rate:0} calls/s");
     }
 
+    // What a hook call costs each side, and what the host's dispatcher and client allocate for it.
+    var cpu = await Load.MeasureCpuAsync(() => HookLoopAsync(host.Hooks, Input(16), 16, TimeSpan.FromSeconds(3)), host.Supervisor("hello").Snapshot.Pid!.Value);
+    Row("hook CPU per call, 16 in flight, 16 B body: host + worker", $"{cpu}; the host allocates {cpu.OwnBytes:0} B a call");
+
     var big = await HookLoopAsync(host.Hooks, Input(64 * 1024), 16, TimeSpan.FromSeconds(3));
     Row("hook throughput, 16 in flight, 64 KiB body", $"{big:0} calls/s");
 }
@@ -85,6 +89,7 @@ async Task RoutesAsync(BenchHost host)
     Row("route throughput, 16 in flight (HTTP/1.1 client on loopback)", ours.Throughput);
     Row("route CPU per request: bench process (client + host) + worker", ours.Cpu);
     Row("route context switches per request: bench process / worker", ours.Switches);
+    Row("route bytes allocated per request in the bench process (client + host)", ours.Allocated);
 
     // The route's gRPC leg alone, as the forwarder makes it, and a hook call over the
     // same connection: what the host-to-worker hop costs a route beside a hook.
@@ -116,6 +121,7 @@ async Task RoutesAsync(BenchHost host)
         Row($"YARP, {where}, 16 in flight", theirs.Throughput);
         Row($"YARP, {where}, CPU per request", theirs.Cpu);
         Row($"YARP, {where}, context switches per request", theirs.Switches);
+        Row($"YARP, {where}, bytes allocated per request in the bench process", theirs.Allocated);
         Row($"route throughput ratio, host / YARP ({where})", $"{ours.Rate / theirs.Rate:0.00}");
     }
 }
@@ -399,7 +405,8 @@ static async Task<RouteFigures> MeasureRouteAsync(HttpClient http, string path, 
         cpu.Rate,
         $"{cpu.Rate:0} req/s",
         cpu.ToString(),
-        cpu.SwitchesPerCall);
+        cpu.SwitchesPerCall,
+        $"{cpu.OwnBytes:0} B");
 }
 
 static async Task<string> GrpcLegAsync(BenchHost host, Func<GrpcPlugins.Supervisor.Connection.WorkerConnection, Task> call, int workerPid)
@@ -409,7 +416,7 @@ static async Task<string> GrpcLegAsync(BenchHost host, Func<GrpcPlugins.Supervis
     await Load.InFlightAsync(() => call(connection), 16, TimeSpan.FromSeconds(3));
     var latencies = await Load.LatenciesAsync(() => call(connection), 3000);
     var cpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(() => call(connection), 16, TimeSpan.FromSeconds(3)), workerPid);
-    return $"p50 {Stats.Percentile(latencies, 50):0} µs at 1 in flight; {cpu.Rate:0} calls/s, CPU {cpu}, switches {cpu.SwitchesPerCall}";
+    return $"p50 {Stats.Percentile(latencies, 50):0} µs at 1 in flight; {cpu.Rate:0} calls/s, CPU {cpu}, switches {cpu.SwitchesPerCall}, host allocates {cpu.OwnBytes:0} B";
 }
 
 // Tiered compilation keeps promoting methods for seconds under load, more of them on
