@@ -50,7 +50,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             // compiles the two paths on both cores). Its answer counts only if that first
             // probe said SERVING; otherwise Describe is asked again once the worker serves.
             using var earlyCancel = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
-            var earlyDescribe = TryDescribeAsync(connection, handshake, earlyCancel.Token);
+            var earlyDescribe = TryDescribeAsync(spec, connection, handshake, logger, earlyCancel.Token);
             var servedAtOnce = await WaitForHealthAsync(spec, process, connection, linked.Token, startTimeout.Token).ConfigureAwait(false);
             var healthyAt = SinceSpawn();
             var description = servedAtOnce ? await WaitAsync(spec, process, earlyDescribe, "an answer to Describe", linked.Token, startTimeout.Token).ConfigureAwait(false) : null;
@@ -206,12 +206,18 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
     /// <summary>
     /// The early Describe: null when it failed, which is not the start's failure: the
     /// worker is asked again, and that answer decides (its error is the one reported).
+    /// A refusal is logged at Debug; our own cancellation is not a failure.
     /// </summary>
-    private async Task<DescribeResponse?> TryDescribeAsync(WorkerConnection connection, HandshakeLine handshake, CancellationToken token)
+    private async Task<DescribeResponse?> TryDescribeAsync(WorkerSpec spec, WorkerConnection connection, HandshakeLine handshake, ILogger logger, CancellationToken token)
     {
         try
         {
             return await CallDescribeAsync(connection, handshake, token).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled)
+        {
+            Log.EarlyDescribeRefused(logger, spec.PluginId, ex.StatusCode, ex.Status.Detail);
+            return null;
         }
         catch (Exception ex) when (ex is RpcException or OperationCanceledException or ObjectDisposedException)
         {
