@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -36,11 +35,11 @@ public sealed class SdkPackageTests
                   </ItemGroup>
                 </Project>
                 """);
-            var (code, output) = await RunAsync("dotnet", ["build", "-c", "Release", "-o", Path.Combine(work, "out"), "--nologo", "-v", "q"], work);
+            var (code, output) = await DotnetCli.RunAsync(["build", "-c", "Release", "-o", Path.Combine(work, "out"), "--nologo", "-v", "q"], work);
             Assert.True(code == 0, output);
 
             // The package brings the Sdk's NativeAOT defaults for a fast start (build/GrpcPlugins.Sdk.props).
-            var (propertiesCode, properties) = await RunAsync("dotnet", ["msbuild", "-getProperty:IlcDehydrate", "-getProperty:PositionIndependentExecutable", "-nologo"], work);
+            var (propertiesCode, properties) = await DotnetCli.RunAsync(["msbuild", "-getProperty:IlcDehydrate", "-getProperty:PositionIndependentExecutable", "-nologo"], work);
             Assert.True(propertiesCode == 0, properties);
             var values = JsonNode.Parse(properties)!["Properties"]!;
             Assert.Equal("false", (string?)values["IlcDehydrate"]);
@@ -83,19 +82,8 @@ public sealed class SdkPackageTests
 
     private static async Task<string> PropertyAsync(string work, string name, params string[] properties)
     {
-        var (code, output) = await RunAsync("dotnet", ["msbuild", $"-getProperty:{name}", "-nologo", .. properties], work);
+        var (code, output) = await DotnetCli.RunAsync(["msbuild", $"-getProperty:{name}", "-nologo", .. properties], work);
         Assert.True(code == 0, output);
         return output.Trim();
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string file, string[] args, string directory)
-    {
-        var start = new ProcessStartInfo(file, args) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace GrpcPlugins.Functional.Tests.Infrastructure;
+
+/// <summary>Runs the dotnet CLI (build, publish, msbuild) for a test, and leaves nothing running.</summary>
+internal static class DotnetCli
+{
+    /// <summary>Runs <c>dotnet</c> with <paramref name="args"/> in <paramref name="directory"/>; stdout and stderr together.</summary>
+    public static async Task<(int Code, string Output)> RunAsync(string[] args, string directory, TimeSpan? timeout = null)
+    {
+        // No build servers or reused nodes: they would outlive the test run.
+        var start = new ProcessStartInfo("dotnet", args) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        start.Environment["UseSharedCompilation"] = "false";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(4));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in {timeout ?? TimeSpan.FromMinutes(4)}:\n{await stdout}{await stderr}");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
