@@ -21,8 +21,9 @@ build: python-stubs node-deps
 	$(DOTNET) build Grpc.sln -c $(CONFIG) --nologo -v q
 
 # The reference host's plugins directory: one folder per plugin, each with its plugin.json.
+# PluginWorker is published for this machine's runtime, so ReadyToRun (the Sdk's default).
 plugins: build
-	$(DOTNET) publish src/PluginWorker -c $(CONFIG) --nologo -v q -o $(BUILD)/worker
+	$(DOTNET) publish src/PluginWorker -c $(CONFIG) --use-current-runtime --self-contained false --nologo -v q -o $(BUILD)/worker
 	$(DOTNET) publish examples/hello -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/hello
 	$(DOTNET) publish examples/isolation/json-old -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/json-old
 	$(DOTNET) publish examples/isolation/json-new -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/json-new
@@ -86,12 +87,13 @@ aot:
 	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/testplugin
 
 # The test plugin as the Sdk's JIT defaults publish it (build/GrpcPlugins.Sdk.targets): for a
-# runtime, ReadyToRun; self-contained and trimmed, one composite image. For the JIT cold-start
-# figures. Each variant has its own intermediate folder: sharing one, the SDK reused a composite
+# runtime, ReadyToRun; self-contained and trimmed, one composite image. And PluginWorker for
+# this machine's runtime (ReadyToRun). For the JIT cold-start figures. Each variant has its own intermediate folder: sharing one, the SDK reused a composite
 # image for the framework-dependent publish, which then aborted at start.
 r2r:
 	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-plain --nologo -v q -o $(BUILD)/r2r/testplugin
 	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true --artifacts-path $(BUILD)/r2r/artifacts-trimmed --nologo -v q -o $(BUILD)/r2r/testplugin-trimmed
+	$(DOTNET) publish src/PluginWorker -c Release --use-current-runtime --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-worker --nologo -v q -o $(BUILD)/r2r/worker
 
 # Every figure of docs/benchmarks.md; ONLY=routes,cold (hooks, routes, restart, cold, polyglot,
 # memory, chain, many) runs some sections.

@@ -81,9 +81,17 @@ internal sealed class BenchHost : IAsyncDisposable
 
     /// <summary>
     /// The test plugin published ReadyToRun by `make r2r`: framework-dependent
-    /// (<paramref name="folder"/> "testplugin") or self-contained as one composite image
-    /// ("testplugin-composite"); null when it was not built.
+    /// (<paramref name="folder"/> "testplugin") or self-contained and trimmed as one composite
+    /// image ("testplugin-trimmed"); null when it was not built.
     /// </summary>
+    /// <summary>PluginWorker published ReadyToRun by `make r2r`; null when it was not built.</summary>
+    public static string? PluginWorkerReadyToRun()
+    {
+        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
+        var worker = Path.Combine(meta["RepoRoot"], "build", "r2r", "worker", "GrpcPlugins.PluginWorker.dll");
+        return File.Exists(worker) ? worker : null;
+    }
+
     public static JsonObject? TestReadyToRun(string id, string folder)
     {
         var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);

@@ -200,6 +200,13 @@ async Task ColdStartsAsync()
         }
     }
 
+    // The hello example as `make run` starts it: an assembly loaded by PluginWorker, built, then published ReadyToRun.
+    await ColdStartAsync(BenchHost.Hello("hello"), "hello under PluginWorker (build output)");
+    if (BenchHost.PluginWorkerReadyToRun() is { } worker)
+    {
+        await ColdStartAsync(BenchHost.Hello("hello"), "hello under PluginWorker published ReadyToRun", o => o.WorkerPath = worker);
+    }
+
     if (BenchHost.HelloAot() is { } aot)
     {
         await ColdStartAsync(aot, "NativeAOT hello");
@@ -209,12 +216,12 @@ async Task ColdStartsAsync()
     await ColdStartAsync(BenchHost.Node(), "Node.js example");
 }
 
-async Task ColdStartAsync(JsonObject manifest, string what)
+async Task ColdStartAsync(JsonObject manifest, string what, Action<GrpcPlugins.Host.Hosting.PluginHostOptions>? configure = null)
 {
     // The first start shares the two cores with the host's own start; the
     // restarts after it are a worker's start alone, in a host that is running.
     var id = manifest["id"]!.GetValue<string>();
-    await using var host = await BenchHost.StartAsync([manifest]);
+    await using var host = await BenchHost.StartAsync([manifest], configure);
     await host.WaitReadyAsync(id);
     var first = host.SpawnToReady(id).TotalMilliseconds;
     var supervisor = host.Supervisor(id);
