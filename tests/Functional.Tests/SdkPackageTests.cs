@@ -48,6 +48,7 @@ public sealed class SdkPackageTests
             // ... and ReadyToRun for a JIT plugin published for a runtime, but not beside NativeAOT
             // (build/GrpcPlugins.Sdk.targets), as one composite image when self-contained and trimmed.
             Assert.Equal("true", await PropertyAsync(work, "PublishReadyToRun", "-p:RuntimeIdentifier=linux-x64"));
+            Assert.Equal("true", await PropertyAsync(work, "PublishReadyToRun", "-p:UseCurrentRuntimeIdentifier=true"));
             Assert.Equal(string.Empty, await PropertyAsync(work, "PublishReadyToRun"));
             Assert.NotEqual("true", await PropertyAsync(work, "PublishReadyToRun", "-p:RuntimeIdentifier=linux-x64", "-p:PublishAot=true"));
             Assert.NotEqual("true", await PropertyAsync(work, "PublishReadyToRunComposite", "-p:RuntimeIdentifier=linux-x64", "-p:SelfContained=true"));
