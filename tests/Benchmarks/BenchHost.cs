@@ -34,11 +34,13 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public PluginSupervisor Supervisor(string id) => _app.Services.GetRequiredService<PluginCatalog>().Find(id)!.Supervisor!;
 
-    public static string Output(string project, string file)
-    {
-        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
-        return Path.Combine(meta["RepoRoot"], project, "bin", meta["Configuration"], "net10.0", file);
-    }
+    private static readonly Dictionary<string, string> s_build =
+        typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
+
+    /// <summary>A path inside the repository this bench was built from.</summary>
+    private static string Repo(params string[] parts) => Path.Combine([s_build["RepoRoot"], .. parts]);
+
+    public static string Output(string project, string file) => Repo(project, "bin", s_build["Configuration"], "net10.0", file);
 
     public static JsonObject Hello(string id) => new()
     {
@@ -52,8 +54,7 @@ internal sealed class BenchHost : IAsyncDisposable
     /// <summary>The NativeAOT build of hello from `make aot`, or null when it was not built.</summary>
     public static JsonObject? HelloAot()
     {
-        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
-        var executable = Path.Combine(meta["RepoRoot"], "build", "aot", "hello", "Hello");
+        var executable = Repo("build", "aot", "hello", "Hello");
         return File.Exists(executable) ? new JsonObject
         {
             ["id"] = "hello",
@@ -65,46 +66,30 @@ internal sealed class BenchHost : IAsyncDisposable
     }
 
     /// <summary>The NativeAOT build of the test plugin from `make aot` (it takes its id from the host), or null.</summary>
-    public static JsonObject? TestAot(string id)
-    {
-        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
-        var executable = Path.Combine(meta["RepoRoot"], "build", "aot", "testplugin", "TestPlugin");
-        return File.Exists(executable) ? new JsonObject
-        {
-            ["id"] = id,
-            ["version"] = "1.0.0",
-            ["command"] = executable,
-            ["args"] = new JsonArray("normal"),
-            ["hooks"] = new JsonArray("request"),
-        } : null;
-    }
+    public static JsonObject? TestAot(string id) => PublishedTest(id, Repo("build", "aot", "testplugin", "TestPlugin"));
 
     /// <summary>
     /// The test plugin published ReadyToRun by `make r2r`: framework-dependent
     /// (<paramref name="folder"/> "testplugin") or self-contained and trimmed as one composite
     /// image ("testplugin-trimmed"); null when it was not built.
     /// </summary>
+    public static JsonObject? TestReadyToRun(string id, string folder) => PublishedTest(id, Repo("build", "r2r", folder, "TestPlugin"));
+
     /// <summary>PluginWorker published ReadyToRun by `make r2r`; null when it was not built.</summary>
     public static string? PluginWorkerReadyToRun()
     {
-        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
-        var worker = Path.Combine(meta["RepoRoot"], "build", "r2r", "worker", "GrpcPlugins.PluginWorker.dll");
+        var worker = Repo("build", "r2r", "worker", "GrpcPlugins.PluginWorker.dll");
         return File.Exists(worker) ? worker : null;
     }
 
-    public static JsonObject? TestReadyToRun(string id, string folder)
+    private static JsonObject? PublishedTest(string id, string executable) => File.Exists(executable) ? new JsonObject
     {
-        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
-        var executable = Path.Combine(meta["RepoRoot"], "build", "r2r", folder, "TestPlugin");
-        return File.Exists(executable) ? new JsonObject
-        {
-            ["id"] = id,
-            ["version"] = "1.0.0",
-            ["command"] = executable,
-            ["args"] = new JsonArray("normal"),
-            ["hooks"] = new JsonArray("request"),
-        } : null;
-    }
+        ["id"] = id,
+        ["version"] = "1.0.0",
+        ["command"] = executable,
+        ["args"] = new JsonArray("normal"),
+        ["hooks"] = new JsonArray("request"),
+    } : null;
 
     /// <summary>The Python example, run from its folder in the repository.</summary>
     public static JsonObject Python() => Example("python-hello", "/usr/bin/python3", "examples/python-plugin/plugin.py");
@@ -112,19 +97,15 @@ internal sealed class BenchHost : IAsyncDisposable
     /// <summary>The Node.js example, run from its folder in the repository.</summary>
     public static JsonObject Node() => Example("node-hello", "node", "examples/node-plugin/plugin.js");
 
-    private static JsonObject Example(string id, string command, string script)
+    private static JsonObject Example(string id, string command, string script) => new()
     {
-        var meta = typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
-        return new JsonObject
-        {
-            ["id"] = id,
-            ["version"] = "1.0.0",
-            ["command"] = command,
-            ["args"] = new JsonArray(Path.Combine(meta["RepoRoot"], script)),
-            ["hooks"] = new JsonArray("request"),
-            ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
-        };
-    }
+        ["id"] = id,
+        ["version"] = "1.0.0",
+        ["command"] = command,
+        ["args"] = new JsonArray(Repo(script)),
+        ["hooks"] = new JsonArray("request"),
+        ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+    };
 
     public static JsonObject Test(string id, string mode, JsonObject? limits = null) => new()
     {
