@@ -29,7 +29,7 @@ public sealed class TrimmedPublishTests
             // Intermediates under build/ (make clean removes them), so a second run is incremental.
             var output = Path.Combine(work, "out");
             var (code, log) = await DotnetCli.RunAsync(
-                ["publish", Path.Combine(TestPaths.RepoRoot, "tests/TestPlugin"), "-c", "Release", "-r", "linux-x64", "--self-contained", "-p:PublishTrimmed=true",
+                ["publish", Path.Combine(TestPaths.RepoRoot, "tests/TestPlugin"), "-c", "Release", "--use-current-runtime", "--self-contained", "-p:PublishTrimmed=true",
                  "--artifacts-path", Path.Combine(TestPaths.RepoRoot, "build/test-trimmed"), "-o", output, "--nologo", "-v", "q"],
                 TestPaths.RepoRoot,
                 TimeSpan.FromMinutes(8));
