@@ -43,6 +43,21 @@ public sealed class WalkingSkeletonTests
     }
 
     [Fact]
+    public async Task RequestHook_RefusesABodyThatSaysForbiddenInAnyCase()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Hello());
+        await host.WaitForStateAsync("hello", WorkerState.Ready);
+
+        var refused = await host.Hooks.DispatchAsync(TestHost.Request, Input("this is ForBidden here"));
+        var passed = await host.Hooks.DispatchAsync(TestHost.Request, Input("forbid den"));
+
+        var shortCircuit = Assert.IsType<HookOutcome.ShortCircuited>(refused);
+        Assert.Equal(403, shortCircuit.StatusCode);
+        Assert.Contains("forbidden", Encoding.UTF8.GetString(shortCircuit.Body.Span), StringComparison.Ordinal);
+        Assert.IsType<HookOutcome.Continued>(passed);
+    }
+
+    [Fact]
     public async Task RequestHook_ThreadsTheBodyThroughPluginsInOrder()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Hello(), PluginFolders.Test("t-one"), PluginFolders.Test("t-two"));

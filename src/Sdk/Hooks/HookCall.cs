@@ -5,6 +5,8 @@ namespace GrpcPlugins.Sdk;
 /// <summary>One call of a hook point, as the plugin sees it.</summary>
 public sealed class HookCall
 {
+    private string? _bodyText;
+
     internal HookCall(string point, ReadOnlyMemory<byte> body, string contentType, IReadOnlyDictionary<string, string> headers, HookCallContext context, IPluginHost host)
     {
         Point = point;
@@ -21,8 +23,8 @@ public sealed class HookCall
     /// <summary>The body as threaded so far by earlier plugins. Empty when <see cref="HookCallContext.IsStreaming"/>.</summary>
     public ReadOnlyMemory<byte> Body { get; }
 
-    /// <summary>The body decoded as UTF-8.</summary>
-    public string BodyText => Encoding.UTF8.GetString(Body.Span);
+    /// <summary>The body decoded as UTF-8, once, on first use: a handler may read it more than once.</summary>
+    public string BodyText => _bodyText ??= Encoding.UTF8.GetString(Body.Span);
 
     /// <summary>The body's media type, for example "application/json".</summary>
     public string ContentType { get; }
