@@ -18,6 +18,12 @@ void Row(string what, string value)
 
 // `make bench ONLY=routes,cold` runs some sections (hooks, routes, restart, cold,
 // polyglot, memory, chain, many); every section runs by default.
+if (args is [PingPong.ChildCommand, var pingSocket])
+{
+    PingPong.RunEcho(pingSocket);
+    return;
+}
+
 if (args is [YarpBaseline.BackendCommand, var backendSocket])
 {
     await YarpBaseline.RunBackendAsync(backendSocket);
@@ -66,6 +72,22 @@ async Task HooksAsync(BenchHost host)
         var latencies = await HookLatenciesAsync(host.Hooks, input, size <= 16 ? 10_000 : 3_000);
         Row($"hook round trip, 1 in flight, {Size(size)} body: p50 / p99", $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs");
     }
+
+    // Traffic with pauses: after 10 ms without a call, every thread on the path has gone to
+    // sleep and the caches have cooled. The floor beside it, in the same run: one byte to a
+    // child process and back on blocking threads.
+    var idle = new List<double>();
+    for (var i = 0; i < 500; i++)
+    {
+        Thread.Sleep(10);
+        var sent = Stopwatch.GetTimestamp();
+        await HookAsync(host.Hooks, Input(16));
+        idle.Add(Stopwatch.GetElapsedTime(sent).TotalMicroseconds);
+    }
+
+    Row("hook round trip, 1 in flight, 16 B body, each after 10 ms idle: p50 / p99", $"{Stats.Percentile(idle, 50):0} µs / {Stats.Percentile(idle, 99):0} µs");
+    var floor = PingPong.Measure([TimeSpan.Zero, TimeSpan.FromMilliseconds(10)], 500);
+    Row("the floor: 1 byte to a child process and back (Unix socket), back to back / after 10 ms idle: p50", $"{Stats.Percentile(floor[0], 50):0} µs / {Stats.Percentile(floor[1], 50):0} µs");
 
     foreach (var inFlight in new[] { 1, 4, 16, 64 })
     {
