@@ -10,8 +10,8 @@ namespace Hello
     public sealed class HelloPlugin : IPlugin
     {
         // A case-insensitive search through SearchValues is vectorised; string.Contains with
-        // OrdinalIgnoreCase compares char by char in invariant-globalization mode (the Sdk's
-        // default), which made this check most of a 64 KiB hook call.
+        // OrdinalIgnoreCase compares char by char when globalization is invariant (this repository's
+        // setting, and a machine without ICU), which made this check most of a 64 KiB hook call.
         private static readonly SearchValues<string> s_refused = SearchValues.Create(["forbidden"], StringComparison.OrdinalIgnoreCase);
 
         public string Id => "hello";

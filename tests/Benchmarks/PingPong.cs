@@ -40,6 +40,12 @@ internal static class PingPong
         using var child = Process.Start(start)!;
         try
         {
+            // A child that fails to start must not leave the benchmark waiting forever.
+            if (!listener.Poll(TimeSpan.FromSeconds(30), SelectMode.SelectRead))
+            {
+                throw new InvalidOperationException("the ping-pong child did not connect within 30 s");
+            }
+
             using var socket = listener.Accept();
             var buffer = new byte[1];
             var results = new List<List<double>>();
