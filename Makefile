@@ -88,8 +88,9 @@ aot:
 
 # The test plugin as the Sdk's JIT defaults publish it (build/GrpcPlugins.Sdk.targets): for a
 # runtime, ReadyToRun; self-contained and trimmed, one composite image. And PluginWorker for
-# this machine's runtime (ReadyToRun). For the JIT cold-start figures. Each variant has its own intermediate folder: sharing one, the SDK reused a composite
-# image for the framework-dependent publish, which then aborted at start.
+# this machine's runtime (ReadyToRun). For the JIT cold-start figures. Each variant has its
+# own intermediate folder: sharing one, the SDK reused a composite image for the
+# framework-dependent publish, which then aborted at start.
 r2r:
 	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-plain --nologo -v q -o $(BUILD)/r2r/testplugin
 	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true --artifacts-path $(BUILD)/r2r/artifacts-trimmed --nologo -v q -o $(BUILD)/r2r/testplugin-trimmed

@@ -26,12 +26,21 @@ internal static class Load
         return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    /// <summary>Makes <paramref name="count"/> calls one after another; returns each one's time in µs.</summary>
-    public static async Task<List<double>> LatenciesAsync(Func<Task> call, int count)
+    /// <summary>
+    /// Makes <paramref name="count"/> calls one after another, each after <paramref name="pause"/>
+    /// without one (none by default); returns each one's time in µs.
+    /// </summary>
+    public static async Task<List<double>> LatenciesAsync(Func<Task> call, int count, TimeSpan pause = default)
     {
         var samples = new List<double>(count);
         for (var i = 0; i < count; i++)
         {
+            if (pause > TimeSpan.Zero)
+            {
+                // A blocking sleep, as an idle caller's thread would be: no timer wakes another thread.
+                Thread.Sleep(pause);
+            }
+
             var start = Stopwatch.GetTimestamp();
             await call();
             samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);

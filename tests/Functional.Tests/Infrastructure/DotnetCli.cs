@@ -16,7 +16,8 @@ internal static class DotnetCli
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(4));
+        var allowed = timeout ?? TimeSpan.FromMinutes(4);
+        using var limit = new CancellationTokenSource(allowed);
         try
         {
             await process.WaitForExitAsync(limit.Token);
@@ -24,7 +25,7 @@ internal static class DotnetCli
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in {timeout ?? TimeSpan.FromMinutes(4)}:\n{await stdout}{await stderr}");
+            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in {allowed}:\n{await stdout}{await stderr}");
         }
 
         return (process.ExitCode, await stdout + await stderr);
