@@ -83,8 +83,8 @@ screenshot: deps build
 # with gcc), for the cold-start and many-plugins figures. Their intermediate files
 # stay under build/aot: the tests bundle the ordinary build folders.
 aot:
-	$(DOTNET) publish examples/hello -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/hello
-	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/testplugin
+	$(DOTNET) publish examples/hello -c Release --use-current-runtime -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/hello
+	$(DOTNET) publish tests/TestPlugin -c Release --use-current-runtime -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/testplugin
 
 # The test plugin as the Sdk's JIT defaults publish it (build/GrpcPlugins.Sdk.targets): for a
 # runtime, ReadyToRun; self-contained and trimmed, one composite image. And PluginWorker for
@@ -92,8 +92,8 @@ aot:
 # own intermediate folder: sharing one, the SDK reused a composite image for the
 # framework-dependent publish, which then aborted at start.
 r2r:
-	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-plain --nologo -v q -o $(BUILD)/r2r/testplugin
-	$(DOTNET) publish tests/TestPlugin -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true --artifacts-path $(BUILD)/r2r/artifacts-trimmed --nologo -v q -o $(BUILD)/r2r/testplugin-trimmed
+	$(DOTNET) publish tests/TestPlugin -c Release --use-current-runtime --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-plain --nologo -v q -o $(BUILD)/r2r/testplugin
+	$(DOTNET) publish tests/TestPlugin -c Release --use-current-runtime --self-contained -p:PublishTrimmed=true --artifacts-path $(BUILD)/r2r/artifacts-trimmed --nologo -v q -o $(BUILD)/r2r/testplugin-trimmed
 	$(DOTNET) publish src/PluginWorker -c Release --use-current-runtime --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-worker --nologo -v q -o $(BUILD)/r2r/worker
 
 # Every figure of docs/benchmarks.md; ONLY=routes,cold (hooks, routes, restart, cold, polyglot,
