@@ -75,6 +75,7 @@ internal sealed class YarpBaseline : IAsyncDisposable
             },
         });
         var forwarder = proxy.Services.GetRequiredService<IHttpForwarder>();
+        proxy.MapGet("/bench/pong", () => "pong");
         proxy.Map("/yarp/{**rest}", async (HttpContext context, string? rest) =>
         {
             context.Request.Path = "/" + rest;
