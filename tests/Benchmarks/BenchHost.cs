@@ -148,7 +148,7 @@ internal sealed class BenchHost : IAsyncDisposable
         });
         var app = builder.Build();
         app.MapPluginEndpoints();
-        // The same answer as hello's /ping, written by the host itself: what the host's own
+        // A short answer written by the host app itself: what the host's own
         // pipeline (Kestrel, routing, authentication) costs, without a worker.
         app.MapGet("/bench/pong", () => "pong");
         await app.StartAsync();
