@@ -170,19 +170,26 @@ static async Task<(string Rate, string Latency)> AlternatingRatiosAsync(HttpClie
     for (var i = 0; i < 8; i++)
     {
         // Half the rounds start with YARP, so neither path always comes second.
-        var (first, second) = i % 2 == 0 ? (ours, yarp) : (yarp, ours);
-        var a = await RoundAsync(first);
-        var b = await RoundAsync(second);
-        var (own, theirs) = first == ours ? (a, b) : (b, a);
+        (double Rate, double P50) own, theirs;
+        if (i % 2 == 0)
+        {
+            own = await RoundAsync(ours, ourPath);
+            theirs = await RoundAsync(yarp, yarpPath);
+        }
+        else
+        {
+            theirs = await RoundAsync(yarp, yarpPath);
+            own = await RoundAsync(ours, ourPath);
+        }
+
         rates.Add(own.Rate / theirs.Rate);
         latencies.Add(own.P50 / theirs.P50);
     }
 
     return (Spread(rates), Spread(latencies));
 
-    async Task<(double Rate, double P50)> RoundAsync(HttpClient client)
+    async Task<(double Rate, double P50)> RoundAsync(HttpClient client, string path)
     {
-        var path = client == ours ? ourPath : yarpPath;
         var rate = await RouteLoopAsync(client, path, 16, window);
         var p50 = Stats.Median(await Load.LatenciesAsync(() => RouteAsync(client, path), 400));
         return (rate, p50);
