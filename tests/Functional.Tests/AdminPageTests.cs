@@ -92,8 +92,15 @@ public sealed class AdminPageTests
             var installs = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/shop/installs");
             Assert.Equal("1.2.0", installs[0].GetProperty("version").GetString());
 
-            // Uninstall from its row, confirming the dialog.
+            // Uninstall from its row, confirming the dialog: refused while another plugin depends on it, and the page says why.
             page.Dialog += (_, dialog) => dialog.AcceptAsync();
+            var dependent = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(bundles.Pack("cart", "1.0.0", ["normal"], [("shop", "1.2.0")]))));
+            var address = (await dependent.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString();
+            (await host.Admin.PostAsync($"/admin/api/bundles/{address}/install?accept=settings.read", null)).EnsureSuccessStatusCode();
+            await page.ClickAsync("#plugin-shop .action-uninstall");
+            await page.WaitForSelectorAsync("#status:has-text(\"Uninstall of shop refused. 'shop' is a dependency of 'cart'\")");
+            Assert.NotNull(host.Catalog.Find("shop"));
+            (await host.Admin.DeleteAsync("/admin/api/plugins/cart")).EnsureSuccessStatusCode();
             await page.ClickAsync("#plugin-shop .action-uninstall");
             await page.WaitForSelectorAsync("#plugin-shop", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
             var list = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins");

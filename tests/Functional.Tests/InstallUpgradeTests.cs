@@ -100,6 +100,50 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task UninstallOrUpgrade_ThatWouldBreakAnInstalledDependent_IsRefusedNamingIt_AndChangesNothing()
+    {
+        await using var host = await StrictHostAsync();
+        await InstallAsync(host, Bundle("1.0.0"));
+        await InstallAsync(host, _bundles.Pack("down", "1.0.0", ["normal"], [("up", "[1.0.0, 2.0.0)")]));
+        var ready = await host.WaitForStateAsync("up", WorkerState.Ready);
+        await host.WaitForStateAsync("down", WorkerState.Ready);
+
+        var uninstall = await host.Admin.DeleteAsync("/admin/api/plugins/up");
+        var upgrade = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(Bundle("2.0.0"))));
+
+        Assert.Equal(HttpStatusCode.Conflict, uninstall.StatusCode);
+        Assert.Contains("dependency of 'down'", await uninstall.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, upgrade.StatusCode);
+        var refusal = await upgrade.Content.ReadAsStringAsync();
+        Assert.Contains("installed plugin 'down' would be refused", refusal, StringComparison.Ordinal);
+        Assert.Contains("but 2.0.0 is installed", refusal, StringComparison.Ordinal);
+        Assert.Equal(ready.Pid, host.Supervisor("up").Snapshot.Pid);
+        Assert.True(Directory.Exists(host.Catalog.Find("up")!.Folder));
+
+        // Within the dependent's range the upgrade goes ahead; without dependents the uninstall does.
+        await InstallAsync(host, Bundle("1.5.0"));
+        Assert.Equal(HttpStatusCode.NoContent, (await host.Admin.DeleteAsync("/admin/api/plugins/down")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await host.Admin.DeleteAsync("/admin/api/plugins/up")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Install_OfADependentWhileItsDependencyIsStarting_SpawnsItOnlyOnceTheDependencyIsReady()
+    {
+        await using var host = await StrictHostAsync();
+        await InstallAsync(host, _bundles.Pack("base", "1.0.0", ["slow-start", "3000"], []));
+
+        await InstallAsync(host, _bundles.Pack("app", "1.0.0", ["normal"], [("base", "1.0.0")]));
+
+        var waiting = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/app");
+        Assert.NotEqual(WorkerState.Ready, host.Supervisor("base").Snapshot.State);
+        Assert.Equal("waiting for its dependencies to be Ready: base", waiting.GetProperty("lifecycleReason").GetString());
+        await host.WaitForStateAsync("app", WorkerState.Ready);
+        var baseReady = host.Supervisor("base").Snapshot.ReadySince!.Value;
+        var appSpawned = host.Supervisor("app").ReadyWorker!.Process.StartedAt;
+        Assert.True(appSpawned >= baseReady, $"app was spawned at {appSpawned:O}, before base was Ready at {baseReady:O}");
+    }
+
+    [Fact]
     public async Task UploadOfAnUnsignedArchive_IsRefusedWithTheReason()
     {
         await using var host = await StrictHostAsync();
@@ -206,6 +250,13 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     private string Bundle(string version, string mode = "normal") => _bundles.Pack("up", version, mode);
+
+    private static async Task InstallAsync(TestHost host, string bundle)
+    {
+        var preview = await UploadAsync(host, bundle);
+        var install = await host.Admin.PostAsync($"/admin/api/bundles/{preview.GetProperty("address").GetString()}/install?accept=settings.read", null);
+        Assert.True(install.IsSuccessStatusCode, await install.Content.ReadAsStringAsync());
+    }
 
     private byte[] CreateUnsignedTarGz()
     {

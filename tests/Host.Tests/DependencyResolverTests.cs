@@ -43,6 +43,41 @@ public sealed class DependencyResolverTests
         Assert.Contains("dependency cycle", refused["b"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void RemovingADependency_NamesEveryPluginItWouldBreak_Transitively()
+    {
+        PluginManifest[] installed = [Manifest("base", "1.0.0"), Manifest("db", "1.0.0", ("base", "1.0.0")), Manifest("app", "1.0.0", ("db", "1.0.0")), Manifest("other", "1.0.0")];
+
+        var broken = DependencyResolver.RefusalsCausedBy(installed, [.. installed.Where(m => m.Id != "base")]);
+
+        Assert.Equal(["app", "db"], broken.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("'base'", broken["db"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UpgradingOutOfADependentsRange_BreaksIt_WithinTheRange_BreaksNothing()
+    {
+        PluginManifest[] installed = [Manifest("base", "1.0.0"), Manifest("app", "1.0.0", ("base", "[1.0.0, 2.0.0)"))];
+
+        var outOfRange = DependencyResolver.RefusalsCausedBy(installed, [installed[1], Manifest("base", "2.0.0")]);
+        var inRange = DependencyResolver.RefusalsCausedBy(installed, [installed[1], Manifest("base", "1.9.0")]);
+
+        Assert.Contains("but 2.0.0 is installed", outOfRange["app"], StringComparison.Ordinal);
+        Assert.Single(outOfRange);
+        Assert.Empty(inRange);
+    }
+
+    [Fact]
+    public void AnUpgradeThatClosesACycle_IsNamed_ButRefusalsThatAlreadyHoldAreNot()
+    {
+        PluginManifest[] installed = [Manifest("a", "1.0.0", ("b", "1.0.0")), Manifest("b", "1.0.0"), Manifest("lost", "1.0.0", ("ghost", "1.0.0"))];
+
+        var broken = DependencyResolver.RefusalsCausedBy(installed, [installed[0], installed[2], Manifest("b", "1.1.0", ("a", "1.0.0"))]);
+
+        Assert.Equal(["a", "b"], broken.Keys.Order(StringComparer.Ordinal));
+        Assert.StartsWith("dependency cycle", broken["b"], StringComparison.Ordinal);
+    }
+
     private static PluginManifest Manifest(string id, string version, params (string Id, string Range)[] dependencies)
     {
         var deps = string.Join(",", dependencies.Select(d => $$"""{"id":"{{d.Id}}","version":"{{d.Range}}"}"""));

@@ -61,9 +61,9 @@ internal static class BundleApi
         });
 
         api.MapDelete("/plugins/{id}", async (string id, bool? keepSettings, PluginInstaller installer, CancellationToken ct) =>
-            await installer.UninstallAsync(id, keepSettings ?? true, ct).ConfigureAwait(false)
-                ? Results.NoContent()
-                : Results.Problem(title: "Unknown plugin", detail: $"No plugin with id '{id}' is installed.", statusCode: 404));
+            await installer.UninstallAsync(id, keepSettings ?? true, ct).ConfigureAwait(false) is { Succeeded: false } refused
+                ? Results.Problem(title: refused.Status == 404 ? "Unknown plugin" : "Uninstall refused", detail: refused.Message, statusCode: refused.Status)
+                : Results.NoContent());
 
         api.MapGet("/plugins/{id}/installs", async (string id, IPluginStore store, CancellationToken ct) =>
             Results.Ok(await store.GetInstallsAsync(id, ct).ConfigureAwait(false)));

@@ -9,6 +9,20 @@ namespace GrpcPlugins.Host.Registry;
 /// </summary>
 internal static class DependencyResolver
 {
+    /// <summary>
+    /// The refusals a change to the installed set would cause that the set does not
+    /// have now: checked before an install, upgrade or uninstall at runtime, so that
+    /// a change which would leave a running plugin without what it depends on (at
+    /// its next start) is refused while the admin can still choose otherwise.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> RefusalsCausedBy(IReadOnlyList<PluginManifest> installed, IReadOnlyList<PluginManifest> changed)
+    {
+        var now = Resolve(installed).Refused;
+        return Resolve(changed).Refused
+            .Where(r => !now.ContainsKey(r.Key))
+            .ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+    }
+
     /// <summary>The start order, and the refusals by plugin id.</summary>
     public static (IReadOnlyList<PluginManifest> Order, IReadOnlyDictionary<string, string> Refused) Resolve(IReadOnlyList<PluginManifest> manifests)
     {

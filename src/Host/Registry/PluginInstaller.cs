@@ -64,14 +64,11 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         var (manifest, signed, errors) = BundleInspection.Inspect(extracted, TrustStore.Load(options.Value.TrustedKeysDirectory));
         if (manifest is not null)
         {
-            foreach (var dependency in manifest.Dependencies)
-            {
-                var installed = catalog.Find(dependency.Id)?.Manifest;
-                if (installed is null || !NuGet.Versioning.NuGetVersion.TryParse(installed.Version, out var v) || !dependency.Versions.Satisfies(v))
-                {
-                    errors.Add($"dependency: needs '{dependency.Id}' {dependency.Versions.PrettyPrint()}, installed: {installed?.Version ?? "none"}.");
-                }
-            }
+            var installed = Installed();
+            var changed = DependencyResolver.RefusalsCausedBy(installed, [.. installed.Where(m => m.Id != manifest.Id), manifest]);
+            errors.AddRange(changed.OrderBy(r => r.Key != manifest.Id).ThenBy(r => r.Key, StringComparer.Ordinal).Select(r => r.Key == manifest.Id
+                ? $"dependency: '{r.Key}' {r.Value}"
+                : $"dependency: installed plugin '{r.Key}' would be refused at its next start, as it {r.Value} Upgrade or uninstall '{r.Key}' first."));
         }
 
         var current = manifest is null ? null : catalog.Find(manifest.Id)?.Manifest;
@@ -137,15 +134,22 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         }
     }
 
-    /// <summary>Stops the plugin, removes its files, and keeps or deletes its settings.</summary>
-    public async Task<bool> UninstallAsync(string id, bool keepSettings, CancellationToken cancellationToken)
+    /// <summary>Stops the plugin, removes its files, and keeps or deletes its settings; refused while installed plugins depend on it.</summary>
+    public async Task<InstallResult> UninstallAsync(string id, bool keepSettings, CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (catalog.Find(id) is not { } entry)
             {
-                return false;
+                return InstallResult.Fail(404, $"No plugin with id '{id}' is installed.");
+            }
+
+            var installed = Installed();
+            var dependents = DependencyResolver.RefusalsCausedBy(installed, [.. installed.Where(m => m.Id != id)]);
+            if (dependents.Count > 0)
+            {
+                return InstallResult.Fail(409, $"'{id}' is a dependency of {string.Join(", ", dependents.Keys.Order(StringComparer.Ordinal).Select(d => $"'{d}'"))}, which would be refused at their next start. Uninstall those first.");
             }
 
             catalog.Change(entries => [.. entries.Where(e => e != entry)]);
@@ -162,7 +166,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             }
 
             lifecycle.Forget(id);
-            return true;
+            return InstallResult.Ok(id, entry.Manifest?.Version ?? string.Empty, "uninstalled");
         }
         finally
         {
@@ -212,6 +216,9 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         return InstallResult.Ok(manifest.Id, manifest.Version, $"upgraded from {old.Manifest.Version}");
     }
 
+    /// <summary>The manifests of the plugins that load (refused ones are not counted on by anyone).</summary>
+    private List<PluginManifest> Installed() => [.. catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Manifest!)];
+
     public void Dispose() => _oneAtATime.Dispose();
 
     private static string SignerOf(string extracted)
@@ -227,7 +234,7 @@ internal sealed record InstallPreview(string Address, string? Id, string? Versio
     public string Action => InstalledVersion is null ? "install" : "upgrade";
 }
 
-/// <summary>The outcome of an install or upgrade.</summary>
+/// <summary>The outcome of an install, upgrade or uninstall.</summary>
 internal sealed record InstallResult(bool Succeeded, int Status, string Message, string? PluginId, string? Version)
 {
     public static InstallResult Ok(string id, string version, string what) => new(true, 200, what, id, version);

@@ -6,6 +6,15 @@ namespace GrpcPlugins.Host.Registry;
 /// <summary>Starting a plugin only once the plugins it depends on serve.</summary>
 internal sealed partial class PluginLifecycle
 {
+    /// <summary>Starts <paramref name="entry"/> once its dependencies are Ready, without waiting for it here; stopping the host awaits it.</summary>
+    private Task StartLater(PluginEntry entry, IReadOnlyList<StartedDependency> dependencies)
+    {
+        _states[entry.Id] = (LifecycleState.Active, $"waiting for its dependencies to be Ready: {string.Join(", ", dependencies.Select(d => d.Supervisor.PluginId))}");
+        var start = StartAfterDependenciesAsync(entry, dependencies, _stopping.Token);
+        _dependentStarts.Enqueue(start);
+        return start;
+    }
+
     /// <summary>
     /// Waits for each dependency's own start and then for it to be Ready (at most
     /// twice its start timeout, which covers one failed attempt and its retry),

@@ -29,7 +29,7 @@ internal sealed partial class PluginLifecycle(
     private readonly ILogger _logger = loggerFactory.CreateLogger<PluginLifecycle>();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (LifecycleState State, string Reason)> _states = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
-    private Task _dependentStarts = Task.CompletedTask;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Task> _dependentStarts = new();
 
     /// <summary>Where <paramref name="id"/> is in its lifecycle, and why.</summary>
     public (LifecycleState State, string Reason) StateOf(string id) =>
@@ -88,12 +88,9 @@ internal sealed partial class PluginLifecycle(
             }
             else
             {
-                _states[entry.Id] = (LifecycleState.Active, $"waiting for its dependencies to be Ready: {string.Join(", ", dependencies.Select(d => d.Supervisor.PluginId))}");
-                starts[entry.Id] = StartAfterDependenciesAsync(entry, dependencies, _stopping.Token);
+                starts[entry.Id] = StartLater(entry, dependencies);
             }
         }
-
-        _dependentStarts = Task.WhenAll(starts.Values);
     }
 
     /// <summary>An entry with its own supervisor for a valid manifest; lifecycle events are wired, nothing is started.</summary>
@@ -119,12 +116,26 @@ internal sealed partial class PluginLifecycle(
         return new PluginEntry(manifest.Id, folder, manifest, supervisor, []);
     }
 
-    /// <summary>Activates a newly installed entry (persisted enabled) unless required settings are missing.</summary>
+    /// <summary>Activates a newly installed entry (persisted enabled) unless required settings are missing, once its dependencies are Ready.</summary>
     public async Task ActivateNewAsync(PluginEntry entry, CancellationToken cancellationToken)
     {
         health.Register();
         await store.SetEnabledAsync(entry.Id, true, cancellationToken).ConfigureAwait(false);
-        await ActivateAsync(entry, cancellationToken).ConfigureAwait(false);
+        // A dependency installed just before may still be starting: the same wait as at load.
+        var starting = entry.Manifest!.Dependencies
+            .Select(d => catalog.Find(d.Id)?.Supervisor)
+            .OfType<PluginSupervisor>()
+            .Where(s => s.State != WorkerState.Ready && StateOf(s.PluginId).State == LifecycleState.Active)
+            .Select(s => new StartedDependency(Task.CompletedTask, s))
+            .ToList();
+        if (starting.Count == 0)
+        {
+            await ActivateAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            _ = StartLater(entry, starting); // awaited by StopAllAsync; its failures are logged and shown inside
+        }
     }
 
     /// <summary>Marks an upgraded entry active, its worker already Ready.</summary>
@@ -245,7 +256,7 @@ internal sealed partial class PluginLifecycle(
     public async Task StopAllAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _dependentStarts.ConfigureAwait(false);
+        await Task.WhenAll(_dependentStarts).ConfigureAwait(false);
         await Task.WhenAll(catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Supervisor!.StopAsync())).ConfigureAwait(false);
     }
 

@@ -18,7 +18,10 @@ internal sealed class SignedBundles(string work) : IDisposable
     }
 
     /// <summary>The test plugin's build output as plugin <paramref name="id"/> at <paramref name="version"/>, signed; asks for settings.read.</summary>
-    public string Pack(string id, string version, string mode = "normal")
+    public string Pack(string id, string version, string mode = "normal") => Pack(id, version, [mode], []);
+
+    /// <summary>As <see cref="Pack(string, string, string)"/>, with the test plugin's mode and its arguments, and dependencies as (id, version range).</summary>
+    public string Pack(string id, string version, string[] modeArgs, (string Id, string Range)[] dependencies)
     {
         var folder = Path.Combine(work, $"{id}-{version}");
         var output = Path.GetDirectoryName(TestPaths.TestPlugin)!;
@@ -34,7 +37,8 @@ internal sealed class SignedBundles(string work) : IDisposable
             ["id"] = id,
             ["version"] = version,
             ["command"] = "dotnet",
-            ["args"] = new JsonArray("TestPlugin.dll", mode, "--version", version),
+            ["args"] = new JsonArray([.. new[] { "TestPlugin.dll" }.Concat(modeArgs).Concat(["--version", version]).Select(a => (JsonNode?)a)]),
+            ["dependencies"] = new JsonArray([.. dependencies.Select(d => (JsonNode?)new JsonObject { ["id"] = d.Id, ["version"] = d.Range })]),
             ["hooks"] = new JsonArray("request"),
             ["permissions"] = new JsonArray("settings.read"),
             ["routes"] = new JsonArray(new JsonObject { ["method"] = "*", ["path"] = "/*" }),
