@@ -105,7 +105,7 @@ public sealed class PluginHostOptions
     /// defaults for .NET workers (<c>DOTNET_gcServer=0</c>, a GC heap hard limit at ¾ of
     /// the memory limit), which these override. For example <c>DOTNET_TieredPGO=0</c>
     /// halves the p99 of long hook chains at the cost of a sixth of one busy plugin's
-    /// throughput (docs/benchmarks.md). Names starting with <c>PLUGIN_</c> belong to the
+    /// throughput (docs/benchmark-history.md, session 5). Names starting with <c>PLUGIN_</c> belong to the
     /// handshake and are refused. Defaults to none.
     /// </summary>
     public IDictionary<string, string> WorkerEnvironment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -13,7 +13,7 @@ namespace GrpcPlugins.Sdk.Server;
 /// <summary>
 /// Serves gRPC over Kestrel's HTTP/2 streams without ASP.NET Core's hosting,
 /// routing or dependency injection: a worker reaches Ready in a fraction of
-/// the time the full gRPC server takes to build (see docs/benchmarks.md).
+/// the time the full gRPC server takes to build (see docs/benchmark-history.md, session 4).
 /// Checks the host's per-spawn token on every call, applies grpc-timeout, and
 /// ends every call with a grpc-status.
 /// </summary>
