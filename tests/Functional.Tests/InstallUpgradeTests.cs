@@ -144,6 +144,38 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task Reinstall_OfAPluginRefusedAsModified_ReplacesTheRefusedCopy_AndServes()
+    {
+        var kept = Directory.CreateDirectory(Path.Combine(_work, "kept")).FullName;
+        var bundle = Bundle("1.0.0");
+        string tampered;
+        await using (var first = await StrictHostAsync(kept))
+        {
+            await InstallAsync(first, bundle);
+            await first.WaitForStateAsync("up", WorkerState.Ready);
+            tampered = first.Catalog.Find("up")!.Folder;
+        }
+
+        await File.AppendAllTextAsync(Path.Combine(tampered, "TestPlugin.deps.json"), " ");
+        await using (var second = await StrictHostAsync(kept))
+        {
+            second.ExpectErrors = true; // the modified copy is refused at load
+            var refused = await second.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+            Assert.StartsWith("modified:", refused.GetProperty("refusal")[0].GetString(), StringComparison.Ordinal);
+
+            await InstallAsync(second, bundle);
+
+            await second.WaitForStateAsync("up", WorkerState.Ready);
+            Assert.Equal("1.0.0", (await second.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
+            Assert.Single(second.Catalog.Entries, e => e.Id == "up");
+            Assert.Single(Directory.GetDirectories(Path.Combine(kept, "plugins"), "up-*"));
+        }
+
+        await using var third = await StrictHostAsync(kept);
+        await third.WaitForStateAsync("up", WorkerState.Ready);
+    }
+
+    [Fact]
     public async Task UploadOfAnUnsignedArchive_IsRefusedWithTheReason()
     {
         await using var host = await StrictHostAsync();
@@ -229,7 +261,8 @@ public sealed class InstallUpgradeTests : IDisposable
         Directory.Delete(_work, recursive: true);
     }
 
-    private async Task<TestHost> StrictHostAsync()
+    /// <summary>A host that loads only signed bundles; with <paramref name="kept"/>, its plugins and state live there and outlive it.</summary>
+    private async Task<TestHost> StrictHostAsync(string? kept = null)
     {
         var trust = _bundles.TrustDirectory();
         return await TestHost.StartAsync([], o =>
@@ -238,6 +271,11 @@ public sealed class InstallUpgradeTests : IDisposable
             o.TrustedKeysDirectory = trust;
             o.MaxRestarts = 0;
             o.StartTimeout = TimeSpan.FromSeconds(15);
+            if (kept is not null)
+            {
+                o.PluginsDirectory = Path.Combine(kept, "plugins");
+                o.StateDirectory = Path.Combine(kept, "state");
+            }
         });
     }
 

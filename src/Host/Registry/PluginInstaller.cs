@@ -111,6 +111,17 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                     : InstallResult.Fail(409, $"consent required: accept the permissions {string.Join(", ", missing)} (?accept={string.Join(",", preview.Permissions)}).");
             }
 
+            if (catalog.Find(preview.Id!) is { Supervisor: null } refused)
+            {
+                // The bundle replaces a copy refused at load (files modified since install, say):
+                // left in place it would compete with the new folder for the id at the next start.
+                catalog.Change(entries => [.. entries.Where(e => e != refused)]);
+                if (Directory.Exists(refused.Folder))
+                {
+                    Directory.Delete(refused.Folder, recursive: true);
+                }
+            }
+
             var folder = Path.Combine(options.Value.PluginsDirectory, $"{preview.Id}-{preview.Version}-{address[7..19]}");
             Directory.Move(extracted, folder);
             var manifest = ManifestReader.Read(folder, out _)!;
