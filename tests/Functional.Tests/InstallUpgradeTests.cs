@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Supervisor.Supervision;
@@ -176,6 +177,70 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task Upgrade_OfADisabledPlugin_StaysDisabled_AndEnableStartsTheNewVersion()
+    {
+        await using var host = await StrictHostAsync();
+        await InstallAsync(host, Bundle("1.0.0"));
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+        (await host.Admin.PostAsync("/admin/api/plugins/up/disable", null)).EnsureSuccessStatusCode();
+
+        var preview = await UploadAsync(host, Bundle("2.0.0"));
+        var upgrade = await host.Admin.PostAsync($"/admin/api/bundles/{preview.GetProperty("address").GetString()}/install?accept=settings.read", null);
+
+        Assert.True(upgrade.IsSuccessStatusCode, await upgrade.Content.ReadAsStringAsync());
+        Assert.Contains("it stays disabled", await upgrade.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+        Assert.Equal("2.0.0", view.GetProperty("version").GetString());
+        Assert.Equal("disabled", view.GetProperty("lifecycle").GetString());
+        Assert.False(view.GetProperty("enabled").GetBoolean());
+        Assert.Null(host.Supervisor("up").Snapshot.Pid);
+        Assert.Single(Directory.GetDirectories(host.PluginsDirectory, "up-*"));
+
+        (await host.Admin.PostAsync("/admin/api/plugins/up/enable", null)).EnsureSuccessStatusCode();
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+        Assert.Equal("2.0.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public async Task Upgrade_OfAPluginWaitingForSettings_StartsOnlyOnceAVersionHasWhatItRequires()
+    {
+        await using var host = await StrictHostAsync();
+        await InstallAsync(host, RequiringGreeting("1.0.0", required: true));
+        Assert.Equal("pending_config", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up")).GetProperty("lifecycle").GetString());
+
+        var stillPending = await InstallAsync(host, RequiringGreeting("1.1.0", required: true));
+        var pendingView = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+        var started = await InstallAsync(host, RequiringGreeting("2.0.0", required: false));
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+
+        Assert.Contains("upgraded from 1.0.0; not started: required settings missing: greeting", stillPending, StringComparison.Ordinal);
+        Assert.Equal("1.1.0", pendingView.GetProperty("version").GetString());
+        Assert.Equal("pending_config", pendingView.GetProperty("lifecycle").GetString());
+        Assert.Equal(JsonValueKind.Null, pendingView.GetProperty("pid").ValueKind);
+        Assert.Contains("\"upgraded from 1.1.0\"", started, StringComparison.Ordinal);
+        Assert.Equal("2.0.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
+        Assert.Equal("active", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up")).GetProperty("lifecycle").GetString());
+    }
+
+    private string RequiringGreeting(string version, bool required) => _bundles.Pack("up", version, ["normal"], [], manifest =>
+        manifest["settingsSchema"] = new JsonObject
+        {
+            ["type"] = "object",
+            ["properties"] = new JsonObject { ["greeting"] = new JsonObject { ["type"] = "string" } },
+            ["required"] = required ? new JsonArray("greeting") : new JsonArray(),
+        });
+
+    /// <summary>Uploads and installs <paramref name="bundle"/>, which must succeed; returns the answer.</summary>
+    private static async Task<string> InstallAsync(TestHost host, string bundle)
+    {
+        var preview = await UploadAsync(host, bundle);
+        var install = await host.Admin.PostAsync($"/admin/api/bundles/{preview.GetProperty("address").GetString()}/install?accept=settings.read", null);
+        var body = await install.Content.ReadAsStringAsync();
+        Assert.True(install.IsSuccessStatusCode, body);
+        return body;
+    }
+
+    [Fact]
     public async Task UploadOfAnUnsignedArchive_IsRefusedWithTheReason()
     {
         await using var host = await StrictHostAsync();
@@ -289,12 +354,6 @@ public sealed class InstallUpgradeTests : IDisposable
 
     private string Bundle(string version, string mode = "normal") => _bundles.Pack("up", version, mode);
 
-    private static async Task InstallAsync(TestHost host, string bundle)
-    {
-        var preview = await UploadAsync(host, bundle);
-        var install = await host.Admin.PostAsync($"/admin/api/bundles/{preview.GetProperty("address").GetString()}/install?accept=settings.read", null);
-        Assert.True(install.IsSuccessStatusCode, await install.Content.ReadAsStringAsync());
-    }
 
     private byte[] CreateUnsignedTarGz()
     {

@@ -195,6 +195,11 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
 
     private async Task<InstallResult> UpgradeAsync(PluginEntry old, PluginManifest manifest, string folder, CancellationToken cancellationToken)
     {
+        if (lifecycle.StateOf(old.Id).State is LifecycleState.Disabled or LifecycleState.PendingConfig)
+        {
+            return await ReplaceDormantAsync(old, manifest, folder, cancellationToken).ConfigureAwait(false);
+        }
+
         var next = lifecycle.CreateEntry(manifest, folder);
         var supervisor = next.Supervisor!;
         await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -225,6 +230,30 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         await old.Supervisor.DisposeAsync().ConfigureAwait(false);
         Directory.Delete(old.Folder, recursive: true);
         return InstallResult.Ok(manifest.Id, manifest.Version, $"upgraded from {old.Manifest.Version}");
+    }
+
+    /// <summary>
+    /// Upgrades a plugin that serves nothing (disabled, or waiting for settings):
+    /// there is no call to keep flowing, so the new version takes the old one's
+    /// place at once and keeps its state; a disabled plugin stays disabled (as
+    /// its persisted state says), one waiting for settings starts if the new
+    /// version has what it requires.
+    /// </summary>
+    private async Task<InstallResult> ReplaceDormantAsync(PluginEntry old, PluginManifest manifest, string folder, CancellationToken cancellationToken)
+    {
+        var next = lifecycle.CreateEntry(manifest, folder);
+        catalog.Change(entries => [.. entries.Select(e => e == old ? next : e)]);
+        await old.Supervisor!.DisposeAsync().ConfigureAwait(false);
+        Directory.Delete(old.Folder, recursive: true);
+        await lifecycle.OnSettingsCommittedAsync(manifest.Id, cancellationToken).ConfigureAwait(false);
+        var (state, reason) = lifecycle.StateOf(manifest.Id);
+        var now = state switch
+        {
+            LifecycleState.Disabled => "; it stays disabled: enable it to start this version",
+            LifecycleState.PendingConfig => $"; not started: {reason}",
+            _ => string.Empty,
+        };
+        return InstallResult.Ok(manifest.Id, manifest.Version, $"upgraded from {old.Manifest!.Version}{now}");
     }
 
     /// <summary>The manifests of the plugins that load (refused ones are not counted on by anyone).</summary>

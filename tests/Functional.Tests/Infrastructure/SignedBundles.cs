@@ -20,8 +20,8 @@ internal sealed class SignedBundles(string work) : IDisposable
     /// <summary>The test plugin's build output as plugin <paramref name="id"/> at <paramref name="version"/>, signed; asks for settings.read.</summary>
     public string Pack(string id, string version, string mode = "normal") => Pack(id, version, [mode], []);
 
-    /// <summary>As <see cref="Pack(string, string, string)"/>, with the test plugin's mode and its arguments, and dependencies as (id, version range).</summary>
-    public string Pack(string id, string version, string[] modeArgs, (string Id, string Range)[] dependencies)
+    /// <summary>As <see cref="Pack(string, string, string)"/>, with the test plugin's mode and its arguments, dependencies as (id, version range), and any other change to its manifest.</summary>
+    public string Pack(string id, string version, string[] modeArgs, (string Id, string Range)[] dependencies, Action<JsonObject>? manifest = null)
     {
         var folder = Path.Combine(work, $"{id}-{version}");
         var output = Path.GetDirectoryName(TestPaths.TestPlugin)!;
@@ -32,7 +32,7 @@ internal sealed class SignedBundles(string work) : IDisposable
             File.Copy(file, target);
         }
 
-        File.WriteAllText(Path.Combine(folder, "plugin.json"), new JsonObject
+        var document = new JsonObject
         {
             ["id"] = id,
             ["version"] = version,
@@ -43,7 +43,9 @@ internal sealed class SignedBundles(string work) : IDisposable
             ["permissions"] = new JsonArray("settings.read"),
             ["routes"] = new JsonArray(new JsonObject { ["method"] = "*", ["path"] = "/*" }),
             ["limits"] = new JsonObject { ["startTimeoutSeconds"] = 15 },
-        }.ToJsonString());
+        };
+        manifest?.Invoke(document);
+        File.WriteAllText(Path.Combine(folder, "plugin.json"), document.ToJsonString());
         var bundle = Path.Combine(work, $"{id}-{version}.bundle");
         BundleArchive.Pack(folder, id, version, _publisher, bundle);
         return bundle;
