@@ -32,6 +32,11 @@ public sealed class AdminPageTests
         var disabled = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
         Assert.Equal("Stopped", disabled.GetProperty("state").GetString());
 
+        // Restarting it is refused while it is disabled, and the page says why.
+        await page.ClickAsync("#plugin-t .action-restart");
+        await page.WaitForSelectorAsync("#status:has-text(\"Restart of t refused. 't' is disabled\")");
+        Assert.Equal(WorkerState.Stopped, host.Supervisor("t").Snapshot.State);
+
         // An invalid value shows its error beside the field, and nothing is saved.
         await page.ClickAsync("#plugin-t .action-settings");
         await page.FillAsync("#setting-limit", "0");

@@ -32,16 +32,13 @@ internal static class AdminApi
         api.MapPost("/plugins/{id}/disable", async (string id, PluginLifecycle lifecycle, PluginCatalog catalog, PluginViewFactory views, CancellationToken ct) =>
             await lifecycle.DisableAsync(id, ct).ConfigureAwait(false) ? Results.Ok(views.Create(catalog.Find(id)!, false)) : NotManageable(id, catalog));
 
-        api.MapPost("/plugins/{id}/restart", (string id, PluginCatalog catalog, PluginViewFactory views) =>
-        {
-            if (catalog.Find(id)?.Supervisor is not { } supervisor)
+        api.MapPost("/plugins/{id}/restart", async (string id, PluginLifecycle lifecycle, PluginCatalog catalog, PluginViewFactory views, CancellationToken ct) =>
+            await lifecycle.RestartAsync(id, ct).ConfigureAwait(false) switch
             {
-                return NotManageable(id, catalog);
-            }
-
-            supervisor.RequestRestart();
-            return Results.Accepted(value: views.Create(catalog.Find(id)!, false));
-        });
+                (PluginLifecycle.RestartResult.Restarting, _) => Results.Accepted(value: views.Create(catalog.Find(id)!, false)),
+                (PluginLifecycle.RestartResult.NotMeantToRun, var reason) => Results.Problem(title: "Restart refused", detail: reason, statusCode: 409),
+                _ => NotManageable(id, catalog),
+            });
 
         api.MapGet("/plugins/{id}/settings", async (string id, string? tenant, PluginCatalog catalog, SettingsService settings, CancellationToken ct) =>
         {

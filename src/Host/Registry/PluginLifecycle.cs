@@ -250,6 +250,37 @@ internal sealed partial class PluginLifecycle(
         return true;
     }
 
+    /// <summary>
+    /// Restarts a plugin's worker at an admin's request: a running one is
+    /// replaced; one its supervisor gave up on (crash loop, exit) starts afresh;
+    /// a disabled one or one waiting for settings is left alone, since neither
+    /// is meant to run.
+    /// </summary>
+    public async Task<(RestartResult Result, string Reason)> RestartAsync(string id, CancellationToken cancellationToken)
+    {
+        if (catalog.Find(id)?.Supervisor is not { } supervisor)
+        {
+            return (RestartResult.NotManageable, string.Empty);
+        }
+
+        var (state, reason) = StateOf(id);
+        if (state is LifecycleState.Disabled or LifecycleState.PendingConfig)
+        {
+            return (RestartResult.NotMeantToRun, $"'{id}' is {(state == LifecycleState.Disabled ? "disabled" : "waiting for settings")}: {reason}. {(state == LifecycleState.Disabled ? "Enable it to start it." : "Set them to start it.")}");
+        }
+
+        if (supervisor.RequestRestart())
+        {
+            events.Record(id, "restart-requested", "by an admin");
+            return (RestartResult.Restarting, string.Empty);
+        }
+
+        var after = supervisor.State;
+        await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
+        events.Record(id, "restart-requested", $"by an admin, after {after}: started afresh");
+        return (RestartResult.Restarting, string.Empty);
+    }
+
     public void Dispose() => _stopping.Dispose();
 
     /// <summary>Stops every worker in parallel, each within its grace period; starts still waiting for dependencies are dropped.</summary>
@@ -266,6 +297,14 @@ internal sealed partial class PluginLifecycle(
         options.HealthTimeout,
         options.HealthFailureThreshold,
         options.MemoryCheckInterval);
+
+    /// <summary>What a restart request did.</summary>
+    internal enum RestartResult
+    {
+        Restarting,
+        NotMeantToRun,
+        NotManageable,
+    }
 
     /// <summary>What an enable did.</summary>
     internal enum EnableResult

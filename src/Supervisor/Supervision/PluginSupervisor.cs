@@ -163,6 +163,8 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             }
 
             _tracker.Reset();
+            // A restart asked for as the last run ended is not one this run should honour.
+            _restartRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _stop?.Dispose();
             _stop = new CancellationTokenSource();
             var stop = _stop.Token;
@@ -196,8 +198,21 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks for a restart of a running worker; not counted against the crash-loop breaker.</summary>
-    public void RequestRestart() => _restartRequested.TrySetResult();
+    /// <summary>
+    /// Asks for a restart of a running worker; not counted against the crash-loop
+    /// breaker. False when nothing is supervised (stopped, crash-looping, exited):
+    /// then there is nothing to restart, and the request is not kept for later.
+    /// </summary>
+    public bool RequestRestart()
+    {
+        if (_loop.IsCompleted)
+        {
+            return false;
+        }
+
+        _restartRequested.TrySetResult();
+        return true;
+    }
 
     private async Task RunAsync(CancellationToken stop)
     {
