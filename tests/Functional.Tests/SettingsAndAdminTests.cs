@@ -122,6 +122,35 @@ public sealed class SettingsAndAdminTests
     }
 
     [Fact]
+    public async Task PutSettings_ToAPluginThatHangsOrDiesInConfigure_AnswersWithTheReason_AndSavesNothing()
+    {
+        var manifest = PluginFolders.Test("t");
+        manifest["limits"] = new JsonObject { ["startTimeoutSeconds"] = 3 };
+        await using var host = await TestHost.StartAsync(manifest);
+        host.ExpectErrors = true; // the worker dies in Configure on purpose
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var hung = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"hang-me"}"""));
+        var hungProblem = await hung.Content.ReadFromJsonAsync<JsonElement>();
+        var died = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"exit-me"}"""));
+        var diedProblem = await died.Content.ReadFromJsonAsync<JsonElement>();
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        var fine = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"fine"}"""));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, hung.StatusCode);
+        Assert.Equal("The plugin did not answer", hungProblem.GetProperty("title").GetString());
+        Assert.Contains("did not answer in time (no answer within 3000 ms)", hungProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadGateway, died.StatusCode);
+        Assert.Contains("crashed", diedProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("Nothing was saved", diedProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains(" Crashed: ", view.GetProperty("lastCallError").GetString(), StringComparison.Ordinal);
+        Assert.True(view.GetProperty("callFailures").GetInt64() >= 2);
+        fine.EnsureSuccessStatusCode();
+        Assert.Equal(1, (await fine.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("revision").GetInt64());
+    }
+
+    [Fact]
     public async Task TenantSettings_AreKeptApart_AndAllReachTheWorkerAtStart()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

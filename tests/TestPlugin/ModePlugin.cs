@@ -149,15 +149,26 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
               "additionalProperties": false
             }
             """,
-            (settings, _) =>
+            async (settings, _) =>
             {
                 lock (_configured)
                 {
                     _configured.Add(settings.TenantId);
                 }
 
-                return ValueTask.FromResult<IReadOnlyList<SettingError>>(
-                    settings.Json.Contains("\"reject-me\"", StringComparison.Ordinal) ? [new SettingError("/greeting", "this plugin refuses 'reject-me'")] : []);
+                if (settings.Json.Contains("\"hang-me\"", StringComparison.Ordinal))
+                {
+                    // Ignores the token on purpose: the host's deadline must still hold.
+                    await Task.Delay(Timeout.Infinite, CancellationToken.None);
+                }
+
+                if (settings.Json.Contains("\"exit-me\"", StringComparison.Ordinal))
+                {
+                    Environment.Exit(9);
+                }
+
+                IReadOnlyList<SettingError> errors = settings.Json.Contains("\"reject-me\"", StringComparison.Ordinal) ? [new SettingError("/greeting", "this plugin refuses 'reject-me'")] : [];
+                return errors;
             });
 
         plugin.MapGet("/configured", ctx =>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GrpcPlugins.Host.Auth;
+using GrpcPlugins.Host.Calls;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Host.Settings;
 using Microsoft.AspNetCore.Builder;
@@ -73,6 +74,10 @@ internal static class AdminApi
                 SettingsWriteResult.Committed committed => Results.Ok(new { pluginId = id, tenant = tenant ?? string.Empty, revision = committed.Revision }),
                 SettingsWriteResult.Invalid invalid => FieldErrors("Settings do not match the plugin's schema", "Fix every field listed in 'errors' and send the settings again.", invalid.Errors),
                 SettingsWriteResult.Rejected rejected => FieldErrors("The plugin rejected the settings", "Nothing was saved. Fix every field listed in 'errors' and send the settings again.", rejected.Errors),
+                SettingsWriteResult.NotAnswered notAnswered => Results.Problem(
+                    title: "The plugin did not answer",
+                    detail: $"Nothing was saved: '{id}' was offered the settings and {notAnswered.Failure.Kind switch { CallFailureKind.TimedOut => "did not answer in time", CallFailureKind.Crashed => "crashed", CallFailureKind.Unavailable => "was not available", _ => "failed" }} ({notAnswered.Failure.Detail}). Send them again once it is Ready; GET /admin/api/plugins/{id} shows its state and last error.",
+                    statusCode: notAnswered.Failure.StatusCode),
                 _ => UnknownPlugin(id),
             };
         });

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Grpc.Core;
+using GrpcPlugins.Host.Calls;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Protocol.V1;
 
@@ -9,7 +11,7 @@ namespace GrpcPlugins.Host.Settings;
 /// the boundary, offered to the running plugin through Configure (which may
 /// refuse them), and only then committed to the store.
 /// </summary>
-internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store, SettingsValidator validator)
+internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store, SettingsValidator validator, CallFailureReporter failures, TimeProvider time)
 {
     /// <summary>The plugin's settings; secrets masked when <paramref name="maskSecrets"/>.</summary>
     public async Task<StoredSettings?> GetAsync(string pluginId, string tenantId, bool maskSecrets, CancellationToken cancellationToken)
@@ -55,9 +57,22 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
 
         if (pushToPlugin && entry.Supervisor?.ReadyWorker is { } worker)
         {
-            var reply = await worker.Connection.Plugin.ConfigureAsync(
-                new ConfigureRequest { TenantId = tenantId, SettingsJson = json, Revision = (previous?.Revision ?? 0) + 1 },
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            // Bounded as at start: a plugin that hangs in Configure must not hold the admin's request.
+            using var deadline = new CallDeadline(worker.Spec.Limits.StartTimeout, time, cancellationToken);
+            ConfigureResponse reply;
+            try
+            {
+                reply = await worker.Connection.Plugin.ConfigureAsync(
+                    new ConfigureRequest { TenantId = tenantId, SettingsJson = json, Revision = (previous?.Revision ?? 0) + 1 },
+                    cancellationToken: deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException && !deadline.CallerCancelled)
+            {
+                var failure = RpcFailureClassifier.Classify(pluginId, ex, deadline, worker);
+                failures.Report(failure, "configure", ex);
+                return new SettingsWriteResult.NotAnswered(failure);
+            }
+
             if (!reply.Accepted)
             {
                 return new SettingsWriteResult.Rejected([.. reply.Errors.Select(e => (e.Path, e.Message))]);

@@ -16,6 +16,9 @@ internal abstract record SettingsWriteResult
     /// <summary>The running plugin refused them in Configure; nothing was committed.</summary>
     public sealed record Rejected(IReadOnlyList<(string Path, string Message)> Errors) : SettingsWriteResult;
 
+    /// <summary>The running plugin did not answer Configure (it hung, crashed or failed); nothing was committed.</summary>
+    public sealed record NotAnswered(Calls.CallFailure Failure) : SettingsWriteResult;
+
     /// <summary>The plugin is unknown or was refused at load.</summary>
     public sealed record UnknownPlugin : SettingsWriteResult;
 }
