@@ -241,6 +241,32 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task Upgrade_WhoseAdminStopsWaiting_RunsToItsEnd_AndLeavesNoWorkerBehind()
+    {
+        await using var host = await StrictHostAsync();
+        await InstallAsync(host, Bundle("1.0.0"));
+        var old = await host.WaitForStateAsync("up", WorkerState.Ready);
+        var preview = await UploadAsync(host, _bundles.Pack("up", "2.0.0", ["slow-start", "1500"], []));
+
+        using var impatient = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            host.Admin.PostAsync($"/admin/api/bundles/{preview.GetProperty("address").GetString()}/install?accept=settings.read", null, impatient.Token));
+
+        // The install is recorded last, once the old version is stopped and its folder gone.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/installs")).GetArrayLength() < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var now = await host.WaitForStateAsync("up", WorkerState.Ready);
+        Assert.Equal("2.0.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
+        Assert.NotEqual(old.Pid, now.Pid);
+        Assert.False(Liveness.IsAlive(old.Pid!.Value), "the old version's worker outlived its upgrade");
+        Assert.Single(Directory.GetDirectories(host.PluginsDirectory, "up-*"));
+    }
+
+    [Fact]
     public async Task UploadOfAnUnsignedArchive_IsRefusedWithTheReason()
     {
         await using var host = await StrictHostAsync();

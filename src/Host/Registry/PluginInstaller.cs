@@ -79,6 +79,10 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     public async Task<InstallResult> InstallAsync(string address, IReadOnlySet<string> accepted, string by, CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Once its turn comes, an install runs to its end even if the admin stops waiting:
+        // cut half-way, it would leave a worker outside the catalog, or a folder that loads
+        // at the next start. Its own bounds (start timeout, route timeout) still hold.
+        cancellationToken = CancellationToken.None;
         try
         {
             var staged = StagedPath(address);
@@ -149,6 +153,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     public async Task<InstallResult> UninstallAsync(string id, bool keepSettings, CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        cancellationToken = CancellationToken.None; // runs to its end once begun, as an install does
         try
         {
             if (catalog.Find(id) is not { } entry)
