@@ -267,6 +267,25 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task Uninstall_OfADependentStillWaitingForItsDependency_StartsNothingAndLogsNoError()
+    {
+        await using var host = await StrictHostAsync();
+        await InstallAsync(host, _bundles.Pack("base", "1.0.0", ["slow-start", "2000"], []));
+        await InstallAsync(host, _bundles.Pack("app", "1.0.0", ["normal"], [("base", "1.0.0")]));
+        var app = host.Supervisor("app");
+
+        var uninstall = await host.Admin.DeleteAsync("/admin/api/plugins/app");
+        await host.WaitForStateAsync("base", WorkerState.Ready);
+        // The dependency wait ends at base's Ready; give a start that should not happen the time to.
+        await Task.Delay(500);
+
+        Assert.Equal(HttpStatusCode.NoContent, uninstall.StatusCode);
+        Assert.Null(host.Catalog.Find("app"));
+        Assert.Null(app.Snapshot.Pid);
+        Assert.Equal(0, app.Snapshot.Restarts);
+    }
+
+    [Fact]
     public async Task UploadOfAnUnsignedArchive_IsRefusedWithTheReason()
     {
         await using var host = await StrictHostAsync();

@@ -44,6 +44,12 @@ internal sealed partial class PluginLifecycle
                 }
             }
 
+            if (catalog.Find(entry.Id) != entry)
+            {
+                // Uninstalled or upgraded while it waited: that entry's supervisor is gone.
+                return;
+            }
+
             await ActivateAsync(entry, stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
