@@ -128,14 +128,20 @@ public sealed class SettingsAndAdminTests
         manifest["limits"] = new JsonObject { ["startTimeoutSeconds"] = 3 };
         await using var host = await TestHost.StartAsync(manifest);
         host.ExpectErrors = true; // the worker dies in Configure on purpose
-        await host.WaitForStateAsync("t", WorkerState.Ready);
+        var first = await host.WaitForStateAsync("t", WorkerState.Ready);
 
         var hung = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"hang-me"}"""));
         var hungProblem = await hung.Content.ReadFromJsonAsync<JsonElement>();
         var died = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"exit-me"}"""));
         var diedProblem = await died.Content.ReadFromJsonAsync<JsonElement>();
         var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
-        await host.WaitForStateAsync("t", WorkerState.Ready);
+        // Ready again means a new worker: the dead one may still show as Ready until its exit is seen.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (host.Supervisor("t").Snapshot is var s && (s.State != WorkerState.Ready || s.Pid == first.Pid) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
         var fine = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"fine"}"""));
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, hung.StatusCode);
