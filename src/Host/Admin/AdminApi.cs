@@ -76,7 +76,7 @@ internal static class AdminApi
                 SettingsWriteResult.Rejected rejected => FieldErrors("The plugin rejected the settings", "Nothing was saved. Fix every field listed in 'errors' and send the settings again.", rejected.Errors),
                 SettingsWriteResult.NotAnswered notAnswered => Results.Problem(
                     title: "The plugin did not answer",
-                    detail: $"Nothing was saved: '{id}' was offered the settings and {notAnswered.Failure.Kind switch { CallFailureKind.TimedOut => "did not answer in time", CallFailureKind.Crashed => "crashed", CallFailureKind.Unavailable => "was not available", _ => "failed" }} ({notAnswered.Failure.Detail}). Send them again once it is Ready; GET /admin/api/plugins/{id} shows its state and last error.",
+                    detail: $"Nothing was saved: '{id}' was offered the settings and {WhatHappened(notAnswered.Failure.Kind)} ({notAnswered.Failure.Detail}). Send them again once it is Ready; GET /admin/api/plugins/{id} shows its state and last error.",
                     statusCode: notAnswered.Failure.StatusCode),
                 _ => UnknownPlugin(id),
             };
@@ -94,6 +94,14 @@ internal static class AdminApi
             {
                 ["errors"] = errors.Select(e => new { path = e.Path, message = e.Message }).ToList(),
             });
+
+    private static string WhatHappened(CallFailureKind kind) => kind switch
+    {
+        CallFailureKind.TimedOut => "did not answer in time",
+        CallFailureKind.Crashed => "crashed",
+        CallFailureKind.Unavailable => "was not available",
+        _ => "failed",
+    };
 
     private static IResult UnknownPlugin(string id) =>
         Results.Problem(title: "Unknown plugin", detail: $"No plugin with id '{id}' is installed; GET /admin/api/plugins lists them.", statusCode: 404);

@@ -266,18 +266,18 @@ internal sealed partial class PluginLifecycle(
         var (state, reason) = StateOf(id);
         if (state is LifecycleState.Disabled or LifecycleState.PendingConfig)
         {
-            return (RestartResult.NotMeantToRun, $"'{id}' is {(state == LifecycleState.Disabled ? "disabled" : "waiting for settings")}: {reason}. {(state == LifecycleState.Disabled ? "Enable it to start it." : "Set them to start it.")}");
+            var (what, how) = state == LifecycleState.Disabled ? ("disabled", "Enable it to start it.") : ("waiting for settings", "Set them to start it.");
+            return (RestartResult.NotMeantToRun, $"'{id}' is {what}: {reason}. {how}");
         }
 
-        if (supervisor.RequestRestart())
+        var detail = "by an admin";
+        if (!supervisor.RequestRestart())
         {
-            events.Record(id, "restart-requested", "by an admin");
-            return (RestartResult.Restarting, string.Empty);
+            detail += $", after {supervisor.State}: started afresh";
+            await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var after = supervisor.State;
-        await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
-        events.Record(id, "restart-requested", $"by an admin, after {after}: started afresh");
+        events.Record(id, "restart-requested", detail);
         return (RestartResult.Restarting, string.Empty);
     }
 

@@ -66,7 +66,7 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
                     new ConfigureRequest { TenantId = tenantId, SettingsJson = json, Revision = (previous?.Revision ?? 0) + 1 },
                     cancellationToken: deadline.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException && !deadline.CallerCancelled)
+            catch (Exception ex) when ((ex is RpcException or OperationCanceledException or IOException) && !deadline.CallerCancelled)
             {
                 var failure = RpcFailureClassifier.Classify(pluginId, ex, deadline, worker);
                 failures.Report(failure, "configure", ex);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Host.Bundles;
 
@@ -37,7 +38,7 @@ internal sealed class SignedBundles(string work) : IDisposable
             ["id"] = id,
             ["version"] = version,
             ["command"] = "dotnet",
-            ["args"] = new JsonArray([.. new[] { "TestPlugin.dll" }.Concat(modeArgs).Concat(["--version", version]).Select(a => (JsonNode?)a)]),
+            ["args"] = JsonSerializer.SerializeToNode<string[]>(["TestPlugin.dll", .. modeArgs, "--version", version]),
             ["dependencies"] = new JsonArray([.. dependencies.Select(d => (JsonNode?)new JsonObject { ["id"] = d.Id, ["version"] = d.Range })]),
             ["hooks"] = new JsonArray("request"),
             ["permissions"] = new JsonArray("settings.read"),
