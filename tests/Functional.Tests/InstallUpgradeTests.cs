@@ -222,11 +222,69 @@ public sealed class InstallUpgradeTests : IDisposable
         Assert.Equal("active", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up")).GetProperty("lifecycle").GetString());
     }
 
-    private string RequiringGreeting(string version, bool required) => _bundles.Pack("up", version, ["normal"], [], manifest =>
+    [Fact]
+    public async Task Upgrade_OfAServingPlugin_ToAVersionRequiringAnUnsetSetting_IsRefusedAtUpload_AndTheWayItNamesWorks()
+    {
+        await using var host = await StrictHostAsync();
+        await InstallAsync(host, RequiringGreeting("1.0.0", required: false));
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+        var pid = host.Supervisor("up").Snapshot.Pid;
+        var bundle = RequiringGreeting("2.0.0", required: true);
+
+        var upload = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(bundle)));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, upload.StatusCode);
+        Assert.Contains(
+            "settings: 2.0.0 would not start with what 'up' has stored: required settings missing: greeting; 1.0.0 keeps serving. Disable 'up', install this bundle (it stays disabled), store the settings 2.0.0 needs (PUT /admin/api/plugins/up/settings), then enable it.",
+            await upload.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("1.0.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
+        Assert.Equal(pid, host.Supervisor("up").Snapshot.Pid);
+        Assert.Single(Directory.GetDirectories(host.PluginsDirectory, "up-*"));
+
+        (await host.Admin.PostAsync("/admin/api/plugins/up/disable", null)).EnsureSuccessStatusCode();
+        await InstallAsync(host, bundle);
+        var put = await host.Admin.PutAsync("/admin/api/plugins/up/settings", JsonContent.Create(new { greeting = "hi" }));
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        (await host.Admin.PostAsync("/admin/api/plugins/up/enable", null)).EnsureSuccessStatusCode();
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+        Assert.Equal("2.0.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public async Task StoredTenantSettings_ANewVersionsSchemaRefuses_BlockUpgradeAndStart_NamingTheTenantToFix()
+    {
+        await using var host = await StrictHostAsync();
+        await InstallAsync(host, RequiringGreeting("1.0.0", required: false));
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+        var put = await host.Admin.PutAsync("/admin/api/plugins/up/settings?tenant=acme", JsonContent.Create(new { greeting = "a greeting longer than five" }));
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var bundle = RequiringGreeting("2.0.0", required: false, maxLength: 5);
+
+        var upload = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(bundle)));
+        (await host.Admin.PostAsync("/admin/api/plugins/up/disable", null)).EnsureSuccessStatusCode();
+        await InstallAsync(host, bundle);
+        var enable = await host.Admin.PostAsync("/admin/api/plugins/up/enable", null);
+        var enableBody = await enable.Content.ReadAsStringAsync();
+        var fix = await host.Admin.PutAsync("/admin/api/plugins/up/settings?tenant=acme", JsonContent.Create(new { greeting = "hi" }));
+        Assert.True(fix.IsSuccessStatusCode, await fix.Content.ReadAsStringAsync());
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, upload.StatusCode);
+        Assert.Contains("stored settings do not match the schema of 2.0.0 (tenant 'acme': /greeting StringTooLong", await upload.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, enable.StatusCode);
+        Assert.Contains("Set them with PUT /admin/api/plugins/up/settings?tenant=acme.", enableBody, StringComparison.Ordinal);
+        Assert.Equal("2.0.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
+        Assert.Equal("active", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up")).GetProperty("lifecycle").GetString());
+    }
+
+    private string RequiringGreeting(string version, bool required, int? maxLength = null) => _bundles.Pack("up", version, ["normal"], [], manifest =>
         manifest["settingsSchema"] = new JsonObject
         {
             ["type"] = "object",
-            ["properties"] = new JsonObject { ["greeting"] = new JsonObject { ["type"] = "string" } },
+            ["properties"] = new JsonObject
+            {
+                ["greeting"] = maxLength is { } max ? new JsonObject { ["type"] = "string", ["maxLength"] = max } : new JsonObject { ["type"] = "string" },
+            },
             ["required"] = required ? new JsonArray("greeting") : new JsonArray(),
         });
 

@@ -69,6 +69,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<LifecycleEvents>();
         services.AddSingleton<PluginInstaller>();
         services.AddSingleton<SettingsValidator>();
+        services.AddSingleton<StoredSettingsCheck>();
         services.AddSingleton<SettingsService>();
         services.AddSingleton<CallStats>();
         services.AddSingleton<CallFailureReporter>();

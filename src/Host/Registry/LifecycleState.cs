@@ -6,7 +6,7 @@ internal enum LifecycleState
     /// <summary>Its folder was refused at load (bad manifest, duplicate id).</summary>
     Refused,
 
-    /// <summary>Installed, but required settings are missing: activation is refused until they are set.</summary>
+    /// <summary>Installed, but its stored settings miss a required value or do not match its schema: activation waits until they are set.</summary>
     PendingConfig,
 
     /// <summary>Enabled: its supervisor keeps it running.</summary>

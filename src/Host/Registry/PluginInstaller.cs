@@ -13,7 +13,7 @@ namespace GrpcPlugins.Host.Registry;
 /// it once it is Ready, lets calls in flight on the old one finish, then stops
 /// it; if the new version fails to start, the old one keeps serving.
 /// </summary>
-internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
+internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, StoredSettingsCheck settingsCheck, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
@@ -39,18 +39,18 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         var address = BundleArchive.Address(temp);
         var staged = StagedPath(address);
         File.Move(temp, staged, overwrite: true);
-        return Preview(staged, address);
+        return await PreviewAsync(staged, address, cancellationToken).ConfigureAwait(false);
     }
 
     private string StagedPath(string address) => Path.Combine(Staging, address.Replace(':', '-') + ".bundle");
 
     /// <summary>Inspects a staged bundle: what it is, what it asks for, and every reason to refuse it.</summary>
-    private InstallPreview Preview(string staged, string address)
+    private async Task<InstallPreview> PreviewAsync(string staged, string address, CancellationToken cancellationToken)
     {
         var extracted = BundleArchive.Extract(staged);
         try
         {
-            return Inspect(extracted, address);
+            return await InspectAsync(extracted, address, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -59,7 +59,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     }
 
     /// <summary>Inspects an extracted bundle: what it is, what it asks for, and every reason to refuse it.</summary>
-    private InstallPreview Inspect(string extracted, string address)
+    private async Task<InstallPreview> InspectAsync(string extracted, string address, CancellationToken cancellationToken)
     {
         var (manifest, signed, errors) = BundleInspection.Inspect(extracted, TrustStore.Load(options.Value.TrustedKeysDirectory));
         if (manifest is not null)
@@ -72,7 +72,31 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         }
 
         var current = manifest is null ? null : catalog.Find(manifest.Id)?.Manifest;
+        if (manifest is not null && current is not null && await SettingsRefusalAsync(manifest, current, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            errors.Add(refusal);
+        }
+
         return new InstallPreview(address, manifest?.Id, manifest?.Version, current?.Version, manifest?.Permissions ?? [], signed is null ? null : SignerOf(extracted), errors);
+    }
+
+    /// <summary>
+    /// A serving plugin is replaced only by a version that accepts its stored
+    /// settings: started with settings its schema refuses, the new version
+    /// would fail (or worse, run misconfigured) after the old one stopped. A
+    /// dormant plugin has nothing to keep serving; its new version waits for
+    /// settings as a first install does.
+    /// </summary>
+    private async Task<string?> SettingsRefusalAsync(PluginManifest manifest, PluginManifest current, CancellationToken cancellationToken)
+    {
+        if (lifecycle.StateOf(manifest.Id).State is LifecycleState.Disabled or LifecycleState.PendingConfig or LifecycleState.Refused
+            || await settingsCheck.FindAsync(manifest, cancellationToken).ConfigureAwait(false) is not { } problem)
+        {
+            return null;
+        }
+
+        return $"settings: {manifest.Version} would not start with what '{manifest.Id}' has stored: {problem.What}; {current.Version} keeps serving. "
+            + $"Disable '{manifest.Id}', install this bundle (it stays disabled), store the settings {manifest.Version} needs ({problem.Calls(manifest.Id)}), then enable it.";
     }
 
     /// <summary>Installs or upgrades from a staged bundle once the admin accepted every permission it asks for.</summary>
@@ -98,7 +122,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             InstallPreview preview;
             try
             {
-                preview = Inspect(extracted, address);
+                preview = await InspectAsync(extracted, address, cancellationToken).ConfigureAwait(false);
             }
             catch
             {

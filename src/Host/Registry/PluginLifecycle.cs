@@ -18,6 +18,7 @@ namespace GrpcPlugins.Host.Registry;
 internal sealed partial class PluginLifecycle(
     PluginCatalog catalog,
     IPluginStore store,
+    StoredSettingsCheck settingsCheck,
     WorkerLauncher launcher,
     GroupMemorySampler memory,
     IOptions<PluginHostOptions> options,
@@ -116,7 +117,7 @@ internal sealed partial class PluginLifecycle(
         return new PluginEntry(manifest.Id, folder, manifest, supervisor, []);
     }
 
-    /// <summary>Activates a newly installed entry (persisted enabled) unless required settings are missing, once its dependencies are Ready.</summary>
+    /// <summary>Activates a newly installed entry (persisted enabled) unless its stored settings do not satisfy its schema, once its dependencies are Ready.</summary>
     public async Task ActivateNewAsync(PluginEntry entry, CancellationToken cancellationToken)
     {
         health.Register();
@@ -178,22 +179,21 @@ internal sealed partial class PluginLifecycle(
         return problems.Count == 0 ? found : found with { Errors = problems };
     }
 
-    /// <summary>Starts the plugin unless required settings are missing, which leaves it pending configuration.</summary>
-    private async Task<IReadOnlyList<string>> ActivateAsync(PluginEntry entry, CancellationToken cancellationToken)
+    /// <summary>Starts the plugin unless its stored settings do not satisfy its schema, which leaves it pending configuration; true when started.</summary>
+    private async Task<bool> ActivateAsync(PluginEntry entry, CancellationToken cancellationToken)
     {
-        var missing = await MissingRequiredSettingsAsync(entry.Manifest!, cancellationToken).ConfigureAwait(false);
-        if (missing.Count > 0)
+        if (await settingsCheck.FindAsync(entry.Manifest!, cancellationToken).ConfigureAwait(false) is { } problem)
         {
-            var reason = $"required settings missing: {string.Join(", ", missing)}. Set them with PUT /admin/api/plugins/{entry.Id}/settings.";
+            var reason = $"{problem.What}. Set them with {problem.Calls(entry.Id)}.";
             _states[entry.Id] = (LifecycleState.PendingConfig, reason);
             events.Record(entry.Id, "pending-config", reason);
-            return missing;
+            return false;
         }
 
         _states[entry.Id] = (LifecycleState.Active, string.Empty);
         await entry.Supervisor!.StartAsync(cancellationToken).ConfigureAwait(false);
         events.Record(entry.Id, "activated", string.Empty);
-        return [];
+        return true;
     }
 
     /// <summary>After a committed settings write: a plugin pending configuration that now has all it needs starts.</summary>
@@ -205,22 +205,7 @@ internal sealed partial class PluginLifecycle(
         }
     }
 
-    private async Task<IReadOnlyList<string>> MissingRequiredSettingsAsync(PluginManifest manifest, CancellationToken cancellationToken)
-    {
-        if (manifest.SettingsSchema is not { } schema || !schema.TryGetProperty("required", out var required) || required.ValueKind != System.Text.Json.JsonValueKind.Array)
-        {
-            return [];
-        }
-
-        var stored = await store.GetSettingsAsync(manifest.Id, string.Empty, cancellationToken).ConfigureAwait(false);
-        using var settings = System.Text.Json.JsonDocument.Parse(stored?.Json ?? "{}");
-        return [.. required.EnumerateArray()
-            .Select(r => r.GetString())
-            .OfType<string>()
-            .Where(name => !settings.RootElement.TryGetProperty(name, out _))];
-    }
-
-    /// <summary>Enables a plugin (persisted) and starts it, unless required settings are missing; clears a crash loop.</summary>
+    /// <summary>Enables a plugin (persisted) and starts it, unless its stored settings do not satisfy its schema; clears a crash loop.</summary>
     public async Task<EnableResult> EnableAsync(string id, CancellationToken cancellationToken)
     {
         if (catalog.Find(id)?.Supervisor is null)
@@ -229,9 +214,9 @@ internal sealed partial class PluginLifecycle(
         }
 
         await store.SetEnabledAsync(id, true, cancellationToken).ConfigureAwait(false);
-        var missing = await ActivateAsync(catalog.Find(id)!, cancellationToken).ConfigureAwait(false);
+        var started = await ActivateAsync(catalog.Find(id)!, cancellationToken).ConfigureAwait(false);
         Log.Enabled(_logger, id);
-        return missing.Count == 0 ? EnableResult.Enabled : EnableResult.PendingConfig;
+        return started ? EnableResult.Enabled : EnableResult.PendingConfig;
     }
 
     /// <summary>Disables a plugin (persisted) and stops its worker gracefully.</summary>
@@ -312,7 +297,7 @@ internal sealed partial class PluginLifecycle(
         /// <summary>Enabled and starting.</summary>
         Enabled,
 
-        /// <summary>Enabled, but waiting for required settings.</summary>
+        /// <summary>Enabled, but waiting for settings its schema requires.</summary>
         PendingConfig,
 
         /// <summary>Unknown or refused at load.</summary>
