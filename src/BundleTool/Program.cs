@@ -35,7 +35,7 @@ try
 
             return 0;
         case ["verify", var bundle, var trustDirectory]:
-            var extracted = BundleArchive.Extract(bundle);
+            var extracted = BundleArchive.Extract(bundle, BundleLimits.Default);
             try
             {
                 var problems = BundleVerifier.Verify(extracted, TrustStore.Load(trustDirectory), out var signed) ?? ["unsigned: no .bundle/ folder"];
@@ -54,7 +54,7 @@ try
             }
 
         case ["install", var bundle, var pluginsDirectory, var trustDirectory]:
-            var (id, address) = BundleInstaller.Install(bundle, pluginsDirectory, TrustStore.Load(trustDirectory));
+            var (id, address) = BundleInstaller.Install(bundle, pluginsDirectory, TrustStore.Load(trustDirectory), BundleLimits.Default);
             Console.WriteLine($"installed {id} from {address} into {Path.Combine(pluginsDirectory, id)}");
             return 0;
         default:
@@ -62,7 +62,7 @@ try
             return 2;
     }
 }
-catch (Exception ex) when (ex is InvalidDataException or IOException or CryptographicException or ArgumentException)
+catch (Exception ex) when (ex is BundleFormatException or InvalidDataException or IOException or CryptographicException or ArgumentException)
 {
     await Console.Error.WriteLineAsync("error: " + ex.Message);
     return 1;

@@ -24,7 +24,7 @@ public sealed class BundleTests : IDisposable
     {
         TrustPublisher();
         var bundle = PackHello();
-        var (id, address) = BundleInstaller.Install(bundle, Plugins, TrustStore.Load(Trust));
+        var (id, address) = BundleInstaller.Install(bundle, Plugins, TrustStore.Load(Trust), BundleLimits.Default);
         PluginFolders.Write(Plugins, PluginFolders.Test("unsigned"));
 
         Assert.Equal("hello", id);
@@ -53,7 +53,7 @@ public sealed class BundleTests : IDisposable
     {
         var bundle = PackHello();
 
-        var error = Assert.Throws<InvalidDataException>(() => BundleInstaller.Install(bundle, Plugins, TrustStore.Load(Trust)));
+        var error = Assert.Throws<InvalidDataException>(() => BundleInstaller.Install(bundle, Plugins, TrustStore.Load(Trust), BundleLimits.Default));
 
         Assert.Contains("signed by an unknown key", error.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(Plugins, "hello")));
@@ -65,7 +65,7 @@ public sealed class BundleTests : IDisposable
         TrustPublisher();
         var bundle = PackHello();
         // Re-sign the same bundle manifest with another key, claiming the trusted key's id.
-        var extracted = BundleArchive.Extract(bundle);
+        var extracted = BundleArchive.Extract(bundle, BundleLimits.Default);
         _cleanup.Add(extracted);
         var signaturePath = Path.Combine(extracted, ".bundle", "bundle.sig");
         var original = BundleSignature.Parse(File.ReadAllBytes(signaturePath))!;
@@ -82,7 +82,7 @@ public sealed class BundleTests : IDisposable
     public void Verify_ReportsAddedAndMissingFiles()
     {
         TrustPublisher();
-        var extracted = BundleArchive.Extract(PackHello());
+        var extracted = BundleArchive.Extract(PackHello(), BundleLimits.Default);
         _cleanup.Add(extracted);
         File.Delete(Path.Combine(extracted, "Hello.dll"));
         File.WriteAllText(Path.Combine(extracted, "extra.txt"), "x");

@@ -357,6 +357,24 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task UploadOfSomethingThatIsNotATarGz_Is422WithWhatIsWrong_AndLeavesNothingStaged()
+    {
+        await using var host = await StrictHostAsync();
+        var valid = await File.ReadAllBytesAsync(Bundle("1.0.0"));
+
+        var text = await host.Admin.PostAsync("/admin/api/bundles", new StringContent("this is not a bundle"));
+        var truncated = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(valid[..(valid.Length / 2)]));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, text.StatusCode);
+        Assert.Contains("not a bundle: it could not be read as a .tar.gz", await text.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, truncated.StatusCode);
+        Assert.Contains("BundleTool pack", await truncated.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var staging = Path.Combine(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GrpcPlugins.Host.Hosting.PluginHostOptions>>().Value.StateDirectory, "staging");
+        Assert.Empty(Directory.GetFiles(staging));
+        Assert.Empty(Directory.GetDirectories(host.PluginsDirectory, ".*"));
+    }
+
+    [Fact]
     public async Task Install_IntoAPluginsDirectoryOnAnotherFileSystem_Works_AndUnfinishedInstallsAreCleanedUp()
     {
         // /dev/shm is a tmpfs, the temporary directory is not: a plugins volume in a container is like that.

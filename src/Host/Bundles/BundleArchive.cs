@@ -63,11 +63,13 @@ internal static class BundleArchive
     /// (a temporary directory when null) and returns its path. Extract beside the
     /// final place of the files, so that moving them there is a rename: a plugins
     /// directory is often a volume of its own, and no rename crosses file systems.
-    /// The folder's name starts with a dot, which plugin discovery skips. TarFile
-    /// refuses entries that would land outside the folder.
+    /// The folder's name starts with a dot, which plugin discovery skips. The
+    /// archive is checked whole first (<see cref="BundleArchiveCheck"/>): a
+    /// <see cref="BundleFormatException"/> says what is wrong with it.
     /// </summary>
-    public static string Extract(string bundle, string? parent = null)
+    public static string Extract(string bundle, BundleLimits limits, string? parent = null)
     {
+        BundleArchiveCheck.Check(bundle, limits);
         string target;
         if (parent is null)
         {

@@ -6,11 +6,11 @@ namespace GrpcPlugins.Host.Bundles;
 internal static class BundleInstaller
 {
     /// <summary>The installed plugin id and the bundle's address; throws <see cref="InvalidDataException"/> with every problem.</summary>
-    public static (string PluginId, string Address) Install(string bundle, string pluginsDirectory, TrustStore trust)
+    public static (string PluginId, string Address) Install(string bundle, string pluginsDirectory, TrustStore trust, BundleLimits limits)
     {
         var address = BundleArchive.Address(bundle);
         Directory.CreateDirectory(pluginsDirectory);
-        var extracted = BundleArchive.Extract(bundle, pluginsDirectory);
+        var extracted = BundleArchive.Extract(bundle, limits, pluginsDirectory);
         try
         {
             var (manifest, _, errors) = BundleInspection.Inspect(extracted, trust);

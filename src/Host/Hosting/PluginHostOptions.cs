@@ -55,6 +55,14 @@ public sealed class PluginHostOptions
     /// <summary>The largest bundle the admin API accepts for install, in bytes. Defaults to 512 MiB: vendors ship native libraries.</summary>
     public long MaxBundleBytes { get; set; } = 512L * 1024 * 1024;
 
+    /// <summary>The most a bundle may expand to when extracted, in bytes (checked before anything is written). Defaults to 2 GiB.</summary>
+    public long MaxBundleExpandedBytes { get; set; } = Bundles.BundleLimits.DefaultMaxExpandedBytes;
+
+    /// <summary>The most files, folders and links a bundle may hold. Defaults to 100,000.</summary>
+    public int MaxBundleEntries { get; set; } = Bundles.BundleLimits.DefaultMaxEntries;
+
+    internal Bundles.BundleLimits BundleLimits => new(MaxBundleExpandedBytes, MaxBundleEntries);
+
     /// <summary>The memory limit of a worker's process tree when the manifest sets none. Defaults to 512 MiB.</summary>
     public int DefaultMemoryLimitMiB { get; set; } = 512;
 

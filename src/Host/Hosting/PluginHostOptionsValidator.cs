@@ -53,6 +53,16 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:MaxBundleBytes is {options.MaxBundleBytes}; use 1 or more.");
         }
 
+        if (options.MaxBundleExpandedBytes < 1)
+        {
+            errors.Add($"PluginHost:MaxBundleExpandedBytes is {options.MaxBundleExpandedBytes}; use 1 or more.");
+        }
+
+        if (options.MaxBundleEntries < 1)
+        {
+            errors.Add($"PluginHost:MaxBundleEntries is {options.MaxBundleEntries}; use 1 or more.");
+        }
+
         if (options.MaxRequestBodyBytes < 0)
         {
             errors.Add($"PluginHost:MaxRequestBodyBytes is {options.MaxRequestBodyBytes}; use 0 or more.");

@@ -47,7 +47,18 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     /// <summary>Inspects a staged bundle: what it is, what it asks for, and every reason to refuse it.</summary>
     private async Task<InstallPreview> PreviewAsync(string staged, string address, CancellationToken cancellationToken)
     {
-        var extracted = BundleArchive.Extract(staged);
+        string extracted;
+        try
+        {
+            extracted = BundleArchive.Extract(staged, options.Value.BundleLimits);
+        }
+        catch (BundleFormatException ex)
+        {
+            // Nothing in it can ever install: keep nothing of it.
+            File.Delete(staged);
+            return new InstallPreview(address, null, null, null, [], null, [ex.Message]);
+        }
+
         try
         {
             return await InspectAsync(extracted, address, cancellationToken).ConfigureAwait(false);
@@ -118,7 +129,16 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             // Extracted once, beside its final place, and checked again there rather than
             // trusted from the upload: keys and installed dependencies may have changed since.
             Directory.CreateDirectory(options.Value.PluginsDirectory);
-            var extracted = BundleArchive.Extract(staged, options.Value.PluginsDirectory);
+            string extracted;
+            try
+            {
+                extracted = BundleArchive.Extract(staged, options.Value.BundleLimits, options.Value.PluginsDirectory);
+            }
+            catch (BundleFormatException ex)
+            {
+                return InstallResult.Fail(422, ex.Message);
+            }
+
             InstallPreview preview;
             try
             {
