@@ -69,7 +69,7 @@ server.addService(pluginV1.Plugin.service, {
     call.on('data', frame => { if (frame.head) head = frame.head; });
     // Answer once the host closed its side (docs/protocol.md).
     call.on('end', () => {
-      if (head && head.method === 'GET' && head.path === '/ping') {
+      if (head && (head.method === 'GET' || head.method === 'HEAD') && head.path === '/ping') {
         call.write({ head: { statusCode: 200, headers: [{ name: 'content-type', value: 'application/json' }] } });
         call.write({ bodyChunk: Buffer.from(JSON.stringify({ plugin: pluginId, version: VERSION, pid: process.pid, runtime: `node/${process.versions.node}`, rpc: 'HandleHttp' })) });
       } else {

@@ -102,7 +102,7 @@ class Plugin(plugin_pb2_grpc.PluginServicer):
 
 def answer(head, rpc):
     """The response frames for one route request: a head, then the body."""
-    if head.method == "GET" and head.path == "/ping":
+    if head.method in ("GET", "HEAD") and head.path == "/ping":
         payload = json.dumps({"plugin": PLUGIN_ID, "version": VERSION, "pid": os.getpid(),
                               "runtime": f"python/{platform.python_version()}", "rpc": rpc}).encode()
         yield plugin_pb2.HttpResponseFrame(head=plugin_pb2.HttpResponseHead(

@@ -246,6 +246,25 @@ public sealed class RouteTests
     }
 
     [Fact]
+    public async Task Head_IsServedByTheGetRoute_UnderItsAccessRule_WithTheHeadersAndNoBody()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"), PluginFolders.Hello());
+        await Task.WhenAll(host.WaitForStateAsync("t", WorkerState.Ready), host.WaitForStateAsync("hello", WorkerState.Ready));
+
+        using var get = await host.Client.GetAsync("/plugins/hello/ping");
+        using var head = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/plugins/hello/ping"));
+        using var anonymous = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/plugins/t/whoami"));
+        using var withKey = await host.Admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/plugins/t/whoami"));
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal((await get.Content.ReadAsByteArrayAsync()).Length, head.Content.Headers.ContentLength);
+        Assert.Equal(get.Content.Headers.ContentType, head.Content.Headers.ContentType);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withKey.StatusCode);
+    }
+
+    [Fact]
     public async Task PluginAskingForAnonymousAccessItsManifestDoesNotGrant_IsRefused()
     {
         var manifest = PluginFolders.Hello();

@@ -34,12 +34,13 @@ internal sealed record ManifestDependency(string Id, NuGet.Versioning.VersionRan
 /// <summary>A hook point the plugin handles.</summary>
 internal sealed record ManifestHook(string Point, int Priority);
 
-/// <summary>A route the plugin serves; a trailing "/*" matches any rest.</summary>
+/// <summary>A route the plugin serves; a trailing "/*" matches any rest. A GET route also serves HEAD (RFC 9110, 9.3.2).</summary>
 internal sealed record ManifestRoute(string Method, string Path, bool Anonymous)
 {
     public bool Matches(string method, string path)
     {
-        if (Method != "*" && !string.Equals(Method, method, StringComparison.OrdinalIgnoreCase))
+        if (Method != "*" && !string.Equals(Method, method, StringComparison.OrdinalIgnoreCase)
+            && !(Method == "GET" && string.Equals(method, "HEAD", StringComparison.OrdinalIgnoreCase)))
         {
             return false;
         }

@@ -69,7 +69,8 @@ internal static class RouteExchange
         if (started && held is not null)
         {
             var length = held.Sum(chunk => (long)chunk.Length);
-            if (length > 0 && !HttpMethods.IsHead(context.Request.Method))
+            // A HEAD answer is its GET's, so its length says what GET would send; Kestrel drops the body.
+            if (length > 0)
             {
                 context.Response.ContentLength = length;
             }

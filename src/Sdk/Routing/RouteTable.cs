@@ -5,8 +5,15 @@ internal sealed class RouteTable(IReadOnlyList<RouteRegistration> routes)
 {
     public IReadOnlyList<RouteRegistration> Routes { get; } = routes;
 
-    /// <summary>The route for the request, or null; <paramref name="pathKnown"/> says whether another method would match.</summary>
-    public RouteRegistration? Match(string method, string path, out bool pathKnown)
+    /// <summary>
+    /// The route for the request, or null; <paramref name="pathKnown"/> says whether another method would match.
+    /// HEAD without a route of its own is served by the GET route (RFC 9110, 9.3.2): the handler sees HEAD,
+    /// and the host sends the client its status and headers without the body.
+    /// </summary>
+    public RouteRegistration? Match(string method, string path, out bool pathKnown) =>
+        MatchMethod(method, path, out pathKnown) ?? (method == "HEAD" ? MatchMethod("GET", path, out _) : null);
+
+    private RouteRegistration? MatchMethod(string method, string path, out bool pathKnown)
     {
         RouteRegistration? best = null;
         var bestLength = -1;
