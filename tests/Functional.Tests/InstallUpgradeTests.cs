@@ -375,6 +375,23 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task Install_OfAnythingButAStagedBundlesAddress_Is404_NamingTheForm()
+    {
+        await using var host = await StrictHostAsync();
+        var outside = Path.Combine(_work, "outside.bundle");
+        File.Copy(Bundle("1.0.0"), outside);
+
+        var traversal = await host.Admin.PostAsync($"/admin/api/bundles/{Uri.EscapeDataString("sha256:../../../" + outside)}/install?accept=settings.read", null);
+        var unknown = await host.Admin.PostAsync($"/admin/api/bundles/sha256:{new string('a', 64)}/install?accept=settings.read", null);
+
+        Assert.Equal(HttpStatusCode.NotFound, traversal.StatusCode);
+        Assert.Contains("is not a bundle address (sha256: and 64 lowercase hex digits)", await traversal.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("no staged bundle", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(host.Catalog.Find("up"));
+    }
+
+    [Fact]
     public async Task Install_IntoAPluginsDirectoryOnAnotherFileSystem_Works_AndUnfinishedInstallsAreCleanedUp()
     {
         // /dev/shm is a tmpfs, the temporary directory is not: a plugins volume in a container is like that.

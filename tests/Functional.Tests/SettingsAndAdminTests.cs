@@ -44,6 +44,27 @@ public sealed class SettingsAndAdminTests
     }
 
     [Fact]
+    public async Task ATenantIdWithControlCharactersOrTooLong_Is400_AndNothingIsStored()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var control = await host.Admin.PutAsync("/admin/api/plugins/t/settings?tenant=a%00b", Json("{\"greeting\":\"hi\"}"));
+        var tooLong = await host.Admin.PutAsync($"/admin/api/plugins/t/settings?tenant={new string('x', 129)}", Json("{\"greeting\":\"hi\"}"));
+        var read = await host.Admin.GetAsync("/admin/api/plugins/t/settings?tenant=%0A");
+        var longest = await host.Admin.PutAsync($"/admin/api/plugins/t/settings?tenant={new string('x', 128)}", Json("{\"greeting\":\"hi\"}"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, control.StatusCode);
+        Assert.Contains("control character", await control.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("129 characters long; use at most 128", await tooLong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, read.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, longest.StatusCode);
+        var configured = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/configured");
+        Assert.DoesNotContain(configured.EnumerateArray(), t => t.GetString()!.Any(char.IsControl) || t.GetString()!.Length > 128);
+    }
+
+    [Fact]
     public async Task SettingsThePluginRejects_AreNotCommitted()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

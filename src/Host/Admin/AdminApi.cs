@@ -48,6 +48,11 @@ internal static class AdminApi
                 return UnknownPlugin(id);
             }
 
+            if (TenantId.Problem(tenant ?? string.Empty) is { } badTenant)
+            {
+                return BadTenant(badTenant);
+            }
+
             var stored = await settings.GetAsync(id, tenant ?? string.Empty, maskSecrets: true, ct).ConfigureAwait(false);
             return Results.Ok(new
             {
@@ -61,6 +66,11 @@ internal static class AdminApi
 
         api.MapPut("/plugins/{id}/settings", async (string id, string? tenant, HttpRequest request, SettingsService settings, PluginLifecycle lifecycle, CancellationToken ct) =>
         {
+            if (TenantId.Problem(tenant ?? string.Empty) is { } badTenant)
+            {
+                return BadTenant(badTenant);
+            }
+
             using var reader = new StreamReader(request.Body);
             var json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
             var result = await settings.PutAsync(id, tenant ?? string.Empty, json, pushToPlugin: true, ct).ConfigureAwait(false);
@@ -102,6 +112,9 @@ internal static class AdminApi
         CallFailureKind.Unavailable => "was not available",
         _ => "failed",
     };
+
+    private static IResult BadTenant(string problem) =>
+        Results.Problem(title: "Bad tenant id", detail: $"Nothing was read or saved: {problem} Leave 'tenant' out for the plugin-wide settings.", statusCode: 400);
 
     private static IResult UnknownPlugin(string id) =>
         Results.Problem(title: "Unknown plugin", detail: $"No plugin with id '{id}' is installed; GET /admin/api/plugins lists them.", statusCode: 404);

@@ -14,6 +14,7 @@ internal static class BundleArchive
     /// <summary>How an extraction in progress is named inside a plugins directory.</summary>
     public const string ExtractionPrefix = ".extracting-";
 
+    private static readonly System.Buffers.SearchValues<char> s_hex = System.Buffers.SearchValues.Create("0123456789abcdef");
     private static readonly EnumerationOptions s_all = new() { RecurseSubdirectories = true, AttributesToSkip = 0 };
 
     /// <summary>Signs <paramref name="folder"/> with <paramref name="key"/> and writes the bundle; returns its address.</summary>
@@ -50,6 +51,10 @@ internal static class BundleArchive
             Directory.Delete(staging, recursive: true);
         }
     }
+
+    /// <summary>Whether <paramref name="text"/> has an address's form; anything else must never become a path.</summary>
+    public static bool IsAddress(string text) =>
+        text.Length == 71 && text.StartsWith("sha256:", StringComparison.Ordinal) && !text.AsSpan(7).ContainsAnyExcept(s_hex);
 
     /// <summary>The bundle's address: the sha256 of the archive.</summary>
     public static string Address(string bundle)

@@ -28,6 +28,11 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"plugin '{caller.Id}' lacks the permission 'settings.write'; declare it in its plugin.json 'permissions'."));
         }
 
+        if (TenantId.Problem(request.TenantId) is { } badTenant)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, badTenant));
+        }
+
         var result = await settings.PutAsync(caller.Id, request.TenantId, request.SettingsJson, pushToPlugin: false, context.CancellationToken).ConfigureAwait(false);
         return result switch
         {

@@ -120,6 +120,11 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         cancellationToken = CancellationToken.None;
         try
         {
+            if (!BundleArchive.IsAddress(address))
+            {
+                return InstallResult.Fail(404, $"'{address}' is not a bundle address (sha256: and 64 lowercase hex digits); POST /admin/api/bundles answers with the address of what it staged.");
+            }
+
             var staged = StagedPath(address);
             if (!File.Exists(staged))
             {
