@@ -246,6 +246,23 @@ public sealed class RouteTests
     }
 
     [Fact]
+    public async Task RouteParameters_ReachTheHandlerDecoded_AndALiteralSegmentBeatsAParameter()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var values = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/items/42/parts/h%C3%A9llo%20world");
+        var literal = await host.Admin.GetStringAsync("/plugins/t/items/new/parts/wheel");
+        var tooShort = await host.Admin.GetAsync("/plugins/t/items/42");
+
+        Assert.Equal("42", values.GetProperty("id").GetString());
+        Assert.Equal("h\u00e9llo world", values.GetProperty("part").GetString());
+        Assert.Equal("the literal route, for wheel", literal);
+        Assert.Equal(HttpStatusCode.NotFound, tooShort.StatusCode);
+        Assert.Contains("has no route /items/42", await tooShort.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Head_IsServedByTheGetRoute_UnderItsAccessRule_WithTheHeadersAndNoBody()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"), PluginFolders.Hello());

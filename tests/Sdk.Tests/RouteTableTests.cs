@@ -26,4 +26,27 @@ public sealed class RouteTableTests
         Assert.Null(table.Match("HEAD", "/elsewhere", out var unknown));
         Assert.False(unknown);
     }
+
+    [Fact]
+    public void ALiteralSegment_BeatsAParameter_AndTheParametersAreCaptured()
+    {
+        var byId = new RouteRegistration("GET", "/items/{id}", false, s_handler);
+        var literal = new RouteRegistration("GET", "/items/new", false, s_handler);
+        var table = new RouteTable([byId, literal]);
+
+        var matched = table.Match("GET", "/items/42", out _)!;
+
+        Assert.Same(byId, matched);
+        Assert.Equal("42", RouteTable.ValuesOf(matched, "/items/42")["id"]);
+        Assert.Same(literal, table.Match("GET", "/items/new", out _));
+        Assert.Empty(RouteTable.ValuesOf(literal, "/items/new"));
+    }
+
+    [Fact]
+    public void ABadTemplate_FailsAtRegistration_SayingWhatIsWrong()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new PluginBuilder().MapGet("/items/{id", s_handler));
+
+        Assert.Contains("'/items/{id' has the segment '{id'", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -49,6 +49,9 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
 
         plugin.MapGet("/whoami", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = id, ["pid"] = Environment.ProcessId, ["mode"] = mode, ["version"] = Version }.ToJsonString()));
 
+        plugin.MapGet("/items/{id}/parts/{part}", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = ctx.Request.RouteValues["id"], ["part"] = ctx.Request.RouteValues["part"] }.ToJsonString()));
+        plugin.MapGet("/items/new/parts/{part}", ctx => ctx.Response.WriteAsync("the literal route, for " + ctx.Request.RouteValues["part"]));
+
         plugin.MapGet("/settings", async ctx => await ctx.Response.WriteJsonAsync(await ctx.Host.GetSettingsJsonAsync(cancellationToken: ctx.Aborted)));
 
         plugin.MapPost("/settings", async ctx =>

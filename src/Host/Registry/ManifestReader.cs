@@ -106,13 +106,13 @@ internal static partial class ManifestReader
         for (var i = 0; i < (doc.Routes?.Count ?? 0); i++)
         {
             var route = doc.Routes![i];
-            if (string.IsNullOrWhiteSpace(route.Path) || route.Path[0] != '/')
+            if (!GrpcPlugins.Routing.RouteTemplate.TryParse(route.Path, out var template, out var error))
             {
-                list.Add($"$.routes[{i}].path: '{route.Path}' must start with '/'.");
+                list.Add($"$.routes[{i}].path: {error}");
                 continue;
             }
 
-            routes.Add(new ManifestRoute((route.Method ?? "*").ToUpperInvariant(), route.Path, route.Anonymous));
+            routes.Add(new ManifestRoute((route.Method ?? "*").ToUpperInvariant(), template, route.Anonymous));
         }
 
         foreach (var (permission, i) in (doc.Permissions ?? []).Select((p, i) => (p, i)))

@@ -34,25 +34,16 @@ internal sealed record ManifestDependency(string Id, NuGet.Versioning.VersionRan
 /// <summary>A hook point the plugin handles.</summary>
 internal sealed record ManifestHook(string Point, int Priority);
 
-/// <summary>A route the plugin serves; a trailing "/*" matches any rest. A GET route also serves HEAD (RFC 9110, 9.3.2).</summary>
-internal sealed record ManifestRoute(string Method, string Path, bool Anonymous)
+/// <summary>A route the plugin serves (see <see cref="Routing.RouteTemplate"/>). A GET route also serves HEAD (RFC 9110, 9.3.2).</summary>
+internal sealed record ManifestRoute(string Method, Routing.RouteTemplate Template, bool Anonymous)
 {
-    public bool Matches(string method, string path)
-    {
-        if (Method != "*" && !string.Equals(Method, method, StringComparison.OrdinalIgnoreCase)
-            && !(Method == "GET" && string.Equals(method, "HEAD", StringComparison.OrdinalIgnoreCase)))
-        {
-            return false;
-        }
+    /// <summary>The path template as the manifest wrote it.</summary>
+    public string Path => Template.Text;
 
-        if (Path.EndsWith("/*", StringComparison.Ordinal))
-        {
-            var prefix = Path[..^2];
-            return path == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal);
-        }
-
-        return Path == path;
-    }
+    public bool Matches(string method, string path) =>
+        (Method == "*" || string.Equals(Method, method, StringComparison.OrdinalIgnoreCase)
+            || (Method == "GET" && string.Equals(method, "HEAD", StringComparison.OrdinalIgnoreCase)))
+        && Template.Matches(path);
 }
 
 /// <summary>Per-plugin limits; null means the host's default.</summary>

@@ -39,7 +39,12 @@ public sealed class PluginBuilder
 
     /// <summary>Serves <paramref name="method"/> <paramref name="path"/> under the plugin's prefix, /plugins/{id}.</summary>
     /// <param name="method">An HTTP method, or "*" for any.</param>
-    /// <param name="path">A path starting with "/"; a trailing "/*" matches any rest.</param>
+    /// <param name="path">
+    /// A path starting with "/": literal segments, "{name}" segments that match any one
+    /// segment (read them from <see cref="RouteRequest.RouteValues"/>), and a trailing "/*"
+    /// that matches any rest. Of several matching routes, a whole path beats a "/*" prefix,
+    /// then the one with more literal segments wins. A bad template throws <see cref="ArgumentException"/>.
+    /// </param>
     /// <param name="handler">Writes the response.</param>
     /// <param name="allowAnonymous">
     /// Asks for the route to skip the host's auth policy. The host grants it only
@@ -49,9 +54,9 @@ public sealed class PluginBuilder
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(method);
         ArgumentNullException.ThrowIfNull(handler);
-        if (string.IsNullOrEmpty(path) || path[0] != '/')
+        if (!Routing.RouteTemplate.TryParse(path, out _, out var error))
         {
-            throw new ArgumentException($"Route path '{path}' must start with '/'.", nameof(path));
+            throw new ArgumentException("Route path " + error, nameof(path));
         }
 
         _routes.Add(new RouteRegistration(method.ToUpperInvariant(), path, allowAnonymous, handler));

@@ -13,5 +13,8 @@ internal sealed record PluginDefinition(
 /// <summary>One handled hook point.</summary>
 internal sealed record HookRegistration(string Point, int Priority, Func<HookCall, CancellationToken, ValueTask<HookResult>> Handler);
 
-/// <summary>One served route.</summary>
-internal sealed record RouteRegistration(string Method, string Path, bool AllowAnonymous, Func<RouteContext, Task> Handler);
+/// <summary>One served route; <see cref="Path"/> is parsed once, here, so a bad template fails at registration.</summary>
+internal sealed record RouteRegistration(string Method, string Path, bool AllowAnonymous, Func<RouteContext, Task> Handler)
+{
+    public Routing.RouteTemplate Template { get; } = Routing.RouteTemplate.Parse(Path);
+}

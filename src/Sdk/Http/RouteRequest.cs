@@ -3,10 +3,11 @@ namespace GrpcPlugins.Sdk;
 /// <summary>A request to one of the plugin's routes, with its body streamed.</summary>
 public sealed class RouteRequest
 {
-    internal RouteRequest(string method, string path, string query, IReadOnlyList<KeyValuePair<string, string>> headers, string user, Stream body)
+    internal RouteRequest(string method, string path, IReadOnlyDictionary<string, string> routeValues, string query, IReadOnlyList<KeyValuePair<string, string>> headers, string user, Stream body)
     {
         Method = method;
         Path = path;
+        RouteValues = routeValues;
         Query = query;
         Headers = headers;
         User = user;
@@ -18,6 +19,12 @@ public sealed class RouteRequest
 
     /// <summary>The path relative to the plugin's prefix, normalised, starting with "/".</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// What the route's "{name}" segments matched, by name: for the route "/items/{id}",
+    /// the request "/items/42" has <c>RouteValues["id"] == "42"</c>. Empty for a route without parameters.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RouteValues { get; }
 
     /// <summary>The query string including its "?", or empty.</summary>
     public string Query { get; }

@@ -1,8 +1,10 @@
 namespace GrpcPlugins.Sdk;
 
-/// <summary>Matches a method and a path to a registered route: exact paths first, then the longest "/*" prefix.</summary>
+/// <summary>Matches a method and a path to a registered route: whole paths before "/*" prefixes, then the most literal segments (<see cref="Routing.RouteTemplate.Rank"/>).</summary>
 internal sealed class RouteTable(IReadOnlyList<RouteRegistration> routes)
 {
+    private static readonly IReadOnlyDictionary<string, string> s_noValues = new Dictionary<string, string>(0);
+
     public IReadOnlyList<RouteRegistration> Routes { get; } = routes;
 
     /// <summary>
@@ -13,38 +15,37 @@ internal sealed class RouteTable(IReadOnlyList<RouteRegistration> routes)
     public RouteRegistration? Match(string method, string path, out bool pathKnown) =>
         MatchMethod(method, path, out pathKnown) ?? (method == "HEAD" ? MatchMethod("GET", path, out _) : null);
 
+    /// <summary>The values <paramref name="route"/>'s "{name}" segments captured from <paramref name="path"/>.</summary>
+    public static IReadOnlyDictionary<string, string> ValuesOf(RouteRegistration route, string path)
+    {
+        if (!route.Template.HasParameters)
+        {
+            return s_noValues;
+        }
+
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        route.Template.Matches(path, values);
+        return values;
+    }
+
     private RouteRegistration? MatchMethod(string method, string path, out bool pathKnown)
     {
         RouteRegistration? best = null;
-        var bestLength = -1;
         pathKnown = false;
         foreach (var route in Routes)
         {
-            var length = MatchLength(route.Path, path);
-            if (length < 0)
+            if (!route.Template.Matches(path))
             {
                 continue;
             }
 
             pathKnown = true;
-            if ((route.Method == "*" || route.Method == method) && length > bestLength)
+            if ((route.Method == "*" || route.Method == method) && (best is null || route.Template.Rank > best.Template.Rank))
             {
                 best = route;
-                bestLength = length;
             }
         }
 
         return best;
-    }
-
-    private static int MatchLength(string template, string path)
-    {
-        if (template.EndsWith("/*", StringComparison.Ordinal))
-        {
-            var prefix = template[..^2];
-            return path.Equals(prefix, StringComparison.Ordinal) || path.StartsWith(prefix + "/", StringComparison.Ordinal) ? prefix.Length : -1;
-        }
-
-        return string.Equals(template, path, StringComparison.Ordinal) ? int.MaxValue : -1;
     }
 }

@@ -137,6 +137,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
         var request = new RouteRequest(
             head.Method,
             head.Path,
+            RouteTable.ValuesOf(route, head.Path),
             head.Query,
             [.. head.Headers.Select(h => new KeyValuePair<string, string>(h.Name, h.Value))],
             head.User,
