@@ -59,6 +59,16 @@ public sealed class AdminPageTests
         {
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         }
+
+        // A second save builds on the page's first, but not over another admin's save in between.
+        await page.FillAsync("#setting-greeting", "second save");
+        await page.ClickAsync("#save-settings");
+        await page.WaitForSelectorAsync("#settings-saved:has-text('revision 2')");
+        (await host.Admin.PutAsJsonAsync("/admin/api/plugins/t/settings", new { greeting = "from another admin", limit = 5 })).EnsureSuccessStatusCode();
+        await page.FillAsync("#setting-greeting", "stale");
+        await page.ClickAsync("#save-settings");
+        await page.WaitForSelectorAsync("#settings-error:has-text('Someone saved these settings after you opened them')");
+        Assert.Equal("from another admin", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings")).GetProperty("settings").GetProperty("greeting").GetString());
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class SettingsAndAdminTests
 
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         Assert.Equal(1, (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("revision").GetInt64());
-        var seen = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/settings");
+        var seen = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
         Assert.Equal("hi", seen.GetProperty("greeting").GetString());
         Assert.Equal(3, seen.GetProperty("limit").GetInt32());
     }
@@ -65,6 +65,60 @@ public sealed class SettingsAndAdminTests
     }
 
     [Fact]
+    public async Task TwoAdminsEditingTheSameSettings_TheWriteFromAStaleRead_Is412_AndLosesNothing()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        var read = await host.Admin.GetAsync("/admin/api/plugins/t/settings");
+        var tag = read.Headers.ETag!.Tag;
+
+        var first = await PutAsync(host, "{\"greeting\":\"first\"}", tag);
+        var second = await PutAsync(host, "{\"greeting\":\"second\"}", tag);
+        var malformed = await PutAsync(host, "{\"greeting\":\"third\"}", "3");
+        var stored = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+        var unconditional = await PutAsync(host, "{\"greeting\":\"fourth\"}", null);
+
+        Assert.Equal("\"0\"", tag);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("\"1\"", first.Headers.ETag!.Tag);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, second.StatusCode);
+        Assert.Contains("If-Match names revision 0, and the stored settings are at revision 1", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal("first", stored.GetProperty("settings").GetProperty("greeting").GetString());
+        Assert.Equal(1, stored.GetProperty("revision").GetInt64());
+        Assert.Equal(HttpStatusCode.OK, unconditional.StatusCode);
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
+        var changes = view.GetProperty("recentEvents").EnumerateArray().Where(e => e.GetProperty("name").GetString() == "settings-changed").Select(e => e.GetProperty("detail").GetString()).ToList();
+        Assert.Equal(["plugin-wide revision 1 by admin", "plugin-wide revision 2 by admin"], changes);
+    }
+
+    [Fact]
+    public async Task ConcurrentWrites_LeaveThePluginConfiguredWithWhatTheStoreHolds()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var writes = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => PutAsync(host, $"{{\"greeting\":\"w{i}\"}}", null)));
+
+        Assert.All(writes, w => Assert.Equal(HttpStatusCode.OK, w.StatusCode));
+        var stored = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+        var seen = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
+        Assert.Equal(12, stored.GetProperty("revision").GetInt64());
+        Assert.Equal(stored.GetProperty("settings").GetProperty("greeting").GetString(), seen.GetProperty("greeting").GetString());
+    }
+
+    private static async Task<HttpResponseMessage> PutAsync(TestHost host, string json, string? ifMatch)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/admin/api/plugins/t/settings") { Content = Json(json) };
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+
+        return await host.Admin.SendAsync(request);
+    }
+
+    [Fact]
     public async Task SettingsThePluginRejects_AreNotCommitted()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
@@ -90,7 +144,7 @@ public sealed class SettingsAndAdminTests
 
         var shown = await host.Admin.GetStringAsync("/admin/api/plugins/t/settings");
         (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"********","greeting":"changed"}"""))).EnsureSuccessStatusCode();
-        var seen = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/settings");
+        var seen = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
 
         Assert.DoesNotContain("s3cr3t", shown, StringComparison.Ordinal);
         Assert.Contains("********", shown, StringComparison.Ordinal);

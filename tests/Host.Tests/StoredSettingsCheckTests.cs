@@ -31,9 +31,9 @@ public sealed class StoredSettingsCheckTests : IDisposable
     [Fact]
     public async Task ATenantsSettingsTheSchemaRefuses_AreReported_WithThatTenantsCall()
     {
-        await _store.PutSettingsAsync("p", string.Empty, """{"greeting":"hi"}""", CancellationToken.None);
-        await _store.PutSettingsAsync("p", "acme corp", """{"greeting":"far too long","limit":"ten"}""", CancellationToken.None);
-        await _store.PutSettingsAsync("p", "other", """{"greeting":"ok"}""", CancellationToken.None);
+        await _store.PutSettingsAsync("p", string.Empty, """{"greeting":"hi"}""", null, CancellationToken.None);
+        await _store.PutSettingsAsync("p", "acme corp", """{"greeting":"far too long","limit":"ten"}""", null, CancellationToken.None);
+        await _store.PutSettingsAsync("p", "other", """{"greeting":"ok"}""", null, CancellationToken.None);
 
         var problem = await _check.FindAsync(Manifest(Schema), CancellationToken.None);
 
@@ -48,7 +48,7 @@ public sealed class StoredSettingsCheckTests : IDisposable
     [Fact]
     public async Task SettingsThatMatch_OrNoSchemaInTheManifest_AreNoProblem()
     {
-        await _store.PutSettingsAsync("p", string.Empty, """{"greeting":"hi","limit":3}""", CancellationToken.None);
+        await _store.PutSettingsAsync("p", string.Empty, """{"greeting":"hi","limit":3}""", null, CancellationToken.None);
 
         Assert.Null(await _check.FindAsync(Manifest(Schema), CancellationToken.None));
         Assert.Null(await _check.FindAsync(Manifest(null), CancellationToken.None));

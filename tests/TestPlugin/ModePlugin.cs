@@ -7,6 +7,7 @@ namespace TestPlugin;
 internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugin
 {
     private readonly List<string> _configured = [];
+    private readonly Dictionary<string, string> _lastConfigured = new(StringComparer.Ordinal);
     private int _calls;
 
     public string Id => id;
@@ -157,6 +158,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                 lock (_configured)
                 {
                     _configured.Add(settings.TenantId);
+                    _lastConfigured[settings.TenantId] = settings.Json;
                 }
 
                 if (settings.Json.Contains("\"hang-me\"", StringComparison.Ordinal))
@@ -173,6 +175,14 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                 IReadOnlyList<SettingError> errors = settings.Json.Contains("\"reject-me\"", StringComparison.Ordinal) ? [new SettingError("/greeting", "this plugin refuses 'reject-me'")] : [];
                 return errors;
             });
+
+        plugin.MapGet("/last-configured", ctx =>
+        {
+            lock (_configured)
+            {
+                return ctx.Response.WriteJsonAsync(_lastConfigured.GetValueOrDefault(string.Empty, "{}"));
+            }
+        });
 
         plugin.MapGet("/configured", ctx =>
         {

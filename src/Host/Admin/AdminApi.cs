@@ -41,7 +41,7 @@ internal static class AdminApi
                 _ => NotManageable(id, catalog),
             });
 
-        api.MapGet("/plugins/{id}/settings", async (string id, string? tenant, PluginCatalog catalog, SettingsService settings, CancellationToken ct) =>
+        api.MapGet("/plugins/{id}/settings", async (string id, string? tenant, HttpResponse response, PluginCatalog catalog, SettingsService settings, CancellationToken ct) =>
         {
             if (catalog.Find(id)?.Manifest is not { } manifest)
             {
@@ -54,6 +54,7 @@ internal static class AdminApi
             }
 
             var stored = await settings.GetAsync(id, tenant ?? string.Empty, maskSecrets: true, ct).ConfigureAwait(false);
+            response.Headers.ETag = SettingsRevisionTag.Format(stored?.Revision ?? 0);
             return Results.Ok(new
             {
                 pluginId = id,
@@ -71,9 +72,14 @@ internal static class AdminApi
                 return BadTenant(badTenant);
             }
 
+            if (!SettingsRevisionTag.TryParse(request.Headers.IfMatch, out var expected))
+            {
+                return Results.Problem(title: "Bad If-Match", detail: $"Nothing was saved: If-Match takes the ETag that GET returned for these settings, such as {SettingsRevisionTag.Format(3)}; leave it out to write whatever the current revision.", statusCode: 400);
+            }
+
             using var reader = new StreamReader(request.Body);
             var json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
-            var result = await settings.PutAsync(id, tenant ?? string.Empty, json, pushToPlugin: true, ct).ConfigureAwait(false);
+            var result = await settings.PutAsync(id, tenant ?? string.Empty, json, pushToPlugin: true, expected, request.HttpContext.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false);
             if (result is SettingsWriteResult.Committed)
             {
                 await lifecycle.OnSettingsCommittedAsync(id, ct).ConfigureAwait(false);
@@ -81,7 +87,11 @@ internal static class AdminApi
 
             return result switch
             {
-                SettingsWriteResult.Committed committed => Results.Ok(new { pluginId = id, tenant = tenant ?? string.Empty, revision = committed.Revision }),
+                SettingsWriteResult.Committed committed => Committed(request.HttpContext.Response, id, tenant ?? string.Empty, committed.Revision),
+                SettingsWriteResult.Conflict conflict => Results.Problem(
+                    title: "The settings changed since they were read",
+                    detail: $"Nothing was saved: If-Match names revision {conflict.Expected}, and the stored settings are at revision {conflict.Current}. GET them again, apply your change to what is there now, and send it with the new ETag.",
+                    statusCode: 412),
                 SettingsWriteResult.Invalid invalid => FieldErrors("Settings do not match the plugin's schema", "Fix every field listed in 'errors' and send the settings again.", invalid.Errors),
                 SettingsWriteResult.Rejected rejected => FieldErrors("The plugin rejected the settings", "Nothing was saved. Fix every field listed in 'errors' and send the settings again.", rejected.Errors),
                 SettingsWriteResult.NotAnswered notAnswered => Results.Problem(
@@ -93,6 +103,12 @@ internal static class AdminApi
         });
 
         return api;
+    }
+
+    private static IResult Committed(HttpResponse response, string id, string tenant, long revision)
+    {
+        response.Headers.ETag = SettingsRevisionTag.Format(revision);
+        return Results.Ok(new { pluginId = id, tenant, revision });
     }
 
     private static IResult FieldErrors(string title, string detail, IReadOnlyList<(string Path, string Message)> errors) =>

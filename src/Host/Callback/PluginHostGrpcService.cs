@@ -33,7 +33,7 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
             throw new RpcException(new Status(StatusCode.InvalidArgument, badTenant));
         }
 
-        var result = await settings.PutAsync(caller.Id, request.TenantId, request.SettingsJson, pushToPlugin: false, context.CancellationToken).ConfigureAwait(false);
+        var result = await settings.PutAsync(caller.Id, request.TenantId, request.SettingsJson, pushToPlugin: false, expectedRevision: null, "the plugin", context.CancellationToken).ConfigureAwait(false);
         return result switch
         {
             SettingsWriteResult.Committed committed => new PutSettingsResponse { Revision = committed.Revision },

@@ -13,8 +13,13 @@ internal interface IPluginStore
     /// <summary>Every tenant's settings of a plugin ("" is the plugin-wide scope), plugin-wide first.</summary>
     Task<IReadOnlyList<(string TenantId, StoredSettings Settings)>> GetAllSettingsAsync(string pluginId, CancellationToken cancellationToken);
 
-    /// <summary>Replaces settings durably; returns the new revision once the write is on disk.</summary>
-    Task<long> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, CancellationToken cancellationToken);
+    /// <summary>
+    /// Replaces settings durably; returns the new revision once the write is on disk.
+    /// With <paramref name="expectedRevision"/> (0: none stored yet), writes only if the
+    /// stored revision is still that one, in the same statement, and returns null if not:
+    /// hosts sharing one store must not lose each other's writes.
+    /// </summary>
+    Task<long?> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, long? expectedRevision, CancellationToken cancellationToken);
 
     /// <summary>Whether an admin enabled (true) or disabled (false) the plugin; null when never said.</summary>
     Task<bool?> GetEnabledAsync(string pluginId, CancellationToken cancellationToken);

@@ -11,8 +11,12 @@ namespace GrpcPlugins.Host.Settings;
 /// the boundary, offered to the running plugin through Configure (which may
 /// refuse them), and only then committed to the store.
 /// </summary>
-internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store, SettingsValidator validator, CallFailureReporter failures, TimeProvider time)
+internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store, SettingsValidator validator, CallFailureReporter failures, LifecycleEvents events, TimeProvider time) : IDisposable
 {
+    // One write at a time per plugin: two writers offering in one order and committing in
+    // the other would leave the plugin configured with what the store no longer holds.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _writes = new(StringComparer.Ordinal);
+
     /// <summary>The plugin's settings; secrets masked when <paramref name="maskSecrets"/>.</summary>
     public async Task<StoredSettings?> GetAsync(string pluginId, string tenantId, bool maskSecrets, CancellationToken cancellationToken)
     {
@@ -25,8 +29,37 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
         return stored with { Json = SecretFields.MaskIn(stored.Json, SecretFields.Of(manifest.SettingsSchema)) };
     }
 
-    /// <summary>Validates, offers to the plugin, and commits. <c>pushToPlugin</c> is false when the plugin itself is the writer.</summary>
-    public async Task<SettingsWriteResult> PutAsync(string pluginId, string tenantId, string json, bool pushToPlugin, CancellationToken cancellationToken)
+    /// <summary>
+    /// Validates, offers to the plugin, and commits. <c>pushToPlugin</c> is false when the plugin itself is the writer.
+    /// With <paramref name="expectedRevision"/> (the revision the writer read; 0 for none), a write over a newer revision is a conflict.
+    /// </summary>
+    public async Task<SettingsWriteResult> PutAsync(string pluginId, string tenantId, string json, bool pushToPlugin, long? expectedRevision, string by, CancellationToken cancellationToken)
+    {
+        if (catalog.Find(pluginId) is not { Manifest: not null })
+        {
+            return new SettingsWriteResult.UnknownPlugin();
+        }
+
+        var gate = _writes.GetOrAdd(pluginId, static _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var result = await WriteAsync(pluginId, tenantId, json, pushToPlugin, expectedRevision, cancellationToken).ConfigureAwait(false);
+            if (result is SettingsWriteResult.Committed committed)
+            {
+                var scope = tenantId.Length == 0 ? "plugin-wide" : $"tenant '{tenantId}'";
+                events.Record(pluginId, "settings-changed", $"{scope} revision {committed.Revision} by {by}");
+            }
+
+            return result;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<SettingsWriteResult> WriteAsync(string pluginId, string tenantId, string json, bool pushToPlugin, long? expectedRevision, CancellationToken cancellationToken)
     {
         if (catalog.Find(pluginId) is not { Manifest: { } manifest } entry)
         {
@@ -47,6 +80,11 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
         }
 
         var previous = await store.GetSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false);
+        if (expectedRevision is { } expected && expected != (previous?.Revision ?? 0))
+        {
+            return new SettingsWriteResult.Conflict(expected, previous?.Revision ?? 0);
+        }
+
         json = SecretFields.Unmask(json, previous?.Json, SecretFields.Of(manifest.SettingsSchema));
         var schema = SchemaOf(manifest, entry);
         var errors = await validator.ValidateAsync(schema, json).ConfigureAwait(false);
@@ -79,7 +117,18 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
             }
         }
 
-        return new SettingsWriteResult.Committed(await store.PutSettingsAsync(pluginId, tenantId, json, cancellationToken).ConfigureAwait(false));
+        // Checked again in the store's own write: another host may share the store.
+        return await store.PutSettingsAsync(pluginId, tenantId, json, expectedRevision, cancellationToken).ConfigureAwait(false) is { } revision
+            ? new SettingsWriteResult.Committed(revision)
+            : new SettingsWriteResult.Conflict(expectedRevision ?? 0, (await store.GetSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false))?.Revision ?? 0);
+    }
+
+    public void Dispose()
+    {
+        foreach (var gate in _writes.Values)
+        {
+            gate.Dispose();
+        }
     }
 
     /// <summary>The manifest's schema is the source of truth; a plugin without one in its manifest may publish it through Describe.</summary>

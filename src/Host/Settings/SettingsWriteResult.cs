@@ -19,6 +19,9 @@ internal abstract record SettingsWriteResult
     /// <summary>The running plugin did not answer Configure (it hung, crashed or failed); nothing was committed.</summary>
     public sealed record NotAnswered(Calls.CallFailure Failure) : SettingsWriteResult;
 
+    /// <summary>The stored revision is no longer the one the writer read; nothing was offered or committed.</summary>
+    public sealed record Conflict(long Expected, long Current) : SettingsWriteResult;
+
     /// <summary>The plugin is unknown or was refused at load.</summary>
     public sealed record UnknownPlugin : SettingsWriteResult;
 }

@@ -69,20 +69,34 @@ internal sealed class SqlitePluginStore : IPluginStore
         return all;
     }
 
-    public async Task<long> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, CancellationToken cancellationToken)
+    public async Task<long?> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, long? expectedRevision, CancellationToken cancellationToken)
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO settings (plugin_id, tenant_id, json, revision, updated_at) VALUES ($p, $t, $j, 1, $u)
-            ON CONFLICT (plugin_id, tenant_id) DO UPDATE SET json = excluded.json, revision = settings.revision + 1, updated_at = excluded.updated_at
-            RETURNING revision
-            """;
+        command.CommandText = expectedRevision switch
+        {
+            null => """
+                INSERT INTO settings (plugin_id, tenant_id, json, revision, updated_at) VALUES ($p, $t, $j, 1, $u)
+                ON CONFLICT (plugin_id, tenant_id) DO UPDATE SET json = excluded.json, revision = settings.revision + 1, updated_at = excluded.updated_at
+                RETURNING revision
+                """,
+            0 => """
+                INSERT INTO settings (plugin_id, tenant_id, json, revision, updated_at) VALUES ($p, $t, $j, 1, $u)
+                ON CONFLICT (plugin_id, tenant_id) DO NOTHING
+                RETURNING revision
+                """,
+            _ => """
+                UPDATE settings SET json = $j, revision = revision + 1, updated_at = $u
+                WHERE plugin_id = $p AND tenant_id = $t AND revision = $e
+                RETURNING revision
+                """,
+        };
         command.Parameters.AddWithValue("$p", pluginId);
         command.Parameters.AddWithValue("$t", tenantId);
         command.Parameters.AddWithValue("$j", settingsJson);
         command.Parameters.AddWithValue("$u", _time.GetUtcNow().ToString("O"));
-        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        command.Parameters.AddWithValue("$e", expectedRevision ?? 0);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : null;
     }
 
     public async Task<bool?> GetEnabledAsync(string pluginId, CancellationToken cancellationToken)

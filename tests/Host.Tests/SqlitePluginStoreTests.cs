@@ -1,0 +1,37 @@
+using GrpcPlugins.Host.Settings;
+using Microsoft.Data.Sqlite;
+
+namespace GrpcPlugins.Host.Tests;
+
+/// <summary>The store on a real SQLite file (in a temp directory removed after each test).</summary>
+public sealed class SqlitePluginStoreTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("gpt-store-").FullName;
+
+    [Fact]
+    public async Task AWriteThatExpectsARevision_CommitsOnlyOverThatRevision_InTheStoreItself()
+    {
+        // Two stores on one file: two hosts sharing it, with no lock in common.
+        var one = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
+        var other = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
+
+        var created = await one.PutSettingsAsync("p", "", "{\"v\":1}", expectedRevision: 0, CancellationToken.None);
+        var createdAgain = await other.PutSettingsAsync("p", "", "{\"v\":2}", expectedRevision: 0, CancellationToken.None);
+        var next = await other.PutSettingsAsync("p", "", "{\"v\":3}", expectedRevision: 1, CancellationToken.None);
+        var stale = await one.PutSettingsAsync("p", "", "{\"v\":4}", expectedRevision: 1, CancellationToken.None);
+        var unconditional = await one.PutSettingsAsync("p", "", "{\"v\":5}", expectedRevision: null, CancellationToken.None);
+
+        Assert.Equal(1, created);
+        Assert.Null(createdAgain);
+        Assert.Equal(2, next);
+        Assert.Null(stale);
+        Assert.Equal(3, unconditional);
+        Assert.Equal("{\"v\":5}", (await other.GetSettingsAsync("p", "", CancellationToken.None))!.Json);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
