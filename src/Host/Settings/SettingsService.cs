@@ -40,8 +40,15 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
             return new SettingsWriteResult.UnknownPlugin();
         }
 
-        var gate = _writes.GetOrAdd(pluginId, static _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The plugin's own writes are not offered back to it, so they need no turn; and a
+        // plugin writing from inside Configure would otherwise wait for the very write that
+        // is waiting for its Configure answer.
+        var gate = pushToPlugin ? _writes.GetOrAdd(pluginId, static _ => new SemaphoreSlim(1, 1)) : null;
+        if (gate is not null)
+        {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             var result = await WriteAsync(pluginId, tenantId, json, pushToPlugin, expectedRevision, cancellationToken).ConfigureAwait(false);
@@ -55,7 +62,7 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
         }
         finally
         {
-            gate.Release();
+            gate?.Release();
         }
     }
 
