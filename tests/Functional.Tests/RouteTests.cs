@@ -174,6 +174,41 @@ public sealed class RouteTests
         Assert.Equal("crashed", crash.Headers.GetValues("X-Plugin-Error").Single());
     }
 
+    [Theory]
+    [InlineData("header-injection", "the value of header 'x-note' holds the character U+000D")]
+    [InlineData("header-name", "'bad name:' is not a header name")]
+    [InlineData("informational", "status 101 is not a final HTTP status")]
+    public async Task AnAnswerThatIsNotValidHttp_Is502SayingWhy_NotAResetConnection(string kind, string expected)
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var response = await host.Admin.GetAsync("/plugins/t/bad-answer/" + kind);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("error", response.Headers.GetValues("X-Plugin-Error").Single());
+        Assert.Contains("the plugin's answer is not valid HTTP: " + expected, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(response.Headers.Contains("set-cookie"));
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
+        Assert.Equal(1, view.GetProperty("callFailures").GetInt64());
+        Assert.Contains(expected, view.GetProperty("lastCallError").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("no-content-with-body", HttpStatusCode.NoContent)]
+    [InlineData("not-modified-with-body", HttpStatusCode.NotModified)]
+    public async Task ABodyOnAnAnswerThatHasNone_IsDropped(string kind, HttpStatusCode status)
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var response = await host.Admin.GetAsync("/plugins/t/bad-answer/" + kind);
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.Null(response.Content.Headers.ContentLength is > 0 ? response.Content.Headers.ContentLength : null);
+    }
+
     [Fact]
     public async Task UnavailablePlugin_Is503_WithRetryAfter()
     {

@@ -128,6 +128,31 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
 
         plugin.MapGet("/throw", _ => throw new InvalidOperationException("route failed on purpose"));
 
+        // Answers the host must not pass on as they are: what a buggy or hostile plugin might send.
+        plugin.MapGet("/bad-answer/{kind}", async ctx =>
+        {
+            switch (ctx.Request.RouteValues["kind"])
+            {
+                case "header-injection":
+                    ctx.Response.AddHeader("x-note", "a\r\nset-cookie: stolen=1");
+                    break;
+                case "header-name":
+                    ctx.Response.AddHeader("bad name:", "x");
+                    break;
+                case "informational":
+                    ctx.Response.StatusCode = 101;
+                    break;
+                case "no-content-with-body":
+                    ctx.Response.StatusCode = 204;
+                    break;
+                case "not-modified-with-body":
+                    ctx.Response.StatusCode = 304;
+                    break;
+            }
+
+            await ctx.Response.WriteAsync("body");
+        });
+
         plugin.MapGet("/abort", _ =>
         {
             // A crash inside native code: no .NET exception handler can catch it.

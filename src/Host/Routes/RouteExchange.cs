@@ -30,6 +30,8 @@ internal static class RouteExchange
     public static async Task<bool> RelayResponseAsync(HttpContext context, IAsyncStreamReader<HttpResponseFrame> answer, CallDeadline deadline, TimeSpan idleTimeout, Action onStarted, CancellationToken cancellationToken)
     {
         var started = false;
+        // 204 and 304 answers have no body by definition; a plugin that sends one anyway is not obeyed.
+        var bodiless = false;
         var writer = context.Response.BodyWriter;
         List<ByteString>? held = [];
         var next = answer.MoveNext(cancellationToken);
@@ -38,11 +40,18 @@ internal static class RouteExchange
             var frame = answer.Current;
             if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.Head && !started)
             {
+                // Checked before anything is set: a head Kestrel would refuse half-way must become a 502, not a reset.
+                if (Problem(frame.Head) is { } problem)
+                {
+                    throw new RpcException(new Status(StatusCode.Internal, "the plugin's answer is not valid HTTP: " + problem));
+                }
+
                 started = true;
                 onStarted();
                 WriteHead(context, frame.Head);
+                bodiless = frame.Head.StatusCode is 204 or 304;
             }
-            else if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.BodyChunk && started)
+            else if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.BodyChunk && started && !bodiless)
             {
                 if (held is not null)
                 {
@@ -177,9 +186,13 @@ internal static class RouteExchange
         }
     }
 
+    private static string? Problem(HttpResponseHead head) =>
+        HttpFieldSyntax.StatusProblem(head.StatusCode)
+        ?? head.Headers.Where(h => HeaderPolicy.AllowsResponse(h.Name)).Select(h => HttpFieldSyntax.HeaderProblem(h.Name, h.Value)).FirstOrDefault(p => p is not null);
+
     private static void WriteHead(HttpContext context, HttpResponseHead head)
     {
-        context.Response.StatusCode = head.StatusCode is >= 100 and <= 599 ? head.StatusCode : 502;
+        context.Response.StatusCode = head.StatusCode;
         foreach (var header in head.Headers)
         {
             if (HeaderPolicy.AllowsResponse(header.Name))

@@ -1,0 +1,40 @@
+namespace GrpcPlugins.Host.Routes;
+
+/// <summary>
+/// What HTTP allows in a response's status and header fields (RFC 9110, 5.1,
+/// 5.5 and 15), checked on every plugin's answer whatever its language: Kestrel
+/// refuses a bad field half-way through the head, which left the client with a
+/// reset connection; the host answers 502 saying what was wrong instead.
+/// </summary>
+internal static class HttpFieldSyntax
+{
+    private static readonly System.Buffers.SearchValues<char> s_tokenChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    /// <summary>What is wrong with a final response status, or null.</summary>
+    public static string? StatusProblem(int status) =>
+        status is >= 200 and <= 599 ? null : $"status {status} is not a final HTTP status (200-599)";
+
+    /// <summary>What is wrong with a header field, or null.</summary>
+    public static string? HeaderProblem(string name, string value)
+    {
+        if (name.Length == 0 || name.AsSpan().ContainsAnyExcept(s_tokenChars))
+        {
+            return $"'{Printable(name)}' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)";
+        }
+
+        foreach (var c in value)
+        {
+            if (c is < ' ' and not '\t' or > '~')
+            {
+                return $"the value of header '{name}' holds the character U+{(int)c:X4}; a header value is printable ASCII, spaces and tabs";
+            }
+        }
+
+        return null;
+    }
+
+    // A bad name may itself hold line breaks: never echo it raw into a log line or a response.
+    private static string Printable(string text) =>
+        string.Concat(text.Select(c => c is < ' ' or > '~' ? $"\\u{(int)c:X4}" : c.ToString()));
+}
