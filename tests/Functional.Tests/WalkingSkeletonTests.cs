@@ -6,6 +6,7 @@ using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
 using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Calls;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Protocol;
 using GrpcPlugins.Protocol.V1;
@@ -83,6 +84,21 @@ public sealed class WalkingSkeletonTests
         Assert.Equal(429, shortCircuit.StatusCode);
         Assert.Equal("a-first says slow down", Encoding.UTF8.GetString(shortCircuit.Body.Span));
         Assert.Empty(shortCircuit.Skipped);
+    }
+
+    [Fact]
+    public async Task AShortCircuitWithAStatusThatIsNotFinal_IsSkippedAsThePluginsError()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("a-first", "invalid-short-circuit"), PluginFolders.Test("b-second"));
+        await Task.WhenAll(host.WaitForStateAsync("a-first", WorkerState.Ready), host.WaitForStateAsync("b-second", WorkerState.Ready));
+
+        var outcome = await host.Hooks.DispatchAsync(TestHost.Request, Input("anything"));
+
+        var continued = Assert.IsType<HookOutcome.Continued>(outcome);
+        Assert.Equal("anything|b-second", Encoding.UTF8.GetString(continued.Body.Span));
+        var skipped = Assert.Single(continued.Skipped);
+        Assert.Equal(("a-first", CallFailureKind.Errored), (skipped.PluginId, skipped.Kind));
+        Assert.Contains("status 101 is not a final HTTP status", skipped.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

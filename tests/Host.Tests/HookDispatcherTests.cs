@@ -77,6 +77,27 @@ public sealed class HookDispatcherTests
     }
 
     [Fact]
+    public async Task AnAnswerThatIsNotValidHttp_IsThePluginsError_SkippedWhenOpen_FailingWhenClosed()
+    {
+        var stats = new CallStats();
+        var informational = new FakeTarget("informational", _ => ShortCircuit(101));
+        var injecting = new FakeTarget("injecting", _ => Modify("x", ("x-note", "a\r\nset-cookie: stolen=1")));
+        var good = new FakeTarget("good", r => Modify(r.Body.ToStringUtf8() + "+good"));
+
+        var open = await Dispatcher(stats, informational, injecting, good).DispatchAsync(s_open, Input("x"));
+        var closed = await Dispatcher(injecting).DispatchAsync(s_closed, Input("x"));
+
+        var continued = Assert.IsType<HookOutcome.Continued>(open);
+        Assert.Equal("x+good", Encoding.UTF8.GetString(continued.Body.Span));
+        Assert.Equal(["informational", "injecting"], continued.Skipped.Select(f => f.PluginId));
+        Assert.Contains("status 101 is not a final HTTP status", continued.Skipped[0].Detail, StringComparison.Ordinal);
+        Assert.Contains("the value of header 'x-note' holds the character U+000D", continued.Skipped[1].Detail, StringComparison.Ordinal);
+        Assert.Equal(1, stats.Get("injecting").Failures);
+        var failed = Assert.IsType<HookOutcome.Failed>(closed);
+        Assert.Equal((CallFailureKind.Errored, 502), (failed.Failure.Kind, failed.Failure.StatusCode));
+    }
+
+    [Fact]
     public async Task StreamingCall_OffersNoBody_AndIgnoresAReplacement()
     {
         var target = new FakeTarget("a", _ => Modify("replaced"));

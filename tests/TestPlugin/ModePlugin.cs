@@ -41,6 +41,8 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                 case "trace":
                     // The Sdk's span is the current one; its parent is the host's.
                     return HookResult.Modify($"{System.Diagnostics.Activity.Current?.TraceId}|{System.Diagnostics.Activity.Current?.ParentSpanId}");
+                case "invalid-short-circuit":
+                    return HookResult.ShortCircuit(101, "not a final status");
                 case "short-circuit":
                     return HookResult.ShortCircuit(429, $"{id} says slow down");
             }

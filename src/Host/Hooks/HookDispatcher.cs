@@ -43,6 +43,13 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
             metrics.HookCalls.Add(1, tags);
             metrics.HookDuration.Record(time.GetElapsedTime(started).TotalSeconds, tags);
 
+            // An answer the embedding application could not put on the wire is the plugin's error,
+            // found here rather than as an exception in the application's own response code.
+            if (result.Failure is null && AnswerProblem(result.Response!) is { } problem)
+            {
+                result = new HookTargetResult(null, new CallFailure(target.PluginId, CallFailureKind.Errored, "the hook's answer is not valid HTTP: " + problem));
+            }
+
             if (result.Failure is { } failure)
             {
                 reporter.Report(failure, $"hook '{point.Name}'");
@@ -60,7 +67,7 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
             {
                 case HookResponse.DecisionOneofCase.ShortCircuit:
                     var sc = response.ShortCircuit;
-                    return new HookOutcome.ShortCircuited(target.PluginId, sc.StatusCode is >= 100 and <= 599 ? sc.StatusCode : 500, sc.Body.Memory, sc.ContentType, sc.Headers, skipped ?? []);
+                    return new HookOutcome.ShortCircuited(target.PluginId, sc.StatusCode, sc.Body.Memory, sc.ContentType, sc.Headers, skipped ?? []);
                 case HookResponse.DecisionOneofCase.Modify:
                     var modify = response.Modify;
                     if (modify.ReplaceBody && !input.Context.IsStreaming)
@@ -91,6 +98,18 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
 
         return new HookOutcome.Continued(body, contentType, headers, skipped ?? []);
     }
+
+    private static string? AnswerProblem(HookResponse response) => response.DecisionCase switch
+    {
+        HookResponse.DecisionOneofCase.ShortCircuit => Routes.HttpFieldSyntax.StatusProblem(response.ShortCircuit.StatusCode)
+            ?? HeadersProblem(response.ShortCircuit.Headers, response.ShortCircuit.ContentType),
+        HookResponse.DecisionOneofCase.Modify => HeadersProblem(response.Modify.SetHeaders, response.Modify.ContentType),
+        _ => null,
+    };
+
+    private static string? HeadersProblem(IDictionary<string, string> headers, string contentType) =>
+        headers.Select(h => Routes.HttpFieldSyntax.HeaderProblem(h.Key, h.Value)).FirstOrDefault(p => p is not null)
+        ?? (contentType.Length == 0 ? null : Routes.HttpFieldSyntax.HeaderProblem("content-type", contentType));
 
     private static Protocol.V1.HookContext ToProto(HookCallContext context)
     {
