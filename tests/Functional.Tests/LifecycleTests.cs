@@ -32,8 +32,8 @@ public sealed class LifecycleTests
         put.EnsureSuccessStatusCode();
         Assert.Equal("active", active.GetProperty("lifecycle").GetString());
         var events = active.GetProperty("recentEvents").EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
-        // The refused enable is an event of its own.
-        Assert.Equal(["installed", "pending-config", "pending-config", "activated"], events);
+        // The refused enable is an event of its own, and so is the write that let it start.
+        Assert.Equal(["installed", "pending-config", "pending-config", "settings-changed", "activated"], events);
     }
 
     [Fact]
