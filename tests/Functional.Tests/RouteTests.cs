@@ -109,6 +109,28 @@ public sealed class RouteTests
     }
 
     [Fact]
+    public async Task ThePluginsLogger_ReachesTheHostAtItsLevel_AndQueryValuesArriveDecoded()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        (await host.Admin.GetAsync("/plugins/t/log?level=warn&message=caf%C3%A9+au+lait")).EnsureSuccessStatusCode();
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string? line = null;
+        while (line is null && DateTime.UtcNow < deadline)
+        {
+            var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
+            line = view.GetProperty("recentLogLines").EnumerateArray().Select(l => l.GetString()).FirstOrDefault(l => l!.Contains("logged on request", StringComparison.Ordinal));
+            await Task.Delay(20);
+        }
+
+        Assert.NotNull(line);
+        Assert.StartsWith("warn: t", line, StringComparison.Ordinal);
+        Assert.Contains("logged on request: caf\u00e9 au lait", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PluginsOwnErrorLog_ReachesTheHostAsOneErrorLine_UnderThePluginsCategory()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

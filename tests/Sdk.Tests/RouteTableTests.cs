@@ -45,7 +45,7 @@ public sealed class RouteTableTests
     [Fact]
     public void ABadTemplate_FailsAtRegistration_SayingWhatIsWrong()
     {
-        var error = Assert.Throws<ArgumentException>(() => new PluginBuilder().MapGet("/items/{id", s_handler));
+        var error = Assert.Throws<ArgumentException>(() => new PluginBuilder(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).MapGet("/items/{id", s_handler));
 
         Assert.Contains("'/items/{id' has the segment '{id'", error.Message, StringComparison.Ordinal);
     }

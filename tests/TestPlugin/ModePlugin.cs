@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Sdk;
 
@@ -129,6 +130,13 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
         });
 
         plugin.MapGet("/throw", _ => throw new InvalidOperationException("route failed on purpose"));
+
+        plugin.MapGet("/log", ctx =>
+        {
+            var logger = plugin.Logger;
+            logger.Log(ctx.Request.QueryValue("level") == "warn" ? LogLevel.Warning : LogLevel.Information, "logged on request: {Message}", ctx.Request.QueryValue("message"));
+            return ctx.Response.WriteAsync("logged");
+        });
 
         // Answers the host must not pass on as they are: what a buggy or hostile plugin might send.
         plugin.MapGet("/bad-answer/{kind}", async ctx =>

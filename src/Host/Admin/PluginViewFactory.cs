@@ -41,7 +41,7 @@ internal sealed class PluginViewFactory(CallStats stats, PluginLifecycle lifecyc
             manifest is null ? [] : manifest.AllowAnonymousEndpoints ? ["*"] : [.. manifest.Routes.Where(r => r.Anonymous).Select(r => $"{r.Method} {r.Path}")],
             entry.Refusal,
             snapshot?.StderrLinesDropped ?? 0,
-            includeLogs ? snapshot?.StderrTail ?? [] : null,
+            includeLogs ? entry.Supervisor?.RecentStderr ?? [] : null,
             includeLogs ? events.Recent(entry.Id) : null);
     }
 

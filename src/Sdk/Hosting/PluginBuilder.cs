@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace GrpcPlugins.Sdk;
 
 /// <summary>Registers what a plugin implements: hooks, routes, settings and permissions.</summary>
@@ -9,9 +11,17 @@ public sealed class PluginBuilder
     private string _settingsSchema = string.Empty;
     private Func<PluginSettings, CancellationToken, ValueTask<IReadOnlyList<SettingError>>>? _onConfigure;
 
-    internal PluginBuilder()
+    internal PluginBuilder(ILogger logger)
     {
+        Logger = logger;
     }
+
+    /// <summary>
+    /// The plugin's logger: each entry is one line on the worker's stderr, which the
+    /// host logs again under "Plugin.{id}" at the same level (and keeps the last lines
+    /// of for the admin API). Capture it in handlers; it is safe to use from any thread.
+    /// </summary>
+    public ILogger Logger { get; }
 
     /// <summary>Handles the hook point <paramref name="point"/> (for example "request").</summary>
     /// <param name="point">The hook point's name, as the host declares it.</param>

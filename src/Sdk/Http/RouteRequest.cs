@@ -3,6 +3,8 @@ namespace GrpcPlugins.Sdk;
 /// <summary>A request to one of the plugin's routes, with its body streamed.</summary>
 public sealed class RouteRequest
 {
+    private Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? _query;
+
     internal RouteRequest(string method, string path, IReadOnlyDictionary<string, string> routeValues, string query, IReadOnlyList<KeyValuePair<string, string>> headers, string user, Stream body)
     {
         Method = method;
@@ -37,6 +39,13 @@ public sealed class RouteRequest
 
     /// <summary>The body, read as it arrives: a large upload is never held whole in memory.</summary>
     public Stream Body { get; }
+
+    /// <summary>The first value of query parameter <paramref name="name"/>, decoded ("a b" for "?q=a+b"), or null when absent.</summary>
+    public string? QueryValue(string name)
+    {
+        _query ??= Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Query);
+        return _query.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null;
+    }
 
     /// <summary>The first value of header <paramref name="name"/>, or null.</summary>
     public string? Header(string name)

@@ -112,6 +112,22 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The last stderr lines: the serving worker's as they are now, else those of the last
+    /// worker that ended. Not part of <see cref="Snapshot"/>, which is read on call paths
+    /// and would copy the lines every time; the snapshot's own copy dates from its last change.
+    /// </summary>
+    public IReadOnlyList<string> RecentStderr
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _ready?.Process.StderrTail.Snapshot() ?? _snapshot.StderrTail;
+            }
+        }
+    }
+
     /// <summary>Raised after every state transition, with the new snapshot.</summary>
     public event Action<WorkerSnapshot>? StateChanged;
 
