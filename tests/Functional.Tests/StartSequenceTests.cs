@@ -10,6 +10,27 @@ namespace GrpcPlugins.Functional.Tests;
 public sealed class StartSequenceTests
 {
     [Fact]
+    public async Task ARuntimeDirectoryAtTheLongestAllowed_StillStartsAPluginWithTheLongestSocketName()
+    {
+        // 42 bytes exactly, the budget HostRuntimeDirectory promises; the id is cut to 24 in the socket folder's name.
+        var runtime = Path.Combine(Path.GetTempPath(), "gpt-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N"))[..42];
+        Directory.CreateDirectory(runtime);
+        try
+        {
+            var id = new string('p', 30);
+            await using var host = await TestHost.StartAsync([PluginFolders.Test(id)], o => o.RuntimeDirectory = runtime);
+
+            var ready = await host.WaitForStateAsync(id, WorkerState.Ready);
+
+            Assert.NotNull(ready.Pid);
+        }
+        finally
+        {
+            Directory.Delete(runtime, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task WorkerNotServingAtFirst_IsDescribedOnceItServes_AndItsEarlyRefusalIsNoStartFailure()
     {
         await using var host = await TestHost.StartAsync(new JsonObject

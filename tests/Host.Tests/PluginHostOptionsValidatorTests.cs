@@ -4,6 +4,21 @@ namespace GrpcPlugins.Host.Tests;
 
 public sealed class PluginHostOptionsValidatorTests
 {
+    [Theory]
+    [InlineData("/run/user/1000", true)]
+    [InlineData("/tmp/exactly-forty-two-bytes-long-director", true)]
+    [InlineData("/tmp/exactly-forty-three-bytes-long-directo", false)]
+    public void RuntimeDirectory_LongerThanTheSocketPathsAllow_IsRefusedSayingWhy(string directory, bool valid)
+    {
+        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { RuntimeDirectory = directory });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("a Unix socket path has at most 107 bytes, which leaves 42", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void WorkerEnvironment_WithAHandshakeVariable_IsRefusedByName()
     {

@@ -10,13 +10,26 @@ internal sealed class HostRuntimeDirectory : IDisposable
     {
         var options = hostOptions.Value;
         var parent = options.RuntimeDirectory
-            ?? (Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg && Directory.Exists(xdg) ? xdg : System.IO.Path.GetTempPath());
+            ?? new[] { Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"), System.IO.Path.GetTempPath() }
+                .FirstOrDefault(d => d is { Length: > 0 } && Directory.Exists(d) && FitsSocketPaths(d))
+            ?? "/tmp";
         RemoveStale(parent);
         Path = System.IO.Path.Combine(parent, $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
         Directory.CreateDirectory(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private const string Prefix = "gph-";
+
+    /// <summary>
+    /// The longest parent directory, in bytes, under which every socket path stays within
+    /// the 107 bytes a Unix socket path may have: "/gph-{pid}-{6}" (up to 19), a worker's
+    /// "/{id, at most 24}-{8}" (34) and "/plugin.sock" (12) leave 42.
+    /// </summary>
+    public const int MaxParentBytes = 42;
+
+    /// <summary>Whether sockets under <paramref name="directory"/> keep within the Unix socket path limit.</summary>
+    public static bool FitsSocketPaths(string directory) =>
+        System.Text.Encoding.UTF8.GetByteCount(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(directory))) <= MaxParentBytes;
 
     public string Path { get; }
 

@@ -23,7 +23,7 @@ public sealed class PluginHostOptions
     /// <summary>
     /// Where sockets live: the host's callback socket and a private directory per
     /// worker. Defaults to a fresh directory under $XDG_RUNTIME_DIR or /tmp.
-    /// Keep it short: Unix socket paths are limited to 107 bytes.
+    /// At most 42 bytes (checked at start): Unix socket paths are limited to 107 bytes.
     /// </summary>
     public string? RuntimeDirectory { get; set; }
 

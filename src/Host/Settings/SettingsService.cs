@@ -13,8 +13,8 @@ namespace GrpcPlugins.Host.Settings;
 /// </summary>
 internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store, SettingsValidator validator, CallFailureReporter failures, LifecycleEvents events, TimeProvider time) : IDisposable
 {
-    // One write at a time per plugin: two writers offering in one order and committing in
-    // the other would leave the plugin configured with what the store no longer holds.
+    // One offered write at a time per plugin: two writers offering in one order and committing
+    // in the other would leave the plugin configured with what the store no longer holds.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _writes = new(StringComparer.Ordinal);
 
     /// <summary>The plugin's settings; secrets masked when <paramref name="maskSecrets"/>.</summary>
