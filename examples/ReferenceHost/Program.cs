@@ -1,4 +1,5 @@
 using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.ReferenceHost;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,6 @@ builder.Services.AddPluginHost(options =>
 
 var app = builder.Build();
 app.MapPluginEndpoints();
-app.MapPost("/demo/echo", DemoEcho.HandleAsync);
+app.MapPost("/demo/echo", DemoEcho.HandleAsync).WithPluginHooks(DemoEcho.Hooks);
 app.MapGet("/", () => Results.Text("GrpcPlugins reference host. Try GET /plugins/hello/ping, POST /demo/echo, GET /admin/api/plugins (with the admin key).\n"));
 app.Run();

@@ -46,6 +46,9 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                     return HookResult.ShortCircuit(101, "not a final status");
                 case "short-circuit":
                     return HookResult.ShortCircuit(429, $"{id} says slow down");
+                case "set-headers":
+                    // The host's credentials are not the plugin's to set; the other two are.
+                    return HookResult.SetHeaders(new Dictionary<string, string> { ["x-tagged-by"] = id, ["x-remove-me"] = "", ["authorization"] = "Bearer forged" });
             }
 
             return HookResult.Modify(call.BodyText + $"|{id}");

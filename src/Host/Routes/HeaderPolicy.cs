@@ -33,7 +33,7 @@ internal static class HeaderPolicy
     {
         foreach (var (name, values) in request.Headers)
         {
-            if (s_hopByHop.Contains(name) || s_requestBlocked.Contains(name) || name.StartsWith(':'))
+            if (!AllowsRequest(name))
             {
                 continue;
             }
@@ -57,6 +57,10 @@ internal static class HeaderPolicy
         yield return new("x-forwarded-proto", request.Scheme);
         yield return new("x-forwarded-prefix", pluginPrefix);
     }
+
+    /// <summary>True when a plugin may see and set the request header <paramref name="name"/>.</summary>
+    public static bool AllowsRequest(string name) =>
+        !s_hopByHop.Contains(name) && !s_requestBlocked.Contains(name) && !name.StartsWith(':');
 
     /// <summary>True when a plugin may set <paramref name="name"/> on its response.</summary>
     public static bool AllowsResponse(string name) =>

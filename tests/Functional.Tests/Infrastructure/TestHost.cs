@@ -75,7 +75,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static Task<TestHost> StartAsync(params JsonObject[] plugins) => StartAsync(plugins, null);
 
-    public static async Task<TestHost> StartAsync(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string? root = null)
+    public static async Task<TestHost> StartAsync(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string? root = null, Action<WebApplication>? mapApplication = null)
     {
         var ownsRoot = root is null;
         root ??= Directory.CreateTempSubdirectory("gpt-").FullName;
@@ -112,6 +112,7 @@ internal sealed class TestHost : IAsyncDisposable
 
         var app = builder.Build();
         app.MapPluginEndpoints();
+        mapApplication?.Invoke(app);
         try
         {
             await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));

@@ -1,0 +1,63 @@
+using GrpcPlugins.Host.Hooks.Endpoints;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Host.Hooks;
+
+/// <summary>Runs an application's own endpoints through plugin hook points.</summary>
+public static class EndpointHookConventions
+{
+    /// <summary>
+    /// Runs each request of these endpoints through <see cref="EndpointHooks.Inbound"/>
+    /// before the endpoint (after routing, authentication and authorization, before
+    /// model binding, so a rewritten body is what the endpoint binds) and its response
+    /// through <see cref="EndpointHooks.Outbound"/> before it is sent. A short-circuit
+    /// answers the client instead (naming the plugin in <c>X-Short-Circuited-By</c>);
+    /// a failed fail-closed point answers 502, 503 or 504 as problem details.
+    /// Works on one endpoint, a route group or a controller's conventions.
+    /// </summary>
+    /// <remarks>
+    /// Plugins see the request's headers except hop-by-hop, forwarding and the
+    /// host's credentials and cookies, which they may not set either; on the way
+    /// out, the response's headers except cookies and framing. A response is held
+    /// until the endpoint completes or it passes <see cref="EndpointHooks.MaxBodyBytes"/>,
+    /// when it goes on as a stream; give a streaming endpoint (server-sent events) a
+    /// limit of 0, so that plugins see its head at its first write and nothing is held.
+    /// </remarks>
+    public static TBuilder WithPluginHooks<TBuilder>(this TBuilder builder, EndpointHooks hooks)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(hooks);
+        if (hooks.Inbound is null && hooks.Outbound is null)
+        {
+            throw new ArgumentException("EndpointHooks names no hook point: set Inbound, Outbound or both.", nameof(hooks));
+        }
+
+        if (hooks.MaxBodyBytes is < 0 or > EndpointHooks.MaxInspectableBytes)
+        {
+            throw new ArgumentException($"EndpointHooks.MaxBodyBytes is {hooks.MaxBodyBytes}; use 0 to {EndpointHooks.MaxInspectableBytes} (a plugin call carries at most 16 MiB).", nameof(hooks));
+        }
+
+        // Finally: the endpoint's own request delegate exists by then, so the hooks wrap
+        // exactly what the endpoint runs, whatever built it.
+        builder.Finally(endpoint =>
+        {
+            var inner = endpoint.RequestDelegate
+                ?? throw new InvalidOperationException($"Endpoint '{endpoint.DisplayName}' has no request delegate to run through plugin hooks.");
+            var services = endpoint.ApplicationServices;
+            var routeId = hooks.RouteId ?? (endpoint as RouteEndpointBuilder)?.RoutePattern.RawText ?? endpoint.DisplayName ?? string.Empty;
+            var runner = new EndpointHookRunner(
+                hooks,
+                routeId,
+                inner,
+                services.GetRequiredService<IHookDispatcher>(),
+                services.GetRequiredService<ILogger<EndpointHookRunner>>());
+            endpoint.RequestDelegate = runner.InvokeAsync;
+            endpoint.Metadata.Add(hooks);
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,273 @@
+using System.Buffers;
+using GrpcPlugins.Host.Routes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Host.Hooks.Endpoints;
+
+/// <summary>
+/// One application endpoint run through its hook points: the request through the
+/// inbound point, the endpoint, its response through the outbound point. A
+/// short-circuit or a failed fail-closed point answers instead; the endpoint does
+/// not run after an inbound one, and its response is replaced after an outbound one.
+/// </summary>
+internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string routeId, RequestDelegate endpoint, IHookDispatcher dispatcher, ILogger<EndpointHookRunner> logger)
+{
+    /// <summary>Names the plugin that answered instead of the endpoint.</summary>
+    public const string ShortCircuitHeader = "X-Short-Circuited-By";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var tenant = hooks.Tenant?.Invoke(context) ?? string.Empty;
+        if (hooks.Inbound is { } inbound && !await PassInboundAsync(context, inbound, tenant).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (hooks.Outbound is { } outbound)
+        {
+            await RunWithOutboundAsync(context, outbound, tenant).ConfigureAwait(false);
+        }
+        else
+        {
+            await endpoint(context).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True when the request goes on to the endpoint, as the plugins left it.</summary>
+    private async Task<bool> PassInboundAsync(HttpContext context, HookPoint point, string tenant)
+    {
+        var request = context.Request;
+        var (body, whole) = await ReadUpToAsync(request, hooks.MaxBodyBytes, context.RequestAborted).ConfigureAwait(false);
+        if (!whole)
+        {
+            Log.Streamed(logger, point.Name, routeId, hooks.MaxBodyBytes);
+        }
+
+        var offered = HookedHeaders.Offer(request.Headers, HeaderPolicy.AllowsRequest);
+        var contentType = request.ContentType ?? string.Empty;
+        var outcome = await dispatcher.DispatchAsync(
+            point,
+            new HookInput(body, contentType, offered, Context(tenant, HookDirection.Inbound, streaming: !whole)),
+            context.RequestAborted).ConfigureAwait(false);
+        if (outcome is not HookOutcome.Continued continued)
+        {
+            await AnswerInsteadAsync(context, outcome).ConfigureAwait(false);
+            return false;
+        }
+
+        Refused(point, HookedHeaders.Apply(request.Headers, offered, continued.Headers, HeaderPolicy.AllowsRequest));
+        if (continued.ContentType != contentType)
+        {
+            request.ContentType = continued.ContentType.Length == 0 ? null : continued.ContentType;
+        }
+
+        if (!whole)
+        {
+            // Plugins saw the head only; the endpoint reads the body as the client sent it.
+            if (!body.IsEmpty)
+            {
+                request.Body = new PrefixedRequestBody(body, request.Body);
+            }
+        }
+        else if (!body.IsEmpty || !continued.Body.IsEmpty)
+        {
+            request.Body = new MemoryStream(continued.Body.ToArray(), writable: false);
+            request.ContentLength = continued.Body.Length;
+        }
+
+        return true;
+    }
+
+    private async Task RunWithOutboundAsync(HttpContext context, HookPoint point, string tenant)
+    {
+        var original = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        var capture = new ResponseCapture(original, hooks.MaxBodyBytes, ct => PassStreamAsync(context, point, tenant, original, ct));
+        context.Features.Set<IHttpResponseBodyFeature>(capture);
+        try
+        {
+            await endpoint(context).ConfigureAwait(false);
+            await capture.FinishAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Features.Set(original);
+        }
+
+        if (capture.Streamed)
+        {
+            return;
+        }
+
+        var response = context.Response;
+        var offered = HookedHeaders.Offer(response.Headers, HeaderPolicy.AllowsResponse);
+        var contentType = response.ContentType ?? string.Empty;
+        var outcome = await dispatcher.DispatchAsync(
+            point,
+            new HookInput(capture.Held, contentType, offered, Context(tenant, HookDirection.Outbound, streaming: false)),
+            context.RequestAborted).ConfigureAwait(false);
+        if (outcome is not HookOutcome.Continued continued)
+        {
+            await AnswerInsteadAsync(context, outcome).ConfigureAwait(false);
+            return;
+        }
+
+        ApplyResponseHead(point, response, offered, contentType, continued);
+        await WriteBodyAsync(context, continued.Body).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The endpoint's response became a stream before it ended: the plugins see its
+    /// head now, before any of it is sent. True when the endpoint's bytes go on.
+    /// </summary>
+    private async Task<bool> PassStreamAsync(HttpContext context, HookPoint point, string tenant, IHttpResponseBodyFeature original, CancellationToken cancellationToken)
+    {
+        Log.Streamed(logger, point.Name, routeId, hooks.MaxBodyBytes);
+        var response = context.Response;
+        var offered = HookedHeaders.Offer(response.Headers, HeaderPolicy.AllowsResponse);
+        var contentType = response.ContentType ?? string.Empty;
+        var outcome = await dispatcher.DispatchAsync(
+            point,
+            new HookInput(ReadOnlyMemory<byte>.Empty, contentType, offered, Context(tenant, HookDirection.Outbound, streaming: true)),
+            cancellationToken).ConfigureAwait(false);
+        if (outcome is HookOutcome.Continued continued)
+        {
+            ApplyResponseHead(point, response, offered, contentType, continued);
+            return true;
+        }
+
+        // The answer goes to the client, not into the capture the endpoint is still writing to.
+        var capture = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        context.Features.Set(original);
+        try
+        {
+            await AnswerInsteadAsync(context, outcome).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Features.Set(capture);
+        }
+
+        return false;
+    }
+
+    private void ApplyResponseHead(HookPoint point, HttpResponse response, Dictionary<string, string> offered, string contentType, HookOutcome.Continued continued)
+    {
+        Refused(point, HookedHeaders.Apply(response.Headers, offered, continued.Headers, HeaderPolicy.AllowsResponse));
+        if (continued.ContentType != contentType)
+        {
+            response.ContentType = continued.ContentType.Length == 0 ? null : continued.ContentType;
+        }
+    }
+
+    private async Task AnswerInsteadAsync(HttpContext context, HookOutcome outcome)
+    {
+        var response = context.Response;
+        response.Clear();
+        switch (outcome)
+        {
+            case HookOutcome.ShortCircuited answer:
+                response.StatusCode = answer.StatusCode;
+                var refused = new List<string>();
+                foreach (var (name, value) in answer.Headers)
+                {
+                    if (HeaderPolicy.AllowsResponse(name))
+                    {
+                        response.Headers[name] = value;
+                    }
+                    else
+                    {
+                        refused.Add(name);
+                    }
+                }
+
+                Refused(null, refused);
+                response.Headers[ShortCircuitHeader] = answer.PluginId;
+                if (answer.ContentType.Length > 0)
+                {
+                    response.ContentType = answer.ContentType;
+                }
+
+                await WriteBodyAsync(context, answer.Body).ConfigureAwait(false);
+                break;
+            case HookOutcome.Failed failed:
+                await RouteProblem.WriteAsync(context, failed.Failure).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private static Task WriteBodyAsync(HttpContext context, ReadOnlyMemory<byte> body)
+    {
+        var response = context.Response;
+        if (response.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified)
+        {
+            response.ContentLength = null;
+            return Task.CompletedTask;
+        }
+
+        response.ContentLength = body.Length;
+        return body.IsEmpty || HttpMethods.IsHead(context.Request.Method)
+            ? Task.CompletedTask
+            : response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    private HookCallContext Context(string tenant, HookDirection direction, bool streaming) =>
+        new(routeId, tenant, Direction: direction, IsStreaming: streaming);
+
+    private void Refused(HookPoint? point, IReadOnlyList<string> names)
+    {
+        foreach (var name in names)
+        {
+            Log.HeaderRefused(logger, point?.Name ?? (hooks.Inbound ?? hooks.Outbound)!.Name, routeId, name);
+        }
+    }
+
+    /// <summary>The body if it is at most <paramref name="limit"/> bytes (whole), else what was read to find out.</summary>
+    private static async Task<(ReadOnlyMemory<byte> Body, bool Whole)> ReadUpToAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return (ReadOnlyMemory<byte>.Empty, false);
+        }
+
+        if (request.ContentLength == 0)
+        {
+            return (ReadOnlyMemory<byte>.Empty, true);
+        }
+
+        using var body = new MemoryStream((int)request.ContentLength.GetValueOrDefault());
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (true)
+            {
+                var wanted = (int)Math.Min(chunk.Length, limit + 1 - body.Length);
+                var read = await request.Body.ReadAsync(chunk.AsMemory(0, wanted), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (body.ToArray(), true);
+                }
+
+                body.Write(chunk, 0, read);
+                if (body.Length > limit)
+                {
+                    return (body.ToArray(), false);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2101, EventName = "HookHeaderRefused", Level = LogLevel.Warning, Message = "A plugin at hook point {Point} on {Route} set the header '{Header}', which plugins may not set (credentials, cookies, framing); it was left as it was")]
+        public static partial void HeaderRefused(ILogger logger, string point, string route, string header);
+
+        [LoggerMessage(EventId = 2102, EventName = "HookBodyStreamed", Level = LogLevel.Debug, Message = "Hook point {Point} on {Route}: the body is over {Limit} bytes or streamed, so plugins see its headers only")]
+        public static partial void Streamed(ILogger logger, string point, string route, long limit);
+    }
+}

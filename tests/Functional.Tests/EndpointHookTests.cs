@@ -1,0 +1,178 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>The embedding application's own endpoints run through hook points with <c>WithPluginHooks</c>, against real workers.</summary>
+public sealed class EndpointHookTests
+{
+    private static readonly HookPoint Response = new("response", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2));
+    private static readonly HookPoint RequestAsOutboundClosed = new("request", HookFailureMode.FailClosed, TimeSpan.FromSeconds(2));
+
+    private sealed record Greeting(string Text);
+
+    [Fact]
+    public async Task AnInboundHook_RewritesTheBodyTheEndpointBinds_AndTheOutboundHookSetsItsHeader()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello()], null, mapApplication: app =>
+            app.MapPost("/app/greet", (Greeting greeting, HttpRequest request) => Results.Json(new { echoed = greeting.Text, length = request.ContentLength }))
+                .WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request, Outbound = Response }));
+        await host.WaitForStateAsync("hello", WorkerState.Ready);
+
+        using var answer = await host.Client.PostAsJsonAsync("/app/greet", new Greeting("hello world"));
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var body = JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
+        Assert.Equal("HELLO from the hello plugin world", (string?)body["echoed"]);
+        // The endpoint sees the length of the body it reads, not of the one the client sent.
+        Assert.Equal(Encoding.UTF8.GetByteCount("""{"text":"HELLO from the hello plugin world"}"""), (long?)body["length"]);
+        Assert.Equal("1.0.0", Assert.Single(answer.Headers.GetValues("x-hello-plugin")));
+    }
+
+    [Fact]
+    public async Task AShortCircuitAtTheInboundPoint_AnswersInsteadOfTheEndpoint_NamingThePlugin()
+    {
+        var calls = 0;
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello()], null, mapApplication: app =>
+            app.MapPost("/app/run", () => Interlocked.Increment(ref calls))
+                .WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request }));
+        await host.WaitForStateAsync("hello", WorkerState.Ready);
+
+        using var answer = await host.Client.PostAsync("/app/run", new StringContent("this is forbidden"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Equal("hello", Assert.Single(answer.Headers.GetValues("X-Short-Circuited-By")));
+        Assert.Contains("hello refused this request", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, calls);
+    }
+
+    [Fact]
+    public async Task AFailClosedInboundPointWhosePluginThrows_Answers502_AndTheEndpointDoesNotRun()
+    {
+        var calls = 0;
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("thrower", "error-in-hook")], null, mapApplication: app =>
+            app.MapPost("/app/run", () => Interlocked.Increment(ref calls))
+                .WithPluginHooks(new EndpointHooks { Inbound = TestHost.RequestClosed }));
+        host.ExpectErrors = true;
+        await host.WaitForStateAsync("thrower", WorkerState.Ready);
+
+        using var answer = await host.Client.PostAsync("/app/run", new StringContent("x"));
+
+        Assert.Equal(HttpStatusCode.BadGateway, answer.StatusCode);
+        Assert.Equal("error", Assert.Single(answer.Headers.GetValues("X-Plugin-Error")));
+        Assert.Contains("thrower", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, calls);
+    }
+
+    [Fact]
+    public async Task AnOutboundHookSeesTheWholeResponse_AndItsReplacementIsSentWithItsOwnLength()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("tagger")], null, mapApplication: app =>
+            app.MapGet("/app/report", async (HttpResponse response) =>
+            {
+                // Written in pieces, one of them left unflushed in the pipe: the hook still sees all of it.
+                await response.WriteAsync("part one, ");
+                response.BodyWriter.Write("part two"u8);
+            }).WithPluginHooks(new EndpointHooks { Outbound = RequestAsOutboundClosed }));
+        await host.WaitForStateAsync("tagger", WorkerState.Ready);
+
+        using var answer = await host.Client.GetAsync("/app/report");
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("part one, part two|tagger", await answer.Content.ReadAsStringAsync());
+        Assert.Equal("part one, part two|tagger".Length, answer.Content.Headers.ContentLength);
+    }
+
+    [Fact]
+    public async Task BodiesOverTheLimit_PassAsStreams_Untouched_WithThePluginsHeadersApplied()
+    {
+        var sent = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("hello ", 2000)));
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello()], null, mapApplication: app =>
+            app.MapPost("/app/mirror", async (HttpContext context) =>
+            {
+                using var received = new MemoryStream();
+                await context.Request.Body.CopyToAsync(received);
+                // Back in 1 KiB writes: the response outgrows the limit half-way.
+                var bytes = received.ToArray();
+                for (var i = 0; i < bytes.Length; i += 1024)
+                {
+                    await context.Response.Body.WriteAsync(bytes.AsMemory(i, Math.Min(1024, bytes.Length - i)));
+                }
+            }).WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request, Outbound = Response, MaxBodyBytes = 4096 }));
+        await host.WaitForStateAsync("hello", WorkerState.Ready);
+
+        // Chunked, so the host learns the size only by reading past the limit.
+        using var content = new StreamContent(new MemoryStream(sent));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/app/mirror") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        using var answer = await host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        // hello would have rewritten "hello": a body it could not see was not replaced, and arrived whole.
+        Assert.Equal(sent, await answer.Content.ReadAsByteArrayAsync());
+        Assert.Equal("1.0.0", Assert.Single(answer.Headers.GetValues("x-hello-plugin")));
+    }
+
+    [Fact]
+    public async Task AStreamedResponseWithALimitOfNothing_IsShownToTheOutboundPointBeforeAnyOfItIsSent_WhichCanAnswerInstead()
+    {
+        var wroteSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("limiter", "short-circuit")], null, mapApplication: app =>
+            app.MapGet("/app/events", async (HttpResponse response) =>
+            {
+                response.ContentType = "text/event-stream";
+                await response.StartAsync();
+                await response.WriteAsync("data: secret\n\n");
+                wroteSecond.TrySetResult();
+            }).WithPluginHooks(new EndpointHooks { Outbound = RequestAsOutboundClosed, MaxBodyBytes = 0 }));
+        await host.WaitForStateAsync("limiter", WorkerState.Ready);
+
+        using var answer = await host.Client.GetAsync("/app/events");
+
+        Assert.Equal((HttpStatusCode)429, answer.StatusCode);
+        Assert.Equal("limiter says slow down", await answer.Content.ReadAsStringAsync());
+        await wroteSecond.Task.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task PluginsSetAndRemoveRequestHeaders_ButNeverTheHostsCredentials_AndDoNotSeeThem()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("tagger", "set-headers")], null, mapApplication: app =>
+            app.MapGet("/app/headers", (HttpRequest request) => Results.Json(new
+            {
+                taggedBy = request.Headers["x-tagged-by"].ToString(),
+                removeMe = request.Headers["x-remove-me"].ToString(),
+                authorization = request.Headers.Authorization.ToString(),
+            })).WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request }));
+        await host.WaitForStateAsync("tagger", WorkerState.Ready);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/app/headers");
+        request.Headers.Add("x-remove-me", "please");
+        request.Headers.Add("Authorization", "Bearer client-token");
+        using var answer = await host.Client.SendAsync(request);
+
+        var body = JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
+        Assert.Equal("tagger", (string?)body["taggedBy"]);
+        Assert.Equal(string.Empty, (string?)body["removeMe"]);
+        // The plugin never saw the client's token, and its forged one did not replace it.
+        Assert.Equal("Bearer client-token", (string?)body["authorization"]);
+    }
+
+    [Fact]
+    public async Task HooksNamingNoPoint_OrALimitNoCallCanCarry_AreRefusedWhenTheEndpointIsMapped()
+    {
+        await using var app = WebApplication.CreateSlimBuilder().Build();
+        var none = Assert.Throws<ArgumentException>(() => app.MapGet("/x", () => "x").WithPluginHooks(new EndpointHooks()));
+        Assert.Contains("set Inbound, Outbound or both", none.Message, StringComparison.Ordinal);
+        var huge = Assert.Throws<ArgumentException>(() => app.MapGet("/y", () => "y").WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request, MaxBodyBytes = 64L * 1024 * 1024 }));
+        Assert.Contains("at most 16 MiB", huge.Message, StringComparison.Ordinal);
+    }
+}
