@@ -167,6 +167,60 @@ public sealed class EndpointHookTests
     }
 
     [Fact]
+    public async Task ATenantThatIsNoTenantId_IsRefusedBeforeAnyPluginOrTheEndpointSeesIt()
+    {
+        var calls = 0;
+        // The plugin answers every call it gets with 429: a 400 says it got none.
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("limiter", "short-circuit")], null, mapApplication: app =>
+            app.MapPost("/app/run", () => Interlocked.Increment(ref calls))
+                .WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request, Tenant = context => context.Request.Headers["X-Tenant"].ToString() }));
+        await host.WaitForStateAsync("limiter", WorkerState.Ready);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/app/run") { Content = new StringContent("x") };
+        request.Headers.Add("X-Tenant", new string('t', 129));
+        using var answer = await host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Contains("use at most 128", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, calls);
+    }
+
+    [Fact]
+    public async Task TheAdminHookView_ListsEachPointsPluginsInCallOrderAndItsEndpoints_AndWarnsOfAPointNothingRuns()
+    {
+        var misspelt = PluginFolders.Test("typo", "normal", "--also-hook", "respons");
+        misspelt["hooks"] = new JsonArray("request", "respons");
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello(), PluginFolders.Test("tagger"), misspelt], o => o.HookOrder["request"] = ["tagger"], mapApplication: app =>
+            app.MapPost("/app/run", () => "ran").WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request, Outbound = Response }));
+        foreach (var id in new[] { "hello", "tagger", "typo" })
+        {
+            await host.WaitForStateAsync(id, WorkerState.Ready);
+        }
+
+        var view = JsonNode.Parse(await host.Admin.GetStringAsync("/admin/api/hooks"))!.AsArray();
+        JsonNode Point(string name) => view.Single(p => (string?)p!["point"] == name)!;
+        static string[] Ids(JsonNode point) => [.. point["plugins"]!.AsArray().Select(p => (string)p!["id"]!)];
+
+        var request = Point("request");
+        Assert.True((bool)request["declared"]!);
+        Assert.Equal("FailOpen", (string?)request["failureMode"]);
+        // The host's configured order first, then manifest priority, then id.
+        Assert.Equal(["tagger", "hello", "typo"], Ids(request));
+        Assert.Equal("/app/run inbound", $"{request["endpoints"]![0]!["route"]} {request["endpoints"]![0]!["direction"]}");
+        Assert.Null((string?)request["warning"]);
+
+        var response = Point("response");
+        Assert.False((bool)response["declared"]!);
+        Assert.Equal(["hello"], Ids(response));
+        Assert.Equal("outbound", (string?)response["endpoints"]![0]!["direction"]);
+        Assert.Null((string?)response["warning"]);
+
+        var respons = Point("respons");
+        Assert.Equal(["typo"], Ids(respons));
+        Assert.Contains("Check the name in their plugin.json 'hooks' against the host's points: 'request'", (string?)respons["warning"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HooksNamingNoPoint_OrALimitNoCallCanCarry_AreRefusedWhenTheEndpointIsMapped()
     {
         await using var app = WebApplication.CreateSlimBuilder().Build();

@@ -54,6 +54,11 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             return HookResult.Modify(call.BodyText + $"|{id}");
         });
 
+        if (Array.IndexOf(args, "--also-hook") is var also && also >= 0 && also + 1 < args.Length)
+        {
+            plugin.OnHook(args[also + 1], call => HookResult.Modify(call.BodyText + $"|{id}"));
+        }
+
         plugin.MapGet("/whoami", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = id, ["pid"] = Environment.ProcessId, ["mode"] = mode, ["version"] = Version }.ToJsonString()));
 
         plugin.MapGet("/items/{id}/parts/{part}", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = ctx.Request.RouteValues["id"], ["part"] = ctx.Request.RouteValues["part"] }.ToJsonString()));

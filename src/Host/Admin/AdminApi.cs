@@ -19,6 +19,8 @@ internal static class AdminApi
         api.MapGet("/plugins", (PluginCatalog catalog, PluginViewFactory views) =>
             Results.Ok(catalog.Entries.Select(e => views.Create(e, includeLogs: false))));
 
+        api.MapGet("/hooks", (HookPointViewFactory views, EndpointDataSource endpoints) => Results.Ok(views.Create(endpoints.Endpoints)));
+
         api.MapGet("/plugins/{id}", (string id, PluginCatalog catalog, PluginViewFactory views) =>
             catalog.Find(id) is { } entry ? Results.Ok(views.Create(entry, includeLogs: true)) : UnknownPlugin(id));
 

@@ -19,31 +19,42 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
 
     public IReadOnlyList<IHookTarget> For(string point)
     {
-        var ordered = _ordered;
-        if (!ReferenceEquals(ordered.Entries, catalog.Entries))
-        {
-            ordered = _ordered = new Ordered(catalog.Entries, new Dictionary<string, WorkerHookTarget[]>(StringComparer.Ordinal));
-        }
-
-        WorkerHookTarget[] all;
-        lock (ordered.ByPoint)
-        {
-            if (!ordered.ByPoint.TryGetValue(point, out all!))
-            {
-                all = ordered.ByPoint[point] = Order(ordered.Entries, point);
-            }
-        }
-
+        var all = All(point);
         var targets = new List<IHookTarget>(all.Length);
         foreach (var target in all)
         {
-            if (target.Supervisor.State is not (WorkerState.Stopped or WorkerState.Exited))
+            if (IsCalled(target.Supervisor))
             {
                 targets.Add(target);
             }
         }
 
         return targets;
+    }
+
+    /// <summary>Every plugin registered for <paramref name="point"/> in call order, and whether a call now would reach it.</summary>
+    public IReadOnlyList<(string PluginId, WorkerState State, bool Called)> Registered(string point) =>
+        [.. All(point).Select(t => (t.PluginId, t.Supervisor.State, IsCalled(t.Supervisor)))];
+
+    private static bool IsCalled(PluginSupervisor supervisor) => supervisor.State is not (WorkerState.Stopped or WorkerState.Exited);
+
+    private WorkerHookTarget[] All(string point)
+    {
+        var ordered = _ordered;
+        if (!ReferenceEquals(ordered.Entries, catalog.Entries))
+        {
+            ordered = _ordered = new Ordered(catalog.Entries, new Dictionary<string, WorkerHookTarget[]>(StringComparer.Ordinal));
+        }
+
+        lock (ordered.ByPoint)
+        {
+            if (!ordered.ByPoint.TryGetValue(point, out var all))
+            {
+                all = ordered.ByPoint[point] = Order(ordered.Entries, point);
+            }
+
+            return all;
+        }
     }
 
     private WorkerHookTarget[] Order(IReadOnlyList<PluginEntry> entries, string point)

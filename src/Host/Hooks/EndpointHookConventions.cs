@@ -56,7 +56,7 @@ public static class EndpointHookConventions
                 services.GetRequiredService<IHookDispatcher>(),
                 services.GetRequiredService<ILogger<EndpointHookRunner>>());
             endpoint.RequestDelegate = runner.InvokeAsync;
-            endpoint.Metadata.Add(hooks);
+            endpoint.Metadata.Add(new HookedEndpoint(hooks, routeId));
         });
         return builder;
     }

@@ -74,10 +74,12 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<CallStats>();
         services.AddSingleton<CallFailureReporter>();
         services.AddSingleton<PluginMetrics>();
-        services.AddSingleton<IHookTargets, CatalogHookTargets>();
+        services.AddSingleton<CatalogHookTargets>();
+        services.AddSingleton<IHookTargets>(s => s.GetRequiredService<CatalogHookTargets>());
         services.AddSingleton<IHookDispatcher, HookDispatcher>();
         services.AddSingleton<PluginRouteForwarder>();
         services.AddSingleton<PluginViewFactory>();
+        services.AddSingleton<Admin.HookPointViewFactory>();
         services.AddSingleton<PluginHealthRegistrations>();
         services.AddHealthChecks().AddCheck("host", () => HealthCheckResult.Healthy("serving"));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -20,6 +20,13 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     public async Task InvokeAsync(HttpContext context)
     {
         var tenant = hooks.Tenant?.Invoke(context) ?? string.Empty;
+        if (Settings.TenantId.Problem(tenant) is { } problem)
+        {
+            // A tenant comes from the client, usually: refused here, before a plugin reads settings by it.
+            await RouteProblem.WriteAsync(context, StatusCodes.Status400BadRequest, "tenant", "The request's tenant is not valid", problem).ConfigureAwait(false);
+            return;
+        }
+
         if (hooks.Inbound is { } inbound && !await PassInboundAsync(context, inbound, tenant).ConfigureAwait(false))
         {
             return;

@@ -1,0 +1,70 @@
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Host.Hooks.Endpoints;
+using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Registry;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace GrpcPlugins.Host.Admin;
+
+/// <summary>
+/// Builds the hook point views from the points the host declares, the endpoints
+/// that run through points and the plugins that register for them, so a point a
+/// plugin registers for and nothing runs (a misspelt name) shows up with a warning.
+/// </summary>
+internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTargets targets, IOptions<PluginHostOptions> options)
+{
+    public IReadOnlyList<HookPointView> Create(IEnumerable<Endpoint> endpoints)
+    {
+        var declared = options.Value.HookPoints;
+        var uses = endpoints
+            .SelectMany(e => e.Metadata.GetOrderedMetadata<HookedEndpoint>().SelectMany(Uses))
+            .ToList();
+        var registered = catalog.Entries
+            .Where(e => e.Manifest is not null)
+            .SelectMany(e => e.Manifest!.Hooks.Select(h => h.Point));
+        var names = declared.Select(p => p.Name)
+            .Concat(uses.Select(u => u.Point.Name).Concat(registered).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            .Distinct(StringComparer.Ordinal);
+
+        return [.. names.Select(name =>
+        {
+            var point = declared.FirstOrDefault(p => p.Name == name) ?? uses.FirstOrDefault(u => u.Point.Name == name).Point;
+            var plugins = targets.Registered(name).Select(p => new HookPointPluginView(p.PluginId, p.State.ToString(), p.Called)).ToList();
+            var routes = uses.Where(u => u.Point.Name == name).Select(u => new HookPointEndpointView(u.Route, u.Direction)).ToList();
+            return new HookPointView(
+                name,
+                declared.Any(p => p.Name == name),
+                point?.FailureMode.ToString(),
+                point?.Deadline.TotalMilliseconds,
+                plugins,
+                routes,
+                Warning(name, point, plugins, declared));
+        })];
+    }
+
+    private static string? Warning(string name, HookPoint? point, List<HookPointPluginView> plugins, IList<HookPoint> declared)
+    {
+        if (point is null)
+        {
+            var known = declared.Count == 0 ? "none" : string.Join(", ", declared.Select(p => $"'{p.Name}'"));
+            return $"The host neither declares a hook point '{name}' (PluginHost HookPoints) nor runs an endpoint through one, so unless its own code dispatches it, {string.Join(", ", plugins.Select(p => p.Id))} are never called at it. Check the name in their plugin.json 'hooks' against the host's points: {known}.";
+        }
+
+        return plugins.Count == 0 ? $"No plugin registers for '{name}': calls pass through it unchanged." : null;
+    }
+
+    private static IEnumerable<(HookPoint Point, string Route, string Direction)> Uses(HookedEndpoint endpoint)
+    {
+        if (endpoint.Hooks.Inbound is { } inbound)
+        {
+            yield return (inbound, endpoint.RouteId, "inbound");
+        }
+
+        if (endpoint.Hooks.Outbound is { } outbound)
+        {
+            yield return (outbound, endpoint.RouteId, "outbound");
+        }
+    }
+}
