@@ -8,6 +8,7 @@ using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -167,6 +168,27 @@ public sealed class EndpointHookTests
     }
 
     [Fact]
+    public async Task ARouteGroupsEndpointsAndControllerActions_RunThroughTheHooksTheyAreGiven()
+    {
+        await using var host = await TestHost.StartAsync(
+            [PluginFolders.Test("tagger")],
+            null,
+            mapApplication: app =>
+            {
+                var group = app.MapGroup("/api").WithPluginHooks(new EndpointHooks { Outbound = RequestAsOutboundClosed });
+                group.MapGet("/one", () => "one");
+                group.MapGet("/two", () => "two");
+                app.MapControllers().WithPluginHooks(new EndpointHooks { Outbound = RequestAsOutboundClosed });
+            },
+            services: s => s.AddControllers().AddApplicationPart(typeof(HookedController).Assembly));
+        await host.WaitForStateAsync("tagger", WorkerState.Ready);
+
+        Assert.Equal("one|tagger", await host.Client.GetStringAsync("/api/one"));
+        Assert.Equal("two|tagger", await host.Client.GetStringAsync("/api/two"));
+        Assert.Equal("from a controller|tagger", await host.Client.GetStringAsync("/controller/hooked"));
+    }
+
+    [Fact]
     public async Task ATenantThatIsNoTenantId_IsRefusedBeforeAnyPluginOrTheEndpointSeesIt()
     {
         var calls = 0;
@@ -229,4 +251,13 @@ public sealed class EndpointHookTests
         var huge = Assert.Throws<ArgumentException>(() => app.MapGet("/y", () => "y").WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request, MaxBodyBytes = 64L * 1024 * 1024 }));
         Assert.Contains("at most 16 MiB", huge.Message, StringComparison.Ordinal);
     }
+}
+
+/// <summary>A controller action, to show hooks wrap controllers as they wrap minimal endpoints.</summary>
+[Microsoft.AspNetCore.Mvc.ApiController]
+[Microsoft.AspNetCore.Mvc.Route("controller")]
+public sealed class HookedController : Microsoft.AspNetCore.Mvc.ControllerBase
+{
+    [Microsoft.AspNetCore.Mvc.HttpGet("hooked")]
+    public Microsoft.AspNetCore.Mvc.IActionResult Get() => Ok("from a controller");
 }

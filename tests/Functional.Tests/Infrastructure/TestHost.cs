@@ -75,7 +75,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static Task<TestHost> StartAsync(params JsonObject[] plugins) => StartAsync(plugins, null);
 
-    public static async Task<TestHost> StartAsync(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string? root = null, Action<WebApplication>? mapApplication = null)
+    public static async Task<TestHost> StartAsync(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string? root = null, Action<WebApplication>? mapApplication = null, Action<IServiceCollection>? services = null)
     {
         var ownsRoot = root is null;
         root ??= Directory.CreateTempSubdirectory("gpt-").FullName;
@@ -110,6 +110,7 @@ internal sealed class TestHost : IAsyncDisposable
             configure?.Invoke(o);
         });
 
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapPluginEndpoints();
         mapApplication?.Invoke(app);
