@@ -107,9 +107,22 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
         _ => null,
     };
 
-    private static string? HeadersProblem(IDictionary<string, string> headers, string contentType) =>
-        headers.Select(h => Routes.HttpFieldSyntax.HeaderProblem(h.Key, h.Value)).FirstOrDefault(p => p is not null)
-        ?? (contentType.Length == 0 ? null : Routes.HttpFieldSyntax.HeaderProblem("content-type", contentType));
+    // On every hook answer: a loop over the (usually empty) map, where LINQ allocated ~110 B a call.
+    private static string? HeadersProblem(Google.Protobuf.Collections.MapField<string, string> headers, string contentType)
+    {
+        if (headers.Count > 0)
+        {
+            foreach (var (name, value) in headers)
+            {
+                if (Routes.HttpFieldSyntax.HeaderProblem(name, value) is { } problem)
+                {
+                    return problem;
+                }
+            }
+        }
+
+        return contentType.Length == 0 ? null : Routes.HttpFieldSyntax.HeaderProblem("content-type", contentType);
+    }
 
     private static Protocol.V1.HookContext ToProto(HookCallContext context)
     {
