@@ -128,6 +128,28 @@ public sealed class AdminPageTests
     }
 
     [Fact]
+    public async Task Admin_SeesEachHookPointsPluginsInCallOrder_AStoppedOneStruckThrough_AndAMisspeltPointFlagged()
+    {
+        var misspelt = PluginFolders.Test("typo", "normal", "--also-hook", "respons");
+        misspelt["hooks"] = new System.Text.Json.Nodes.JsonArray("request", "respons");
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello(), PluginFolders.Test("tagger"), misspelt], o => o.HookOrder["request"] = ["tagger"]);
+        foreach (var id in new[] { "hello", "tagger", "typo" })
+        {
+            await host.WaitForStateAsync(id, WorkerState.Ready);
+        }
+
+        (await host.Admin.PostAsync("/admin/api/plugins/hello/disable", null)).EnsureSuccessStatusCode();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await SignInAsync(browser, host);
+
+        await page.WaitForSelectorAsync("#hook-request .hook-plugins:has-text('tagger → hello → typo')");
+        Assert.Equal("hello", await page.TextContentAsync("#hook-request .not-called"));
+        Assert.Equal("FailOpen, 2000 ms", await page.TextContentAsync("#hook-request td:nth-child(2)"));
+        Assert.Contains("Check the name in their plugin.json", await page.TextContentAsync("#hook-respons .hook-warning"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AdminPage_WithoutTheKey_ShowsOnlyTheSignInForm()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

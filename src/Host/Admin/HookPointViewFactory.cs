@@ -49,7 +49,8 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
         if (point is null)
         {
             var known = declared.Count == 0 ? "none" : string.Join(", ", declared.Select(p => $"'{p.Name}'"));
-            return $"The host neither declares a hook point '{name}' (PluginHost HookPoints) nor runs an endpoint through one, so unless its own code dispatches it, {string.Join(", ", plugins.Select(p => p.Id))} are never called at it. Check the name in their plugin.json 'hooks' against the host's points: {known}.";
+            var who = plugins.Count == 1 ? $"'{plugins[0].Id}' is" : $"{string.Join(", ", plugins.Select(p => $"'{p.Id}'"))} are";
+            return $"The host does not declare a hook point '{name}' (PluginHost HookPoints) or run an endpoint through one, so {who} never called at it unless the host's own code dispatches it. Check the name in their plugin.json 'hooks' against the host's points: {known}.";
         }
 
         return plugins.Count == 0 ? $"No plugin registers for '{name}': calls pass through it unchanged." : null;
