@@ -243,13 +243,19 @@ public sealed class EndpointHookTests
     }
 
     [Fact]
-    public async Task HooksNamingNoPoint_OrALimitNoCallCanCarry_AreRefusedWhenTheEndpointIsMapped()
+    public async Task HooksNamingNoPoint_OrALimitNoCallCanCarry_OrWithoutThePluginHost_AreRefusedSayingWhatToDo()
     {
         await using var app = WebApplication.CreateSlimBuilder().Build();
         var none = Assert.Throws<ArgumentException>(() => app.MapGet("/x", () => "x").WithPluginHooks(new EndpointHooks()));
         Assert.Contains("set Inbound, Outbound or both", none.Message, StringComparison.Ordinal);
         var huge = Assert.Throws<ArgumentException>(() => app.MapGet("/y", () => "y").WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request, MaxBodyBytes = 64L * 1024 * 1024 }));
         Assert.Contains("at most 16 MiB", huge.Message, StringComparison.Ordinal);
+
+        // Without the plugin host, the endpoint says what is missing when it is built.
+        app.MapGet("/z", () => "z").WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request });
+        var endpoints = ((Microsoft.AspNetCore.Routing.IEndpointRouteBuilder)app).DataSources;
+        var missing = Assert.Throws<InvalidOperationException>(() => endpoints.SelectMany(d => d.Endpoints).ToList());
+        Assert.Contains("call builder.Services.AddPluginHost(...)", missing.Message, StringComparison.Ordinal);
     }
 }
 

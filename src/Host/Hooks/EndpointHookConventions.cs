@@ -53,7 +53,8 @@ public static class EndpointHookConventions
                 hooks,
                 routeId,
                 inner,
-                services.GetRequiredService<IHookDispatcher>(),
+                services.GetService<IHookDispatcher>()
+                    ?? throw new InvalidOperationException($"Endpoint '{endpoint.DisplayName}' runs through plugin hooks, but the plugin host is not registered: call builder.Services.AddPluginHost(...) before building the application."),
                 services.GetRequiredService<ILogger<EndpointHookRunner>>());
             endpoint.RequestDelegate = runner.InvokeAsync;
             endpoint.Metadata.Add(new HookedEndpoint(hooks, routeId));
