@@ -18,6 +18,14 @@ internal sealed class BenchHost : IAsyncDisposable
 {
     public static readonly HookPoint Request = new("request", HookFailureMode.FailOpen, TimeSpan.FromSeconds(5));
 
+    public static readonly HookPoint Response = new("response", HookFailureMode.FailOpen, TimeSpan.FromSeconds(5));
+
+    /// <summary>An endpoint of the host app that echoes the body it is sent.</summary>
+    public const string EchoPath = "/bench/echo";
+
+    /// <summary>The same endpoint run through <see cref="Request"/> and <see cref="Response"/>.</summary>
+    public const string HookedEchoPath = "/bench/echo-hooked";
+
     private readonly WebApplication _app;
     private readonly string _root;
 
@@ -139,6 +147,7 @@ internal sealed class BenchHost : IAsyncDisposable
             o.StartTimeout = TimeSpan.FromSeconds(60);
             o.AllowUnsignedPlugins = true;
             o.HookPoints.Add(Request);
+            o.HookPoints.Add(Response);
             foreach (var (name, value) in ExtraWorkerEnvironment())
             {
                 o.WorkerEnvironment[name] = value;
@@ -151,8 +160,18 @@ internal sealed class BenchHost : IAsyncDisposable
         // A short answer written by the host app itself: what the host's own
         // pipeline (Kestrel, routing, authentication) costs, without a worker.
         app.MapGet("/bench/pong", () => "pong");
+        app.MapPost(EchoPath, Echo);
+        app.MapPost(HookedEchoPath, Echo).WithPluginHooks(new EndpointHooks { Inbound = Request, Outbound = Response });
         await app.StartAsync();
         return new BenchHost(app, root);
+    }
+
+    private static async Task Echo(Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body);
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length));
     }
 
     /// <summary>

@@ -16,8 +16,8 @@ void Row(string what, string value)
     Console.WriteLine($"{what,-62} {value}");
 }
 
-// `make bench ONLY=routes,cold` runs some sections (hooks, routes, restart, cold,
-// polyglot, memory, chain, many); every section runs by default.
+// `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, restart,
+// cold, polyglot, memory, chain, many); every section runs by default.
 if (args is [PingPong.ChildCommand, var pingSocket])
 {
     PingPong.RunEcho(pingSocket);
@@ -36,7 +36,7 @@ bool Runs(string section) => only.Length == 0 || only.Contains(section);
 var workerEnvironment = string.Join(";", BenchHost.ExtraWorkerEnvironment().Select(p => $"{p.Key}={p.Value}"));
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; workers' extra environment: {(workerEnvironment.Length > 0 ? workerEnvironment : "none")}");
 
-if (Runs("hooks") || Runs("routes"))
+if (Runs("hooks") || Runs("routes") || Runs("endpoint"))
 {
     await using var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]);
     await host.WaitReadyAsync("hello");
@@ -48,6 +48,11 @@ if (Runs("hooks") || Runs("routes"))
     if (Runs("routes"))
     {
         await RoutesAsync(host);
+    }
+
+    if (Runs("endpoint"))
+    {
+        await EndpointHooksAsync(host);
     }
 
     var idle = ProcessTreeMemory.ReadRss(host.Supervisor("hello").Snapshot.Pid!.Value);
@@ -99,6 +104,35 @@ async Task HooksAsync(BenchHost host)
     // What a hook call costs each side, and what the host's dispatcher and client allocate for it.
     var cpu = await Load.MeasureCpuAsync(() => HookLoopAsync(host.Hooks, Input(16), 16, TimeSpan.FromSeconds(3)), host.Supervisor("hello").Snapshot.Pid!.Value);
     Row("hook CPU per call, 16 in flight, 16 B body: host + worker", $"{cpu}; the host allocates {cpu.OwnBytes:0} B a call");
+}
+
+// An application endpoint of the host's own, bare and run through a request and a response
+// hook point (WithPluginHooks, hello at both), taken in turn: what the two points cost it.
+async Task EndpointHooksAsync(BenchHost host)
+{
+    using var http = new HttpClient { BaseAddress = host.Address };
+    var body = Encoding.UTF8.GetBytes("0123456789abcdef");
+    Task Post(string path) => PostAsync(http, path, body);
+    await Load.InFlightAsync(() => Post(BenchHost.EchoPath), 4, TimeSpan.FromSeconds(4));
+    await Load.InFlightAsync(() => Post(BenchHost.HookedEchoPath), 4, TimeSpan.FromSeconds(6));
+    var rounds = await AlternatingAsync(() => Post(BenchHost.HookedEchoPath), () => Post(BenchHost.EchoPath));
+    var bare = (Rate: Stats.Median([.. rounds.Select(r => r.B.Rate)]), P50: Stats.Median([.. rounds.Select(r => r.B.P50)]));
+    var hooked = (Rate: Stats.Median([.. rounds.Select(r => r.A.Rate)]), P50: Stats.Median([.. rounds.Select(r => r.A.P50)]));
+    Row("application endpoint, POST 16 B, bare: p50 at 1 in flight / rate at 16 (medians of 8 windows)", $"{bare.P50:0} µs / {bare.Rate:0} req/s");
+    Row("the same through a request and a response hook point (WithPluginHooks, hello)", $"{hooked.P50:0} µs / {hooked.Rate:0} req/s");
+    Row("  the two points add at p50 (median of the rounds' differences) / rate ratio", $"{Stats.Median([.. rounds.Select(r => r.A.P50 - r.B.P50)]):0} µs / {Spread([.. rounds.Select(r => r.A.Rate / r.B.Rate)])}");
+}
+
+static async Task PostAsync(HttpClient http, string path, byte[] body)
+{
+    using var content = new ByteArrayContent(body);
+    using var response = await http.PostAsync(path, content);
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"{path} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    await response.Content.ReadAsByteArrayAsync();
 }
 
 async Task RoutesAsync(BenchHost host)
@@ -164,42 +198,43 @@ async Task RoutesAsync(BenchHost host)
 // target is a rate ratio of at least 1 and a latency ratio of at most 1.
 static async Task<(string Rate, string Latency)> AlternatingRatiosAsync(HttpClient ours, string ourPath, HttpClient yarp, string yarpPath)
 {
-    var window = TimeSpan.FromSeconds(2);
-    var rates = new List<double>();
-    var latencies = new List<double>();
+    var rounds = await AlternatingAsync(() => RouteAsync(ours, ourPath), () => RouteAsync(yarp, yarpPath));
+    return (Spread([.. rounds.Select(r => r.A.Rate / r.B.Rate)]), Spread([.. rounds.Select(r => r.A.P50 / r.B.P50)]));
+}
+
+// Eight rounds of two paths, each a 2 s window at 16 in flight and the p50 of 400 calls at 1;
+// half the rounds start with the second path, so neither always comes second.
+static async Task<List<((double Rate, double P50) A, (double Rate, double P50) B)>> AlternatingAsync(Func<Task> a, Func<Task> b)
+{
+    var rounds = new List<((double, double), (double, double))>();
     for (var i = 0; i < 8; i++)
     {
-        // Half the rounds start with YARP, so neither path always comes second.
-        (double Rate, double P50) own, theirs;
         if (i % 2 == 0)
         {
-            own = await RoundAsync(ours, ourPath);
-            theirs = await RoundAsync(yarp, yarpPath);
+            var first = await RoundAsync(a);
+            rounds.Add((first, await RoundAsync(b)));
         }
         else
         {
-            theirs = await RoundAsync(yarp, yarpPath);
-            own = await RoundAsync(ours, ourPath);
+            var second = await RoundAsync(b);
+            rounds.Add((await RoundAsync(a), second));
         }
-
-        rates.Add(own.Rate / theirs.Rate);
-        latencies.Add(own.P50 / theirs.P50);
     }
 
-    return (Spread(rates), Spread(latencies));
+    return rounds;
 
-    async Task<(double Rate, double P50)> RoundAsync(HttpClient client, string path)
+    static async Task<(double Rate, double P50)> RoundAsync(Func<Task> call)
     {
-        var rate = await RouteLoopAsync(client, path, 16, window);
-        var p50 = Stats.Median(await Load.LatenciesAsync(() => RouteAsync(client, path), 400));
+        var rate = await Load.InFlightAsync(call, 16, TimeSpan.FromSeconds(2));
+        var p50 = Stats.Median(await Load.LatenciesAsync(call, 400));
         return (rate, p50);
     }
+}
 
-    static string Spread(List<double> ratios)
-    {
-        ratios.Sort();
-        return $"{Stats.Median(ratios):0.00} ({ratios[0]:0.00}–{ratios[^1]:0.00})";
-    }
+static string Spread(List<double> values)
+{
+    values.Sort();
+    return $"{Stats.Median(values):0.00} ({values[0]:0.00}–{values[^1]:0.00})";
 }
 
 async Task RestartAsync()
