@@ -43,7 +43,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                     // The Sdk's span is the current one; its parent is the host's.
                     return HookResult.Modify($"{System.Diagnostics.Activity.Current?.TraceId}|{System.Diagnostics.Activity.Current?.ParentSpanId}");
                 case "invalid-short-circuit":
-                    return HookResult.ShortCircuit(101, "not a final status");
+                    return UncheckedAnswers.ShortCircuit(101, "not a final status");
                 case "short-circuit":
                     return HookResult.ShortCircuit(429, $"{id} says slow down");
                 case "set-headers":
@@ -152,13 +152,13 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             switch (ctx.Request.RouteValues["kind"])
             {
                 case "header-injection":
-                    ctx.Response.AddHeader("x-note", "a\r\nset-cookie: stolen=1");
+                    UncheckedAnswers.AddHeader(ctx.Response, "x-note", "a\r\nset-cookie: stolen=1");
                     break;
                 case "header-name":
-                    ctx.Response.AddHeader("bad name:", "x");
+                    UncheckedAnswers.AddHeader(ctx.Response, "bad name:", "x");
                     break;
                 case "informational":
-                    ctx.Response.StatusCode = 101;
+                    UncheckedAnswers.SetStatus(ctx.Response, 101);
                     break;
                 case "no-content-with-body":
                     ctx.Response.StatusCode = 204;

@@ -101,7 +101,7 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
 
     private static string? AnswerProblem(HookResponse response) => response.DecisionCase switch
     {
-        HookResponse.DecisionOneofCase.ShortCircuit => Routes.HttpFieldSyntax.StatusProblem(response.ShortCircuit.StatusCode)
+        HookResponse.DecisionOneofCase.ShortCircuit => Routing.HttpFieldSyntax.StatusProblem(response.ShortCircuit.StatusCode)
             ?? HeadersProblem(response.ShortCircuit.Headers, response.ShortCircuit.ContentType),
         HookResponse.DecisionOneofCase.Modify => HeadersProblem(response.Modify.SetHeaders, response.Modify.ContentType),
         _ => null,
@@ -114,14 +114,14 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
         {
             foreach (var (name, value) in headers)
             {
-                if (Routes.HttpFieldSyntax.HeaderProblem(name, value) is { } problem)
+                if (Routing.HttpFieldSyntax.HeaderProblem(name, value) is { } problem)
                 {
                     return problem;
                 }
             }
         }
 
-        return contentType.Length == 0 ? null : Routes.HttpFieldSyntax.HeaderProblem("content-type", contentType);
+        return contentType.Length == 0 ? null : Routing.HttpFieldSyntax.HeaderProblem("content-type", contentType);
     }
 
     private static Protocol.V1.HookContext ToProto(HookCallContext context)

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Host.Calls;
 using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 

@@ -12,21 +12,64 @@ public abstract record HookResult
     /// <summary>Pass the call on unchanged.</summary>
     public static HookResult Continue { get; } = new ContinueResult();
 
+    // Header names, values and statuses are checked as the host checks them (it would treat a bad
+    // one as the plugin's error): a C# author learns at the line that made it, with a stack trace.
+
     /// <summary>Replace the body (UTF-8 text) and optionally set headers, then pass on.</summary>
+    /// <exception cref="ArgumentException">A header or the content type is not valid HTTP.</exception>
     public static HookResult Modify(string body, IReadOnlyDictionary<string, string>? setHeaders = null, string? contentType = null) =>
-        new ModifyResult(Encoding.UTF8.GetBytes(body), true, setHeaders ?? new Dictionary<string, string>(), contentType);
+        new ModifyResult(Encoding.UTF8.GetBytes(body), true, Checked(setHeaders ?? new Dictionary<string, string>()), Checked(contentType));
 
     /// <summary>Replace the body and optionally set headers, then pass on.</summary>
+    /// <exception cref="ArgumentException">A header or the content type is not valid HTTP.</exception>
     public static HookResult Modify(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string>? setHeaders = null, string? contentType = null) =>
-        new ModifyResult(body, true, setHeaders ?? new Dictionary<string, string>(), contentType);
+        new ModifyResult(body, true, Checked(setHeaders ?? new Dictionary<string, string>()), Checked(contentType));
 
     /// <summary>Set headers only (an empty value removes one), then pass on.</summary>
+    /// <exception cref="ArgumentException">A header is not valid HTTP.</exception>
     public static HookResult SetHeaders(IReadOnlyDictionary<string, string> setHeaders) =>
-        new ModifyResult(ReadOnlyMemory<byte>.Empty, false, setHeaders, null);
+        new ModifyResult(ReadOnlyMemory<byte>.Empty, false, Checked(setHeaders), null);
 
     /// <summary>Stop the chain and answer the caller with this response; later plugins are not called.</summary>
-    public static HookResult ShortCircuit(int statusCode, string body, string contentType = "text/plain; charset=utf-8") =>
-        new ShortCircuitResult(statusCode, Encoding.UTF8.GetBytes(body), contentType);
+    /// <exception cref="ArgumentOutOfRangeException">The status is not a final one (200 to 599).</exception>
+    /// <exception cref="ArgumentException">The content type is not valid HTTP.</exception>
+    public static HookResult ShortCircuit(int statusCode, string body, string contentType = "text/plain; charset=utf-8")
+    {
+        if (Routing.HttpFieldSyntax.StatusProblem(statusCode) is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(nameof(statusCode), statusCode, $"The host would treat this answer as the plugin's error: {problem}.");
+        }
+
+        return new ShortCircuitResult(statusCode, Encoding.UTF8.GetBytes(body), Checked(contentType) ?? string.Empty);
+    }
+
+    private static IReadOnlyDictionary<string, string> Checked(IReadOnlyDictionary<string, string> headers)
+    {
+        foreach (var (name, value) in headers)
+        {
+            Check(name, value);
+        }
+
+        return headers;
+    }
+
+    private static string? Checked(string? contentType)
+    {
+        if (contentType is { Length: > 0 })
+        {
+            Check("content-type", contentType);
+        }
+
+        return contentType;
+    }
+
+    private static void Check(string name, string value)
+    {
+        if (Routing.HttpFieldSyntax.HeaderProblem(name, value) is { } problem)
+        {
+            throw new ArgumentException($"The host would treat this answer as the plugin's error: {problem}.");
+        }
+    }
 
     internal sealed record ContinueResult : HookResult;
 

@@ -23,24 +23,34 @@ public sealed class RouteResponse
     /// <summary>True once status and headers were sent; they cannot change after.</summary>
     public bool HasStarted { get; private set; }
 
-    /// <summary>The status code. Defaults to 200.</summary>
+    /// <summary>The status code: a final one, 200 to 599 (anything else throws). Defaults to 200.</summary>
     public int StatusCode
     {
         get => _statusCode;
         set
         {
             ThrowIfStarted();
+            if (Routing.HttpFieldSyntax.StatusProblem(value) is { } problem)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"The host would answer 502 instead: {problem}.");
+            }
+
             _statusCode = value;
         }
     }
 
-    /// <summary>Sets the Content-Type header.</summary>
+    /// <summary>Sets the Content-Type header (printable ASCII; anything else throws).</summary>
     public string? ContentType
     {
         get => _headers.FirstOrDefault(h => h.Key == "content-type").Value;
         set
         {
             ThrowIfStarted();
+            if (value is not null)
+            {
+                ThrowIfNotAField("content-type", value);
+            }
+
             _headers.RemoveAll(h => h.Key == "content-type");
             if (value is not null)
             {
@@ -49,11 +59,26 @@ public sealed class RouteResponse
         }
     }
 
-    /// <summary>Adds a response header (the host drops those its policy does not allow).</summary>
+    /// <summary>
+    /// Adds a response header (the host drops those its policy does not allow). A name
+    /// that is not an HTTP token or a value with control or non-ASCII characters (a line
+    /// break from user input, say) throws here rather than becoming the host's 502.
+    /// </summary>
     public void AddHeader(string name, string value)
     {
         ThrowIfStarted();
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        ThrowIfNotAField(name, value);
         _headers.Add(new(name.ToLowerInvariant(), value));
+    }
+
+    private static void ThrowIfNotAField(string name, string value)
+    {
+        if (Routing.HttpFieldSyntax.HeaderProblem(name, value) is { } problem)
+        {
+            throw new ArgumentException($"The host would answer 502 instead: {problem}.", nameof(value));
+        }
     }
 
     /// <summary>Sends status and headers now, without a body yet.</summary>

@@ -1,10 +1,12 @@
-namespace GrpcPlugins.Host.Routes;
+namespace GrpcPlugins.Routing;
 
 /// <summary>
 /// What HTTP allows in a response's status and header fields (RFC 9110, 5.1,
-/// 5.5 and 15), checked on every plugin's answer whatever its language: Kestrel
-/// refuses a bad field half-way through the head, which left the client with a
-/// reset connection; the host answers 502 saying what was wrong instead.
+/// 5.5 and 15). The host checks every plugin's answer with it whatever its
+/// language (Kestrel refuses a bad field half-way through the head, which left
+/// the client with a reset connection; the host answers 502 saying what was
+/// wrong instead), and the Sdk refuses the same field where a C# handler sets
+/// it. Compiled into both, so they cannot disagree.
 /// </summary>
 internal static class HttpFieldSyntax
 {

@@ -1,6 +1,6 @@
-using GrpcPlugins.Host.Routes;
+using GrpcPlugins.Routing;
 
-namespace GrpcPlugins.Host.Tests;
+namespace GrpcPlugins.Sdk.Tests;
 
 public sealed class HttpFieldSyntaxTests
 {
