@@ -49,6 +49,12 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
         if (point is null)
         {
             var known = declared.Count == 0 ? "none" : string.Join(", ", declared.Select(p => $"'{p.Name}'"));
+            if (plugins.Count == 0)
+            {
+                // Only refused plugins name it: their refusal says more than this would.
+                return null;
+            }
+
             var who = plugins.Count == 1 ? $"'{plugins[0].Id}' is" : $"{string.Join(", ", plugins.Select(p => $"'{p.Id}'"))} are";
             return $"The host does not declare a hook point '{name}' (PluginHost HookPoints) or run an endpoint through one, so {who} never called at it unless the host's own code dispatches it. Check the name in their plugin.json 'hooks' against the host's points: {known}.";
         }
