@@ -7,6 +7,7 @@ using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -186,6 +187,41 @@ public sealed class EndpointHookTests
         Assert.Equal("one|tagger", await host.Client.GetStringAsync("/api/one"));
         Assert.Equal("two|tagger", await host.Client.GetStringAsync("/api/two"));
         Assert.Equal("from a controller|tagger", await host.Client.GetStringAsync("/controller/hooked"));
+    }
+
+    [Fact]
+    public async Task AYarpGateway_RunsProxiedTrafficThroughTheHooks_BothWays()
+    {
+        var backendCalls = 0;
+        var backendBuilder = WebApplication.CreateSlimBuilder();
+        backendBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var backend = backendBuilder.Build();
+        backend.MapPost("/api/echo", async (HttpRequest request) =>
+        {
+            Interlocked.Increment(ref backendCalls);
+            using var reader = new StreamReader(request.Body);
+            return Results.Text($"{await reader.ReadToEndAsync()} (the backend got {request.ContentLength} bytes)");
+        });
+        await backend.StartAsync();
+        var backendAddress = backend.Urls.First();
+
+        await using var host = await TestHost.StartAsync(
+            [PluginFolders.Hello()],
+            null,
+            mapApplication: app => app.MapReverseProxy().WithPluginHooks(new EndpointHooks { Inbound = TestHost.Request, Outbound = Response }),
+            services: s => s.AddReverseProxy().LoadFromMemory(
+                [new Yarp.ReverseProxy.Configuration.RouteConfig { RouteId = "api", ClusterId = "backend", Match = new() { Path = "/api/{**rest}" } }],
+                [new Yarp.ReverseProxy.Configuration.ClusterConfig { ClusterId = "backend", Destinations = new Dictionary<string, Yarp.ReverseProxy.Configuration.DestinationConfig> { ["one"] = new() { Address = backendAddress } } }]));
+        await host.WaitForStateAsync("hello", WorkerState.Ready);
+
+        using var answer = await host.Client.PostAsync("/api/echo", new StringContent("hello world"));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("HELLO from the hello plugin world (the backend got 33 bytes)", await answer.Content.ReadAsStringAsync());
+        Assert.Equal("1.0.0", Assert.Single(answer.Headers.GetValues("x-hello-plugin")));
+
+        using var refused = await host.Client.PostAsync("/api/echo", new StringContent("this is forbidden"));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(1, backendCalls);
     }
 
     [Fact]

@@ -17,7 +17,8 @@ public static class EndpointHookConventions
     /// through <see cref="EndpointHooks.Outbound"/> before it is sent. A short-circuit
     /// answers the client instead (naming the plugin in <c>X-Short-Circuited-By</c>);
     /// a failed fail-closed point answers 502, 503 or 504 as problem details.
-    /// Works on one endpoint, a route group or a controller's conventions.
+    /// Works on one endpoint, a route group, controllers, and YARP's
+    /// <c>MapReverseProxy()</c> (an API gateway's proxied traffic).
     /// </summary>
     /// <remarks>
     /// Plugins see the request's headers except hop-by-hop, forwarding and the
@@ -41,24 +42,46 @@ public static class EndpointHookConventions
             throw new ArgumentException($"EndpointHooks.MaxBodyBytes is {hooks.MaxBodyBytes}; use 0 to {EndpointHooks.MaxInspectableBytes} (a plugin call carries at most 16 MiB).", nameof(hooks));
         }
 
-        // Finally: the endpoint's own request delegate exists by then, so the hooks wrap
-        // exactly what the endpoint runs, whatever built it.
-        builder.Finally(endpoint =>
+        // Finally: the endpoint's own request delegate exists by then (a minimal API's is made
+        // after the ordinary conventions), so the hooks wrap exactly what the endpoint runs.
+        // Builders that have no Finally stage (YARP's MapReverseProxy: the interface's default
+        // throws) make their delegate before any convention, so an ordinary one wraps it there.
+        try
         {
-            var inner = endpoint.RequestDelegate
-                ?? throw new InvalidOperationException($"Endpoint '{endpoint.DisplayName}' has no request delegate to run through plugin hooks.");
-            var services = endpoint.ApplicationServices;
-            var routeId = hooks.RouteId ?? (endpoint as RouteEndpointBuilder)?.RoutePattern.RawText ?? endpoint.DisplayName ?? string.Empty;
-            var runner = new EndpointHookRunner(
-                hooks,
-                routeId,
-                inner,
-                services.GetService<IHookDispatcher>()
-                    ?? throw new InvalidOperationException($"Endpoint '{endpoint.DisplayName}' runs through plugin hooks, but the plugin host is not registered: call builder.Services.AddPluginHost(...) before building the application."),
-                services.GetRequiredService<ILogger<EndpointHookRunner>>());
-            endpoint.RequestDelegate = runner.InvokeAsync;
-            endpoint.Metadata.Add(new HookedEndpoint(hooks, routeId));
-        });
+            builder.Finally(endpoint => Wrap(endpoint, hooks));
+        }
+        catch (NotImplementedException)
+        {
+            builder.Add(endpoint => Wrap(endpoint, hooks));
+        }
+
         return builder;
+    }
+
+    private static void Wrap(EndpointBuilder endpoint, EndpointHooks hooks)
+    {
+        var inner = endpoint.RequestDelegate
+            ?? throw new InvalidOperationException($"Endpoint '{endpoint.DisplayName}' has no request delegate to run through plugin hooks.");
+        var routeId = hooks.RouteId ?? (endpoint as RouteEndpointBuilder)?.RoutePattern.RawText ?? endpoint.DisplayName ?? string.Empty;
+        endpoint.Metadata.Add(new HookedEndpoint(hooks, routeId));
+        var services = endpoint.ApplicationServices;
+        if (services.GetService<IServiceProviderIsService>() is null)
+        {
+            // An endpoint builder without the application's services (YARP's): the runner is made
+            // from the first request's, which are the application's.
+            EndpointHookRunner? runner = null;
+            endpoint.RequestDelegate = context => (runner ??= Runner(context.RequestServices)).InvokeAsync(context);
+            return;
+        }
+
+        endpoint.RequestDelegate = Runner(services).InvokeAsync;
+
+        EndpointHookRunner Runner(IServiceProvider from) => new(
+            hooks,
+            routeId,
+            inner,
+            from.GetService<IHookDispatcher>()
+                ?? throw new InvalidOperationException($"Endpoint '{endpoint.DisplayName}' runs through plugin hooks, but the plugin host is not registered: call builder.Services.AddPluginHost(...) before building the application."),
+            from.GetRequiredService<ILogger<EndpointHookRunner>>());
     }
 }
