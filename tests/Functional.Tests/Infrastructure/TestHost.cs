@@ -79,6 +79,34 @@ internal sealed class TestHost : IAsyncDisposable
     {
         var ownsRoot = root is null;
         root ??= Directory.CreateTempSubdirectory("gpt-").FullName;
+        WebApplication? app = null;
+        var errors = new ErrorLogCollector();
+        try
+        {
+            app = Build(plugins, configure, root, mapApplication, services, errors);
+            await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            // Whatever failed (a manifest, a mapping, the start), the test leaves nothing behind.
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
+            if (ownsRoot)
+            {
+                Directory.Delete(root, recursive: true);
+            }
+
+            throw;
+        }
+
+        return new TestHost(app, root, errors);
+    }
+
+    private static WebApplication Build(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string root, Action<WebApplication>? mapApplication, Action<IServiceCollection>? services, ErrorLogCollector errors)
+    {
         var pluginsDirectory = Path.Combine(root, "plugins");
         Directory.CreateDirectory(pluginsDirectory);
         foreach (var manifest in plugins)
@@ -89,7 +117,6 @@ internal sealed class TestHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
-        var errors = new ErrorLogCollector();
         builder.Logging.AddProvider(errors);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddPluginHost(o =>
@@ -112,24 +139,17 @@ internal sealed class TestHost : IAsyncDisposable
 
         services?.Invoke(builder.Services);
         var app = builder.Build();
-        app.MapPluginEndpoints();
-        mapApplication?.Invoke(app);
         try
         {
-            await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            app.MapPluginEndpoints();
+            mapApplication?.Invoke(app);
+            return app;
         }
         catch
         {
-            await app.DisposeAsync();
-            if (ownsRoot)
-            {
-                Directory.Delete(root, recursive: true);
-            }
-
+            ((IDisposable)app).Dispose();
             throw;
         }
-
-        return new TestHost(app, root, errors);
     }
 
     public PluginSupervisor Supervisor(string id) => Catalog.Find(id)?.Supervisor ?? throw new InvalidOperationException($"no supervisor for '{id}'");
