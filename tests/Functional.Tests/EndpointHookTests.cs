@@ -225,6 +225,45 @@ public sealed class EndpointHookTests
     }
 
     [Fact]
+    public async Task PluginRoutesRunThroughTheHostsRouteHooks_OnlyOnceTheHostLetTheRequestThrough()
+    {
+        // The limiter answers every hook call it gets with 429: a 401 says the hooks were not reached.
+        await using var host = await TestHost.StartAsync(
+            [PluginFolders.Test("limiter", "short-circuit"), PluginFolders.Test("tp")],
+            o => o.PluginRouteHooks = new EndpointHooks { Inbound = TestHost.Request });
+        await Task.WhenAll(host.WaitForStateAsync("limiter", WorkerState.Ready), host.WaitForStateAsync("tp", WorkerState.Ready));
+
+        using var anonymous = await host.Client.GetAsync("/plugins/tp/whoami");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        using var admitted = await host.Admin.GetAsync("/plugins/tp/whoami");
+        Assert.Equal((HttpStatusCode)429, admitted.StatusCode);
+        Assert.Equal("limiter", Assert.Single(admitted.Headers.GetValues("X-Short-Circuited-By")));
+
+        // The admin view lists the plugin routes among the point's endpoints.
+        var view = JsonNode.Parse(await host.Admin.GetStringAsync("/admin/api/hooks"))!.AsArray();
+        var request = view.Single(p => (string?)p!["point"] == "request")!;
+        Assert.Equal("/plugins/{id}/{**path}", (string?)request["endpoints"]![0]!["route"]);
+    }
+
+    [Fact]
+    public async Task APluginRoutesBodyAndAnswer_AreThoseTheRouteHooksLeft()
+    {
+        await using var host = await TestHost.StartAsync(
+            [PluginFolders.Hello(), PluginFolders.Test("tp")],
+            o => o.PluginRouteHooks = new EndpointHooks { Inbound = TestHost.Request, Outbound = Response });
+        await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("tp", WorkerState.Ready));
+
+        // The route counts the bytes it got: hello made "hello world" "HELLO from the hello plugin
+        // world" (33), then tp's own request hook appended "|tp" (36): every plugin at the point runs.
+        using var answer = await host.Admin.PostAsync("/plugins/tp/upload", new StringContent("hello world"));
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(36, (int)JsonNode.Parse(await answer.Content.ReadAsStringAsync())!["bytes"]!);
+        Assert.Equal("1.0.0", Assert.Single(answer.Headers.GetValues("x-hello-plugin")));
+    }
+
+    [Fact]
     public async Task ATenantThatIsNoTenantId_IsRefusedBeforeAnyPluginOrTheEndpointSeesIt()
     {
         var calls = 0;

@@ -20,6 +20,19 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void PluginRouteHooks_NamingNoPoint_AreRefusedAtStart()
+    {
+        var refused = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { PluginRouteHooks = new Hooks.EndpointHooks() });
+        var accepted = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions
+        {
+            PluginRouteHooks = new Hooks.EndpointHooks { Inbound = new("request", Hooks.HookFailureMode.FailOpen, TimeSpan.FromSeconds(1)) },
+        });
+
+        Assert.Contains("PluginHost:PluginRouteHooks: EndpointHooks names no hook point", refused.FailureMessage, StringComparison.Ordinal);
+        Assert.True(accepted.Succeeded);
+    }
+
+    [Fact]
     public void WorkerEnvironment_WithAHandshakeVariable_IsRefusedByName()
     {
         var options = new PluginHostOptions();

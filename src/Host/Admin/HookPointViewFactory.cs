@@ -18,9 +18,13 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
     public IReadOnlyList<HookPointView> Create(IEnumerable<Endpoint> endpoints)
     {
         var declared = options.Value.HookPoints;
-        var uses = endpoints
-            .SelectMany(e => e.Metadata.GetOrderedMetadata<HookedEndpoint>().SelectMany(Uses))
-            .ToList();
+        var hooked = endpoints.SelectMany(e => e.Metadata.GetOrderedMetadata<HookedEndpoint>());
+        if (options.Value.PluginRouteHooks is { } routeHooks)
+        {
+            hooked = hooked.Append(new HookedEndpoint(routeHooks, "/plugins/{id}/{**path}"));
+        }
+
+        var uses = hooked.SelectMany(Uses).ToList();
         var registered = catalog.Entries
             .Where(e => e.Manifest is not null)
             .SelectMany(e => e.Manifest!.Hooks.Select(h => h.Point));

@@ -32,14 +32,9 @@ public static class EndpointHookConventions
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(hooks);
-        if (hooks.Inbound is null && hooks.Outbound is null)
+        if (Problem(hooks) is { } problem)
         {
-            throw new ArgumentException("EndpointHooks names no hook point: set Inbound, Outbound or both.", nameof(hooks));
-        }
-
-        if (hooks.MaxBodyBytes is < 0 or > EndpointHooks.MaxInspectableBytes)
-        {
-            throw new ArgumentException($"EndpointHooks.MaxBodyBytes is {hooks.MaxBodyBytes}; use 0 to {EndpointHooks.MaxInspectableBytes} (a plugin call carries at most 16 MiB).", nameof(hooks));
+            throw new ArgumentException(problem, nameof(hooks));
         }
 
         // Finally: the endpoint's own request delegate exists by then (a minimal API's is made
@@ -57,6 +52,14 @@ public static class EndpointHookConventions
 
         return builder;
     }
+
+    /// <summary>What is wrong with <paramref name="hooks"/>, or null.</summary>
+    internal static string? Problem(EndpointHooks hooks) =>
+        hooks.Inbound is null && hooks.Outbound is null
+            ? "EndpointHooks names no hook point: set Inbound, Outbound or both."
+            : hooks.MaxBodyBytes is < 0 or > EndpointHooks.MaxInspectableBytes
+                ? $"EndpointHooks.MaxBodyBytes is {hooks.MaxBodyBytes}; use 0 to {EndpointHooks.MaxInspectableBytes} (a plugin call carries at most 16 MiB)."
+                : null;
 
     private static void Wrap(EndpointBuilder endpoint, EndpointHooks hooks)
     {

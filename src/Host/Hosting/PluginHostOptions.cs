@@ -126,4 +126,13 @@ public sealed class PluginHostOptions
     /// the rest follow by manifest priority, then id.
     /// </summary>
     public IDictionary<string, IList<string>> HookOrder { get; } = new Dictionary<string, IList<string>>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Hook points every plugin route (<c>/plugins/{id}/…</c>) runs through, as an
+    /// application endpoint does with <c>WithPluginHooks</c>: after the host has
+    /// decided the request may reach the plugin, so hook plugins never see a
+    /// request the host refuses. Set in code; plugins then see other plugins'
+    /// traffic, which is the host's choice to make. Defaults to none.
+    /// </summary>
+    public EndpointHooks? PluginRouteHooks { get; set; }
 }

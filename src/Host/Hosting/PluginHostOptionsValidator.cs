@@ -1,3 +1,4 @@
+using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Protocol;
 using Microsoft.Extensions.Options;
 
@@ -88,6 +89,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         foreach (var duplicate in options.HookPoints.GroupBy(p => p.Name).Where(g => g.Count() > 1))
         {
             errors.Add($"hook point '{duplicate.Key}' is declared {duplicate.Count()} times; declare each once.");
+        }
+
+        if (options.PluginRouteHooks is { } routeHooks && EndpointHookConventions.Problem(routeHooks) is { } hooksProblem)
+        {
+            errors.Add($"PluginHost:PluginRouteHooks: {hooksProblem}");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -3,6 +3,8 @@ using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Host.Auth;
 using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Host.Hooks.Endpoints;
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Protocol.V1;
@@ -13,6 +15,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Host.Routes;
@@ -29,6 +32,8 @@ internal sealed class PluginRouteForwarder(
     CallFailureReporter reporter,
     PluginMetrics metrics,
     IOptions<PluginHostOptions> options,
+    IHookDispatcher hooks,
+    ILogger<EndpointHookRunner> hookLogger,
     TimeProvider time)
 {
     private static readonly Task<Exception?> s_noUpload = Task.FromResult<Exception?>(null);
@@ -68,6 +73,22 @@ internal sealed class PluginRouteForwarder(
             return "unauthorized";
         }
 
+        // :: Step 2b: the host's hook points for plugin routes, if it set any: after access is
+        // decided, so hook plugins see only what the host lets through.
+        if (options.Value.PluginRouteHooks is { } routeHooks)
+        {
+            var outcome = "answered-by-hook";
+            var runner = new EndpointHookRunner(routeHooks, $"/plugins/{id}", async c => outcome = await ServeAsync(c, entry, id, path, method, anonymous).ConfigureAwait(false), hooks, hookLogger);
+            await runner.InvokeAsync(context).ConfigureAwait(false);
+            return outcome;
+        }
+
+        return await ServeAsync(context, entry, id, path, method, anonymous).ConfigureAwait(false);
+    }
+
+    private async Task<string> ServeAsync(HttpContext context, PluginEntry entry, string id, string path, string method, bool anonymous)
+    {
+        var manifest = entry.Manifest;
         if (entry.Supervisor is not { } supervisor || manifest is null)
         {
             await RouteProblem.WriteAsync(context, 503, "refused", $"Plugin '{id}' is not loaded", string.Join(" ", entry.Refusal)).ConfigureAwait(false);

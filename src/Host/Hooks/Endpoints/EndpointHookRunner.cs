@@ -213,10 +213,19 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
             return Task.CompletedTask;
         }
 
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            // A HEAD answer's length is the GET answer's, which the endpoint set if it knew it.
+            if (!body.IsEmpty)
+            {
+                response.ContentLength = body.Length;
+            }
+
+            return Task.CompletedTask;
+        }
+
         response.ContentLength = body.Length;
-        return body.IsEmpty || HttpMethods.IsHead(context.Request.Method)
-            ? Task.CompletedTask
-            : response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+        return body.IsEmpty ? Task.CompletedTask : response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
     private HookCallContext Context(string tenant, HookDirection direction, bool streaming) =>
