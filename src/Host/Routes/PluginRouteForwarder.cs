@@ -41,54 +41,65 @@ internal sealed class PluginRouteForwarder(
     public async Task ForwardAsync(HttpContext context, string id, string? rest)
     {
         var started = time.GetTimestamp();
-        var outcome = await ForwardCoreAsync(context, id, rest).ConfigureAwait(false);
+        var admission = await AdmitAsync(context, id, rest).ConfigureAwait(false);
+        var outcome = admission.Refused
+            ?? (options.Value.PluginRouteHooks is { } routeHooks
+                ? await ServeHookedAsync(context, routeHooks, admission).ConfigureAwait(false)
+                : await ServeAsync(context, admission).ConfigureAwait(false));
         var tags = new TagList { { "plugin", id }, { "outcome", outcome } };
         metrics.RouteCalls.Add(1, tags);
         metrics.RouteDuration.Record(time.GetElapsedTime(started).TotalSeconds, tags);
     }
 
-    private async Task<string> ForwardCoreAsync(HttpContext context, string id, string? rest)
+    /// <summary>A request the host lets through to the plugin, or the outcome it was answered with instead.</summary>
+    private readonly record struct Admission(string? Refused, PluginEntry? Entry, string Id, string Path, string Method, bool Anonymous)
+    {
+        public static Admission Answered(string outcome, string id) => new(outcome, null, id, string.Empty, string.Empty, false);
+    }
+
+    // Steps 1 and 2 usually complete without waiting, so the ValueTask costs nothing on the route path.
+    private async ValueTask<Admission> AdmitAsync(HttpContext context, string id, string? rest)
     {
         // :: Step 1: the plugin, and whether it can serve at all.
         var entry = catalog.Find(id);
         if (entry is null)
         {
             await RouteProblem.WriteAsync(context, 404, "unknown-plugin", "Unknown plugin", $"No plugin with id '{id}' is installed.").ConfigureAwait(false);
-            return "unknown";
+            return Admission.Answered("unknown", id);
         }
 
         var path = PluginPath.Normalise(rest, out var pathError);
         if (path is null)
         {
             await RouteProblem.WriteAsync(context, 400, "bad-path", "Bad plugin path", pathError!).ConfigureAwait(false);
-            return "bad-path";
+            return Admission.Answered("bad-path", id);
         }
 
         // :: Step 2: default-deny auth; only routes the manifest declares anonymous skip it.
-        var manifest = entry.Manifest;
         var method = context.Request.Method.ToUpperInvariant();
-        var anonymous = manifest?.IsAnonymous(method, path) == true;
+        var anonymous = entry.Manifest?.IsAnonymous(method, path) == true;
         if (!anonymous && !await AuthorizeAsync(context).ConfigureAwait(false))
         {
-            return "unauthorized";
+            return Admission.Answered("unauthorized", id);
         }
 
-        // :: Step 2b: the host's hook points for plugin routes, if it set any: after access is
-        // decided, so hook plugins see only what the host lets through.
-        if (options.Value.PluginRouteHooks is { } routeHooks)
-        {
-            var outcome = "answered-by-hook";
-            var runner = new EndpointHookRunner(routeHooks, $"/plugins/{id}", async c => outcome = await ServeAsync(c, entry, id, path, method, anonymous).ConfigureAwait(false), hooks, hookLogger);
-            await runner.InvokeAsync(context).ConfigureAwait(false);
-            return outcome;
-        }
-
-        return await ServeAsync(context, entry, id, path, method, anonymous).ConfigureAwait(false);
+        return new Admission(null, entry, id, path, method, anonymous);
     }
 
-    private async Task<string> ServeAsync(HttpContext context, PluginEntry entry, string id, string path, string method, bool anonymous)
+    // :: Step 2b: the host's hook points for plugin routes, if it set any: after access is
+    // decided, so hook plugins see only what the host lets through.
+    private async Task<string> ServeHookedAsync(HttpContext context, EndpointHooks routeHooks, Admission admission)
     {
-        var manifest = entry.Manifest;
+        var outcome = "answered-by-hook";
+        var runner = new EndpointHookRunner(routeHooks, $"/plugins/{admission.Id}", async c => outcome = await ServeAsync(c, admission).ConfigureAwait(false), hooks, hookLogger);
+        await runner.InvokeAsync(context).ConfigureAwait(false);
+        return outcome;
+    }
+
+    private async Task<string> ServeAsync(HttpContext context, Admission admission)
+    {
+        var (_, entry, id, path, method, anonymous) = admission;
+        var manifest = entry!.Manifest;
         if (entry.Supervisor is not { } supervisor || manifest is null)
         {
             await RouteProblem.WriteAsync(context, 503, "refused", $"Plugin '{id}' is not loaded", string.Join(" ", entry.Refusal)).ConfigureAwait(false);
