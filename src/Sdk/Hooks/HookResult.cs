@@ -35,11 +35,7 @@ public abstract record HookResult
     /// <exception cref="ArgumentException">The content type is not valid HTTP.</exception>
     public static HookResult ShortCircuit(int statusCode, string body, string contentType = "text/plain; charset=utf-8")
     {
-        if (Routing.HttpFieldSyntax.StatusProblem(statusCode) is { } problem)
-        {
-            throw new ArgumentOutOfRangeException(nameof(statusCode), statusCode, $"The host would treat this answer as the plugin's error: {problem}.");
-        }
-
+        Routing.HttpFieldSyntax.ThrowIfNotAFinalStatus(statusCode, nameof(statusCode));
         return new ShortCircuitResult(statusCode, Encoding.UTF8.GetBytes(body), Checked(contentType) ?? string.Empty);
     }
 
@@ -47,7 +43,7 @@ public abstract record HookResult
     {
         foreach (var (name, value) in headers)
         {
-            Check(name, value);
+            Routing.HttpFieldSyntax.ThrowIfNotAField(name, value, "setHeaders");
         }
 
         return headers;
@@ -57,18 +53,10 @@ public abstract record HookResult
     {
         if (contentType is { Length: > 0 })
         {
-            Check("content-type", contentType);
+            Routing.HttpFieldSyntax.ThrowIfNotAField("content-type", contentType, nameof(contentType));
         }
 
         return contentType;
-    }
-
-    private static void Check(string name, string value)
-    {
-        if (Routing.HttpFieldSyntax.HeaderProblem(name, value) is { } problem)
-        {
-            throw new ArgumentException($"The host would treat this answer as the plugin's error: {problem}.");
-        }
     }
 
     internal sealed record ContinueResult : HookResult;

@@ -30,11 +30,7 @@ public sealed class RouteResponse
         set
         {
             ThrowIfStarted();
-            if (Routing.HttpFieldSyntax.StatusProblem(value) is { } problem)
-            {
-                throw new ArgumentOutOfRangeException(nameof(value), value, $"The host would answer 502 instead: {problem}.");
-            }
-
+            Routing.HttpFieldSyntax.ThrowIfNotAFinalStatus(value, nameof(value));
             _statusCode = value;
         }
     }
@@ -48,7 +44,7 @@ public sealed class RouteResponse
             ThrowIfStarted();
             if (value is not null)
             {
-                ThrowIfNotAField("content-type", value);
+                Routing.HttpFieldSyntax.ThrowIfNotAField("content-type", value, nameof(value));
             }
 
             _headers.RemoveAll(h => h.Key == "content-type");
@@ -69,16 +65,8 @@ public sealed class RouteResponse
         ThrowIfStarted();
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(value);
-        ThrowIfNotAField(name, value);
+        Routing.HttpFieldSyntax.ThrowIfNotAField(name, value, nameof(value));
         _headers.Add(new(name.ToLowerInvariant(), value));
-    }
-
-    private static void ThrowIfNotAField(string name, string value)
-    {
-        if (Routing.HttpFieldSyntax.HeaderProblem(name, value) is { } problem)
-        {
-            throw new ArgumentException($"The host would answer 502 instead: {problem}.", nameof(value));
-        }
     }
 
     /// <summary>Sends status and headers now, without a body yet.</summary>

@@ -36,6 +36,24 @@ internal static class HttpFieldSyntax
         return null;
     }
 
+    /// <summary>Throws where a plugin sets a field the host would refuse as the plugin's error.</summary>
+    public static void ThrowIfNotAField(string name, string value, string paramName)
+    {
+        if (HeaderProblem(name, value) is { } problem)
+        {
+            throw new ArgumentException($"The host would refuse this answer as the plugin's error: {problem}.", paramName);
+        }
+    }
+
+    /// <summary>Throws where a plugin sets a status the host would refuse as the plugin's error.</summary>
+    public static void ThrowIfNotAFinalStatus(int status, string paramName)
+    {
+        if (StatusProblem(status) is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(paramName, status, $"The host would refuse this answer as the plugin's error: {problem}.");
+        }
+    }
+
     // A bad name may itself hold line breaks: never echo it raw into a log line or a response.
     private static string Printable(string text) =>
         string.Concat(text.Select(c => c is < ' ' or > '~' ? $"\\u{(int)c:X4}" : c.ToString()));

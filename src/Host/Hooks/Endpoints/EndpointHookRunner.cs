@@ -17,6 +17,9 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     /// <summary>Names the plugin that answered instead of the endpoint.</summary>
     public const string ShortCircuitHeader = "X-Short-Circuited-By";
 
+    // A short-circuit's headers are all new: nothing was offered that they could remove.
+    private static readonly Dictionary<string, string> s_none = [];
+
     public async Task InvokeAsync(HttpContext context)
     {
         var tenant = hooks.Tenant?.Invoke(context) ?? string.Empty;
@@ -60,15 +63,11 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
             context.RequestAborted).ConfigureAwait(false);
         if (outcome is not HookOutcome.Continued continued)
         {
-            await AnswerInsteadAsync(context, outcome).ConfigureAwait(false);
+            await AnswerInsteadAsync(context, point, outcome).ConfigureAwait(false);
             return false;
         }
 
-        Refused(point, HookedHeaders.Apply(request.Headers, offered, continued.Headers, HeaderPolicy.AllowsRequest));
-        if (continued.ContentType != contentType)
-        {
-            request.ContentType = continued.ContentType.Length == 0 ? null : continued.ContentType;
-        }
+        ApplyHead(point, request.Headers, offered, contentType, continued, HeaderPolicy.AllowsRequest);
 
         if (!whole)
         {
@@ -107,21 +106,10 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
             return;
         }
 
-        var response = context.Response;
-        var offered = HookedHeaders.Offer(response.Headers, HeaderPolicy.AllowsResponse);
-        var contentType = response.ContentType ?? string.Empty;
-        var outcome = await dispatcher.DispatchAsync(
-            point,
-            new HookInput(capture.Held, contentType, offered, Context(tenant, HookDirection.Outbound, streaming: false)),
-            context.RequestAborted).ConfigureAwait(false);
-        if (outcome is not HookOutcome.Continued continued)
+        if (await PassResponseAsync(context, point, tenant, capture.Held, streaming: false, context.RequestAborted).ConfigureAwait(false) is { } continued)
         {
-            await AnswerInsteadAsync(context, outcome).ConfigureAwait(false);
-            return;
+            await WriteBodyAsync(context, continued.Body).ConfigureAwait(false);
         }
-
-        ApplyResponseHead(point, response, offered, contentType, continued);
-        await WriteBodyAsync(context, continued.Body).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -131,44 +119,54 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     private async Task<bool> PassStreamAsync(HttpContext context, HookPoint point, string tenant, IHttpResponseBodyFeature original, CancellationToken cancellationToken)
     {
         Log.Streamed(logger, point.Name, routeId, hooks.MaxBodyBytes);
-        var response = context.Response;
-        var offered = HookedHeaders.Offer(response.Headers, HeaderPolicy.AllowsResponse);
-        var contentType = response.ContentType ?? string.Empty;
-        var outcome = await dispatcher.DispatchAsync(
-            point,
-            new HookInput(ReadOnlyMemory<byte>.Empty, contentType, offered, Context(tenant, HookDirection.Outbound, streaming: true)),
-            cancellationToken).ConfigureAwait(false);
-        if (outcome is HookOutcome.Continued continued)
-        {
-            ApplyResponseHead(point, response, offered, contentType, continued);
-            return true;
-        }
 
-        // The answer goes to the client, not into the capture the endpoint is still writing to.
+        // An answer instead goes to the client, not into the capture the endpoint is still writing to.
         var capture = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         context.Features.Set(original);
         try
         {
-            await AnswerInsteadAsync(context, outcome).ConfigureAwait(false);
+            return await PassResponseAsync(context, point, tenant, ReadOnlyMemory<byte>.Empty, streaming: true, cancellationToken).ConfigureAwait(false) is not null;
         }
         finally
         {
             context.Features.Set(capture);
         }
-
-        return false;
     }
 
-    private void ApplyResponseHead(HookPoint point, HttpResponse response, Dictionary<string, string> offered, string contentType, HookOutcome.Continued continued)
+    /// <summary>
+    /// The response through the outbound point: its head as the plugins left it and what
+    /// they made of the body, or null when they answered instead (already written).
+    /// </summary>
+    private async Task<HookOutcome.Continued?> PassResponseAsync(HttpContext context, HookPoint point, string tenant, ReadOnlyMemory<byte> body, bool streaming, CancellationToken cancellationToken)
     {
-        Refused(point, HookedHeaders.Apply(response.Headers, offered, continued.Headers, HeaderPolicy.AllowsResponse));
+        var response = context.Response;
+        var offered = HookedHeaders.Offer(response.Headers, HeaderPolicy.AllowsResponse);
+        var contentType = response.ContentType ?? string.Empty;
+        var outcome = await dispatcher.DispatchAsync(
+            point,
+            new HookInput(body, contentType, offered, Context(tenant, HookDirection.Outbound, streaming)),
+            cancellationToken).ConfigureAwait(false);
+        if (outcome is not HookOutcome.Continued continued)
+        {
+            await AnswerInsteadAsync(context, point, outcome).ConfigureAwait(false);
+            return null;
+        }
+
+        ApplyHead(point, response.Headers, offered, contentType, continued, HeaderPolicy.AllowsResponse);
+        return continued;
+    }
+
+    /// <summary>The plugins' headers and content type, on the request or the response.</summary>
+    private void ApplyHead(HookPoint point, IHeaderDictionary headers, Dictionary<string, string> offered, string contentType, HookOutcome.Continued continued, Func<string, bool> allowed)
+    {
+        Refused(point, HookedHeaders.Apply(headers, offered, continued.Headers, allowed));
         if (continued.ContentType != contentType)
         {
-            response.ContentType = continued.ContentType.Length == 0 ? null : continued.ContentType;
+            headers.ContentType = continued.ContentType.Length == 0 ? default : continued.ContentType;
         }
     }
 
-    private async Task AnswerInsteadAsync(HttpContext context, HookOutcome outcome)
+    private async Task AnswerInsteadAsync(HttpContext context, HookPoint point, HookOutcome outcome)
     {
         var response = context.Response;
         response.Clear();
@@ -176,20 +174,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
         {
             case HookOutcome.ShortCircuited answer:
                 response.StatusCode = answer.StatusCode;
-                var refused = new List<string>();
-                foreach (var (name, value) in answer.Headers)
-                {
-                    if (HeaderPolicy.AllowsResponse(name))
-                    {
-                        response.Headers[name] = value;
-                    }
-                    else
-                    {
-                        refused.Add(name);
-                    }
-                }
-
-                Refused(null, refused);
+                Refused(point, HookedHeaders.Apply(response.Headers, s_none, answer.Headers, HeaderPolicy.AllowsResponse));
                 response.Headers[ShortCircuitHeader] = answer.PluginId;
                 if (answer.ContentType.Length > 0)
                 {
@@ -231,11 +216,11 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     private HookCallContext Context(string tenant, HookDirection direction, bool streaming) =>
         new(routeId, tenant, Direction: direction, IsStreaming: streaming);
 
-    private void Refused(HookPoint? point, IReadOnlyList<string> names)
+    private void Refused(HookPoint point, IReadOnlyList<string> names)
     {
         foreach (var name in names)
         {
-            Log.HeaderRefused(logger, point?.Name ?? (hooks.Inbound ?? hooks.Outbound)!.Name, routeId, name);
+            Log.HeaderRefused(logger, point.Name, routeId, name);
         }
     }
 
