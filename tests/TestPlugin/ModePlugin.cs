@@ -10,6 +10,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
     private readonly List<string> _configured = [];
     private readonly Dictionary<string, string> _lastConfigured = new(StringComparer.Ordinal);
     private int _calls;
+    private long _bytesWritten;
 
     public string Id => id;
 
@@ -96,6 +97,30 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
 
             await ctx.Response.WriteJsonAsync(new JsonObject { ["bytes"] = total, ["reads"] = reads }.ToJsonString());
         });
+
+        plugin.MapGet("/bytes", async ctx =>
+        {
+            // ?n= bytes of a known pattern, in writes of ?write= bytes; /bytes-written says how far it got.
+            var total = long.Parse(ctx.Request.QueryValue("n") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            var size = int.Parse(ctx.Request.QueryValue("write") ?? "65536", System.Globalization.CultureInfo.InvariantCulture);
+            var buffer = new byte[size];
+            ctx.Response.ContentType = "application/octet-stream";
+            Interlocked.Exchange(ref _bytesWritten, 0);
+            for (long sent = 0; sent < total;)
+            {
+                var count = (int)Math.Min(size, total - sent);
+                for (var i = 0; i < count; i++)
+                {
+                    buffer[i] = BytePattern(sent + i);
+                }
+
+                await ctx.Response.WriteAsync(buffer.AsMemory(0, count), ctx.Aborted);
+                sent += count;
+                Interlocked.Exchange(ref _bytesWritten, sent);
+            }
+        });
+
+        plugin.MapGet("/bytes-written", ctx => ctx.Response.WriteAsync(Interlocked.Read(ref _bytesWritten).ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
         plugin.MapGet("/events", async ctx =>
         {
@@ -237,4 +262,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
 
         plugin.RequirePermission("settings.read");
     }
+
+    /// <summary>The byte at <paramref name="offset"/> of a /bytes answer (a prime period, so a shifted or repeated chunk shows).</summary>
+    internal static byte BytePattern(long offset) => (byte)(offset % 251);
 }

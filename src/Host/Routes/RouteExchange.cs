@@ -21,10 +21,17 @@ internal static class RouteExchange
     private const int ChunkSize = 64 * 1024;
 
     /// <summary>
+    /// Past this much received and not yet flushed, the host flushes even though more
+    /// is waiting: a large answer is streamed rather than held for a Content-Length,
+    /// and a plugin faster than its client waits for the client (the flush's back-pressure).
+    /// </summary>
+    private const int MaxUnflushedBytes = 64 * 1024;
+
+    /// <summary>
     /// Copies the plugin's answer to the client. Frames that arrived together
     /// leave in one write; the writer is flushed whenever the next frame is not
     /// already there, so a stream (server-sent events) still flows event by event.
-    /// An answer that arrived whole before anything was flushed is sent with its
+    /// A small answer that arrived whole before anything was flushed is sent with its
     /// Content-Length, so the client needs no chunked framing to see its end.
     /// Returns whether a response head was received.
     /// </summary>
@@ -35,6 +42,7 @@ internal static class RouteExchange
         var bodiless = false;
         var writer = context.Response.BodyWriter;
         List<ByteString>? held = [];
+        long unflushedBytes = 0;
         var next = answer.MoveNext(cancellationToken);
         while (await next.ConfigureAwait(false))
         {
@@ -54,6 +62,7 @@ internal static class RouteExchange
             }
             else if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.BodyChunk && started && !bodiless)
             {
+                unflushedBytes += frame.BodyChunk.Length;
                 if (held is not null)
                 {
                     held.Add(frame.BodyChunk);
@@ -67,22 +76,22 @@ internal static class RouteExchange
             // Progress: an open stream (server-sent events) lives on while it keeps talking.
             deadline.Extend(idleTimeout);
             next = answer.MoveNext(cancellationToken);
-            if (started && !next.IsCompleted)
+            if (started && (!next.IsCompleted || unflushedBytes > MaxUnflushedBytes))
             {
-                // Nothing more is waiting: what came so far goes to the client now.
+                // Nothing more is waiting, or enough is: what came so far goes to the client now.
                 WriteHeld(writer, held);
                 held = null;
+                unflushedBytes = 0;
                 await writer.FlushAsync(deadline.Token).ConfigureAwait(false);
             }
         }
 
         if (started && held is not null)
         {
-            var length = held.Sum(chunk => (long)chunk.Length);
             // A HEAD answer is its GET's, so its length says what GET would send; Kestrel drops the body.
-            if (length > 0)
+            if (unflushedBytes > 0)
             {
-                context.Response.ContentLength = length;
+                context.Response.ContentLength = unflushedBytes;
             }
 
             WriteHeld(writer, held);

@@ -81,7 +81,11 @@ public sealed class RouteResponse
         }
     }
 
-    /// <summary>Writes a piece of the body; it is sent to the client at once.</summary>
+    /// <summary>
+    /// Writes a piece of the body; it is sent to the client at once. A piece of any size
+    /// may be written (it travels as 64 KiB frames); the returned task completes when the
+    /// host can take more, so a client that reads slowly holds a large answer back.
+    /// </summary>
     public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         if (data.IsEmpty)

@@ -124,7 +124,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
                 // A head followed at once by a body chunk travels in the same flush.
                 return writer.WriteAsync(new HttpResponseFrame { Head = frame }, partOfNext: !flush, ct);
             },
-            (chunk, ct) => writer.WriteAsync(new HttpResponseFrame { BodyChunk = UnsafeByteOperations.UnsafeWrap(chunk) }, partOfNext: false, ct));
+            writer.WriteBodyAsync);
 
         var route = plugin.Routes.Match(head.Method, head.Path, out var pathKnown);
         if (route is null)

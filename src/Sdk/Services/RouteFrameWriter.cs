@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Protocol.V1;
 
@@ -14,6 +15,8 @@ internal sealed class RouteFrameWriter(IServerStreamWriter<HttpResponseFrame> st
 {
     /// <summary>Past this much held, frames go out anyway: a handler writing a large body at once must not buffer it whole.</summary>
     private const int MaxHeldBytes = 64 * 1024;
+
+    private const int MaxChunkBytes = 64 * 1024;
 
     private static readonly WriteOptions s_held = new(WriteFlags.BufferHint);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -38,6 +41,20 @@ internal sealed class RouteFrameWriter(IServerStreamWriter<HttpResponseFrame> st
         {
             stream.WriteOptions = null;
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes a piece of the body as frames of at most 64 KiB: a handler may write a
+    /// file in one call, but a gRPC message is limited (16 MiB at the host), and
+    /// smaller frames let the host pass the start on while the rest is still coming.
+    /// </summary>
+    public async Task WriteBodyAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        for (var offset = 0; offset < body.Length; offset += MaxChunkBytes)
+        {
+            var chunk = body.Slice(offset, Math.Min(MaxChunkBytes, body.Length - offset));
+            await WriteAsync(new HttpResponseFrame { BodyChunk = UnsafeByteOperations.UnsafeWrap(chunk) }, partOfNext: false, cancellationToken).ConfigureAwait(false);
         }
     }
 

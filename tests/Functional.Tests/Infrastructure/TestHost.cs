@@ -196,8 +196,18 @@ internal sealed class TestHost : IAsyncDisposable
 
         Client.Dispose();
         Admin.Dispose();
-        await _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        await _app.DisposeAsync();
+        // A host that does not stop (a request the test left open, say) must still not
+        // leave its workers or folders behind: the clean-up below runs either way.
+        TimeoutException? notStopped = null;
+        try
+        {
+            await _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            await _app.DisposeAsync();
+        }
+        catch (TimeoutException ex)
+        {
+            notStopped = ex;
+        }
 
         // A killed group takes a moment to die; a live member never goes.
         var until = DateTime.UtcNow.AddSeconds(3);
@@ -219,6 +229,11 @@ internal sealed class TestHost : IAsyncDisposable
         }
         catch (DirectoryNotFoundException)
         {
+        }
+
+        if (notStopped is not null)
+        {
+            throw new InvalidOperationException("the host did not stop within 30 s (is a response still open?); its workers were killed", notStopped);
         }
 
         if (leftovers.Count > 0)

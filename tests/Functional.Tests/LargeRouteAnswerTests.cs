@@ -1,0 +1,116 @@
+using System.Globalization;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>
+/// Plugin routes that answer with much more than a message: a file export, a
+/// database dump. They must arrive whole, as they are written, and at the
+/// client's pace, without the host holding the answer in memory.
+/// </summary>
+public sealed class LargeRouteAnswerTests
+{
+    private const int MiB = 1024 * 1024;
+
+    [Fact]
+    public async Task AnswerWrittenInOneWriteLargerThanAMessage_ReachesTheClientWhole()
+    {
+        // 20 MiB in one WriteAsync: more than the 16 MiB a gRPC message may carry.
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        using var response = await host.Admin.GetAsync($"/plugins/t/bytes?n={20 * MiB}&write={20 * MiB}", HttpCompletionOption.ResponseHeadersRead);
+
+        response.EnsureSuccessStatusCode();
+        Assert.Equal(20L * MiB, await CountPatternBytesAsync(response));
+    }
+
+    [Fact]
+    public async Task LargeAnswer_IsStreamedToTheClient_NotHeldWholeToGiveItALength()
+    {
+        // The plugin writes 64 MiB as fast as it can; frames reach the host faster than
+        // it takes them, yet the host must pass them on rather than collect them for a
+        // Content-Length.
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        using var response = await host.Admin.GetAsync($"/plugins/t/bytes?n={64 * MiB}", HttpCompletionOption.ResponseHeadersRead);
+
+        response.EnsureSuccessStatusCode();
+        Assert.Null(response.Content.Headers.ContentLength);
+        Assert.True(response.Headers.TransferEncodingChunked);
+        Assert.Equal(64L * MiB, await CountPatternBytesAsync(response));
+    }
+
+    [Fact]
+    public async Task ClientThatStopsReading_HoldsThePluginBack_AndLeavingFreesIt()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        // Disposed at the end even when an assertion fails, or the host would wait on the stalled request at its stop.
+        using var response = await host.Admin.GetAsync($"/plugins/t/bytes?n={1024L * MiB}", HttpCompletionOption.ResponseHeadersRead);
+        var body = await response.Content.ReadAsStreamAsync();
+        await body.ReadExactlyAsync(new byte[MiB]);
+
+        // The client reads nothing more: what the plugin can write is what the socket,
+        // HTTP/2 and pipe buffers between it and the client take (12 MiB here), not the whole answer.
+        var stalled = await WrittenWhenStalledAsync(host);
+        Assert.True(stalled < 64L * MiB, $"the plugin wrote {stalled / MiB} MiB for a client that read 1 MiB");
+
+        response.Dispose();
+        await AssertEventuallyAsync(async () => await host.Admin.GetStringAsync("/plugins/t/whoami") is { Length: > 0 });
+        Assert.Equal(WorkerState.Ready, host.Supervisor("t").Snapshot.State);
+    }
+
+    private static async Task<long> WrittenWhenStalledAsync(TestHost host)
+    {
+        // Once every buffer on the way is full, the count stops moving.
+        var last = -1L;
+        for (var i = 0; i < 100; i++)
+        {
+            await Task.Delay(200);
+            var now = long.Parse(await host.Admin.GetStringAsync("/plugins/t/bytes-written"), CultureInfo.InvariantCulture);
+            if (now == last)
+            {
+                return now;
+            }
+
+            last = now;
+        }
+
+        throw new Xunit.Sdk.XunitException($"the plugin never stopped writing: {last / MiB} MiB after 20 s");
+    }
+
+    private static async Task AssertEventuallyAsync(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 50 && !await condition(); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(await condition());
+    }
+
+    private static async Task<long> CountPatternBytesAsync(HttpResponseMessage response)
+    {
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[256 * 1024];
+        long offset = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+        {
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] != (byte)((offset + i) % 251))
+                {
+                    throw new Xunit.Sdk.XunitException($"byte {offset + i} is {buffer[i]}, not the pattern's {(offset + i) % 251}");
+                }
+            }
+
+            offset += read;
+        }
+
+        return offset;
+    }
+}
