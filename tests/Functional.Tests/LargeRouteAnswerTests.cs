@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Supervisor.Supervision;
 
@@ -61,6 +64,40 @@ public sealed class LargeRouteAnswerTests
         response.Dispose();
         await AssertEventuallyAsync(async () => await host.Admin.GetStringAsync("/plugins/t/whoami") is { Length: > 0 });
         Assert.Equal(WorkerState.Ready, host.Supervisor("t").Snapshot.State);
+    }
+
+    [Fact]
+    public async Task PluginThatSendsABodyAsOneOversizedMessage_FailsTheResponse_AndTheErrorSaysHowToFixIt()
+    {
+        // A Python plugin without an Sdk to split its write: one 17 MiB message.
+        await using var host = await TestHost.StartAsync(new JsonObject
+        {
+            ["id"] = "whole",
+            ["version"] = "1.0.0",
+            ["command"] = "/usr/bin/python3",
+            ["args"] = new JsonArray(TestPaths.WholeBodyChunkPlugin),
+            ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/*" }),
+        });
+        await host.WaitForStateAsync("whole", WorkerState.Ready);
+
+        // The head may already be on its way, so the client sees either a 502 or a cut response.
+        var failed = false;
+        try
+        {
+            using var response = await host.Admin.GetAsync("/plugins/whole/export");
+            failed = response.StatusCode == System.Net.HttpStatusCode.BadGateway;
+        }
+        catch (HttpRequestException)
+        {
+            failed = true;
+        }
+
+        Assert.True(failed, "the client was not told the answer failed");
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/whole");
+        Assert.Equal(1, view.GetProperty("callFailures").GetInt64());
+        Assert.Contains("ResourceExhausted", view.GetProperty("lastCallError").GetString(), StringComparison.Ordinal);
+        Assert.Contains("may carry at most 16 MiB: send a large body as chunks", view.GetProperty("lastCallError").GetString(), StringComparison.Ordinal);
+        Assert.Equal(WorkerState.Ready, host.Supervisor("whole").Snapshot.State);
     }
 
     private static async Task<long> WrittenWhenStalledAsync(TestHost host)

@@ -19,7 +19,6 @@ public static class PluginRunner
     public const string ActivitySourceName = "GrpcPlugins.Sdk";
 
     private const string SocketFileName = "plugin.sock";
-    private const int MaxMessageSize = 16 * 1024 * 1024;
     private static readonly TimeSpan s_stdinExitGrace = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
 
@@ -66,7 +65,7 @@ public static class PluginRunner
         // before its handshake, with the exception on stderr.
         var methods = Task.Run(() => CreateMethods(Build(plugin, loggers), host, lifetime, loggers), cancellationToken);
         var socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);
-        var dispatcher = new GrpcDispatcher(environment.Token, MaxMessageSize, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>());
+        var dispatcher = new GrpcDispatcher(environment.Token, GrpcPlugins.Protocol.UnixSocketChannel.MaxMessageBytes, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>());
         await using var server = new WorkerServer(socketPath, dispatcher, loggers);
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
         dispatcher.Serve(await methods.ConfigureAwait(false));

@@ -7,6 +7,9 @@ namespace GrpcPlugins.Protocol;
 /// <summary>Creates gRPC channels over HTTP/2 on a Unix domain socket.</summary>
 internal static class UnixSocketChannel
 {
+    /// <summary>The largest gRPC message either side takes (the protocol's documented limit).</summary>
+    public const int MaxMessageBytes = 16 * 1024 * 1024;
+
     /// <summary>Creates a channel to the socket at <paramref name="socketPath"/>.</summary>
     public static GrpcChannel Create(string socketPath)
     {
@@ -42,8 +45,8 @@ internal static class UnixSocketChannel
         {
             HttpHandler = handler,
             DisposeHttpClient = true,
-            MaxReceiveMessageSize = 16 * 1024 * 1024,
-            MaxSendMessageSize = 16 * 1024 * 1024,
+            MaxReceiveMessageSize = MaxMessageBytes,
+            MaxSendMessageSize = MaxMessageBytes,
         });
     }
 }
