@@ -151,6 +151,13 @@ internal sealed record CpuPerCall(double Rate, double Own, double? Other, Switch
 {
     public override string ToString() => Other is { } other ? $"{Own:0} µs + {other:0} µs = {Own + other:0} µs" : $"{Own:0} µs";
 
+    /// <summary>The CPU per MiB moved, for calls that each move <paramref name="bytesPerCall"/>.</summary>
+    public string PerMiB(long bytesPerCall)
+    {
+        var calls = bytesPerCall / (1024.0 * 1024);
+        return Other is { } other ? $"{Own / calls:0} µs + {other / calls:0} µs = {(Own + other) / calls:0} µs" : $"{Own / calls:0} µs";
+    }
+
     /// <summary>Context switches per call, this process then the other.</summary>
     public string SwitchesPerCall => OtherSwitches is { } other ? $"{OwnSwitches} / {other}" : $"{OwnSwitches}";
 }

@@ -16,8 +16,8 @@ void Row(string what, string value)
     Console.WriteLine($"{what,-62} {value}");
 }
 
-// `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, restart,
-// cold, polyglot, memory, chain, many); every section runs by default.
+// `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, transfer,
+// restart, cold, polyglot, memory, chain, many); every section runs by default.
 if (args is [PingPong.ChildCommand, var pingSocket])
 {
     PingPong.RunEcho(pingSocket);
@@ -59,9 +59,67 @@ if (Runs("hooks") || Runs("routes") || Runs("endpoint"))
     Row("worker RSS after the load above (JIT, PluginWorker + hello)", $"{idle / (1024.0 * 1024):0.0} MiB");
 }
 
+if (Runs("transfer"))
+{
+    await TransfersAsync();
+}
+
 if (Runs("restart"))
 {
     await RestartAsync();
+}
+
+// Large bodies: a plugin route answering a file export or taking an import, against YARP
+// proxying a backend in its own process that writes the same bytes in the same 64 KiB
+// writes, taken in turn. One transfer at a time, as a client downloading a file makes it.
+async Task TransfersAsync()
+{
+    var manifest = BenchHost.Test("t", "normal");
+    manifest["routes"] = new JsonArray(
+        new JsonObject { ["method"] = "GET", ["path"] = "/bytes", ["anonymous"] = true },
+        new JsonObject { ["method"] = "POST", ["path"] = "/upload", ["anonymous"] = true });
+    await using var host = await BenchHost.StartAsync([manifest]);
+    await host.WaitReadyAsync("t");
+    await using var yarp = await YarpBaseline.StartAsync(backendInOwnProcess: true);
+    using var ours = new HttpClient { BaseAddress = host.Address };
+    using var theirs = new HttpClient { BaseAddress = yarp.Address };
+    var upload = new byte[16 * 1024 * 1024];
+
+    foreach (var (what, bytes, path, send) in new (string, long, string, Func<HttpClient, string, Task>)[]
+    {
+        ("download 1 MiB", 1L << 20, "bytes?n=1048576", DownloadAsync),
+        ("download 64 MiB", 64L << 20, "bytes?n=67108864", DownloadAsync),
+        ("upload 16 MiB", upload.Length, "upload", (http, p) => PostAsync(http, p, upload)),
+    })
+    {
+        // Warm both paths (JIT, window sizes) before the rounds.
+        await Load.InFlightAsync(() => send(ours, "/plugins/t/" + path), 1, TimeSpan.FromSeconds(2));
+        await Load.InFlightAsync(() => send(theirs, "/yarp/" + path), 1, TimeSpan.FromSeconds(2));
+        var rounds = new List<(double Ours, double Theirs)>();
+        for (var i = 0; i < 6; i++)
+        {
+            var first = i % 2 == 0;
+            var a = await MiBPerSecondAsync(first ? ours : theirs, first ? "/plugins/t/" : "/yarp/");
+            var b = await MiBPerSecondAsync(first ? theirs : ours, first ? "/yarp/" : "/plugins/t/");
+            rounds.Add(first ? (a, b) : (b, a));
+        }
+
+        Row($"route {what}, 1 at a time, host / YARP: MiB/s (medians of 6 rounds in turn); ratio", $"{Stats.Median([.. rounds.Select(r => r.Ours)]):0} / {Stats.Median([.. rounds.Select(r => r.Theirs)]):0} MiB/s; {Spread([.. rounds.Select(r => r.Ours / r.Theirs)])}");
+        var ourCpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(() => send(ours, "/plugins/t/" + path), 1, TimeSpan.FromSeconds(2)), host.Supervisor("t").Snapshot.Pid);
+        var theirCpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(() => send(theirs, "/yarp/" + path), 1, TimeSpan.FromSeconds(2)), yarp.BackendPid);
+        Row($"  CPU per MiB: bench process (client + host / proxy) + worker / backend, host; YARP", $"{ourCpu.PerMiB(bytes)}; {theirCpu.PerMiB(bytes)}");
+
+        async Task<double> MiBPerSecondAsync(HttpClient http, string prefix) =>
+            await Load.InFlightAsync(() => send(http, prefix + path), 1, TimeSpan.FromSeconds(1.5)) * bytes / (1024.0 * 1024);
+    }
+
+    static async Task DownloadAsync(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync();
+        await body.CopyToAsync(Stream.Null);
+    }
 }
 
 async Task HooksAsync(BenchHost host)

@@ -102,6 +102,35 @@ internal sealed class YarpBaseline : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http1AndHttp2));
         var backend = builder.Build();
         backend.MapGet("/ping", () => Results.Text(new JsonObject { ["plugin"] = "hello", ["version"] = "1.0.0", ["pid"] = Environment.ProcessId }.ToJsonString(), "application/json"));
+
+        // The test plugin's /bytes and /upload, for the transfer rows: the same bytes in the same writes.
+        backend.MapGet("/bytes", async (HttpContext context, long n) =>
+        {
+            const int write = 64 * 1024;
+            var pattern = new byte[write + 251];
+            for (var i = 0; i < pattern.Length; i++)
+            {
+                pattern[i] = (byte)(i % 251);
+            }
+
+            context.Response.ContentType = "application/octet-stream";
+            for (long sent = 0; sent < n; sent += write)
+            {
+                await context.Response.Body.WriteAsync(pattern.AsMemory((int)(sent % 251), (int)Math.Min(write, n - sent)), context.RequestAborted);
+            }
+        });
+        backend.MapPost("/upload", async (HttpContext context) =>
+        {
+            var buffer = new byte[81920];
+            long total = 0;
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                total += read;
+            }
+
+            return Results.Text(new JsonObject { ["bytes"] = total }.ToJsonString(), "application/json");
+        });
         return backend;
     }
 

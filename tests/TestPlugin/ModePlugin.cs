@@ -7,6 +7,8 @@ namespace TestPlugin;
 /// <summary>A real Sdk plugin whose hooks and routes misbehave as its mode says.</summary>
 internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugin
 {
+    private const int PatternPeriod = 251;
+
     private readonly List<string> _configured = [];
     private readonly Dictionary<string, string> _lastConfigured = new(StringComparer.Ordinal);
     private int _calls;
@@ -103,18 +105,19 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             // ?n= bytes of a known pattern, in writes of ?write= bytes; /bytes-written says how far it got.
             var total = long.Parse(ctx.Request.QueryValue("n") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
             var size = int.Parse(ctx.Request.QueryValue("write") ?? "65536", System.Globalization.CultureInfo.InvariantCulture);
-            var buffer = new byte[size];
+            // One period longer than a write, so every write is a slice of it and costs no per-byte work.
+            var pattern = new byte[size + PatternPeriod];
+            for (var i = 0; i < pattern.Length; i++)
+            {
+                pattern[i] = BytePattern(i);
+            }
+
             ctx.Response.ContentType = "application/octet-stream";
             Interlocked.Exchange(ref _bytesWritten, 0);
             for (long sent = 0; sent < total;)
             {
                 var count = (int)Math.Min(size, total - sent);
-                for (var i = 0; i < count; i++)
-                {
-                    buffer[i] = BytePattern(sent + i);
-                }
-
-                await ctx.Response.WriteAsync(buffer.AsMemory(0, count), ctx.Aborted);
+                await ctx.Response.WriteAsync(pattern.AsMemory((int)(sent % PatternPeriod), count), ctx.Aborted);
                 sent += count;
                 Interlocked.Exchange(ref _bytesWritten, sent);
             }
@@ -264,5 +267,5 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
     }
 
     /// <summary>The byte at <paramref name="offset"/> of a /bytes answer (a prime period, so a shifted or repeated chunk shows).</summary>
-    internal static byte BytePattern(long offset) => (byte)(offset % 251);
+    internal static byte BytePattern(long offset) => (byte)(offset % PatternPeriod);
 }
