@@ -123,6 +123,14 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             }
         });
 
+        plugin.MapPost("/read-then-wait", async ctx =>
+        {
+            // Takes 1 MiB of the body, then reads no more until the call ends.
+            var buffer = new byte[1024 * 1024];
+            await ctx.Request.Body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ctx.Aborted);
+            await Task.Delay(Timeout.Infinite, ctx.Aborted);
+        });
+
         plugin.MapGet("/bytes-written", ctx => ctx.Response.WriteAsync(Interlocked.Read(ref _bytesWritten).ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
         plugin.MapGet("/events", async ctx =>

@@ -8,11 +8,11 @@ using GrpcPlugins.Supervisor.Supervision;
 namespace GrpcPlugins.Functional.Tests;
 
 /// <summary>
-/// Plugin routes that answer with much more than a message: a file export, a
-/// database dump. They must arrive whole, as they are written, and at the
-/// client's pace, without the host holding the answer in memory.
+/// Plugin routes that move much more than a message: a file export, a database
+/// dump, an import. Bodies must arrive whole, as they are written, and at the
+/// pace of the slower side, without the host holding them in memory.
 /// </summary>
-public sealed class LargeRouteAnswerTests
+public sealed class LargeRouteBodyTests
 {
     private const int MiB = 1024 * 1024;
 
@@ -100,14 +100,40 @@ public sealed class LargeRouteAnswerTests
         Assert.Equal(WorkerState.Ready, host.Supervisor("whole").Snapshot.State);
     }
 
-    private static async Task<long> WrittenWhenStalledAsync(TestHost host)
+    [Fact]
+    public async Task PluginThatStopsReadingAnUpload_HoldsTheClientBack_AndTheRouteDeadlineEndsTheCall()
+    {
+        // With its input buffers full, Kestrel stops reading the client's socket and so
+        // does not see the client leave: the route's deadline is what ends such a call.
+        var manifest = PluginFolders.Test("t");
+        manifest["limits"] = new JsonObject { ["routeTimeoutSeconds"] = 2 };
+        await using var host = await TestHost.StartAsync(manifest);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        var upload = new EndlessZeros();
+        using var leave = new CancellationTokenSource();
+
+        // No declared length: the host streams it, and the plugin reads 1 MiB of it.
+        var sending = host.Admin.PostAsync("/plugins/t/read-then-wait", new StreamContent(upload), leave.Token);
+        var stalled = await StalledAsync(() => Task.FromResult(upload.Sent));
+
+        Assert.True(stalled < 64L * MiB, $"the client sent {stalled / MiB} MiB to a plugin that read 1 MiB");
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
+        await AssertEventuallyAsync(async () => await host.Admin.GetStringAsync("/plugins/t/whoami") is { Length: > 0 });
+        Assert.Equal(WorkerState.Ready, host.Supervisor("t").Snapshot.State);
+    }
+
+    private static Task<long> WrittenWhenStalledAsync(TestHost host) =>
+        StalledAsync(async () => long.Parse(await host.Admin.GetStringAsync("/plugins/t/bytes-written"), CultureInfo.InvariantCulture));
+
+    private static async Task<long> StalledAsync(Func<Task<long>> progress)
     {
         // Once every buffer on the way is full, the count stops moving.
         var last = -1L;
         for (var i = 0; i < 100; i++)
         {
             await Task.Delay(200);
-            var now = long.Parse(await host.Admin.GetStringAsync("/plugins/t/bytes-written"), CultureInfo.InvariantCulture);
+            var now = await progress();
             if (now == last)
             {
                 return now;
@@ -116,7 +142,7 @@ public sealed class LargeRouteAnswerTests
             last = now;
         }
 
-        throw new Xunit.Sdk.XunitException($"the plugin never stopped writing: {last / MiB} MiB after 20 s");
+        throw new Xunit.Sdk.XunitException($"the transfer never stalled: {last / MiB} MiB after 20 s");
     }
 
     private static async Task AssertEventuallyAsync(Func<Task<bool>> condition)
@@ -149,5 +175,40 @@ public sealed class LargeRouteAnswerTests
         }
 
         return offset;
+    }
+
+    /// <summary>An upload that never ends, counting what the client has taken from it.</summary>
+    private sealed class EndlessZeros : Stream
+    {
+        private long _sent;
+
+        public long Sent => Interlocked.Read(ref _sent);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            Array.Clear(buffer, offset, count);
+            Interlocked.Add(ref _sent, count);
+            return count;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
