@@ -10,7 +10,7 @@ namespace GrpcPlugins.Host.Tests;
 /// <summary>
 /// How the forwarder relays a plugin's answer when every frame is already there
 /// (the worst case for buffering). The real path, with a worker, is covered by
-/// the functional LargeRouteAnswerTests.
+/// the functional LargeRouteBodyTests.
 /// </summary>
 public sealed class RouteExchangeTests
 {
