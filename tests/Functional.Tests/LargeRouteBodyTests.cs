@@ -47,6 +47,22 @@ public sealed class LargeRouteBodyTests
     }
 
     [Fact]
+    public async Task HeadOfALargeAnswer_SendsNoBody_AndTheConnectionServesOn()
+    {
+        // The GET answer is streamed past 64 KiB, so HEAD gets no length; it must still end cleanly.
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        using var head = await host.Admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/plugins/t/bytes?n={4 * MiB}"));
+        var body = await head.Content.ReadAsByteArrayAsync();
+        var next = await host.Admin.GetStringAsync("/plugins/t/whoami");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, head.StatusCode);
+        Assert.Empty(body);
+        Assert.Contains("\"id\":\"t\"", next, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ClientThatStopsReading_HoldsThePluginBack_AndLeavingFreesIt()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
