@@ -21,6 +21,9 @@ internal sealed class BenchHost : IAsyncDisposable
     public static readonly HookPoint Response = new("response", HookFailureMode.FailOpen, TimeSpan.FromSeconds(5));
 
     /// <summary>An endpoint of the host app that echoes the body it is sent.</summary>
+    /// <summary>The admin API's key, for the sections that set one.</summary>
+    public const string AdminKey = "bench-admin-key";
+
     public const string EchoPath = "/bench/echo";
 
     /// <summary>The same endpoint run through <see cref="Request"/> and <see cref="Response"/>.</summary>

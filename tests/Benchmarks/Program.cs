@@ -17,7 +17,7 @@ void Row(string what, string value)
 }
 
 // `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, transfer,
-// restart, cold, polyglot, memory, chain, many); every section runs by default.
+// settings, restart, cold, polyglot, memory, chain, many); every section runs by default.
 if (args is [PingPong.ChildCommand, var pingSocket])
 {
     PingPong.RunEcho(pingSocket);
@@ -64,9 +64,53 @@ if (Runs("transfer"))
     await TransfersAsync();
 }
 
+if (Runs("settings"))
+{
+    await SettingsAsync();
+}
+
 if (Runs("restart"))
 {
     await RestartAsync();
+}
+
+// The settings paths across the contract: a plugin reading its settings from the host during a
+// call (the PluginHost service, over the host's own socket), and an admin's write (validated
+// against the schema, offered to the plugin through Configure, committed to the SQLite store).
+async Task SettingsAsync()
+{
+    var manifest = BenchHost.Test("t", "normal");
+    manifest["permissions"] = new JsonArray("settings.read");
+    manifest["settingsSchema"] = JsonNode.Parse("""{ "type": "object", "properties": { "greeting": { "type": "string", "maxLength": 20 } }, "additionalProperties": false }""");
+    manifest["routes"] = new JsonArray(
+        new JsonObject { ["method"] = "GET", ["path"] = "/whoami", ["anonymous"] = true },
+        new JsonObject { ["method"] = "GET", ["path"] = "/settings", ["anonymous"] = true });
+    await using var host = await BenchHost.StartAsync([manifest], o => o.AdminApiKey = BenchHost.AdminKey);
+    await host.WaitReadyAsync("t");
+    using var http = new HttpClient { BaseAddress = host.Address };
+    http.DefaultRequestHeaders.Add("X-Api-Key", BenchHost.AdminKey);
+
+    // The same route with and without the read: the difference is the callback.
+    await Load.InFlightAsync(() => RouteAsync(http, "/plugins/t/settings"), 4, TimeSpan.FromSeconds(4));
+    await Load.InFlightAsync(() => RouteAsync(http, "/plugins/t/whoami"), 4, TimeSpan.FromSeconds(2));
+    var rounds = await AlternatingAsync(() => RouteAsync(http, "/plugins/t/settings"), () => RouteAsync(http, "/plugins/t/whoami"));
+    Row("settings read by a plugin during a route (PluginHost.GetSettings): p50 it adds at 1 in flight (median of 8 rounds' differences) / rate ratio at 16", $"{Stats.Median([.. rounds.Select(r => r.A.P50 - r.B.P50)]):0} µs / {Spread([.. rounds.Select(r => r.A.Rate / r.B.Rate)])}");
+
+    var writes = 0;
+    async Task WriteAsync()
+    {
+        using var body = new StringContent($$"""{ "greeting": "hello {{Interlocked.Increment(ref writes) % 1000}}" }""", Encoding.UTF8, "application/json");
+        using var response = await http.PutAsync("/admin/api/plugins/t/settings", body);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"settings write failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    await Load.InFlightAsync(WriteAsync, 1, TimeSpan.FromSeconds(2));
+    var latencies = await Load.LatenciesAsync(WriteAsync, 300);
+    var rate = await Load.InFlightAsync(WriteAsync, 4, TimeSpan.FromSeconds(3));
+    Row("settings write through the admin API (schema, Configure in the worker, SQLite commit): p50 / p99 one at a time; writes/s with 4 in flight (one plugin's writes take turns)", $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs; {rate:0} writes/s");
 }
 
 // Large bodies: a plugin route answering a file export or taking an import, against YARP
