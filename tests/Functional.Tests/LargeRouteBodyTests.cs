@@ -47,6 +47,50 @@ public sealed class LargeRouteBodyTests
     }
 
     [Fact]
+    public async Task LengthThePluginDeclares_ReachesTheClient_ForAStreamedAnswer()
+    {
+        // A file export: the client can show progress and knows the answer came whole.
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        using var response = await host.Admin.GetAsync($"/plugins/t/bytes?n={8 * MiB}&declare={8 * MiB}", HttpCompletionOption.ResponseHeadersRead);
+
+        response.EnsureSuccessStatusCode();
+        Assert.Equal(8L * MiB, response.Content.Headers.ContentLength);
+        Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
+        Assert.Equal(8L * MiB, await CountPatternBytesAsync(response));
+    }
+
+    [Theory]
+    [InlineData(2 * MiB, 1 * MiB, "sent 1048576")]
+    [InlineData(1 * MiB, 2 * MiB, "sent more")]
+    [InlineData(100, 10, "sent 10")]
+    [InlineData(10, 100, "sent more")]
+    public async Task AnswerThatBreaksItsDeclaredLength_IsCut_AndCountedAsThePluginsError(int declared, int sent, string expected)
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        // Never a whole answer of the wrong length: a cut response (or a 502 if nothing was sent yet).
+        var cut = false;
+        try
+        {
+            using var response = await host.Admin.GetAsync($"/plugins/t/bytes?n={sent}&declare={declared}");
+            cut = response.StatusCode == System.Net.HttpStatusCode.BadGateway;
+        }
+        catch (HttpRequestException)
+        {
+            cut = true;
+        }
+
+        Assert.True(cut, "the client got a whole answer");
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
+        Assert.Equal(1, view.GetProperty("callFailures").GetInt64());
+        Assert.Contains($"the plugin declared a content-length of {declared} bytes and {expected}", view.GetProperty("lastCallError").GetString(), StringComparison.Ordinal);
+        Assert.Equal("t", JsonDocument.Parse(await host.Admin.GetStringAsync("/plugins/t/whoami")).RootElement.GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task HeadOfALargeAnswer_SendsNoBody_AndTheConnectionServesOn()
     {
         // The GET answer is streamed past 64 KiB, so HEAD gets no length; it must still end cleanly.

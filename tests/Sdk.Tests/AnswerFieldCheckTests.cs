@@ -41,6 +41,22 @@ public sealed class AnswerFieldCheckTests
     }
 
     [Fact]
+    public async Task ARouteContentLengthIsOneHeader_NeverNegative_AndSetBeforeTheHeadIsSent()
+    {
+        IReadOnlyList<KeyValuePair<string, string>> sent = [];
+        var response = new RouteResponse((_, headers, _, _) => { sent = [.. headers]; return Task.CompletedTask; }, (_, _) => Task.CompletedTask);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => response.ContentLength = -1);
+        response.ContentLength = 10;
+        response.ContentLength = 4096;
+        Assert.Equal(4096, response.ContentLength);
+        await response.WriteAsync(new byte[4096]);
+
+        Assert.Equal([new("content-length", "4096")], sent);
+        Assert.Throws<InvalidOperationException>(() => response.ContentLength = null);
+    }
+
+    [Fact]
     public void AHookAnswerTheHostWouldRefuse_ThrowsWhenItIsMade_ButRemovingAHeaderIsFine()
     {
         var status = Assert.Throws<ArgumentOutOfRangeException>(() => HookResult.ShortCircuit(101, "not final"));

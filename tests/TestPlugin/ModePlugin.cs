@@ -102,7 +102,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
 
         plugin.MapGet("/bytes", async ctx =>
         {
-            // ?n= bytes of a known pattern, in writes of ?write= bytes; /bytes-written says how far it got.
+            // ?n= bytes of a known pattern, in writes of ?write= bytes; /bytes-written says how far it got;
             var total = long.Parse(ctx.Request.QueryValue("n") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
             var size = int.Parse(ctx.Request.QueryValue("write") ?? "65536", System.Globalization.CultureInfo.InvariantCulture);
             // One period longer than a write, so every write is a slice of it and costs no per-byte work.
@@ -113,6 +113,12 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             }
 
             ctx.Response.ContentType = "application/octet-stream";
+            // ?declare= a length to announce, true or not.
+            if (ctx.Request.QueryValue("declare") is { } declared)
+            {
+                ctx.Response.ContentLength = long.Parse(declared, System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             Interlocked.Exchange(ref _bytesWritten, 0);
             for (long sent = 0; sent < total;)
             {

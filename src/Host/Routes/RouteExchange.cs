@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Host.Calls;
@@ -43,6 +44,10 @@ internal static class RouteExchange
         var writer = context.Response.BodyWriter;
         List<ByteString>? held = [];
         long unflushedBytes = 0;
+        // The plugin's own Content-Length, if it gave one, and what it has sent against it.
+        long? declared = null;
+        long sent = 0;
+        var finalByte = ReadOnlyMemory<byte>.Empty;
         var next = answer.MoveNext(cancellationToken);
         while (await next.ConfigureAwait(false))
         {
@@ -57,19 +62,36 @@ internal static class RouteExchange
 
                 started = true;
                 onStarted();
-                WriteHead(context, frame.Head);
                 bodiless = frame.Head.StatusCode is 204 or 304;
+                declared = bodiless ? null : DeclaredLength(frame.Head);
+                WriteHead(context, frame.Head, declared);
             }
             else if (frame.FrameCase == HttpResponseFrame.FrameOneofCase.BodyChunk && started && !bodiless)
             {
-                unflushedBytes += frame.BodyChunk.Length;
+                // Checked before the write, so the client gets a cut response rather than extra bytes.
+                var body = frame.BodyChunk.Memory;
+                sent += body.Length;
+                if (sent > declared)
+                {
+                    throw new RpcException(new Status(StatusCode.Internal, $"the plugin declared a content-length of {declared} bytes and sent more"));
+                }
+
+                if (sent == declared && !body.IsEmpty)
+                {
+                    // The chunk that completes the declared length keeps its last byte until the call
+                    // ends: a plugin that goes on sending leaves the client a cut answer, never a whole wrong one.
+                    finalByte = body[^1..];
+                    body = body[..^1];
+                }
+
+                unflushedBytes += body.Length;
                 if (held is not null)
                 {
-                    held.Add(frame.BodyChunk);
+                    held.Add(UnsafeByteOperations.UnsafeWrap(body));
                 }
                 else
                 {
-                    writer.Write(frame.BodyChunk.Span);
+                    writer.Write(body.Span);
                 }
             }
 
@@ -86,15 +108,28 @@ internal static class RouteExchange
             }
         }
 
+        if (sent < declared)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"the plugin declared a content-length of {declared} bytes and sent {sent}"));
+        }
+
         if (started && held is not null)
         {
             // A HEAD answer is its GET's, so its length says what GET would send; Kestrel drops the body.
-            if (unflushedBytes > 0)
+            if (unflushedBytes > 0 && declared is null)
             {
                 context.Response.ContentLength = unflushedBytes;
             }
 
             WriteHeld(writer, held);
+        }
+
+        if (!finalByte.IsEmpty)
+        {
+            writer.Write(finalByte.Span);
+            // Measured: under a Content-Length, bytes written after the last flush reached the
+            // client only when Kestrel's keep-alive timeout closed the connection (130 s later).
+            await writer.FlushAsync(deadline.Token).ConfigureAwait(false);
         }
 
         return started;
@@ -198,11 +233,32 @@ internal static class RouteExchange
 
     private static string? Problem(HttpResponseHead head) =>
         HttpFieldSyntax.StatusProblem(head.StatusCode)
-        ?? head.Headers.Where(h => HeaderPolicy.AllowsResponse(h.Name)).Select(h => HttpFieldSyntax.HeaderProblem(h.Name, h.Value)).FirstOrDefault(p => p is not null);
+        ?? head.Headers.Where(h => HeaderPolicy.AllowsResponse(h.Name)).Select(h => HttpFieldSyntax.HeaderProblem(h.Name, h.Value)).FirstOrDefault(p => p is not null)
+        ?? LengthProblem(head);
 
-    private static void WriteHead(HttpContext context, HttpResponseHead head)
+    /// <summary>A content-length must be one length in bytes; several equal ones are one (RFC 9110, 8.6).</summary>
+    private static string? LengthProblem(HttpResponseHead head)
+    {
+        var values = head.Headers.Where(IsContentLength).Select(h => h.Value).Distinct(StringComparer.Ordinal).ToList();
+        return values.Count switch
+        {
+            0 => null,
+            1 when long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out _) => null,
+            1 => $"content-length '{values[0]}' is not a length in bytes",
+            _ => $"content-length is given {values.Count} different values",
+        };
+    }
+
+    private static long? DeclaredLength(HttpResponseHead head) =>
+        head.Headers.FirstOrDefault(IsContentLength) is { } header ? long.Parse(header.Value, NumberStyles.None, CultureInfo.InvariantCulture) : null;
+
+    private static bool IsContentLength(HttpHeader header) => string.Equals(header.Name, "content-length", StringComparison.OrdinalIgnoreCase);
+
+    private static void WriteHead(HttpContext context, HttpResponseHead head, long? declaredLength)
     {
         context.Response.StatusCode = head.StatusCode;
+        // Framing is the host's to write; a length the plugin declared is kept to (checked as the body comes).
+        context.Response.ContentLength = declaredLength;
         foreach (var header in head.Headers)
         {
             if (HeaderPolicy.AllowsResponse(header.Name))

@@ -56,6 +56,28 @@ public sealed class RouteResponse
     }
 
     /// <summary>
+    /// The body's length in bytes, when known before it is written (a file's size, say): the
+    /// client gets it as Content-Length, so it can show progress and knows the answer came
+    /// whole. The host holds the body to it: fewer or more bytes cut the response and count as
+    /// the plugin's error. Null (the default): a short answer written at once still gets its
+    /// length; anything else is streamed without one. Negative values throw.
+    /// </summary>
+    public long? ContentLength
+    {
+        get => long.TryParse(_headers.FirstOrDefault(h => h.Key == "content-length").Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length) ? length : null;
+        set
+        {
+            ThrowIfStarted();
+            ArgumentOutOfRangeException.ThrowIfNegative(value ?? 0, nameof(value));
+            _headers.RemoveAll(h => h.Key == "content-length");
+            if (value is { } length)
+            {
+                _headers.Add(new("content-length", length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+    }
+
+    /// <summary>
     /// Adds a response header (the host drops those its policy does not allow). A name
     /// that is not an HTTP token or a value with control or non-ASCII characters (a line
     /// break from user input, say) throws here rather than becoming the host's 502.
