@@ -33,7 +33,8 @@ internal static class RouteExchange
     /// leave in one write; the writer is flushed whenever the next frame is not
     /// already there, so a stream (server-sent events) still flows event by event.
     /// A small answer that arrived whole before anything was flushed is sent with its
-    /// Content-Length, so the client needs no chunked framing to see its end.
+    /// Content-Length, so the client needs no chunked framing to see its end. A
+    /// Content-Length the plugin declared is sent, and the body is held to it.
     /// Returns whether a response head was received.
     /// </summary>
     public static async Task<bool> RelayResponseAsync(HttpContext context, IAsyncStreamReader<HttpResponseFrame> answer, CallDeadline deadline, TimeSpan idleTimeout, Action onStarted, CancellationToken cancellationToken)
