@@ -264,6 +264,26 @@ public sealed class EndpointHookTests
     }
 
     [Fact]
+    public async Task APluginRoutesDeclaredLength_SurvivesTheOutboundPoint_HeldAndStreamed()
+    {
+        // Held (under MaxBodyBytes) the runner sends the answer with its own length; streamed, the plugin's passes.
+        await using var host = await TestHost.StartAsync(
+            [PluginFolders.Hello(), PluginFolders.Test("tp")],
+            o => o.PluginRouteHooks = new EndpointHooks { Outbound = Response, MaxBodyBytes = 1024 * 1024 });
+        await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("tp", WorkerState.Ready));
+
+        foreach (var size in new[] { 100_000, 3 * 1024 * 1024 })
+        {
+            using var answer = await host.Admin.GetAsync($"/plugins/tp/bytes?n={size}&declare={size}");
+
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal(size, answer.Content.Headers.ContentLength);
+            Assert.Equal(size, (await answer.Content.ReadAsByteArrayAsync()).Length);
+            Assert.Equal("1.0.0", Assert.Single(answer.Headers.GetValues("x-hello-plugin")));
+        }
+    }
+
+    [Fact]
     public async Task ATenantThatIsNoTenantId_IsRefusedBeforeAnyPluginOrTheEndpointSeesIt()
     {
         var calls = 0;
