@@ -59,7 +59,7 @@ internal sealed class BenchHost : IAsyncDisposable
         ["version"] = "1.0.0",
         ["assembly"] = Output("examples/hello", "Hello.dll"),
         ["hooks"] = new JsonArray("request", "response"),
-        ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+        ["routes"] = AnonymousRoutes(("GET", "/ping")),
     };
 
     /// <summary>The NativeAOT build of hello from `make aot`, or null when it was not built.</summary>
@@ -72,7 +72,7 @@ internal sealed class BenchHost : IAsyncDisposable
             ["version"] = "1.0.0",
             ["command"] = executable,
             ["hooks"] = new JsonArray("request", "response"),
-            ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+            ["routes"] = AnonymousRoutes(("GET", "/ping")),
         } : null;
     }
 
@@ -115,8 +115,12 @@ internal sealed class BenchHost : IAsyncDisposable
         ["command"] = command,
         ["args"] = new JsonArray(Repo(script)),
         ["hooks"] = new JsonArray("request"),
-        ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+        ["routes"] = AnonymousRoutes(("GET", "/ping")),
     };
+
+    /// <summary>A manifest's "routes": each one anonymous, so the bench needs no credentials for it.</summary>
+    public static JsonArray AnonymousRoutes(params (string Method, string Path)[] routes) =>
+        [.. routes.Select(r => (JsonNode)new JsonObject { ["method"] = r.Method, ["path"] = r.Path, ["anonymous"] = true })];
 
     public static JsonObject Test(string id, string mode, JsonObject? limits = null) => new()
     {

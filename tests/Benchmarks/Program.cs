@@ -82,9 +82,7 @@ async Task SettingsAsync()
     var manifest = BenchHost.Test("t", "normal");
     manifest["permissions"] = new JsonArray("settings.read");
     manifest["settingsSchema"] = JsonNode.Parse("""{ "type": "object", "properties": { "greeting": { "type": "string", "maxLength": 20 } }, "additionalProperties": false }""");
-    manifest["routes"] = new JsonArray(
-        new JsonObject { ["method"] = "GET", ["path"] = "/whoami", ["anonymous"] = true },
-        new JsonObject { ["method"] = "GET", ["path"] = "/settings", ["anonymous"] = true });
+    manifest["routes"] = BenchHost.AnonymousRoutes(("GET", "/whoami"), ("GET", "/settings"));
     await using var host = await BenchHost.StartAsync([manifest], o => o.AdminApiKey = BenchHost.AdminKey);
     await host.WaitReadyAsync("t");
     using var http = new HttpClient { BaseAddress = host.Address };
@@ -119,9 +117,7 @@ async Task SettingsAsync()
 async Task TransfersAsync()
 {
     var manifest = BenchHost.Test("t", "normal");
-    manifest["routes"] = new JsonArray(
-        new JsonObject { ["method"] = "GET", ["path"] = "/bytes", ["anonymous"] = true },
-        new JsonObject { ["method"] = "POST", ["path"] = "/upload", ["anonymous"] = true });
+    manifest["routes"] = BenchHost.AnonymousRoutes(("GET", "/bytes"), ("POST", "/upload"));
     await using var host = await BenchHost.StartAsync([manifest]);
     await host.WaitReadyAsync("t");
     await using var yarp = await YarpBaseline.StartAsync(backendInOwnProcess: true);
@@ -139,16 +135,8 @@ async Task TransfersAsync()
         // Warm both paths (JIT, window sizes) before the rounds.
         await Load.InFlightAsync(() => send(ours, "/plugins/t/" + path), 1, TimeSpan.FromSeconds(2));
         await Load.InFlightAsync(() => send(theirs, "/yarp/" + path), 1, TimeSpan.FromSeconds(2));
-        var rounds = new List<(double Ours, double Theirs)>();
-        for (var i = 0; i < 6; i++)
-        {
-            var first = i % 2 == 0;
-            var a = await MiBPerSecondAsync(first ? ours : theirs, first ? "/plugins/t/" : "/yarp/");
-            var b = await MiBPerSecondAsync(first ? theirs : ours, first ? "/yarp/" : "/plugins/t/");
-            rounds.Add(first ? (a, b) : (b, a));
-        }
-
-        Row($"route {what}, 1 at a time, host / YARP: MiB/s (medians of 6 rounds in turn); ratio", $"{Stats.Median([.. rounds.Select(r => r.Ours)]):0} / {Stats.Median([.. rounds.Select(r => r.Theirs)]):0} MiB/s; {Spread([.. rounds.Select(r => r.Ours / r.Theirs)])}");
+        var rounds = await InTurnAsync(() => MiBPerSecondAsync(ours, "/plugins/t/"), () => MiBPerSecondAsync(theirs, "/yarp/"), 6);
+        Row($"route {what}, 1 at a time, host / YARP: MiB/s (medians of 6 rounds in turn); ratio", $"{Stats.Median([.. rounds.Select(r => r.A)]):0} / {Stats.Median([.. rounds.Select(r => r.B)]):0} MiB/s; {Spread([.. rounds.Select(r => r.A / r.B)])}");
         var ourCpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(() => send(ours, "/plugins/t/" + path), 1, TimeSpan.FromSeconds(2)), host.Supervisor("t").Snapshot.Pid);
         var theirCpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(() => send(theirs, "/yarp/" + path), 1, TimeSpan.FromSeconds(2)), yarp.BackendPid);
         Row($"  CPU per MiB: bench process (client + host / proxy) + worker / backend, host; YARP", $"{ourCpu.PerMiB(bytes)}; {theirCpu.PerMiB(bytes)}");
@@ -304,26 +292,10 @@ static async Task<(string Rate, string Latency)> AlternatingRatiosAsync(HttpClie
     return (Spread([.. rounds.Select(r => r.A.Rate / r.B.Rate)]), Spread([.. rounds.Select(r => r.A.P50 / r.B.P50)]));
 }
 
-// Eight rounds of two paths, each a 2 s window at 16 in flight and the p50 of 400 calls at 1;
-// half the rounds start with the second path, so neither always comes second.
-static async Task<List<((double Rate, double P50) A, (double Rate, double P50) B)>> AlternatingAsync(Func<Task> a, Func<Task> b)
+// Eight rounds of two paths, each a 2 s window at 16 in flight and the p50 of 400 calls at 1.
+static Task<List<((double Rate, double P50) A, (double Rate, double P50) B)>> AlternatingAsync(Func<Task> a, Func<Task> b)
 {
-    var rounds = new List<((double, double), (double, double))>();
-    for (var i = 0; i < 8; i++)
-    {
-        if (i % 2 == 0)
-        {
-            var first = await RoundAsync(a);
-            rounds.Add((first, await RoundAsync(b)));
-        }
-        else
-        {
-            var second = await RoundAsync(b);
-            rounds.Add((await RoundAsync(a), second));
-        }
-    }
-
-    return rounds;
+    return InTurnAsync(() => RoundAsync(a), () => RoundAsync(b), 8);
 
     static async Task<(double Rate, double P50)> RoundAsync(Func<Task> call)
     {
@@ -331,6 +303,28 @@ static async Task<List<((double Rate, double P50) A, (double Rate, double P50) B
         var p50 = Stats.Median(await Load.LatenciesAsync(call, 400));
         return (rate, p50);
     }
+}
+
+// Rounds of two measurements taken in turn; half the rounds start with the second, so neither
+// always comes second on a machine whose speed drifts.
+static async Task<List<(T A, T B)>> InTurnAsync<T>(Func<Task<T>> a, Func<Task<T>> b, int rounds)
+{
+    var results = new List<(T, T)>();
+    for (var i = 0; i < rounds; i++)
+    {
+        if (i % 2 == 0)
+        {
+            var first = await a();
+            results.Add((first, await b()));
+        }
+        else
+        {
+            var second = await b();
+            results.Add((await a(), second));
+        }
+    }
+
+    return results;
 }
 
 static string Spread(List<double> values)

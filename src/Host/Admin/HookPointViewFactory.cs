@@ -28,18 +28,20 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
         var registered = catalog.Entries
             .Where(e => e.Manifest is not null)
             .SelectMany(e => e.Manifest!.Hooks.Select(h => h.Point));
+        // The declared points in their order, then the others by name.
         var names = declared.Select(p => p.Name)
-            .Concat(uses.Select(u => u.Point.Name).Concat(registered).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            .Concat(uses.Select(u => u.Point.Name).Concat(registered).Order(StringComparer.Ordinal))
             .Distinct(StringComparer.Ordinal);
 
         return [.. names.Select(name =>
         {
-            var point = declared.FirstOrDefault(p => p.Name == name) ?? uses.FirstOrDefault(u => u.Point.Name == name).Point;
+            var declaredPoint = declared.FirstOrDefault(p => p.Name == name);
+            var point = declaredPoint ?? uses.FirstOrDefault(u => u.Point.Name == name).Point;
             var plugins = targets.Registered(name).Select(p => new HookPointPluginView(p.PluginId, p.State.ToString(), p.Called)).ToList();
             var routes = uses.Where(u => u.Point.Name == name).Select(u => new HookPointEndpointView(u.Route, u.Direction)).ToList();
             return new HookPointView(
                 name,
-                declared.Any(p => p.Name == name),
+                declaredPoint is not null,
                 point?.FailureMode.ToString(),
                 point?.Deadline.TotalMilliseconds,
                 plugins,
@@ -52,13 +54,13 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
     {
         if (point is null)
         {
-            var known = declared.Count == 0 ? "none" : string.Join(", ", declared.Select(p => $"'{p.Name}'"));
             if (plugins.Count == 0)
             {
                 // Only refused plugins name it: their refusal says more than this would.
                 return null;
             }
 
+            var known = declared.Count == 0 ? "none" : string.Join(", ", declared.Select(p => $"'{p.Name}'"));
             var who = plugins.Count == 1 ? $"'{plugins[0].Id}' is" : $"{string.Join(", ", plugins.Select(p => $"'{p.Id}'"))} are";
             return $"The host does not declare a hook point '{name}' (PluginHost HookPoints) or run an endpoint through one, so {who} never called at it unless the host's own code dispatches it. Check the name in their plugin.json 'hooks' against the host's points: {known}.";
         }

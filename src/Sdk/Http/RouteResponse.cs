@@ -38,7 +38,7 @@ public sealed class RouteResponse
     /// <summary>Sets the Content-Type header (printable ASCII; anything else throws).</summary>
     public string? ContentType
     {
-        get => _headers.FirstOrDefault(h => h.Key == "content-type").Value;
+        get => Single("content-type");
         set
         {
             ThrowIfStarted();
@@ -47,11 +47,7 @@ public sealed class RouteResponse
                 Routing.HttpFieldSyntax.ThrowIfNotAField("content-type", value, nameof(value));
             }
 
-            _headers.RemoveAll(h => h.Key == "content-type");
-            if (value is not null)
-            {
-                _headers.Add(new("content-type", value));
-            }
+            SetSingle("content-type", value);
         }
     }
 
@@ -64,16 +60,12 @@ public sealed class RouteResponse
     /// </summary>
     public long? ContentLength
     {
-        get => long.TryParse(_headers.FirstOrDefault(h => h.Key == "content-length").Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length) ? length : null;
+        get => long.TryParse(Single("content-length"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length) ? length : null;
         set
         {
             ThrowIfStarted();
             ArgumentOutOfRangeException.ThrowIfNegative(value ?? 0, nameof(value));
-            _headers.RemoveAll(h => h.Key == "content-length");
-            if (value is { } length)
-            {
-                _headers.Add(new("content-length", length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            }
+            SetSingle("content-length", value?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 
@@ -140,6 +132,18 @@ public sealed class RouteResponse
         }
 
         return WriteAsync(Encoding.UTF8.GetBytes(json), cancellationToken);
+    }
+
+    private string? Single(string name) => _headers.FirstOrDefault(h => h.Key == name).Value;
+
+    /// <summary>Replaces a header that has one value (null removes it).</summary>
+    private void SetSingle(string name, string? value)
+    {
+        _headers.RemoveAll(h => h.Key == name);
+        if (value is not null)
+        {
+            _headers.Add(new(name, value));
+        }
     }
 
     private void ThrowIfStarted()
