@@ -33,6 +33,17 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void HookBreaker_WithNegativeTimeoutsOrNoPause_IsRefused_AndZeroTimeoutsTurnsItOff()
+    {
+        var refused = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { HookBreakerTimeouts = -1, HookBreakerPause = TimeSpan.Zero });
+        var off = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { HookBreakerTimeouts = 0 });
+
+        Assert.Contains("PluginHost:HookBreakerTimeouts is -1; use 0 (never pause) or more.", refused.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:HookBreakerPause is 00:00:00", refused.FailureMessage, StringComparison.Ordinal);
+        Assert.True(off.Succeeded);
+    }
+
+    [Fact]
     public void WorkerEnvironment_WithAHandshakeVariable_IsRefusedByName()
     {
         var options = new PluginHostOptions();

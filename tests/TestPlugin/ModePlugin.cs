@@ -37,6 +37,10 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                     // Ignores the token on purpose: the host's deadline must still hold.
                     await Task.Delay(Timeout.Infinite, CancellationToken.None);
                     break;
+                case "hang-first" when n <= int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture):
+                    // A handler stuck for a while (its health service answers throughout), then fine again.
+                    await Task.Delay(Timeout.Infinite, CancellationToken.None);
+                    break;
                 case "slow-hook":
                     await Task.Delay(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), ct);
                     break;

@@ -128,6 +128,7 @@ internal static class AdminApi
         CallFailureKind.TimedOut => "did not answer in time",
         CallFailureKind.Crashed => "crashed",
         CallFailureKind.Unavailable => "was not available",
+        CallFailureKind.CircuitOpen => "is paused after repeated timeouts",
         _ => "failed",
     };
 

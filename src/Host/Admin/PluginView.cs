@@ -23,6 +23,7 @@ internal sealed record PluginView(
     string? LastError,
     long CallFailures,
     string? LastCallError,
+    HookBreakerStatus HookBreaker,
     IReadOnlyList<string> Hooks,
     IReadOnlyList<string> Routes,
     IReadOnlyList<string> AnonymousRoutes,
@@ -30,3 +31,9 @@ internal sealed record PluginView(
     long StderrLinesDropped,
     IReadOnlyList<string>? RecentLogLines,
     IReadOnlyList<Registry.LifecycleEvent>? RecentEvents);
+
+/// <summary>
+/// Whether the plugin's hook calls go through: <c>closed</c> (they do), <c>open</c> (skipped
+/// until <paramref name="OpenUntil"/> after repeated timeouts) or <c>trial</c> (one call decides).
+/// </summary>
+internal sealed record HookBreakerStatus(string State, int ConsecutiveTimeouts, DateTimeOffset? OpenUntil, long TimesOpened);

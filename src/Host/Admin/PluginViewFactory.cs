@@ -1,11 +1,12 @@
 using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Hooks.Breaker;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Supervisor.Supervision;
 
 namespace GrpcPlugins.Host.Admin;
 
 /// <summary>Builds admin views from the catalog, the supervisors' read models and the call stats.</summary>
-internal sealed class PluginViewFactory(CallStats stats, PluginLifecycle lifecycle, LifecycleEvents events, TimeProvider time)
+internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, PluginLifecycle lifecycle, LifecycleEvents events, TimeProvider time)
 {
     public PluginView Create(PluginEntry entry, bool includeLogs)
     {
@@ -13,6 +14,7 @@ internal sealed class PluginViewFactory(CallStats stats, PluginLifecycle lifecyc
         var manifest = entry.Manifest;
         var (failures, lastFailure, lastAt) = stats.Get(entry.Id);
         var state = entry.IsRefused ? "Refused" : snapshot!.State.ToString();
+        var breaker = breakers.View(entry.Id);
         var (lifecycleState, lifecycleReason) = entry.IsRefused ? (LifecycleState.Refused, string.Join(" ", entry.Refusal)) : lifecycle.StateOf(entry.Id);
         return new PluginView(
             entry.Id,
@@ -23,7 +25,7 @@ internal sealed class PluginViewFactory(CallStats stats, PluginLifecycle lifecyc
             ToSnakeCase(lifecycleState),
             lifecycleReason,
             state,
-            HealthOf(entry, snapshot),
+            HealthOf(entry, snapshot, breaker),
             snapshot?.Pid,
             snapshot?.ReadySince is { } since ? Math.Round((time.GetUtcNow() - since).TotalSeconds, 1) : null,
             StartOf(entry.Supervisor),
@@ -36,6 +38,7 @@ internal sealed class PluginViewFactory(CallStats stats, PluginLifecycle lifecyc
             snapshot?.LastError,
             failures,
             lastFailure is null ? null : $"{lastAt:O} {lastFailure.Kind}: {lastFailure.Detail}",
+            new HookBreakerStatus(breaker.State.ToString().ToLowerInvariant(), breaker.ConsecutiveTimeouts, breaker.OpenUntil, breaker.TimesOpened),
             manifest?.Hooks.Select(h => h.Point).ToList() ?? [],
             manifest?.Routes.Select(r => $"{r.Method} {r.Path}").ToList() ?? [],
             manifest is null ? [] : manifest.AllowAnonymousEndpoints ? ["*"] : [.. manifest.Routes.Where(r => r.Anonymous).Select(r => $"{r.Method} {r.Path}")],
@@ -62,9 +65,13 @@ internal sealed class PluginViewFactory(CallStats stats, PluginLifecycle lifecyc
         _ => state.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>Healthy when Ready; Degraded while starting, restarting or unhealthy; Unhealthy when crash-looping or refused.</summary>
-    public static string HealthOf(PluginEntry entry, WorkerSnapshot? snapshot) => entry.IsRefused ? "Unhealthy" : snapshot!.State switch
+    /// <summary>
+    /// Healthy when Ready; Degraded while starting, restarting or unhealthy, or Ready with its hook
+    /// calls paused; Unhealthy when crash-looping or refused.
+    /// </summary>
+    public static string HealthOf(PluginEntry entry, WorkerSnapshot? snapshot, HookBreakerView breaker) => entry.IsRefused ? "Unhealthy" : snapshot!.State switch
     {
+        WorkerState.Ready when breaker.State != HookBreakerState.Closed => "Degraded",
         WorkerState.Ready => "Healthy",
         WorkerState.Stopped or WorkerState.Exited => "Disabled",
         WorkerState.CrashLooping => "Unhealthy",

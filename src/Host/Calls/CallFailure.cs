@@ -6,10 +6,13 @@ namespace GrpcPlugins.Host.Calls;
 /// <param name="Detail">What happened, readable.</param>
 public sealed record CallFailure(string PluginId, CallFailureKind Kind, string Detail)
 {
+    /// <summary>When a retry may succeed, for failures that know it (an open circuit); null otherwise.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>The HTTP status this failure maps to.</summary>
     public int StatusCode => Kind switch
     {
-        CallFailureKind.Unavailable => 503,
+        CallFailureKind.Unavailable or CallFailureKind.CircuitOpen => 503,
         CallFailureKind.TimedOut => 504,
         _ => 502,
     };

@@ -14,4 +14,10 @@ public enum CallFailureKind
 
     /// <summary>The worker died or the connection broke during the call. 502.</summary>
     Crashed,
+
+    /// <summary>
+    /// Not called: the plugin missed its deadline on several hook calls in a row, so the host
+    /// skips its hook calls for a while, then tries one (PluginHost:HookBreakerTimeouts). 503 with Retry-After.
+    /// </summary>
+    CircuitOpen,
 }

@@ -15,6 +15,11 @@ internal sealed partial class CallFailureReporter(CallStats stats, ILogger<CallF
         {
             Log.Unavailable(logger, failure.PluginId, what, failure.Detail);
         }
+        else if (failure.Kind == CallFailureKind.CircuitOpen)
+        {
+            // The pause itself is logged once, as a warning, by the breaker; each call it skips is counted, not shouted.
+            Log.Skipped(logger, failure.PluginId, what, failure.Detail);
+        }
         else
         {
             Log.Failed(logger, failure.PluginId, what, failure.Kind, failure.Detail, exception);
@@ -28,5 +33,8 @@ internal sealed partial class CallFailureReporter(CallStats stats, ILogger<CallF
 
         [LoggerMessage(EventId = 2002, EventName = "PluginUnavailable", Level = LogLevel.Information, Message = "Plugin {PluginId} {What}: unavailable: {Detail}")]
         public static partial void Unavailable(ILogger logger, string pluginId, string what, string detail);
+
+        [LoggerMessage(EventId = 2006, EventName = "PluginCallSkipped", Level = LogLevel.Debug, Message = "Plugin {PluginId} {What}: skipped: {Detail}")]
+        public static partial void Skipped(ILogger logger, string pluginId, string what, string detail);
     }
 }

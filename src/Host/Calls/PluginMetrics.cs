@@ -17,6 +17,7 @@ internal sealed class PluginMetrics : IDisposable
         HookDuration = _meter.CreateHistogram<double>("plugin.hook.duration", unit: "s", description: "Hook call latency");
         RouteCalls = _meter.CreateCounter<long>("plugin.route.calls", description: "Route calls by plugin and outcome");
         RouteDuration = _meter.CreateHistogram<double>("plugin.route.duration", unit: "s", description: "Route call latency");
+        HookBreakerOpened = _meter.CreateCounter<long>("plugin.hook.breaker.opened", description: "Times a plugin's hook calls were paused after repeated timeouts");
         LifecycleEvents = _meter.CreateCounter<long>("plugin.lifecycle.events", description: "Lifecycle events by plugin and event");
 
         // Supervisor state is read at scrape time from the same read model the admin API shows.
@@ -38,6 +39,8 @@ internal sealed class PluginMetrics : IDisposable
     public Histogram<double> RouteDuration { get; }
 
     public Counter<long> LifecycleEvents { get; }
+
+    public Counter<long> HookBreakerOpened { get; }
 
     public void Dispose() => _meter.Dispose();
 

@@ -1,4 +1,5 @@
 using GrpcPlugins.Host.Admin;
+using GrpcPlugins.Host.Hooks.Breaker;
 using GrpcPlugins.Host.Registry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -6,10 +7,10 @@ namespace GrpcPlugins.Host.Health;
 
 /// <summary>
 /// One plugin's health: Ready is Healthy; starting, restarting or unhealthy is
-/// Degraded; crash-looping is Unhealthy; a disabled plugin does not count
+/// Degraded, as is Ready with its hook calls paused; crash-looping is Unhealthy; a disabled plugin does not count
 /// against the host; a refused one is Degraded, with its reason.
 /// </summary>
-internal sealed class PluginHealthCheck(PluginCatalog catalog, string pluginId) : IHealthCheck
+internal sealed class PluginHealthCheck(PluginCatalog catalog, HookBreakers breakers, string pluginId) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -20,9 +21,11 @@ internal sealed class PluginHealthCheck(PluginCatalog catalog, string pluginId) 
 
         var snapshot = entry.Supervisor?.Snapshot;
         var data = new Dictionary<string, object> { ["state"] = entry.IsRefused ? "Refused" : snapshot!.State.ToString() };
-        var result = PluginViewFactory.HealthOf(entry, snapshot) switch
+        var breaker = breakers.View(pluginId);
+        var result = PluginViewFactory.HealthOf(entry, snapshot, breaker) switch
         {
             "Healthy" => HealthCheckResult.Healthy("ready", data),
+            "Degraded" when breaker.State != HookBreakerState.Closed => HealthCheckResult.Degraded($"ready, but its hook calls are paused after repeated timeouts (until {breaker.OpenUntil:O}, then a trial call)", data: data),
             "Disabled" => HealthCheckResult.Healthy("disabled", data),
             "Unhealthy" when entry.IsRefused => HealthCheckResult.Degraded(string.Join(" ", entry.Refusal), data: data),
             "Unhealthy" => HealthCheckResult.Unhealthy(snapshot?.LastError ?? "crash-looping", data: data),

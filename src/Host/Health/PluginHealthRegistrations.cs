@@ -1,3 +1,4 @@
+using GrpcPlugins.Host.Hooks.Breaker;
 using GrpcPlugins.Host.Registry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,7 @@ namespace GrpcPlugins.Host.Health;
 /// after the container is built, so their entries join the health service's
 /// registrations then (it reads them at every check).
 /// </summary>
-internal sealed class PluginHealthRegistrations(IOptions<HealthCheckServiceOptions> options, PluginCatalog catalog)
+internal sealed class PluginHealthRegistrations(IOptions<HealthCheckServiceOptions> options, PluginCatalog catalog, HookBreakers breakers)
 {
     public const string Tag = "plugin";
 
@@ -21,7 +22,7 @@ internal sealed class PluginHealthRegistrations(IOptions<HealthCheckServiceOptio
             var name = "plugin:" + entry.Id;
             if (registrations.All(r => r.Name != name))
             {
-                registrations.Add(new HealthCheckRegistration(name, new PluginHealthCheck(catalog, entry.Id), HealthStatus.Unhealthy, [Tag]));
+                registrations.Add(new HealthCheckRegistration(name, new PluginHealthCheck(catalog, breakers, entry.Id), HealthStatus.Unhealthy, [Tag]));
             }
         }
     }

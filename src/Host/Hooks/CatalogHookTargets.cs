@@ -1,4 +1,5 @@
 using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Hooks.Breaker;
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Protocol.V1;
@@ -12,7 +13,7 @@ namespace GrpcPlugins.Host.Hooks;
 /// configured order, then manifest priority, then id. Disabled and refused
 /// plugins are not targets; stopped or restarting ones are, and fail as unavailable.
 /// </summary>
-internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginHostOptions> options) : IHookTargets
+internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginHostOptions> options, HookBreakers breakers) : IHookTargets
 {
     // The order only changes when the catalog is republished, so it is computed once per publication.
     private volatile Ordered _ordered = new([], new Dictionary<string, WorkerHookTarget[]>());
@@ -65,12 +66,12 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
             .OrderBy(e => order.IndexOf(e.Id) is var i && i >= 0 ? i : int.MaxValue)
             .ThenBy(e => e.Manifest!.Hooks.First(h => h.Point == point).Priority)
             .ThenBy(e => e.Id, StringComparer.Ordinal)
-            .Select(e => new WorkerHookTarget(e.Supervisor!, e.Manifest!.Limits.CallTimeout))];
+            .Select(e => new WorkerHookTarget(e.Supervisor!, e.Manifest!.Limits.CallTimeout, breakers))];
     }
 
     private sealed record Ordered(IReadOnlyList<PluginEntry> Entries, Dictionary<string, WorkerHookTarget[]> ByPoint);
 
-    private sealed class WorkerHookTarget(PluginSupervisor supervisor, TimeSpan? callTimeout) : IHookTarget
+    private sealed class WorkerHookTarget(PluginSupervisor supervisor, TimeSpan? callTimeout, HookBreakers breakers) : IHookTarget
     {
         public PluginSupervisor Supervisor => supervisor;
 
@@ -86,14 +87,33 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
                 return new HookTargetResult(null, new CallFailure(PluginId, CallFailureKind.Unavailable, $"plugin is {supervisor.State}"));
             }
 
+            var pass = breakers.Enter(PluginId, worker.Pid);
+            if (!pass.Allowed)
+            {
+                return new HookTargetResult(null, breakers.Skipped(PluginId, pass));
+            }
+
+            var end = HookCallEnd.Inconclusive;
             try
             {
                 var response = await worker.Connection.Plugin.InvokeHookAsync(request, cancellationToken: deadline.Token).ConfigureAwait(false);
+                end = HookCallEnd.Answered;
                 return new HookTargetResult(response, null);
             }
             catch (Exception ex) when (ex is Grpc.Core.RpcException or OperationCanceledException or IOException)
             {
-                return new HookTargetResult(null, RpcFailureClassifier.Classify(PluginId, ex, deadline, worker));
+                var failure = RpcFailureClassifier.Classify(PluginId, ex, deadline, worker);
+                end = deadline.CallerCancelled ? HookCallEnd.Inconclusive : failure.Kind switch
+                {
+                    CallFailureKind.TimedOut => HookCallEnd.TimedOut,
+                    CallFailureKind.Errored => HookCallEnd.Answered,
+                    _ => HookCallEnd.Inconclusive,
+                };
+                return new HookTargetResult(null, failure);
+            }
+            finally
+            {
+                breakers.Exit(PluginId, pass, end, deadline.Deadline);
             }
         }
     }

@@ -86,6 +86,17 @@ public sealed class PluginHostOptions
     /// <summary>Time between RSS readings of each worker's process group. Defaults to 250 ms.</summary>
     public TimeSpan MemoryCheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Hook calls in a row that miss their deadline before the host pauses that plugin's hook
+    /// calls (skipped at fail-open points, 503 at fail-closed ones) for <see cref="HookBreakerPause"/>.
+    /// A hung handler behind a health service that still answers would otherwise cost every
+    /// request the whole deadline. 0 never pauses. Defaults to 5.
+    /// </summary>
+    public int HookBreakerTimeouts { get; set; } = 5;
+
+    /// <summary>How long a paused plugin's hook calls are skipped before one trial call decides. Defaults to 10 seconds.</summary>
+    public TimeSpan HookBreakerPause { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The first restart delay. Defaults to 200 ms; it doubles with each restart.</summary>
     public TimeSpan RestartInitialBackoff { get; set; } = TimeSpan.FromMilliseconds(200);
 

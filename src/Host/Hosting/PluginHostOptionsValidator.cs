@@ -39,6 +39,13 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:HealthFailureThreshold is {options.HealthFailureThreshold}; use 1 or more.");
         }
 
+        if (options.HookBreakerTimeouts < 0)
+        {
+            errors.Add($"PluginHost:HookBreakerTimeouts is {options.HookBreakerTimeouts}; use 0 (never pause) or more.");
+        }
+
+        Positive(errors, nameof(options.HookBreakerPause), options.HookBreakerPause);
+
         if (options.MaxRestarts < 0)
         {
             errors.Add($"PluginHost:MaxRestarts is {options.MaxRestarts}; use 0 or more.");

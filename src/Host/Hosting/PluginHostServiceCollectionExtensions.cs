@@ -74,6 +74,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<CallStats>();
         services.AddSingleton<CallFailureReporter>();
         services.AddSingleton<PluginMetrics>();
+        services.AddSingleton<Hooks.Breaker.HookBreakers>();
         services.AddSingleton<CatalogHookTargets>();
         services.AddSingleton<IHookTargets>(s => s.GetRequiredService<CatalogHookTargets>());
         services.AddSingleton<IHookDispatcher, HookDispatcher>();
