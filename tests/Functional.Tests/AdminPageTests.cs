@@ -150,6 +150,27 @@ public sealed class AdminPageTests
     }
 
     [Fact]
+    public async Task Admin_SeesAPluginWhoseHookCallsArePaused_AsDegraded_WithUntilWhen()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("stuck", "hang-in-hook")], o =>
+        {
+            o.HookBreakerTimeouts = 1;
+            o.HookBreakerPause = TimeSpan.FromMinutes(5);
+        });
+        await host.WaitForStateAsync("stuck", WorkerState.Ready);
+        await host.Hooks.DispatchAsync(new Host.Hooks.HookPoint("request", Host.Hooks.HookFailureMode.FailOpen, TimeSpan.FromMilliseconds(200)), WalkingSkeletonTests.Input("x"));
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await SignInAsync(browser, host);
+
+        await page.WaitForSelectorAsync("#plugin-stuck .hook-breaker");
+        var health = await page.TextContentAsync("#plugin-stuck .health");
+
+        Assert.StartsWith("Degraded (hook calls paused until ", health, StringComparison.Ordinal);
+        Assert.EndsWith(": 1 timeout in a row)", health, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AdminPage_WithoutTheKey_ShowsOnlyTheSignInForm()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
