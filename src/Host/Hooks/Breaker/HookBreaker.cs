@@ -15,6 +15,9 @@ internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider tim
     private int _worker;
     private int _timeouts;
     private DateTimeOffset? _openUntil;
+
+    // Mirrors _openUntil != null, so that a healthy plugin's calls take no lock: the hot path.
+    private volatile bool _paused;
     private bool _trialOut;
     private long _opened;
 
@@ -26,12 +29,17 @@ internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider tim
             return HookBreakerPass.Go(worker, trial: false);
         }
 
+        if (!_paused && Volatile.Read(ref _worker) == worker)
+        {
+            return HookBreakerPass.Go(worker, trial: false);
+        }
+
         lock (_lock)
         {
             if (worker != _worker)
             {
                 // What the last worker did says nothing about this one.
-                (_worker, _timeouts, _openUntil, _trialOut) = (worker, 0, null, false);
+                (_worker, _timeouts, _openUntil, _paused, _trialOut) = (worker, 0, null, false, false);
             }
 
             if (_openUntil is not { } until)
@@ -59,7 +67,7 @@ internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider tim
     /// <summary>Counts how a call that went through ended.</summary>
     public HookBreakerChange Exit(HookBreakerPass pass, HookCallEnd end)
     {
-        if (!settings.Enabled)
+        if (!settings.Enabled || (end == HookCallEnd.Answered && !pass.Trial && !_paused && Volatile.Read(ref _timeouts) == 0))
         {
             return HookBreakerChange.None;
         }
@@ -87,7 +95,7 @@ internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider tim
                     _timeouts = 0;
                     if (pass.Trial)
                     {
-                        _openUntil = null;
+                        (_openUntil, _paused) = (null, false);
                         return HookBreakerChange.Closed;
                     }
 
@@ -96,7 +104,7 @@ internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider tim
                     _timeouts++;
                     if (pass.Trial || _timeouts >= settings.Timeouts)
                     {
-                        _openUntil = time.GetUtcNow() + settings.Pause;
+                        (_openUntil, _paused) = (time.GetUtcNow() + settings.Pause, true);
                         _opened++;
                         return pass.Trial ? HookBreakerChange.Reopened : HookBreakerChange.Opened;
                     }
