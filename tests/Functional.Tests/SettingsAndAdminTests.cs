@@ -367,5 +367,5 @@ public sealed class SettingsAndAdminTests
         }
     }
 
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+    internal static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 }

@@ -44,6 +44,17 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void SettingsLimits_ThatNoDocumentCouldMeet_AreRefused()
+    {
+        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MaxSettingsBytes = 1, MaxSettingsTenants = -1 });
+        var perPlugin = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MaxSettingsBytes = 1000, MaxSettingsBytesPerPlugin = 999 });
+
+        Assert.Contains("PluginHost:MaxSettingsBytes is 1; use 2 or more", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:MaxSettingsTenants is -1", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("MaxSettingsBytesPerPlugin (999) is less than MaxSettingsBytes (1000)", perPlugin.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WorkerEnvironment_WithAHandshakeVariable_IsRefusedByName()
     {
         var options = new PluginHostOptions();

@@ -29,6 +29,21 @@ public sealed class SqlitePluginStoreTests : IDisposable
         Assert.Equal("{\"v\":5}", (await other.GetSettingsAsync("p", "", CancellationToken.None))!.Json);
     }
 
+    [Fact]
+    public async Task Usage_CountsTheOtherTenantsAndTheirUtf8Bytes_NotThePluginWideScopeAsATenant()
+    {
+        var store = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
+        await store.PutSettingsAsync("p", "", "{}", null, CancellationToken.None);
+        await store.PutSettingsAsync("p", "a", "{\"n\":\"é\"}", null, CancellationToken.None);
+        await store.PutSettingsAsync("p", "b", "{\"n\":1}", null, CancellationToken.None);
+        await store.PutSettingsAsync("other", "c", "{\"n\":12345}", null, CancellationToken.None);
+
+        Assert.Equal(new SettingsUsage(2, 2 + 10 + 7), await store.GetSettingsUsageAsync("p", "none", CancellationToken.None));
+        Assert.Equal(new SettingsUsage(1, 2 + 7), await store.GetSettingsUsageAsync("p", "a", CancellationToken.None));
+        Assert.Equal(new SettingsUsage(2, 10 + 7), await store.GetSettingsUsageAsync("p", "", CancellationToken.None));
+        Assert.Equal(new SettingsUsage(0, 0), await store.GetSettingsUsageAsync("nobody", "", CancellationToken.None));
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

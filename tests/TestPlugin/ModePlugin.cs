@@ -78,7 +78,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             using var reader = new StreamReader(ctx.Request.Body);
             try
             {
-                var revision = await ctx.Host.PutSettingsJsonAsync(await reader.ReadToEndAsync(ctx.Aborted), cancellationToken: ctx.Aborted);
+                var revision = await ctx.Host.PutSettingsJsonAsync(await reader.ReadToEndAsync(ctx.Aborted), ctx.Request.QueryValue("tenant"), ctx.Aborted);
                 await ctx.Response.WriteAsync($"revision {revision}");
             }
             catch (Grpc.Core.RpcException ex)

@@ -96,6 +96,10 @@ internal static class AdminApi
                     statusCode: 412),
                 SettingsWriteResult.Invalid invalid => FieldErrors("Settings do not match the plugin's schema", "Fix every field listed in 'errors' and send the settings again.", invalid.Errors),
                 SettingsWriteResult.Rejected rejected => FieldErrors("The plugin rejected the settings", "Nothing was saved. Fix every field listed in 'errors' and send the settings again.", rejected.Errors),
+                SettingsWriteResult.OverLimit over => Results.Problem(
+                    title: over.Problem.TooLarge ? "The settings are too large" : "The plugin's settings are at this host's limit",
+                    detail: $"Nothing was saved: {over.Problem.Message}",
+                    statusCode: over.Problem.TooLarge ? 413 : 409),
                 SettingsWriteResult.NotAnswered notAnswered => Results.Problem(
                     title: "The plugin did not answer",
                     detail: $"Nothing was saved: '{id}' was offered the settings and {WhatHappened(notAnswered.Failure.Kind)} ({notAnswered.Failure.Detail}). Send them again once it is Ready; GET /admin/api/plugins/{id} shows its state and last error.",

@@ -37,6 +37,7 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
         return result switch
         {
             SettingsWriteResult.Committed committed => new PutSettingsResponse { Revision = committed.Revision },
+            SettingsWriteResult.OverLimit over => throw new RpcException(new Status(StatusCode.ResourceExhausted, "nothing was saved: " + over.Problem.Message)),
             SettingsWriteResult.Invalid invalid => throw new RpcException(new Status(StatusCode.InvalidArgument, "settings do not match the schema: " + string.Join("; ", invalid.Errors.Select(e => $"{e.Path}: {e.Message}")))),
             _ => throw new RpcException(new Status(StatusCode.FailedPrecondition, $"settings of plugin '{caller.Id}' cannot be written now")),
         };

@@ -63,6 +63,21 @@ public sealed class PluginHostOptions
 
     internal Bundles.BundleLimits BundleLimits => new(MaxBundleExpandedBytes, MaxBundleEntries);
 
+    /// <summary>The largest settings document, plugin-wide or one tenant's, in UTF-8 bytes. Defaults to 1 MiB.</summary>
+    public int MaxSettingsBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The most tenants one plugin may have settings for (the plugin-wide scope not counted). Defaults to 10,000.</summary>
+    public int MaxSettingsTenants { get; set; } = 10_000;
+
+    /// <summary>
+    /// What all of one plugin's settings may take together. Every start offers them all back to
+    /// the plugin, read whole first, so this bounds the host's memory and the start's length.
+    /// Defaults to 64 MiB.
+    /// </summary>
+    public long MaxSettingsBytesPerPlugin { get; set; } = 64L * 1024 * 1024;
+
+    internal Settings.SettingsLimits SettingsLimits => new(MaxSettingsBytes, MaxSettingsTenants, MaxSettingsBytesPerPlugin);
+
     /// <summary>The memory limit of a worker's process tree when the manifest sets none. Defaults to 512 MiB.</summary>
     public int DefaultMemoryLimitMiB { get; set; } = 512;
 

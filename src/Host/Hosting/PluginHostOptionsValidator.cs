@@ -76,6 +76,21 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:MaxBundleEntries is {options.MaxBundleEntries}; use 1 or more.");
         }
 
+        if (options.MaxSettingsBytes < 2)
+        {
+            errors.Add($"PluginHost:MaxSettingsBytes is {options.MaxSettingsBytes}; use 2 or more (the empty settings, {{}}, take 2).");
+        }
+
+        if (options.MaxSettingsTenants < 0)
+        {
+            errors.Add($"PluginHost:MaxSettingsTenants is {options.MaxSettingsTenants}; use 0 (plugin-wide settings only) or more.");
+        }
+
+        if (options.MaxSettingsBytesPerPlugin < options.MaxSettingsBytes)
+        {
+            errors.Add($"PluginHost:MaxSettingsBytesPerPlugin ({options.MaxSettingsBytesPerPlugin}) is less than MaxSettingsBytes ({options.MaxSettingsBytes}); one document must fit.");
+        }
+
         if (options.MaxRequestBodyBytes < 0)
         {
             errors.Add($"PluginHost:MaxRequestBodyBytes is {options.MaxRequestBodyBytes}; use 0 or more.");

@@ -70,6 +70,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<PluginInstaller>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<StoredSettingsCheck>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.SettingsLimits);
         services.AddSingleton<SettingsService>();
         services.AddSingleton<CallStats>();
         services.AddSingleton<CallFailureReporter>();

@@ -13,6 +13,9 @@ internal interface IPluginStore
     /// <summary>Every tenant's settings of a plugin ("" is the plugin-wide scope), plugin-wide first.</summary>
     Task<IReadOnlyList<(string TenantId, StoredSettings Settings)>> GetAllSettingsAsync(string pluginId, CancellationToken cancellationToken);
 
+    /// <summary>What the plugin's settings take in every scope but <paramref name="exceptTenantId"/> (the one being written).</summary>
+    Task<SettingsUsage> GetSettingsUsageAsync(string pluginId, string exceptTenantId, CancellationToken cancellationToken);
+
     /// <summary>
     /// Replaces settings durably; returns the new revision once the write is on disk.
     /// With <paramref name="expectedRevision"/> (0: none stored yet), writes only if the

@@ -11,7 +11,7 @@ namespace GrpcPlugins.Host.Settings;
 /// the boundary, offered to the running plugin through Configure (which may
 /// refuse them), and only then committed to the store.
 /// </summary>
-internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store, SettingsValidator validator, CallFailureReporter failures, LifecycleEvents events, TimeProvider time) : IDisposable
+internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store, SettingsValidator validator, SettingsLimits limits, CallFailureReporter failures, LifecycleEvents events, TimeProvider time) : IDisposable
 {
     // One offered write at a time per plugin: two writers offering in one order and committing
     // in the other would leave the plugin configured with what the store no longer holds.
@@ -93,6 +93,15 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
         }
 
         json = SecretFields.Unmask(json, previous?.Json, SecretFields.Of(manifest.SettingsSchema));
+
+        // Checked before the write rather than in it, so writers racing past the totals
+        // overshoot them by at most one document each: a bound, not accounting.
+        var others = await store.GetSettingsUsageAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false);
+        if (limits.Check(System.Text.Encoding.UTF8.GetByteCount(json), others, newTenant: previous is null && tenantId.Length > 0) is { } overLimit)
+        {
+            return new SettingsWriteResult.OverLimit(overLimit);
+        }
+
         var schema = SchemaOf(manifest, entry);
         var errors = await validator.ValidateAsync(schema, json).ConfigureAwait(false);
         if (errors.Count > 0)

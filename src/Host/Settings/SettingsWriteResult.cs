@@ -22,6 +22,9 @@ internal abstract record SettingsWriteResult
     /// <summary>The stored revision is no longer the one the writer read; nothing was offered or committed.</summary>
     public sealed record Conflict(long Expected, long Current) : SettingsWriteResult;
 
+    /// <summary>Over a limit of <see cref="SettingsLimits"/>; nothing was offered or committed.</summary>
+    public sealed record OverLimit(SettingsLimitProblem Problem) : SettingsWriteResult;
+
     /// <summary>The plugin is unknown or was refused at load.</summary>
     public sealed record UnknownPlugin : SettingsWriteResult;
 }

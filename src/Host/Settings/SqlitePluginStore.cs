@@ -69,6 +69,21 @@ internal sealed class SqlitePluginStore : IPluginStore
         return all;
     }
 
+    public async Task<SettingsUsage> GetSettingsUsageAsync(string pluginId, string exceptTenantId, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT COALESCE(SUM(CASE WHEN tenant_id <> '' THEN 1 ELSE 0 END), 0), COALESCE(SUM(LENGTH(CAST(json AS BLOB))), 0)
+            FROM settings WHERE plugin_id = $p AND tenant_id <> $t
+            """;
+        command.Parameters.AddWithValue("$p", pluginId);
+        command.Parameters.AddWithValue("$t", exceptTenantId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new SettingsUsage(checked((int)reader.GetInt64(0)), reader.GetInt64(1));
+    }
+
     public async Task<long?> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, long? expectedRevision, CancellationToken cancellationToken)
     {
         await using var connection = Open();

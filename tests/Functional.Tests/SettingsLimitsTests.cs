@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>
+/// A plugin writes its own settings for any tenant id it likes, and every start offers them
+/// all back to it: what the host's store keeps of one plugin is bounded, for admins and plugins alike.
+/// </summary>
+public sealed class SettingsLimitsTests
+{
+    [Fact]
+    public async Task AnAdminsSettingsOverTheDocumentLimit_Are413_AndNothingIsSaved()
+    {
+        var manifest = Writer("t");
+        await using var host = await TestHost.StartAsync([manifest], o => o.MaxSettingsBytes = 100);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        using var refused = await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json(Note(200)));
+        using var fits = await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json(Note(50)));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.StartsWith("Nothing was saved: the settings are 211 bytes, over this host's limit of 100", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("PluginHost:MaxSettingsBytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, fits.StatusCode);
+        Assert.Equal(1, (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings")).GetProperty("revision").GetInt64());
+    }
+
+    [Fact]
+    public async Task APluginWritingSettingsForEverMoreTenants_IsRefusedAtTheLimit_AndMayStillRewriteWhatItHas()
+    {
+        await using var host = await TestHost.StartAsync([Writer("t")], o => o.MaxSettingsTenants = 2);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        Assert.Equal("revision 1", await PluginWritesAsync(host, "a", Note(5)));
+        Assert.Equal("revision 1", await PluginWritesAsync(host, "b", Note(5)));
+        var third = await PluginWritesAsync(host, "c", Note(5));
+        Assert.Equal("revision 2", await PluginWritesAsync(host, "a", Note(6)));
+        Assert.Equal("revision 1", await PluginWritesAsync(host, null, Note(5)));
+
+        Assert.StartsWith("ResourceExhausted: nothing was saved: the plugin already has settings for 2 tenants", third, StringComparison.Ordinal);
+        Assert.Equal(0, (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings?tenant=c")).GetProperty("revision").GetInt64());
+
+        // An admin meets the same limit, as a 409 that says which.
+        using var admin = await host.Admin.PutAsync("/admin/api/plugins/t/settings?tenant=d", SettingsAndAdminTests.Json(Note(5)));
+        Assert.Equal(HttpStatusCode.Conflict, admin.StatusCode);
+        Assert.Contains("PluginHost:MaxSettingsTenants", await admin.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APluginsSettingsTogether_StopAtThePerPluginLimit_CountingTheOtherScopesOnly()
+    {
+        await using var host = await TestHost.StartAsync([Writer("t")], o =>
+        {
+            o.MaxSettingsBytes = 1000;
+            o.MaxSettingsBytesPerPlugin = 1500;
+        });
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        Assert.Equal("revision 1", await PluginWritesAsync(host, "a", Note(800)));
+        var second = await PluginWritesAsync(host, "b", Note(800));
+        Assert.Equal("revision 2", await PluginWritesAsync(host, "a", Note(900)));
+
+        Assert.StartsWith("ResourceExhausted: nothing was saved: the plugin's settings would take 1622 bytes, over this host's limit of 1500", second, StringComparison.Ordinal);
+    }
+
+    // A plugin that may write its settings, with a schema that takes a free-form note.
+    private static JsonObject Writer(string id)
+    {
+        var manifest = PluginFolders.Test(id);
+        manifest["permissions"] = new JsonArray("settings.read", "settings.write");
+        manifest["settingsSchema"] = JsonNode.Parse("""{ "type": "object", "properties": { "note": { "type": "string" } } }""");
+        return manifest;
+    }
+
+    private static string Note(int length) => $$"""{"note":"{{new string('x', length)}}"}""";
+
+    private static async Task<string> PluginWritesAsync(TestHost host, string? tenant, string json)
+    {
+        using var response = await host.Admin.PostAsync("/plugins/t/settings" + (tenant is null ? "" : "?tenant=" + tenant), SettingsAndAdminTests.Json(json));
+        return await response.Content.ReadAsStringAsync();
+    }
+}
