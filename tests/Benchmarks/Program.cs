@@ -83,8 +83,17 @@ async Task SettingsAsync()
     manifest["permissions"] = new JsonArray("settings.read");
     manifest["settingsSchema"] = JsonNode.Parse("""{ "type": "object", "properties": { "greeting": { "type": "string", "maxLength": 20 } }, "additionalProperties": false }""");
     manifest["routes"] = BenchHost.AnonymousRoutes(("GET", "/whoami"), ("GET", "/settings"));
-    await using var host = await BenchHost.StartAsync([manifest], o => o.AdminApiKey = BenchHost.AdminKey);
+    // "t" also handles a point of its own, so that a call there reaches it alone.
+    ((JsonArray)manifest["args"]!).Add("--also-hook");
+    ((JsonArray)manifest["args"]!).Add("quiet");
+    manifest["hooks"] = new JsonArray("request", "quiet");
+    var storm = BenchHost.Test("storm", "normal");
+    storm["permissions"] = new JsonArray("settings.read", "settings.write");
+    storm["settingsSchema"] = manifest["settingsSchema"]!.DeepClone();
+    storm["routes"] = BenchHost.AnonymousRoutes(("POST", "/settings-storm"));
+    await using var host = await BenchHost.StartAsync([manifest, storm], o => o.AdminApiKey = BenchHost.AdminKey);
     await host.WaitReadyAsync("t");
+    await host.WaitReadyAsync("storm");
     using var http = new HttpClient { BaseAddress = host.Address };
     http.DefaultRequestHeaders.Add("X-Api-Key", BenchHost.AdminKey);
 
@@ -109,6 +118,17 @@ async Task SettingsAsync()
     var latencies = await Load.LatenciesAsync(WriteAsync, 300);
     var rate = await Load.InFlightAsync(WriteAsync, 4, TimeSpan.FromSeconds(3));
     Row("settings write through the admin API (schema, Configure in the worker, SQLite commit): p50 / p99 one at a time; writes/s with 4 in flight (one plugin's writes take turns)", $"{Stats.Percentile(latencies, 50):0} µs / {Stats.Percentile(latencies, 99):0} µs; {rate:0} writes/s");
+
+    // A plugin writing its settings from 64 tasks at once (per-request state kept in settings, a
+    // bug), and what that does to everyone else: another plugin's hook calls, before and during.
+    var point = BenchHost.Request with { Name = "quiet" };
+    var quiet = await Load.LatenciesAsync(() => host.Hooks.DispatchAsync(point, Input(16)).AsTask(), 300);
+    var storming = http.PostAsync("/plugins/storm/settings-storm?writers=64&ms=6000", null);
+    await Task.Delay(1000);
+    var stormed = await Load.LatenciesAsync(() => host.Hooks.DispatchAsync(point, Input(16)).AsTask(), 200);
+    using var stormAnswer = await storming;
+    var written = await stormAnswer.Content.ReadAsStringAsync();
+    Row("another plugin's hook round trip while one plugin writes its settings from 64 tasks: p50 / p99 (quiet p50); the storm's writes", $"{Stats.Percentile(stormed, 50) / 1000:0.0} ms / {Stats.Percentile(stormed, 99) / 1000:0.0} ms ({Stats.Percentile(quiet, 50):0} µs); {written} in 6 s");
 }
 
 // Large bodies: a plugin route answering a file export or taking an import, against YARP

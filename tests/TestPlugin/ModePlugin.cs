@@ -88,6 +88,31 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             }
         });
 
+        plugin.MapPost("/settings-storm", async ctx =>
+        {
+            // Many writers at once for a while: a buggy plugin keeping per-request state in its settings.
+            var writers = int.Parse(ctx.Request.QueryValue("writers") ?? "32", System.Globalization.CultureInfo.InvariantCulture);
+            var until = DateTime.UtcNow.AddMilliseconds(int.Parse(ctx.Request.QueryValue("ms") ?? "2000", System.Globalization.CultureInfo.InvariantCulture));
+            long written = 0;
+            long refused = 0;
+            await Task.WhenAll(Enumerable.Range(0, writers).Select(async i =>
+            {
+                while (DateTime.UtcNow < until)
+                {
+                    try
+                    {
+                        await ctx.Host.PutSettingsJsonAsync($$"""{"greeting":"writer {{i}}"}""", null, ctx.Aborted);
+                        Interlocked.Increment(ref written);
+                    }
+                    catch (Grpc.Core.RpcException)
+                    {
+                        Interlocked.Increment(ref refused);
+                    }
+                }
+            }));
+            await ctx.Response.WriteAsync($"{written} written, {refused} refused");
+        });
+
         plugin.MapPost("/upload", async ctx =>
         {
             // Counts the body as it arrives, reporting how many reads it took.

@@ -28,6 +28,7 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
         builder.Services.AddSingleton(tokens);
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<CallerTurns>();
         builder.Services.AddGrpc();
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(runtime.CallbackSocket, l => l.Protocols = HttpProtocols.Http2));
         _app = builder.Build();

@@ -11,11 +11,12 @@ namespace GrpcPlugins.Host.Callback;
 /// The PluginHost service workers call. The caller is whoever holds the token
 /// it presents; every call is scoped to that plugin and gated by its declared permissions.
 /// </summary>
-internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings) : PluginHost.PluginHostBase
+internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, CallerTurns turns) : PluginHost.PluginHostBase
 {
     public override async Task<GetSettingsResponse> GetSettings(GetSettingsRequest request, ServerCallContext context)
     {
         var caller = Authenticate(context);
+        using var turn = await turns.EnterAsync(caller.Id, context.CancellationToken).ConfigureAwait(false);
         var stored = await settings.GetAsync(caller.Id, request.TenantId, maskSecrets: false, context.CancellationToken).ConfigureAwait(false);
         return new GetSettingsResponse { SettingsJson = stored?.Json ?? "{}", Revision = stored?.Revision ?? 0 };
     }
@@ -33,6 +34,7 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
             throw new RpcException(new Status(StatusCode.InvalidArgument, badTenant));
         }
 
+        using var turn = await turns.EnterAsync(caller.Id, context.CancellationToken).ConfigureAwait(false);
         var result = await settings.PutAsync(caller.Id, request.TenantId, request.SettingsJson, pushToPlugin: false, expectedRevision: null, "the plugin", context.CancellationToken).ConfigureAwait(false);
         return result switch
         {

@@ -6,8 +6,9 @@ namespace GrpcPlugins.Host.Settings;
 /// <see cref="IPluginStore"/> on an embedded SQLite file in WAL mode with full
 /// sync: an acknowledged write survives a kill -9 of the host.
 /// </summary>
-internal sealed class SqlitePluginStore : IPluginStore
+internal sealed class SqlitePluginStore : IPluginStore, IDisposable
 {
+    private readonly StoreTurns _turns = new();
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
@@ -42,6 +43,7 @@ internal sealed class SqlitePluginStore : IPluginStore
 
     public async Task<StoredSettings?> GetSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
     {
+        using var turn = await _turns.ReadAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT json, revision, updated_at FROM settings WHERE plugin_id = $p AND tenant_id = $t";
@@ -55,6 +57,7 @@ internal sealed class SqlitePluginStore : IPluginStore
 
     public async Task<IReadOnlyList<(string TenantId, StoredSettings Settings)>> GetAllSettingsAsync(string pluginId, CancellationToken cancellationToken)
     {
+        using var turn = await _turns.ReadAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT tenant_id, json, revision, updated_at FROM settings WHERE plugin_id = $p ORDER BY tenant_id";
@@ -71,6 +74,7 @@ internal sealed class SqlitePluginStore : IPluginStore
 
     public async Task<SettingsUsage> GetSettingsUsageAsync(string pluginId, string exceptTenantId, CancellationToken cancellationToken)
     {
+        using var turn = await _turns.ReadAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
@@ -86,6 +90,7 @@ internal sealed class SqlitePluginStore : IPluginStore
 
     public async Task<long?> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, long? expectedRevision, CancellationToken cancellationToken)
     {
+        using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = expectedRevision switch
@@ -116,6 +121,7 @@ internal sealed class SqlitePluginStore : IPluginStore
 
     public async Task<bool?> GetEnabledAsync(string pluginId, CancellationToken cancellationToken)
     {
+        using var turn = await _turns.ReadAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT enabled FROM plugin_state WHERE plugin_id = $p";
@@ -126,6 +132,7 @@ internal sealed class SqlitePluginStore : IPluginStore
 
     public async Task SetEnabledAsync(string pluginId, bool enabled, CancellationToken cancellationToken)
     {
+        using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
@@ -140,6 +147,7 @@ internal sealed class SqlitePluginStore : IPluginStore
 
     public async Task RecordInstallAsync(InstallRecord record, CancellationToken cancellationToken)
     {
+        using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "INSERT INTO installs (plugin_id, version, address, signer, installed_at, installed_by) VALUES ($p, $v, $a, $s, $t, $b)";
@@ -154,6 +162,7 @@ internal sealed class SqlitePluginStore : IPluginStore
 
     public async Task<IReadOnlyList<InstallRecord>> GetInstallsAsync(string pluginId, CancellationToken cancellationToken)
     {
+        using var turn = await _turns.ReadAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT version, address, signer, installed_at, installed_by FROM installs WHERE plugin_id = $p ORDER BY rowid";
@@ -170,12 +179,15 @@ internal sealed class SqlitePluginStore : IPluginStore
 
     public async Task DeletePluginAsync(string pluginId, CancellationToken cancellationToken)
     {
+        using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM settings WHERE plugin_id = $p; DELETE FROM plugin_state WHERE plugin_id = $p";
         command.Parameters.AddWithValue("$p", pluginId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    public void Dispose() => _turns.Dispose();
 
     private SqliteConnection Open()
     {

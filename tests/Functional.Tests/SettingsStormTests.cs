@@ -1,0 +1,52 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>
+/// A plugin writing its settings from many tasks at once (a bug: per-request state kept in
+/// settings). The host takes its calls a few at a time and the store one write at a time,
+/// so everyone else is still served; how fast is the bench's (make bench ONLY=settings).
+/// </summary>
+public sealed class SettingsStormTests
+{
+    private static readonly HookPoint s_quiet = new("quiet", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2));
+
+    [Fact]
+    public async Task APluginStormingItsSettings_LosesNoAcknowledgedWrite_AndOthersAreServedMeanwhile()
+    {
+        var writer = PluginFolders.Test("storm");
+        writer["permissions"] = new JsonArray("settings.read", "settings.write");
+        var other = PluginFolders.Test("other", "normal", "--also-hook", "quiet");
+        other["hooks"] = new JsonArray("request", "quiet");
+        await using var host = await TestHost.StartAsync(writer, other);
+        await Task.WhenAll(host.WaitForStateAsync("storm", WorkerState.Ready), host.WaitForStateAsync("other", WorkerState.Ready));
+
+        var storm = host.Admin.PostAsync("/plugins/storm/settings-storm?writers=64&ms=3000", null);
+        var hooks = 0;
+        var adminWrites = 0;
+        while (!storm.IsCompleted)
+        {
+            var outcome = await host.Hooks.DispatchAsync(s_quiet, WalkingSkeletonTests.Input("x"));
+            Assert.Empty(outcome.Skipped);
+            hooks++;
+            using var put = await host.Admin.PutAsync("/admin/api/plugins/other/settings", SettingsAndAdminTests.Json($$"""{"greeting":"admin {{adminWrites}}"}"""));
+            put.EnsureSuccessStatusCode();
+            adminWrites++;
+        }
+
+        var result = await (await storm).Content.ReadAsStringAsync();
+        var written = long.Parse(result.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        var stored = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/storm/settings");
+
+        Assert.EndsWith("written, 0 refused", result, StringComparison.Ordinal);
+        Assert.True(written > 0, result);
+        Assert.Equal(written, stored.GetProperty("revision").GetInt64());
+        Assert.True(hooks > 0 && adminWrites > 0);
+        Assert.Equal(adminWrites, (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/other/settings")).GetProperty("revision").GetInt64());
+    }
+}
