@@ -35,6 +35,8 @@ public sealed class HookBreakerTests
         var paused = await SkippedAsync(host);
         var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/stuck");
         var health = await host.Client.GetFromJsonAsync<JsonElement>("/healthz");
+        var points = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/hooks");
+        var listed = points.EnumerateArray().Single(p => p.GetProperty("point").GetString() == "request").GetProperty("plugins").EnumerateArray().Single();
 
         Assert.Equal(CallFailureKind.CircuitOpen, paused.Kind);
         Assert.Contains("2 calls in a row missed their deadline", paused.Detail, StringComparison.Ordinal);
@@ -44,6 +46,8 @@ public sealed class HookBreakerTests
         Assert.Equal("Degraded", view.GetProperty("health").GetString());
         Assert.Contains("CircuitOpen", view.GetProperty("lastCallError").GetString(), StringComparison.Ordinal);
         Assert.Contains("hook calls are paused", health.GetProperty("entries").GetProperty("plugin:stuck").GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Ready, hook calls paused", listed.GetProperty("state").GetString());
+        Assert.False(listed.GetProperty("called").GetBoolean());
 
         // The trial after the pause is the plugin's third call, which hangs too: paused again.
         await Task.Delay(TimeSpan.FromSeconds(1.1));

@@ -37,7 +37,7 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
         {
             var declaredPoint = declared.FirstOrDefault(p => p.Name == name);
             var point = declaredPoint ?? uses.FirstOrDefault(u => u.Point.Name == name).Point;
-            var plugins = targets.Registered(name).Select(p => new HookPointPluginView(p.PluginId, p.State.ToString(), p.Called)).ToList();
+            var plugins = targets.Registered(name).Select(p => new HookPointPluginView(p.PluginId, p.State, p.Called)).ToList();
             var routes = uses.Where(u => u.Point.Name == name).Select(u => new HookPointEndpointView(u.Route, u.Direction)).ToList();
             return new HookPointView(
                 name,

@@ -33,9 +33,14 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
         return targets;
     }
 
-    /// <summary>Every plugin registered for <paramref name="point"/> in call order, and whether a call now would reach it.</summary>
-    public IReadOnlyList<(string PluginId, WorkerState State, bool Called)> Registered(string point) =>
-        [.. All(point).Select(t => (t.PluginId, t.Supervisor.State, IsCalled(t.Supervisor)))];
+    /// <summary>
+    /// Every plugin registered for <paramref name="point"/> in call order, its worker's state
+    /// ("Ready, hook calls paused" while its breaker is open), and whether a call now would reach it.
+    /// </summary>
+    public IReadOnlyList<(string PluginId, string State, bool Called)> Registered(string point) =>
+        [.. All(point).Select(t => breakers.View(t.PluginId).State == HookBreakerState.Open && IsCalled(t.Supervisor)
+            ? (t.PluginId, $"{t.Supervisor.State}, hook calls paused", false)
+            : (t.PluginId, t.Supervisor.State.ToString(), IsCalled(t.Supervisor)))];
 
     private static bool IsCalled(PluginSupervisor supervisor) => supervisor.State is not (WorkerState.Stopped or WorkerState.Exited);
 
