@@ -53,6 +53,34 @@ public sealed class SettingsLimitsTests
     }
 
     [Fact]
+    public async Task AnAdmin_ListsAPluginsTenants_AndDeletesOne_ToMakeRoomUnderTheLimit()
+    {
+        await using var host = await TestHost.StartAsync([Writer("t")], o => o.MaxSettingsTenants = 2);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        await PluginWritesAsync(host, "a", Note(5));
+        await PluginWritesAsync(host, "b", Note(10));
+        await PluginWritesAsync(host, null, Note(1));
+        Assert.StartsWith("ResourceExhausted", await PluginWritesAsync(host, "c", Note(5)), StringComparison.Ordinal);
+
+        var listed = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings/tenants");
+        using var deleted = await host.Admin.DeleteAsync("/admin/api/plugins/t/settings?tenant=a");
+        using var again = await host.Admin.DeleteAsync("/admin/api/plugins/t/settings?tenant=a");
+        using var pluginWide = await host.Admin.DeleteAsync("/admin/api/plugins/t/settings");
+        var third = await PluginWritesAsync(host, "c", Note(5));
+        var detail = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
+
+        Assert.Equal(["a", "b"], listed.GetProperty("tenants").EnumerateArray().Select(t => t.GetProperty("tenant").GetString()));
+        Assert.Equal(21, listed.GetProperty("tenants")[1].GetProperty("bytes").GetInt64());
+        Assert.Equal(2, listed.GetProperty("tenantCount").GetInt32());
+        Assert.Equal(2, listed.GetProperty("maxTenants").GetInt32());
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, pluginWide.StatusCode);
+        Assert.Equal("revision 1", third);
+        Assert.Contains(detail.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "settings-deleted" && e.GetProperty("detail").GetString()!.StartsWith("tenant 'a' by ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task APluginsSettingsTogether_StopAtThePerPluginLimit_CountingTheOtherScopesOnly()
     {
         await using var host = await TestHost.StartAsync([Writer("t")], o =>

@@ -44,6 +44,25 @@ public sealed class SqlitePluginStoreTests : IDisposable
         Assert.Equal(new SettingsUsage(0, 0), await store.GetSettingsUsageAsync("nobody", "", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task ATenantsSettings_AreListedWithoutTheirJson_AndDeletedAlone()
+    {
+        var store = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
+        await store.PutSettingsAsync("p", "", "{}", null, CancellationToken.None);
+        await store.PutSettingsAsync("p", "a", "{\"n\":1}", null, CancellationToken.None);
+        await store.PutSettingsAsync("p", "a", "{\"n\":22}", null, CancellationToken.None);
+        await store.PutSettingsAsync("p", "b", "{}", null, CancellationToken.None);
+
+        var listed = await store.ListSettingsScopesAsync("p", CancellationToken.None);
+        var deleted = await store.DeleteSettingsAsync("p", "a", CancellationToken.None);
+        var deletedAgain = await store.DeleteSettingsAsync("p", "a", CancellationToken.None);
+
+        Assert.Equal([("", 1L, 2L), ("a", 2L, 8L), ("b", 1L, 2L)], listed.Select(s => (s.TenantId, s.Revision, s.Bytes)));
+        Assert.True(deleted);
+        Assert.False(deletedAgain);
+        Assert.Equal(["", "b"], (await store.ListSettingsScopesAsync("p", CancellationToken.None)).Select(s => s.TenantId));
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

@@ -67,6 +67,47 @@ internal static class AdminApi
             });
         });
 
+        api.MapGet("/plugins/{id}/settings/tenants", async (string id, PluginCatalog catalog, IPluginStore store, SettingsLimits limits, CancellationToken ct) =>
+        {
+            if (catalog.Find(id)?.Manifest is null)
+            {
+                return UnknownPlugin(id);
+            }
+
+            var scopes = await store.ListSettingsScopesAsync(id, ct).ConfigureAwait(false);
+            return Results.Ok(new
+            {
+                pluginId = id,
+                tenants = scopes.Where(s => s.TenantId.Length > 0).Select(s => new { tenant = s.TenantId, s.Revision, s.Bytes, s.UpdatedAt }),
+                tenantCount = scopes.Count(s => s.TenantId.Length > 0),
+                bytes = scopes.Sum(s => s.Bytes),
+                maxTenants = limits.MaxTenants,
+                maxBytes = limits.MaxTotalBytes,
+            });
+        });
+
+        api.MapDelete("/plugins/{id}/settings", async (string id, string? tenant, HttpRequest request, PluginCatalog catalog, SettingsService settings, CancellationToken ct) =>
+        {
+            if (catalog.Find(id)?.Manifest is null)
+            {
+                return UnknownPlugin(id);
+            }
+
+            if (string.IsNullOrEmpty(tenant))
+            {
+                return Results.Problem(title: "Name a tenant", detail: $"Nothing was deleted: only a tenant's settings can be deleted (?tenant=T). The plugin-wide settings are replaced with PUT, or removed with the plugin (DELETE /admin/api/plugins/{id}?keepSettings=false).", statusCode: 400);
+            }
+
+            if (TenantId.Problem(tenant) is { } badTenant)
+            {
+                return BadTenant(badTenant);
+            }
+
+            return await settings.DeleteTenantAsync(id, tenant, request.HttpContext.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false)
+                ? Results.NoContent()
+                : Results.Problem(title: "No settings for that tenant", detail: $"'{id}' has no settings for tenant '{tenant}'; GET /admin/api/plugins/{id}/settings/tenants lists those it has.", statusCode: 404);
+        });
+
         api.MapPut("/plugins/{id}/settings", async (string id, string? tenant, HttpRequest request, SettingsService settings, PluginLifecycle lifecycle, CancellationToken ct) =>
         {
             if (TenantId.Problem(tenant ?? string.Empty) is { } badTenant)

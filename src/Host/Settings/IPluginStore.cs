@@ -13,6 +13,12 @@ internal interface IPluginStore
     /// <summary>Every tenant's settings of a plugin ("" is the plugin-wide scope), plugin-wide first.</summary>
     Task<IReadOnlyList<(string TenantId, StoredSettings Settings)>> GetAllSettingsAsync(string pluginId, CancellationToken cancellationToken);
 
+    /// <summary>Every scope a plugin has settings in, without the settings: tenant, revision, size, last write; plugin-wide first.</summary>
+    Task<IReadOnlyList<SettingsScope>> ListSettingsScopesAsync(string pluginId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes one scope's settings durably; false when there were none.</summary>
+    Task<bool> DeleteSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken);
+
     /// <summary>What the plugin's settings take in every scope but <paramref name="exceptTenantId"/> (the one being written).</summary>
     Task<SettingsUsage> GetSettingsUsageAsync(string pluginId, string exceptTenantId, CancellationToken cancellationToken);
 
@@ -45,3 +51,6 @@ internal sealed record InstallRecord(string PluginId, string Version, string Add
 
 /// <summary>Settings as stored.</summary>
 internal sealed record StoredSettings(string Json, long Revision, DateTimeOffset UpdatedAt);
+
+/// <summary>One scope of a plugin's settings, as listed for an admin: "" is the plugin-wide scope.</summary>
+internal sealed record SettingsScope(string TenantId, long Revision, long Bytes, DateTimeOffset UpdatedAt);

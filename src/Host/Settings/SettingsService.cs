@@ -66,6 +66,32 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
         }
     }
 
+    /// <summary>
+    /// Deletes a tenant's settings (an admin freeing a plugin's room under its limits). The running
+    /// plugin keeps what Configure gave it for that tenant until its next start, which offers only
+    /// what is stored. False when the tenant had none.
+    /// </summary>
+    public async Task<bool> DeleteTenantAsync(string pluginId, string tenantId, string by, CancellationToken cancellationToken)
+    {
+        // In the writers' turn, so a delete never lands between another write's offer and its commit.
+        var gate = _writes.GetOrAdd(pluginId, static _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!await store.DeleteSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            events.Record(pluginId, "settings-deleted", $"tenant '{tenantId}' by {by}");
+            return true;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     private async Task<SettingsWriteResult> WriteAsync(string pluginId, string tenantId, string json, bool pushToPlugin, long? expectedRevision, CancellationToken cancellationToken)
     {
         if (catalog.Find(pluginId) is not { Manifest: { } manifest } entry)

@@ -72,6 +72,34 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
         return all;
     }
 
+    public async Task<IReadOnlyList<SettingsScope>> ListSettingsScopesAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        using var turn = await _turns.ReadAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT tenant_id, revision, LENGTH(CAST(json AS BLOB)), updated_at FROM settings WHERE plugin_id = $p ORDER BY tenant_id";
+        command.Parameters.AddWithValue("$p", pluginId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var scopes = new List<SettingsScope>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            scopes.Add(new SettingsScope(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), DateTimeOffset.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        return scopes;
+    }
+
+    public async Task<bool> DeleteSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
+    {
+        using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM settings WHERE plugin_id = $p AND tenant_id = $t";
+        command.Parameters.AddWithValue("$p", pluginId);
+        command.Parameters.AddWithValue("$t", tenantId);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+    }
+
     public async Task<SettingsUsage> GetSettingsUsageAsync(string pluginId, string exceptTenantId, CancellationToken cancellationToken)
     {
         using var turn = await _turns.ReadAsync(cancellationToken).ConfigureAwait(false);
