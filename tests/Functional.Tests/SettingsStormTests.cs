@@ -50,3 +50,26 @@ public sealed class SettingsStormTests
         Assert.Equal(adminWrites, (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/other/settings")).GetProperty("revision").GetInt64());
     }
 }
+
+/// <summary>A plugin leaking connections to the host (a gRPC channel per call, never disposed) cannot use up the host's file descriptors.</summary>
+public sealed class HostConnectionLimitTests
+{
+    [Fact]
+    public async Task APluginHoldingTooManyConnectionsToTheHost_HasTheExtraOnesClosed_AndItsCallsStillWork()
+    {
+        var leaky = PluginFolders.Test("leaky");
+        leaky["permissions"] = new JsonArray("settings.read", "settings.write");
+        await using var host = await TestHost.StartAsync([leaky], o => o.MaxHostConnectionsPerPlugin = 8);
+        await host.WaitForStateAsync("leaky", WorkerState.Ready);
+        var fdsBefore = Directory.GetFiles("/proc/self/fd").Length;
+
+        using var held = await host.Admin.PostAsync("/plugins/leaky/hold-host-connections?n=40", null);
+        var answer = await held.Content.ReadAsStringAsync();
+        using var write = await host.Admin.PostAsync("/plugins/leaky/settings", SettingsAndAdminTests.Json("""{"greeting":"still works"}"""));
+
+        // The Sdk's own connection to the host counts too, if it has one open: 7 or 8 of the 40 stay.
+        Assert.Matches("^[78] open, 3[23] closed$", answer);
+        Assert.Equal("revision 1", await write.Content.ReadAsStringAsync());
+        Assert.InRange(Directory.GetFiles("/proc/self/fd").Length, 0, fdsBefore + 12);
+    }
+}

@@ -113,6 +113,31 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             await ctx.Response.WriteAsync($"{written} written, {refused} refused");
         });
 
+        plugin.MapPost("/hold-host-connections", async ctx =>
+        {
+            // Connections to the host's PluginHost socket, held as a plugin leaking a channel per call holds them.
+            var count = int.Parse(ctx.Request.QueryValue("n") ?? "32", System.Globalization.CultureInfo.InvariantCulture);
+            var path = Environment.GetEnvironmentVariable("PLUGIN_HOST_ADDRESS")!["unix://".Length..];
+            var sockets = new List<System.Net.Sockets.Socket>();
+            try
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                    sockets.Add(socket);
+                    await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path), ctx.Aborted);
+                }
+
+                await Task.Delay(1000, ctx.Aborted);
+                var closed = sockets.Count(s => s.Poll(0, System.Net.Sockets.SelectMode.SelectRead) && s.Available == 0);
+                await ctx.Response.WriteAsync($"{sockets.Count - closed} open, {closed} closed");
+            }
+            finally
+            {
+                sockets.ForEach(s => s.Dispose());
+            }
+        });
+
         plugin.MapPost("/upload", async ctx =>
         {
             // Counts the body as it arrives, reporting how many reads it took.

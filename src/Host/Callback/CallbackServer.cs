@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Host.Callback;
 
@@ -16,7 +17,7 @@ namespace GrpcPlugins.Host.Callback;
 /// server of its own: workers never reach the public endpoints, and the public
 /// port never exposes the plugin-facing API.
 /// </summary>
-internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, IOptions<PluginHostOptions> options, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -30,7 +31,15 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<CallerTurns>();
         builder.Services.AddGrpc();
-        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(runtime.CallbackSocket, l => l.Protocols = HttpProtocols.Http2));
+        var connections = new PeerConnectionLimit(
+            options.Value.MaxHostConnectionsPerPlugin,
+            group => catalog.Entries.FirstOrDefault(e => e.Supervisor?.Snapshot.Pid == group)?.Id,
+            loggerFactory.CreateLogger<PeerConnectionLimit>());
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(runtime.CallbackSocket, l =>
+        {
+            l.Protocols = HttpProtocols.Http2;
+            l.Use(connections.Wrap);
+        }));
         _app = builder.Build();
         _app.MapGrpcService<PluginHostGrpcService>();
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);

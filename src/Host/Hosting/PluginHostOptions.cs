@@ -63,6 +63,13 @@ public sealed class PluginHostOptions
 
     internal Bundles.BundleLimits BundleLimits => new(MaxBundleExpandedBytes, MaxBundleEntries);
 
+    /// <summary>
+    /// Connections one worker's process tree may hold open to the host's PluginHost service; more
+    /// are closed at once (and logged), so a plugin leaking a gRPC channel per call cannot use up
+    /// the host's file descriptors. A well-behaved plugin needs one. Defaults to 16.
+    /// </summary>
+    public int MaxHostConnectionsPerPlugin { get; set; } = 16;
+
     /// <summary>The largest settings document, plugin-wide or one tenant's, in UTF-8 bytes. Defaults to 1 MiB.</summary>
     public int MaxSettingsBytes { get; set; } = 1024 * 1024;
 

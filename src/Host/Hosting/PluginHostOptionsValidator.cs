@@ -76,6 +76,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:MaxBundleEntries is {options.MaxBundleEntries}; use 1 or more.");
         }
 
+        if (options.MaxHostConnectionsPerPlugin < 1)
+        {
+            errors.Add($"PluginHost:MaxHostConnectionsPerPlugin is {options.MaxHostConnectionsPerPlugin}; use 1 or more (a plugin calls the host over one connection).");
+        }
+
         if (options.MaxSettingsBytes < 2)
         {
             errors.Add($"PluginHost:MaxSettingsBytes is {options.MaxSettingsBytes}; use 2 or more (the empty settings, {{}}, take 2).");

@@ -33,6 +33,9 @@ internal static class ProcessTreeMemory
         return groups;
     }
 
+    /// <summary>The process group of one process (a worker's pid, for anything in its tree); null if it is gone.</summary>
+    public static int? ReadGroup(int pid) => ReadGroupAndRss(pid)?.Group;
+
     /// <summary>The RSS of one process in bytes; 0 if it is gone.</summary>
     public static long ReadRss(int pid) => ReadGroupAndRss(pid)?.Rss ?? 0;
 
