@@ -55,6 +55,14 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void HostConnectionsPerPlugin_BelowOne_IsRefused()
+    {
+        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MaxHostConnectionsPerPlugin = 0 });
+
+        Assert.Contains("PluginHost:MaxHostConnectionsPerPlugin is 0; use 1 or more", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WorkerEnvironment_WithAHandshakeVariable_IsRefusedByName()
     {
         var options = new PluginHostOptions();
