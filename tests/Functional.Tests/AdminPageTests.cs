@@ -171,6 +171,35 @@ public sealed class AdminPageTests
     }
 
     [Fact]
+    public async Task Admin_SeesAPluginsTenantsAgainstTheLimit_AndDeletesOnesSettings()
+    {
+        var manifest = PluginFolders.Test("t");
+        manifest["permissions"] = new System.Text.Json.Nodes.JsonArray("settings.read", "settings.write");
+        await using var host = await TestHost.StartAsync([manifest], o => o.MaxSettingsTenants = 5);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        foreach (var tenant in new[] { "acme", "globex" })
+        {
+            using var written = await host.Admin.PostAsync($"/plugins/t/settings?tenant={tenant}", SettingsAndAdminTests.Json($$"""{"greeting":"{{tenant}}"}"""));
+            Assert.Equal("revision 1", await written.Content.ReadAsStringAsync());
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await SignInAsync(browser, host);
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.ClickAsync("#plugin-t .action-settings");
+        await page.WaitForSelectorAsync("#tenant-globex");
+        Assert.StartsWith("2 of at most 5 tenants;", await page.TextContentAsync("#tenants-summary"), StringComparison.Ordinal);
+
+        await page.ClickAsync("#tenant-acme .delete-tenant");
+        await page.WaitForSelectorAsync("#tenant-acme", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
+
+        var listed = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings/tenants");
+        Assert.Equal(["globex"], listed.GetProperty("tenants").EnumerateArray().Select(t => t.GetProperty("tenant").GetString()));
+        Assert.StartsWith("1 of at most 5 tenants;", await page.TextContentAsync("#tenants-summary"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AdminPage_WithoutTheKey_ShowsOnlyTheSignInForm()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
