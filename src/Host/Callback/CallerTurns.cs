@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using GrpcPlugins.Host.Settings;
 
 namespace GrpcPlugins.Host.Callback;
@@ -13,16 +12,9 @@ internal sealed class CallerTurns : IDisposable
     /// <summary>How many calls of one plugin the host works on at once.</summary>
     public const int PerPlugin = 4;
 
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _byPlugin = new(StringComparer.Ordinal);
+    private readonly KeyedGates _gates = new(PerPlugin);
 
-    public Task<GateTurn> EnterAsync(string pluginId, CancellationToken cancellationToken) =>
-        GateTurn.EnterAsync(_byPlugin.GetOrAdd(pluginId, static _ => new SemaphoreSlim(PerPlugin, PerPlugin)), cancellationToken);
+    public Task<GateTurn> EnterAsync(string pluginId, CancellationToken cancellationToken) => _gates.EnterAsync(pluginId, cancellationToken);
 
-    public void Dispose()
-    {
-        foreach (var gate in _byPlugin.Values)
-        {
-            gate.Dispose();
-        }
-    }
+    public void Dispose() => _gates.Dispose();
 }

@@ -78,6 +78,8 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
 
     private sealed class WorkerHookTarget(PluginSupervisor supervisor, TimeSpan? callTimeout, HookBreakers breakers) : IHookTarget
     {
+        private readonly HookBreaker _breaker = breakers.For(supervisor.PluginId);
+
         public PluginSupervisor Supervisor => supervisor;
 
         public string PluginId => supervisor.PluginId;
@@ -92,7 +94,7 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
                 return new HookTargetResult(null, new CallFailure(PluginId, CallFailureKind.Unavailable, $"plugin is {supervisor.State}"));
             }
 
-            var pass = breakers.Enter(PluginId, worker.Pid);
+            var pass = _breaker.Enter(worker.Pid);
             if (!pass.Allowed)
             {
                 return new HookTargetResult(null, breakers.Skipped(PluginId, pass));
@@ -118,7 +120,7 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
             }
             finally
             {
-                breakers.Exit(PluginId, pass, end, deadline.Deadline);
+                breakers.Exit(PluginId, _breaker, pass, end, deadline.Deadline);
             }
         }
     }

@@ -1,9 +1,12 @@
 namespace GrpcPlugins.Host.Settings;
 
-/// <summary>A turn through a <see cref="SemaphoreSlim"/>, waited for asynchronously and ended by disposal.</summary>
+/// <summary>
+/// A turn through a <see cref="SemaphoreSlim"/>, waited for asynchronously and ended by disposal;
+/// <c>default</c> is no turn (a caller that needs none), whose disposal does nothing.
+/// </summary>
 internal readonly struct GateTurn : IDisposable
 {
-    private readonly SemaphoreSlim _gate;
+    private readonly SemaphoreSlim? _gate;
 
     private GateTurn(SemaphoreSlim gate) => _gate = gate;
 
@@ -13,5 +16,5 @@ internal readonly struct GateTurn : IDisposable
         return new GateTurn(gate);
     }
 
-    public void Dispose() => _gate.Release();
+    public void Dispose() => _gate?.Release();
 }

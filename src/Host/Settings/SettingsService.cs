@@ -15,7 +15,7 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
 {
     // One offered write at a time per plugin: two writers offering in one order and committing
     // in the other would leave the plugin configured with what the store no longer holds.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _writes = new(StringComparer.Ordinal);
+    private readonly KeyedGates _writes = new(1);
 
     /// <summary>The plugin's settings; secrets masked when <paramref name="maskSecrets"/>.</summary>
     public async Task<StoredSettings?> GetAsync(string pluginId, string tenantId, bool maskSecrets, CancellationToken cancellationToken)
@@ -43,27 +43,15 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
         // The plugin's own writes are not offered back to it, so they need no turn; and a
         // plugin writing from inside Configure would otherwise wait for the very write that
         // is waiting for its Configure answer.
-        var gate = pushToPlugin ? _writes.GetOrAdd(pluginId, static _ => new SemaphoreSlim(1, 1)) : null;
-        if (gate is not null)
+        using var turn = pushToPlugin ? await _writes.EnterAsync(pluginId, cancellationToken).ConfigureAwait(false) : default;
+        var result = await WriteAsync(pluginId, tenantId, json, pushToPlugin, expectedRevision, cancellationToken).ConfigureAwait(false);
+        if (result is SettingsWriteResult.Committed committed)
         {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var scope = tenantId.Length == 0 ? "plugin-wide" : $"tenant '{tenantId}'";
+            events.Record(pluginId, "settings-changed", $"{scope} revision {committed.Revision} by {by}");
         }
 
-        try
-        {
-            var result = await WriteAsync(pluginId, tenantId, json, pushToPlugin, expectedRevision, cancellationToken).ConfigureAwait(false);
-            if (result is SettingsWriteResult.Committed committed)
-            {
-                var scope = tenantId.Length == 0 ? "plugin-wide" : $"tenant '{tenantId}'";
-                events.Record(pluginId, "settings-changed", $"{scope} revision {committed.Revision} by {by}");
-            }
-
-            return result;
-        }
-        finally
-        {
-            gate?.Release();
-        }
+        return result;
     }
 
     /// <summary>
@@ -74,22 +62,14 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
     public async Task<bool> DeleteTenantAsync(string pluginId, string tenantId, string by, CancellationToken cancellationToken)
     {
         // In the writers' turn, so a delete never lands between another write's offer and its commit.
-        var gate = _writes.GetOrAdd(pluginId, static _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        using var turn = await _writes.EnterAsync(pluginId, cancellationToken).ConfigureAwait(false);
+        if (!await store.DeleteSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false))
         {
-            if (!await store.DeleteSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false))
-            {
-                return false;
-            }
+            return false;
+        }
 
-            events.Record(pluginId, "settings-deleted", $"tenant '{tenantId}' by {by}");
-            return true;
-        }
-        finally
-        {
-            gate.Release();
-        }
+        events.Record(pluginId, "settings-deleted", $"tenant '{tenantId}' by {by}");
+        return true;
     }
 
     private async Task<SettingsWriteResult> WriteAsync(string pluginId, string tenantId, string json, bool pushToPlugin, long? expectedRevision, CancellationToken cancellationToken)
@@ -167,10 +147,7 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
 
     public void Dispose()
     {
-        foreach (var gate in _writes.Values)
-        {
-            gate.Dispose();
-        }
+        _writes.Dispose();
     }
 
     /// <summary>The manifest's schema is the source of truth; a plugin without one in its manifest may publish it through Describe.</summary>

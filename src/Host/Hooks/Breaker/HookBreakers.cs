@@ -12,11 +12,12 @@ internal sealed partial class HookBreakers(IOptions<PluginHostOptions> options, 
     private readonly ConcurrentDictionary<string, HookBreaker> _byPlugin = new(StringComparer.Ordinal);
     private readonly HookBreakerSettings _settings = new(options.Value.HookBreakerTimeouts, options.Value.HookBreakerPause);
 
-    public HookBreakerPass Enter(string pluginId, int worker) => For(pluginId).Enter(worker);
+    /// <summary>The plugin's breaker, made on first use; a hook target holds it, so a call looks nothing up.</summary>
+    public HookBreaker For(string pluginId) => _byPlugin.GetOrAdd(pluginId, static (_, s) => new HookBreaker(s.Settings, s.Time), (Settings: _settings, Time: time));
 
-    public void Exit(string pluginId, HookBreakerPass pass, HookCallEnd end, TimeSpan deadline)
+    /// <summary>Ends a call that went through its plugin's breaker, logging and counting what that changed.</summary>
+    public void Exit(string pluginId, HookBreaker breaker, HookBreakerPass pass, HookCallEnd end, TimeSpan deadline)
     {
-        var breaker = For(pluginId);
         switch (breaker.Exit(pass, end))
         {
             case HookBreakerChange.Opened:
@@ -45,8 +46,6 @@ internal sealed partial class HookBreakers(IOptions<PluginHostOptions> options, 
     {
         RetryAfter = pass.RetryAfter,
     };
-
-    private HookBreaker For(string pluginId) => _byPlugin.GetOrAdd(pluginId, static (_, s) => new HookBreaker(s.Settings, s.Time), (Settings: _settings, Time: time));
 
     private static partial class Log
     {
