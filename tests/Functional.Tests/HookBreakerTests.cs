@@ -26,7 +26,8 @@ public sealed class HookBreakerTests
         await using var host = await TestHost.StartAsync([PluginFolders.Test("stuck", "hang-first", "3")], o =>
         {
             o.HookBreakerTimeouts = 2;
-            o.HookBreakerPause = TimeSpan.FromSeconds(1);
+            // Long enough for the checks below to see the pause on a busy machine.
+            o.HookBreakerPause = TimeSpan.FromSeconds(3);
         });
         var ready = await host.WaitForStateAsync("stuck", WorkerState.Ready);
 
@@ -40,22 +41,23 @@ public sealed class HookBreakerTests
 
         Assert.Equal(CallFailureKind.CircuitOpen, paused.Kind);
         Assert.Contains("2 calls in a row missed their deadline", paused.Detail, StringComparison.Ordinal);
-        Assert.InRange(paused.RetryAfter!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1));
+        Assert.InRange(paused.RetryAfter!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(3));
         Assert.Equal("open", view.GetProperty("hookBreaker").GetProperty("state").GetString());
         Assert.Equal(2, view.GetProperty("hookBreaker").GetProperty("consecutiveTimeouts").GetInt32());
         Assert.Equal("Degraded", view.GetProperty("health").GetString());
         Assert.Contains("CircuitOpen", view.GetProperty("lastCallError").GetString(), StringComparison.Ordinal);
         Assert.Contains("hook calls are paused", health.GetProperty("entries").GetProperty("plugin:stuck").GetProperty("description").GetString(), StringComparison.Ordinal);
-        Assert.Equal("Ready, hook calls paused", listed.GetProperty("state").GetString());
+        // The worker state beside it is its supervisor's (Ready, or Unhealthy after one slow probe on a busy machine).
+        Assert.EndsWith(", hook calls paused", listed.GetProperty("state").GetString(), StringComparison.Ordinal);
         Assert.False(listed.GetProperty("called").GetBoolean());
 
         // The trial after the pause is the plugin's third call, which hangs too: paused again.
-        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        await Task.Delay(TimeSpan.FromSeconds(3.1));
         Assert.Equal(CallFailureKind.TimedOut, await SkippedKindAsync(host));
         Assert.Equal(CallFailureKind.CircuitOpen, await SkippedKindAsync(host));
 
         // The next trial is answered, and calls go through again.
-        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        await Task.Delay(TimeSpan.FromSeconds(3.1));
         var answered = await host.Hooks.DispatchAsync(s_quick, WalkingSkeletonTests.Input("x"));
         var after = await host.Hooks.DispatchAsync(s_quick, WalkingSkeletonTests.Input("y"));
         var closed = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/stuck");
