@@ -40,25 +40,45 @@ public sealed class TrimmedPublishTests
             var manifest = PluginFolders.Test("trimmed");
             manifest["command"] = Path.Combine(output, "TestPlugin");
             manifest["args"] = new JsonArray("normal");
-            await using var host = await TestHost.StartAsync([manifest], configure: null);
-            await host.WaitForStateAsync("trimmed", WorkerState.Ready);
+            // The runtime lists every method it compiles at run time (a release runtime's switch).
+            var compiledAtRunTime = Path.Combine(work, "jit.txt");
+            await using (var host = await TestHost.StartAsync([manifest], o =>
+            {
+                o.WorkerEnvironment["DOTNET_JitDisasmSummary"] = "1";
+                o.WorkerEnvironment["DOTNET_JitStdOutFile"] = compiledAtRunTime;
+            }))
+            {
+                await ServesEveryKindOfCallAsync(host);
+            }
 
-            var hook = Assert.IsType<HookOutcome.Continued>(await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("in")));
-            Assert.Empty(hook.Skipped);
-            Assert.Equal("in|trimmed", Encoding.UTF8.GetString(hook.Body.Span));
-
-            var whoami = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/trimmed/whoami");
-            Assert.Equal("trimmed", whoami.GetProperty("id").GetString());
-
-            // A route that calls back into the host for its settings: the Sdk's host client, trimmed too.
-            var put = await host.Admin.PutAsync("/admin/api/plugins/trimmed/settings", new StringContent("""{"greeting":"hi"}""", Encoding.UTF8, "application/json"));
-            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
-            var settings = await host.Admin.GetStringAsync("/plugins/trimmed/settings");
-            Assert.Contains("\"greeting\":\"hi\"", settings.Replace(" ", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+            // The runtime's own start-up code arrives compiled only when the start-up profile
+            // went into the composite image (build/GrpcPlugins.Sdk.targets): without it, the
+            // first method the runtime runs, AppContext.Setup, is compiled at run time.
+            var compiled = await File.ReadAllTextAsync(compiledAtRunTime);
+            Assert.Contains("JIT compiled", compiled, StringComparison.Ordinal);
+            Assert.DoesNotContain("System.AppContext:Setup(", compiled, StringComparison.Ordinal);
         }
         finally
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    private static async Task ServesEveryKindOfCallAsync(TestHost host)
+    {
+        await host.WaitForStateAsync("trimmed", WorkerState.Ready);
+
+        var hook = Assert.IsType<HookOutcome.Continued>(await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("in")));
+        Assert.Empty(hook.Skipped);
+        Assert.Equal("in|trimmed", Encoding.UTF8.GetString(hook.Body.Span));
+
+        var whoami = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/trimmed/whoami");
+        Assert.Equal("trimmed", whoami.GetProperty("id").GetString());
+
+        // A route that calls back into the host for its settings: the Sdk's host client, trimmed too.
+        var put = await host.Admin.PutAsync("/admin/api/plugins/trimmed/settings", new StringContent("""{"greeting":"hi"}""", Encoding.UTF8, "application/json"));
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var settings = await host.Admin.GetStringAsync("/plugins/trimmed/settings");
+        Assert.Contains("\"greeting\":\"hi\"", settings.Replace(" ", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
     }
 }
