@@ -177,7 +177,7 @@ public sealed class AdminPageTests
         manifest["permissions"] = new System.Text.Json.Nodes.JsonArray("settings.read", "settings.write");
         await using var host = await TestHost.StartAsync([manifest], o => o.MaxSettingsTenants = 5);
         await host.WaitForStateAsync("t", WorkerState.Ready);
-        foreach (var tenant in new[] { "acme", "globex" })
+        foreach (var tenant in new[] { "acme", "globex", "refuses-removal" })
         {
             using var written = await host.Admin.PostAsync($"/plugins/t/settings?tenant={tenant}", SettingsAndAdminTests.Json($$"""{"greeting":"{{tenant}}"}"""));
             Assert.Equal("revision 1", await written.Content.ReadAsStringAsync());
@@ -189,14 +189,22 @@ public sealed class AdminPageTests
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
         await page.ClickAsync("#plugin-t .action-settings");
         await page.WaitForSelectorAsync("#tenant-globex");
-        Assert.StartsWith("2 of at most 5 tenants;", await page.TextContentAsync("#tenants-summary"), StringComparison.Ordinal);
+        Assert.StartsWith("3 of at most 5 tenants;", await page.TextContentAsync("#tenants-summary"), StringComparison.Ordinal);
 
         await page.ClickAsync("#tenant-acme .delete-tenant");
         await page.WaitForSelectorAsync("#tenant-acme", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
+        var quiet = await page.TextContentAsync("#status");
+
+        // A plugin that will not forget: the deletion stands, and the admin reads why it may still act on them.
+        await page.ClickAsync("#tenant-refuses-removal .delete-tenant");
+        await page.WaitForSelectorAsync("#tenant-refuses-removal", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
+        await page.WaitForFunctionAsync("() => document.getElementById('status').textContent.includes('refused to forget')");
 
         var listed = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings/tenants");
         Assert.Equal(["globex"], listed.GetProperty("tenants").EnumerateArray().Select(t => t.GetProperty("tenant").GetString()));
         Assert.StartsWith("1 of at most 5 tenants;", await page.TextContentAsync("#tenants-summary"), StringComparison.Ordinal);
+        Assert.DoesNotContain("refused", quiet ?? string.Empty, StringComparison.Ordinal);
+        Assert.Contains("Deleted tenant refuses-removal's settings, but the running plugin refused to forget them", await page.TextContentAsync("#status"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public sealed class SettingsLimitsTests
         Assert.Equal(21, listed.GetProperty("tenants")[1].GetProperty("bytes").GetInt64());
         Assert.Equal(2, listed.GetProperty("tenantCount").GetInt32());
         Assert.Equal(2, listed.GetProperty("maxTenants").GetInt32());
-        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, pluginWide.StatusCode);
         Assert.Equal("revision 1", third);

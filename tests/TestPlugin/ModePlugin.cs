@@ -296,8 +296,15 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             {
                 lock (_configured)
                 {
-                    _configured.Add(settings.TenantId);
-                    _lastConfigured[settings.TenantId] = settings.Json;
+                    _configured.Add(settings.Removed ? $"-{settings.TenantId}" : settings.TenantId);
+                    if (settings.Removed)
+                    {
+                        _lastConfigured.Remove(settings.TenantId);
+                    }
+                    else
+                    {
+                        _lastConfigured[settings.TenantId] = settings.Json;
+                    }
                 }
 
                 if (settings.Json.Contains("\"hang-me\"", StringComparison.Ordinal))
@@ -311,6 +318,11 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                     Environment.Exit(9);
                 }
 
+                if (settings.Removed && settings.TenantId == "refuses-removal")
+                {
+                    return [new SettingError(string.Empty, "this plugin refuses to forget tenant 'refuses-removal'")];
+                }
+
                 IReadOnlyList<SettingError> errors = settings.Json.Contains("\"reject-me\"", StringComparison.Ordinal) ? [new SettingError("/greeting", "this plugin refuses 'reject-me'")] : [];
                 return errors;
             });
@@ -319,7 +331,9 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
         {
             lock (_configured)
             {
-                return ctx.Response.WriteJsonAsync(_lastConfigured.GetValueOrDefault(string.Empty, "{}"));
+                // ?tenant=T for a tenant's; "null" when the plugin holds none for it.
+                var tenant = ctx.Request.QueryValue("tenant");
+                return ctx.Response.WriteJsonAsync(tenant is null ? _lastConfigured.GetValueOrDefault(string.Empty, "{}") : _lastConfigured.GetValueOrDefault(tenant, "null"));
             }
         });
 

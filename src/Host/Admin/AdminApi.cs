@@ -103,8 +103,9 @@ internal static class AdminApi
                 return BadTenant(badTenant);
             }
 
-            return await settings.DeleteTenantAsync(id, tenant, request.HttpContext.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false)
-                ? Results.NoContent()
+            var deletion = await settings.DeleteTenantAsync(id, tenant, request.HttpContext.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false);
+            return deletion.Found
+                ? Results.Ok(new { pluginId = id, tenant, plugin = TenantRemovalName(deletion.Plugin), detail = deletion.Detail })
                 : Results.Problem(title: "No settings for that tenant", detail: $"'{id}' has no settings for tenant '{tenant}'; GET /admin/api/plugins/{id}/settings/tenants lists those it has.", statusCode: 404);
         });
 
@@ -151,6 +152,14 @@ internal static class AdminApi
 
         return api;
     }
+
+    private static string TenantRemovalName(TenantRemovalPush push) => push switch
+    {
+        TenantRemovalPush.Forgotten => "forgotten",
+        TenantRemovalPush.NotRunning => "not-running",
+        TenantRemovalPush.Refused => "refused",
+        _ => "not-answered",
+    };
 
     private static IResult Committed(HttpResponse response, string id, string tenant, long revision)
     {

@@ -3,6 +3,7 @@ using Grpc.Core;
 using GrpcPlugins.Host.Calls;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Supervisor.Workers;
 
 namespace GrpcPlugins.Host.Settings;
 
@@ -55,21 +56,59 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
     }
 
     /// <summary>
-    /// Deletes a tenant's settings (an admin freeing a plugin's room under its limits). The running
-    /// plugin keeps what Configure gave it for that tenant until its next start, which offers only
-    /// what is stored. False when the tenant had none.
+    /// Deletes a tenant's settings (an admin freeing a plugin's room under its limits), then
+    /// tells the running plugin to forget them (Configure with <c>removed</c>). The deletion
+    /// stands whatever the plugin answers: a refusal or a silence is reported, not undone.
     /// </summary>
-    public async Task<bool> DeleteTenantAsync(string pluginId, string tenantId, string by, CancellationToken cancellationToken)
+    public async Task<TenantDeletion> DeleteTenantAsync(string pluginId, string tenantId, string by, CancellationToken cancellationToken)
     {
         // In the writers' turn, so a delete never lands between another write's offer and its commit.
         using var turn = await _writes.EnterAsync(pluginId, cancellationToken).ConfigureAwait(false);
         if (!await store.DeleteSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false))
         {
-            return false;
+            return TenantDeletion.NotFound;
         }
 
-        events.Record(pluginId, "settings-deleted", $"tenant '{tenantId}' by {by}");
-        return true;
+        var deletion = await TellPluginAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false);
+        events.Record(pluginId, "settings-deleted", deletion.Plugin switch
+        {
+            TenantRemovalPush.Refused => $"tenant '{tenantId}' by {by}; the running plugin refused to forget them ({deletion.Detail}) and may use them until it restarts",
+            TenantRemovalPush.NotAnswered => $"tenant '{tenantId}' by {by}; the running plugin did not answer the removal ({deletion.Detail}) and may use them until it restarts",
+            _ => $"tenant '{tenantId}' by {by}",
+        });
+        return deletion;
+    }
+
+    private async Task<TenantDeletion> TellPluginAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
+    {
+        if (catalog.Find(pluginId)?.Supervisor?.ReadyWorker is not { } worker)
+        {
+            return new TenantDeletion(true, TenantRemovalPush.NotRunning, null);
+        }
+
+        var (reply, failure) = await ConfigureAsync(pluginId, worker, new ConfigureRequest { TenantId = tenantId, SettingsJson = "{}", Revision = 0, Removed = true }, cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            null => new TenantDeletion(true, TenantRemovalPush.NotAnswered, failure!.Detail),
+            { Accepted: false } => new TenantDeletion(true, TenantRemovalPush.Refused, string.Join("; ", reply.Errors.Select(e => $"{e.Path}: {e.Message}"))),
+            _ => new TenantDeletion(true, TenantRemovalPush.Forgotten, null),
+        };
+    }
+
+    /// <summary>Configure, bounded as at start (a plugin that hangs in it must not hold the admin's request); a failure is reported once.</summary>
+    private async Task<(ConfigureResponse? Reply, CallFailure? Failure)> ConfigureAsync(string pluginId, Worker worker, ConfigureRequest request, CancellationToken cancellationToken)
+    {
+        using var deadline = new CallDeadline(worker.Spec.Limits.StartTimeout, time, cancellationToken);
+        try
+        {
+            return (await worker.Connection.Plugin.ConfigureAsync(request, cancellationToken: deadline.Token).ConfigureAwait(false), null);
+        }
+        catch (Exception ex) when ((ex is RpcException or OperationCanceledException or IOException) && !deadline.CallerCancelled)
+        {
+            var failure = RpcFailureClassifier.Classify(pluginId, ex, deadline, worker);
+            failures.Report(failure, "configure", ex);
+            return (null, failure);
+        }
     }
 
     private async Task<SettingsWriteResult> WriteAsync(string pluginId, string tenantId, string json, bool pushToPlugin, long? expectedRevision, CancellationToken cancellationToken)
@@ -117,20 +156,10 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
 
         if (pushToPlugin && entry.Supervisor?.ReadyWorker is { } worker)
         {
-            // Bounded as at start: a plugin that hangs in Configure must not hold the admin's request.
-            using var deadline = new CallDeadline(worker.Spec.Limits.StartTimeout, time, cancellationToken);
-            ConfigureResponse reply;
-            try
+            var (reply, failure) = await ConfigureAsync(pluginId, worker, new ConfigureRequest { TenantId = tenantId, SettingsJson = json, Revision = (previous?.Revision ?? 0) + 1 }, cancellationToken).ConfigureAwait(false);
+            if (reply is null)
             {
-                reply = await worker.Connection.Plugin.ConfigureAsync(
-                    new ConfigureRequest { TenantId = tenantId, SettingsJson = json, Revision = (previous?.Revision ?? 0) + 1 },
-                    cancellationToken: deadline.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when ((ex is RpcException or OperationCanceledException or IOException) && !deadline.CallerCancelled)
-            {
-                var failure = RpcFailureClassifier.Classify(pluginId, ex, deadline, worker);
-                failures.Report(failure, "configure", ex);
-                return new SettingsWriteResult.NotAnswered(failure);
+                return new SettingsWriteResult.NotAnswered(failure!);
             }
 
             if (!reply.Accepted)

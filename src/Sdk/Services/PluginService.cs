@@ -40,7 +40,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             IReadOnlyList<SettingError> errors;
             try
             {
-                errors = await onConfigure(new PluginSettings(request.TenantId, request.SettingsJson, request.Revision), context.CancellationToken).ConfigureAwait(false);
+                errors = await onConfigure(new PluginSettings(request.TenantId, request.SettingsJson, request.Revision) { Removed = request.Removed }, context.CancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && !context.CancellationToken.IsCancellationRequested)
             {
