@@ -18,7 +18,7 @@ public sealed class GrpcDispatcherTests
         var dispatcher = new GrpcDispatcher(Token, 1024, TimeProvider.System, NullLogger.Instance);
         var trailers = new TrailersFeature();
 
-        await dispatcher.ProcessRequestAsync(dispatcher.CreateContext(HealthCheck(trailers)));
+        await dispatcher.ProcessRequestAsync(HealthCheck(trailers));
 
         Assert.Equal(((int)StatusCode.Unavailable).ToString(CultureInfo.InvariantCulture), trailers.Trailers["grpc-status"].ToString());
         Assert.Contains("starting", trailers.Trailers["grpc-message"].ToString(), StringComparison.Ordinal);
@@ -31,7 +31,7 @@ public sealed class GrpcDispatcherTests
         dispatcher.Serve(new ServerMethodTable());
         var trailers = new TrailersFeature();
 
-        await dispatcher.ProcessRequestAsync(dispatcher.CreateContext(HealthCheck(trailers)));
+        await dispatcher.ProcessRequestAsync(HealthCheck(trailers));
 
         Assert.Equal(((int)StatusCode.Unimplemented).ToString(CultureInfo.InvariantCulture), trailers.Trailers["grpc-status"].ToString());
     }

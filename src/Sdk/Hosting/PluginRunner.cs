@@ -56,6 +56,7 @@ public static class PluginRunner
         ThreadPool.UnsafeQueueUserWorkItem(static _ => Thread.GetCurrentProcessorId(), null);
 
         using var loggers = CreateLoggers();
+        KestrelWarmUp.Start(loggers.CreateLogger(typeof(KestrelWarmUp).FullName!));
         using var lifetime = new WorkerLifetime();
         using var host = new PluginHostClient(environment);
 

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using GrpcPlugins.Protocol;
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -17,7 +16,7 @@ namespace GrpcPlugins.Sdk.Server;
 /// Checks the host's per-spawn token on every call, applies grpc-timeout, and
 /// ends every call with a grpc-status.
 /// </summary>
-internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, TimeProvider time, ILogger logger) : IHttpApplication<GrpcDispatcher.Stream>
+internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, TimeProvider time, ILogger logger)
 {
     private const string GrpcContentType = "application/grpc";
     private const int MaxStackToken = 256;
@@ -33,22 +32,9 @@ internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, T
     /// </summary>
     public void Serve(ServerMethodTable methods) => Volatile.Write(ref _methods, methods);
 
-    /// <summary>
-    /// Kestrel's per-request context. A struct, so Kestrel's code generic over it is compiled for
-    /// it ahead of time: over a reference type, NativeAOT builds that code's generic lookups at
-    /// run time on a worker's first connection.
-    /// </summary>
-    internal readonly record struct Stream(IFeatureCollection Features);
-
-    public Stream CreateContext(IFeatureCollection contextFeatures) => new(contextFeatures);
-
-    public void DisposeContext(Stream context, Exception? exception)
+    /// <summary>Serves one HTTP/2 stream (Kestrel's <see cref="KestrelApplication"/> hands each one here).</summary>
+    public async Task ProcessRequestAsync(IFeatureCollection features)
     {
-    }
-
-    public async Task ProcessRequestAsync(Stream stream)
-    {
-        var features = stream.Features;
         var request = StreamFeatures.Required<IHttpRequestFeature>(features);
         var response = StreamFeatures.Required<IHttpResponseFeature>(features);
         if (!HttpMethods.IsPost(request.Method))

@@ -31,7 +31,7 @@ internal sealed class WorkerServer : IAsyncDisposable
         _dispatcher = dispatcher;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => _kestrel.StartAsync(_dispatcher, cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken) => KestrelApplication.StartAsync(_kestrel, _dispatcher, cancellationToken);
 
     /// <summary>Lets calls in flight finish until <paramref name="cancellationToken"/> fires, then aborts them.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => _kestrel.StopAsync(cancellationToken);
