@@ -36,6 +36,8 @@ public sealed class TrimmedPublishTests
             Assert.True(code == 0, log);
             Assert.DoesNotContain("warning IL", log, StringComparison.Ordinal);
             Assert.True(File.Exists(Path.Combine(output, "TestPlugin.r2r.dll")), $"no composite ReadyToRun image in {output}: the Sdk's default did not apply");
+            // The runtime's event sources are off, as under NativeAOT (build/GrpcPlugins.Sdk.targets).
+            Assert.Contains("\"System.Diagnostics.Tracing.EventSource.IsSupported\": false", await File.ReadAllTextAsync(Path.Combine(output, "TestPlugin.runtimeconfig.json")), StringComparison.Ordinal);
 
             var manifest = PluginFolders.Test("trimmed");
             manifest["command"] = Path.Combine(output, "TestPlugin");
