@@ -91,7 +91,12 @@ async Task SettingsAsync()
     storm["permissions"] = new JsonArray("settings.read", "settings.write");
     storm["settingsSchema"] = manifest["settingsSchema"]!.DeepClone();
     storm["routes"] = BenchHost.AnonymousRoutes(("POST", "/settings-storm"));
-    await using var host = await BenchHost.StartAsync([manifest, storm], o => o.AdminApiKey = BenchHost.AdminKey);
+    // Unpaced (PluginHost:SettingsWritesPerSecond 0): the storm measures the turns the host gives a plugin's calls.
+    await using var host = await BenchHost.StartAsync([manifest, storm], o =>
+    {
+        o.AdminApiKey = BenchHost.AdminKey;
+        o.SettingsWritesPerSecond = 0;
+    });
     await host.WaitReadyAsync("t");
     await host.WaitReadyAsync("storm");
     using var http = new HttpClient { BaseAddress = host.Address };

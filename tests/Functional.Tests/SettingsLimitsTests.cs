@@ -97,6 +97,43 @@ public sealed class SettingsLimitsTests
         Assert.StartsWith("ResourceExhausted: nothing was saved: the plugin's settings would take 1622 bytes, over this host's limit of 1500", second, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task APluginWritingItsSettingsTooFast_IsRefusedPastItsBurst_AndToldWhenToRetry_WhileAdminsAreNotPaced()
+    {
+        await using var host = await TestHost.StartAsync([Writer("t")], o =>
+        {
+            o.SettingsWritesPerSecond = 1;
+            o.SettingsWriteBurst = 3;
+        });
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var answers = new List<string>();
+        for (var i = 1; i <= 8; i++)
+        {
+            answers.Add(await PluginWritesAsync(host, null, Note(i)));
+        }
+
+        using var admin = await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json(Note(20)));
+        var detail = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
+        var metrics = await host.Admin.GetStringAsync("/metrics");
+        var committed = answers.Count(a => a.StartsWith("revision ", StringComparison.Ordinal));
+
+        // One token a second: a write is taken again once one has come back.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var later = await PluginWritesAsync(host, null, Note(30));
+
+        Assert.Equal(["revision 1", "revision 2", "revision 3"], answers.Take(3));
+        Assert.True(committed <= 4, string.Join(" | ", answers));
+        Assert.All(answers.Where(a => !a.StartsWith("revision ", StringComparison.Ordinal)), a =>
+        {
+            Assert.StartsWith("ResourceExhausted: nothing was saved: plugin 't' writes its settings faster than this host allows (1 a second after a burst of 3: PluginHost:SettingsWritesPerSecond and SettingsWriteBurst); retry in ", a, StringComparison.Ordinal);
+        });
+        Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
+        Assert.Single(detail.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "settings-writes-paced");
+        Assert.Contains("plugin_settings_writes_refused_total{", metrics, StringComparison.Ordinal);
+        Assert.Equal($"revision {committed + 2}", later);
+    }
+
     // A plugin that may write its settings, with a schema that takes a free-form note.
     private static JsonObject Writer(string id)
     {

@@ -23,7 +23,8 @@ public sealed class SettingsStormTests
         writer["permissions"] = new JsonArray("settings.read", "settings.write");
         var other = PluginFolders.Test("other", "normal", "--also-hook", "quiet");
         other["hooks"] = new JsonArray("request", "quiet");
-        await using var host = await TestHost.StartAsync(writer, other);
+        // Unpaced: this storm is about the turns the host gives its calls (the pace has its own test).
+        await using var host = await TestHost.StartAsync([writer, other], o => o.SettingsWritesPerSecond = 0);
         await Task.WhenAll(host.WaitForStateAsync("storm", WorkerState.Ready), host.WaitForStateAsync("other", WorkerState.Ready));
 
         var storm = host.Admin.PostAsync("/plugins/storm/settings-storm?writers=64&ms=3000", null);

@@ -63,6 +63,18 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void SettingsWritePace_Negative_OrWithoutABurst_IsRefused_ButZeroTurnsItOff()
+    {
+        var negative = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { SettingsWritesPerSecond = -1 });
+        var noBurst = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { SettingsWriteBurst = 0 });
+        var off = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { SettingsWritesPerSecond = 0, SettingsWriteBurst = 0 });
+
+        Assert.Contains("PluginHost:SettingsWritesPerSecond is -1; use 0 (no pacing) or more", negative.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:SettingsWriteBurst is 0; use 1 or more", noBurst.FailureMessage, StringComparison.Ordinal);
+        Assert.True(off.Succeeded, off.FailureMessage);
+    }
+
+    [Fact]
     public void WorkerEnvironment_WithAHandshakeVariable_IsRefusedByName()
     {
         var options = new PluginHostOptions();

@@ -11,7 +11,7 @@ namespace GrpcPlugins.Host.Callback;
 /// The PluginHost service workers call. The caller is whoever holds the token
 /// it presents; every call is scoped to that plugin and gated by its declared permissions.
 /// </summary>
-internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, CallerTurns turns) : PluginHost.PluginHostBase
+internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, CallerTurns turns, SettingsWritePace pace) : PluginHost.PluginHostBase
 {
     public override async Task<GetSettingsResponse> GetSettings(GetSettingsRequest request, ServerCallContext context)
     {
@@ -32,6 +32,11 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
         if (TenantId.Problem(request.TenantId) is { } badTenant)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, badTenant));
+        }
+
+        if (pace.Refusal(caller.Id) is { } refusal)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, refusal));
         }
 
         using var turn = await turns.EnterAsync(caller.Id, context.CancellationToken).ConfigureAwait(false);

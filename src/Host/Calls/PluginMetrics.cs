@@ -19,6 +19,7 @@ internal sealed class PluginMetrics : IDisposable
         RouteDuration = _meter.CreateHistogram<double>("plugin.route.duration", unit: "s", description: "Route call latency");
         HookBreakerOpened = _meter.CreateCounter<long>("plugin.hook.breaker.opened", description: "Times a plugin's hook calls were paused after repeated timeouts");
         LifecycleEvents = _meter.CreateCounter<long>("plugin.lifecycle.events", description: "Lifecycle events by plugin and event");
+        SettingsWritesRefused = _meter.CreateCounter<long>("plugin.settings.writes.refused", description: "A plugin's own settings writes refused for their pace");
 
         // Supervisor state is read at scrape time from the same read model the admin API shows.
         _meter.CreateObservableCounter("plugin.restarts", () => Observe(catalog, s => s.Restarts), description: "Worker restarts by plugin");
@@ -41,6 +42,8 @@ internal sealed class PluginMetrics : IDisposable
     public Counter<long> LifecycleEvents { get; }
 
     public Counter<long> HookBreakerOpened { get; }
+
+    public Counter<long> SettingsWritesRefused { get; }
 
     public void Dispose() => _meter.Dispose();
 

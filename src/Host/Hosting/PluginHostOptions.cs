@@ -70,6 +70,17 @@ public sealed class PluginHostOptions
     /// </summary>
     public int MaxHostConnectionsPerPlugin { get; set; } = 16;
 
+    /// <summary>
+    /// How many settings writes a second one plugin may make through the PluginHost service once it
+    /// has used its burst (<see cref="SettingsWriteBurst"/>); more are refused (RESOURCE_EXHAUSTED,
+    /// nothing saved), so a plugin writing in a loop cannot keep the store busy. Admins' writes are
+    /// not paced. 0 turns pacing off. Defaults to 100 (the store commits about 1,300 a second).
+    /// </summary>
+    public int SettingsWritesPerSecond { get; set; } = 100;
+
+    /// <summary>How many settings writes one plugin may make at once before <see cref="SettingsWritesPerSecond"/> paces it. Defaults to 200.</summary>
+    public int SettingsWriteBurst { get; set; } = 200;
+
     /// <summary>The largest settings document, plugin-wide or one tenant's, in UTF-8 bytes. Defaults to 1 MiB.</summary>
     public int MaxSettingsBytes { get; set; } = 1024 * 1024;
 

@@ -81,6 +81,16 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:MaxHostConnectionsPerPlugin is {options.MaxHostConnectionsPerPlugin}; use 1 or more (a plugin calls the host over one connection).");
         }
 
+        if (options.SettingsWritesPerSecond < 0)
+        {
+            errors.Add($"PluginHost:SettingsWritesPerSecond is {options.SettingsWritesPerSecond}; use 0 (no pacing) or more.");
+        }
+
+        if (options.SettingsWritesPerSecond > 0 && options.SettingsWriteBurst < 1)
+        {
+            errors.Add($"PluginHost:SettingsWriteBurst is {options.SettingsWriteBurst}; use 1 or more (a plugin must be able to write once), or set SettingsWritesPerSecond to 0 to turn pacing off.");
+        }
+
         if (options.MaxSettingsBytes < 2)
         {
             errors.Add($"PluginHost:MaxSettingsBytes is {options.MaxSettingsBytes}; use 2 or more (the empty settings, {{}}, take 2).");

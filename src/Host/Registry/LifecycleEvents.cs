@@ -6,7 +6,8 @@ namespace GrpcPlugins.Host.Registry;
 
 /// <summary>
 /// Lifecycle events (installed, activated, deactivated, crashed, crash-looping,
-/// pending-config, restart-requested, settings-changed, start-failed, uninstalled): logged once, counted, and the recent ones kept per plugin
+/// pending-config, restart-requested, settings-changed, settings-deleted, settings-writes-paced, start-failed, uninstalled):
+/// logged once, counted, and the recent ones kept per plugin
 /// for the admin API.
 /// </summary>
 internal sealed partial class LifecycleEvents(PluginMetrics metrics, ILogger<LifecycleEvents> logger, TimeProvider time)
