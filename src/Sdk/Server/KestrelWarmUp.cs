@@ -33,13 +33,25 @@ internal static partial class KestrelWarmUp
             return false;
         }
 
-        RuntimeHelpers.PrepareMethod(append.MethodHandle);
-        return true;
+        try
+        {
+            RuntimeHelpers.PrepareMethod(append.MethodHandle);
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or InvalidOperationException or TypeLoadException or BadImageFormatException)
+        {
+            // On a pool thread an escaped exception would end the worker; the first call compiles it instead.
+            Log.Failed(logger, ex);
+            return false;
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 5010, EventName = "WarmUpMethodNotFound", Level = LogLevel.Debug, Message = "Kestrel's request-header parser was not found to compile ahead of the first call; the first call compiles it")]
         public static partial void NotFound(ILogger logger);
+
+        [LoggerMessage(EventId = 5011, EventName = "WarmUpFailed", Level = LogLevel.Debug, Message = "Kestrel's request-header parser could not be compiled ahead of the first call; the first call compiles it")]
+        public static partial void Failed(ILogger logger, Exception exception);
     }
 }
