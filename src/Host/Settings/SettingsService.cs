@@ -69,7 +69,9 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
             return TenantDeletion.NotFound;
         }
 
-        var deletion = await TellPluginAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false);
+        // Committed: the plugin is told and the event recorded even if the admin stops waiting
+        // (the push is bounded by the plugin's start timeout all the same).
+        var deletion = await TellPluginAsync(pluginId, tenantId, CancellationToken.None).ConfigureAwait(false);
         events.Record(pluginId, "settings-deleted", deletion.Plugin switch
         {
             TenantRemovalPush.Refused => $"tenant '{tenantId}' by {by}; the running plugin refused to forget them ({deletion.Detail}) and may use them until it restarts",
