@@ -81,8 +81,7 @@ public static class PluginRunner
         // The handshake line is the only thing this process ever writes to stdout. The stdin
         // watch starts after it: its thread costs a NativeAOT worker ~2 ms, and the host
         // closes stdin only after it has the line.
-        await Console.Out.WriteLineAsync($"1|{version}|unix|{socketPath}|grpc").ConfigureAwait(false);
-        await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+        StandardStreams.WriteLineToOutput($"1|{version}|unix|{socketPath}|grpc");
         WatchStdin(lifetime);
 
         await lifetime.Stopping.WhenCancelledAsync().ConfigureAwait(false);
@@ -112,7 +111,7 @@ public static class PluginRunner
         // speaks only when something is wrong; the Sdk logs a plugin's own failures.
         var filters = new LoggerFilterOptions { MinLevel = LogLevel.Information };
         filters.Rules.Add(new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null));
-        return new LoggerFactory([new StderrLoggerProvider(Console.Error)], filters);
+        return new LoggerFactory([new StderrLoggerProvider(StandardStreams.OpenError())], filters);
     }
 
     private static Action<PosixSignalContext> StopOn(WorkerLifetime lifetime) => context =>
