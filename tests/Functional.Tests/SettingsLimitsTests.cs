@@ -127,6 +127,7 @@ public sealed class SettingsLimitsTests
         Assert.All(answers.Where(a => !a.StartsWith("revision ", StringComparison.Ordinal)), a =>
         {
             Assert.StartsWith("ResourceExhausted: nothing was saved: plugin 't' writes its settings faster than this host allows (1 a second after a burst of 3: PluginHost:SettingsWritesPerSecond and SettingsWriteBurst); retry in ", a, StringComparison.Ordinal);
+            Assert.Matches(@"retry in (\d+) ms\..* \[pushback \1 ms\]$", a);
         });
         Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
         Assert.Single(detail.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "settings-writes-paced");

@@ -84,7 +84,8 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             catch (Grpc.Core.RpcException ex)
             {
                 ctx.Response.StatusCode = 400;
-                await ctx.Response.WriteAsync($"{ex.StatusCode}: {ex.Status.Detail}");
+                var pushback = ex.Trailers.GetValue("grpc-retry-pushback-ms");
+                await ctx.Response.WriteAsync($"{ex.StatusCode}: {ex.Status.Detail}" + (pushback is null ? string.Empty : $" [pushback {pushback} ms]"));
             }
         });
 

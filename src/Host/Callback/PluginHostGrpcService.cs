@@ -13,6 +13,8 @@ namespace GrpcPlugins.Host.Callback;
 /// </summary>
 internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, CallerTurns turns, SettingsWritePace pace) : PluginHost.PluginHostBase
 {
+    private const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
+
     public override async Task<GetSettingsResponse> GetSettings(GetSettingsRequest request, ServerCallContext context)
     {
         var caller = Authenticate(context);
@@ -36,7 +38,11 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
 
         if (pace.Refusal(caller.Id) is { } refusal)
         {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, refusal));
+            // gRPC's own pushback trailer (its retry design, A6), so a client in any language can wait
+            // the right time without reading the message; Grpc.Net.Client's retry policies honour it.
+            throw new RpcException(
+                new Status(StatusCode.ResourceExhausted, refusal.Message),
+                new Metadata { { RetryPushbackTrailer, refusal.RetryAfterMs.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
         }
 
         using var turn = await turns.EnterAsync(caller.Id, context.CancellationToken).ConfigureAwait(false);

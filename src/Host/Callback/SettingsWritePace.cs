@@ -47,8 +47,8 @@ internal sealed partial class SettingsWritePace : IDisposable
         }
     }
 
-    /// <summary>Null when the plugin may write now; otherwise why not, for the plugin's RESOURCE_EXHAUSTED.</summary>
-    public string? Refusal(string pluginId)
+    /// <summary>Null when the plugin may write now; otherwise why not and when to try again, for the plugin's RESOURCE_EXHAUSTED.</summary>
+    public SettingsWriteRefusal? Refusal(string pluginId)
     {
         if (_limiter is null)
         {
@@ -77,7 +77,10 @@ internal sealed partial class SettingsWritePace : IDisposable
         }
 
         var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
-        return string.Create(CultureInfo.InvariantCulture, $"nothing was saved: plugin '{pluginId}' writes its settings faster than this host allows ({_perSecond} a second after a burst of {_burst}: PluginHost:SettingsWritesPerSecond and SettingsWriteBurst); retry in {Math.Ceiling(retry.TotalMilliseconds)} ms. Settings are configuration: write them when they change, and keep per-request state elsewhere.");
+        var retryMs = (long)Math.Ceiling(retry.TotalMilliseconds);
+        return new SettingsWriteRefusal(
+            string.Create(CultureInfo.InvariantCulture, $"nothing was saved: plugin '{pluginId}' writes its settings faster than this host allows ({_perSecond} a second after a burst of {_burst}: PluginHost:SettingsWritesPerSecond and SettingsWriteBurst); retry in {retryMs} ms. Settings are configuration: write them when they change, and keep per-request state elsewhere."),
+            retryMs);
     }
 
     public void Dispose() => _limiter?.Dispose();
@@ -88,3 +91,6 @@ internal sealed partial class SettingsWritePace : IDisposable
         public static partial void Paced(ILogger logger, string plugin, int perSecond, int burst);
     }
 }
+
+/// <summary>A paced write: the plugin's message, and the wait gRPC's pushback trailer carries.</summary>
+internal sealed record SettingsWriteRefusal(string Message, long RetryAfterMs);
