@@ -38,7 +38,16 @@ internal sealed class StderrLoggerProvider(TextWriter output) : ILoggerProvider
                 ? $"{Spell(logLevel)}: {category}[{eventId.Id}] {message}"
                 : $"{Spell(logLevel)}: {category}[{eventId.Id}] {message} {exception.ToString().ReplaceLineEndings(" | ")}";
             // The writer is synchronised; a single call keeps concurrent lines whole.
-            output.WriteLine(line);
+            try
+            {
+                output.WriteLine(line);
+            }
+            catch (IOException)
+            {
+                // Nobody reads stderr any more (the host is gone or has stopped this worker): a log
+                // line is not worth an exception in the code that logged it, as Console ignores a
+                // broken pipe the same way. The stdin watch ends the worker once the host is gone.
+            }
         }
 
         private static string Spell(LogLevel level) => level switch
