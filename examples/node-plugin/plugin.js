@@ -53,6 +53,8 @@ server.addService(pluginV1.Plugin.service, {
   },
   configure(call, callback) {
     if (!authorized(call)) return callback(unauthenticated);
+    // This plugin keeps no settings. One that does keeps them per call.request.tenantId,
+    // and drops a tenant's when call.request.removed is set (an admin deleted them).
     callback(null, { accepted: true });
   },
   invokeHook(call, callback) {

@@ -74,6 +74,8 @@ class Plugin(plugin_pb2_grpc.PluginServicer):
             serves_http_buffered=True)
 
     def Configure(self, request, context):
+        # This plugin keeps no settings. One that does keeps them per request.tenant_id,
+        # and drops a tenant's when request.removed is set (an admin deleted them).
         return plugin_pb2.ConfigureResponse(accepted=True)
 
     def InvokeHook(self, request, context):
