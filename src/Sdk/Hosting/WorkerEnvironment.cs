@@ -17,23 +17,52 @@ internal sealed record WorkerEnvironment(IReadOnlyList<int> ProtocolVersions, st
             return null;
         }
 
-        var missing = new[] { HandshakeEnvironment.ProtocolVersions, HandshakeEnvironment.SocketDirectory, HandshakeEnvironment.HostAddress, HandshakeEnvironment.Token, HandshakeEnvironment.PluginId }
-            .Where(name => string.IsNullOrEmpty(get(name)))
-            .ToList();
+        // Loops rather than LINQ: this runs first in every worker, and under the JIT each LINQ
+        // instantiation over int is compiled at start.
+        string[] required = [HandshakeEnvironment.ProtocolVersions, HandshakeEnvironment.SocketDirectory, HandshakeEnvironment.HostAddress, HandshakeEnvironment.Token, HandshakeEnvironment.PluginId];
+        var missing = new List<string>();
+        foreach (var name in required)
+        {
+            if (string.IsNullOrEmpty(get(name)))
+            {
+                missing.Add(name);
+            }
+        }
+
         if (missing.Count > 0)
         {
             error = $"The host did not set {string.Join(", ", missing)}; this host and plugin do not speak the same handshake.";
             return null;
         }
 
-        var versions = get(HandshakeEnvironment.ProtocolVersions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(v => int.TryParse(v, out var n) ? n : -1)
-            .Where(v => v > 0)
-            .ToList();
+        var versions = new List<int>();
+        foreach (var version in get(HandshakeEnvironment.ProtocolVersions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (int.TryParse(version, out var n) && n > 0)
+            {
+                versions.Add(n);
+            }
+        }
+
         error = null;
         return new WorkerEnvironment(versions, get(HandshakeEnvironment.SocketDirectory)!, get(HandshakeEnvironment.HostAddress)!, get(HandshakeEnvironment.Token)!, get(HandshakeEnvironment.PluginId)!);
     }
 
     /// <summary>The highest protocol version both sides speak, or null.</summary>
-    public int? NegotiatedVersion => ProtocolVersions.Intersect(SupportedProtocolVersions).Select(v => (int?)v).Max();
+    public int? NegotiatedVersion
+    {
+        get
+        {
+            int? best = null;
+            foreach (var version in ProtocolVersions)
+            {
+                if (SupportedProtocolVersions.Contains(version) && (best is null || version > best))
+                {
+                    best = version;
+                }
+            }
+
+            return best;
+        }
+    }
 }

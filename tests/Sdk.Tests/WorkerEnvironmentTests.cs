@@ -1,0 +1,45 @@
+using GrpcPlugins.Protocol;
+
+namespace GrpcPlugins.Sdk.Tests;
+
+public sealed class WorkerEnvironmentTests
+{
+    private static readonly Dictionary<string, string> s_host = new()
+    {
+        [HandshakeEnvironment.MagicCookieKey] = HandshakeEnvironment.MagicCookieValue,
+        [HandshakeEnvironment.ProtocolVersions] = " 3, x, 1 ,-2,",
+        [HandshakeEnvironment.SocketDirectory] = "/run/p",
+        [HandshakeEnvironment.HostAddress] = "unix:///run/host.sock",
+        [HandshakeEnvironment.Token] = "t",
+        [HandshakeEnvironment.PluginId] = "p",
+    };
+
+    [Fact]
+    public void WithoutTheMagicCookie_ItExplainsThatAPluginDoesNotRunByItself()
+    {
+        var environment = WorkerEnvironment.Read(_ => null, out var error);
+
+        Assert.Null(environment);
+        Assert.StartsWith("This is a plugin for a GrpcPlugins host: it does not run by itself.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMissingVariable_IsNamed()
+    {
+        var environment = WorkerEnvironment.Read(name => name is HandshakeEnvironment.Token or HandshakeEnvironment.PluginId ? "" : s_host.GetValueOrDefault(name), out var error);
+
+        Assert.Null(environment);
+        Assert.Equal($"The host did not set {HandshakeEnvironment.Token}, {HandshakeEnvironment.PluginId}; this host and plugin do not speak the same handshake.", error);
+    }
+
+    [Fact]
+    public void TheHostsVersions_KeepOnlyPositiveNumbers_AndTheHighestCommonOneIsNegotiated()
+    {
+        var environment = WorkerEnvironment.Read(s_host.GetValueOrDefault, out var error);
+
+        Assert.Null(error);
+        Assert.Equal([3, 1], environment!.ProtocolVersions);
+        Assert.Equal(1, environment.NegotiatedVersion);
+        Assert.Null((environment with { ProtocolVersions = [2, 3] }).NegotiatedVersion);
+    }
+}
