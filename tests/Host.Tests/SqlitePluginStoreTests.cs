@@ -38,10 +38,10 @@ public sealed class SqlitePluginStoreTests : IDisposable
         await store.PutSettingsAsync("p", "b", "{\"n\":1}", null, CancellationToken.None);
         await store.PutSettingsAsync("other", "c", "{\"n\":12345}", null, CancellationToken.None);
 
-        Assert.Equal(new SettingsUsage(2, 2 + 10 + 7), await store.GetSettingsUsageAsync("p", "none", CancellationToken.None));
-        Assert.Equal(new SettingsUsage(1, 2 + 7), await store.GetSettingsUsageAsync("p", "a", CancellationToken.None));
-        Assert.Equal(new SettingsUsage(2, 10 + 7), await store.GetSettingsUsageAsync("p", "", CancellationToken.None));
-        Assert.Equal(new SettingsUsage(0, 0), await store.GetSettingsUsageAsync("nobody", "", CancellationToken.None));
+        Assert.Equal(new SettingsUsage(2, 2 + 10 + 7), (await store.GetSettingsForWriteAsync("p", "none", CancellationToken.None)).Others);
+        Assert.Equal(new SettingsUsage(1, 2 + 7), (await store.GetSettingsForWriteAsync("p", "a", CancellationToken.None)).Others);
+        Assert.Equal(new SettingsUsage(2, 10 + 7), (await store.GetSettingsForWriteAsync("p", "", CancellationToken.None)).Others);
+        Assert.Equal(new SettingsUsage(0, 0), (await store.GetSettingsForWriteAsync("nobody", "", CancellationToken.None)).Others);
     }
 
     [Fact]

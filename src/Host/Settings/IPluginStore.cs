@@ -19,8 +19,11 @@ internal interface IPluginStore
     /// <summary>Deletes one scope's settings durably; false when there were none.</summary>
     Task<bool> DeleteSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken);
 
-    /// <summary>What the plugin's settings take in every scope but <paramref name="exceptTenantId"/> (the one being written).</summary>
-    Task<SettingsUsage> GetSettingsUsageAsync(string pluginId, string exceptTenantId, CancellationToken cancellationToken);
+    /// <summary>
+    /// What a write to one scope needs to know, in one read: that scope's settings (null when none)
+    /// and what the plugin's settings take in every other scope.
+    /// </summary>
+    Task<SettingsWriteView> GetSettingsForWriteAsync(string pluginId, string tenantId, CancellationToken cancellationToken);
 
     /// <summary>
     /// Replaces settings durably; returns the new revision once the write is on disk.
@@ -54,3 +57,6 @@ internal sealed record StoredSettings(string Json, long Revision, DateTimeOffset
 
 /// <summary>One scope of a plugin's settings, as listed for an admin: "" is the plugin-wide scope.</summary>
 internal sealed record SettingsScope(string TenantId, long Revision, long Bytes, DateTimeOffset UpdatedAt);
+
+/// <summary>A scope's settings before a write to it, and what the plugin's other scopes take.</summary>
+internal sealed record SettingsWriteView(StoredSettings? Current, SettingsUsage Others);

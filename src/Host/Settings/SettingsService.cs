@@ -133,7 +133,7 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
             return new SettingsWriteResult.Invalid([("", $"not valid JSON: {ex.Message}")]);
         }
 
-        var previous = await store.GetSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false);
+        var (previous, others) = await store.GetSettingsForWriteAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false);
         if (expectedRevision is { } expected && expected != (previous?.Revision ?? 0))
         {
             return new SettingsWriteResult.Conflict(expected, previous?.Revision ?? 0);
@@ -143,7 +143,6 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
 
         // Checked before the write rather than in it, so writers racing past the totals
         // overshoot them by at most one document each: a bound, not accounting.
-        var others = await store.GetSettingsUsageAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false);
         if (limits.Check(System.Text.Encoding.UTF8.GetByteCount(json), others, newTenant: previous is null && tenantId.Length > 0) is { } overLimit)
         {
             return new SettingsWriteResult.OverLimit(overLimit);

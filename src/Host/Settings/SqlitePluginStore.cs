@@ -50,9 +50,7 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
         command.Parameters.AddWithValue("$p", pluginId);
         command.Parameters.AddWithValue("$t", tenantId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new StoredSettings(reader.GetString(0), reader.GetInt64(1), DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture))
-            : null;
+        return await ReadStoredAsync(reader, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<(string TenantId, StoredSettings Settings)>> GetAllSettingsAsync(string pluginId, CancellationToken cancellationToken)
@@ -100,20 +98,23 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
 
-    public async Task<SettingsUsage> GetSettingsUsageAsync(string pluginId, string exceptTenantId, CancellationToken cancellationToken)
+    public async Task<SettingsWriteView> GetSettingsForWriteAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
     {
         using var turn = await _turns.ReadAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
+            SELECT json, revision, updated_at FROM settings WHERE plugin_id = $p AND tenant_id = $t;
             SELECT COALESCE(SUM(CASE WHEN tenant_id <> '' THEN 1 ELSE 0 END), 0), COALESCE(SUM(LENGTH(CAST(json AS BLOB))), 0)
             FROM settings WHERE plugin_id = $p AND tenant_id <> $t
             """;
         command.Parameters.AddWithValue("$p", pluginId);
-        command.Parameters.AddWithValue("$t", exceptTenantId);
+        command.Parameters.AddWithValue("$t", tenantId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var current = await ReadStoredAsync(reader, cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return new SettingsUsage(checked((int)reader.GetInt64(0)), reader.GetInt64(1));
+        return new SettingsWriteView(current, new SettingsUsage(checked((int)reader.GetInt64(0)), reader.GetInt64(1)));
     }
 
     public async Task<long?> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, long? expectedRevision, CancellationToken cancellationToken)
@@ -216,6 +217,12 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
     }
 
     public void Dispose() => _turns.Dispose();
+
+    /// <summary>The next row (json, revision, updated_at) as settings, or null when there is none.</summary>
+    private static async Task<StoredSettings?> ReadStoredAsync(SqliteDataReader reader, CancellationToken cancellationToken) =>
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new StoredSettings(reader.GetString(0), reader.GetInt64(1), DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture))
+            : null;
 
     private SqliteConnection Open()
     {
