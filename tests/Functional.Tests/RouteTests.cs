@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -29,15 +30,16 @@ public sealed class RouteTests
     }
 
     [Theory]
-    [InlineData(0, true)]
-    [InlineData(3000, true)]
-    [InlineData(64 * 1024, true)]
-    [InlineData(64 * 1024 + 1, true)]
-    [InlineData(3000, false)]
-    public async Task SmallAndBoundaryBodies_ReachThePluginWhole_WholeOrStreamed(int size, bool declared)
+    [InlineData(0, true, "MemoryStream")]
+    [InlineData(3000, true, "MemoryStream")]
+    [InlineData(64 * 1024, true, "MemoryStream")]
+    [InlineData(64 * 1024 + 1, true, "PulledBodyStream")]
+    [InlineData(3000, false, "PulledBodyStream")]
+    public async Task SmallAndBoundaryBodies_ReachThePluginWhole_WholeOrReadFromTheHost(int size, bool declared, string transport)
     {
         // Up to 64 KiB with a declared length travels in one HandleHttpBuffered message;
-        // above it, or without a length, through the HandleHttp stream. Both must agree.
+        // above it, or without a length, the Sdk plugin reads it from the host
+        // (PluginHost.ReadHttpBody). Both must agree.
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
         await host.WaitForStateAsync("t", WorkerState.Ready);
         var body = new byte[size];
@@ -49,6 +51,7 @@ public sealed class RouteTests
         response.EnsureSuccessStatusCode();
         var counted = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(size, counted.GetProperty("bytes").GetInt64());
+        Assert.Equal(transport, counted.GetProperty("transport").GetString());
     }
 
     [Fact]
@@ -65,8 +68,10 @@ public sealed class RouteTests
         Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
     }
 
-    [Fact]
-    public async Task ClientThatSendsLessThanItDeclared_CostsTheHostNothing()
+    [Theory]
+    [InlineData(1000)] // sent whole: the host reads it before the call
+    [InlineData(1_000_000)] // read by the plugin from the host while the call runs
+    public async Task ClientThatSendsLessThanItDeclared_CostsTheHostNothing(int declaredLength)
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
         var before = await host.WaitForStateAsync("t", WorkerState.Ready);
@@ -76,7 +81,7 @@ public sealed class RouteTests
         {
             await client.ConnectAsync(address.Host, address.Port);
             await using var stream = client.GetStream();
-            var request = $"POST /plugins/t/upload HTTP/1.1\r\nHost: {address.Authority}\r\nAuthorization: Bearer {TestHost.AdminKey}\r\nContent-Length: 1000\r\n\r\nonly-a-few-bytes";
+            var request = $"POST /plugins/t/upload HTTP/1.1\r\nHost: {address.Authority}\r\nAuthorization: Bearer {TestHost.AdminKey}\r\nContent-Length: {declaredLength}\r\n\r\nonly-a-few-bytes";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
         }
 
@@ -85,6 +90,36 @@ public sealed class RouteTests
         response.EnsureSuccessStatusCode();
         Assert.Equal(WorkerState.Ready, host.Supervisor("t").Snapshot.State);
         Assert.Equal(before.Pid, host.Supervisor("t").Snapshot.Pid);
+        await AssertNoBodyOfferedAsync(host);
+    }
+
+    [Fact]
+    public async Task HandlerThatAnswersBeforeReadingABody_StopsTheHostsCopy_AndTheHostServesOn()
+    {
+        // 4 MiB with a declared length: read from the host, and the handler takes 100 kB of it.
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        var before = await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var response = await host.Admin.PostAsync("/plugins/t/read-some?bytes=100000", new ByteArrayContent(new byte[4 * 1024 * 1024]));
+
+        response.EnsureSuccessStatusCode();
+        Assert.Equal("100000", await response.Content.ReadAsStringAsync());
+        var next = await host.Admin.PostAsync("/plugins/t/upload", new StreamContent(new UnknownLengthStream(new byte[200_000])));
+        Assert.Equal(200_000, (await next.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("bytes").GetInt64());
+        Assert.Equal(before.Pid, host.Supervisor("t").Snapshot.Pid);
+        await AssertNoBodyOfferedAsync(host);
+    }
+
+    /// <summary>A body offered to a plugin lives only as long as its route call.</summary>
+    private static async Task AssertNoBodyOfferedAsync(TestHost host)
+    {
+        var bodies = host.Services.GetRequiredService<GrpcPlugins.Host.Routes.PulledBodies>();
+        for (var i = 0; i < 50 && bodies.Count > 0; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0, bodies.Count);
     }
 
     [Fact]

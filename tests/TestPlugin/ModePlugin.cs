@@ -152,7 +152,16 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                 reads++;
             }
 
-            await ctx.Response.WriteJsonAsync(new JsonObject { ["bytes"] = total, ["reads"] = reads }.ToJsonString());
+            // How the body came: whole in the call, streamed in its frames, or read from the host.
+            await ctx.Response.WriteJsonAsync(new JsonObject { ["bytes"] = total, ["reads"] = reads, ["transport"] = ctx.Request.Body.GetType().Name }.ToJsonString());
+        });
+
+        plugin.MapPost("/read-some", async ctx =>
+        {
+            // Takes ?bytes= of the body and answers without reading the rest, as any HTTP server may.
+            var buffer = new byte[int.Parse(ctx.Request.QueryValue("bytes") ?? "0", System.Globalization.CultureInfo.InvariantCulture)];
+            var read = await ctx.Request.Body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ctx.Aborted);
+            await ctx.Response.WriteAsync(read.ToString(System.Globalization.CultureInfo.InvariantCulture), ctx.Aborted);
         });
 
         plugin.MapGet("/bytes", async ctx =>

@@ -17,7 +17,7 @@ namespace GrpcPlugins.Host.Callback;
 /// server of its own: workers never reach the public endpoints, and the public
 /// port never exposes the plugin-facing API.
 /// </summary>
-internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, SettingsWritePace pace, IOptions<PluginHostOptions> options, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, SettingsWritePace pace, Routes.PulledBodies bodies, IOptions<PluginHostOptions> options, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -31,6 +31,7 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<CallerTurns>();
         builder.Services.AddSingleton(pace);
+        builder.Services.AddSingleton(bodies);
         builder.Services.AddGrpc();
         var connections = new PeerConnectionLimit(
             options.Value.MaxHostConnectionsPerPlugin,

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Host.Routes;
 using GrpcPlugins.Host.Settings;
 using GrpcPlugins.Protocol;
 using GrpcPlugins.Protocol.V1;
@@ -11,7 +12,7 @@ namespace GrpcPlugins.Host.Callback;
 /// The PluginHost service workers call. The caller is whoever holds the token
 /// it presents; every call is scoped to that plugin and gated by its declared permissions.
 /// </summary>
-internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, CallerTurns turns, SettingsWritePace pace) : PluginHost.PluginHostBase
+internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, CallerTurns turns, SettingsWritePace pace, PulledBodies bodies) : PluginHost.PluginHostBase
 {
     private const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
 
@@ -54,6 +55,22 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
             SettingsWriteResult.Invalid invalid => throw new RpcException(new Status(StatusCode.InvalidArgument, "settings do not match the schema: " + string.Join("; ", invalid.Errors.Select(e => $"{e.Path}: {e.Message}")))),
             _ => throw new RpcException(new Status(StatusCode.FailedPrecondition, $"settings of plugin '{caller.Id}' cannot be written now")),
         };
+    }
+
+    public override async Task ReadHttpBody(ReadHttpBodyRequest request, IServerStreamWriter<HttpBodyChunk> responseStream, ServerCallContext context)
+    {
+        var caller = Authenticate(context);
+        if (bodies.Find(request.BodyId, caller.Id) is not { } body)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"no request body '{request.BodyId}' is waiting for plugin '{caller.Id}': a body can be read only while the route call whose head named it lasts"));
+        }
+
+        if (body.Claim() is { } refusal)
+        {
+            throw new RpcException(refusal);
+        }
+
+        await body.PumpAsync(responseStream, context.CancellationToken).ConfigureAwait(false);
     }
 
     private PluginManifest Authenticate(ServerCallContext context)

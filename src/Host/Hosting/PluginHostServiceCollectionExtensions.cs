@@ -81,6 +81,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<IHookTargets>(s => s.GetRequiredService<CatalogHookTargets>());
         services.AddSingleton<IHookDispatcher, HookDispatcher>();
         services.AddSingleton<PluginRouteForwarder>();
+        services.AddSingleton<PulledBodies>();
         services.AddSingleton<PluginViewFactory>();
         services.AddSingleton<Admin.HookPointViewFactory>();
         services.AddSingleton<PluginHealthRegistrations>();

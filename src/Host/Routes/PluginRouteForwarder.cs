@@ -34,6 +34,7 @@ internal sealed class PluginRouteForwarder(
     IOptions<PluginHostOptions> options,
     IHookDispatcher hooks,
     ILogger<EndpointHookRunner> hookLogger,
+    PulledBodies bodies,
     TimeProvider time)
 {
     private static readonly Task<Exception?> s_noUpload = Task.FromResult<Exception?>(null);
@@ -133,6 +134,7 @@ internal sealed class PluginRouteForwarder(
         var responseStarted = false;
         var bodyTooLarge = false;
         using var callCancel = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+        PulledBody? pulled = null;
         try
         {
             var head = new HttpRequestHead
@@ -146,8 +148,9 @@ internal sealed class PluginRouteForwarder(
             head.Headers.AddRange(HeaderPolicy.ForRequest(context.Request, $"/plugins/{id}").Select(h => new HttpHeader { Name = h.Key, Value = h.Value }));
 
             // :: Step 5: send the request. A small one with a known length goes whole in one
-            // message when the plugin serves that; any other is streamed up while the answer
-            // is streamed down, so neither side buffers a whole body.
+            // message when the plugin serves that; any other the plugin reads itself from the
+            // host when it can (the fast direction), or is streamed up while the answer is
+            // streamed down, so neither side buffers a whole body.
             var canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
             IAsyncStreamReader<HttpResponseFrame> answer;
             IDisposable callHandle;
@@ -156,6 +159,13 @@ internal sealed class PluginRouteForwarder(
             {
                 var body = canHaveBody ? await RouteExchange.ReadSmallBodyAsync(context, callCancel.Token).ConfigureAwait(false) : ByteString.Empty;
                 var call = worker.Connection.Plugin.HandleHttpBuffered(new HttpBufferedRequest { Head = head, Body = body }, cancellationToken: callCancel.Token);
+                (answer, callHandle, upload) = (call.ResponseStream, call, s_noUpload);
+            }
+            else if (worker.Description is { ServesHttpBuffered: true, PullsHttpBody: true })
+            {
+                pulled = bodies.Offer(id, context.Request.Body, maxBody, callCancel, () => bodyTooLarge = true);
+                head.BodyId = pulled.Id;
+                var call = worker.Connection.Plugin.HandleHttpBuffered(new HttpBufferedRequest { Head = head }, cancellationToken: callCancel.Token);
                 (answer, callHandle, upload) = (call.ResponseStream, call, s_noUpload);
             }
             else
@@ -184,6 +194,8 @@ internal sealed class PluginRouteForwarder(
                 _ = await upload.ConfigureAwait(false);
             }
 
+            await EndPullAsync(pulled).ConfigureAwait(false);
+
             if (!responseStarted)
             {
                 throw new RpcException(new Status(StatusCode.Internal, "the plugin ended the call without a response head"));
@@ -193,6 +205,8 @@ internal sealed class PluginRouteForwarder(
         }
         catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException or BadHttpRequestException)
         {
+            // Stopped before anything is written: the plugin's read must not race the answer.
+            await EndPullAsync(pulled).ConfigureAwait(false);
             if (bodyTooLarge && !responseStarted)
             {
                 await RouteProblem.WriteAsync(context, 413, "too-large", "Request body too large", $"Plugin '{id}' accepts at most {maxBody} bytes.").ConfigureAwait(false);
@@ -218,7 +232,15 @@ internal sealed class PluginRouteForwarder(
 
             return failure.Kind.ToString();
         }
+        finally
+        {
+            // Any other exit too: no offer outlives its route call.
+            await EndPullAsync(pulled).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>Withdraws a body offered to the plugin, waiting for a read in progress to stop.</summary>
+    private static ValueTask EndPullAsync(PulledBody? pulled) => pulled?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     /// <summary>Runs the host's admin policy as the authorization middleware would: authenticate, authorize, challenge or forbid.</summary>
     private async Task<bool> AuthorizeAsync(HttpContext context)

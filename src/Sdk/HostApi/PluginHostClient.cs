@@ -46,6 +46,10 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
         return reply.Revision;
     }
 
+    /// <summary>Opens the stream of a route request's body that the host kept back (its head's body_id).</summary>
+    public AsyncServerStreamingCall<HttpBodyChunk> ReadHttpBody(string bodyId, CancellationToken cancellationToken) =>
+        Client.ReadHttpBody(new ReadHttpBodyRequest { BodyId = bodyId }, cancellationToken: cancellationToken);
+
     public void Dispose()
     {
         if (_connection.IsValueCreated)

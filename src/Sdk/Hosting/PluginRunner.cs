@@ -97,7 +97,7 @@ public static class PluginRunner
         return builder.Build(plugin);
     }
 
-    private static ServerMethodTable CreateMethods(PluginDefinition definition, IPluginHost host, WorkerLifetime lifetime, ILoggerFactory loggers)
+    private static ServerMethodTable CreateMethods(PluginDefinition definition, PluginHostClient host, WorkerLifetime lifetime, ILoggerFactory loggers)
     {
         var methods = new ServerMethodTable();
         Protocol.V1.Plugin.BindTo(methods, new PluginService(definition, host, lifetime, loggers.CreateLogger<PluginService>()));

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Sdk.HostApi;
 using GrpcPlugins.Sdk.Http;
 using GrpcPlugins.Sdk.Server;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace GrpcPlugins.Sdk.Services;
 
 /// <summary>Serves the Plugin contract for one <see cref="PluginDefinition"/>.</summary>
-internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost host, WorkerLifetime lifetime, ILogger logger) : Protocol.V1.Plugin.PluginBase
+internal sealed partial class PluginService(PluginDefinition plugin, PluginHostClient host, WorkerLifetime lifetime, ILogger logger) : Protocol.V1.Plugin.PluginBase
 {
     private static readonly ActivitySource s_activities = new(PluginRunner.ActivitySourceName);
     private const string RuntimeName = "GrpcPlugins.Sdk/" + SdkVersion.Value;
@@ -25,6 +26,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             SettingsSchemaJson = plugin.SettingsSchemaJson,
             Runtime = RuntimeName,
             ServesHttpBuffered = true,
+            PullsHttpBody = true,
         };
         reply.Hooks.AddRange(plugin.Hooks.Select(h => new Protocol.V1.HookRegistration { Point = h.Point, Priority = h.Priority }));
         reply.Routes.AddRange(plugin.Routes.Routes.Select(r => new Protocol.V1.RouteRegistration { Method = r.Method, Path = r.Path, AllowAnonymous = r.AllowAnonymous }));
@@ -100,10 +102,13 @@ internal sealed partial class PluginService(PluginDefinition plugin, IPluginHost
             throw new RpcException(new Status(StatusCode.InvalidArgument, "a HandleHttpBuffered request must carry a head"));
         }
 
-        // The message's own bytes back the body stream; nothing is copied.
-        using var body = MemoryMarshal.TryGetArray(request.Body.Memory, out var bytes)
-            ? new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false)
-            : new MemoryStream(request.Body.ToByteArray(), writable: false);
+        // The message's own bytes back the body stream; nothing is copied. A body the host
+        // kept back is read from it when the handler reads.
+        using Stream body = request.Head.BodyId.Length > 0
+            ? new PulledBodyStream(ct => host.ReadHttpBody(request.Head.BodyId, ct), context.CancellationToken)
+            : MemoryMarshal.TryGetArray(request.Body.Memory, out var bytes)
+                ? new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false)
+                : new MemoryStream(request.Body.ToByteArray(), writable: false);
         using var writer = new RouteFrameWriter(responseStream, FlushOf(context));
         await ServeRouteAsync(request.Head, body, writer, context.CancellationToken).ConfigureAwait(false);
     }
