@@ -150,24 +150,33 @@ async Task TransfersAsync()
     using var theirs = new HttpClient { BaseAddress = yarp.Address };
     var upload = new byte[16 * 1024 * 1024];
 
-    foreach (var (what, bytes, path, send) in new (string, long, string, Func<HttpClient, string, Task>)[]
+    // The same upload with the plugin's pull turned off (PullRouteBodies = false): the body in
+    // HandleHttp's frames, as before session 17 and as for plugins that do not pull, in this run.
+    var streamedManifest = BenchHost.Test("s", "normal");
+    streamedManifest["routes"] = BenchHost.AnonymousRoutes(("POST", "/upload"));
+    await using var streamedHost = await BenchHost.StartAsync([streamedManifest], o => o.PullRouteBodies = false);
+    await streamedHost.WaitReadyAsync("s");
+    using var streamed = new HttpClient { BaseAddress = streamedHost.Address };
+
+    foreach (var (what, bytes, path, send, http, prefix, worker) in new (string, long, string, Func<HttpClient, string, Task>, HttpClient, string, PluginSupervisor)[]
     {
-        ("download 1 MiB", 1L << 20, "bytes?n=1048576", DownloadAsync),
-        ("download 64 MiB", 64L << 20, "bytes?n=67108864", DownloadAsync),
-        ("upload 16 MiB", upload.Length, "upload", (http, p) => PostAsync(http, p, upload)),
+        ("download 1 MiB", 1L << 20, "bytes?n=1048576", DownloadAsync, ours, "/plugins/t/", host.Supervisor("t")),
+        ("download 64 MiB", 64L << 20, "bytes?n=67108864", DownloadAsync, ours, "/plugins/t/", host.Supervisor("t")),
+        ("upload 16 MiB", upload.Length, "upload", (http, p) => PostAsync(http, p, upload), ours, "/plugins/t/", host.Supervisor("t")),
+        ("upload 16 MiB streamed in the route call (no pull)", upload.Length, "upload", (http, p) => PostAsync(http, p, upload), streamed, "/plugins/s/", streamedHost.Supervisor("s")),
     })
     {
         // Warm both paths (JIT, window sizes) before the rounds.
-        await Load.InFlightAsync(() => send(ours, "/plugins/t/" + path), 1, TimeSpan.FromSeconds(2));
+        await Load.InFlightAsync(() => send(http, prefix + path), 1, TimeSpan.FromSeconds(2));
         await Load.InFlightAsync(() => send(theirs, "/yarp/" + path), 1, TimeSpan.FromSeconds(2));
-        var rounds = await InTurnAsync(() => MiBPerSecondAsync(ours, "/plugins/t/"), () => MiBPerSecondAsync(theirs, "/yarp/"), 6);
+        var rounds = await InTurnAsync(() => MiBPerSecondAsync(http, prefix), () => MiBPerSecondAsync(theirs, "/yarp/"), 6);
         Row($"route {what}, 1 at a time, host / YARP: MiB/s (medians of 6 rounds in turn); ratio", $"{Stats.Median([.. rounds.Select(r => r.A)]):0} / {Stats.Median([.. rounds.Select(r => r.B)]):0} MiB/s; {Spread([.. rounds.Select(r => r.A / r.B)])}");
-        var ourCpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(() => send(ours, "/plugins/t/" + path), 1, TimeSpan.FromSeconds(2)), host.Supervisor("t").Snapshot.Pid);
+        var ourCpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(() => send(http, prefix + path), 1, TimeSpan.FromSeconds(2)), worker.Snapshot.Pid);
         var theirCpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(() => send(theirs, "/yarp/" + path), 1, TimeSpan.FromSeconds(2)), yarp.BackendPid);
         Row($"  CPU per MiB: bench process (client + host / proxy) + worker / backend, host; YARP", $"{ourCpu.PerMiB(bytes)}; {theirCpu.PerMiB(bytes)}");
 
-        async Task<double> MiBPerSecondAsync(HttpClient http, string prefix) =>
-            await Load.InFlightAsync(() => send(http, prefix + path), 1, TimeSpan.FromSeconds(1.5)) * bytes / (1024.0 * 1024);
+        async Task<double> MiBPerSecondAsync(HttpClient client, string at) =>
+            await Load.InFlightAsync(() => send(client, at + path), 1, TimeSpan.FromSeconds(1.5)) * bytes / (1024.0 * 1024);
     }
 
     static async Task DownloadAsync(HttpClient http, string path)

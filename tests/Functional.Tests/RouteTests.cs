@@ -68,6 +68,19 @@ public sealed class RouteTests
         Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
     }
 
+    [Fact]
+    public async Task HostThatKeepsBodiesInTheRouteCall_StreamsThemThroughHandleHttp()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("t")], o => o.PullRouteBodies = false);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var response = await host.Admin.PostAsync("/plugins/t/upload", new StreamContent(new UnknownLengthStream(new byte[300_000])));
+
+        var counted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(300_000, counted.GetProperty("bytes").GetInt64());
+        Assert.Equal("RequestBodyStream", counted.GetProperty("transport").GetString());
+    }
+
     [Theory]
     [InlineData(1000)] // sent whole: the host reads it before the call
     [InlineData(1_000_000)] // read by the plugin from the host while the call runs

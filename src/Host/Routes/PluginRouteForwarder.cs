@@ -161,7 +161,7 @@ internal sealed class PluginRouteForwarder(
                 var call = worker.Connection.Plugin.HandleHttpBuffered(new HttpBufferedRequest { Head = head, Body = body }, cancellationToken: callCancel.Token);
                 (answer, callHandle, upload) = (call.ResponseStream, call, s_noUpload);
             }
-            else if (worker.Description is { ServesHttpBuffered: true, PullsHttpBody: true })
+            else if (worker.Description is { ServesHttpBuffered: true, PullsHttpBody: true } && options.Value.PullRouteBodies)
             {
                 pulled = bodies.Offer(id, context.Request.Body, maxBody, callCancel, () => bodyTooLarge = true);
                 head.BodyId = pulled.Id;
