@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -181,6 +182,56 @@ public sealed class LargeRouteBodyTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
         await AssertEventuallyAsync(async () => await host.Admin.GetStringAsync("/plugins/t/whoami") is { Length: > 0 });
         Assert.Equal(WorkerState.Ready, host.Supervisor("t").Snapshot.State);
+    }
+
+    [Fact]
+    public async Task PluginThatStopsReadingAnUploadItReadsFromTheHost_IsAnswered504AtTheRouteDeadline()
+    {
+        // The body is offered to the plugin, which reads 1 MiB and waits: the host's copy then
+        // blocks on the plugin's flow control. The deadline must still answer the client, and
+        // the copy must stop rather than hold the route call open.
+        var manifest = PluginFolders.Test("t");
+        manifest["limits"] = new JsonObject { ["routeTimeoutSeconds"] = 2 };
+        await using var host = await TestHost.StartAsync(manifest);
+        var before = await host.WaitForStateAsync("t", WorkerState.Ready);
+        var address = host.Client.BaseAddress!;
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(address.Host, address.Port);
+        var stream = client.GetStream();
+        var head = $"POST /plugins/t/read-then-wait HTTP/1.1\r\nHost: {address.Authority}\r\nAuthorization: Bearer {TestHost.AdminKey}\r\nContent-Length: {25L * MiB}\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+        using var stopSending = new CancellationTokenSource();
+        var sending = Task.Run(async () =>
+        {
+            var zeros = new byte[64 * 1024];
+            while (true)
+            {
+                await stream.WriteAsync(zeros, stopSending.Token);
+            }
+        });
+
+        var status = await ReadStatusLineAsync(stream, TimeSpan.FromSeconds(15));
+        await stopSending.CancelAsync();
+        client.Close();
+        await Assert.ThrowsAnyAsync<Exception>(() => sending);
+
+        Assert.StartsWith("HTTP/1.1 504", status, StringComparison.Ordinal);
+        Assert.Equal(before.Pid, host.Supervisor("t").Snapshot.Pid);
+        var bodies = host.Services.GetRequiredService<GrpcPlugins.Host.Routes.PulledBodies>();
+        await AssertEventuallyAsync(() => Task.FromResult(bodies.Count == 0));
+    }
+
+    private static async Task<string> ReadStatusLineAsync(Stream stream, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        var line = new List<byte>();
+        var one = new byte[1];
+        while (await stream.ReadAsync(one, cancel.Token) == 1 && one[0] != (byte)'\n')
+        {
+            line.Add(one[0]);
+        }
+
+        return System.Text.Encoding.ASCII.GetString([.. line]).TrimEnd('\r');
     }
 
     private static Task<long> WrittenWhenStalledAsync(TestHost host) =>
