@@ -22,8 +22,31 @@ public sealed class PolyglotTests
         ["command"] = "/usr/bin/python3",
         ["args"] = new JsonArray(TestPaths.PythonPlugin),
         ["hooks"] = new JsonArray("request"),
-        ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
+        ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }, new JsonObject { ["method"] = "POST", ["path"] = "/count" }),
     };
+
+    [Theory]
+    [InlineData(3000, true, true, "HandleHttpBuffered", "in the call")]
+    [InlineData(300_000, true, true, "HandleHttpBuffered", "ReadHttpBody")]
+    [InlineData(3000, false, true, "HandleHttpBuffered", "ReadHttpBody")]
+    [InlineData(300_000, true, false, "HandleHttp", "HandleHttp")]
+    public async Task PythonPlugin_ReadsABody_WholeInTheCall_FromTheHost_OrInTheCallsFrames(int size, bool declared, bool hostLetsPluginsPull, string rpc, string cameBy)
+    {
+        // The contract's body paths work from another language than the Sdk's: PluginHost.ReadHttpBody
+        // from Python's grpcio, with the plugin's own token; HandleHttp's frames when the host keeps bodies.
+        await using var host = await TestHost.StartAsync([Python()], o => o.PullRouteBodies = hostLetsPluginsPull);
+        await host.WaitForStateAsync("python-hello", WorkerState.Ready);
+        var body = new byte[size];
+        HttpContent content = declared ? new ByteArrayContent(body) : new StreamContent(new UnknownLengthStream(body));
+
+        var response = await host.Admin.PostAsync("/plugins/python-hello/count", content);
+
+        response.EnsureSuccessStatusCode();
+        var counted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(size, counted.GetProperty("bytes").GetInt64());
+        Assert.Equal(rpc, counted.GetProperty("rpc").GetString());
+        Assert.Equal(cameBy, counted.GetProperty("body").GetString());
+    }
 
     [Fact]
     public async Task PythonPlugin_AnswersAHookAndARoute_FromItsOwnProcess()

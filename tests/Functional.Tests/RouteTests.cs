@@ -429,10 +429,4 @@ public sealed class RouteTests
         var text = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
         return (int.Parse(text.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), text);
     }
-
-    /// <summary>A body without a declared length, so the limit must be enforced while streaming.</summary>
-    private sealed class UnknownLengthStream(byte[] data) : MemoryStream(data)
-    {
-        public override bool CanSeek => false;
-    }
 }
