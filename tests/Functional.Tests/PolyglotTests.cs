@@ -28,7 +28,7 @@ public sealed class PolyglotTests
     [Theory]
     [InlineData(3000, true, true, "HandleHttpBuffered", "in the call")]
     [InlineData(300_000, true, true, "HandleHttpBuffered", "ReadHttpBody")]
-    [InlineData(3000, false, true, "HandleHttpBuffered", "ReadHttpBody")]
+    [InlineData(300_000, false, true, "HandleHttpBuffered", "ReadHttpBody")]
     [InlineData(300_000, true, false, "HandleHttp", "HandleHttp")]
     public async Task PythonPlugin_ReadsABody_WholeInTheCall_FromTheHost_OrInTheCallsFrames(int size, bool declared, bool hostLetsPluginsPull, string rpc, string cameBy)
     {

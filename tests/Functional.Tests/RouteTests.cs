@@ -13,19 +13,22 @@ namespace GrpcPlugins.Functional.Tests;
 /// <summary>Plugin-owned routes: streamed both ways, with policies, statuses and default-deny auth.</summary>
 public sealed class RouteTests
 {
-    [Fact]
-    public async Task LargeUpload_ReachesThePluginInChunks()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // what had arrived when the call began, then the rest
+    public async Task LargeUpload_ReachesThePluginInChunks_InOrder(bool declared)
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
         await host.WaitForStateAsync("t", WorkerState.Ready);
         var body = new byte[20 * 1024 * 1024];
         Random.Shared.NextBytes(body);
 
-        var response = await host.Admin.PostAsync("/plugins/t/upload", new StreamContent(new MemoryStream(body)));
+        var response = await host.Admin.PostAsync("/plugins/t/upload", new StreamContent(declared ? new MemoryStream(body) : new UnknownLengthStream(body)));
 
         response.EnsureSuccessStatusCode();
         var counted = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(body.Length, counted.GetProperty("bytes").GetInt64());
+        Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)), counted.GetProperty("sha256").GetString());
         Assert.True(counted.GetProperty("reads").GetInt32() > 100, $"only {counted.GetProperty("reads")} reads");
     }
 
@@ -34,12 +37,12 @@ public sealed class RouteTests
     [InlineData(3000, true, "MemoryStream")]
     [InlineData(64 * 1024, true, "MemoryStream")]
     [InlineData(64 * 1024 + 1, true, "PulledBodyStream")]
-    [InlineData(3000, false, "PulledBodyStream")]
+    [InlineData(300_000, false, "PulledBodyStream")]
     public async Task SmallAndBoundaryBodies_ReachThePluginWhole_WholeOrReadFromTheHost(int size, bool declared, string transport)
     {
         // Up to 64 KiB with a declared length travels in one HandleHttpBuffered message;
-        // above it, or without a length, the Sdk plugin reads it from the host
-        // (PluginHost.ReadHttpBody). Both must agree.
+        // above it, or without a length and not yet all here, the Sdk plugin reads it from
+        // the host (PluginHost.ReadHttpBody). Both must agree.
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
         await host.WaitForStateAsync("t", WorkerState.Ready);
         var body = new byte[size];
@@ -51,6 +54,7 @@ public sealed class RouteTests
         response.EnsureSuccessStatusCode();
         var counted = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(size, counted.GetProperty("bytes").GetInt64());
+        Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)), counted.GetProperty("sha256").GetString());
         Assert.Equal(transport, counted.GetProperty("transport").GetString());
     }
 
@@ -66,6 +70,71 @@ public sealed class RouteTests
         // The handler answers without waiting, so head, body and end reach the host together.
         Assert.Equal(body.Length, response.Content.Headers.ContentLength);
         Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
+    }
+
+    [Fact]
+    public async Task SmallBodyWithoutALength_ThatHasArrivedWhole_TravelsWholeInTheCall()
+    {
+        // A client posting chunked JSON: headers and the whole body in one write.
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var answer = await RawExchangeAsync(host, "/plugins/t/upload", "Transfer-Encoding: chunked", "5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+        Assert.Contains("\"bytes\":8", answer, StringComparison.Ordinal);
+        Assert.Contains("\"transport\":\"MemoryStream\"", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BodyWithoutALength_StillArriving_IsNotWaitedFor_BeforeThePluginCanAnswer()
+    {
+        // The client sends 5 bytes of a chunked body and waits for the answer before it sends
+        // more (an interactive upload): the plugin, which answers after 5 bytes, must get them.
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var answer = await RawExchangeAsync(host, "/plugins/t/read-some?bytes=5", "Transfer-Encoding: chunked", "5\r\nhello\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+        // "5", with a length or in one chunk.
+        Assert.Matches(@"\r\n\r\n(5|1\r\n5\r\n0\r\n\r\n)$", answer);
+    }
+
+    /// <summary>Sends a request's head and <paramref name="body"/> in one write and reads one whole answer.</summary>
+    private static async Task<string> RawExchangeAsync(TestHost host, string target, string framing, string body)
+    {
+        var address = host.Client.BaseAddress!;
+        using var client = new TcpClient();
+        await client.ConnectAsync(address.Host, address.Port);
+        await using var stream = client.GetStream();
+        var request = $"POST {target} HTTP/1.1\r\nHost: {address.Authority}\r\nAuthorization: Bearer {TestHost.AdminKey}\r\n{framing}\r\n\r\n{body}";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        var answer = new StringBuilder();
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (!IsWhole(answer.ToString()))
+        {
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            Assert.True(read > 0, $"the connection closed after: {answer}");
+            answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        return answer.ToString();
+
+        static bool IsWhole(string text)
+        {
+            var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (headEnd < 0)
+            {
+                return false;
+            }
+
+            var length = System.Text.RegularExpressions.Regex.Match(text[..headEnd], @"content-length: *(\d+)", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+            return length.Success
+                ? text.Length - headEnd - 4 >= int.Parse(length.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+                : text.EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -141,19 +141,21 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
 
         plugin.MapPost("/upload", async ctx =>
         {
-            // Counts the body as it arrives, reporting how many reads it took.
+            // Counts and hashes the body as it arrives, reporting how many reads it took.
             var buffer = new byte[81920];
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
             long total = 0;
             var reads = 0;
             int read;
             while ((read = await ctx.Request.Body.ReadAsync(buffer, ctx.Aborted)) > 0)
             {
+                hash.AppendData(buffer, 0, read);
                 total += read;
                 reads++;
             }
 
             // How the body came: whole in the call, streamed in its frames, or read from the host.
-            await ctx.Response.WriteJsonAsync(new JsonObject { ["bytes"] = total, ["reads"] = reads, ["transport"] = ctx.Request.Body.GetType().Name }.ToJsonString());
+            await ctx.Response.WriteJsonAsync(new JsonObject { ["bytes"] = total, ["reads"] = reads, ["sha256"] = Convert.ToHexString(hash.GetHashAndReset()), ["transport"] = ctx.Request.Body.GetType().Name }.ToJsonString());
         });
 
         plugin.MapPost("/read-some", async ctx =>

@@ -152,18 +152,23 @@ internal sealed class PluginRouteForwarder(
             // host when it can (the fast direction), or is streamed up while the answer is
             // streamed down, so neither side buffers a whole body.
             var canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
+            // A small body without a length that is already all here goes whole too (a client
+            // posting chunked JSON); one still arriving is never waited for.
+            var (arrived, rest) = canHaveBody && context.Request.ContentLength is null && worker.Description.ServesHttpBuffered
+                ? RouteExchange.TakeArrivedBody(context, Math.Min(RouteExchange.BufferedBodyLimit, maxBody))
+                : (null, context.Request.Body);
             IAsyncStreamReader<HttpResponseFrame> answer;
             IDisposable callHandle;
             Task<Exception?> upload;
-            if (worker.Description.ServesHttpBuffered && (!canHaveBody || context.Request.ContentLength <= RouteExchange.BufferedBodyLimit))
+            if (worker.Description.ServesHttpBuffered && (!canHaveBody || arrived is not null || context.Request.ContentLength <= RouteExchange.BufferedBodyLimit))
             {
-                var body = canHaveBody ? await RouteExchange.ReadSmallBodyAsync(context, callCancel.Token).ConfigureAwait(false) : ByteString.Empty;
+                var body = arrived ?? (canHaveBody ? await RouteExchange.ReadSmallBodyAsync(context, callCancel.Token).ConfigureAwait(false) : ByteString.Empty);
                 var call = worker.Connection.Plugin.HandleHttpBuffered(new HttpBufferedRequest { Head = head, Body = body }, cancellationToken: callCancel.Token);
                 (answer, callHandle, upload) = (call.ResponseStream, call, s_noUpload);
             }
             else if (worker.Description is { ServesHttpBuffered: true, PullsHttpBody: true } && options.Value.PullRouteBodies)
             {
-                pulled = bodies.Offer(id, context.Request.Body, maxBody, callCancel, () => bodyTooLarge = true);
+                pulled = bodies.Offer(id, rest, maxBody, callCancel, () => bodyTooLarge = true);
                 head.BodyId = pulled.Id;
                 var call = worker.Connection.Plugin.HandleHttpBuffered(new HttpBufferedRequest { Head = head }, cancellationToken: callCancel.Token);
                 (answer, callHandle, upload) = (call.ResponseStream, call, s_noUpload);
@@ -180,7 +185,7 @@ internal sealed class PluginRouteForwarder(
                 // leaves half-open is reset at disposal, and Kestrel answers floods
                 // of resets with ENHANCE_YOUR_CALM.
                 upload = canHaveBody
-                    ? RouteExchange.PumpRequestAsync(context, call.RequestStream, maxBody, callCancel, () => bodyTooLarge = true)
+                    ? RouteExchange.PumpRequestAsync(rest, call.RequestStream, maxBody, callCancel, () => bodyTooLarge = true)
                     : RouteExchange.EndWithoutBodyAsync(call.RequestStream, callCancel.Token);
                 (answer, callHandle) = (call.ResponseStream, call);
             }

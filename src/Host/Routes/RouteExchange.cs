@@ -3,6 +3,7 @@ using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Hooks.Endpoints;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Routing;
 using Microsoft.AspNetCore.Http;
@@ -167,11 +168,52 @@ internal static class RouteExchange
     }
 
     /// <summary>
+    /// Takes what of a body without a declared length has already arrived, without waiting,
+    /// so a client that streams its body and waits for an answer is never held up. A body
+    /// that is all here and within <paramref name="limit"/> comes back whole; otherwise the
+    /// stream to read it from, starting with what was taken.
+    /// </summary>
+    public static (ByteString? Whole, Stream Remaining) TakeArrivedBody(HttpContext context, long limit)
+    {
+        var reader = context.Request.BodyReader;
+        var taken = new ArrayBufferWriter<byte>();
+        while (reader.TryRead(out var result))
+        {
+            var buffer = result.Buffer;
+            if (taken.WrittenCount + buffer.Length > limit)
+            {
+                reader.AdvanceTo(buffer.Start);
+                break;
+            }
+
+            foreach (var segment in buffer)
+            {
+                taken.Write(segment.Span);
+            }
+
+            // Consumed, so the next try sees only what comes after (a chunked body's end, say).
+            reader.AdvanceTo(buffer.End);
+            if (result.IsCompleted)
+            {
+                return (UnsafeByteOperations.UnsafeWrap(taken.WrittenMemory), Stream.Null);
+            }
+
+            if (buffer.IsEmpty)
+            {
+                break;
+            }
+        }
+
+        var rest = reader.AsStream(leaveOpen: true);
+        return (null, taken.WrittenCount == 0 ? rest : new PrefixedRequestBody(taken.WrittenMemory, rest));
+    }
+
+    /// <summary>
     /// Streams the client's body to the plugin. A client that fails or sends too
     /// much cancels the call; a write the plugin no longer takes (it answered
     /// early, or died) does not: the response side reports what happened.
     /// </summary>
-    public static async Task<Exception?> PumpRequestAsync(HttpContext context, IClientStreamWriter<HttpRequestFrame> requests, long maxBody, CancellationTokenSource call, Action onTooLarge)
+    public static async Task<Exception?> PumpRequestAsync(Stream body, IClientStreamWriter<HttpRequestFrame> requests, long maxBody, CancellationTokenSource call, Action onTooLarge)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
@@ -182,7 +224,7 @@ internal static class RouteExchange
                 int read;
                 try
                 {
-                    read = await context.Request.Body.ReadAsync(buffer.AsMemory(0, ChunkSize), call.Token).ConfigureAwait(false);
+                    read = await body.ReadAsync(buffer.AsMemory(0, ChunkSize), call.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
                 {
