@@ -221,6 +221,21 @@ public sealed class LargeRouteBodyTests
         await AssertEventuallyAsync(() => Task.FromResult(bodies.Count == 0));
     }
 
+    [Fact]
+    public async Task PluginThatPausesWhileReadingAnUpload_GetsAllOfIt_AfterTheServersRateGrace()
+    {
+        // A handler that works on its first 64 KiB for 7 s leaves the host's copy blocked on flow
+        // control for longer than Kestrel's 5 s grace for a slow response; the plugin's own read
+        // must not be cut for it (the route's deadline and idle timeout bound the call instead).
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var response = await host.Admin.PostAsync("/plugins/t/read-with-a-pause?ms=7000", new ByteArrayContent(new byte[8 * MiB]));
+
+        response.EnsureSuccessStatusCode();
+        Assert.Equal((8 * MiB).ToString(CultureInfo.InvariantCulture), await response.Content.ReadAsStringAsync());
+    }
+
     private static async Task<string> ReadStatusLineAsync(Stream stream, TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);

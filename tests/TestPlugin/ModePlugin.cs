@@ -158,6 +158,21 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             await ctx.Response.WriteJsonAsync(new JsonObject { ["bytes"] = total, ["reads"] = reads, ["sha256"] = Convert.ToHexString(hash.GetHashAndReset()), ["transport"] = ctx.Request.Body.GetType().Name }.ToJsonString());
         });
 
+        plugin.MapPost("/read-with-a-pause", async ctx =>
+        {
+            // Reads 64 KiB, works on it for ?ms= milliseconds, then reads the rest and counts it all.
+            var buffer = new byte[64 * 1024];
+            long total = await ctx.Request.Body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ctx.Aborted);
+            await Task.Delay(int.Parse(ctx.Request.QueryValue("ms") ?? "0", System.Globalization.CultureInfo.InvariantCulture), ctx.Aborted);
+            int read;
+            while ((read = await ctx.Request.Body.ReadAsync(buffer, ctx.Aborted)) > 0)
+            {
+                total += read;
+            }
+
+            await ctx.Response.WriteAsync(total.ToString(System.Globalization.CultureInfo.InvariantCulture), ctx.Aborted);
+        });
+
         plugin.MapPost("/read-some", async ctx =>
         {
             // Takes ?bytes= of the body and answers without reading the rest, as any HTTP server may.
