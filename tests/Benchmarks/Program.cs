@@ -182,19 +182,10 @@ async Task TransfersAsync()
     // A small body without a declared length (a client that streams its JSON) against the same
     // body with one: the host takes a body that has all arrived whole, as it does a declared one.
     var small = new byte[3000];
-    var smallRounds = await AlternatingAsync(() => PostChunkedAsync(ours, "/plugins/t/upload", small), () => PostAsync(ours, "/plugins/t/upload", small));
+    var smallRounds = await AlternatingAsync(() => PostAsync(ours, "/plugins/t/upload", small, chunked: true), () => PostAsync(ours, "/plugins/t/upload", small));
     Row(
         "route POST of 3000 B without a length (chunked) / with a Content-Length: p50 at 1 in flight; rate at 16 (medians of 8 rounds in turn)",
         $"{Stats.Median([.. smallRounds.Select(r => r.A.P50)]):0} / {Stats.Median([.. smallRounds.Select(r => r.B.P50)]):0} µs; {Stats.Median([.. smallRounds.Select(r => r.A.Rate)]):0} / {Stats.Median([.. smallRounds.Select(r => r.B.Rate)]):0} req/s");
-
-    static async Task PostChunkedAsync(HttpClient http, string path, byte[] body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
-        request.Headers.TransferEncodingChunked = true;
-        using var response = await http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        await response.Content.ReadAsByteArrayAsync();
-    }
 
     static async Task DownloadAsync(HttpClient http, string path)
     {
@@ -264,10 +255,12 @@ async Task EndpointHooksAsync(BenchHost host)
     Row("  the two points add at p50 (median of the rounds' differences) / rate ratio", $"{Stats.Median([.. rounds.Select(r => r.A.P50 - r.B.P50)]):0} µs / {Spread([.. rounds.Select(r => r.A.Rate / r.B.Rate)])}");
 }
 
-static async Task PostAsync(HttpClient http, string path, byte[] body)
+static async Task PostAsync(HttpClient http, string path, byte[] body, bool chunked = false)
 {
-    using var content = new ByteArrayContent(body);
-    using var response = await http.PostAsync(path, content);
+    using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+    // Chunked: no Content-Length, as a client that streams its body sends it.
+    request.Headers.TransferEncodingChunked = chunked;
+    using var response = await http.SendAsync(request);
     if (!response.IsSuccessStatusCode)
     {
         throw new InvalidOperationException($"{path} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");

@@ -199,8 +199,6 @@ internal sealed class PluginRouteForwarder(
                 _ = await upload.ConfigureAwait(false);
             }
 
-            await EndPullAsync(pulled).ConfigureAwait(false);
-
             if (!responseStarted)
             {
                 throw new RpcException(new Status(StatusCode.Internal, "the plugin ended the call without a response head"));
@@ -239,7 +237,7 @@ internal sealed class PluginRouteForwarder(
         }
         finally
         {
-            // Any other exit too: no offer outlives its route call.
+            // Every exit: no offer outlives its route call (the copy is stopped and waited for).
             await EndPullAsync(pulled).ConfigureAwait(false);
         }
     }
