@@ -3,7 +3,7 @@ using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Host.Calls;
-using GrpcPlugins.Host.Hooks.Endpoints;
+using GrpcPlugins.Host.Http;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Routing;
 using Microsoft.AspNetCore.Http;
@@ -176,16 +176,25 @@ internal static class RouteExchange
     public static (ByteString? Whole, Stream Remaining) TakeArrivedBody(HttpContext context, long limit)
     {
         var reader = context.Request.BodyReader;
-        var taken = new ArrayBufferWriter<byte>();
+        ArrayBufferWriter<byte>? taken = null;
         while (reader.TryRead(out var result))
         {
             var buffer = result.Buffer;
-            if (taken.WrittenCount + buffer.Length > limit)
+            if ((taken?.WrittenCount ?? 0) + buffer.Length > limit || (buffer.IsEmpty && !result.IsCompleted))
             {
                 reader.AdvanceTo(buffer.Start);
                 break;
             }
 
+            if (taken is null && result.IsCompleted)
+            {
+                // All of it in one piece: one copy, no writer.
+                var whole = buffer.IsEmpty ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(buffer.ToArray());
+                reader.AdvanceTo(buffer.End);
+                return (whole, Stream.Null);
+            }
+
+            taken ??= new ArrayBufferWriter<byte>((int)Math.Max(buffer.Length, 256));
             foreach (var segment in buffer)
             {
                 taken.Write(segment.Span);
@@ -197,15 +206,10 @@ internal static class RouteExchange
             {
                 return (UnsafeByteOperations.UnsafeWrap(taken.WrittenMemory), Stream.Null);
             }
-
-            if (buffer.IsEmpty)
-            {
-                break;
-            }
         }
 
         var rest = reader.AsStream(leaveOpen: true);
-        return (null, taken.WrittenCount == 0 ? rest : new PrefixedRequestBody(taken.WrittenMemory, rest));
+        return (null, taken is null || taken.WrittenCount == 0 ? rest : new PrefixedRequestBody(taken.WrittenMemory, rest));
     }
 
     /// <summary>

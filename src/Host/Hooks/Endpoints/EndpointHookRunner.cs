@@ -1,4 +1,5 @@
 using System.Buffers;
+using GrpcPlugins.Host.Http;
 using GrpcPlugins.Host.Routes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;

@@ -1,6 +1,6 @@
-namespace GrpcPlugins.Host.Hooks.Endpoints;
+namespace GrpcPlugins.Host.Http;
 
-/// <summary>A request body whose start was read to offer it to plugins: that start again, then the rest.</summary>
+/// <summary>A request body whose start was already read (to offer it to hook plugins, or to send it whole to a route): that start again, then the rest.</summary>
 internal sealed class PrefixedRequestBody(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
 {
     private ReadOnlyMemory<byte> _prefix = prefix;
