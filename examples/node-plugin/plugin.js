@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // A GrpcPlugins plugin in Node.js, written against protos/ and docs/protocol.md only:
-// handshake, token check, grpc.health.v1, Describe, Configure, one hook, one route,
-// Shutdown, and exit when stdin closes.
+// handshake, token check, grpc.health.v1, Describe, Configure, one hook, two routes
+// (GET /ping, and POST /count, which reads the request body in HandleHttp's frames),
+// Shutdown, and exit when stdin closes. Only the required RPCs: Python's example also
+// shows the optional HandleHttpBuffered and PluginHost.ReadHttpBody.
 'use strict';
 const path = require('path');
 const crypto = require('crypto');
@@ -48,7 +50,8 @@ server.addService(pluginV1.Plugin.service, {
     if (!authorized(call)) return callback(unauthenticated);
     callback(null, {
       id: pluginId, version: VERSION, runtime: `node/${process.versions.node}`,
-      hooks: [{ point: 'request' }], routes: [{ method: 'GET', path: '/ping', allowAnonymous: true }],
+      hooks: [{ point: 'request' }],
+      routes: [{ method: 'GET', path: '/ping', allowAnonymous: true }, { method: 'POST', path: '/count' }],
     });
   },
   configure(call, callback) {
@@ -68,11 +71,21 @@ server.addService(pluginV1.Plugin.service, {
   handleHttp(call) {
     if (!authorized(call)) return call.destroy(Object.assign(new Error(unauthenticated.details), unauthenticated));
     let head = null;
-    call.on('data', frame => { if (frame.head) head = frame.head; });
+    let counted = 0;
+    // The first frame is the head, then body chunks up to `end` (docs/protocol.md). A body is
+    // counted as it streams, never held whole: the host sends the next chunk as this one is read.
+    call.on('data', frame => {
+      if (frame.frame === 'head') head = frame.head;
+      else if (frame.frame === 'bodyChunk') counted += frame.bodyChunk.length;
+    });
     // Answer once the host closed its side (docs/protocol.md).
     call.on('end', () => {
-      if (head && (head.method === 'GET' || head.method === 'HEAD') && head.path === '/ping') {
-        call.write({ head: { statusCode: 200, headers: [{ name: 'content-type', value: 'application/json' }] } });
+      const json = { name: 'content-type', value: 'application/json' };
+      if (head && head.method === 'POST' && head.path === '/count') {
+        call.write({ head: { statusCode: 200, headers: [json] } });
+        call.write({ bodyChunk: Buffer.from(JSON.stringify({ bytes: counted, rpc: 'HandleHttp' })) });
+      } else if (head && (head.method === 'GET' || head.method === 'HEAD') && head.path === '/ping') {
+        call.write({ head: { statusCode: 200, headers: [json] } });
         call.write({ bodyChunk: Buffer.from(JSON.stringify({ plugin: pluginId, version: VERSION, pid: process.pid, runtime: `node/${process.versions.node}`, rpc: 'HandleHttp' })) });
       } else {
         call.write({ head: { statusCode: 404, headers: [] } });

@@ -69,19 +69,41 @@ public sealed class PolyglotTests
         Assert.Equal(host.Supervisor("python-hello").Snapshot.Pid, pong.GetProperty("pid").GetInt32());
     }
 
+    private static JsonObject Node() => new()
+    {
+        ["id"] = "node-hello",
+        ["version"] = "1.0.0",
+        ["command"] = "node",
+        ["args"] = new JsonArray(TestPaths.NodePlugin),
+        ["hooks"] = new JsonArray("request"),
+        ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }, new JsonObject { ["method"] = "POST", ["path"] = "/count" }),
+    };
+
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(3000, false)]
+    [InlineData(3_000_000, true)]
+    public async Task NodePlugin_ReadsABodyInHandleHttpsFrames_WhateverItsSize(int size, bool declared)
+    {
+        // The one path every plugin must serve: the body in frames up to `end`, read with
+        // grpc-js's stream events, through the host's flow control for a body of megabytes.
+        await using var host = await TestHost.StartAsync(Node());
+        await host.WaitForStateAsync("node-hello", WorkerState.Ready);
+        var body = new byte[size];
+        HttpContent content = declared ? new ByteArrayContent(body) : new StreamContent(new UnknownLengthStream(body));
+
+        var response = await host.Admin.PostAsync("/plugins/node-hello/count", content);
+
+        response.EnsureSuccessStatusCode();
+        var counted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(size, counted.GetProperty("bytes").GetInt64());
+        Assert.Equal("HandleHttp", counted.GetProperty("rpc").GetString());
+    }
+
     [Fact]
     public async Task NodePlugin_AnswersAHookAndARoute_AndRefusesCallsWithoutTheToken()
     {
-        var node = new JsonObject
-        {
-            ["id"] = "node-hello",
-            ["version"] = "1.0.0",
-            ["command"] = "node",
-            ["args"] = new JsonArray(TestPaths.NodePlugin),
-            ["hooks"] = new JsonArray("request"),
-            ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
-        };
-        await using var host = await TestHost.StartAsync(node);
+        await using var host = await TestHost.StartAsync(Node());
         await host.WaitForStateAsync("node-hello", WorkerState.Ready);
         using var channel = UnixSocketChannel.Create(host.Supervisor("node-hello").ReadyWorker!.Handshake.Address);
 
