@@ -5,6 +5,7 @@ using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Protocol.V1;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using HookMatch = GrpcPlugins.Host.Hooks.HookMatch;
 
 namespace GrpcPlugins.Host.Tests;
 
@@ -126,6 +127,48 @@ public sealed class HookDispatcherTests
         Assert.Equal(0, stats.Get("a").Failures);
     }
 
+    [Fact]
+    public async Task APluginWhoseMatchExcludesTheCall_IsNotCalled_AndTheCallGoesOnUnchanged()
+    {
+        var ordersOnly = new FakeTarget("orders", _ => ShortCircuit(403), new HookMatch(["/orders*"], [], false));
+        var jsonOnly = new FakeTarget("json", _ => ShortCircuit(415), new HookMatch([], ["application/json"], false));
+        var everyCall = new FakeTarget("all", r => Modify(r.Body.ToStringUtf8() + "+all"));
+        var dispatcher = Dispatcher(ordersOnly, jsonOnly, everyCall);
+
+        var outcome = await dispatcher.DispatchAsync(s_open, Input("x") with { Context = new HookCallContext(RouteId: "/users/{id}") });
+
+        Assert.Equal("x+all", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(outcome).Body.Span));
+        Assert.Empty(ordersOnly.Requests);
+        Assert.Empty(jsonOnly.Requests);
+    }
+
+    [Fact]
+    public async Task AMatchSeesTheContentTypeAnEarlierPluginSet()
+    {
+        var toJson = new FakeTarget("to-json", _ => new HookResponse { Modify = new HookModify { ContentType = "application/json; charset=utf-8" } });
+        var jsonOnly = new FakeTarget("json", _ => ShortCircuit(418), new HookMatch([], ["application/JSON"], false));
+
+        var outcome = await Dispatcher(toJson, jsonOnly).DispatchAsync(s_open, Input("{}"));
+
+        Assert.Equal(418, Assert.IsType<HookOutcome.ShortCircuited>(outcome).StatusCode);
+    }
+
+    [Fact]
+    public async Task AHeadersOnlyPlugin_IsSentNoBody_AndItsBodyReplacementIsRefusedAsItsError()
+    {
+        var stats = new CallStats();
+        var headersOnly = new FakeTarget("headers", _ => Modify("invented", ("x-seen", "1")), new HookMatch([], [], true));
+        var after = new FakeTarget("after", r => Modify(r.Body.ToStringUtf8() + "+after"));
+
+        var outcome = await Dispatcher(stats, headersOnly, after).DispatchAsync(s_open, Input("the body"));
+
+        Assert.True(headersOnly.Requests.Single().Body.IsEmpty);
+        var continued = Assert.IsType<HookOutcome.Continued>(outcome);
+        Assert.Equal("the body+after", Encoding.UTF8.GetString(continued.Body.Span));
+        Assert.Contains("headers only", Assert.Single(continued.Skipped).Detail, StringComparison.Ordinal);
+        Assert.Equal(1, stats.Get("headers").Failures);
+    }
+
     private static HookDispatcher Dispatcher(params IHookTarget[] targets) => Dispatcher(new CallStats(), targets);
 
     private static HookDispatcher Dispatcher(CallStats stats, params IHookTarget[] targets)
@@ -159,13 +202,15 @@ public sealed class HookDispatcherTests
         public IReadOnlyList<IHookTarget> For(string point) => targets;
     }
 
-    private sealed class FakeTarget(string id, Func<HookRequest, HookResponse> answer) : IHookTarget
+    private sealed class FakeTarget(string id, Func<HookRequest, HookResponse> answer, HookMatch? match = null) : IHookTarget
     {
         public List<HookRequest> Requests { get; } = [];
 
         public string PluginId => id;
 
         public TimeSpan? CallTimeout => null;
+
+        public HookMatch Match => match ?? HookMatch.Any;
 
         public ValueTask<HookTargetResult> InvokeAsync(HookRequest request, CallDeadline deadline)
         {

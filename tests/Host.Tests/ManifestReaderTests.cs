@@ -39,6 +39,33 @@ public sealed class ManifestReaderTests
         Assert.Contains(errors, e => e.StartsWith("$.restart:", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void AHooksMatch_IsRead()
+    {
+        var manifest = ManifestReader.Parse("""
+            { "id": "demo", "version": "1.0.0", "command": "./run",
+              "hooks": [{"point": "request", "match": {"routeIds": ["/orders*"], "contentTypes": ["application/json", "text/*"], "headersOnly": true}}] }
+            """, "/plugins/demo", out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(new GrpcPlugins.Host.Hooks.HookMatch(["/orders*"], ["application/json", "text/*"], true), Assert.Single(manifest!.Hooks).Match);
+    }
+
+    [Fact]
+    public void ABadHooksMatch_ReportsEachProblemWithItsPath()
+    {
+        ManifestReader.Parse("""
+            { "id": "demo", "version": "1.0.0", "command": "./run",
+              "hooks": [{"point": "request", "match": {"routeIds": ["/a*b", 3], "contentTypes": ["json"], "headersOnly": "yes", "paths": []}}] }
+            """, "/plugins/demo", out var errors);
+
+        Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.routeIds[0]: '/a*b' may only end in '*'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.routeIds[1]: write a string", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.contentTypes[0]: 'json' is not a media type", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.headersOnly: write true or false", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.paths: not a match field", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("{ not json", "Fix the JSON")]
     [InlineData("""{ "id": "x", "version": "1.0.0", "command": "c", "colour": "red" }""", "colour")]

@@ -71,12 +71,12 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
             .OrderBy(e => order.IndexOf(e.Id) is var i && i >= 0 ? i : int.MaxValue)
             .ThenBy(e => e.Manifest!.Hooks.First(h => h.Point == point).Priority)
             .ThenBy(e => e.Id, StringComparer.Ordinal)
-            .Select(e => new WorkerHookTarget(e.Supervisor!, e.Manifest!.Limits.CallTimeout, breakers))];
+            .Select(e => new WorkerHookTarget(e.Supervisor!, e.Manifest!.Limits.CallTimeout, e.Manifest!.Hooks.First(h => h.Point == point).Match, breakers))];
     }
 
     private sealed record Ordered(IReadOnlyList<PluginEntry> Entries, Dictionary<string, WorkerHookTarget[]> ByPoint);
 
-    private sealed class WorkerHookTarget(PluginSupervisor supervisor, TimeSpan? callTimeout, HookBreakers breakers) : IHookTarget
+    private sealed class WorkerHookTarget(PluginSupervisor supervisor, TimeSpan? callTimeout, HookMatch match, HookBreakers breakers) : IHookTarget
     {
         private readonly HookBreaker _breaker = breakers.For(supervisor.PluginId);
 
@@ -85,6 +85,8 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
         public string PluginId => supervisor.PluginId;
 
         public TimeSpan? CallTimeout => callTimeout;
+
+        public HookMatch Match => match;
 
         public async ValueTask<HookTargetResult> InvokeAsync(HookRequest request, CallDeadline deadline)
         {

@@ -23,7 +23,14 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
         foreach (var target in targets.For(point.Name))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var request = new HookRequest { Point = point.Name, Context = context, Body = UnsafeByteOperations.UnsafeWrap(body), ContentType = contentType };
+            var match = target.Match;
+            if (!match.Accepts(input.Context.RouteId, contentType))
+            {
+                // Not this plugin's traffic (its manifest's match): no call, as if it continued.
+                continue;
+            }
+
+            var request = new HookRequest { Point = point.Name, Context = context, Body = match.HeadersOnly ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(body), ContentType = contentType };
             request.Headers.Add(headers);
 
             var started = time.GetTimestamp();
@@ -48,6 +55,11 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
             if (result.Failure is null && AnswerProblem(result.Response!) is { } problem)
             {
                 result = new HookTargetResult(null, new CallFailure(target.PluginId, CallFailureKind.Errored, "the hook's answer is not valid HTTP: " + problem));
+            }
+            else if (result.Failure is null && match.HeadersOnly && result.Response!.Modify is { ReplaceBody: true })
+            {
+                result = new HookTargetResult(null, new CallFailure(target.PluginId, CallFailureKind.Errored,
+                    "the hook's answer replaces the body, but its match is headers only, so it was never sent the body: drop headersOnly from the plugin's match, or answer without replacing the body"));
             }
 
             if (result.Failure is { } failure)

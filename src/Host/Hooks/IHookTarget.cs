@@ -11,6 +11,9 @@ internal interface IHookTarget
     /// <summary>The plugin's own call deadline from its manifest, overriding the point's.</summary>
     TimeSpan? CallTimeout { get; }
 
+    /// <summary>Which calls the plugin handles; the others never reach it.</summary>
+    HookMatch Match { get; }
+
     /// <summary>Calls the plugin; a failure comes back as a value, never as an exception.</summary>
     ValueTask<HookTargetResult> InvokeAsync(HookRequest request, CallDeadline deadline);
 }

@@ -25,6 +25,18 @@ internal static class DescribeCheck
             errors.Add($"hooks: manifest says [{string.Join(", ", declared)}], Describe says [{string.Join(", ", handled)}]");
         }
 
+        // A match in Describe must be the manifest's (the host routes by the manifest's, which an
+        // admin reads before the plugin runs); a plugin that says none leaves it to the manifest.
+        foreach (var hook in described.Hooks.Where(h => h.Match is not null))
+        {
+            var saidByPlugin = Hooks.HookMatch.From(hook.Match);
+            var manifestHook = manifest.Hooks.FirstOrDefault(h => h.Point == hook.Point);
+            if (manifestHook is not null && !manifestHook.Match.Equals(saidByPlugin))
+            {
+                errors.Add($"hooks: '{hook.Point}' match: manifest says {Shown(manifestHook.Match)}, Describe says {Shown(saidByPlugin)}; write the same in the manifest's hook as \"match\"");
+            }
+        }
+
         foreach (var route in described.Routes.Where(r => r.AllowAnonymous))
         {
             if (!manifest.IsAnonymous(route.Method, route.Path))
@@ -35,4 +47,6 @@ internal static class DescribeCheck
 
         return errors;
     }
+
+    private static string Shown(Hooks.HookMatch match) => match.IsAny ? "every call" : $"'{match.Describe()}'";
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Supervisor.Policies;
 
 namespace GrpcPlugins.Host.Registry;
@@ -94,7 +95,8 @@ internal static partial class ManifestReader
             else if (hook.ValueKind == JsonValueKind.Object && hook.TryGetProperty("point", out var point) && point.ValueKind == JsonValueKind.String)
             {
                 var priority = hook.TryGetProperty("priority", out var p) && p.TryGetInt32(out var n) ? n : 0;
-                hooks.Add(new ManifestHook(point.GetString()!, priority));
+                var match = hook.TryGetProperty("match", out var m) ? ManifestHookMatch.Read(m, $"$.hooks[{i}].match", list) : HookMatch.Any;
+                hooks.Add(new ManifestHook(point.GetString()!, priority, match));
             }
             else
             {

@@ -31,8 +31,14 @@ internal sealed record PluginManifest(
 /// <summary>A plugin this one needs, with the versions it accepts (a NuGet version range such as "[1.0.0, 2.0.0)").</summary>
 internal sealed record ManifestDependency(string Id, NuGet.Versioning.VersionRange Versions);
 
-/// <summary>A hook point the plugin handles.</summary>
-internal sealed record ManifestHook(string Point, int Priority);
+/// <summary>A hook point the plugin handles, and which of its calls.</summary>
+internal sealed record ManifestHook(string Point, int Priority, Hooks.HookMatch Match)
+{
+    public ManifestHook(string point, int priority)
+        : this(point, priority, Hooks.HookMatch.Any)
+    {
+    }
+}
 
 /// <summary>A route the plugin serves (see <see cref="Routing.RouteTemplate"/>). A GET route also serves HEAD (RFC 9110, 9.3.2).</summary>
 internal sealed record ManifestRoute(string Method, Routing.RouteTemplate Template, bool Anonymous)
