@@ -66,6 +66,19 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             plugin.OnHook(args[also + 1], call => HookResult.Modify(call.BodyText + $"|{id}"));
         }
 
+        // A headers-only hook for a few route ids: it says how much body it was sent (none, if
+        // the host honours the match), or, as "--match-hook-replaces", wrongly replaces the body.
+        foreach (var flag in new[] { "--match-hook", "--match-hook-replaces" })
+        {
+            if (Array.IndexOf(args, flag) is var at && at >= 0 && at + 2 < args.Length)
+            {
+                var replaces = flag.EndsWith("replaces", StringComparison.Ordinal);
+                plugin.OnHook(args[at + 1], new HookMatch { RouteIds = [args[at + 2]], HeadersOnly = true }, call => replaces
+                    ? HookResult.Modify("a body it never saw")
+                    : HookResult.SetHeaders(new Dictionary<string, string> { ["x-body-bytes-seen"] = call.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            }
+        }
+
         plugin.MapGet("/whoami", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = id, ["pid"] = Environment.ProcessId, ["mode"] = mode, ["version"] = Version }.ToJsonString()));
 
         plugin.MapGet("/items/{id}/parts/{part}", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = ctx.Request.RouteValues["id"], ["part"] = ctx.Request.RouteValues["part"] }.ToJsonString()));

@@ -27,7 +27,44 @@ public sealed class PluginBuilder
     /// <param name="point">The hook point's name, as the host declares it.</param>
     /// <param name="handler">Decides Continue, Modify or ShortCircuit. The token fires at the host's deadline.</param>
     /// <param name="priority">Lower runs earlier when the host's configuration gives no order.</param>
-    public PluginBuilder OnHook(string point, Func<HookCall, CancellationToken, ValueTask<HookResult>> handler, int priority = 0)
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "The overloads with a HookMatch have as many parameters but a different second one's type, so no call is ambiguous; priority is optional since the first release.")]
+    public PluginBuilder OnHook(string point, Func<HookCall, CancellationToken, ValueTask<HookResult>> handler, int priority = 0) =>
+        AddHook(point, null, handler, priority);
+
+    /// <summary>Handles the hook point <paramref name="point"/> synchronously.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "The overloads with a HookMatch have as many parameters but a different second one's type, so no call is ambiguous; priority is optional since the first release.")]
+    public PluginBuilder OnHook(string point, Func<HookCall, HookResult> handler, int priority = 0)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddHook(point, null, (call, _) => ValueTask.FromResult(handler(call)), priority);
+    }
+
+    /// <summary>
+    /// Handles the calls at <paramref name="point"/> that <paramref name="match"/> lets through; the
+    /// host makes no call for the others. The host orders hooks by the manifest's priority, so
+    /// there is none to give here.
+    /// </summary>
+    /// <param name="point">The hook point's name, as the host declares it.</param>
+    /// <param name="match">Which calls: route ids, media types, or headers only. The manifest's hook must say the same.</param>
+    /// <param name="handler">Decides Continue, Modify or ShortCircuit. The token fires at the host's deadline.</param>
+    public PluginBuilder OnHook(string point, HookMatch match, Func<HookCall, CancellationToken, ValueTask<HookResult>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        return AddHook(point, match, handler, 0);
+    }
+
+    /// <summary>Handles the calls at <paramref name="point"/> that <paramref name="match"/> lets through, synchronously.</summary>
+    /// <param name="point">The hook point's name, as the host declares it.</param>
+    /// <param name="match">Which calls: route ids, media types, or headers only. The manifest's hook must say the same.</param>
+    /// <param name="handler">Decides Continue, Modify or ShortCircuit.</param>
+    public PluginBuilder OnHook(string point, HookMatch match, Func<HookCall, HookResult> handler)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddHook(point, match, (call, _) => ValueTask.FromResult(handler(call)), 0);
+    }
+
+    private PluginBuilder AddHook(string point, HookMatch? match, Func<HookCall, CancellationToken, ValueTask<HookResult>> handler, int priority)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(point);
         ArgumentNullException.ThrowIfNull(handler);
@@ -36,15 +73,8 @@ public sealed class PluginBuilder
             throw new InvalidOperationException($"Hook point '{point}' is already handled; register one handler per point.");
         }
 
-        _hooks.Add(new HookRegistration(point, priority, handler));
+        _hooks.Add(new HookRegistration(point, priority, match, handler));
         return this;
-    }
-
-    /// <summary>Handles the hook point <paramref name="point"/> synchronously.</summary>
-    public PluginBuilder OnHook(string point, Func<HookCall, HookResult> handler, int priority = 0)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        return OnHook(point, (call, _) => ValueTask.FromResult(handler(call)), priority);
     }
 
     /// <summary>Serves <paramref name="method"/> <paramref name="path"/> under the plugin's prefix, /plugins/{id}.</summary>

@@ -10,8 +10,8 @@ internal sealed record PluginDefinition(
     IReadOnlyList<string> Permissions,
     Func<PluginSettings, CancellationToken, ValueTask<IReadOnlyList<SettingError>>>? OnConfigure);
 
-/// <summary>One handled hook point.</summary>
-internal sealed record HookRegistration(string Point, int Priority, Func<HookCall, CancellationToken, ValueTask<HookResult>> Handler);
+/// <summary>One handled hook point, and which of its calls (null: every call).</summary>
+internal sealed record HookRegistration(string Point, int Priority, HookMatch? Match, Func<HookCall, CancellationToken, ValueTask<HookResult>> Handler);
 
 /// <summary>One served route; <see cref="Path"/> is parsed once, here, so a bad template fails at registration.</summary>
 internal sealed record RouteRegistration(string Method, string Path, bool AllowAnonymous, Func<RouteContext, Task> Handler)

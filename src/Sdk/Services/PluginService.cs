@@ -28,7 +28,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
             ServesHttpBuffered = true,
             PullsHttpBody = true,
         };
-        reply.Hooks.AddRange(plugin.Hooks.Select(h => new Protocol.V1.HookRegistration { Point = h.Point, Priority = h.Priority }));
+        reply.Hooks.AddRange(plugin.Hooks.Select(h => new Protocol.V1.HookRegistration { Point = h.Point, Priority = h.Priority, Match = ToProto(h.Match) }));
         reply.Routes.AddRange(plugin.Routes.Routes.Select(r => new Protocol.V1.RouteRegistration { Method = r.Method, Path = r.Path, AllowAnonymous = r.AllowAnonymous }));
         reply.Permissions.AddRange(plugin.Permissions);
         return Task.FromResult(reply);
@@ -73,6 +73,13 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && !context.CancellationToken.IsCancellationRequested)
         {
+            Log.HookFailed(logger, request.Point, ex);
+            throw HandlerFailed($"hook '{request.Point}'", ex);
+        }
+
+        if (registration.Match is { HeadersOnly: true } && result is HookResult.ModifyResult { ReplaceBody: true })
+        {
+            var ex = new InvalidOperationException($"hook '{request.Point}' is headers only (HookMatch.HeadersOnly), so it is never sent the body and cannot replace it: answer with HookResult.SetHeaders, Continue or ShortCircuit");
             Log.HookFailed(logger, request.Point, ex);
             throw HandlerFailed($"hook '{request.Point}'", ex);
         }
@@ -211,6 +218,13 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
             context.Direction switch { Direction.Inbound => HookDirection.Inbound, Direction.Outbound => HookDirection.Outbound, _ => HookDirection.Unspecified },
             context.IsStreaming,
             context.Properties);
+
+    private static Protocol.V1.HookMatch? ToProto(HookMatch? match) => match is null ? null : new Protocol.V1.HookMatch
+    {
+        RouteIds = { match.RouteIds },
+        ContentTypes = { match.ContentTypes },
+        HeadersOnly = match.HeadersOnly,
+    };
 
     private static HookResponse ToResponse(HookResult result, bool isStreaming) => result switch
     {

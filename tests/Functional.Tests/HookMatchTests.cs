@@ -1,0 +1,72 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>A hook narrowed by its match, through a real worker: the calls it is spared, and the body it is not sent.</summary>
+public sealed class HookMatchTests
+{
+    private static readonly HookPoint s_audit = new("audit", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2));
+
+    private static JsonObject Auditor(string flag, JsonObject? match)
+    {
+        // The test plugin registers "audit" for route ids under /orders, headers only, in its code.
+        var manifest = PluginFolders.Test("auditor", "normal", flag, "audit", "/orders*");
+        var audit = new JsonObject { ["point"] = "audit" };
+        if (match is not null)
+        {
+            audit["match"] = match;
+        }
+
+        manifest["hooks"] = new JsonArray("request", audit);
+        return manifest;
+    }
+
+    private static JsonObject OrdersHeadersOnly() => new() { ["routeIds"] = new JsonArray("/orders*"), ["headersOnly"] = true };
+
+    private static HookInput At(string routeId) => WalkingSkeletonTests.Input("a body the auditor must not see") with { Context = new HookCallContext(RouteId: routeId) };
+
+    [Fact]
+    public async Task AHeadersOnlyHookForSomeRoutes_IsCalledOnlyForThem_AndIsSentNoBody()
+    {
+        await using var host = await TestHost.StartAsync(Auditor("--match-hook", OrdersHeadersOnly()));
+        await host.WaitForStateAsync("auditor", WorkerState.Ready);
+
+        var elsewhere = await host.Hooks.DispatchAsync(s_audit, At("/users/{id}"));
+        var orders = await host.Hooks.DispatchAsync(s_audit, At("/orders/{id}"));
+
+        // Called, the plugin always says how much body it got; for /users it was never called.
+        Assert.False(Assert.IsType<HookOutcome.Continued>(elsewhere).Headers.ContainsKey("x-body-bytes-seen"));
+        var seen = Assert.IsType<HookOutcome.Continued>(orders);
+        Assert.Equal("0", seen.Headers["x-body-bytes-seen"]);
+        Assert.Equal("a body the auditor must not see", Encoding.UTF8.GetString(seen.Body.Span));
+    }
+
+    [Fact]
+    public async Task AHeadersOnlyHookThatReplacesTheBody_FailsInItsOwnProcess_AndTheCallGoesOnWithoutIt()
+    {
+        await using var host = await TestHost.StartAsync(Auditor("--match-hook-replaces", OrdersHeadersOnly()));
+        host.ExpectErrors = true; // the plugin's own error is logged, as every failure is
+        await host.WaitForStateAsync("auditor", WorkerState.Ready);
+
+        var outcome = await host.Hooks.DispatchAsync(s_audit, At("/orders"));
+
+        var continued = Assert.IsType<HookOutcome.Continued>(outcome);
+        Assert.Equal("a body the auditor must not see", Encoding.UTF8.GetString(continued.Body.Span));
+        Assert.Contains("is headers only (HookMatch.HeadersOnly)", Assert.Single(continued.Skipped).Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APluginThatNarrowsAHookItsManifestDoesNot_IsRefused_ShowingBoth()
+    {
+        await using var host = await TestHost.StartAsync([Auditor("--match-hook", match: null)], o => o.MaxRestarts = 0);
+        host.ExpectErrors = true; // a refused plugin logs errors
+
+        var snapshot = await host.WaitForStateAsync("auditor", WorkerState.CrashLooping);
+
+        Assert.Contains("hooks: 'audit' match: manifest says every call, Describe says 'routes /orders*; headers only'", snapshot.LastError, StringComparison.Ordinal);
+    }
+}
