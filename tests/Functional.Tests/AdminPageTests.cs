@@ -132,7 +132,9 @@ public sealed class AdminPageTests
     {
         var misspelt = PluginFolders.Test("typo", "normal", "--also-hook", "respons");
         misspelt["hooks"] = new System.Text.Json.Nodes.JsonArray("request", "respons");
-        await using var host = await TestHost.StartAsync([PluginFolders.Hello(), PluginFolders.Test("tagger"), misspelt], o => o.HookOrder["request"] = ["tagger"]);
+        var tagger = PluginFolders.Test("tagger");
+        tagger["hooks"] = System.Text.Json.Nodes.JsonNode.Parse("""[{"point": "request", "match": {"contentTypes": ["application/json"]}}]""");
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello(), tagger, misspelt], o => o.HookOrder["request"] = ["tagger"]);
         foreach (var id in new[] { "hello", "tagger", "typo" })
         {
             await host.WaitForStateAsync(id, WorkerState.Ready);
@@ -143,8 +145,9 @@ public sealed class AdminPageTests
         await using var browser = await LaunchAsync(playwright);
         var page = await SignInAsync(browser, host);
 
-        await page.WaitForSelectorAsync("#hook-request .hook-plugins:has-text('tagger → hello → typo')");
+        await page.WaitForSelectorAsync("#hook-request .hook-plugins:has-text('tagger (only content types application/json) → hello → typo')");
         Assert.Equal("hello", await page.TextContentAsync("#hook-request .not-called"));
+        Assert.Equal(" (only content types application/json)", await page.TextContentAsync("#hook-request .hook-match"));
         Assert.Equal("FailOpen, 2000 ms", await page.TextContentAsync("#hook-request td:nth-child(2)"));
         Assert.Contains("Check the name in their plugin.json", await page.TextContentAsync("#hook-respons .hook-warning"), StringComparison.Ordinal);
     }

@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -11,10 +13,10 @@ public sealed class HookMatchTests
 {
     private static readonly HookPoint s_audit = new("audit", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2));
 
-    private static JsonObject Auditor(string flag, JsonObject? match)
+    private static JsonObject Auditor(string flag, JsonObject? match, string id = "auditor", string routeIds = "/orders*")
     {
-        // The test plugin registers "audit" for route ids under /orders, headers only, in its code.
-        var manifest = PluginFolders.Test("auditor", "normal", flag, "audit", "/orders*");
+        // The test plugin registers "audit" for these route ids, headers only, in its code.
+        var manifest = PluginFolders.Test(id, "normal", flag, "audit", routeIds);
         var audit = new JsonObject { ["point"] = "audit" };
         if (match is not null)
         {
@@ -25,7 +27,7 @@ public sealed class HookMatchTests
         return manifest;
     }
 
-    private static JsonObject OrdersHeadersOnly() => new() { ["routeIds"] = new JsonArray("/orders*"), ["headersOnly"] = true };
+    private static JsonObject OrdersHeadersOnly(string routeIds = "/orders*") => new() { ["routeIds"] = new JsonArray(routeIds), ["headersOnly"] = true };
 
     private static HookInput At(string routeId) => WalkingSkeletonTests.Input("a body the auditor must not see") with { Context = new HookCallContext(RouteId: routeId) };
 
@@ -43,6 +45,27 @@ public sealed class HookMatchTests
         var seen = Assert.IsType<HookOutcome.Continued>(orders);
         Assert.Equal("0", seen.Headers["x-body-bytes-seen"]);
         Assert.Equal("a body the auditor must not see", Encoding.UTF8.GetString(seen.Body.Span));
+    }
+
+    [Fact]
+    public async Task AnEndpointsHooks_ReachAPluginMatchingItsPattern_AndTheAdminViewShowsEachMatch_AndWarnsOfOneNoEndpointPasses()
+    {
+        await using var host = await TestHost.StartAsync(
+            [Auditor("--match-hook", OrdersHeadersOnly()), Auditor("--match-hook", OrdersHeadersOnly("/ordres*"), id: "typo", routeIds: "/ordres*")],
+            configure: null,
+            mapApplication: app => app.MapPost("/orders/{id}", (HttpRequest request) => $"the auditor saw {request.Headers["x-body-bytes-seen"]} bytes")
+                .WithPluginHooks(new EndpointHooks { Inbound = s_audit }));
+        await Task.WhenAll(host.WaitForStateAsync("auditor", WorkerState.Ready), host.WaitForStateAsync("typo", WorkerState.Ready));
+
+        using var answer = await host.Admin.PostAsync("/orders/7", new StringContent("a body the auditor must not see"));
+        var view = JsonNode.Parse(await host.Admin.GetStringAsync("/admin/api/hooks"))!.AsArray().Single(p => (string?)p!["point"] == "audit")!;
+
+        // The endpoint's route id is its pattern, which the auditor's "/orders*" takes.
+        Assert.Equal("the auditor saw 0 bytes", await answer.Content.ReadAsStringAsync());
+        Assert.Equal(
+            ["auditor: routes /orders*; headers only", "typo: routes /ordres*; headers only"],
+            view["plugins"]!.AsArray().Select(p => $"{p!["id"]}: {p["match"]}"));
+        Assert.StartsWith("'typo' (routes /ordres*) matches none of the route ids that run through this point (/orders/{id})", (string?)view["warning"], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,8 +13,11 @@ internal sealed record HookPointView(
     IReadOnlyList<HookPointEndpointView> Endpoints,
     string? Warning);
 
-/// <summary>A plugin at a hook point, in call order; <paramref name="Called"/> is false while it is stopped or disabled.</summary>
-internal sealed record HookPointPluginView(string Id, string State, bool Called);
+/// <summary>
+/// A plugin at a hook point, in call order; <paramref name="Called"/> is false while it is
+/// stopped or disabled; <paramref name="Match"/> says which calls it handles (null: every call).
+/// </summary>
+internal sealed record HookPointPluginView(string Id, string State, bool Called, string? Match);
 
 /// <summary>An application endpoint that runs its requests (inbound) or responses (outbound) through the point.</summary>
 internal sealed record HookPointEndpointView(string Route, string Direction);

@@ -15,13 +15,15 @@ namespace GrpcPlugins.Host.Admin;
 /// </summary>
 internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTargets targets, IOptions<PluginHostOptions> options)
 {
+    private const string PluginRoutesPattern = "/plugins/{id}/{**path}";
+
     public IReadOnlyList<HookPointView> Create(IEnumerable<Endpoint> endpoints)
     {
         var declared = options.Value.HookPoints;
         var hooked = endpoints.SelectMany(e => e.Metadata.GetOrderedMetadata<HookedEndpoint>());
         if (options.Value.PluginRouteHooks is { } routeHooks)
         {
-            hooked = hooked.Append(new HookedEndpoint(routeHooks, "/plugins/{id}/{**path}"));
+            hooked = hooked.Append(new HookedEndpoint(routeHooks, PluginRoutesPattern));
         }
 
         var uses = hooked.SelectMany(Uses).ToList();
@@ -37,7 +39,8 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
         {
             var declaredPoint = declared.FirstOrDefault(p => p.Name == name);
             var point = declaredPoint ?? uses.FirstOrDefault(u => u.Point.Name == name).Point;
-            var plugins = targets.Registered(name).Select(p => new HookPointPluginView(p.PluginId, p.State, p.Called)).ToList();
+            var registrations = targets.Registered(name);
+            var plugins = registrations.Select(p => new HookPointPluginView(p.PluginId, p.State, p.Called, p.Match.IsAny ? null : p.Match.Describe())).ToList();
             var routes = uses.Where(u => u.Point.Name == name).Select(u => new HookPointEndpointView(u.Route, u.Direction)).ToList();
             return new HookPointView(
                 name,
@@ -46,8 +49,43 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
                 point?.Deadline.TotalMilliseconds,
                 plugins,
                 routes,
-                Warning(name, point, plugins, declared));
+                Warning(name, point, plugins, declared) ?? UnmatchedWarning(registrations, RouteIdsAt(name, uses)));
         })];
+    }
+
+    // The route ids calls at a point carry: each endpoint's pattern, and "/plugins/{id}" for the
+    // plugins' own routes (the id their hooks are dispatched with). Null when nothing runs through it.
+    private List<string>? RouteIdsAt(string name, List<(HookPoint Point, string Route, string Direction)> uses)
+    {
+        var here = uses.Where(u => u.Point.Name == name).ToList();
+        if (here.Count == 0)
+        {
+            return null;
+        }
+
+        var ids = here.Where(u => u.Route != PluginRoutesPattern).Select(u => u.Route).ToList();
+        if (here.Count > ids.Count)
+        {
+            ids.AddRange(catalog.Entries.Where(e => e.Manifest is { Routes.Count: > 0 }).Select(e => $"/plugins/{e.Id}"));
+        }
+
+        return ids;
+    }
+
+    // A match no endpoint on the point can pass is most likely a typo in a route id.
+    private static string? UnmatchedWarning(IReadOnlyList<(string PluginId, string State, bool Called, HookMatch Match)> registrations, List<string>? routeIds)
+    {
+        if (routeIds is null)
+        {
+            return null;
+        }
+
+        var spared = registrations
+            .Where(r => !routeIds.Exists(r.Match.AcceptsRouteId))
+            .Select(r => $"'{r.PluginId}' (routes {string.Join(", ", r.Match.RouteIds)})")
+            .ToList();
+        return spared.Count == 0 ? null
+            : $"{string.Join(", ", spared)} match{(spared.Count == 1 ? "es" : "")} none of the route ids that run through this point ({string.Join(", ", routeIds)}), so {(spared.Count == 1 ? "it is" : "they are")} never called unless the host's own code dispatches such a route id. Check the 'routeIds' in the hook's match in plugin.json.";
     }
 
     private static string? Warning(string name, HookPoint? point, List<HookPointPluginView> plugins, IList<HookPoint> declared)

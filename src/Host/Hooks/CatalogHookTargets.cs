@@ -35,12 +35,13 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
 
     /// <summary>
     /// Every plugin registered for <paramref name="point"/> in call order, its worker's state
-    /// ("Ready, hook calls paused" while its breaker is open), and whether a call now would reach it.
+    /// ("Ready, hook calls paused" while its breaker is open), whether a call now would reach
+    /// it, and which calls it handles.
     /// </summary>
-    public IReadOnlyList<(string PluginId, string State, bool Called)> Registered(string point) =>
+    public IReadOnlyList<(string PluginId, string State, bool Called, HookMatch Match)> Registered(string point) =>
         [.. All(point).Select(t => breakers.View(t.PluginId).State == HookBreakerState.Open && IsCalled(t.Supervisor)
-            ? (t.PluginId, $"{t.Supervisor.State}, hook calls paused", false)
-            : (t.PluginId, t.Supervisor.State.ToString(), IsCalled(t.Supervisor)))];
+            ? (t.PluginId, $"{t.Supervisor.State}, hook calls paused", false, t.Match)
+            : (t.PluginId, t.Supervisor.State.ToString(), IsCalled(t.Supervisor), t.Match))];
 
     private static bool IsCalled(PluginSupervisor supervisor) => supervisor.State is not (WorkerState.Stopped or WorkerState.Exited);
 

@@ -28,8 +28,9 @@ internal sealed record HookMatch(IReadOnlyList<string> RouteIds, IReadOnlyList<s
     public override int GetHashCode() => HashCode.Combine(HeadersOnly, RouteIds.Count, ContentTypes.Count);
 
     public bool Accepts(string routeId, string contentType) =>
-        (RouteIds.Count == 0 || RouteIds.Any(pattern => RouteMatches(pattern, routeId)))
-        && (ContentTypes.Count == 0 || ContentTypes.Any(pattern => MediaTypeMatches(pattern, MediaType(contentType))));
+        AcceptsRouteId(routeId) && (ContentTypes.Count == 0 || ContentTypes.Any(pattern => MediaTypeMatches(pattern, MediaType(contentType))));
+
+    public bool AcceptsRouteId(string routeId) => RouteIds.Count == 0 || RouteIds.Any(pattern => RouteMatches(pattern, routeId));
 
     /// <summary>A one-line account for the admin API ("routes /orders*; json; headers only"), empty for any.</summary>
     public string Describe()
