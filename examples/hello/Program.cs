@@ -24,7 +24,8 @@ namespace Hello
                 ? HookResult.ShortCircuit(403, "hello refused this request: it says 'forbidden'")
                 : HookResult.Modify(call.BodyText.Replace("hello", "HELLO from the hello plugin", StringComparison.Ordinal)));
 
-            plugin.OnHook("response", _ => HookResult.SetHeaders(new Dictionary<string, string> { ["x-hello-plugin"] = Version }));
+            // It only tags responses, so it asks not to be sent their bodies (its plugin.json says the same).
+            plugin.OnHook("response", new HookMatch { HeadersOnly = true }, _ => HookResult.SetHeaders(new Dictionary<string, string> { ["x-hello-plugin"] = Version }));
 
             plugin.MapGet("/ping", ctx => ctx.Response.WriteJsonAsync(new JsonObject
             {

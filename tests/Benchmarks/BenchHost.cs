@@ -53,12 +53,15 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public static string Output(string project, string file) => Repo(project, "bin", s_build["Configuration"], "net10.0", file);
 
+    // As examples/hello/plugin.json: its response hook is headers only.
+    private static JsonArray HelloHooks() => new("request", new JsonObject { ["point"] = "response", ["match"] = new JsonObject { ["headersOnly"] = true } });
+
     public static JsonObject Hello(string id) => new()
     {
         ["id"] = id,
         ["version"] = "1.0.0",
         ["assembly"] = Output("examples/hello", "Hello.dll"),
-        ["hooks"] = new JsonArray("request", "response"),
+        ["hooks"] = HelloHooks(),
         ["routes"] = AnonymousRoutes(("GET", "/ping")),
     };
 
@@ -71,7 +74,7 @@ internal sealed class BenchHost : IAsyncDisposable
             ["id"] = "hello",
             ["version"] = "1.0.0",
             ["command"] = executable,
-            ["hooks"] = new JsonArray("request", "response"),
+            ["hooks"] = HelloHooks(),
             ["routes"] = AnonymousRoutes(("GET", "/ping")),
         } : null;
     }

@@ -60,7 +60,7 @@ public sealed class SdkPackageTests
                 ["version"] = "1.0.0",
                 ["command"] = "dotnet",
                 ["args"] = new JsonArray(Path.Combine(work, "out", "Hello.dll")),
-                ["hooks"] = new JsonArray("request", "response"),
+                ["hooks"] = PluginFolders.HelloHooks(),
                 ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
             };
             await using var host = await TestHost.StartAsync(manifest);

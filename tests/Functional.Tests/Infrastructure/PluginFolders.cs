@@ -17,13 +17,16 @@ internal static class PluginFolders
         }
         """;
 
+    /// <summary>The hello example's hooks, as its plugin.json declares them: the response hook is headers only.</summary>
+    public static JsonArray HelloHooks() => new("request", new JsonObject { ["point"] = "response", ["match"] = new JsonObject { ["headersOnly"] = true } });
+
     /// <summary>The hello example, run by PluginWorker from its assembly.</summary>
     public static JsonObject Hello(string id = "hello") => new()
     {
         ["id"] = id,
         ["version"] = "1.0.0",
         ["assembly"] = TestPaths.HelloAssembly,
-        ["hooks"] = new JsonArray("request", "response"),
+        ["hooks"] = HelloHooks(),
         ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }),
     };
 
