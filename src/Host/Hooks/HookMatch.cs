@@ -27,10 +27,48 @@ internal sealed record HookMatch(IReadOnlyList<string> RouteIds, IReadOnlyList<s
 
     public override int GetHashCode() => HashCode.Combine(HeadersOnly, RouteIds.Count, ContentTypes.Count);
 
-    public bool Accepts(string routeId, string contentType) =>
-        AcceptsRouteId(routeId) && (ContentTypes.Count == 0 || ContentTypes.Any(pattern => MediaTypeMatches(pattern, MediaType(contentType))));
+    // On every hook call: loops, where LINQ's closures and enumerators would allocate.
+    public bool Accepts(string routeId, string contentType)
+    {
+        if (!AcceptsRouteId(routeId))
+        {
+            return false;
+        }
 
-    public bool AcceptsRouteId(string routeId) => RouteIds.Count == 0 || RouteIds.Any(pattern => RouteMatches(pattern, routeId));
+        if (ContentTypes.Count == 0)
+        {
+            return true;
+        }
+
+        var mediaType = MediaType(contentType);
+        for (var i = 0; i < ContentTypes.Count; i++)
+        {
+            if (MediaTypeMatches(ContentTypes[i], mediaType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public bool AcceptsRouteId(string routeId)
+    {
+        if (RouteIds.Count == 0)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < RouteIds.Count; i++)
+        {
+            if (RouteMatches(RouteIds[i], routeId))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>A one-line account for the admin API ("routes /orders*; json; headers only"), empty for any.</summary>
     public string Describe()
