@@ -69,6 +69,50 @@ public sealed class HookMatchTests
     }
 
     [Fact]
+    public async Task AResponseWhosePluginsAreAllHeadersOnly_IsNotHeld_ItsFirstBytesReachTheClientBeforeTheEndpointEnds()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await TestHost.StartAsync([Auditor("--match-hook", OrdersHeadersOnly())], configure: null, mapApplication: app =>
+            app.MapGet("/orders/feed", async (HttpResponse response) =>
+            {
+                await response.WriteAsync("first|");
+                await response.Body.FlushAsync();
+                // Held for the plugins, the client would see nothing until this returns.
+                await release.Task.WaitAsync(TimeSpan.FromSeconds(20));
+                await response.WriteAsync("last");
+            }).WithPluginHooks(new EndpointHooks { Outbound = s_audit }));
+        await host.WaitForStateAsync("auditor", WorkerState.Ready);
+
+        using var response = await host.Admin.GetAsync("/orders/feed", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[6];
+        await body.ReadExactlyAsync(first).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        release.SetResult();
+
+        Assert.Equal("first|", Encoding.UTF8.GetString(first));
+        Assert.Equal("last", await new StreamReader(body).ReadToEndAsync());
+        // The plugin still set its header on the head, before the first byte went.
+        Assert.Equal("0", Assert.Single(response.Headers.GetValues("x-body-bytes-seen")));
+    }
+
+    [Fact]
+    public async Task ARequestWhosePluginsAreAllHeadersOnly_ReachesTheEndpointAsTheClientSentIt_NotReadAheadForThem()
+    {
+        await using var host = await TestHost.StartAsync([Auditor("--match-hook", OrdersHeadersOnly())], configure: null, mapApplication: app =>
+            app.MapPost("/orders", async (HttpRequest request) =>
+            {
+                var read = await new StreamReader(request.Body).ReadToEndAsync();
+                // A body held for plugins is handed on with its length; this one was never held.
+                return $"{request.ContentLength?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no length"}|{read.Length}|{request.Headers["x-body-bytes-seen"]}";
+            }).WithPluginHooks(new EndpointHooks { Inbound = s_audit }));
+        await host.WaitForStateAsync("auditor", WorkerState.Ready);
+
+        using var answer = await host.Admin.PostAsync("/orders", new StreamContent(new UnknownLengthStream(new byte[100_000])));
+
+        Assert.Equal("no length|100000|0", await answer.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task AHeadersOnlyHookThatReplacesTheBody_FailsInItsOwnProcess_AndTheCallGoesOnWithoutIt()
     {
         await using var host = await TestHost.StartAsync(Auditor("--match-hook-replaces", OrdersHeadersOnly()));

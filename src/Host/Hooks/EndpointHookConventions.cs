@@ -83,8 +83,7 @@ public static class EndpointHookConventions
             hooks,
             routeId,
             inner,
-            from.GetService<IHookDispatcher>()
-                ?? throw new InvalidOperationException($"Endpoint '{endpoint.DisplayName}' runs through plugin hooks, but the plugin host is not registered: call builder.Services.AddPluginHost(...) before building the application."),
-            from.GetRequiredService<ILogger<EndpointHookRunner>>());
+            from.GetService<EndpointHookServices>()
+                ?? throw new InvalidOperationException($"Endpoint '{endpoint.DisplayName}' runs through plugin hooks, but the plugin host is not registered: call builder.Services.AddPluginHost(...) before building the application."));
     }
 }

@@ -80,6 +80,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<CatalogHookTargets>();
         services.AddSingleton<IHookTargets>(s => s.GetRequiredService<CatalogHookTargets>());
         services.AddSingleton<IHookDispatcher, HookDispatcher>();
+        services.AddSingleton<Hooks.Endpoints.EndpointHookServices>();
         services.AddSingleton<PluginRouteForwarder>();
         services.AddSingleton<PulledBodies>();
         services.AddSingleton<PluginViewFactory>();

@@ -32,8 +32,7 @@ internal sealed class PluginRouteForwarder(
     CallFailureReporter reporter,
     PluginMetrics metrics,
     IOptions<PluginHostOptions> options,
-    IHookDispatcher hooks,
-    ILogger<EndpointHookRunner> hookLogger,
+    EndpointHookServices hooks,
     PulledBodies bodies,
     TimeProvider time)
 {
@@ -92,7 +91,7 @@ internal sealed class PluginRouteForwarder(
     private async Task<string> ServeHookedAsync(HttpContext context, EndpointHooks routeHooks, Admission admission)
     {
         var outcome = "answered-by-hook";
-        var runner = new EndpointHookRunner(routeHooks, $"/plugins/{admission.Id}", async c => outcome = await ServeAsync(c, admission).ConfigureAwait(false), hooks, hookLogger);
+        var runner = new EndpointHookRunner(routeHooks, $"/plugins/{admission.Id}", async c => outcome = await ServeAsync(c, admission).ConfigureAwait(false), hooks);
         await runner.InvokeAsync(context).ConfigureAwait(false);
         return outcome;
     }

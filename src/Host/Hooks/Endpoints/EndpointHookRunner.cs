@@ -13,8 +13,9 @@ namespace GrpcPlugins.Host.Hooks.Endpoints;
 /// short-circuit or a failed fail-closed point answers instead; the endpoint does
 /// not run after an inbound one, and its response is replaced after an outbound one.
 /// </summary>
-internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string routeId, RequestDelegate endpoint, IHookDispatcher dispatcher, ILogger<EndpointHookRunner> logger)
+internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string routeId, RequestDelegate endpoint, EndpointHookServices services)
 {
+
     /// <summary>Names the plugin that answered instead of the endpoint.</summary>
     public const string ShortCircuitHeader = "X-Short-Circuited-By";
 
@@ -50,15 +51,19 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     private async Task<bool> PassInboundAsync(HttpContext context, HookPoint point, string tenant)
     {
         var request = context.Request;
-        var (body, whole) = await ReadUpToAsync(request, hooks.MaxBodyBytes, context.RequestAborted).ConfigureAwait(false);
-        if (!whole)
+        // Plugins that are all headers only are offered the head alone: the body is not read for them.
+        var wantsBody = services.AnyWantsBody(point, routeId);
+        var (body, whole) = wantsBody
+            ? await ReadUpToAsync(request, hooks.MaxBodyBytes, context.RequestAborted).ConfigureAwait(false)
+            : (ReadOnlyMemory<byte>.Empty, false);
+        if (!whole && wantsBody)
         {
-            Log.Streamed(logger, point.Name, routeId, hooks.MaxBodyBytes);
+            Log.Streamed(services.Logger, point.Name, routeId, hooks.MaxBodyBytes);
         }
 
         var offered = HookedHeaders.Offer(request.Headers, HeaderPolicy.AllowsRequest);
         var contentType = request.ContentType ?? string.Empty;
-        var outcome = await dispatcher.DispatchAsync(
+        var outcome = await services.Dispatcher.DispatchAsync(
             point,
             new HookInput(body, contentType, offered, Context(tenant, HookDirection.Inbound, streaming: !whole)),
             context.RequestAborted).ConfigureAwait(false);
@@ -90,7 +95,10 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     private async Task RunWithOutboundAsync(HttpContext context, HookPoint point, string tenant)
     {
         var original = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
-        var capture = new ResponseCapture(original, hooks.MaxBodyBytes, ct => PassStreamAsync(context, point, tenant, original, ct));
+        // Plugins that are all headers only see the head before the first byte goes, and the body is
+        // never held: as a stream past the limit, from its first write.
+        var wantsBody = services.AnyWantsBody(point, routeId);
+        var capture = new ResponseCapture(original, wantsBody ? hooks.MaxBodyBytes : 0, ct => PassStreamAsync(context, point, tenant, original, wantsBody, ct));
         context.Features.Set<IHttpResponseBodyFeature>(capture);
         try
         {
@@ -117,9 +125,12 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     /// The endpoint's response became a stream before it ended: the plugins see its
     /// head now, before any of it is sent. True when the endpoint's bytes go on.
     /// </summary>
-    private async Task<bool> PassStreamAsync(HttpContext context, HookPoint point, string tenant, IHttpResponseBodyFeature original, CancellationToken cancellationToken)
+    private async Task<bool> PassStreamAsync(HttpContext context, HookPoint point, string tenant, IHttpResponseBodyFeature original, bool wantsBody, CancellationToken cancellationToken)
     {
-        Log.Streamed(logger, point.Name, routeId, hooks.MaxBodyBytes);
+        if (wantsBody)
+        {
+            Log.Streamed(services.Logger, point.Name, routeId, hooks.MaxBodyBytes);
+        }
 
         // An answer instead goes to the client, not into the capture the endpoint is still writing to.
         var capture = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
@@ -143,7 +154,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
         var response = context.Response;
         var offered = HookedHeaders.Offer(response.Headers, HeaderPolicy.AllowsResponse);
         var contentType = response.ContentType ?? string.Empty;
-        var outcome = await dispatcher.DispatchAsync(
+        var outcome = await services.Dispatcher.DispatchAsync(
             point,
             new HookInput(body, contentType, offered, Context(tenant, HookDirection.Outbound, streaming)),
             cancellationToken).ConfigureAwait(false);
@@ -221,7 +232,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     {
         foreach (var name in names)
         {
-            Log.HeaderRefused(logger, point.Name, routeId, name);
+            Log.HeaderRefused(services.Logger, point.Name, routeId, name);
         }
     }
 

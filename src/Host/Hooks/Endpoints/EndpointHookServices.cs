@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Host.Hooks.Endpoints;
+
+/// <summary>What every endpoint's hook runner shares: the dispatcher, the points' plugins (to know who wants a body) and the log.</summary>
+internal sealed record EndpointHookServices(IHookDispatcher Dispatcher, IHookTargets Targets, ILogger<EndpointHookRunner> Logger)
+{
+    /// <summary>
+    /// True when a plugin at <paramref name="point"/> that may take <paramref name="routeId"/> reads
+    /// bodies. When every one is headers only (or none takes the route), no body need be held for them.
+    /// </summary>
+    public bool AnyWantsBody(HookPoint point, string routeId)
+    {
+        foreach (var target in Targets.For(point.Name))
+        {
+            if (!target.Match.HeadersOnly && target.Match.AcceptsRouteId(routeId))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
