@@ -15,7 +15,6 @@ namespace GrpcPlugins.Host.Hooks.Endpoints;
 /// </summary>
 internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string routeId, RequestDelegate endpoint, EndpointHookServices services)
 {
-
     /// <summary>Names the plugin that answered instead of the endpoint.</summary>
     public const string ShortCircuitHeader = "X-Short-Circuited-By";
 
