@@ -202,6 +202,8 @@ public sealed class AdminPageTests
         await page.ClickAsync("#tenant-refuses-removal .delete-tenant");
         await page.WaitForSelectorAsync("#tenant-refuses-removal", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
         await page.WaitForFunctionAsync("() => document.getElementById('status').textContent.includes('refused to forget')");
+        // The page refreshes every 3 s; what the admin must read outlives a refresh.
+        await page.WaitForTimeoutAsync(3500);
 
         var listed = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings/tenants");
         Assert.Equal(["globex"], listed.GetProperty("tenants").EnumerateArray().Select(t => t.GetProperty("tenant").GetString()));
