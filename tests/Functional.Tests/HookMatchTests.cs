@@ -1,7 +1,9 @@
 using System.Text;
+using Google.Protobuf;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -110,6 +112,23 @@ public sealed class HookMatchTests
         using var answer = await host.Admin.PostAsync("/orders", new StreamContent(new UnknownLengthStream(new byte[100_000])));
 
         Assert.Equal("no length|100000|0", await answer.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task TheSdk_AppliesItsOwnMatch_ForAHostThatSendsEveryCallWithItsBody()
+    {
+        // A host that predates matches calls for every route and sends the body: the Sdk
+        // answers Continue without running the handler, and hands it no body.
+        await using var host = await TestHost.StartAsync(Auditor("--match-hook", OrdersHeadersOnly()));
+        await host.WaitForStateAsync("auditor", WorkerState.Ready);
+        var plugin = host.Supervisor("auditor").ReadyWorker!.Connection.Plugin;
+        HookRequest Call(string routeId) => new() { Point = "audit", Body = ByteString.CopyFromUtf8("a body"), Context = new HookContext { RouteId = routeId } };
+
+        var elsewhere = await plugin.InvokeHookAsync(Call("/users"));
+        var orders = await plugin.InvokeHookAsync(Call("/orders/{id}"));
+
+        Assert.Equal(HookResponse.DecisionOneofCase.Continue, elsewhere.DecisionCase);
+        Assert.Equal("0", orders.Modify.SetHeaders["x-body-bytes-seen"]);
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class HookMatchTests
     [InlineData("/or*ders")]
     [InlineData("")]
     public void ARouteIdPattern_WithAStarInside_OrEmpty_IsAProblem(string pattern) =>
-        Assert.NotNull(HookMatch.RouteIdProblem(pattern));
+        Assert.NotNull(GrpcPlugins.Routing.HookMatchRules.RouteIdProblem(pattern));
 
     [Theory]
     [InlineData("json")]
@@ -56,7 +56,7 @@ public sealed class HookMatchTests
     [InlineData("application/")]
     [InlineData("a/b/c")]
     public void AContentTypePattern_ThatIsNoMediaType_IsAProblem(string pattern) =>
-        Assert.NotNull(HookMatch.ContentTypeProblem(pattern));
+        Assert.NotNull(GrpcPlugins.Routing.HookMatchRules.ContentTypeProblem(pattern));
 
     [Fact]
     public void Equality_ComparesTheListsItems() =>

@@ -1,3 +1,5 @@
+using GrpcPlugins.Routing;
+
 namespace GrpcPlugins.Host.Hooks;
 
 /// <summary>
@@ -27,48 +29,9 @@ internal sealed record HookMatch(IReadOnlyList<string> RouteIds, IReadOnlyList<s
 
     public override int GetHashCode() => HashCode.Combine(HeadersOnly, RouteIds.Count, ContentTypes.Count);
 
-    // On every hook call: loops, where LINQ's closures and enumerators would allocate.
-    public bool Accepts(string routeId, string contentType)
-    {
-        if (!AcceptsRouteId(routeId))
-        {
-            return false;
-        }
+    public bool Accepts(string routeId, string contentType) => HookMatchRules.Accepts(RouteIds, ContentTypes, routeId, contentType);
 
-        if (ContentTypes.Count == 0)
-        {
-            return true;
-        }
-
-        var mediaType = MediaType(contentType);
-        for (var i = 0; i < ContentTypes.Count; i++)
-        {
-            if (MediaTypeMatches(ContentTypes[i], mediaType))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    public bool AcceptsRouteId(string routeId)
-    {
-        if (RouteIds.Count == 0)
-        {
-            return true;
-        }
-
-        for (var i = 0; i < RouteIds.Count; i++)
-        {
-            if (RouteMatches(RouteIds[i], routeId))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public bool AcceptsRouteId(string routeId) => HookMatchRules.AcceptsRouteId(RouteIds, routeId);
 
     /// <summary>A one-line account for the admin API ("routes /orders*; json; headers only"), empty for any.</summary>
     public string Describe()
@@ -90,39 +53,5 @@ internal sealed record HookMatch(IReadOnlyList<string> RouteIds, IReadOnlyList<s
         }
 
         return string.Join("; ", parts);
-    }
-
-    /// <summary>Why a pattern cannot work, or null: a "*" anywhere but at the end, or a media type that is not "type/subtype".</summary>
-    public static string? RouteIdProblem(string pattern) =>
-        pattern.Length == 0 ? "is empty"
-        : pattern.IndexOf('*', StringComparison.Ordinal) is var star && star >= 0 && star != pattern.Length - 1 ? "may only end in '*' (a prefix), not hold one elsewhere"
-        : null;
-
-    /// <inheritdoc cref="RouteIdProblem"/>
-    public static string? ContentTypeProblem(string pattern)
-    {
-        var slash = pattern.IndexOf('/', StringComparison.Ordinal);
-        return slash <= 0 || slash == pattern.Length - 1 || pattern.IndexOf('/', slash + 1) >= 0 || pattern.Contains(';', StringComparison.Ordinal) || pattern.Contains(' ', StringComparison.Ordinal)
-            ? "is not a media type: write 'type/subtype' or 'type/*', without parameters"
-            : pattern[..slash] == "*" ? "may not leave the type open ('*/...'): leave the list empty for any"
-            : null;
-    }
-
-    private static bool RouteMatches(string pattern, string routeId) =>
-        pattern.EndsWith('*')
-            ? routeId.AsSpan().StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal)
-            : string.Equals(pattern, routeId, StringComparison.Ordinal);
-
-    private static bool MediaTypeMatches(string pattern, ReadOnlySpan<char> mediaType) =>
-        !mediaType.IsEmpty && (pattern.EndsWith("/*", StringComparison.Ordinal)
-            ? mediaType.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.OrdinalIgnoreCase)
-            : mediaType.Equals(pattern, StringComparison.OrdinalIgnoreCase));
-
-    // "application/json; charset=utf-8" → "application/json".
-    private static ReadOnlySpan<char> MediaType(string contentType)
-    {
-        var span = contentType.AsSpan();
-        var semicolon = span.IndexOf(';');
-        return (semicolon >= 0 ? span[..semicolon] : span).Trim();
     }
 }

@@ -24,8 +24,8 @@ internal static class ManifestHookMatch
             }
         }
 
-        var routeIds = Strings(match, "routeIds", path, HookMatch.RouteIdProblem, errors);
-        var contentTypes = Strings(match, "contentTypes", path, HookMatch.ContentTypeProblem, errors);
+        var routeIds = Strings(match, "routeIds", path, Routing.HookMatchRules.RouteIdProblem, errors);
+        var contentTypes = Strings(match, "contentTypes", path, Routing.HookMatchRules.ContentTypeProblem, errors);
         var headersOnly = false;
         if (match.TryGetProperty("headersOnly", out var h))
         {

@@ -45,7 +45,7 @@ public sealed class PluginBuilder
     /// there is none to give here.
     /// </summary>
     /// <param name="point">The hook point's name, as the host declares it.</param>
-    /// <param name="match">Which calls: route ids, media types, or headers only. The manifest's hook must say the same.</param>
+    /// <param name="match">Which calls: route ids, media types, or headers only. The manifest's hook must say the same. A pattern the host would refuse throws <see cref="ArgumentException"/>.</param>
     /// <param name="handler">Decides Continue, Modify or ShortCircuit. The token fires at the host's deadline.</param>
     public PluginBuilder OnHook(string point, HookMatch match, Func<HookCall, CancellationToken, ValueTask<HookResult>> handler)
     {
@@ -55,7 +55,7 @@ public sealed class PluginBuilder
 
     /// <summary>Handles the calls at <paramref name="point"/> that <paramref name="match"/> lets through, synchronously.</summary>
     /// <param name="point">The hook point's name, as the host declares it.</param>
-    /// <param name="match">Which calls: route ids, media types, or headers only. The manifest's hook must say the same.</param>
+    /// <param name="match">Which calls: route ids, media types, or headers only. The manifest's hook must say the same. A pattern the host would refuse throws <see cref="ArgumentException"/>.</param>
     /// <param name="handler">Decides Continue, Modify or ShortCircuit.</param>
     public PluginBuilder OnHook(string point, HookMatch match, Func<HookCall, HookResult> handler)
     {
@@ -71,6 +71,20 @@ public sealed class PluginBuilder
         if (_hooks.Exists(h => h.Point == point))
         {
             throw new InvalidOperationException($"Hook point '{point}' is already handled; register one handler per point.");
+        }
+
+        if (match is not null)
+        {
+            // The host would refuse the manifest's copy of a bad pattern; say so where it is written.
+            ArgumentNullException.ThrowIfNull(match.RouteIds, nameof(match));
+            ArgumentNullException.ThrowIfNull(match.ContentTypes, nameof(match));
+            var (pattern, why) = match.RouteIds.Select(p => (p, Routing.HookMatchRules.RouteIdProblem(p)))
+                .Concat(match.ContentTypes.Select(p => (p, Routing.HookMatchRules.ContentTypeProblem(p))))
+                .FirstOrDefault(found => found.Item2 is not null);
+            if (why is not null)
+            {
+                throw new ArgumentException($"Hook '{point}' match: '{pattern}' {why}.", nameof(match));
+            }
         }
 
         _hooks.Add(new HookRegistration(point, priority, match, handler));

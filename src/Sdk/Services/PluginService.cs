@@ -64,8 +64,16 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
             throw new RpcException(new Status(StatusCode.Unimplemented, $"plugin '{plugin.Id}' does not handle hook point '{request.Point}'"));
         }
 
+        // The host applies the match before it calls; a host that predates matches does not.
+        var match = registration.Match;
+        if (match is not null && !Routing.HookMatchRules.Accepts(match.RouteIds, match.ContentTypes, request.Context?.RouteId ?? string.Empty, request.ContentType))
+        {
+            return new HookResponse { Continue = new HookContinue() };
+        }
+
         using var activity = StartActivity("hook " + request.Point, request.Context?.Traceparent);
-        var call = new HookCall(request.Point, request.Body.Memory, request.ContentType, request.Headers, ToContext(request.Context), host);
+        var body = match is { HeadersOnly: true } ? ReadOnlyMemory<byte>.Empty : request.Body.Memory;
+        var call = new HookCall(request.Point, body, request.ContentType, request.Headers, ToContext(request.Context), host);
         HookResult result;
         try
         {
