@@ -53,6 +53,8 @@ public sealed class SettingsStormTests
 }
 
 /// <summary>A plugin leaking connections to the host (a gRPC channel per call, never disposed) cannot use up the host's file descriptors.</summary>
+/// <remarks>Runs alone, as the resource leak tests do: it counts the whole test process's descriptors, which a test beside it would move.</remarks>
+[Collection(nameof(ResourceLeakTests))]
 public sealed class HostConnectionLimitTests
 {
     [Fact]

@@ -77,6 +77,20 @@ public sealed class GrpcMessageReaderTests
     }
 
     [Fact]
+    public async Task Read_WhenTheStreamIsResetAsTheFrameIsConsumed_IsCancelled_NotAHandlerFailure()
+    {
+        // Kestrel's request pipe throws from AdvanceTo once the client reset the stream
+        // (CI caught a health probe cut this way logged as the plugin's error).
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(Frame("whole"));
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new GrpcMessageReader(new ResetOnAdvance(pipe.Reader), 1024).ReadAsync(s_text, CancellationToken.None));
+
+        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
+        Assert.Contains("reset", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WrittenMessage_ReadsBackThroughTheSameFraming()
     {
         var pipe = new Pipe();
@@ -97,6 +111,23 @@ public sealed class GrpcMessageReaderTests
         Assert.Equal("first", await reader.ReadAsync(s_text, CancellationToken.None));
         Assert.Equal("second, unsized", await reader.ReadAsync(s_text, CancellationToken.None));
         Assert.Null(await reader.ReadAsync(s_text, CancellationToken.None));
+    }
+
+    /// <summary>A reader whose stream was reset between a read and its AdvanceTo.</summary>
+    private sealed class ResetOnAdvance(PipeReader inner) : PipeReader
+    {
+        public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
+
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) =>
+            throw new IOException("The client reset the request stream.");
+
+        public override void CancelPendingRead() => inner.CancelPendingRead();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default) => inner.ReadAsync(cancellationToken);
+
+        public override bool TryRead(out ReadResult result) => inner.TryRead(out result);
     }
 
     private static byte[] Frame(string text)

@@ -24,9 +24,7 @@ internal sealed class GrpcMessageReader(PipeReader body, int maxMessageSize)
             }
             catch (IOException ex)
             {
-                // Kestrel reports a reset stream or a lost connection this way, sometimes
-                // before the call's token fires: the caller left, the handler did not fail.
-                throw new RpcException(new Status(StatusCode.Cancelled, $"the caller ended the call: {ex.Message}", ex));
+                throw CallerLeft(ex);
             }
 
             var buffer = result.Buffer;
@@ -41,7 +39,7 @@ internal sealed class GrpcMessageReader(PipeReader body, int maxMessageSize)
                 finally
                 {
                     _payload.Set(default);
-                    body.AdvanceTo(buffer.Start);
+                    Advance(buffer.Start, buffer.Start);
                 }
 
                 return message;
@@ -49,13 +47,31 @@ internal sealed class GrpcMessageReader(PipeReader body, int maxMessageSize)
 
             if (result.IsCompleted)
             {
-                body.AdvanceTo(buffer.End);
+                Advance(buffer.End, buffer.End);
                 return buffer.IsEmpty
                     ? null
                     : throw new RpcException(new Status(StatusCode.Internal, $"the request ended inside a message ({buffer.Length} bytes of a frame)"));
             }
 
-            body.AdvanceTo(buffer.Start, buffer.End);
+            Advance(buffer.Start, buffer.End);
+        }
+    }
+
+    // Kestrel reports a reset stream or a lost connection with an IOException from a read or
+    // from AdvanceTo, sometimes before the call's token fires: the caller left, the handler
+    // did not fail.
+    private static RpcException CallerLeft(IOException ex) =>
+        new(new Status(StatusCode.Cancelled, $"the caller ended the call: {ex.Message}", ex));
+
+    private void Advance(SequencePosition consumed, SequencePosition examined)
+    {
+        try
+        {
+            body.AdvanceTo(consumed, examined);
+        }
+        catch (IOException ex)
+        {
+            throw CallerLeft(ex);
         }
     }
 
