@@ -12,15 +12,20 @@ using GrpcPlugins.Supervisor.Supervision;
 
 namespace GrpcPlugins.Functional.Tests;
 
-/// <summary>A plugin written in Python against the protos only, through the real host.</summary>
+/// <summary>Plugins written in Python and Node.js against the protos only, through the real host.</summary>
 public sealed class PolyglotTests
 {
-    private static JsonObject Python() => new()
+    private static JsonObject Python() => Example("python-hello", "/usr/bin/python3", TestPaths.PythonPlugin);
+
+    private static JsonObject Node() => Example("node-hello", "node", TestPaths.NodePlugin);
+
+    // Both examples: one request hook, GET /ping anonymous and POST /count.
+    private static JsonObject Example(string id, string command, string script) => new()
     {
-        ["id"] = "python-hello",
+        ["id"] = id,
         ["version"] = "1.0.0",
-        ["command"] = "/usr/bin/python3",
-        ["args"] = new JsonArray(TestPaths.PythonPlugin),
+        ["command"] = command,
+        ["args"] = new JsonArray(script),
         ["hooks"] = new JsonArray("request"),
         ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }, new JsonObject { ["method"] = "POST", ["path"] = "/count" }),
     };
@@ -68,16 +73,6 @@ public sealed class PolyglotTests
         Assert.Equal("HandleHttpBuffered", pong.GetProperty("rpc").GetString());
         Assert.Equal(host.Supervisor("python-hello").Snapshot.Pid, pong.GetProperty("pid").GetInt32());
     }
-
-    private static JsonObject Node() => new()
-    {
-        ["id"] = "node-hello",
-        ["version"] = "1.0.0",
-        ["command"] = "node",
-        ["args"] = new JsonArray(TestPaths.NodePlugin),
-        ["hooks"] = new JsonArray("request"),
-        ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }, new JsonObject { ["method"] = "POST", ["path"] = "/count" }),
-    };
 
     [Theory]
     [InlineData(0, true)]

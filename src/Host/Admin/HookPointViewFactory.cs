@@ -49,22 +49,21 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
                 point?.Deadline.TotalMilliseconds,
                 plugins,
                 routes,
-                Warning(name, point, plugins, declared) ?? UnmatchedWarning(registrations, RouteIdsAt(name, uses)));
+                Warning(name, point, plugins, declared) ?? UnmatchedWarning(registrations, RouteIdsAt(routes)));
         })];
     }
 
     // The route ids calls at a point carry: each endpoint's pattern, and "/plugins/{id}" for the
     // plugins' own routes (the id their hooks are dispatched with). Null when nothing runs through it.
-    private List<string>? RouteIdsAt(string name, List<(HookPoint Point, string Route, string Direction)> uses)
+    private List<string>? RouteIdsAt(List<HookPointEndpointView> routes)
     {
-        var here = uses.Where(u => u.Point.Name == name).ToList();
-        if (here.Count == 0)
+        if (routes.Count == 0)
         {
             return null;
         }
 
-        var ids = here.Where(u => u.Route != PluginRoutesPattern).Select(u => u.Route).ToList();
-        if (here.Count > ids.Count)
+        var ids = routes.Select(r => r.Route).Where(r => r != PluginRoutesPattern).ToList();
+        if (ids.Count < routes.Count)
         {
             ids.AddRange(catalog.Entries.Where(e => e.Manifest is { Routes.Count: > 0 }).Select(e => $"/plugins/{e.Id}"));
         }

@@ -20,17 +20,10 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
 
     public IReadOnlyList<IHookTarget> For(string point)
     {
+        // On every hook call (twice for an endpoint's point): the cached order as it is while
+        // every plugin in it is called, a filtered copy only when one is stopped.
         var all = All(point);
-        var targets = new List<IHookTarget>(all.Length);
-        foreach (var target in all)
-        {
-            if (IsCalled(target.Supervisor))
-            {
-                targets.Add(target);
-            }
-        }
-
-        return targets;
+        return Array.TrueForAll(all, t => IsCalled(t.Supervisor)) ? all : [.. all.Where(t => IsCalled(t.Supervisor))];
     }
 
     /// <summary>
