@@ -155,14 +155,18 @@ internal sealed class TestHost : IAsyncDisposable
     public PluginSupervisor Supervisor(string id) => Catalog.Find(id)?.Supervisor ?? throw new InvalidOperationException($"no supervisor for '{id}'");
 
     /// <summary>Waits until <paramref name="id"/> reaches <paramref name="state"/>, or fails with its snapshot.</summary>
-    public async Task<WorkerSnapshot> WaitForStateAsync(string id, WorkerState state, TimeSpan? timeout = null)
+    public Task<WorkerSnapshot> WaitForStateAsync(string id, WorkerState state, TimeSpan? timeout = null) =>
+        WaitForAsync(id, s => s.State == state, state.ToString(), timeout);
+
+    /// <summary>Waits until <paramref name="id"/>'s snapshot satisfies <paramref name="condition"/> (<paramref name="what"/>), or fails with it.</summary>
+    public async Task<WorkerSnapshot> WaitForAsync(string id, Func<WorkerSnapshot, bool> condition, string what, TimeSpan? timeout = null)
     {
         var supervisor = Supervisor(id);
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (DateTime.UtcNow < deadline)
         {
             var snapshot = supervisor.Snapshot;
-            if (snapshot.State == state)
+            if (condition(snapshot))
             {
                 if (snapshot.Pid is { } pid)
                 {
@@ -175,7 +179,7 @@ internal sealed class TestHost : IAsyncDisposable
             await Task.Delay(20);
         }
 
-        throw new TimeoutException($"plugin '{id}' did not reach {state}; it is {supervisor.Snapshot}");
+        throw new TimeoutException($"plugin '{id}' did not reach {what}; it is {supervisor.Snapshot}");
     }
 
     /// <summary>Every worker pid seen by this host.</summary>
