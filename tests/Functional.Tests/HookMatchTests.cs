@@ -115,6 +115,28 @@ public sealed class HookMatchTests
     }
 
     [Fact]
+    public async Task AHookForOneMethod_IsCalledOnlyForIt_AndSeesTheRequestLineOnTheWayIn_AndTheStatusOnTheWayOut()
+    {
+        var manifest = PluginFolders.Test("deletes", "normal", "--request-line-hook", "audit", "DELETE");
+        manifest["hooks"] = new JsonArray("request", new JsonObject { ["point"] = "audit", ["match"] = new JsonObject { ["methods"] = new JsonArray("DELETE"), ["headersOnly"] = true } });
+        await using var host = await TestHost.StartAsync([manifest], configure: null, mapApplication: app =>
+            app.MapMethods("/orders/{id}", ["GET", "DELETE"], (HttpRequest request, HttpResponse response) =>
+            {
+                response.StatusCode = StatusCodes.Status202Accepted;
+                return $"in: {request.Headers["x-request-line"]}";
+            }).WithPluginHooks(new EndpointHooks { Inbound = s_audit, Outbound = s_audit }));
+        await host.WaitForStateAsync("deletes", WorkerState.Ready);
+
+        using var get = await host.Admin.GetAsync("/orders/42?full=1");
+        using var delete = await host.Admin.DeleteAsync("/orders/42?full=1");
+
+        Assert.Equal("in: ", await get.Content.ReadAsStringAsync());
+        Assert.False(get.Headers.Contains("x-request-line"));
+        Assert.Equal("in: Inbound DELETE /orders/42?full=1 0", await delete.Content.ReadAsStringAsync());
+        Assert.Equal("Outbound DELETE /orders/42?full=1 202", Assert.Single(delete.Headers.GetValues("x-request-line")));
+    }
+
+    [Fact]
     public async Task TheSdk_AppliesItsOwnMatch_ForAHostThatSendsEveryCallWithItsBody()
     {
         // A host that predates matches calls for every route and sends the body: the Sdk

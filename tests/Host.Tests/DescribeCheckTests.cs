@@ -28,6 +28,17 @@ public sealed class DescribeCheckTests
     }
 
     [Fact]
+    public void AMatchWhoseMethodsDiffer_IsRefused_ShowingBoth()
+    {
+        var match = new HookMatch();
+        match.Methods.Add("PUT");
+
+        var errors = DescribeCheck.Compare(Manifest("""[{"point": "request", "match": {"methods": ["POST"]}}]"""), Described(match));
+
+        Assert.Equal("hooks: 'request' match: manifest says 'methods POST', Describe says 'methods PUT'; write the same in the manifest's hook as \"match\"", Assert.Single(errors));
+    }
+
+    [Fact]
     public void TheSameMatchInBoth_OrNoneInDescribe_IsAccepted()
     {
         var manifest = Manifest("""[{"point": "request", "match": {"contentTypes": ["application/json"]}}]""");

@@ -130,8 +130,8 @@ public sealed class HookDispatcherTests
     [Fact]
     public async Task APluginWhoseMatchExcludesTheCall_IsNotCalled_AndTheCallGoesOnUnchanged()
     {
-        var ordersOnly = new FakeTarget("orders", _ => ShortCircuit(403), new HookMatch(["/orders*"], [], false));
-        var jsonOnly = new FakeTarget("json", _ => ShortCircuit(415), new HookMatch([], ["application/json"], false));
+        var ordersOnly = new FakeTarget("orders", _ => ShortCircuit(403), new HookMatch(["/orders*"], [], false, []));
+        var jsonOnly = new FakeTarget("json", _ => ShortCircuit(415), new HookMatch([], ["application/json"], false, []));
         var everyCall = new FakeTarget("all", r => Modify(r.Body.ToStringUtf8() + "+all"));
         var dispatcher = Dispatcher(ordersOnly, jsonOnly, everyCall);
 
@@ -143,10 +143,25 @@ public sealed class HookDispatcherTests
     }
 
     [Fact]
+    public async Task AMethodMatch_TakesOnlyItsMethods_AndThePluginSeesTheRequestLine()
+    {
+        var deletesOnly = new FakeTarget("deletes", _ => ShortCircuit(403), new HookMatch([], [], false, ["DELETE"]));
+        var context = new HookCallContext(RouteId: "/orders/{id}") { Method = "GET", Path = "/orders/42", Query = "?full=1" };
+
+        var get = await Dispatcher(deletesOnly).DispatchAsync(s_open, Input("x") with { Context = context });
+        var delete = await Dispatcher(deletesOnly).DispatchAsync(s_open, Input("x") with { Context = context with { Method = "DELETE" } });
+
+        Assert.IsType<HookOutcome.Continued>(get);
+        Assert.Equal(403, Assert.IsType<HookOutcome.ShortCircuited>(delete).StatusCode);
+        var sent = Assert.Single(deletesOnly.Requests).Context;
+        Assert.Equal(("DELETE", "/orders/42", "?full=1", 0), (sent.Method, sent.Path, sent.Query, sent.StatusCode));
+    }
+
+    [Fact]
     public async Task AMatchSeesTheContentTypeAnEarlierPluginSet()
     {
         var toJson = new FakeTarget("to-json", _ => new HookResponse { Modify = new HookModify { ContentType = "application/json; charset=utf-8" } });
-        var jsonOnly = new FakeTarget("json", _ => ShortCircuit(418), new HookMatch([], ["application/JSON"], false));
+        var jsonOnly = new FakeTarget("json", _ => ShortCircuit(418), new HookMatch([], ["application/JSON"], false, []));
 
         var outcome = await Dispatcher(toJson, jsonOnly).DispatchAsync(s_open, Input("{}"));
 
@@ -157,7 +172,7 @@ public sealed class HookDispatcherTests
     public async Task AHeadersOnlyPlugin_IsSentNoBody_AndItsBodyReplacementIsRefusedAsItsError()
     {
         var stats = new CallStats();
-        var headersOnly = new FakeTarget("headers", _ => Modify("invented", ("x-seen", "1")), new HookMatch([], [], true));
+        var headersOnly = new FakeTarget("headers", _ => Modify("invented", ("x-seen", "1")), new HookMatch([], [], true, []));
         var after = new FakeTarget("after", r => Modify(r.Body.ToStringUtf8() + "+after"));
 
         var outcome = await Dispatcher(stats, headersOnly, after).DispatchAsync(s_open, Input("the body"));

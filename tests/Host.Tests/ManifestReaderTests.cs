@@ -44,11 +44,11 @@ public sealed class ManifestReaderTests
     {
         var manifest = ManifestReader.Parse("""
             { "id": "demo", "version": "1.0.0", "command": "./run",
-              "hooks": [{"point": "request", "match": {"routeIds": ["/orders*"], "contentTypes": ["application/json", "text/*"], "headersOnly": true}}] }
+              "hooks": [{"point": "request", "match": {"routeIds": ["/orders*"], "methods": ["POST", "DELETE"], "contentTypes": ["application/json", "text/*"], "headersOnly": true}}] }
             """, "/plugins/demo", out var errors);
 
         Assert.Empty(errors);
-        Assert.Equal(new GrpcPlugins.Host.Hooks.HookMatch(["/orders*"], ["application/json", "text/*"], true), Assert.Single(manifest!.Hooks).Match);
+        Assert.Equal(new GrpcPlugins.Host.Hooks.HookMatch(["/orders*"], ["application/json", "text/*"], true, ["POST", "DELETE"]), Assert.Single(manifest!.Hooks).Match);
     }
 
     [Fact]
@@ -56,11 +56,13 @@ public sealed class ManifestReaderTests
     {
         ManifestReader.Parse("""
             { "id": "demo", "version": "1.0.0", "command": "./run",
-              "hooks": [{"point": "request", "match": {"routeIds": ["/a*b", 3], "contentTypes": ["json"], "headersOnly": "yes", "paths": []}}] }
+              "hooks": [{"point": "request", "match": {"routeIds": ["/a*b", 3], "methods": ["post", "*"], "contentTypes": ["json"], "headersOnly": "yes", "paths": []}}] }
             """, "/plugins/demo", out var errors);
 
         Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.routeIds[0]: '/a*b' may only end in '*'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.routeIds[1]: write a string", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.methods[0]: 'post' must be in upper case, as HTTP sends it: write 'POST'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.methods[1]: '*' is not a method: leave the list empty", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.contentTypes[0]: 'json' is not a media type", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.headersOnly: write true or false", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("$.hooks[0].match.paths: not a match field", StringComparison.Ordinal));

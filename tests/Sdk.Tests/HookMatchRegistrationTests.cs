@@ -22,7 +22,15 @@ public sealed class HookMatchRegistrationTests
     }
 
     [Fact]
+    public void AMethodTheHostWouldRefuse_ThrowsWithItsFix()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new PluginBuilder(NullLogger.Instance).OnHook("request", new HookMatch { Methods = ["delete"] }, s_handler));
+
+        Assert.Contains("Hook 'request' match: 'delete' must be in upper case, as HTTP sends it: write 'DELETE'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ValidPatterns_AreRegistered() =>
         Assert.Null(Record.Exception(() => new PluginBuilder(NullLogger.Instance)
-            .OnHook("request", new HookMatch { RouteIds = ["/orders*", "/users", "*"], ContentTypes = ["application/json", "text/*"], HeadersOnly = true }, s_handler)));
+            .OnHook("request", new HookMatch { RouteIds = ["/orders*", "/users", "*"], Methods = ["POST", "M-SEARCH"], ContentTypes = ["application/json", "text/*"], HeadersOnly = true }, s_handler)));
 }

@@ -79,6 +79,15 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             }
         }
 
+        // A hook for one method that says which request line (and, on the way out, status) it was called for.
+        if (Array.IndexOf(args, "--request-line-hook") is var line && line >= 0 && line + 2 < args.Length)
+        {
+            plugin.OnHook(args[line + 1], new HookMatch { Methods = [args[line + 2]], HeadersOnly = true }, call => HookResult.SetHeaders(new Dictionary<string, string>
+            {
+                ["x-request-line"] = $"{call.Context.Direction} {call.Context.Method} {call.Context.Path}{call.Context.Query} {call.Context.StatusCode}",
+            }));
+        }
+
         plugin.MapGet("/whoami", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = id, ["pid"] = Environment.ProcessId, ["mode"] = mode, ["version"] = Version }.ToJsonString()));
 
         plugin.MapGet("/items/{id}/parts/{part}", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = ctx.Request.RouteValues["id"], ["part"] = ctx.Request.RouteValues["part"] }.ToJsonString()));

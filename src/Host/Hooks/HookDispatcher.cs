@@ -24,7 +24,7 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
         {
             cancellationToken.ThrowIfCancellationRequested();
             var match = target.Match;
-            if (!match.Accepts(input.Context.RouteId, contentType))
+            if (!match.Accepts(input.Context.RouteId, input.Context.Method, contentType))
             {
                 // Not this plugin's traffic (its manifest's match): no call, as if it continued.
                 continue;
@@ -151,6 +151,10 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
                 _ => Direction.Unspecified,
             },
             Traceparent = Activity.Current?.Id ?? string.Empty,
+            Method = context.Method,
+            Path = context.Path,
+            Query = context.Query,
+            StatusCode = context.StatusCode,
         };
         if (context.Properties is not null)
         {

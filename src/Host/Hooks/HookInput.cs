@@ -26,7 +26,20 @@ public sealed record HookCallContext(
     string ProviderId = "",
     HookDirection Direction = HookDirection.Unspecified,
     bool IsStreaming = false,
-    IReadOnlyDictionary<string, string>? Properties = null);
+    IReadOnlyDictionary<string, string>? Properties = null)
+{
+    /// <summary>The HTTP request's method in upper case, when the point serves one; hook matches narrowed to methods take only calls that have one.</summary>
+    public string Method { get; init; } = string.Empty;
+
+    /// <summary>The request's path as routing saw it (with the base path), when the point serves an HTTP request.</summary>
+    public string Path { get; init; } = string.Empty;
+
+    /// <summary>The request's query string with its "?", or empty.</summary>
+    public string Query { get; init; } = string.Empty;
+
+    /// <summary>On the way out, the response's status code so far; 0 otherwise.</summary>
+    public int StatusCode { get; init; }
+}
 
 /// <summary>What enters a hook point.</summary>
 /// <param name="Body">The body (ignored when the context says it is streaming).</param>

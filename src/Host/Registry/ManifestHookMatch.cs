@@ -6,7 +6,7 @@ namespace GrpcPlugins.Host.Registry;
 /// <summary>Reads a hook's <c>match</c> object from plugin.json, reporting each problem with its path and fix.</summary>
 internal static class ManifestHookMatch
 {
-    private const string Example = "{\"routeIds\": [\"/orders*\"], \"contentTypes\": [\"application/json\"], \"headersOnly\": true}";
+    private const string Example = "{\"routeIds\": [\"/orders*\"], \"methods\": [\"POST\"], \"contentTypes\": [\"application/json\"], \"headersOnly\": true}";
 
     public static HookMatch Read(JsonElement match, string path, List<string> errors)
     {
@@ -18,13 +18,14 @@ internal static class ManifestHookMatch
 
         foreach (var property in match.EnumerateObject())
         {
-            if (property.Name is not ("routeIds" or "contentTypes" or "headersOnly"))
+            if (property.Name is not ("routeIds" or "methods" or "contentTypes" or "headersOnly"))
             {
-                errors.Add($"{path}.{property.Name}: not a match field; use routeIds, contentTypes or headersOnly.");
+                errors.Add($"{path}.{property.Name}: not a match field; use routeIds, methods, contentTypes or headersOnly.");
             }
         }
 
         var routeIds = Strings(match, "routeIds", path, Routing.HookMatchRules.RouteIdProblem, errors);
+        var methods = Strings(match, "methods", path, Routing.HookMatchRules.MethodProblem, errors);
         var contentTypes = Strings(match, "contentTypes", path, Routing.HookMatchRules.ContentTypeProblem, errors);
         var headersOnly = false;
         if (match.TryGetProperty("headersOnly", out var h))
@@ -39,7 +40,7 @@ internal static class ManifestHookMatch
             }
         }
 
-        return new HookMatch(routeIds, contentTypes, headersOnly);
+        return new HookMatch(routeIds, contentTypes, headersOnly, methods);
     }
 
     private static string[] Strings(JsonElement match, string name, string path, Func<string, string?> problem, List<string> errors)

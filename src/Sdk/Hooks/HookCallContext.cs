@@ -16,4 +16,20 @@ public sealed record HookCallContext(
     string ProviderId,
     HookDirection Direction,
     bool IsStreaming,
-    IReadOnlyDictionary<string, string> Properties);
+    IReadOnlyDictionary<string, string> Properties)
+{
+    /// <summary>
+    /// The HTTP request's method in upper case ("POST") when the hook point serves one (an
+    /// endpoint the host runs through hook points); empty otherwise.
+    /// </summary>
+    public string Method { get; init; } = string.Empty;
+
+    /// <summary>The request's path as the host's routing saw it, percent-decoded ("/orders/42"); empty with <see cref="Method"/>.</summary>
+    public string Path { get; init; } = string.Empty;
+
+    /// <summary>The request's query string with its "?" ("?page=2"), or empty.</summary>
+    public string Query { get; init; } = string.Empty;
+
+    /// <summary>On the way out, the response's status code (200); 0 on the way in and when no HTTP request is served.</summary>
+    public int StatusCode { get; init; }
+}

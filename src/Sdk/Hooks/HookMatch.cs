@@ -15,6 +15,13 @@ public sealed record HookMatch
     public IReadOnlyList<string> RouteIds { get; init; } = [];
 
     /// <summary>
+    /// HTTP methods the hook handles, in upper case ("POST", "DELETE"); "GET" also takes
+    /// "HEAD", as HTTP does. A call about no HTTP request (<see cref="HookCallContext.Method"/>
+    /// empty) matches only an empty list. Empty: any.
+    /// </summary>
+    public IReadOnlyList<string> Methods { get; init; } = [];
+
+    /// <summary>
     /// Media types the hook handles, compared without parameters and in any letter case:
     /// "application/json", or "text/*" for a type's subtypes. A call without a content type
     /// matches only an empty list. Empty: any.

@@ -78,7 +78,9 @@ public sealed class PluginBuilder
             // The host would refuse the manifest's copy of a bad pattern; say so where it is written.
             ArgumentNullException.ThrowIfNull(match.RouteIds, nameof(match));
             ArgumentNullException.ThrowIfNull(match.ContentTypes, nameof(match));
+            ArgumentNullException.ThrowIfNull(match.Methods, nameof(match));
             var (pattern, why) = match.RouteIds.Select(p => (p, Routing.HookMatchRules.RouteIdProblem(p)))
+                .Concat(match.Methods.Select(p => (p, Routing.HookMatchRules.MethodProblem(p))))
                 .Concat(match.ContentTypes.Select(p => (p, Routing.HookMatchRules.ContentTypeProblem(p))))
                 .FirstOrDefault(found => found.Item2 is not null);
             if (why is not null)

@@ -8,10 +8,10 @@ namespace GrpcPlugins.Routing;
 /// </summary>
 internal static class HookMatchRules
 {
-    /// <summary>True when the call's route id and content type pass both lists (an empty list passes anything).</summary>
-    public static bool Accepts(IReadOnlyList<string> routeIds, IReadOnlyList<string> contentTypes, string routeId, string contentType)
+    /// <summary>True when the call's route id, method and content type pass their lists (an empty list passes anything).</summary>
+    public static bool Accepts(IReadOnlyList<string> routeIds, IReadOnlyList<string> methods, IReadOnlyList<string> contentTypes, string routeId, string method, string contentType)
     {
-        if (!AcceptsRouteId(routeIds, routeId))
+        if (!AcceptsRouteId(routeIds, routeId) || !AcceptsMethod(methods, method))
         {
             return false;
         }
@@ -55,6 +55,34 @@ internal static class HookMatchRules
 
         return false;
     }
+
+    /// <summary>True when <paramref name="method"/> is one of <paramref name="methods"/>; "GET" takes "HEAD" too, as HTTP does.</summary>
+    public static bool AcceptsMethod(IReadOnlyList<string> methods, string method)
+    {
+        if (methods.Count == 0)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < methods.Count; i++)
+        {
+            var listed = methods[i];
+            if (string.Equals(listed, method, StringComparison.Ordinal) || (method == "HEAD" && listed == "GET"))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>What is wrong with a method in a match, or null: an HTTP token in upper case, "*" left out.</summary>
+    public static string? MethodProblem(string method) =>
+        method.Length == 0 ? "is empty"
+        : method == "*" ? "is not a method: leave the list empty for any method"
+        : !HttpFieldSyntax.IsToken(method) ? "is not an HTTP method (letters, digits and !#$%&'*+-.^_`|~ only)"
+        : method.Any(char.IsLower) ? $"must be in upper case, as HTTP sends it: write '{method.ToUpperInvariant()}'"
+        : null;
 
     /// <summary>What is wrong with a route id pattern, or null: empty, or a "*" anywhere but at the end.</summary>
     public static string? RouteIdProblem(string pattern) =>

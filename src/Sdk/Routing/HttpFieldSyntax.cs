@@ -17,10 +17,13 @@ internal static class HttpFieldSyntax
     public static string? StatusProblem(int status) =>
         status is >= 200 and <= 599 ? null : $"status {status} is not a final HTTP status (200-599)";
 
+    /// <summary>True when <paramref name="text"/> is an HTTP token (a header name, a method).</summary>
+    public static bool IsToken(string text) => text.Length > 0 && !text.AsSpan().ContainsAnyExcept(s_tokenChars);
+
     /// <summary>What is wrong with a header field, or null.</summary>
     public static string? HeaderProblem(string name, string value)
     {
-        if (name.Length == 0 || name.AsSpan().ContainsAnyExcept(s_tokenChars))
+        if (!IsToken(name))
         {
             return $"'{Printable(name)}' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)";
         }

@@ -66,7 +66,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
 
         // The host applies the match before it calls; a host that predates matches does not.
         var match = registration.Match;
-        if (match is not null && !Routing.HookMatchRules.Accepts(match.RouteIds, match.ContentTypes, request.Context?.RouteId ?? string.Empty, request.ContentType))
+        if (match is not null && !Routing.HookMatchRules.Accepts(match.RouteIds, match.Methods, match.ContentTypes, request.Context?.RouteId ?? string.Empty, request.Context?.Method ?? string.Empty, request.ContentType))
         {
             return new HookResponse { Continue = new HookContinue() };
         }
@@ -225,13 +225,20 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
             context.ProviderId,
             context.Direction switch { Direction.Inbound => HookDirection.Inbound, Direction.Outbound => HookDirection.Outbound, _ => HookDirection.Unspecified },
             context.IsStreaming,
-            context.Properties);
+            context.Properties)
+        {
+            Method = context.Method,
+            Path = context.Path,
+            Query = context.Query,
+            StatusCode = context.StatusCode,
+        };
 
     private static Protocol.V1.HookMatch? ToProto(HookMatch? match) => match is null ? null : new Protocol.V1.HookMatch
     {
         RouteIds = { match.RouteIds },
         ContentTypes = { match.ContentTypes },
         HeadersOnly = match.HeadersOnly,
+        Methods = { match.Methods },
     };
 
     private static HookResponse ToResponse(HookResult result, bool isStreaming) => result switch

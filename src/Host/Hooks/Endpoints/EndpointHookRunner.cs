@@ -51,7 +51,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     {
         var request = context.Request;
         // Plugins that are all headers only are offered the head alone: the body is not read for them.
-        var wantsBody = services.AnyWantsBody(point, routeId);
+        var wantsBody = services.AnyWantsBody(point, routeId, context.Request.Method);
         var (body, whole) = wantsBody
             ? await ReadUpToAsync(request, hooks.MaxBodyBytes, context.RequestAborted).ConfigureAwait(false)
             : (ReadOnlyMemory<byte>.Empty, false);
@@ -64,7 +64,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
         var contentType = request.ContentType ?? string.Empty;
         var outcome = await services.Dispatcher.DispatchAsync(
             point,
-            new HookInput(body, contentType, offered, Context(tenant, HookDirection.Inbound, streaming: !whole)),
+            new HookInput(body, contentType, offered, Context(context, tenant, HookDirection.Inbound, streaming: !whole)),
             context.RequestAborted).ConfigureAwait(false);
         if (outcome is not HookOutcome.Continued continued)
         {
@@ -96,7 +96,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
         var original = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         // Plugins that are all headers only see the head before the first byte goes, and the body is
         // never held: as a stream past the limit, from its first write.
-        var wantsBody = services.AnyWantsBody(point, routeId);
+        var wantsBody = services.AnyWantsBody(point, routeId, context.Request.Method);
         var capture = new ResponseCapture(original, wantsBody ? hooks.MaxBodyBytes : 0, ct => PassStreamAsync(context, point, tenant, original, wantsBody, ct));
         context.Features.Set<IHttpResponseBodyFeature>(capture);
         try
@@ -155,7 +155,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
         var contentType = response.ContentType ?? string.Empty;
         var outcome = await services.Dispatcher.DispatchAsync(
             point,
-            new HookInput(body, contentType, offered, Context(tenant, HookDirection.Outbound, streaming)),
+            new HookInput(body, contentType, offered, Context(context, tenant, HookDirection.Outbound, streaming)),
             cancellationToken).ConfigureAwait(false);
         if (outcome is not HookOutcome.Continued continued)
         {
@@ -224,8 +224,19 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
         return body.IsEmpty ? Task.CompletedTask : response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
-    private HookCallContext Context(string tenant, HookDirection direction, bool streaming) =>
-        new(routeId, tenant, Direction: direction, IsStreaming: streaming);
+    // The request line goes with every call (an auth hook decides on "DELETE /orders/42"), and the
+    // status with the response's (a hook that rewrites errors).
+    private HookCallContext Context(HttpContext context, string tenant, HookDirection direction, bool streaming)
+    {
+        var request = context.Request;
+        return new(routeId, tenant, Direction: direction, IsStreaming: streaming)
+        {
+            Method = request.Method,
+            Path = request.PathBase.Add(request.Path).Value ?? string.Empty,
+            Query = request.QueryString.Value ?? string.Empty,
+            StatusCode = direction == HookDirection.Outbound ? context.Response.StatusCode : 0,
+        };
+    }
 
     private void Refused(HookPoint point, IReadOnlyList<string> names)
     {
