@@ -115,7 +115,7 @@ public sealed class HookMatchTests
     }
 
     [Fact]
-    public async Task AHookForOneMethod_IsCalledOnlyForIt_AndSeesTheRequestLineOnTheWayIn_AndTheStatusOnTheWayOut()
+    public async Task AHookForOneMethod_IsCalledOnlyForIt_AndSeesTheRequestLineAndCaller_AndOnTheWayOutTheStatus()
     {
         var manifest = PluginFolders.Test("deletes", "normal", "--request-line-hook", "audit", "DELETE");
         manifest["hooks"] = new JsonArray("request", new JsonObject { ["point"] = "audit", ["match"] = new JsonObject { ["methods"] = new JsonArray("DELETE"), ["headersOnly"] = true } });
@@ -124,7 +124,7 @@ public sealed class HookMatchTests
             {
                 response.StatusCode = StatusCodes.Status202Accepted;
                 return $"in: {request.Headers["x-request-line"]}";
-            }).WithPluginHooks(new EndpointHooks { Inbound = s_audit, Outbound = s_audit }));
+            }).RequireAuthorization(GrpcPlugins.Host.Auth.PluginHostPolicies.Admin).WithPluginHooks(new EndpointHooks { Inbound = s_audit, Outbound = s_audit }));
         await host.WaitForStateAsync("deletes", WorkerState.Ready);
 
         using var get = await host.Admin.GetAsync("/orders/42?full=1");
@@ -132,8 +132,8 @@ public sealed class HookMatchTests
 
         Assert.Equal("in: ", await get.Content.ReadAsStringAsync());
         Assert.False(get.Headers.Contains("x-request-line"));
-        Assert.Equal("in: Inbound DELETE /orders/42?full=1 0", await delete.Content.ReadAsStringAsync());
-        Assert.Equal("Outbound DELETE /orders/42?full=1 202", Assert.Single(delete.Headers.GetValues("x-request-line")));
+        Assert.Equal("in: Inbound DELETE /orders/42?full=1 0 user=admin", await delete.Content.ReadAsStringAsync());
+        Assert.Equal("Outbound DELETE /orders/42?full=1 202 user=admin", Assert.Single(delete.Headers.GetValues("x-request-line")));
     }
 
     [Fact]

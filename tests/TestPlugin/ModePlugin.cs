@@ -84,7 +84,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
         {
             plugin.OnHook(args[line + 1], new HookMatch { Methods = [args[line + 2]], HeadersOnly = true }, call => HookResult.SetHeaders(new Dictionary<string, string>
             {
-                ["x-request-line"] = $"{call.Context.Direction} {call.Context.Method} {call.Context.Path}{call.Context.Query} {call.Context.StatusCode}",
+                ["x-request-line"] = $"{call.Context.Direction} {call.Context.Method} {call.Context.Path}{call.Context.Query} {call.Context.StatusCode} user={call.Context.User}",
             }));
         }
 

@@ -155,6 +155,7 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
             Path = context.Path,
             Query = context.Query,
             StatusCode = context.StatusCode,
+            User = context.User,
         };
         if (context.Properties is not null)
         {

@@ -39,6 +39,9 @@ public sealed record HookCallContext(
 
     /// <summary>On the way out, the response's status code so far; 0 otherwise.</summary>
     public int StatusCode { get; init; }
+
+    /// <summary>The authenticated caller's name, or empty.</summary>
+    public string User { get; init; } = string.Empty;
 }
 
 /// <summary>What enters a hook point.</summary>

@@ -32,4 +32,7 @@ public sealed record HookCallContext(
 
     /// <summary>On the way out, the response's status code (200); 0 on the way in and when no HTTP request is served.</summary>
     public int StatusCode { get; init; }
+
+    /// <summary>The authenticated caller's name, when the request has one; empty otherwise.</summary>
+    public string User { get; init; } = string.Empty;
 }

@@ -231,6 +231,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
             Path = context.Path,
             Query = context.Query,
             StatusCode = context.StatusCode,
+            User = context.User,
         };
 
     private static Protocol.V1.HookMatch? ToProto(HookMatch? match) => match is null ? null : new Protocol.V1.HookMatch

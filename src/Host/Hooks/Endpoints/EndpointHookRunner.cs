@@ -235,6 +235,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
             Path = request.PathBase.Add(request.Path).Value ?? string.Empty,
             Query = request.QueryString.Value ?? string.Empty,
             StatusCode = direction == HookDirection.Outbound ? context.Response.StatusCode : 0,
+            User = context.User.Identity is { IsAuthenticated: true, Name: { } name } ? name : string.Empty,
         };
     }
 
