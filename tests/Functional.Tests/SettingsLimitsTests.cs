@@ -95,6 +95,8 @@ public sealed class SettingsLimitsTests
         Assert.Equal("revision 2", await PluginWritesAsync(host, "a", Note(900)));
 
         Assert.StartsWith("ResourceExhausted: nothing was saved: the plugin's settings would take 1622 bytes, over this host's limit of 1500", second, StringComparison.Ordinal);
+        // Too large stays too large: the host tells gRPC's retry (the Sdk's) not to try again.
+        Assert.EndsWith("[pushback -1 ms]", second, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -110,7 +112,8 @@ public sealed class SettingsLimitsTests
         var answers = new List<string>();
         for (var i = 1; i <= 8; i++)
         {
-            answers.Add(await PluginWritesAsync(host, null, Note(i)));
+            // Its own gRPC client, as a plugin in another language has: the Sdk would wait and retry.
+            answers.Add(await PluginWritesAsync(host, null, Note(i), raw: true));
         }
 
         using var admin = await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json(Note(20)));
@@ -120,7 +123,7 @@ public sealed class SettingsLimitsTests
 
         // One token a second: a write is taken again once one has come back.
         await Task.Delay(TimeSpan.FromSeconds(2.5));
-        var later = await PluginWritesAsync(host, null, Note(30));
+        var later = await PluginWritesAsync(host, null, Note(30), raw: true);
 
         Assert.Equal(["revision 1", "revision 2", "revision 3"], answers.Take(3));
         Assert.True(committed <= 4, string.Join(" | ", answers));
@@ -146,9 +149,33 @@ public sealed class SettingsLimitsTests
 
     private static string Note(int length) => $$"""{"note":"{{new string('x', length)}}"}""";
 
-    private static async Task<string> PluginWritesAsync(TestHost host, string? tenant, string json)
+    [Fact]
+    public async Task TheSdk_WaitsAsThePaceSays_SoAPluginWritingInABurstIsSlowedNotFailed()
     {
-        using var response = await host.Admin.PostAsync("/plugins/t/settings" + (tenant is null ? "" : "?tenant=" + tenant), SettingsAndAdminTests.Json(json));
+        await using var host = await TestHost.StartAsync([Writer("t")], o =>
+        {
+            o.SettingsWritesPerSecond = 1;
+            o.SettingsWriteBurst = 1;
+        });
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var answers = new List<string>();
+        for (var i = 1; i <= 4; i++)
+        {
+            answers.Add(await PluginWritesAsync(host, null, Note(i)));
+        }
+
+        var metrics = await host.Admin.GetStringAsync("/metrics");
+        var refused = metrics.Split('\n').Single(l => l.StartsWith("plugin_settings_writes_refused_total{", StringComparison.Ordinal) && l.Contains("plugin=\"t\"", StringComparison.Ordinal));
+
+        // Each write after the first came right after a token was taken: refused at least once, then taken on a retry.
+        Assert.Equal(["revision 1", "revision 2", "revision 3", "revision 4"], answers);
+        Assert.True(long.Parse(refused[(refused.LastIndexOf('}') + 2)..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) >= 3, refused);
+    }
+
+    private static async Task<string> PluginWritesAsync(TestHost host, string? tenant, string json, bool raw = false)
+    {
+        using var response = await host.Admin.PostAsync((raw ? "/plugins/t/settings-raw" : "/plugins/t/settings") + (tenant is null ? "" : "?tenant=" + tenant), SettingsAndAdminTests.Json(json));
         return await response.Content.ReadAsStringAsync();
     }
 }

@@ -111,6 +111,25 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             }
         });
 
+        plugin.MapPost("/settings-raw", async ctx =>
+        {
+            // The same write without the Sdk: one call, no retry, and what the host answered.
+            using var reader = new StreamReader(ctx.Request.Body);
+            using var channel = GrpcPlugins.Protocol.UnixSocketChannel.Create(Environment.GetEnvironmentVariable("PLUGIN_HOST_ADDRESS")!["unix://".Length..]);
+            var client = new GrpcPlugins.Protocol.V1.PluginHost.PluginHostClient(channel);
+            var headers = new Grpc.Core.Metadata { { "plugin-token", Environment.GetEnvironmentVariable("PLUGIN_TOKEN")! } };
+            try
+            {
+                var reply = await client.PutSettingsAsync(new GrpcPlugins.Protocol.V1.PutSettingsRequest { SettingsJson = await reader.ReadToEndAsync(ctx.Aborted) }, headers, cancellationToken: ctx.Aborted);
+                await ctx.Response.WriteAsync($"revision {reply.Revision}");
+            }
+            catch (Grpc.Core.RpcException ex)
+            {
+                ctx.Response.StatusCode = 400;
+                await ctx.Response.WriteAsync($"{ex.StatusCode}: {ex.Status.Detail} [pushback {ex.Trailers.GetValue("grpc-retry-pushback-ms")} ms]");
+            }
+        });
+
         plugin.MapPost("/settings-storm", async ctx =>
         {
             // Many writers at once for a while: a buggy plugin keeping per-request state in its settings.

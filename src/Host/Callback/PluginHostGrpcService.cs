@@ -41,9 +41,7 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
         {
             // gRPC's own pushback trailer (its retry design, A6), so a client in any language can wait
             // the right time without reading the message; Grpc.Net.Client's retry policies honour it.
-            throw new RpcException(
-                new Status(StatusCode.ResourceExhausted, refusal.Message),
-                new Metadata { { RetryPushbackTrailer, refusal.RetryAfterMs.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+            throw Exhausted(refusal.Message, refusal.RetryAfterMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         using var turn = await turns.EnterAsync(caller.Id, context.CancellationToken).ConfigureAwait(false);
@@ -51,11 +49,15 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
         return result switch
         {
             SettingsWriteResult.Committed committed => new PutSettingsResponse { Revision = committed.Revision },
-            SettingsWriteResult.OverLimit over => throw new RpcException(new Status(StatusCode.ResourceExhausted, "nothing was saved: " + over.Problem.Message)),
+            // Too large stays too large: a negative pushback tells gRPC's retry (the Sdk's) not to try again.
+            SettingsWriteResult.OverLimit over => throw Exhausted("nothing was saved: " + over.Problem.Message, "-1"),
             SettingsWriteResult.Invalid invalid => throw new RpcException(new Status(StatusCode.InvalidArgument, "settings do not match the schema: " + string.Join("; ", invalid.Errors.Select(e => $"{e.Path}: {e.Message}")))),
             _ => throw new RpcException(new Status(StatusCode.FailedPrecondition, $"settings of plugin '{caller.Id}' cannot be written now")),
         };
     }
+
+    private static RpcException Exhausted(string message, string pushbackMs) =>
+        new(new Status(StatusCode.ResourceExhausted, message), new Metadata { { RetryPushbackTrailer, pushbackMs } });
 
     public override async Task ReadHttpBody(ReadHttpBodyRequest request, IServerStreamWriter<HttpBodyChunk> responseStream, ServerCallContext context)
     {

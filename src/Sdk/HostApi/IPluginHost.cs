@@ -13,7 +13,10 @@ public interface IPluginHost
 
     /// <summary>
     /// Replaces this plugin's settings. The host validates them against the
-    /// plugin's schema; requires the "settings.write" permission.
+    /// plugin's schema; requires the "settings.write" permission. A write faster
+    /// than the host's pace is refused with the wait it names (gRPC's pushback):
+    /// this call waits that long and writes again, up to four times, so a burst is
+    /// slowed rather than failed; <paramref name="cancellationToken"/> bounds the wait.
     /// </summary>
     /// <param name="settingsJson">The new settings as a JSON object.</param>
     /// <param name="tenantId">The tenant, or null for the plugin-wide settings.</param>

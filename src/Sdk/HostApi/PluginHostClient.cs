@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
 using GrpcPlugins.Protocol;
 using GrpcPlugins.Protocol.V1;
 
@@ -9,6 +10,29 @@ namespace GrpcPlugins.Sdk.HostApi;
 /// <summary>Calls the host's PluginHost service over its Unix socket, with this worker's token.</summary>
 internal sealed class PluginHostClient : IPluginHost, IDisposable
 {
+    // A settings write the host paces is refused with gRPC's pushback (how long until it takes one
+    // again): gRPC's own retry waits that long and writes again, so a plugin that writes in a burst
+    // is slowed to the host's pace rather than failed. Only pushback-carrying refusals are worth a
+    // retry; the host marks its other RESOURCE_EXHAUSTED answers (too large) "do not retry".
+    private static readonly ServiceConfig s_retryPacedWrites = new()
+    {
+        MethodConfigs =
+        {
+            new MethodConfig
+            {
+                Names = { new MethodName { Service = "plugin.v1.PluginHost", Method = "PutSettings" } },
+                RetryPolicy = new RetryPolicy
+                {
+                    MaxAttempts = 5,
+                    InitialBackoff = TimeSpan.FromMilliseconds(100),
+                    MaxBackoff = TimeSpan.FromSeconds(2),
+                    BackoffMultiplier = 2,
+                    RetryableStatusCodes = { StatusCode.ResourceExhausted },
+                },
+            },
+        },
+    };
+
     private readonly Lazy<(GrpcChannel Channel, PluginHost.PluginHostClient Client)> _connection;
 
     public PluginHostClient(WorkerEnvironment environment)
@@ -22,7 +46,7 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
         // Most plugins never call back; the channel is built on the first call, not at start.
         _connection = new(() =>
         {
-            var channel = UnixSocketChannel.Create(environment.HostAddress[prefix.Length..]);
+            var channel = UnixSocketChannel.Create(environment.HostAddress[prefix.Length..], s_retryPacedWrites);
             var token = environment.Token;
             return (channel, new PluginHost.PluginHostClient(channel.Intercept(metadata =>
             {

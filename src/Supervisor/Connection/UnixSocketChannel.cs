@@ -10,8 +10,8 @@ internal static class UnixSocketChannel
     /// <summary>The largest gRPC message either side takes (the protocol's documented limit).</summary>
     public const int MaxMessageBytes = 16 * 1024 * 1024;
 
-    /// <summary>Creates a channel to the socket at <paramref name="socketPath"/>.</summary>
-    public static GrpcChannel Create(string socketPath)
+    /// <summary>Creates a channel to the socket at <paramref name="socketPath"/>, with the retry policies of <paramref name="serviceConfig"/>, if any.</summary>
+    public static GrpcChannel Create(string socketPath, Grpc.Net.Client.Configuration.ServiceConfig? serviceConfig = null)
     {
         var endpoint = new UnixDomainSocketEndPoint(socketPath);
         var handler = new SocketsHttpHandler
@@ -47,6 +47,7 @@ internal static class UnixSocketChannel
             DisposeHttpClient = true,
             MaxReceiveMessageSize = MaxMessageBytes,
             MaxSendMessageSize = MaxMessageBytes,
+            ServiceConfig = serviceConfig,
         });
     }
 }
