@@ -24,8 +24,13 @@ namespace Hello
                 ? HookResult.ShortCircuit(403, "hello refused this request: it says 'forbidden'")
                 : HookResult.Modify(call.BodyText.Replace("hello", "HELLO from the hello plugin", StringComparison.Ordinal)));
 
-            // It only tags responses, so it asks not to be sent their bodies (its plugin.json says the same).
-            plugin.OnHook("response", new HookMatch { HeadersOnly = true }, _ => HookResult.SetHeaders(new Dictionary<string, string> { ["x-hello-plugin"] = Version }));
+            // It only tags responses, so it asks not to be sent their bodies (its plugin.json says the same);
+            // the tag says which request and status it saw.
+            plugin.OnHook("response", new HookMatch { HeadersOnly = true }, call => HookResult.SetHeaders(new Dictionary<string, string>
+            {
+                ["x-hello-plugin"] = Version,
+                ["x-hello-saw"] = $"{call.Context.Method} {call.Context.Path} {call.Context.StatusCode}",
+            }));
 
             plugin.MapGet("/ping", ctx => ctx.Response.WriteJsonAsync(new JsonObject
             {

@@ -37,6 +37,7 @@ public sealed class EndpointHookTests
         // The endpoint sees the length of the body it reads, not of the one the client sent.
         Assert.Equal(Encoding.UTF8.GetByteCount("""{"text":"HELLO from the hello plugin world"}"""), (long?)body["length"]);
         Assert.Equal("1.0.0", Assert.Single(answer.Headers.GetValues("x-hello-plugin")));
+        Assert.Equal("POST /app/greet 200", Assert.Single(answer.Headers.GetValues("x-hello-saw")));
     }
 
     [Fact]
