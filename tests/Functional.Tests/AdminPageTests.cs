@@ -213,6 +213,36 @@ public sealed class AdminPageTests
     }
 
     [Fact]
+    public async Task Admin_ScopesAPluginsHooksToSomeTenants_SeesTheScopeOnItsHookPoint_AndABadTenantIsRefused()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await SignInAsync(browser, host);
+        await page.ClickAsync("#plugin-t .action-settings");
+        await page.WaitForFunctionAsync("() => document.getElementById('scope-saved').textContent === 'Now: every tenant.'");
+
+        await page.SelectOptionAsync("#scope-mode", "only");
+        await page.FillAsync("#scope-tenants", "globex, acme");
+        await page.ClickAsync("#save-scope");
+        await page.WaitForFunctionAsync("() => document.getElementById('scope-saved').textContent === 'Saved: only acme, globex.'");
+        await page.WaitForSelectorAsync("#hook-request .hook-tenants");
+        var shown = await page.TextContentAsync("#hook-request .hook-tenants");
+
+        // A control character (pasted from somewhere) is not a tenant id: refused, the scope saved before stands.
+        await page.FillAsync("#scope-tenants", "acme, bad\u0001id");
+        await page.ClickAsync("#save-scope");
+        await page.WaitForFunctionAsync("() => document.getElementById('scope-error').textContent.length > 0");
+
+        var stored = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/tenant-scope");
+        Assert.Equal(" [only acme, globex]", shown);
+        Assert.Contains("$.only[1]: the tenant id holds a control character", await page.TextContentAsync("#scope-error"), StringComparison.Ordinal);
+        Assert.Equal("only acme, globex", stored.GetProperty("takes").GetString());
+    }
+
+    [Fact]
     public async Task AdminPage_WithoutTheKey_ShowsOnlyTheSignInForm()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

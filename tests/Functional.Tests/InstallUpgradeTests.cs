@@ -86,18 +86,25 @@ public sealed class InstallUpgradeTests : IDisposable
     public async Task Uninstall_StopsTheWorker_RemovesTheFiles_AndCanDeleteTheSettings()
     {
         await using var host = await StrictHostAsync();
-        var preview = await UploadAsync(host, Bundle("1.0.0"));
+        var bundle = Bundle("1.0.0");
+        var preview = await UploadAsync(host, bundle);
         (await host.Admin.PostAsync($"/admin/api/bundles/{preview.GetProperty("address").GetString()}/install?accept=settings.read", null)).EnsureSuccessStatusCode();
         var ready = await host.WaitForStateAsync("up", WorkerState.Ready);
         var folder = host.Catalog.Find("up")!.Folder;
+        (await host.Admin.PutAsync("/admin/api/plugins/up/tenant-scope", SettingsAndAdminTests.Json("""{"only": ["acme"]}"""))).EnsureSuccessStatusCode();
 
         var deleted = await host.Admin.DeleteAsync("/admin/api/plugins/up?keepSettings=false");
+        var gone = await host.Admin.GetAsync("/plugins/up/whoami");
+        var folderRemoved = !Directory.Exists(folder);
+        // Installed again, it starts afresh: what was deleted with the settings is not back.
+        await InstallAsync(host, bundle);
+        var scope = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/tenant-scope");
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        Assert.Null(host.Catalog.Find("up"));
-        Assert.False(Directory.Exists(folder));
+        Assert.True(folderRemoved);
         Assert.False(Liveness.IsAlive(ready.Pid!.Value));
-        Assert.Equal(HttpStatusCode.NotFound, (await host.Admin.GetAsync("/plugins/up/whoami")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal("every tenant", scope.GetProperty("takes").GetString());
     }
 
     [Fact]

@@ -313,7 +313,7 @@ public sealed class SettingsAndAdminTests
     }
 
     [Fact]
-    public async Task AcknowledgedWrites_AndDisabledState_SurviveKill9OfTheHost()
+    public async Task AcknowledgedWrites_DisabledState_AndTenantScope_SurviveKill9OfTheHost()
     {
         var root = Directory.CreateTempSubdirectory("gpt-durable-").FullName;
         try
@@ -326,6 +326,7 @@ public sealed class SettingsAndAdminTests
                 await WaitForStateAsync(admin, "t", "Ready");
                 (await admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"durable"}"""))).EnsureSuccessStatusCode();
                 (await admin.PostAsync("/admin/api/plugins/hello/disable", null)).EnsureSuccessStatusCode();
+                (await admin.PutAsync("/admin/api/plugins/t/tenant-scope", Json("""{"except":["initech"]}"""))).EnsureSuccessStatusCode();
                 await host.KillAsync();
             }
 
@@ -336,6 +337,7 @@ public sealed class SettingsAndAdminTests
                 Assert.Equal("durable", settings.GetProperty("settings").GetProperty("greeting").GetString());
                 await WaitForStateAsync(admin, "t", "Ready");
                 Assert.Equal("Stopped", (await admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/hello")).GetProperty("state").GetString());
+                Assert.Equal("all but initech", (await admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/tenant-scope")).GetProperty("takes").GetString());
             }
         }
         finally

@@ -158,6 +158,25 @@ public sealed class HookDispatcherTests
     }
 
     [Fact]
+    public async Task APluginScopedAwayFromTheCallsTenant_IsNotCalled()
+    {
+        var onlyAcme = new FakeTarget("only-acme", _ => ShortCircuit(402), tenants: new(GrpcPlugins.Host.Hooks.Tenancy.TenantScopeMode.Only, ["acme"]));
+        var notInitech = new FakeTarget("not-initech", r => Modify(r.Body.ToStringUtf8() + "+tagged"), tenants: new(GrpcPlugins.Host.Hooks.Tenancy.TenantScopeMode.Except, ["initech"]));
+        HookInput For(string tenant) => Input("x") with { Context = new HookCallContext(TenantId: tenant) };
+
+        var initech = await Dispatcher(onlyAcme, notInitech).DispatchAsync(s_open, For("initech"));
+        var globex = await Dispatcher(onlyAcme, notInitech).DispatchAsync(s_open, For("globex"));
+        var acme = await Dispatcher(onlyAcme, notInitech).DispatchAsync(s_open, For("acme"));
+
+        Assert.Equal("x", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(initech).Body.Span));
+        Assert.Equal("x+tagged", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(globex).Body.Span));
+        Assert.Equal(402, Assert.IsType<HookOutcome.ShortCircuited>(acme).StatusCode);
+        Assert.Equal("acme", Assert.Single(onlyAcme.Requests).Context.TenantId);
+        // acme's call ended at the short-circuit before it.
+        Assert.Equal("globex", Assert.Single(notInitech.Requests).Context.TenantId);
+    }
+
+    [Fact]
     public async Task AMatchSeesTheContentTypeAnEarlierPluginSet()
     {
         var toJson = new FakeTarget("to-json", _ => new HookResponse { Modify = new HookModify { ContentType = "application/json; charset=utf-8" } });
@@ -217,7 +236,7 @@ public sealed class HookDispatcherTests
         public IReadOnlyList<IHookTarget> For(string point) => targets;
     }
 
-    private sealed class FakeTarget(string id, Func<HookRequest, HookResponse> answer, HookMatch? match = null) : IHookTarget
+    private sealed class FakeTarget(string id, Func<HookRequest, HookResponse> answer, HookMatch? match = null, GrpcPlugins.Host.Hooks.Tenancy.TenantScope? tenants = null) : IHookTarget
     {
         public List<HookRequest> Requests { get; } = [];
 
@@ -226,6 +245,8 @@ public sealed class HookDispatcherTests
         public TimeSpan? CallTimeout => null;
 
         public HookMatch Match => match ?? HookMatch.Any;
+
+        public bool TakesTenant(string tenantId) => (tenants ?? GrpcPlugins.Host.Hooks.Tenancy.TenantScope.All).Takes(tenantId);
 
         public ValueTask<HookTargetResult> InvokeAsync(HookRequest request, CallDeadline deadline)
         {

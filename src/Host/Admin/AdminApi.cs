@@ -189,7 +189,7 @@ internal static class AdminApi
     private static IResult BadTenant(string problem) =>
         Results.Problem(title: "Bad tenant id", detail: $"Nothing was read or saved: {problem} Leave 'tenant' out for the plugin-wide settings.", statusCode: 400);
 
-    private static IResult UnknownPlugin(string id) =>
+    internal static IResult UnknownPlugin(string id) =>
         Results.Problem(title: "Unknown plugin", detail: $"No plugin with id '{id}' is installed; GET /admin/api/plugins lists them.", statusCode: 404);
 
     private static IResult NotManageable(string id, PluginCatalog catalog) => catalog.Find(id) is { } entry

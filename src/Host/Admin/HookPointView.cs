@@ -15,9 +15,10 @@ internal sealed record HookPointView(
 
 /// <summary>
 /// A plugin at a hook point, in call order; <paramref name="Called"/> is false while it is
-/// stopped or disabled; <paramref name="Match"/> says which calls it handles (null: every call).
+/// stopped or disabled; <paramref name="Match"/> says which calls it handles (null: every call);
+/// <paramref name="Tenants"/> which tenants' calls an admin lets reach it (null: every tenant's).
 /// </summary>
-internal sealed record HookPointPluginView(string Id, string State, bool Called, string? Match);
+internal sealed record HookPointPluginView(string Id, string State, bool Called, string? Match, string? Tenants);
 
 /// <summary>An application endpoint that runs its requests (inbound) or responses (outbound) through the point.</summary>
 internal sealed record HookPointEndpointView(string Route, string Direction);

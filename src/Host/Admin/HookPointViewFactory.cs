@@ -1,5 +1,6 @@
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Host.Hooks.Endpoints;
+using GrpcPlugins.Host.Hooks.Tenancy;
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Host.Registry;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +14,7 @@ namespace GrpcPlugins.Host.Admin;
 /// that run through points and the plugins that register for them, so a point a
 /// plugin registers for and nothing runs (a misspelt name) shows up with a warning.
 /// </summary>
-internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTargets targets, IOptions<PluginHostOptions> options)
+internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTargets targets, TenantScopes scopes, IOptions<PluginHostOptions> options)
 {
     private const string PluginRoutesPattern = "/plugins/{id}/{**path}";
 
@@ -40,7 +41,8 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
             var declaredPoint = declared.FirstOrDefault(p => p.Name == name);
             var point = declaredPoint ?? uses.FirstOrDefault(u => u.Point.Name == name).Point;
             var registrations = targets.Registered(name);
-            var plugins = registrations.Select(p => new HookPointPluginView(p.PluginId, p.State, p.Called, p.Match.IsAny ? null : p.Match.Describe())).ToList();
+            var plugins = registrations.Select(p => new HookPointPluginView(
+                p.PluginId, p.State, p.Called, p.Match.IsAny ? null : p.Match.Describe(), scopes.For(p.PluginId) is { Mode: not TenantScopeMode.All } scope ? scope.Describe() : null)).ToList();
             var routes = uses.Where(u => u.Point.Name == name).Select(u => new HookPointEndpointView(u.Route, u.Direction)).ToList();
             return new HookPointView(
                 name,

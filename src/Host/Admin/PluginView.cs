@@ -25,6 +25,7 @@ internal sealed record PluginView(
     string? LastCallError,
     HookBreakerStatus HookBreaker,
     IReadOnlyList<string> Hooks,
+    string TenantScope,
     IReadOnlyList<string> Routes,
     IReadOnlyList<string> AnonymousRoutes,
     IReadOnlyList<string> Refusal,

@@ -6,7 +6,7 @@ using GrpcPlugins.Supervisor.Supervision;
 namespace GrpcPlugins.Host.Admin;
 
 /// <summary>Builds admin views from the catalog, the supervisors' read models and the call stats.</summary>
-internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, PluginLifecycle lifecycle, LifecycleEvents events, TimeProvider time)
+internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, PluginLifecycle lifecycle, LifecycleEvents events, Hooks.Tenancy.TenantScopes scopes, TimeProvider time)
 {
     public PluginView Create(PluginEntry entry, bool includeLogs)
     {
@@ -40,6 +40,7 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
             lastFailure is null ? null : $"{lastAt:O} {lastFailure.Kind}: {lastFailure.Detail}",
             new HookBreakerStatus(breaker.State.ToString().ToLowerInvariant(), breaker.ConsecutiveTimeouts, breaker.OpenUntil, breaker.TimesOpened),
             manifest?.Hooks.Select(h => h.Point).ToList() ?? [],
+            scopes.For(entry.Id).Describe(),
             manifest?.Routes.Select(r => $"{r.Method} {r.Path}").ToList() ?? [],
             manifest is null ? [] : manifest.AllowAnonymousEndpoints ? ["*"] : [.. manifest.Routes.Where(r => r.Anonymous).Select(r => $"{r.Method} {r.Path}")],
             entry.Refusal,

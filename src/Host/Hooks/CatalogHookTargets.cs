@@ -13,7 +13,7 @@ namespace GrpcPlugins.Host.Hooks;
 /// configured order, then manifest priority, then id. Disabled and refused
 /// plugins are not targets; stopped or restarting ones are, and fail as unavailable.
 /// </summary>
-internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginHostOptions> options, HookBreakers breakers) : IHookTargets
+internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginHostOptions> options, HookBreakers breakers, Tenancy.TenantScopes scopes) : IHookTargets
 {
     // The order only changes when the catalog is republished, so it is computed once per publication.
     private volatile Ordered _ordered = new([], new Dictionary<string, WorkerHookTarget[]>());
@@ -65,12 +65,12 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
             .OrderBy(e => order.IndexOf(e.Id) is var i && i >= 0 ? i : int.MaxValue)
             .ThenBy(e => e.Manifest!.Hooks.First(h => h.Point == point).Priority)
             .ThenBy(e => e.Id, StringComparer.Ordinal)
-            .Select(e => new WorkerHookTarget(e.Supervisor!, e.Manifest!.Limits.CallTimeout, e.Manifest!.Hooks.First(h => h.Point == point).Match, breakers))];
+            .Select(e => new WorkerHookTarget(e.Supervisor!, e.Manifest!.Limits.CallTimeout, e.Manifest!.Hooks.First(h => h.Point == point).Match, breakers, scopes))];
     }
 
     private sealed record Ordered(IReadOnlyList<PluginEntry> Entries, Dictionary<string, WorkerHookTarget[]> ByPoint);
 
-    private sealed class WorkerHookTarget(PluginSupervisor supervisor, TimeSpan? callTimeout, HookMatch match, HookBreakers breakers) : IHookTarget
+    private sealed class WorkerHookTarget(PluginSupervisor supervisor, TimeSpan? callTimeout, HookMatch match, HookBreakers breakers, Tenancy.TenantScopes scopes) : IHookTarget
     {
         private readonly HookBreaker _breaker = breakers.For(supervisor.PluginId);
 
@@ -81,6 +81,9 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
         public TimeSpan? CallTimeout => callTimeout;
 
         public HookMatch Match => match;
+
+        // Looked up on each call rather than held: an admin's change applies to the next call.
+        public bool TakesTenant(string tenantId) => scopes.For(PluginId).Takes(tenantId);
 
         public async ValueTask<HookTargetResult> InvokeAsync(HookRequest request, CallDeadline deadline)
         {

@@ -24,9 +24,9 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
         {
             cancellationToken.ThrowIfCancellationRequested();
             var match = target.Match;
-            if (!match.Accepts(input.Context.RouteId, input.Context.Method, contentType))
+            if (!match.Accepts(input.Context.RouteId, input.Context.Method, contentType) || !target.TakesTenant(input.Context.TenantId))
             {
-                // Not this plugin's traffic (its manifest's match): no call, as if it continued.
+                // Not this plugin's traffic (its manifest's match, or a tenant an admin keeps it from): no call, as if it continued.
                 continue;
             }
 

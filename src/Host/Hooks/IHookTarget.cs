@@ -14,6 +14,9 @@ internal interface IHookTarget
     /// <summary>Which calls the plugin handles; the others never reach it.</summary>
     HookMatch Match { get; }
 
+    /// <summary>Whether an admin lets calls for <paramref name="tenantId"/> ("" for none) reach the plugin (its tenant scope).</summary>
+    bool TakesTenant(string tenantId);
+
     /// <summary>Calls the plugin; a failure comes back as a value, never as an exception.</summary>
     ValueTask<HookTargetResult> InvokeAsync(HookRequest request, CallDeadline deadline);
 }

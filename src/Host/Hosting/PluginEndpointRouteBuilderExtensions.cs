@@ -28,6 +28,7 @@ public static class PluginEndpointRouteBuilderExtensions
         AdminApi.Map(endpoints);
         AdminPage.Map(endpoints);
         BundleApi.Map(endpoints);
+        TenantScopeApi.Map(endpoints);
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         endpoints.MapPrometheusScrapingEndpoint("/metrics");
         return endpoints;

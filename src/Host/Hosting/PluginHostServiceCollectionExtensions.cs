@@ -77,6 +77,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<CallFailureReporter>();
         services.AddSingleton<PluginMetrics>();
         services.AddSingleton<Hooks.Breaker.HookBreakers>();
+        services.AddSingleton<Hooks.Tenancy.TenantScopes>();
         services.AddSingleton<CatalogHookTargets>();
         services.AddSingleton<IHookTargets>(s => s.GetRequiredService<CatalogHookTargets>());
         services.AddSingleton<IHookDispatcher, HookDispatcher>();

@@ -13,7 +13,7 @@ namespace GrpcPlugins.Host.Registry;
 /// it once it is Ready, lets calls in flight on the old one finish, then stops
 /// it; if the new version fails to start, the old one keeps serving.
 /// </summary>
-internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, StoredSettingsCheck settingsCheck, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
+internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, StoredSettingsCheck settingsCheck, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
@@ -228,6 +228,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             if (!keepSettings)
             {
                 await store.DeletePluginAsync(id, cancellationToken).ConfigureAwait(false);
+                tenantScopes.Forget(id);
             }
 
             lifecycle.Forget(id);

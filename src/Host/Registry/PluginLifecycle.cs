@@ -24,6 +24,7 @@ internal sealed partial class PluginLifecycle(
     IOptions<PluginHostOptions> options,
     Health.PluginHealthRegistrations health,
     LifecycleEvents events,
+    Hooks.Tenancy.TenantScopes tenantScopes,
     ILoggerFactory loggerFactory,
     TimeProvider time) : IDisposable
 {
@@ -39,6 +40,8 @@ internal sealed partial class PluginLifecycle(
     /// <summary>Discovers plugins and starts every enabled one (without waiting for them to be Ready).</summary>
     public async Task LoadAsync(CancellationToken cancellationToken)
     {
+        // Before any plugin is published as a hook target: no call may reach a tenant an admin kept it from.
+        await tenantScopes.LoadAsync(cancellationToken).ConfigureAwait(false);
         var settings = options.Value;
         var entries = new List<PluginEntry>();
         var trust = Bundles.TrustStore.Load(settings.TrustedKeysDirectory);

@@ -39,13 +39,19 @@ internal interface IPluginStore
     /// <summary>Records an admin's enable or disable durably.</summary>
     Task SetEnabledAsync(string pluginId, bool enabled, CancellationToken cancellationToken);
 
+    /// <summary>Every plugin's tenant scope as an admin set it (JSON), by plugin id; a plugin never scoped is absent.</summary>
+    Task<IReadOnlyDictionary<string, string>> GetTenantScopesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records a plugin's tenant scope durably; null forgets it (every tenant).</summary>
+    Task SetTenantScopeAsync(string pluginId, string? scopeJson, CancellationToken cancellationToken);
+
     /// <summary>Records an install or upgrade.</summary>
     Task RecordInstallAsync(InstallRecord record, CancellationToken cancellationToken);
 
     /// <summary>A plugin's install records, oldest first.</summary>
     Task<IReadOnlyList<InstallRecord>> GetInstallsAsync(string pluginId, CancellationToken cancellationToken);
 
-    /// <summary>Deletes every tenant's settings and the enabled state of a plugin (uninstall without keeping settings).</summary>
+    /// <summary>Deletes every tenant's settings, the enabled state and the tenant scope of a plugin (uninstall without keeping settings).</summary>
     Task DeletePluginAsync(string pluginId, CancellationToken cancellationToken);
 }
 

@@ -38,6 +38,10 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
                 plugin_id TEXT PRIMARY KEY,
                 enabled INTEGER NOT NULL,
                 updated_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS tenant_scope (
+                plugin_id TEXT PRIMARY KEY,
+                scope TEXT NOT NULL,
+                updated_at TEXT NOT NULL);
             """);
     }
 
@@ -174,6 +178,39 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyDictionary<string, string>> GetTenantScopesAsync(CancellationToken cancellationToken)
+    {
+        using var turn = await _turns.ReadAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT plugin_id, scope FROM tenant_scope";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var scopes = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            scopes[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return scopes;
+    }
+
+    public async Task SetTenantScopeAsync(string pluginId, string? scopeJson, CancellationToken cancellationToken)
+    {
+        using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = scopeJson is null
+            ? "DELETE FROM tenant_scope WHERE plugin_id = $p"
+            : """
+                INSERT INTO tenant_scope (plugin_id, scope, updated_at) VALUES ($p, $s, $u)
+                ON CONFLICT (plugin_id) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at
+                """;
+        command.Parameters.AddWithValue("$p", pluginId);
+        command.Parameters.AddWithValue("$s", (object?)scopeJson ?? DBNull.Value);
+        command.Parameters.AddWithValue("$u", _time.GetUtcNow().ToString("O"));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task RecordInstallAsync(InstallRecord record, CancellationToken cancellationToken)
     {
         using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
@@ -211,7 +248,7 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
         using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM settings WHERE plugin_id = $p; DELETE FROM plugin_state WHERE plugin_id = $p";
+        command.CommandText = "DELETE FROM settings WHERE plugin_id = $p; DELETE FROM plugin_state WHERE plugin_id = $p; DELETE FROM tenant_scope WHERE plugin_id = $p";
         command.Parameters.AddWithValue("$p", pluginId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -51,7 +51,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     {
         var request = context.Request;
         // Plugins that are all headers only are offered the head alone: the body is not read for them.
-        var wantsBody = services.AnyWantsBody(point, routeId, context.Request.Method);
+        var wantsBody = services.AnyWantsBody(point, routeId, context.Request.Method, tenant);
         var (body, whole) = wantsBody
             ? await ReadUpToAsync(request, hooks.MaxBodyBytes, context.RequestAborted).ConfigureAwait(false)
             : (ReadOnlyMemory<byte>.Empty, false);
@@ -96,7 +96,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
         var original = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         // Plugins that are all headers only see the head before the first byte goes, and the body is
         // never held: as a stream past the limit, from its first write.
-        var wantsBody = services.AnyWantsBody(point, routeId, context.Request.Method);
+        var wantsBody = services.AnyWantsBody(point, routeId, context.Request.Method, tenant);
         var capture = new ResponseCapture(original, wantsBody ? hooks.MaxBodyBytes : 0, ct => PassStreamAsync(context, point, tenant, original, wantsBody, ct));
         context.Features.Set<IHttpResponseBodyFeature>(capture);
         try

@@ -6,16 +6,16 @@ namespace GrpcPlugins.Host.Hooks.Endpoints;
 internal sealed record EndpointHookServices(IHookDispatcher Dispatcher, IHookTargets Targets, ILogger<EndpointHookRunner> Logger)
 {
     /// <summary>
-    /// True when a plugin at <paramref name="point"/> that may take a <paramref name="method"/> request
-    /// to <paramref name="routeId"/> reads bodies. When every one is headers only (or none takes the
-    /// request), no body need be held for them.
+    /// True when a plugin at <paramref name="point"/> that may take <paramref name="tenant"/>'s
+    /// <paramref name="method"/> request to <paramref name="routeId"/> reads bodies. When every one is
+    /// headers only (or none takes the request), no body need be held for them.
     /// </summary>
-    public bool AnyWantsBody(HookPoint point, string routeId, string method)
+    public bool AnyWantsBody(HookPoint point, string routeId, string method, string tenant)
     {
         foreach (var target in Targets.For(point.Name))
         {
             var match = target.Match;
-            if (!match.HeadersOnly && match.AcceptsRouteId(routeId) && Routing.HookMatchRules.AcceptsMethod(match.Methods, method))
+            if (!match.HeadersOnly && match.AcceptsRouteId(routeId) && Routing.HookMatchRules.AcceptsMethod(match.Methods, method) && target.TakesTenant(tenant))
             {
                 return true;
             }

@@ -1,0 +1,53 @@
+using GrpcPlugins.Host.Auth;
+using GrpcPlugins.Host.Hooks.Tenancy;
+using GrpcPlugins.Host.Registry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace GrpcPlugins.Host.Admin;
+
+/// <summary>
+/// Which tenants' hook calls reach a plugin, behind the admin policy:
+/// GET /admin/api/plugins/{id}/tenant-scope, and PUT with <c>{"only": [...]}</c>,
+/// <c>{"except": [...]}</c> or <c>{}</c> (every tenant).
+/// </summary>
+internal static class TenantScopeApi
+{
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/admin/api/plugins/{id}/tenant-scope").RequireAuthorization(PluginHostPolicies.Admin);
+
+        api.MapGet(string.Empty, (string id, PluginCatalog catalog, TenantScopes scopes) =>
+            catalog.Find(id) is null ? AdminApi.UnknownPlugin(id) : Results.Ok(View(id, scopes.For(id))));
+
+        api.MapPut(string.Empty, async (string id, HttpRequest request, PluginCatalog catalog, TenantScopes scopes, CancellationToken ct) =>
+        {
+            if (catalog.Find(id) is null)
+            {
+                return AdminApi.UnknownPlugin(id);
+            }
+
+            using var reader = new StreamReader(request.Body);
+            var errors = new List<string>();
+            if (TenantScopeJson.Read(await reader.ReadToEndAsync(ct).ConfigureAwait(false), errors) is not { } scope)
+            {
+                return Results.Problem(
+                    title: "Not a tenant scope",
+                    detail: "Nothing was changed. Fix every item in 'errors' and send the scope again.",
+                    statusCode: 400,
+                    extensions: new Dictionary<string, object?> { ["errors"] = errors });
+            }
+
+            await scopes.SetAsync(id, scope, request.HttpContext.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false);
+            return Results.Ok(View(id, scope));
+        });
+    }
+
+    private static object View(string id, TenantScope scope) => new
+    {
+        pluginId = id,
+        scope = TenantScopeJson.Write(scope),
+        takes = scope.Describe(),
+    };
+}

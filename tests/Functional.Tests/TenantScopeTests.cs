@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>An admin scopes a plugin's hooks to some tenants, through the admin API, and real workers see only those tenants' calls.</summary>
+public sealed class TenantScopeTests
+{
+    private static readonly HookPoint s_request = TestHost.Request;
+
+    private static Task<TestHost> StartAsync() => TestHost.StartAsync([PluginFolders.Test("tagger"), PluginFolders.Test("other")], configure: null, mapApplication: app =>
+        app.MapPost("/orders", async (HttpRequest request) => await new StreamReader(request.Body).ReadToEndAsync())
+            .WithPluginHooks(new EndpointHooks { Inbound = s_request, Tenant = context => context.Request.Headers["x-tenant"].ToString() }));
+
+    private static async Task<string> PostAsync(TestHost host, string tenant)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new StringContent("order") };
+        request.Headers.Add("x-tenant", tenant);
+        using var response = await host.Client.SendAsync(request);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task APluginScopedToSomeTenants_IsCalledOnlyForThem_TheOthersPluginsStillForAll_AndTheAdminViewsSaySo()
+    {
+        await using var host = await StartAsync();
+        await Task.WhenAll(host.WaitForStateAsync("tagger", WorkerState.Ready), host.WaitForStateAsync("other", WorkerState.Ready));
+
+        using var put = await host.Admin.PutAsync("/admin/api/plugins/tagger/tenant-scope", SettingsAndAdminTests.Json("""{"only": ["acme", "globex"]}"""));
+        var acme = await PostAsync(host, "acme");
+        var initech = await PostAsync(host, "initech");
+        var none = await PostAsync(host, string.Empty);
+        var detail = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/tagger");
+        var point = JsonNode.Parse(await host.Admin.GetStringAsync("/admin/api/hooks"))!.AsArray().Single(p => (string?)p!["point"] == "request")!;
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal("only acme, globex", (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("takes").GetString());
+        // Each test plugin appends its id to the body it is called with.
+        Assert.Equal("order|other|tagger", acme);
+        Assert.Equal("order|other", initech);
+        Assert.Equal("order|other", none);
+        Assert.Equal("only acme, globex", detail.GetProperty("tenantScope").GetString());
+        Assert.Contains(detail.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "tenant-scope-changed" && e.GetProperty("detail").GetString() == "only acme, globex by admin");
+        Assert.Equal(["other: ", "tagger: only acme, globex"], point["plugins"]!.AsArray().Select(p => $"{p!["id"]}: {p["tenants"]}"));
+    }
+
+    [Fact]
+    public async Task EveryTenantAgain_AndAllButOne_TakeEffectOnTheNextCall()
+    {
+        await using var host = await StartAsync();
+        await Task.WhenAll(host.WaitForStateAsync("tagger", WorkerState.Ready), host.WaitForStateAsync("other", WorkerState.Ready));
+
+        (await host.Admin.PutAsync("/admin/api/plugins/tagger/tenant-scope", SettingsAndAdminTests.Json("""{"except": ["initech"]}"""))).EnsureSuccessStatusCode();
+        var initechExcepted = await PostAsync(host, "initech");
+        var acmeTaken = await PostAsync(host, "acme");
+        (await host.Admin.PutAsync("/admin/api/plugins/tagger/tenant-scope", SettingsAndAdminTests.Json("{}"))).EnsureSuccessStatusCode();
+        var initechAgain = await PostAsync(host, "initech");
+        var scope = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/tagger/tenant-scope");
+
+        Assert.Equal("order|other", initechExcepted);
+        Assert.Equal("order|other|tagger", acmeTaken);
+        Assert.Equal("order|other|tagger", initechAgain);
+        Assert.Equal("every tenant", scope.GetProperty("takes").GetString());
+        Assert.Equal("{}", scope.GetProperty("scope").GetRawText());
+    }
+
+    [Fact]
+    public async Task ABadScope_IsRefusedWithEveryProblem_AndChangesNothing_AndAnUnknownPluginIs404()
+    {
+        await using var host = await StartAsync();
+        await host.WaitForStateAsync("tagger", WorkerState.Ready);
+
+        using var bad = await host.Admin.PutAsync("/admin/api/plugins/tagger/tenant-scope", SettingsAndAdminTests.Json("""{"only": ["acme", 7], "except": []}"""));
+        var problem = await bad.Content.ReadFromJsonAsync<JsonElement>();
+        using var unknown = await host.Admin.PutAsync("/admin/api/plugins/nope/tenant-scope", SettingsAndAdminTests.Json("{}"));
+        using var anonymous = await host.Client.GetAsync("/admin/api/plugins/tagger/tenant-scope");
+
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("$: write 'only' or 'except', not both", problem.GetProperty("errors")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal("every tenant", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/tagger/tenant-scope")).GetProperty("takes").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+}
