@@ -9,9 +9,13 @@ namespace GrpcPlugins.Host.Hooks.Tenancy;
 /// Each plugin's tenant scope: read from the store once at load, looked up in memory on every
 /// hook call, and changed by admins durably first (a scope a restart would lose is not set).
 /// </summary>
-internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents events, ILogger<TenantScopes> logger)
+internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents events, ILogger<TenantScopes> logger) : IDisposable
 {
     private readonly Lock _writing = new();
+
+    // Two admins setting scopes at once: each write to the store and to memory is one turn, so
+    // memory never ends up with the one the store did not keep.
+    private readonly SemaphoreSlim _setting = new(1, 1);
 
     // Read on every hook call for every plugin at the point, written by admins now and then: a frozen
     // copy replaced whole on each change (a concurrent dictionary's emptiness check takes its locks).
@@ -46,8 +50,18 @@ internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents e
     public async Task SetAsync(string pluginId, TenantScope scope, string by, CancellationToken cancellationToken)
     {
         var json = scope.Mode == TenantScopeMode.All ? null : TenantScopeJson.Write(scope).ToJsonString();
-        await store.SetTenantScopeAsync(pluginId, json, cancellationToken).ConfigureAwait(false);
-        Replace(pluginId, scope.Mode == TenantScopeMode.All ? null : scope);
+        await _setting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Not cancelled half-way once its turn came: an admin who stops waiting must not leave a
+            // scope on disk that memory does not have (a short write either way).
+            await store.SetTenantScopeAsync(pluginId, json, CancellationToken.None).ConfigureAwait(false);
+            Replace(pluginId, scope.Mode == TenantScopeMode.All ? null : scope);
+        }
+        finally
+        {
+            _setting.Release();
+        }
 
         Log.Changed(logger, pluginId, scope.Describe(), by);
         events.Record(pluginId, "tenant-scope-changed", $"{scope.Describe()} by {by}");
@@ -55,6 +69,8 @@ internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents e
 
     /// <summary>Forgets an uninstalled plugin's scope (the store's row went with its settings).</summary>
     public void Forget(string pluginId) => Replace(pluginId, null);
+
+    public void Dispose() => _setting.Dispose();
 
     private void Replace(string pluginId, TenantScope? scope)
     {
