@@ -72,6 +72,32 @@ public sealed class TenantScopeTests
     }
 
     [Fact]
+    public async Task AStoredScopeTheHostCannotRead_IsLoggedAndShown_AndThePluginTakesEveryTenant_TheHostStarting()
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-scope-").FullName;
+        PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("tagger"));
+        // As an older or newer host, or a hand edit, might have left it.
+        using (var store = new GrpcPlugins.Host.Settings.SqlitePluginStore(Path.Combine(root, "state", "plugins.db"), TimeProvider.System))
+        {
+            await store.SetTenantScopeAsync("tagger", """{"only": "acme"}""", CancellationToken.None);
+        }
+
+        await using var host = await TestHost.StartAsync([], configure: null, root: root, mapApplication: app =>
+            app.MapPost("/orders", async (HttpRequest request) => await new StreamReader(request.Body).ReadToEndAsync())
+                .WithPluginHooks(new EndpointHooks { Inbound = s_request, Tenant = context => context.Request.Headers["x-tenant"].ToString() }));
+        host.ExpectErrors = true; // the unreadable scope is logged as an error, once
+        await host.WaitForStateAsync("tagger", WorkerState.Ready);
+
+        var answer = await PostAsync(host, "globex");
+        var detail = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/tagger");
+
+        Assert.Equal("order|tagger", answer);
+        Assert.Equal("every tenant", detail.GetProperty("tenantScope").GetString());
+        Assert.Contains(detail.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "tenant-scope-unreadable" && e.GetProperty("detail").GetString()!.Contains("$.only: write a list of tenant ids", StringComparison.Ordinal));
+        Assert.Contains(host.ErrorLogs, e => e.Contains("stored tenant scope cannot be read", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ABadScope_IsRefusedWithEveryProblem_AndChangesNothing_AndAnUnknownPluginIs404()
     {
         await using var host = await StartAsync();

@@ -14,7 +14,9 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
     // again): gRPC's own retry waits that long and writes again, so a plugin that writes in a burst
     // is slowed to the host's pace rather than failed. Only pushback-carrying refusals are worth a
     // retry; the host marks its other RESOURCE_EXHAUSTED answers (too large) "do not retry".
-    private static readonly ServiceConfig s_retryPacedWrites = new()
+    // Built with the channel, on the first call back, not at start: a worker's start path loads no
+    // type it does not need.
+    private static ServiceConfig RetryPacedWrites() => new()
     {
         MethodConfigs =
         {
@@ -46,7 +48,7 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
         // Most plugins never call back; the channel is built on the first call, not at start.
         _connection = new(() =>
         {
-            var channel = UnixSocketChannel.Create(environment.HostAddress[prefix.Length..], s_retryPacedWrites);
+            var channel = UnixSocketChannel.Create(environment.HostAddress[prefix.Length..], RetryPacedWrites());
             var token = environment.Token;
             return (channel, new PluginHost.PluginHostClient(channel.Intercept(metadata =>
             {
