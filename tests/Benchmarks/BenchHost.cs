@@ -53,8 +53,9 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public static string Output(string project, string file) => Repo(project, "bin", s_build["Configuration"], "net10.0", file);
 
-    // As examples/hello/plugin.json: its response hook is headers only.
-    private static JsonArray HelloHooks() => new("request", new JsonObject { ["point"] = "response", ["match"] = new JsonObject { ["headersOnly"] = true } });
+    // Read from examples/hello/plugin.json (its response hook is headers only), so the bench cannot drift from it.
+    private static JsonArray HelloHooks() =>
+        JsonNode.Parse(File.ReadAllText(Repo("examples", "hello", "plugin.json")))!["hooks"]!.DeepClone().AsArray();
 
     public static JsonObject Hello(string id) => new()
     {

@@ -17,8 +17,9 @@ internal static class PluginFolders
         }
         """;
 
-    /// <summary>The hello example's hooks, as its plugin.json declares them: the response hook is headers only.</summary>
-    public static JsonArray HelloHooks() => new("request", new JsonObject { ["point"] = "response", ["match"] = new JsonObject { ["headersOnly"] = true } });
+    /// <summary>The hello example's hooks, read from its plugin.json (its response hook is headers only), so the tests cannot drift from it.</summary>
+    public static JsonArray HelloHooks() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "examples/hello/plugin.json")))!["hooks"]!.DeepClone().AsArray();
 
     /// <summary>The hello example, run by PluginWorker from its assembly.</summary>
     public static JsonObject Hello(string id = "hello") => new()
