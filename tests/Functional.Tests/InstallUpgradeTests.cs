@@ -70,12 +70,13 @@ public sealed class InstallUpgradeTests : IDisposable
         Assert.Empty(failures);
         Assert.Equal("2.0.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
 
-        // A version that cannot start leaves 2.0.0 serving, and says why.
+        // A version that cannot start leaves 2.0.0 serving, and says why; the scope it came with is not kept.
         var broken = await UploadAsync(host, Bundle("3.0.0", "crash-at-start"));
-        var refused = await host.Admin.PostAsync($"/admin/api/bundles/{broken.GetProperty("address").GetString()}/install?accept=settings.read", null);
+        var refused = await host.Admin.PostAsync($"/admin/api/bundles/{broken.GetProperty("address").GetString()}/install?accept=settings.read", SettingsAndAdminTests.Json("""{"tenantScope": {"only": ["acme"]}}"""));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
         Assert.Contains("2.0.0 keeps serving", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal("2.0.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/up/whoami")).GetProperty("version").GetString());
+        Assert.Equal("every tenant", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/tenant-scope")).GetProperty("takes").GetString());
 
         var installs = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/installs");
         Assert.Equal(["1.0.0", "2.0.0"], installs.EnumerateArray().Select(r => r.GetProperty("version").GetString()));
@@ -105,6 +106,28 @@ public sealed class InstallUpgradeTests : IDisposable
         Assert.False(Liveness.IsAlive(ready.Pid!.Value));
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal("every tenant", scope.GetProperty("takes").GetString());
+    }
+
+    [Fact]
+    public async Task AnInstallGivenATenantScope_HoldsItWhenItReturns_AndABadOneInstallsNothing()
+    {
+        await using var host = await StrictHostAsync();
+        var address = (await UploadAsync(host, Bundle("1.0.0"))).GetProperty("address").GetString();
+        var path = $"/admin/api/bundles/{address}/install?accept=settings.read";
+
+        using var bad = await host.Admin.PostAsync(path, SettingsAndAdminTests.Json("""{"tenantScope": {"only": "acme"}, "colour": 1}"""));
+        var problem = await bad.Content.ReadFromJsonAsync<JsonElement>();
+        var afterBad = host.Catalog.Find("up");
+        using var good = await host.Admin.PostAsync(path, SettingsAndAdminTests.Json("""{"tenantScope": {"only": ["acme"]}}"""));
+        var scope = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/tenant-scope");
+
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(
+            ["$.colour: not an install option; the one there is is 'tenantScope'.", "$.tenantScope.only: write a list of tenant ids, e.g. {\"only\": [\"acme\", \"globex\"]}, {\"except\": [\"initech\"]} or {} for every tenant."],
+            problem.GetProperty("errors").EnumerateArray().Select(e => e.GetString()));
+        Assert.Null(afterBad);
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        Assert.Equal("only acme", scope.GetProperty("takes").GetString());
     }
 
     [Fact]

@@ -54,7 +54,19 @@ internal static class BundleApi
         api.MapPost("/bundles/{address}/install", async (string address, string? accept, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
         {
             var accepted = (accept ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-            var result = await installer.InstallAsync(address, accepted, context.User.Identity?.Name ?? "unknown", ct).ConfigureAwait(false);
+            using var reader = new StreamReader(context.Request.Body);
+            var errors = new List<string>();
+            var scope = InstallOptions.ReadTenantScope(await reader.ReadToEndAsync(ct).ConfigureAwait(false), errors);
+            if (errors.Count > 0)
+            {
+                return Results.Problem(
+                    title: "Bad install options",
+                    detail: "Nothing was installed. The body is optional; when given it is {\"tenantScope\": {\"only\": [\"acme\"]}} (or \"except\", or {} for every tenant). Fix every item in 'errors'.",
+                    statusCode: 400,
+                    extensions: new Dictionary<string, object?> { ["errors"] = errors });
+            }
+
+            var result = await installer.InstallAsync(address, accepted, context.User.Identity?.Name ?? "unknown", scope, ct).ConfigureAwait(false);
             return result.Succeeded
                 ? Results.Ok(new { pluginId = result.PluginId, version = result.Version, result = result.Message, address })
                 : Results.Problem(title: "Install refused", detail: result.Message, statusCode: result.Status);

@@ -111,7 +111,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     }
 
     /// <summary>Installs or upgrades from a staged bundle once the admin accepted every permission it asks for.</summary>
-    public async Task<InstallResult> InstallAsync(string address, IReadOnlySet<string> accepted, string by, CancellationToken cancellationToken)
+    public async Task<InstallResult> InstallAsync(string address, IReadOnlySet<string> accepted, string by, Hooks.Tenancy.TenantScope? tenantScope, CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         // Once its turn comes, an install runs to its end even if the admin stops waiting:
@@ -178,6 +178,14 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             var folder = Path.Combine(options.Value.PluginsDirectory, $"{preview.Id}-{preview.Version}-{address[7..19]}");
             Directory.Move(extracted, folder);
             var manifest = ManifestReader.Read(folder, out _)!;
+            // A scope given with the install holds from the plugin's first hook call: a gateway
+            // installing a plugin for some tenants never lets the others' calls reach it.
+            var scopeBefore = tenantScopes.For(manifest.Id);
+            if (tenantScope is not null)
+            {
+                await tenantScopes.SetAsync(manifest.Id, tenantScope, by, cancellationToken).ConfigureAwait(false);
+            }
+
             var result = catalog.Find(manifest.Id) is { Supervisor: not null } old
                 ? await UpgradeAsync(old, manifest, folder, cancellationToken).ConfigureAwait(false)
                 : await InstallNewAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
@@ -188,6 +196,11 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             else
             {
                 Directory.Delete(folder, recursive: true);
+                if (tenantScope is not null)
+                {
+                    // A refused install changes nothing, its scope included.
+                    await tenantScopes.SetAsync(manifest.Id, scopeBefore, by, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             return result;

@@ -30,25 +30,32 @@ internal static class TenantScopeJson
             return null;
         }
 
-        if (root.ValueKind != JsonValueKind.Object)
+        return Read(root, "$", errors);
+    }
+
+    /// <summary>The scope <paramref name="scope"/> writes (found at <paramref name="path"/>), or null with every problem.</summary>
+    public static TenantScope? Read(JsonElement scope, string path, List<string> errors)
+    {
+        var problems = errors.Count;
+        if (scope.ValueKind != JsonValueKind.Object)
         {
-            errors.Add($"$: write an object: {Example}.");
+            errors.Add($"{path}: write an object: {Example}.");
             return null;
         }
 
-        var named = root.EnumerateObject().ToList();
+        var named = scope.EnumerateObject().ToList();
         foreach (var property in named.Where(p => p.Name is not ("only" or "except")))
         {
-            errors.Add($"$.{property.Name}: not a scope field; use 'only' or 'except'.");
+            errors.Add($"{path}.{property.Name}: not a scope field; use 'only' or 'except'.");
         }
 
         var lists = named.Where(p => p.Name is "only" or "except").ToList();
         if (lists.Count > 1)
         {
-            errors.Add("$: write 'only' or 'except', not both: a scope either names the tenants a plugin takes or the ones it does not.");
+            errors.Add($"{path}: write 'only' or 'except', not both: a scope either names the tenants a plugin takes or the ones it does not.");
         }
 
-        if (errors.Count > 0)
+        if (errors.Count > problems)
         {
             return null;
         }
@@ -59,11 +66,11 @@ internal static class TenantScopeJson
         }
 
         var list = lists[0];
-        var tenants = Tenants(list.Value, "$." + list.Name, errors);
-        return errors.Count > 0 ? null : new TenantScope(list.Name == "only" ? TenantScopeMode.Only : TenantScopeMode.Except, tenants);
+        var tenants = Tenants(list.Value, $"{path}.{list.Name}", errors);
+        return errors.Count > problems ? null : new TenantScope(list.Name == "only" ? TenantScopeMode.Only : TenantScopeMode.Except, tenants);
     }
 
-    /// <summary>The JSON <see cref="Read"/> takes back.</summary>
+    /// <summary>The JSON <see cref="Read(string, List{string})"/> takes back.</summary>
     public static JsonObject Write(TenantScope scope) => scope.Mode switch
     {
         TenantScopeMode.Only => new JsonObject { ["only"] = new JsonArray([.. scope.Tenants.Select(t => JsonValue.Create(t))]) },

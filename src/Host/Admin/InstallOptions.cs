@@ -1,0 +1,42 @@
+using System.Text.Json;
+using GrpcPlugins.Host.Hooks.Tenancy;
+
+namespace GrpcPlugins.Host.Admin;
+
+/// <summary>The optional body of an install: <c>{"tenantScope": {...}}</c>, so a plugin is installed for some tenants from its first call.</summary>
+internal static class InstallOptions
+{
+    /// <summary>The scope the body asks for; null when there is no body or it names none. Problems go to <paramref name="errors"/>.</summary>
+    public static TenantScope? ReadTenantScope(string body, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return null;
+        }
+
+        JsonElement root;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            root = document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            errors.Add($"$: not JSON ({ex.Message}).");
+            return null;
+        }
+
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("$: write an object such as {\"tenantScope\": {\"only\": [\"acme\"]}}.");
+            return null;
+        }
+
+        foreach (var property in root.EnumerateObject().Where(p => p.Name != "tenantScope"))
+        {
+            errors.Add($"$.{property.Name}: not an install option; the one there is is 'tenantScope'.");
+        }
+
+        return root.TryGetProperty("tenantScope", out var scope) ? TenantScopeJson.Read(scope, "$.tenantScope", errors) : null;
+    }
+}
