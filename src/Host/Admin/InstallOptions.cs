@@ -14,21 +14,15 @@ internal static class InstallOptions
             return null;
         }
 
-        JsonElement root;
-        try
+        const string Fix = "write an object such as {\"tenantScope\": {\"only\": [\"acme\"]}}";
+        if (TenantScopeJson.Parse(body, Fix, errors) is not { } root)
         {
-            using var document = JsonDocument.Parse(body);
-            root = document.RootElement.Clone();
-        }
-        catch (JsonException ex)
-        {
-            errors.Add($"$: not JSON ({ex.Message}).");
             return null;
         }
 
         if (root.ValueKind != JsonValueKind.Object)
         {
-            errors.Add("$: write an object such as {\"tenantScope\": {\"only\": [\"acme\"]}}.");
+            errors.Add($"$: {Fix}.");
             return null;
         }
 

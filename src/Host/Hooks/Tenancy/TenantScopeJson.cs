@@ -16,21 +16,22 @@ internal static class TenantScopeJson
     private const string Example = "{\"only\": [\"acme\", \"globex\"]}, {\"except\": [\"initech\"]} or {} for every tenant";
 
     /// <summary>The scope <paramref name="json"/> writes, or null with every problem in <paramref name="errors"/>.</summary>
-    public static TenantScope? Read(string json, List<string> errors)
+    public static TenantScope? Read(string json, List<string> errors) =>
+        Parse(json, $"write {Example}", errors) is { } root ? Read(root, "$", errors) : null;
+
+    /// <summary>The document <paramref name="json"/> holds, or null with what is wrong and <paramref name="fix"/> in <paramref name="errors"/>.</summary>
+    public static JsonElement? Parse(string json, string fix, List<string> errors)
     {
-        JsonElement root;
         try
         {
             using var document = JsonDocument.Parse(json);
-            root = document.RootElement.Clone();
+            return document.RootElement.Clone();
         }
         catch (JsonException ex)
         {
-            errors.Add($"$: not JSON ({ex.Message}); write {Example}.");
+            errors.Add($"$: not JSON ({ex.Message}); {fix}.");
             return null;
         }
-
-        return Read(root, "$", errors);
     }
 
     /// <summary>The scope <paramref name="scope"/> writes (found at <paramref name="path"/>), or null with every problem.</summary>
