@@ -100,12 +100,15 @@ public sealed class AdminPageTests
             await page.ClickAsync("#install-bundle");
             await page.WaitForSelectorAsync("#bundle-error:has-text('settings.read')");
 
-            // With the permission ticked it installs, and the plugin starts.
+            // With the permission ticked it installs, for the tenants chosen, and the plugin starts.
             await page.CheckAsync("#bundle-permissions .permission[value='settings.read']");
+            await page.SelectOptionAsync("#install-scope-mode", "only");
+            await page.FillAsync("#install-scope-tenants", "acme");
             await page.ClickAsync("#install-bundle");
             await page.WaitForSelectorAsync("#plugin-shop .state-Ready", new PageWaitForSelectorOptions { Timeout = 30_000 });
             var installs = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/shop/installs");
             Assert.Equal("1.2.0", installs[0].GetProperty("version").GetString());
+            Assert.Equal("only acme", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/shop/tenant-scope")).GetProperty("takes").GetString());
 
             // Uninstall from its row, confirming the dialog: refused while another plugin depends on it, and the page says why.
             page.Dialog += (_, dialog) => dialog.AcceptAsync();
