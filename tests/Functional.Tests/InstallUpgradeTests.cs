@@ -123,7 +123,7 @@ public sealed class InstallUpgradeTests : IDisposable
 
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Equal(
-            ["$.colour: not an install option; the one there is is 'tenantScope'.", "$.tenantScope.only: write a list of tenant ids, e.g. {\"only\": [\"acme\", \"globex\"]}, {\"except\": [\"initech\"]} or {} for every tenant."],
+            ["$.colour: not an install option; the only one is 'tenantScope'.", "$.tenantScope.only: write a list of tenant ids, e.g. {\"only\": [\"acme\", \"globex\"]}, {\"except\": [\"initech\"]} or {} for every tenant."],
             problem.GetProperty("errors").EnumerateArray().Select(e => e.GetString()));
         Assert.Null(afterBad);
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);

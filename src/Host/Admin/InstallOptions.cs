@@ -28,7 +28,7 @@ internal static class InstallOptions
 
         foreach (var property in root.EnumerateObject().Where(p => p.Name != "tenantScope"))
         {
-            errors.Add($"$.{property.Name}: not an install option; the one there is is 'tenantScope'.");
+            errors.Add($"$.{property.Name}: not an install option; the only one is 'tenantScope'.");
         }
 
         return root.TryGetProperty("tenantScope", out var scope) ? TenantScopeJson.Read(scope, "$.tenantScope", errors) : null;

@@ -99,7 +99,7 @@ internal static class TenantScopeJson
         {
             var tenant = item.ValueKind == JsonValueKind.String ? item.GetString()! : null;
             var why = tenant is null ? "write a tenant id as a string"
-                : tenant.Length == 0 ? "is empty: a call without a tenant is taken by 'except' scopes and by none that say 'only'"
+                : tenant.Length == 0 ? "is empty: a call without a tenant is taken by 'except' scopes and by none that say 'only'."
                 : TenantId.Problem(tenant);
             if (why is null)
             {
