@@ -23,6 +23,9 @@ public sealed class AdminPageTests
         await using var browser = await LaunchAsync(playwright);
         var page = await SignInAsync(browser, host);
         await page.WaitForSelectorAsync("#plugin-t .state-Ready");
+        // Waited for, not read once: the tests' 500 ms health probes can miss one while chromium
+        // starts on two busy cores, and the page would rightly show that moment as Unhealthy.
+        await page.WaitForSelectorAsync("#plugin-hello .state-Ready");
         Assert.Equal("Ready", await page.TextContentAsync("#plugin-hello .state"));
         Assert.Equal(" (RSS watchdog)", await page.TextContentAsync("#plugin-hello .enforcement"));
 
