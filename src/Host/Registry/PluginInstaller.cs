@@ -241,7 +241,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             if (!keepSettings)
             {
                 await store.DeletePluginAsync(id, cancellationToken).ConfigureAwait(false);
-                tenantScopes.Forget(id);
+                await tenantScopes.ForgetAsync(id).ConfigureAwait(false);
             }
 
             lifecycle.Forget(id);

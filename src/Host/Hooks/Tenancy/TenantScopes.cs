@@ -11,10 +11,8 @@ namespace GrpcPlugins.Host.Hooks.Tenancy;
 /// </summary>
 internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents events, ILogger<TenantScopes> logger) : IDisposable
 {
-    private readonly Lock _writing = new();
-
-    // Two admins setting scopes at once: each write to the store and to memory is one turn, so
-    // memory never ends up with the one the store did not keep.
+    // Every change (load, an admin's, an uninstall's) is one turn through the store and memory, so
+    // memory never ends up with a scope the store did not keep.
     private readonly SemaphoreSlim _setting = new(1, 1);
 
     // Read on every hook call for every plugin at the point, written by admins now and then: a frozen
@@ -31,18 +29,26 @@ internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents e
     /// <summary>Reads every stored scope. A stored scope this host cannot read is logged and left at every tenant.</summary>
     public async Task LoadAsync(CancellationToken cancellationToken)
     {
-        foreach (var (pluginId, json) in await store.GetTenantScopesAsync(cancellationToken).ConfigureAwait(false))
+        await _setting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var errors = new List<string>();
-            if (TenantScopeJson.Read(json, errors) is { } scope)
+            foreach (var (pluginId, json) in await store.GetTenantScopesAsync(cancellationToken).ConfigureAwait(false))
             {
-                Replace(pluginId, scope);
+                var errors = new List<string>();
+                if (TenantScopeJson.Read(json, errors) is { } scope)
+                {
+                    Replace(pluginId, scope);
+                }
+                else
+                {
+                    Log.Unreadable(logger, pluginId, string.Join(" ", errors));
+                    events.Record(pluginId, "tenant-scope-unreadable", string.Join(" ", errors));
+                }
             }
-            else
-            {
-                Log.Unreadable(logger, pluginId, string.Join(" ", errors));
-                events.Record(pluginId, "tenant-scope-unreadable", string.Join(" ", errors));
-            }
+        }
+        finally
+        {
+            _setting.Release();
         }
     }
 
@@ -68,26 +74,35 @@ internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents e
     }
 
     /// <summary>Forgets an uninstalled plugin's scope (the store's row went with its settings).</summary>
-    public void Forget(string pluginId) => Replace(pluginId, null);
+    public async Task ForgetAsync(string pluginId)
+    {
+        await _setting.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            Replace(pluginId, null);
+        }
+        finally
+        {
+            _setting.Release();
+        }
+    }
 
     public void Dispose() => _setting.Dispose();
 
+    // Only within a turn (_setting): readers see the old dictionary or the new one, whole.
     private void Replace(string pluginId, TenantScope? scope)
     {
-        lock (_writing)
+        var scopes = new Dictionary<string, TenantScope>(_scopes, StringComparer.Ordinal);
+        if (scope is null)
         {
-            var scopes = new Dictionary<string, TenantScope>(_scopes, StringComparer.Ordinal);
-            if (scope is null)
-            {
-                scopes.Remove(pluginId);
-            }
-            else
-            {
-                scopes[pluginId] = scope;
-            }
-
-            _scopes = scopes.ToFrozenDictionary(StringComparer.Ordinal);
+            scopes.Remove(pluginId);
         }
+        else
+        {
+            scopes[pluginId] = scope;
+        }
+
+        _scopes = scopes.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     private static partial class Log
