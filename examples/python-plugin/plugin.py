@@ -155,6 +155,8 @@ def watch_stdin():
     stopping.set()
 
 
+# Eight threads serve every call, health probes too: plugin.json's limits.maxConcurrentCalls (6)
+# keeps the host's hook and route calls from taking them all, so a probe always finds one.
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), interceptors=[TokenInterceptor()])
 plugin_pb2_grpc.add_PluginServicer_to_server(Plugin(), server)
 server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("grpc.health.v1.Health", {

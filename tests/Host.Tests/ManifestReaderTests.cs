@@ -39,6 +39,27 @@ public sealed class ManifestReaderTests
         Assert.Contains(errors, e => e.StartsWith("$.restart:", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(0, "$.limits.maxConcurrentCalls: 0 must be 1 or more")]
+    [InlineData(-5, "$.limits.maxConcurrentCalls: -5 must be 1 or more")]
+    [InlineData(64, null)]
+    public void ACallLimit_IsReadWhenPositive_AndRefusedOtherwise(int max, string? error)
+    {
+        var manifest = ManifestReader.Parse($$"""
+            { "id": "demo", "version": "1.0.0", "command": "./run", "limits": {"maxConcurrentCalls": {{max}}} }
+            """, "/plugins/demo", out var errors);
+
+        if (error is null)
+        {
+            Assert.Empty(errors);
+            Assert.Equal(max, manifest!.Limits.MaxConcurrentCalls);
+        }
+        else
+        {
+            Assert.StartsWith(error, Assert.Single(errors), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void AHooksMatch_IsRead()
     {

@@ -44,6 +44,15 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void ACallLimitBelowOne_IsRefused()
+    {
+        var refused = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MaxConcurrentCallsPerPlugin = 0 });
+
+        Assert.Contains("PluginHost:MaxConcurrentCallsPerPlugin is 0; use 1 or more.", refused.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new PluginHostOptionsValidator().Validate(null, new PluginHostOptions()).Succeeded);
+    }
+
+    [Fact]
     public void SettingsLimits_ThatNoDocumentCouldMeet_AreRefused()
     {
         var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MaxSettingsBytes = 1, MaxSettingsTenants = -1 });

@@ -183,6 +183,7 @@ internal static class AdminApi
         CallFailureKind.Crashed => "crashed",
         CallFailureKind.Unavailable => "was not available",
         CallFailureKind.CircuitOpen => "is paused after repeated timeouts",
+        CallFailureKind.Busy => "had its limit of calls in flight",
         _ => "failed",
     };
 

@@ -24,6 +24,7 @@ internal sealed record PluginView(
     long CallFailures,
     string? LastCallError,
     HookBreakerStatus HookBreaker,
+    CallLoadView? Calls,
     IReadOnlyList<string> Hooks,
     string TenantScope,
     IReadOnlyList<string> Routes,
@@ -38,3 +39,10 @@ internal sealed record PluginView(
 /// until <paramref name="OpenUntil"/> after repeated timeouts) or <c>trial</c> (one call decides).
 /// </summary>
 internal sealed record HookBreakerStatus(string State, int ConsecutiveTimeouts, DateTimeOffset? OpenUntil, long TimesOpened);
+
+/// <summary>
+/// The plugin's calls (hooks and routes) in flight against its limit; <paramref name="AtLimit"/> from a
+/// refusal until a quarter of the places are free again; <paramref name="Refused"/> since its last
+/// install, upgrade or host start.
+/// </summary>
+internal sealed record CallLoadView(int InFlight, int Limit, bool AtLimit, long Refused);

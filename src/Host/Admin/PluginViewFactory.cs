@@ -39,6 +39,7 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
             failures,
             lastFailure is null ? null : $"{lastAt:O} {lastFailure.Kind}: {lastFailure.Detail}",
             new HookBreakerStatus(breaker.State.ToString().ToLowerInvariant(), breaker.ConsecutiveTimeouts, breaker.OpenUntil, breaker.TimesOpened),
+            entry.Supervisor is { } supervisor ? new CallLoadView(supervisor.InFlight, supervisor.MaxConcurrentCalls, supervisor.AtCallLimit, supervisor.CallsRefused) : null,
             manifest?.Hooks.Select(h => h.Point).ToList() ?? [],
             scopes.For(entry.Id).Describe(),
             manifest?.Routes.Select(r => $"{r.Method} {r.Path}").ToList() ?? [],
@@ -68,11 +69,11 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
 
     /// <summary>
     /// Healthy when Ready; Degraded while starting, restarting or unhealthy, or Ready with its hook
-    /// calls paused; Unhealthy when crash-looping or refused.
+    /// calls paused or at its limit of calls in flight; Unhealthy when crash-looping or refused.
     /// </summary>
     public static string HealthOf(PluginEntry entry, WorkerSnapshot? snapshot, HookBreakerView breaker) => entry.IsRefused ? "Unhealthy" : snapshot!.State switch
     {
-        WorkerState.Ready when breaker.State != HookBreakerState.Closed => "Degraded",
+        WorkerState.Ready when breaker.State != HookBreakerState.Closed || entry.Supervisor!.AtCallLimit => "Degraded",
         WorkerState.Ready => "Healthy",
         WorkerState.Stopped or WorkerState.Exited => "Disabled",
         WorkerState.CrashLooping => "Unhealthy",

@@ -12,7 +12,7 @@ public sealed record CallFailure(string PluginId, CallFailureKind Kind, string D
     /// <summary>The HTTP status this failure maps to.</summary>
     public int StatusCode => Kind switch
     {
-        CallFailureKind.Unavailable or CallFailureKind.CircuitOpen => 503,
+        CallFailureKind.Unavailable or CallFailureKind.CircuitOpen or CallFailureKind.Busy => 503,
         CallFailureKind.TimedOut => 504,
         _ => 502,
     };

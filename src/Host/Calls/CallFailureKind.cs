@@ -20,4 +20,10 @@ public enum CallFailureKind
     /// skips its hook calls for a while, then tries one (PluginHost:HookBreakerTimeouts). 503 with Retry-After.
     /// </summary>
     CircuitOpen,
+
+    /// <summary>
+    /// Not called: the plugin already had its limit of calls in flight (its manifest's
+    /// limits.maxConcurrentCalls, or PluginHost:MaxConcurrentCallsPerPlugin). 503 with Retry-After.
+    /// </summary>
+    Busy,
 }

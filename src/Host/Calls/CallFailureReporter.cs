@@ -15,9 +15,10 @@ internal sealed partial class CallFailureReporter(CallStats stats, ILogger<CallF
         {
             Log.Unavailable(logger, failure.PluginId, what, failure.Detail);
         }
-        else if (failure.Kind == CallFailureKind.CircuitOpen)
+        else if (failure.Kind is CallFailureKind.CircuitOpen or CallFailureKind.Busy)
         {
-            // The pause itself is logged once, as a warning, by the breaker; each call it skips is counted, not shouted.
+            // The pause itself is logged once, as a warning, by the breaker (a call limit's by the supervisor); each call
+            // not made is counted, not shouted.
             Log.Skipped(logger, failure.PluginId, what, failure.Detail);
         }
         else

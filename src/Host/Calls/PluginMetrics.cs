@@ -22,13 +22,16 @@ internal sealed class PluginMetrics : IDisposable
         SettingsWritesRefused = _meter.CreateCounter<long>("plugin.settings.writes.refused", description: "A plugin's own settings writes refused for their pace");
 
         // Supervisor state is read at scrape time from the same read model the admin API shows.
-        _meter.CreateObservableCounter("plugin.restarts", () => Observe(catalog, s => s.Restarts), description: "Worker restarts by plugin");
-        _meter.CreateObservableGauge("plugin.memory", () => Observe(catalog, s => s.MemoryBytes), unit: "By", description: "Resident memory of the worker's process tree");
-        _meter.CreateObservableGauge("plugin.memory.limit", () => Observe(catalog, s => s.MemoryLimitBytes), unit: "By", description: "The worker's memory limit");
+        _meter.CreateObservableCounter("plugin.restarts", () => Observe(catalog, s => s.Snapshot.Restarts), description: "Worker restarts by plugin");
+        _meter.CreateObservableGauge("plugin.memory", () => Observe(catalog, s => s.Snapshot.MemoryBytes), unit: "By", description: "Resident memory of the worker's process tree");
+        _meter.CreateObservableGauge("plugin.memory.limit", () => Observe(catalog, s => s.Snapshot.MemoryLimitBytes), unit: "By", description: "The worker's memory limit");
         _meter.CreateObservableGauge("plugin.state", () => catalog.Entries
             .Where(e => e.Supervisor is not null)
             .Select(e => new Measurement<int>(1, new KeyValuePair<string, object?>("plugin", e.Id), new KeyValuePair<string, object?>("state", e.Supervisor!.Snapshot.State.ToString()))),
             description: "1 for each plugin's current supervisor state");
+        _meter.CreateObservableGauge("plugin.calls.in_flight", () => Observe(catalog, s => s.InFlight), description: "Calls (hooks and routes) in flight to each plugin");
+        _meter.CreateObservableGauge("plugin.calls.limit", () => Observe(catalog, s => s.MaxConcurrentCalls), description: "Calls each plugin may have in flight at once");
+        _meter.CreateObservableCounter("plugin.calls.refused", () => Observe(catalog, s => s.CallsRefused), description: "Calls refused, not made, because the plugin had its limit in flight");
     }
 
     public Counter<long> HookCalls { get; }
@@ -47,8 +50,8 @@ internal sealed class PluginMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    private static IEnumerable<Measurement<long>> Observe(PluginCatalog catalog, Func<Supervisor.Supervision.WorkerSnapshot, long> value) =>
+    private static IEnumerable<Measurement<long>> Observe(PluginCatalog catalog, Func<Supervisor.Supervision.PluginSupervisor, long> value) =>
         catalog.Entries
             .Where(e => e.Supervisor is not null)
-            .Select(e => new Measurement<long>(value(e.Supervisor!.Snapshot), new KeyValuePair<string, object?>("plugin", e.Id)));
+            .Select(e => new Measurement<long>(value(e.Supervisor!), new KeyValuePair<string, object?>("plugin", e.Id)));
 }

@@ -7,7 +7,7 @@ namespace GrpcPlugins.Host.Health;
 
 /// <summary>
 /// One plugin's health: Ready is Healthy; starting, restarting or unhealthy is
-/// Degraded, as is Ready with its hook calls paused; crash-looping is Unhealthy; a disabled plugin does not count
+/// Degraded, as is Ready with its hook calls paused or at its limit of calls in flight; crash-looping is Unhealthy; a disabled plugin does not count
 /// against the host; a refused one is Degraded, with its reason.
 /// </summary>
 internal sealed class PluginHealthCheck(PluginCatalog catalog, HookBreakers breakers, string pluginId) : IHealthCheck
@@ -26,6 +26,7 @@ internal sealed class PluginHealthCheck(PluginCatalog catalog, HookBreakers brea
         {
             "Healthy" => HealthCheckResult.Healthy("ready", data),
             "Degraded" when breaker.State != HookBreakerState.Closed => HealthCheckResult.Degraded($"ready, but its hook calls are paused after repeated timeouts (until {breaker.OpenUntil:O}, then a trial call)", data: data),
+            "Degraded" when entry.Supervisor!.AtCallLimit => HealthCheckResult.Degraded($"ready, but at its limit of {entry.Supervisor.MaxConcurrentCalls} calls in flight: further calls are refused until a quarter of them end", data: data),
             "Disabled" => HealthCheckResult.Healthy("disabled", data),
             "Unhealthy" when entry.IsRefused => HealthCheckResult.Degraded(string.Join(" ", entry.Refusal), data: data),
             "Unhealthy" => HealthCheckResult.Unhealthy(snapshot?.LastError ?? "crash-looping", data: data),

@@ -90,7 +90,7 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
             using var lease = supervisor.Lease();
             if (lease.Worker is not { } worker)
             {
-                return new HookTargetResult(null, new CallFailure(PluginId, CallFailureKind.Unavailable, $"plugin is {supervisor.State}"));
+                return new HookTargetResult(null, CallLimitFailure.NotLeased(supervisor, lease));
             }
 
             var pass = _breaker.Enter(worker.Pid);

@@ -107,6 +107,14 @@ public sealed class PluginHostOptions
     /// <summary>The memory limit of a worker's process tree when the manifest sets none. Defaults to 512 MiB.</summary>
     public int DefaultMemoryLimitMiB { get; set; } = 512;
 
+    /// <summary>
+    /// Calls (hooks and routes together) one plugin may have in flight when its manifest sets no
+    /// <c>limits.maxConcurrentCalls</c>; more are refused at once (a route answers 503 with
+    /// Retry-After, a hook fails by its point's rule) instead of waiting on a plugin that has
+    /// stopped keeping up. Defaults to 1000, the streams the Sdk's server takes on one connection.
+    /// </summary>
+    public int MaxConcurrentCallsPerPlugin { get; set; } = 1000;
+
     /// <summary>Time between health probes of a Ready worker. Defaults to 5 seconds.</summary>
     public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(5);
 

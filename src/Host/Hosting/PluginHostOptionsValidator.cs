@@ -56,6 +56,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:DefaultMemoryLimitMiB is {options.DefaultMemoryLimitMiB}; use 16 or more.");
         }
 
+        if (options.MaxConcurrentCallsPerPlugin < 1)
+        {
+            errors.Add($"PluginHost:MaxConcurrentCallsPerPlugin is {options.MaxConcurrentCallsPerPlugin}; use 1 or more.");
+        }
+
         if (options.RuntimeDirectory is { Length: > 0 } runtime && !HostRuntimeDirectory.FitsSocketPaths(runtime))
         {
             errors.Add($"PluginHost:RuntimeDirectory '{runtime}' is too long for the sockets under it: a Unix socket path has at most 107 bytes, which leaves {HostRuntimeDirectory.MaxParentBytes} for this directory. Use a shorter one, or leave it out to use $XDG_RUNTIME_DIR or /tmp.");

@@ -24,7 +24,7 @@ internal static class WorkerSpecFactory
             environment[name] = value;
         }
 
-        var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes);
+        var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes, manifest.Limits.MaxConcurrentCalls ?? options.MaxConcurrentCallsPerPlugin);
         if (manifest.Assembly is { } assembly)
         {
             return new WorkerSpec(manifest.Id, DotnetHost.Path, [Path.GetFullPath(options.WorkerPath), "--assembly", assembly], manifest.Folder, environment, limits);

@@ -72,5 +72,7 @@ internal sealed class ManifestDocument
         public double? RouteTimeoutSeconds { get; set; }
 
         public long? MaxRequestBodyBytes { get; set; }
+
+        public int? MaxConcurrentCalls { get; set; }
     }
 }

@@ -151,6 +151,11 @@ internal static partial class ManifestReader
             list.Add($"$.limits.routeTimeoutSeconds: {limits.RouteTimeoutSeconds} must be positive.");
         }
 
+        if (limits.MaxConcurrentCalls is < 1)
+        {
+            list.Add($"$.limits.maxConcurrentCalls: {limits.MaxConcurrentCalls} must be 1 or more (calls to the plugin, hooks and routes together, in flight at once).");
+        }
+
         var dependencies = new List<ManifestDependency>();
         for (var i = 0; i < (doc.Dependencies?.Count ?? 0); i++)
         {
@@ -201,7 +206,8 @@ internal static partial class ManifestReader
                 limits.StartTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : null,
                 limits.CallTimeoutMs is { } c ? TimeSpan.FromMilliseconds(c) : null,
                 limits.RouteTimeoutSeconds is { } r ? TimeSpan.FromSeconds(r) : null,
-                limits.MaxRequestBodyBytes),
+                limits.MaxRequestBodyBytes,
+                limits.MaxConcurrentCalls),
             restart,
             dependencies);
     }

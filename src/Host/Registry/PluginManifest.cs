@@ -53,4 +53,4 @@ internal sealed record ManifestRoute(string Method, Routing.RouteTemplate Templa
 }
 
 /// <summary>Per-plugin limits; null means the host's default.</summary>
-internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, TimeSpan? CallTimeout, TimeSpan? RouteTimeout, long? MaxRequestBodyBytes);
+internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, TimeSpan? CallTimeout, TimeSpan? RouteTimeout, long? MaxRequestBodyBytes, int? MaxConcurrentCalls = null);

@@ -109,10 +109,10 @@ internal sealed class PluginRouteForwarder(
         using var lease = supervisor.Lease();
         if (lease.Worker is not { } worker)
         {
-            var failure = new CallFailure(id, CallFailureKind.Unavailable, $"plugin is {supervisor.Snapshot.State}");
+            var failure = CallLimitFailure.NotLeased(supervisor, lease);
             reporter.Report(failure, $"route {method} {path}");
             await RouteProblem.WriteAsync(context, failure).ConfigureAwait(false);
-            return "unavailable";
+            return lease.Busy ? "busy" : "unavailable";
         }
 
         // :: Step 3: the body limit, up front when the length is declared.

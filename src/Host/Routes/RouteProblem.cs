@@ -30,6 +30,7 @@ internal static class RouteProblem
     {
         CallFailureKind.Unavailable => WriteAsync(context, 503, "unavailable", $"Plugin '{failure.PluginId}' is unavailable", failure.Detail, TimeSpan.FromSeconds(1)),
         CallFailureKind.CircuitOpen => WriteAsync(context, 503, "circuit-open", $"Plugin '{failure.PluginId}' is paused after repeated timeouts", failure.Detail, failure.RetryAfter ?? TimeSpan.FromSeconds(1)),
+        CallFailureKind.Busy => WriteAsync(context, 503, "busy", $"Plugin '{failure.PluginId}' is busy", failure.Detail, TimeSpan.FromSeconds(1)),
         CallFailureKind.TimedOut => WriteAsync(context, 504, "timeout", $"Plugin '{failure.PluginId}' timed out", failure.Detail),
         CallFailureKind.Crashed => WriteAsync(context, 502, "crashed", $"Plugin '{failure.PluginId}' crashed during the call", failure.Detail),
         _ => WriteAsync(context, 502, "error", $"Plugin '{failure.PluginId}' failed", failure.Detail),

@@ -19,4 +19,5 @@ internal sealed record WorkerSpec(
 /// <param name="StartTimeout">From spawn to handshake and first healthy probe.</param>
 /// <param name="ShutdownGrace">From the Shutdown request to the kill of the process group.</param>
 /// <param name="MemoryLimitBytes">The worker's memory limit, whole process tree.</param>
-internal sealed record WorkerLimits(TimeSpan StartTimeout, TimeSpan ShutdownGrace, long MemoryLimitBytes);
+/// <param name="MaxConcurrentCalls">Calls (hooks and routes together) in flight at once; more are refused without a call.</param>
+internal sealed record WorkerLimits(TimeSpan StartTimeout, TimeSpan ShutdownGrace, long MemoryLimitBytes, int MaxConcurrentCalls = int.MaxValue);

@@ -20,5 +20,11 @@ internal sealed partial class PluginSupervisor
 
         [LoggerMessage(EventId = 4205, EventName = "WorkerRestartRequested", Level = LogLevel.Information, Message = "Plugin {PluginId}: restart requested")]
         public static partial void RestartRequested(ILogger logger, string pluginId);
+
+        [LoggerMessage(EventId = 4206, EventName = "PluginCallLimitReached", Level = LogLevel.Warning, Message = "Plugin {PluginId}: {Max} calls in flight, its limit; further calls are refused (503) until some end. If it can take more, raise limits.maxConcurrentCalls in its manifest or PluginHost:MaxConcurrentCallsPerPlugin; if its calls take too long, see its log and plugin_route_duration / plugin_hook_duration at /metrics.")]
+        public static partial void CallLimitReached(ILogger logger, string pluginId, int max);
+
+        [LoggerMessage(EventId = 4207, EventName = "PluginCallLimitRelieved", Level = LogLevel.Information, Message = "Plugin {PluginId}: back under its limit of {Max} calls in flight; {Refused} calls were refused meanwhile.")]
+        public static partial void CallLimitRelieved(ILogger logger, string pluginId, int max, long refused);
     }
 }

@@ -31,7 +31,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     private volatile Worker? _ready;
     private WorkerSnapshot _snapshot;
     private long _memoryBytes;
-    private int _inFlight;
+    private readonly CallLimit _calls;
 
     public PluginSupervisor(
         WorkerSpec spec,
@@ -43,6 +43,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         TimeProvider time)
     {
         Spec = spec;
+        _calls = new CallLimit(spec.Limits.MaxConcurrentCalls);
         _settings = settings;
         _launcher = launcher;
         _memory = memory;
@@ -70,20 +71,51 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     /// </summary>
     public CallLease Lease()
     {
-        Interlocked.Increment(ref _inFlight);
+        // The place is taken before the worker is read: an upgrade that replaces this
+        // worker and then drains must see every caller that could still reach it.
+        if (!_calls.TryEnter(out var episodeBegan))
+        {
+            if (_ready is null)
+            {
+                return default;
+            }
+
+            if (episodeBegan)
+            {
+                Log.CallLimitReached(_logger, PluginId, _calls.Max);
+            }
+
+            return new CallLease(null, null, busy: true);
+        }
+
         if (_ready is { } worker)
         {
             return new CallLease(this, worker);
         }
 
-        Interlocked.Decrement(ref _inFlight);
+        Release();
         return default;
     }
 
-    internal void Release() => Interlocked.Decrement(ref _inFlight);
+    internal void Release()
+    {
+        if (_calls.Exit(out var refused))
+        {
+            Log.CallLimitRelieved(_logger, PluginId, _calls.Max, refused);
+        }
+    }
 
     /// <summary>Calls holding a lease now.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
+    public int InFlight => _calls.InFlight;
+
+    /// <summary>Calls allowed in flight at once (<see cref="WorkerLimits.MaxConcurrentCalls"/>).</summary>
+    public int MaxConcurrentCalls => _calls.Max;
+
+    /// <summary>True from a call refused at the limit until a quarter of the places are free again.</summary>
+    public bool AtCallLimit => _calls.Saturated;
+
+    /// <summary>Calls refused because the plugin had its limit in flight, since this supervisor was made.</summary>
+    public long CallsRefused => _calls.Refused;
 
     /// <summary>
     /// Waits until no call holds a lease, bounded by <paramref name="limit"/>:
