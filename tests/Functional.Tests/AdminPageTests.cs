@@ -180,6 +180,30 @@ public sealed class AdminPageTests
     }
 
     [Fact]
+    public async Task Admin_SeesAPluginAtItsLimitOfCallsInFlight_AsDegraded_WithWhatWasRefused()
+    {
+        var manifest = PluginFolders.Test("t");
+        manifest["limits"] = new System.Text.Json.Nodes.JsonObject { ["maxConcurrentCalls"] = 1 };
+        await using var host = await TestHost.StartAsync(manifest);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        using var giveUp = new CancellationTokenSource();
+        var slow = host.Admin.GetAsync("/plugins/t/slow", giveUp.Token);
+        await SupervisorTests.WaitUntilAsync(() => host.Supervisor("t").InFlight == 1, TimeSpan.FromSeconds(20));
+        using var refused = await host.Admin.GetAsync("/plugins/t/echo/a");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await SignInAsync(browser, host);
+
+        await page.WaitForSelectorAsync("#plugin-t .call-limit");
+        var health = await page.TextContentAsync("#plugin-t .health");
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
+
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal("Degraded (at its limit: 1 of 1 calls in flight, 1 refused)", health);
+    }
+
+    [Fact]
     public async Task Admin_SeesAPluginsTenantsAgainstTheLimit_AndDeletesOnesSettings()
     {
         var manifest = PluginFolders.Test("t");
