@@ -185,6 +185,9 @@ internal sealed class TestHost : IAsyncDisposable
     /// <summary>Every worker pid seen by this host.</summary>
     public IReadOnlyCollection<int> SeenPids => [.. _pids.Keys];
 
+    /// <summary>Stops the host as a SIGTERM would (disposing afterwards still cleans up).</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
