@@ -14,23 +14,25 @@ public static class PluginEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>/plugins/{id}/{**path}</c> (any method, forwarded to the plugin,
-    /// behind the admin policy unless the manifest declares the route anonymous)
-    /// the admin API under <c>/admin/api</c>, <c>/healthz</c> (the host and one
-    /// entry per plugin) and <c>/metrics</c> (Prometheus).
+    /// behind the <see cref="Auth.PluginHostPolicies.Routes"/> policy unless the manifest
+    /// declares the route anonymous), the admin API under <c>/admin/api</c> and its page at
+    /// <c>/admin</c>, <c>/healthz</c> (the host and one entry per plugin) and <c>/metrics</c>
+    /// (Prometheus); returns each group, for the host's own conventions on it.
     /// </summary>
-    public static IEndpointRouteBuilder MapPluginEndpoints(this IEndpointRouteBuilder endpoints)
+    public static PluginEndpoints MapPluginEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var forwarder = endpoints.ServiceProvider.GetRequiredService<PluginRouteForwarder>();
         // Auth is decided per request by the forwarder: only the manifest knows which routes are anonymous.
-        endpoints.Map("/plugins/{id}/{**rest}", (HttpContext context, string id, string? rest) => forwarder.ForwardAsync(context, id, rest))
+        var routes = endpoints.Map("/plugins/{id}/{**rest}", (HttpContext context, string id, string? rest) => forwarder.ForwardAsync(context, id, rest))
             .AllowAnonymous()
             .WithDisplayName("Plugin routes");
-        AdminApi.Map(endpoints);
-        AdminPage.Map(endpoints);
-        BundleApi.Map(endpoints);
-        TenantScopeApi.Map(endpoints);
-        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
-        endpoints.MapPrometheusScrapingEndpoint("/metrics");
-        return endpoints;
+        var admin = endpoints.MapGroup(string.Empty);
+        AdminApi.Map(admin);
+        AdminPage.Map(admin);
+        BundleApi.Map(admin);
+        TenantScopeApi.Map(admin);
+        var health = endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
+        var metrics = endpoints.MapPrometheusScrapingEndpoint("/metrics");
+        return new PluginEndpoints(routes, admin, health, metrics);
     }
 }

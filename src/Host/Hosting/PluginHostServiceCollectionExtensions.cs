@@ -11,6 +11,7 @@ using GrpcPlugins.Supervisor.Limits;
 using GrpcPlugins.Supervisor.Processes;
 using GrpcPlugins.Supervisor.Workers;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -26,8 +27,9 @@ public static class PluginHostServiceCollectionExtensions
     /// <summary>
     /// Adds the plugin host: options (section "PluginHost", validated at start),
     /// the supervisors, the hook dispatcher (<see cref="IHookDispatcher"/>), the
-    /// route forwarder, the settings store, and the admin policy
-    /// (<see cref="PluginHostPolicies.Admin"/>). Map the endpoints with
+    /// route forwarder, the settings store, and the admin key's policies for the admin API
+    /// (<see cref="PluginHostPolicies.Admin"/>) and plugin routes (<see cref="PluginHostPolicies.Routes"/>),
+    /// unless the application defines them. Map the endpoints with
     /// <see cref="PluginEndpointRouteBuilderExtensions.MapPluginEndpoints"/>.
     /// </summary>
     public static IServiceCollection AddPluginHost(this IServiceCollection services, Action<PluginHostOptions>? configure = null)
@@ -97,9 +99,19 @@ public static class PluginHostServiceCollectionExtensions
         services.AddHostedService<PluginHostedService>();
 
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorizationBuilder().AddPolicy(PluginHostPolicies.Admin, policy => policy
-            .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
-            .RequireAuthenticatedUser());
+        // Defined only where the application has not: its own definition wins whether it comes
+        // before AddPluginHost or after it (a later AddPolicy replaces this one).
+        services.AddAuthorization();
+        services.Configure<AuthorizationOptions>(o =>
+        {
+            foreach (var name in (ReadOnlySpan<string>)[PluginHostPolicies.Admin, PluginHostPolicies.Routes])
+            {
+                if (o.GetPolicy(name) is null)
+                {
+                    o.AddPolicy(name, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
+                }
+            }
+        });
         return services;
     }
 }

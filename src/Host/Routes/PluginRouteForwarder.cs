@@ -244,11 +244,11 @@ internal sealed class PluginRouteForwarder(
     /// <summary>Withdraws a body offered to the plugin, waiting for a read in progress to stop.</summary>
     private static ValueTask EndPullAsync(PulledBody? pulled) => pulled?.DisposeAsync() ?? ValueTask.CompletedTask;
 
-    /// <summary>Runs the host's admin policy as the authorization middleware would: authenticate, authorize, challenge or forbid.</summary>
+    /// <summary>Runs the routes' policy as the authorization middleware would: authenticate, authorize, challenge or forbid.</summary>
     private async Task<bool> AuthorizeAsync(HttpContext context)
     {
-        var policy = await policies.GetPolicyAsync(PluginHostPolicies.Admin).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"The authorization policy '{PluginHostPolicies.Admin}' is not defined; AddPluginHost defines it.");
+        var policy = await policies.GetPolicyAsync(PluginHostPolicies.Routes).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"The authorization policy '{PluginHostPolicies.Routes}' is not defined; AddPluginHost defines it.");
         var authentication = await evaluator.AuthenticateAsync(policy, context).ConfigureAwait(false);
         var result = await evaluator.AuthorizeAsync(policy, authentication, context, resource: null).ConfigureAwait(false);
         if (result.Succeeded)
@@ -256,13 +256,16 @@ internal sealed class PluginRouteForwarder(
             return true;
         }
 
-        if (result.Challenged)
+        // As the authorization middleware answers: through the policy's own schemes when it names
+        // any (a host's bearer scheme must send its own WWW-Authenticate), else the default one.
+        if (policy.AuthenticationSchemes.Count == 0)
         {
-            await context.ChallengeAsync().ConfigureAwait(false);
+            await (result.Challenged ? context.ChallengeAsync() : context.ForbidAsync()).ConfigureAwait(false);
         }
-        else
+
+        foreach (var scheme in policy.AuthenticationSchemes)
         {
-            await context.ForbidAsync().ConfigureAwait(false);
+            await (result.Challenged ? context.ChallengeAsync(scheme) : context.ForbidAsync(scheme)).ConfigureAwait(false);
         }
 
         return false;

@@ -75,7 +75,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static Task<TestHost> StartAsync(params JsonObject[] plugins) => StartAsync(plugins, null);
 
-    public static async Task<TestHost> StartAsync(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string? root = null, Action<WebApplication>? mapApplication = null, Action<IServiceCollection>? services = null)
+    public static async Task<TestHost> StartAsync(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string? root = null, Action<WebApplication>? mapApplication = null, Action<IServiceCollection>? services = null, Action<PluginEndpoints>? pluginEndpoints = null)
     {
         var ownsRoot = root is null;
         root ??= Directory.CreateTempSubdirectory("gpt-").FullName;
@@ -83,7 +83,7 @@ internal sealed class TestHost : IAsyncDisposable
         var errors = new ErrorLogCollector();
         try
         {
-            app = Build(plugins, configure, root, mapApplication, services, errors);
+            app = Build(plugins, configure, root, mapApplication, services, pluginEndpoints, errors);
             await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         }
         catch
@@ -105,7 +105,7 @@ internal sealed class TestHost : IAsyncDisposable
         return new TestHost(app, root, errors);
     }
 
-    private static WebApplication Build(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string root, Action<WebApplication>? mapApplication, Action<IServiceCollection>? services, ErrorLogCollector errors)
+    private static WebApplication Build(IEnumerable<JsonObject> plugins, Action<PluginHostOptions>? configure, string root, Action<WebApplication>? mapApplication, Action<IServiceCollection>? services, Action<PluginEndpoints>? pluginEndpoints, ErrorLogCollector errors)
     {
         var pluginsDirectory = Path.Combine(root, "plugins");
         Directory.CreateDirectory(pluginsDirectory);
@@ -141,7 +141,8 @@ internal sealed class TestHost : IAsyncDisposable
         var app = builder.Build();
         try
         {
-            app.MapPluginEndpoints();
+            var mapped = app.MapPluginEndpoints();
+            pluginEndpoints?.Invoke(mapped);
             mapApplication?.Invoke(app);
             return app;
         }
