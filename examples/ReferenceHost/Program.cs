@@ -9,6 +9,9 @@ builder.Services.AddPluginHost(options =>
     {
         options.HookPoints.Add(point);
     }
+
+    // The demo's tenant is the caller's X-Tenant header, for plugin routes as for /demo/echo.
+    options.RouteTenant = context => context.Request.Headers["X-Tenant"].ToString();
 });
 
 var app = builder.Build();

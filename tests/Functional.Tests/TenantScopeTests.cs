@@ -52,6 +52,75 @@ public sealed class TenantScopeTests
     }
 
     [Fact]
+    public async Task AHostThatResolvesRouteTenants_GivesThePluginItsTenant_AndAnswers404ForATenantItsScopeLeavesOut_WithoutACall()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("t")], o => o.RouteTenant = context => context.Request.Headers["x-tenant"].ToString());
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/tenant-scope", SettingsAndAdminTests.Json("""{"except": ["initech"]}"""))).EnsureSuccessStatusCode();
+
+        using var acme = await GetRouteAsync(host, "acme");
+        using var initech = await GetRouteAsync(host, "initech");
+        using var none = await GetRouteAsync(host, string.Empty);
+        using var bad = await GetRouteAsync(host, new string('t', 129));
+        var metrics = await host.Client.GetStringAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.OK, acme.StatusCode);
+        Assert.Equal("acme", (await acme.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tenant").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, initech.StatusCode);
+        Assert.Equal("not-for-tenant", initech.Headers.GetValues("X-Plugin-Error").Single());
+        Assert.Contains("does not serve tenant 'initech'", await initech.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, none.StatusCode);
+        Assert.Equal(string.Empty, (await none.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tenant").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("outcome=\"not-for-tenant\"", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AHostThatResolvesNoRouteTenant_KeepsTenantScopesForHooks_AndServesEveryRoute()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/tenant-scope", SettingsAndAdminTests.Json("""{"only": ["acme"]}"""))).EnsureSuccessStatusCode();
+
+        using var initech = await GetRouteAsync(host, "initech");
+
+        Assert.Equal(HttpStatusCode.OK, initech.StatusCode);
+        Assert.Equal(string.Empty, (await initech.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tenant").GetString());
+    }
+
+    [Fact]
+    public async Task ThePluginRoutesHookPoints_TakeTheRouteTenant_WhenTheyNameNoneOfTheirOwn()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("tagger"), PluginFolders.Test("t")], o =>
+        {
+            o.RouteTenant = context => context.Request.Headers["x-tenant"].ToString();
+            o.PluginRouteHooks = new EndpointHooks { Inbound = s_request };
+        });
+        await Task.WhenAll(host.WaitForStateAsync("tagger", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
+        (await host.Admin.PutAsync("/admin/api/plugins/tagger/tenant-scope", SettingsAndAdminTests.Json("""{"only": ["acme"]}"""))).EnsureSuccessStatusCode();
+
+        // The upload route counts the bytes it gets; the tagger's hook appends "|tagger" to them.
+        async Task<long> UploadedAsync(string tenant)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/plugins/t/upload") { Content = new StringContent("order") };
+            request.Headers.Add("x-tenant", tenant);
+            using var response = await host.Admin.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("bytes").GetInt64();
+        }
+
+        Assert.Equal("order|tagger|t".Length, await UploadedAsync("acme"));
+        Assert.Equal("order|t".Length, await UploadedAsync("initech"));
+    }
+
+    private static async Task<HttpResponseMessage> GetRouteAsync(TestHost host, string tenant)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/plugins/t/echo/a");
+        request.Headers.TryAddWithoutValidation("x-tenant", tenant);
+        return await host.Admin.SendAsync(request);
+    }
+
+    [Fact]
     public async Task EveryTenantAgain_AndAllButOne_TakeEffectOnTheNextCall()
     {
         await using var host = await StartAsync();

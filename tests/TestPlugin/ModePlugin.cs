@@ -291,6 +291,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                 ["path"] = ctx.Request.Path,
                 ["query"] = ctx.Request.Query,
                 ["user"] = ctx.Request.User,
+                ["tenant"] = ctx.Request.TenantId,
                 ["headers"] = headers,
             }.ToJsonString());
         });

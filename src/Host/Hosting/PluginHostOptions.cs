@@ -1,4 +1,5 @@
 using GrpcPlugins.Host.Hooks;
+using Microsoft.AspNetCore.Http;
 
 namespace GrpcPlugins.Host.Hosting;
 
@@ -195,4 +196,15 @@ public sealed class PluginHostOptions
     /// traffic, which is the host's choice to make. Defaults to none.
     /// </summary>
     public EndpointHooks? PluginRouteHooks { get; set; }
+
+    /// <summary>
+    /// The tenant of a request to a plugin route (a header, a claim, the host name), resolved
+    /// after the host has let the request through. Set, it does three things: the plugin gets it
+    /// with the request (to read that tenant's settings, say); a plugin whose tenant scope leaves
+    /// the tenant out answers 404 without a call, as if it were not installed for them; and the
+    /// route's hook points (<see cref="PluginRouteHooks"/>) get it when they set no tenant of their
+    /// own. Set in code. Defaults to none: every route call has no tenant and tenant scopes are
+    /// for hooks only.
+    /// </summary>
+    public Func<HttpContext, string>? RouteTenant { get; set; }
 }

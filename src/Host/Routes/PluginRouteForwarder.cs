@@ -34,16 +34,22 @@ internal sealed class PluginRouteForwarder(
     IOptions<PluginHostOptions> options,
     EndpointHookServices hooks,
     PulledBodies bodies,
+    Hooks.Tenancy.TenantScopes scopes,
     TimeProvider time)
 {
     private static readonly Task<Exception?> s_noUpload = Task.FromResult<Exception?>(null);
+
+    // The route's hook points take the route's tenant when they name none of their own.
+    private readonly EndpointHooks? _routeHooks = options.Value is { PluginRouteHooks: { Tenant: null } routeHooks, RouteTenant: { } tenant }
+        ? routeHooks with { Tenant = tenant }
+        : options.Value.PluginRouteHooks;
 
     public async Task ForwardAsync(HttpContext context, string id, string? rest)
     {
         var started = time.GetTimestamp();
         var admission = await AdmitAsync(context, id, rest).ConfigureAwait(false);
         var outcome = admission.Refused
-            ?? (options.Value.PluginRouteHooks is { } routeHooks
+            ?? (_routeHooks is { } routeHooks
                 ? await ServeHookedAsync(context, routeHooks, admission).ConfigureAwait(false)
                 : await ServeAsync(context, admission).ConfigureAwait(false));
         var tags = new TagList { { "plugin", id }, { "outcome", outcome } };
@@ -52,9 +58,9 @@ internal sealed class PluginRouteForwarder(
     }
 
     /// <summary>A request the host lets through to the plugin, or the outcome it was answered with instead.</summary>
-    private readonly record struct Admission(string? Refused, PluginEntry? Entry, string Id, string Path, string Method, bool Anonymous)
+    private readonly record struct Admission(string? Refused, PluginEntry? Entry, string Id, string Path, string Method, bool Anonymous, string Tenant)
     {
-        public static Admission Answered(string outcome, string id) => new(outcome, null, id, string.Empty, string.Empty, false);
+        public static Admission Answered(string outcome, string id) => new(outcome, null, id, string.Empty, string.Empty, false, string.Empty);
     }
 
     // Steps 1 and 2 usually complete without waiting, so the ValueTask costs nothing on the route path.
@@ -83,7 +89,25 @@ internal sealed class PluginRouteForwarder(
             return Admission.Answered("unauthorized", id);
         }
 
-        return new Admission(null, entry, id, path, method, anonymous);
+        // :: Step 2a: the tenant, when the host resolves one, and whether the plugin is theirs.
+        var tenant = options.Value.RouteTenant?.Invoke(context) ?? string.Empty;
+        if (Settings.TenantId.Problem(tenant) is { } tenantProblem)
+        {
+            // A tenant comes from the client, usually: refused here, before a plugin reads settings by it.
+            await RouteProblem.WriteAsync(context, 400, "tenant", "The request's tenant is not valid", tenantProblem).ConfigureAwait(false);
+            return Admission.Answered("bad-tenant", id);
+        }
+
+        if (options.Value.RouteTenant is not null && !scopes.For(id).Takes(tenant))
+        {
+            // Not theirs, as if it were not installed: the scope itself is the admins' business.
+            await RouteProblem.WriteAsync(context, 404, "not-for-tenant", "Unknown plugin", tenant.Length == 0
+                ? $"Plugin '{id}' serves only some tenants, and this request names none."
+                : $"Plugin '{id}' does not serve tenant '{tenant}'.").ConfigureAwait(false);
+            return Admission.Answered("not-for-tenant", id);
+        }
+
+        return new Admission(null, entry, id, path, method, anonymous, tenant);
     }
 
     // :: Step 2b: the host's hook points for plugin routes, if it set any: after access is
@@ -98,7 +122,7 @@ internal sealed class PluginRouteForwarder(
 
     private async Task<string> ServeAsync(HttpContext context, Admission admission)
     {
-        var (_, entry, id, path, method, anonymous) = admission;
+        var (_, entry, id, path, method, anonymous, tenant) = admission;
         var manifest = entry!.Manifest;
         if (entry.Supervisor is not { } supervisor || manifest is null)
         {
@@ -125,10 +149,10 @@ internal sealed class PluginRouteForwarder(
 
         // :: Step 4: the call, under the route deadline.
         using var deadline = new CallDeadline(manifest.Limits.RouteTimeout ?? options.Value.RouteTimeout, time, context.RequestAborted);
-        return await CallAsync(context, id, path, method, anonymous, maxBody, worker, deadline).ConfigureAwait(false);
+        return await CallAsync(context, id, path, method, anonymous, tenant, maxBody, worker, deadline).ConfigureAwait(false);
     }
 
-    private async Task<string> CallAsync(HttpContext context, string id, string path, string method, bool anonymous, long maxBody, Worker worker, CallDeadline deadline)
+    private async Task<string> CallAsync(HttpContext context, string id, string path, string method, bool anonymous, string tenant, long maxBody, Worker worker, CallDeadline deadline)
     {
         var responseStarted = false;
         var bodyTooLarge = false;
@@ -143,6 +167,7 @@ internal sealed class PluginRouteForwarder(
                 Query = context.Request.QueryString.Value ?? string.Empty,
                 User = anonymous ? string.Empty : context.User.Identity?.Name ?? string.Empty,
                 Traceparent = Activity.Current?.Id ?? string.Empty,
+                TenantId = tenant,
             };
             head.Headers.AddRange(HeaderPolicy.ForRequest(context.Request, $"/plugins/{id}").Select(h => new HttpHeader { Name = h.Key, Value = h.Value }));
 

@@ -37,6 +37,12 @@ public sealed class RouteRequest
     /// <summary>The authenticated caller's name, or empty for an anonymous route.</summary>
     public string User { get; }
 
+    /// <summary>
+    /// The tenant the host resolved for this request, or empty when it resolves none (a host
+    /// older than this field sends none either): the key to that tenant's settings.
+    /// </summary>
+    public string TenantId { get; internal init; } = string.Empty;
+
     /// <summary>The body, read as it arrives: a large upload is never held whole in memory.</summary>
     public Stream Body { get; }
 

@@ -161,7 +161,10 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
             head.Query,
             [.. head.Headers.Select(h => new KeyValuePair<string, string>(h.Name, h.Value))],
             head.User,
-            body);
+            body)
+        {
+            TenantId = head.TenantId,
+        };
         try
         {
             var handling = route.Handler(new RouteContext(request, response, host, aborted));
