@@ -267,9 +267,19 @@ public sealed class AdminPageTests
         await page.WaitForFunctionAsync("() => document.getElementById('scope-error').textContent.length > 0");
 
         var stored = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/tenant-scope");
+        var error = await page.TextContentAsync("#scope-error");
+
+        // Back to the host's default (every tenant here): the admin's scope is deleted, not replaced.
+        await page.SelectOptionAsync("#scope-mode", "default");
+        await page.ClickAsync("#save-scope");
+        await page.WaitForFunctionAsync("() => document.getElementById('scope-saved').textContent === 'Saved: every tenant.'");
+        var reset = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/tenant-scope");
+
         Assert.Equal(" [only acme, globex]", shown);
-        Assert.Contains("$.only[1]: the tenant id holds a control character", await page.TextContentAsync("#scope-error"), StringComparison.Ordinal);
+        Assert.Contains("$.only[1]: the tenant id holds a control character", error, StringComparison.Ordinal);
         Assert.Equal("only acme, globex", stored.GetProperty("takes").GetString());
+        Assert.True(reset.GetProperty("isDefault").GetBoolean());
+        Assert.Equal("default", await page.InputValueAsync("#scope-mode"));
     }
 
     [Fact]

@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Host.Hooks.Tenancy;
+using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -113,9 +115,41 @@ public sealed class TenantScopeTests
         Assert.Equal("order|t".Length, await UploadedAsync("initech"));
     }
 
-    private static async Task<HttpResponseMessage> GetRouteAsync(TestHost host, string tenant)
+    [Fact]
+    public async Task UnderADefaultOfNoTenant_ANewPluginServesNobody_UntilAnAdminLetsTenantsIn_AndAResetTakesThemAway()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/plugins/t/echo/a");
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("tagger"), PluginFolders.Test("other")], o =>
+        {
+            o.DefaultTenantScope = new DefaultTenantScopeOptions { Mode = TenantScopeMode.Only };
+            o.RouteTenant = context => context.Request.Headers["x-tenant"].ToString();
+        }, mapApplication: app =>
+            app.MapPost("/orders", async (HttpRequest request) => await new StreamReader(request.Body).ReadToEndAsync())
+                .WithPluginHooks(new EndpointHooks { Inbound = s_request, Tenant = context => context.Request.Headers["x-tenant"].ToString() }));
+        await Task.WhenAll(host.WaitForStateAsync("tagger", WorkerState.Ready), host.WaitForStateAsync("other", WorkerState.Ready));
+
+        var before = await PostAsync(host, "acme");
+        using var routeBefore = await GetRouteAsync(host, "acme", "tagger");
+        var shown = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/tagger/tenant-scope");
+        (await host.Admin.PutAsync("/admin/api/plugins/tagger/tenant-scope", SettingsAndAdminTests.Json("{}"))).EnsureSuccessStatusCode();
+        var letIn = await PostAsync(host, "acme");
+        using var routeLetIn = await GetRouteAsync(host, "acme", "tagger");
+        using var reset = await host.Admin.DeleteAsync("/admin/api/plugins/tagger/tenant-scope");
+        var afterReset = await PostAsync(host, "acme");
+
+        Assert.Equal("order", before);
+        Assert.Equal(HttpStatusCode.NotFound, routeBefore.StatusCode);
+        Assert.Equal("no tenant (the host's default)", shown.GetProperty("takes").GetString());
+        Assert.True(shown.GetProperty("isDefault").GetBoolean());
+        Assert.Equal("order|tagger", letIn);
+        Assert.Equal(HttpStatusCode.OK, routeLetIn.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        Assert.True((await reset.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("isDefault").GetBoolean());
+        Assert.Equal("order", afterReset);
+    }
+
+    private static async Task<HttpResponseMessage> GetRouteAsync(TestHost host, string tenant, string plugin = "t")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/plugins/{plugin}/echo/a");
         request.Headers.TryAddWithoutValidation("x-tenant", tenant);
         return await host.Admin.SendAsync(request);
     }

@@ -44,6 +44,18 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void ADefaultTenantScope_ThatListsTenantsForEveryTenant_OrABadTenant_IsRefused()
+    {
+        var everyTenantWithList = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { DefaultTenantScope = new DefaultTenantScopeOptions { Tenants = ["acme"] } });
+        var badTenant = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { DefaultTenantScope = new DefaultTenantScopeOptions { Mode = Hooks.Tenancy.TenantScopeMode.Except, Tenants = [new string('t', 129)] } });
+        var noTenant = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { DefaultTenantScope = new DefaultTenantScopeOptions { Mode = Hooks.Tenancy.TenantScopeMode.Only } });
+
+        Assert.Contains("PluginHost:DefaultTenantScope lists tenants with Mode All", everyTenantWithList.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("the tenant id is 129 characters long", badTenant.FailureMessage, StringComparison.Ordinal);
+        Assert.True(noTenant.Succeeded);
+    }
+
+    [Fact]
     public void ACallLimitBelowOne_IsRefused()
     {
         var refused = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MaxConcurrentCallsPerPlugin = 0 });

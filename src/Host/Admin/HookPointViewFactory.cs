@@ -42,7 +42,7 @@ internal sealed class HookPointViewFactory(PluginCatalog catalog, CatalogHookTar
             var point = declaredPoint ?? uses.FirstOrDefault(u => u.Point.Name == name).Point;
             var registrations = targets.Registered(name);
             var plugins = registrations.Select(p => new HookPointPluginView(
-                p.PluginId, p.State, p.Called, p.Match.IsAny ? null : p.Match.Describe(), scopes.For(p.PluginId) is { Mode: not TenantScopeMode.All } scope ? scope.Describe() : null)).ToList();
+                p.PluginId, p.State, p.Called, p.Match.IsAny ? null : p.Match.Describe(), scopes.For(p.PluginId) is { Mode: not TenantScopeMode.All } ? scopes.Describe(p.PluginId) : null)).ToList();
             var routes = uses.Where(u => u.Point.Name == name).Select(u => new HookPointEndpointView(u.Route, u.Direction)).ToList();
             return new HookPointView(
                 name,

@@ -8,9 +8,9 @@ using Microsoft.AspNetCore.Routing;
 namespace GrpcPlugins.Host.Admin;
 
 /// <summary>
-/// Which tenants' hook calls reach a plugin, behind the admin policy:
-/// GET /admin/api/plugins/{id}/tenant-scope, and PUT with <c>{"only": [...]}</c>,
-/// <c>{"except": [...]}</c> or <c>{}</c> (every tenant).
+/// Which tenants' calls reach a plugin, behind the admin policy:
+/// GET /admin/api/plugins/{id}/tenant-scope, PUT with <c>{"only": [...]}</c>,
+/// <c>{"except": [...]}</c> or <c>{}</c> (every tenant), and DELETE for the host's default.
 /// </summary>
 internal static class TenantScopeApi
 {
@@ -19,7 +19,18 @@ internal static class TenantScopeApi
         var api = endpoints.MapGroup("/admin/api/plugins/{id}/tenant-scope").RequireAuthorization(PluginHostPolicies.Admin);
 
         api.MapGet(string.Empty, (string id, PluginCatalog catalog, TenantScopes scopes) =>
-            catalog.Find(id) is null ? AdminApi.UnknownPlugin(id) : Results.Ok(View(id, scopes.For(id))));
+            catalog.Find(id) is null ? AdminApi.UnknownPlugin(id) : Results.Ok(View(id, scopes)));
+
+        api.MapDelete(string.Empty, async (string id, HttpContext context, PluginCatalog catalog, TenantScopes scopes, CancellationToken ct) =>
+        {
+            if (catalog.Find(id) is null)
+            {
+                return AdminApi.UnknownPlugin(id);
+            }
+
+            await scopes.ResetAsync(id, context.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false);
+            return Results.Ok(View(id, scopes));
+        });
 
         api.MapPut(string.Empty, async (string id, HttpRequest request, PluginCatalog catalog, TenantScopes scopes, CancellationToken ct) =>
         {
@@ -40,14 +51,15 @@ internal static class TenantScopeApi
             }
 
             await scopes.SetAsync(id, scope, request.HttpContext.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false);
-            return Results.Ok(View(id, scope));
+            return Results.Ok(View(id, scopes));
         });
     }
 
-    private static object View(string id, TenantScope scope) => new
+    private static object View(string id, TenantScopes scopes) => new
     {
         pluginId = id,
-        scope = TenantScopeJson.Write(scope),
-        takes = scope.Describe(),
+        scope = TenantScopeJson.Write(scopes.For(id)),
+        takes = scopes.Describe(id),
+        isDefault = scopes.Set(id) is null,
     };
 }

@@ -1,4 +1,5 @@
 using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Host.Hooks.Tenancy;
 using Microsoft.AspNetCore.Http;
 
 namespace GrpcPlugins.Host.Hosting;
@@ -207,4 +208,12 @@ public sealed class PluginHostOptions
     /// for hooks only.
     /// </summary>
     public Func<HttpContext, string>? RouteTenant { get; set; }
+
+    /// <summary>
+    /// The tenant scope of every plugin no admin has scoped (none set, or reset with
+    /// <c>DELETE .../tenant-scope</c>). Defaults to every tenant. A host that sells plugins to
+    /// tenants one by one sets <c>Mode</c> <see cref="TenantScopeMode.Only"/> with no tenants, so a
+    /// new plugin serves nobody until an admin lets some in.
+    /// </summary>
+    public DefaultTenantScopeOptions DefaultTenantScope { get; set; } = new();
 }

@@ -56,6 +56,25 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:DefaultMemoryLimitMiB is {options.DefaultMemoryLimitMiB}; use 16 or more.");
         }
 
+        var scope = options.DefaultTenantScope;
+        if (scope.Mode == Hooks.Tenancy.TenantScopeMode.All && scope.Tenants.Count > 0)
+        {
+            errors.Add($"PluginHost:DefaultTenantScope lists tenants with Mode All, which takes every tenant; use Mode Only or Except with them, or leave Tenants out.");
+        }
+
+        if (scope.Tenants.Count > Hooks.Tenancy.TenantScopeJson.MaxTenants)
+        {
+            errors.Add($"PluginHost:DefaultTenantScope lists {scope.Tenants.Count} tenants; a scope takes at most {Hooks.Tenancy.TenantScopeJson.MaxTenants}.");
+        }
+
+        foreach (var tenant in scope.Tenants)
+        {
+            if (Settings.TenantId.Problem(tenant) is { } problem)
+            {
+                errors.Add($"PluginHost:DefaultTenantScope: '{tenant}': {problem}");
+            }
+        }
+
         if (options.MaxConcurrentCallsPerPlugin < 1)
         {
             errors.Add($"PluginHost:MaxConcurrentCallsPerPlugin is {options.MaxConcurrentCallsPerPlugin}; use 1 or more.");

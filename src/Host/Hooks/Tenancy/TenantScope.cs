@@ -2,8 +2,8 @@ using System.Collections.Frozen;
 
 namespace GrpcPlugins.Host.Hooks.Tenancy;
 
-/// <summary>Whether a scope names the tenants a plugin takes, the ones it does not, or neither.</summary>
-internal enum TenantScopeMode
+/// <summary>Whether a tenant scope names the tenants a plugin takes, the ones it does not, or neither.</summary>
+public enum TenantScopeMode
 {
     /// <summary>Every call, whatever its tenant.</summary>
     All,
