@@ -32,6 +32,8 @@ public sealed class CallLimitTests
         var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
         var health = await host.Client.GetFromJsonAsync<JsonElement>("/healthz");
         var metrics = await host.Client.GetStringAsync("/metrics");
+        var points = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/hooks");
+        var listed = points.EnumerateArray().Single(p => p.GetProperty("point").GetString() == "request").GetProperty("plugins").EnumerateArray().Single();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("busy", refused.Headers.GetValues("X-Plugin-Error").Single());
@@ -47,6 +49,7 @@ public sealed class CallLimitTests
         Assert.Contains("at its limit of 2 calls in flight", health.GetProperty("entries").GetProperty("plugin:t").GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Contains("plugin_calls_refused_total{", metrics, StringComparison.Ordinal);
         Assert.Contains("outcome=\"busy\"", metrics, StringComparison.Ordinal);
+        Assert.Equal("Ready, at its call limit", listed.GetProperty("state").GetString());
 
         // The callers give up, their calls end with them, and the plugin takes calls again.
         await giveUp.CancelAsync();

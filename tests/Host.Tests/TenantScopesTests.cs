@@ -22,7 +22,7 @@ public sealed class TenantScopesTests : IDisposable
         {
             Assert.Equal("no tenant (the host's default)", scopes.Describe("p"));
             Assert.False(scopes.For("p").Takes("acme"));
-            Assert.Null(scopes.Set("p"));
+            Assert.Null(scopes.SetByAdmin("p"));
 
             await scopes.SetAsync("p", TenantScope.All, "admin", CancellationToken.None);
         }
@@ -41,12 +41,12 @@ public sealed class TenantScopesTests : IDisposable
             await scopes.SetAsync("p", new TenantScope(TenantScopeMode.Only, ["acme"]), "admin", CancellationToken.None);
             await scopes.ResetAsync("p", "admin", CancellationToken.None);
 
-            Assert.Null(scopes.Set("p"));
+            Assert.Null(scopes.SetByAdmin("p"));
             Assert.False(scopes.For("p").Takes("acme"));
         }
 
         using var reloaded = await LoadAsync();
-        Assert.Null(reloaded.Set("p"));
+        Assert.Null(reloaded.SetByAdmin("p"));
     }
 
     [Fact]

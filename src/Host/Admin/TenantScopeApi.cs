@@ -60,6 +60,6 @@ internal static class TenantScopeApi
         pluginId = id,
         scope = TenantScopeJson.Write(scopes.For(id)),
         takes = scopes.Describe(id),
-        isDefault = scopes.Set(id) is null,
+        isDefault = scopes.SetByAdmin(id) is null,
     };
 }

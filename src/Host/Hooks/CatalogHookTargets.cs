@@ -28,13 +28,15 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
 
     /// <summary>
     /// Every plugin registered for <paramref name="point"/> in call order, its worker's state
-    /// ("Ready, hook calls paused" while its breaker is open), whether a call now would reach
-    /// it, and which calls it handles.
+    /// ("Ready, hook calls paused" while its breaker is open, "Ready, at its call limit" while it
+    /// refuses calls over its limit), whether a call now would reach it, and which calls it handles.
     /// </summary>
     public IReadOnlyList<(string PluginId, string State, bool Called, HookMatch Match)> Registered(string point) =>
         [.. All(point).Select(t => breakers.View(t.PluginId).State == HookBreakerState.Open && IsCalled(t.Supervisor)
             ? (t.PluginId, $"{t.Supervisor.State}, hook calls paused", false, t.Match)
-            : (t.PluginId, t.Supervisor.State.ToString(), IsCalled(t.Supervisor), t.Match))];
+            : t.Supervisor.AtCallLimit && IsCalled(t.Supervisor)
+                ? (t.PluginId, $"{t.Supervisor.State}, at its call limit", true, t.Match)
+                : (t.PluginId, t.Supervisor.State.ToString(), IsCalled(t.Supervisor), t.Match))];
 
     private static bool IsCalled(PluginSupervisor supervisor) => supervisor.State is not (WorkerState.Stopped or WorkerState.Exited);
 
@@ -90,7 +92,7 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
             using var lease = supervisor.Lease();
             if (lease.Worker is not { } worker)
             {
-                return new HookTargetResult(null, CallLimitFailure.NotLeased(supervisor, lease));
+                return new HookTargetResult(null, LeaseFailure.Of(supervisor, lease));
             }
 
             var pass = _breaker.Enter(worker.Pid);

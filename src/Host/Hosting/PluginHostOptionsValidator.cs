@@ -59,7 +59,7 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         var scope = options.DefaultTenantScope;
         if (scope.Mode == Hooks.Tenancy.TenantScopeMode.All && scope.Tenants.Count > 0)
         {
-            errors.Add($"PluginHost:DefaultTenantScope lists tenants with Mode All, which takes every tenant; use Mode Only or Except with them, or leave Tenants out.");
+            errors.Add("PluginHost:DefaultTenantScope lists tenants with Mode All, which takes every tenant; use Mode Only or Except with them, or leave Tenants out.");
         }
 
         if (scope.Tenants.Count > Hooks.Tenancy.TenantScopeJson.MaxTenants)

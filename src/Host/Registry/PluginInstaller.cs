@@ -180,7 +180,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             var manifest = ManifestReader.Read(folder, out _)!;
             // A scope given with the install holds from the plugin's first hook call: a gateway
             // installing a plugin for some tenants never lets the others' calls reach it.
-            var scopeBefore = tenantScopes.Set(manifest.Id);
+            var scopeBefore = tenantScopes.SetByAdmin(manifest.Id);
             if (tenantScope is not null)
             {
                 await tenantScopes.SetAsync(manifest.Id, tenantScope, by, cancellationToken).ConfigureAwait(false);

@@ -133,7 +133,7 @@ internal sealed class PluginRouteForwarder(
         using var lease = supervisor.Lease();
         if (lease.Worker is not { } worker)
         {
-            var failure = CallLimitFailure.NotLeased(supervisor, lease);
+            var failure = LeaseFailure.Of(supervisor, lease);
             reporter.Report(failure, $"route {method} {path}");
             await RouteProblem.WriteAsync(context, failure).ConfigureAwait(false);
             return lease.Busy ? "busy" : "unavailable";

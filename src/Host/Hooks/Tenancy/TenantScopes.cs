@@ -32,10 +32,10 @@ internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents e
     }
 
     /// <summary>The scope an admin set for <paramref name="pluginId"/>, or null while it has the default.</summary>
-    public TenantScope? Set(string pluginId) => _scopes.TryGetValue(pluginId, out var scope) ? scope : null;
+    public TenantScope? SetByAdmin(string pluginId) => _scopes.TryGetValue(pluginId, out var scope) ? scope : null;
 
     /// <summary>For admins: the scope in words, saying when it is the host's default rather than an admin's.</summary>
-    public string Describe(string pluginId) => Set(pluginId) is { } scope
+    public string Describe(string pluginId) => SetByAdmin(pluginId) is { } scope
         ? scope.Describe()
         : Default.Mode == TenantScopeMode.All ? Default.Describe() : $"{Default.Describe()} (the host's default)";
 
@@ -84,7 +84,7 @@ internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents e
         events.Record(pluginId, "tenant-scope-changed", $"the host's default ({Default.Describe()}) by {by}");
     }
 
-    /// <summary>Puts back what <see cref="Set"/> said before a change that did not hold (a refused install).</summary>
+    /// <summary>Puts back what <see cref="SetByAdmin"/> said before a change that did not hold (a refused install).</summary>
     public Task RestoreAsync(string pluginId, TenantScope? before, string by, CancellationToken cancellationToken) =>
         before is null ? ResetAsync(pluginId, by, cancellationToken) : SetAsync(pluginId, before, by, cancellationToken);
 

@@ -3,9 +3,9 @@ using GrpcPlugins.Supervisor.Supervision;
 namespace GrpcPlugins.Host.Calls;
 
 /// <summary>Why a call got no worker from its plugin's supervisor: none was Ready, or the plugin was at its call limit.</summary>
-internal static class CallLimitFailure
+internal static class LeaseFailure
 {
-    public static CallFailure NotLeased(PluginSupervisor supervisor, CallLease lease) => lease.Busy
+    public static CallFailure Of(PluginSupervisor supervisor, CallLease lease) => lease.Busy
         ? new CallFailure(
             supervisor.PluginId,
             CallFailureKind.Busy,
