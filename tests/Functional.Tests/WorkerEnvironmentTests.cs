@@ -3,7 +3,7 @@ using GrpcPlugins.Supervisor.Supervision;
 
 namespace GrpcPlugins.Functional.Tests;
 
-/// <summary>PluginHost:WorkerEnvironment, read back from a real worker's /proc/PID/environ.</summary>
+/// <summary>PluginHost:WorkerEnvironment and a manifest's env, read back from a real worker's /proc/PID/environ.</summary>
 public sealed class WorkerEnvironmentTests
 {
     [Fact]
@@ -22,6 +22,20 @@ public sealed class WorkerEnvironmentTests
         Assert.Equal("10000000", environment["DOTNET_GCHeapHardLimit"]);
         Assert.Equal("0", environment["DOTNET_gcServer"]);
         Assert.Equal("env", environment["PLUGIN_ID"]);
+    }
+
+    [Fact]
+    public async Task AManifestsEnv_ReachesItsWorker_WithItsFolder_AndTheHostsWorkerEnvironmentWins()
+    {
+        var manifest = PluginFolders.Test("env");
+        manifest["env"] = new System.Text.Json.Nodes.JsonObject { ["VENDOR_HOME"] = "${pluginDir}/native", ["DOTNET_TieredPGO"] = "1" };
+        await using var host = await TestHost.StartAsync([manifest], o => o.WorkerEnvironment["DOTNET_TieredPGO"] = "0");
+        await host.WaitForStateAsync("env", WorkerState.Ready);
+
+        var environment = ReadEnvironment(host.Supervisor("env").Snapshot.Pid!.Value);
+
+        Assert.Equal(Path.Combine(host.PluginsDirectory, "env", "native"), environment["VENDOR_HOME"]);
+        Assert.Equal("0", environment["DOTNET_TieredPGO"]);
     }
 
     private static Dictionary<string, string> ReadEnvironment(int pid) =>

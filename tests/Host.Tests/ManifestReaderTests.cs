@@ -61,6 +61,33 @@ public sealed class ManifestReaderTests
     }
 
     [Fact]
+    public void AnEnv_IsRead_WithThePluginsFolderExpanded()
+    {
+        var manifest = ManifestReader.Parse("""
+            { "id": "demo", "version": "1.0.0", "command": "./run",
+              "env": {"LD_LIBRARY_PATH": "${pluginDir}/native:${pluginDir}/lib", "DRIVER_MODE": "fast"} }
+            """, "/plugins/demo", out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal("/plugins/demo/native:/plugins/demo/lib", manifest!.Environment["LD_LIBRARY_PATH"]);
+        Assert.Equal("fast", manifest.Environment["DRIVER_MODE"]);
+    }
+
+    [Theory]
+    [InlineData("""{"1BAD": "x"}""", "$.env['1BAD']: not a variable name")]
+    [InlineData("""{"A=B": "x"}""", "$.env['A=B']: not a variable name")]
+    [InlineData("""{"PLUGIN_TOKEN": "x"}""", "$.env.PLUGIN_TOKEN: PLUGIN_* variables are the handshake's")]
+    [InlineData("""{"HOME": "${home}/x"}""", "$.env.HOME: '${home}/x' has a placeholder the host does not know")]
+    public void ABadEnv_IsRefused_SayingWhatToWrite(string env, string error)
+    {
+        ManifestReader.Parse($$"""
+            { "id": "demo", "version": "1.0.0", "command": "./run", "env": {{env}} }
+            """, "/plugins/demo", out var errors);
+
+        Assert.StartsWith(error, Assert.Single(errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AHooksMatch_IsRead()
     {
         var manifest = ManifestReader.Parse("""

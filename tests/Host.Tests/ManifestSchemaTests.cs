@@ -45,4 +45,18 @@ public sealed class ManifestSchemaTests
         Assert.NotEmpty(schema.Validate(json));
         Assert.Null(ManifestReader.Parse(json, "/p", out _));
     }
+
+    [Theory]
+    [InlineData("""{"LD_LIBRARY_PATH": "${pluginDir}/native"}""", true)]
+    [InlineData("""{"PLUGIN_TOKEN": "x"}""", false)]
+    [InlineData("""{"1BAD": "x"}""", false)]
+    [InlineData("""{"N": 1}""", false)]
+    public async Task SchemaAndReader_AgreeOnAnEnv(string env, bool valid)
+    {
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(s_root, "docs/plugin.schema.json"));
+        var json = $$"""{ "id": "demo", "version": "1.0.0", "command": "./run", "env": {{env}} }""";
+
+        Assert.Equal(valid, schema.Validate(json).Count == 0);
+        Assert.Equal(valid, ManifestReader.Parse(json, "/p", out _) is not null);
+    }
 }

@@ -19,6 +19,12 @@ internal static class WorkerSpecFactory
             ["DOTNET_GCHeapHardLimit"] = (memoryBytes * 3 / 4).ToString("X", CultureInfo.InvariantCulture),
             ["DOTNET_gcServer"] = "0",
         };
+        // The plugin's own needs (a native library path), then the host's admin, who has the last word.
+        foreach (var (name, value) in manifest.Environment)
+        {
+            environment[name] = value;
+        }
+
         foreach (var (name, value) in options.WorkerEnvironment)
         {
             environment[name] = value;

@@ -25,6 +25,8 @@ internal sealed class ManifestDocument
 
     public List<string>? Args { get; set; }
 
+    public Dictionary<string, string>? Env { get; set; }
+
     public string? Assembly { get; set; }
 
     public List<int>? ProtocolVersions { get; set; }

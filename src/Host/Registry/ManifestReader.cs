@@ -156,6 +156,8 @@ internal static partial class ManifestReader
             list.Add($"$.limits.maxConcurrentCalls: {limits.MaxConcurrentCalls} must be 1 or more (calls to the plugin, hooks and routes together, in flight at once).");
         }
 
+        var environment = ManifestEnvironment.Read(doc.Env, folder, list);
+
         var dependencies = new List<ManifestDependency>();
         for (var i = 0; i < (doc.Dependencies?.Count ?? 0); i++)
         {
@@ -209,7 +211,8 @@ internal static partial class ManifestReader
                 limits.MaxRequestBodyBytes,
                 limits.MaxConcurrentCalls),
             restart,
-            dependencies);
+            dependencies,
+            environment);
     }
 
     private static string FirstSentence(string message)

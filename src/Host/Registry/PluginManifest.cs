@@ -3,7 +3,7 @@ using GrpcPlugins.Supervisor.Policies;
 
 namespace GrpcPlugins.Host.Registry;
 
-/// <summary>A validated plugin.json. Paths are absolute.</summary>
+/// <summary>A validated plugin.json. Paths are absolute; <see cref="Environment"/> has <c>${pluginDir}</c> expanded.</summary>
 internal sealed record PluginManifest(
     string Id,
     string Name,
@@ -21,7 +21,8 @@ internal sealed record PluginManifest(
     JsonElement? SettingsSchema,
     ManifestLimits Limits,
     RestartMode Restart,
-    IReadOnlyList<ManifestDependency> Dependencies)
+    IReadOnlyList<ManifestDependency> Dependencies,
+    IReadOnlyDictionary<string, string> Environment)
 {
     /// <summary>True when the route <paramref name="method"/> <paramref name="path"/> is declared anonymous.</summary>
     public bool IsAnonymous(string method, string path) =>
