@@ -109,6 +109,38 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task APluginsDataDirectory_IsItsOwn_OutlivesARestartAnUpgradeAndAnUninstallKeepingSettings_AndGoesWithThem()
+    {
+        await using var host = await StrictHostAsync();
+        await InstallAsync(host, Bundle("1.0.0"));
+        var first = await host.WaitForStateAsync("up", WorkerState.Ready);
+        var directory = Path.Combine(host.Root, "state", "data", "up");
+        (await host.Admin.PostAsync("/plugins/up/data/note", new StringContent("kept"))).EnsureSuccessStatusCode();
+        var mode = File.GetUnixFileMode(directory);
+
+        (await host.Admin.PostAsync("/admin/api/plugins/up/restart", null)).EnsureSuccessStatusCode();
+        await host.WaitForAsync("up", s => s.State == WorkerState.Ready && s.Pid != first.Pid, "a new worker");
+        var afterRestart = await host.Admin.GetStringAsync("/plugins/up/data/note");
+        var upgrade = Bundle("2.0.0");
+        await InstallAsync(host, upgrade);
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+        var afterUpgrade = await host.Admin.GetStringAsync("/plugins/up/data/note");
+        (await host.Admin.DeleteAsync("/admin/api/plugins/up?keepSettings=true")).EnsureSuccessStatusCode();
+        var keptWithTheSettings = Directory.Exists(directory);
+        await InstallAsync(host, upgrade);
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+        var afterReinstall = await host.Admin.GetStringAsync("/plugins/up/data/note");
+        (await host.Admin.DeleteAsync("/admin/api/plugins/up?keepSettings=false")).EnsureSuccessStatusCode();
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, mode);
+        Assert.Equal("kept", afterRestart);
+        Assert.Equal("kept", afterUpgrade);
+        Assert.True(keptWithTheSettings);
+        Assert.Equal("kept", afterReinstall);
+        Assert.False(Directory.Exists(directory));
+    }
+
+    [Fact]
     public async Task AnInstallGivenATenantScope_HoldsItWhenItReturns_AndABadOneInstallsNothing()
     {
         await using var host = await StrictHostAsync();

@@ -42,4 +42,14 @@ public sealed class WorkerEnvironmentTests
         Assert.Equal(1, environment.NegotiatedVersion);
         Assert.Null((environment with { ProtocolVersions = [2, 3] }).NegotiatedVersion);
     }
+
+    [Fact]
+    public void TheDataDirectory_IsReadWhenTheHostSetsIt_AndNullUnderAnOlderHost()
+    {
+        var withData = WorkerEnvironment.Read(name => name == HandshakeEnvironment.DataDirectory ? "/state/data/p" : s_host.GetValueOrDefault(name), out _);
+        var older = WorkerEnvironment.Read(s_host.GetValueOrDefault, out _);
+
+        Assert.Equal("/state/data/p", withData!.DataDirectory);
+        Assert.Null(older!.DataDirectory);
+    }
 }

@@ -296,6 +296,25 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             }.ToJsonString());
         });
 
+        // A note kept in the plugin's data directory, to show what outlives its restarts.
+        var note = plugin.DataDirectory is { } data ? Path.Combine(data, "note.txt") : null;
+        plugin.MapPost("/data/note", async ctx =>
+        {
+            using var reader = new StreamReader(ctx.Request.Body);
+            await File.WriteAllTextAsync(note!, await reader.ReadToEndAsync(ctx.Aborted), ctx.Aborted);
+            ctx.Response.StatusCode = 204;
+        });
+        plugin.MapGet("/data/note", async ctx =>
+        {
+            if (note is null || !File.Exists(note))
+            {
+                ctx.Response.StatusCode = 404;
+                return;
+            }
+
+            await ctx.Response.WriteAsync(await File.ReadAllTextAsync(note, ctx.Aborted), ctx.Aborted);
+        });
+
         plugin.MapGet("/slow", async ctx =>
         {
             await Task.Delay(TimeSpan.FromSeconds(30), ctx.Aborted);

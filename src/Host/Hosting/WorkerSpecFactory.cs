@@ -1,5 +1,6 @@
 using System.Globalization;
 using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Protocol;
 using GrpcPlugins.Supervisor.Processes;
 
 namespace GrpcPlugins.Host.Hosting;
@@ -19,6 +20,9 @@ internal static class WorkerSpecFactory
             ["DOTNET_GCHeapHardLimit"] = (memoryBytes * 3 / 4).ToString("X", CultureInfo.InvariantCulture),
             ["DOTNET_gcServer"] = "0",
         };
+        // Not a handshake variable the launcher sets: the supervisor knows nothing of the host's state.
+        environment[HandshakeEnvironment.DataDirectory] = PluginDataDirectory.Ensure(options, manifest.Id);
+
         // The plugin's own needs (a native library path), then the host's admin, who has the last word.
         foreach (var (name, value) in manifest.Environment)
         {

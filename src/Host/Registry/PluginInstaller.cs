@@ -242,6 +242,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             {
                 await store.DeletePluginAsync(id, cancellationToken).ConfigureAwait(false);
                 await tenantScopes.ForgetAsync(id).ConfigureAwait(false);
+                PluginDataDirectory.Delete(options.Value, id);
             }
 
             lifecycle.Forget(id);

@@ -23,6 +23,14 @@ public sealed class PluginBuilder
     /// </summary>
     public ILogger Logger { get; }
 
+    /// <summary>
+    /// A directory that is this plugin's own to write (a driver's cache, a downloaded file, a
+    /// local index), readable by nobody else, kept across restarts and upgrades and removed
+    /// only when an admin uninstalls the plugin with its settings. Null under a host older than
+    /// it. The plugin's own folder is not the place: an upgrade replaces it.
+    /// </summary>
+    public string? DataDirectory { get; internal init; }
+
     /// <summary>Handles the hook point <paramref name="point"/> (for example "request").</summary>
     /// <param name="point">The hook point's name, as the host declares it.</param>
     /// <param name="handler">Decides Continue, Modify or ShortCircuit. The token fires at the host's deadline.</param>

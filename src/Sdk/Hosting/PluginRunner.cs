@@ -64,7 +64,7 @@ public static class PluginRunner
         // until the first call, which comes after the handshake line: they run side by side
         // (~1 ms off a NativeAOT worker's start). A plugin whose Configure throws still fails
         // before its handshake, with the exception on stderr.
-        var methods = Task.Run(() => CreateMethods(Build(plugin, loggers), host, lifetime, loggers), cancellationToken);
+        var methods = Task.Run(() => CreateMethods(Build(plugin, environment, loggers), host, lifetime, loggers), cancellationToken);
         var socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);
         var dispatcher = new GrpcDispatcher(environment.Token, GrpcPlugins.Protocol.UnixSocketChannel.MaxMessageBytes, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>());
         await using var server = new WorkerServer(socketPath, dispatcher, loggers);
@@ -90,9 +90,9 @@ public static class PluginRunner
         return 0;
     }
 
-    private static PluginDefinition Build(IPlugin plugin, LoggerFactory loggers)
+    private static PluginDefinition Build(IPlugin plugin, WorkerEnvironment environment, LoggerFactory loggers)
     {
-        var builder = new PluginBuilder(loggers.CreateLogger(plugin.Id));
+        var builder = new PluginBuilder(loggers.CreateLogger(plugin.Id)) { DataDirectory = environment.DataDirectory };
         plugin.Configure(builder);
         return builder.Build(plugin);
     }

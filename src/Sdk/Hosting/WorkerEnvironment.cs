@@ -5,6 +5,9 @@ namespace GrpcPlugins.Sdk;
 /// <summary>The handshake variables the host set, read once at start.</summary>
 internal sealed record WorkerEnvironment(IReadOnlyList<int> ProtocolVersions, string SocketDirectory, string HostAddress, string Token, string PluginId)
 {
+    /// <summary>The plugin's own writable directory; null under a host older than it.</summary>
+    public string? DataDirectory { get; init; }
+
     /// <summary>The app protocol versions this Sdk speaks.</summary>
     public static IReadOnlyList<int> SupportedProtocolVersions { get; } = [1];
 
@@ -45,7 +48,10 @@ internal sealed record WorkerEnvironment(IReadOnlyList<int> ProtocolVersions, st
         }
 
         error = null;
-        return new WorkerEnvironment(versions, get(HandshakeEnvironment.SocketDirectory)!, get(HandshakeEnvironment.HostAddress)!, get(HandshakeEnvironment.Token)!, get(HandshakeEnvironment.PluginId)!);
+        return new WorkerEnvironment(versions, get(HandshakeEnvironment.SocketDirectory)!, get(HandshakeEnvironment.HostAddress)!, get(HandshakeEnvironment.Token)!, get(HandshakeEnvironment.PluginId)!)
+        {
+            DataDirectory = get(HandshakeEnvironment.DataDirectory) is { Length: > 0 } data ? data : null,
+        };
     }
 
     /// <summary>The highest protocol version both sides speak, or null.</summary>

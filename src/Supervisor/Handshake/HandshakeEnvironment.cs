@@ -34,6 +34,13 @@ internal static class HandshakeEnvironment
     /// <summary>The plugin id from its manifest.</summary>
     public const string PluginId = "PLUGIN_ID";
 
+    /// <summary>
+    /// The plugin's own writable directory (mode 0700), kept across restarts and upgrades and
+    /// removed only with its settings. Added after plugin.v1's first release: a host before it
+    /// sets none.
+    /// </summary>
+    public const string DataDirectory = "PLUGIN_DATA_DIR";
+
     /// <summary>The gRPC metadata entry that carries the token.</summary>
     public const string TokenMetadataKey = "plugin-token";
 }

@@ -1,0 +1,32 @@
+namespace GrpcPlugins.Host.Hosting;
+
+/// <summary>
+/// A plugin's own writable directory (a driver's cache, a downloaded schema, a local index),
+/// under the host's state directory rather than the plugin's folder, which an upgrade
+/// replaces: it outlives restarts and upgrades, and goes only with the plugin's settings.
+/// </summary>
+internal static class PluginDataDirectory
+{
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    public static string PathFor(PluginHostOptions options, string pluginId) =>
+        Path.GetFullPath(Path.Combine(options.StateDirectory, "data", pluginId));
+
+    /// <summary>Creates it if needed, for its owner alone (it may hold a tenant's data), and returns its path.</summary>
+    public static string Ensure(PluginHostOptions options, string pluginId)
+    {
+        var path = PathFor(options, pluginId);
+        Directory.CreateDirectory(path, OwnerOnly);
+        return path;
+    }
+
+    /// <summary>Removes it with everything in it, as an uninstall that does not keep the plugin's settings does.</summary>
+    public static void Delete(PluginHostOptions options, string pluginId)
+    {
+        var path = PathFor(options, pluginId);
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+    }
+}
