@@ -117,6 +117,7 @@ public sealed class InstallUpgradeTests : IDisposable
         var directory = Path.Combine(host.Root, "state", "data", "up");
         (await host.Admin.PostAsync("/plugins/up/data/note", new StringContent("kept"))).EnsureSuccessStatusCode();
         var mode = File.GetUnixFileMode(directory);
+        var shown = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up")).GetProperty("dataDirectory").GetString();
 
         (await host.Admin.PostAsync("/admin/api/plugins/up/restart", null)).EnsureSuccessStatusCode();
         await host.WaitForAsync("up", s => s.State == WorkerState.Ready && s.Pid != first.Pid, "a new worker");
@@ -133,6 +134,7 @@ public sealed class InstallUpgradeTests : IDisposable
         (await host.Admin.DeleteAsync("/admin/api/plugins/up?keepSettings=false")).EnsureSuccessStatusCode();
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, mode);
+        Assert.Equal(directory, shown);
         Assert.Equal("kept", afterRestart);
         Assert.Equal("kept", afterUpgrade);
         Assert.True(keptWithTheSettings);

@@ -19,6 +19,7 @@ internal sealed record PluginView(
     long MemoryBytes,
     long MemoryLimitBytes,
     string MemoryEnforcement,
+    string DataDirectory,
     string? LastExit,
     string? LastError,
     long CallFailures,

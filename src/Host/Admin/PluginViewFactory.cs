@@ -1,12 +1,14 @@
 using GrpcPlugins.Host.Calls;
 using GrpcPlugins.Host.Hooks.Breaker;
+using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Host.Admin;
 
 /// <summary>Builds admin views from the catalog, the supervisors' read models and the call stats.</summary>
-internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, PluginLifecycle lifecycle, LifecycleEvents events, Hooks.Tenancy.TenantScopes scopes, TimeProvider time)
+internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, PluginLifecycle lifecycle, LifecycleEvents events, Hooks.Tenancy.TenantScopes scopes, IOptions<PluginHostOptions> options, TimeProvider time)
 {
     public PluginView Create(PluginEntry entry, bool includeLogs)
     {
@@ -34,6 +36,7 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
             snapshot?.MemoryBytes ?? 0,
             snapshot?.MemoryLimitBytes ?? 0,
             snapshot?.MemoryCgroup is { } cgroup ? $"cgroup {cgroup}" : "rss-watchdog",
+            PluginDataDirectory.PathFor(options.Value, entry.Id),
             snapshot?.LastExit?.ToString(),
             snapshot?.LastError,
             failures,
