@@ -196,11 +196,15 @@ public sealed class AdminPageTests
 
         await page.WaitForSelectorAsync("#plugin-t .call-limit");
         var health = await page.TextContentAsync("#plugin-t .health");
+        await page.ClickAsync("#plugin-t .action-settings");
+        await page.WaitForFunctionAsync("() => document.getElementById('detail-facts').textContent.length > 0");
+        var facts = await page.TextContentAsync("#detail-facts");
         await giveUp.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
 
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("Degraded (at its limit: 1 of 1 calls in flight, 1 refused)", health);
+        Assert.Equal($"1 of 1 calls in flight, 1 refused at the limit. Its data directory: {Path.Combine(host.Root, "state", "data", "t")}", facts);
     }
 
     [Fact]
