@@ -136,6 +136,34 @@ public sealed class SettingsAndAdminTests
     }
 
     [Fact]
+    public async Task SecretSettings_AreSealedInTheStore_AndReachThePluginInClear_WhenWrittenAndAtItsNextStart()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        var first = await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"s3cr3t-at-rest","greeting":"hi"}"""))).EnsureSuccessStatusCode();
+
+        (await host.Admin.PostAsync("/admin/api/plugins/t/restart", null)).EnsureSuccessStatusCode();
+        await host.WaitForAsync("t", s => s.State == WorkerState.Ready && s.Pid != first.Pid, "a new worker");
+        var seen = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
+        // The database and its write-ahead log, as a backup would copy them.
+        var onDisk = string.Concat(Directory.GetFiles(Path.Combine(host.Root, "state"), "plugins.db*").Select(ReadShared));
+
+        Assert.Equal("s3cr3t-at-rest", seen.GetProperty("apiKey").GetString());
+        Assert.Equal("hi", seen.GetProperty("greeting").GetString());
+        Assert.DoesNotContain("s3cr3t-at-rest", onDisk, StringComparison.Ordinal);
+        Assert.Contains(GrpcPlugins.Host.Settings.SealedSecrets.Marker, onDisk, StringComparison.Ordinal);
+        Assert.Contains("\"greeting\":\"hi\"", onDisk, StringComparison.Ordinal);
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var copy = new MemoryStream();
+        file.CopyTo(copy);
+        return System.Text.Encoding.Latin1.GetString(copy.ToArray());
+    }
+
+    [Fact]
     public async Task SecretSettings_AreMaskedInTheAdminApi_ButReachThePlugin()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

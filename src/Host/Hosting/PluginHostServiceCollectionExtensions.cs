@@ -49,9 +49,11 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<PluginCatalog>();
         services.AddSingleton<TokenRegistry>();
         services.AddSingleton(sp => new WorkerLedger(Path.Combine(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, "workers.ledger")));
+        services.AddSingleton(sp => SealedSecrets.Create(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory));
         services.AddSingleton<IPluginStore>(sp => new SqlitePluginStore(
             Path.Combine(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, "plugins.db"),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<SealedSecrets>()));
         services.AddSingleton(sp => new WorkerLauncher(
             new LaunchSettings(
                 sp.GetRequiredService<HostRuntimeDirectory>().Path,

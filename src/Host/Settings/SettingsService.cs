@@ -12,7 +12,7 @@ namespace GrpcPlugins.Host.Settings;
 /// the boundary, offered to the running plugin through Configure (which may
 /// refuse them), and only then committed to the store.
 /// </summary>
-internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store, SettingsValidator validator, SettingsLimits limits, CallFailureReporter failures, LifecycleEvents events, TimeProvider time) : IDisposable
+internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store, SealedSecrets secrets, SettingsValidator validator, SettingsLimits limits, CallFailureReporter failures, LifecycleEvents events, TimeProvider time) : IDisposable
 {
     // One offered write at a time per plugin: two writers offering in one order and committing
     // in the other would leave the plugin configured with what the store no longer holds.
@@ -139,7 +139,8 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
             return new SettingsWriteResult.Conflict(expected, previous?.Revision ?? 0);
         }
 
-        json = SecretFields.Unmask(json, previous?.Json, SecretFields.Of(manifest.SettingsSchema));
+        var secretFields = SecretFields.Of(manifest.SettingsSchema);
+        json = SecretFields.Unmask(json, previous?.Json, secretFields);
 
         // Checked before the write rather than in it, so writers racing past the totals
         // overshoot them by at most one document each: a bound, not accounting.
@@ -169,8 +170,9 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
             }
         }
 
-        // Checked again in the store's own write: another host may share the store.
-        return await store.PutSettingsAsync(pluginId, tenantId, json, expectedRevision, cancellationToken).ConfigureAwait(false) is { } revision
+        // The plugin was offered them in clear; the store keeps the secrets sealed. Checked again
+        // in the store's own write: another host may share the store.
+        return await store.PutSettingsAsync(pluginId, tenantId, secrets.Seal(json, secretFields), expectedRevision, cancellationToken).ConfigureAwait(false) is { } revision
             ? new SettingsWriteResult.Committed(revision)
             : new SettingsWriteResult.Conflict(expectedRevision ?? 0, (await store.GetSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false))?.Revision ?? 0);
     }

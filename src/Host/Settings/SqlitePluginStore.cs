@@ -11,10 +11,15 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
     private readonly StoreTurns _turns = new();
     private readonly string _connectionString;
     private readonly TimeProvider _time;
+    private readonly SealedSecrets? _secrets;
 
-    public SqlitePluginStore(string databasePath, TimeProvider time)
+    /// <param name="databasePath">The SQLite file.</param>
+    /// <param name="time">The clock for the rows' times.</param>
+    /// <param name="secrets">Opens sealed secret settings as they are read (the writer seals them); none in tests of the store alone.</param>
+    public SqlitePluginStore(string databasePath, TimeProvider time, SealedSecrets? secrets = null)
     {
         _time = time;
+        _secrets = secrets;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
         using var connection = Open();
@@ -68,7 +73,7 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
         var all = new List<(string, StoredSettings)>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            all.Add((reader.GetString(0), new StoredSettings(reader.GetString(1), reader.GetInt64(2), DateTimeOffset.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture))));
+            all.Add((reader.GetString(0), new StoredSettings(Opened(reader.GetString(1)), reader.GetInt64(2), DateTimeOffset.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture))));
         }
 
         return all;
@@ -256,10 +261,12 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
     public void Dispose() => _turns.Dispose();
 
     /// <summary>The next row (json, revision, updated_at) as settings, or null when there is none.</summary>
-    private static async Task<StoredSettings?> ReadStoredAsync(SqliteDataReader reader, CancellationToken cancellationToken) =>
+    private async Task<StoredSettings?> ReadStoredAsync(SqliteDataReader reader, CancellationToken cancellationToken) =>
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new StoredSettings(reader.GetString(0), reader.GetInt64(1), DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture))
+            ? new StoredSettings(Opened(reader.GetString(0)), reader.GetInt64(1), DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture))
             : null;
+
+    private string Opened(string json) => _secrets?.Open(json) ?? json;
 
     private SqliteConnection Open()
     {
