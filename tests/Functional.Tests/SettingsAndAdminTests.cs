@@ -374,6 +374,41 @@ public sealed class SettingsAndAdminTests
         }
     }
 
+    [Fact]
+    public async Task ASecretWhoseKeyRingIsLost_ReadsAsMissing_ThePluginStillStarts_AndAnAdminSetsItAgain()
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-keys-").FullName;
+        try
+        {
+            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("t"));
+            await using (var host = await HostProcess.StartAsync(root))
+            {
+                using var admin = AdminClient(host);
+                await WaitForStateAsync(admin, "t", "Ready");
+                (await admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"sealed-then-lost","greeting":"kept"}"""))).EnsureSuccessStatusCode();
+            }
+
+            // A restore that brought the database back without the host's key ring.
+            Directory.Delete(Path.Combine(root, "state", "keys"), recursive: true);
+            await using (var again = await HostProcess.StartAsync(root))
+            {
+                using var admin = AdminClient(again);
+                await WaitForStateAsync(admin, "t", "Ready");
+                var configured = await admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
+                (await admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"set-again","greeting":"kept"}"""))).EnsureSuccessStatusCode();
+                var reconfigured = await admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
+
+                Assert.False(configured.TryGetProperty("apiKey", out _));
+                Assert.Equal("kept", configured.GetProperty("greeting").GetString());
+                Assert.Equal("set-again", reconfigured.GetProperty("apiKey").GetString());
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static HttpClient AdminClient(HostProcess host)
     {
         var client = new HttpClient { BaseAddress = host.Address };

@@ -1,7 +1,9 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Host.Settings;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace GrpcPlugins.Host.Tests;
 
@@ -15,7 +17,7 @@ public sealed class SealedSecretsTests
         var secrets = Sealer();
 
         var sealedJson = secrets.Seal("""{"apiKey":"s3cr3t","pin":1234,"greeting":"hi"}""", s_secrets);
-        var opened = JsonNode.Parse(secrets.Open(sealedJson))!;
+        var opened = JsonNode.Parse(secrets.Open(sealedJson, "p", ""))!;
 
         Assert.DoesNotContain("s3cr3t", sealedJson, StringComparison.Ordinal);
         Assert.DoesNotContain("1234", sealedJson, StringComparison.Ordinal);
@@ -32,20 +34,28 @@ public sealed class SealedSecretsTests
         const string plain = """{"greeting":"hi"}""";
         var once = secrets.Seal("""{"apiKey":"s3cr3t"}""", s_secrets);
 
-        Assert.Same(plain, secrets.Open(plain));
+        Assert.Same(plain, secrets.Open(plain, "p", ""));
         Assert.Equal(once, secrets.Seal(once, s_secrets));
     }
 
     [Fact]
-    public void ASecretSealedByAnotherKeyRing_IsRefused_NamingTheFieldAndTheFix()
+    public void ASecretSealedByAnotherKeyRing_ReadsAsMissing_LoggedOnceNamingThePluginTheFieldAndTheFix_AndTheRestReads()
     {
-        var sealedJson = Sealer().Seal("""{"apiKey":"s3cr3t"}""", s_secrets);
+        var sealedJson = Sealer().Seal("""{"apiKey":"s3cr3t","greeting":"hi"}""", s_secrets);
+        var logger = new FakeLogger<SealedSecrets>();
+        var other = Sealer(logger);
 
-        var error = Assert.Throws<CryptographicException>(() => Sealer().Open(sealedJson));
+        var first = JsonNode.Parse(other.Open(sealedJson, "p", "acme"))!;
+        other.Open(sealedJson, "p", "acme");
 
-        Assert.StartsWith("The secret setting 'apiKey' cannot be opened: the key ring in /state/keys is not the one that sealed it", error.Message, StringComparison.Ordinal);
-        Assert.Contains("set the secret again through the admin API", error.Message, StringComparison.Ordinal);
+        Assert.False(first.AsObject().ContainsKey("apiKey"));
+        Assert.Equal("hi", first["greeting"]!.GetValue<string>());
+        var log = Assert.Single(logger.Collector.GetSnapshot());
+        Assert.Equal(LogLevel.Error, log.Level);
+        Assert.StartsWith("Plugin p's tenant 'acme' secret setting 'apiKey' cannot be opened: the key ring in /state/keys is not the one that sealed it", log.Message, StringComparison.Ordinal);
+        Assert.Contains("set the secret again through the admin API", log.Message, StringComparison.Ordinal);
     }
 
-    private static SealedSecrets Sealer() => new(new EphemeralDataProtectionProvider().CreateProtector("test"), "/state/keys");
+    private static SealedSecrets Sealer(ILogger<SealedSecrets>? logger = null) =>
+        new(new EphemeralDataProtectionProvider().CreateProtector("test"), "/state/keys", logger ?? NullLogger<SealedSecrets>.Instance);
 }

@@ -49,7 +49,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<PluginCatalog>();
         services.AddSingleton<TokenRegistry>();
         services.AddSingleton(sp => new WorkerLedger(Path.Combine(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, "workers.ledger")));
-        services.AddSingleton(sp => SealedSecrets.Create(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory));
+        services.AddSingleton(sp => SealedSecrets.Create(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, sp.GetRequiredService<ILogger<SealedSecrets>>()));
         services.AddSingleton<IPluginStore>(sp => new SqlitePluginStore(
             Path.Combine(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, "plugins.db"),
             sp.GetRequiredService<TimeProvider>(),

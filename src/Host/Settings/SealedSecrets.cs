@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Host.Settings;
 
@@ -12,15 +14,18 @@ namespace GrpcPlugins.Host.Settings;
 /// change. A sealed value says so in itself, so reading needs no schema: a field that stopped
 /// being secret in an upgrade is still opened.
 /// </summary>
-internal sealed class SealedSecrets(IDataProtector protector, string keyDirectory)
+internal sealed partial class SealedSecrets(IDataProtector protector, string keyDirectory, ILogger<SealedSecrets> logger)
 {
     public const string Marker = "gpsealed1:";
 
-    public static SealedSecrets Create(string stateDirectory)
+    // Each value that cannot be opened is logged once, not at every read of it.
+    private readonly ConcurrentDictionary<string, byte> _reported = new(StringComparer.Ordinal);
+
+    public static SealedSecrets Create(string stateDirectory, ILogger<SealedSecrets> logger)
     {
         var keys = Path.GetFullPath(Path.Combine(stateDirectory, "keys"));
         var provider = DataProtectionProvider.Create(new DirectoryInfo(keys), builder => builder.SetApplicationName("GrpcPlugins.Host"));
-        return new SealedSecrets(provider.CreateProtector("GrpcPlugins.Host.Settings.Secrets.v1"), keys);
+        return new SealedSecrets(provider.CreateProtector("GrpcPlugins.Host.Settings.Secrets.v1"), keys, logger);
     }
 
     /// <summary>The settings with each of <paramref name="secrets"/> that has a value sealed.</summary>
@@ -42,8 +47,14 @@ internal sealed class SealedSecrets(IDataProtector protector, string keyDirector
         return settings.ToJsonString();
     }
 
-    /// <summary>The settings with every sealed value opened; unchanged when nothing in them is sealed.</summary>
-    public string Open(string json)
+    /// <summary>
+    /// The settings with every sealed value opened; unchanged when nothing in them is sealed. A
+    /// value sealed under a key ring this host does not have reads as missing, logged once as an
+    /// error: the plugin then lacks that secret (a required one stops its start with
+    /// "required settings missing", which an admin fixes by setting it again) instead of the
+    /// whole read failing, which would keep the admin from setting it again.
+    /// </summary>
+    public string Open(string json, string pluginId, string tenantId)
     {
         if (!json.Contains(Marker, StringComparison.Ordinal) || JsonNode.Parse(json) is not JsonObject settings)
         {
@@ -54,15 +65,18 @@ internal sealed class SealedSecrets(IDataProtector protector, string keyDirector
         {
             if (value is not null && IsSealed(value))
             {
+                var text = value.GetValue<string>();
                 try
                 {
-                    settings[name] = JsonNode.Parse(protector.Unprotect(value.GetValue<string>()[Marker.Length..]));
+                    settings[name] = JsonNode.Parse(protector.Unprotect(text[Marker.Length..]));
                 }
                 catch (CryptographicException ex)
                 {
-                    throw new CryptographicException(
-                        $"The secret setting '{name}' cannot be opened: the key ring in {keyDirectory} is not the one that sealed it ({ex.Message}). Restore that directory from the host's backup, or set the secret again through the admin API.",
-                        ex);
+                    settings.Remove(name);
+                    if (_reported.TryAdd(text, 0))
+                    {
+                        Log.CannotOpen(logger, pluginId, tenantId.Length == 0 ? "plugin-wide" : $"tenant '{tenantId}'", name, keyDirectory, ex.Message);
+                    }
                 }
             }
         }
@@ -72,4 +86,10 @@ internal sealed class SealedSecrets(IDataProtector protector, string keyDirector
 
     private static bool IsSealed(JsonNode value) =>
         value is JsonValue text && text.TryGetValue<string>(out var s) && s.StartsWith(Marker, StringComparison.Ordinal);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1050, EventName = "SecretSettingUnreadable", Level = LogLevel.Error, Message = "Plugin {PluginId}'s {Scope} secret setting '{Name}' cannot be opened: the key ring in {KeyDirectory} is not the one that sealed it ({Problem}). It reads as missing. Restore that directory from the host's backup, or set the secret again through the admin API.")]
+        public static partial void CannotOpen(ILogger logger, string pluginId, string scope, string name, string keyDirectory, string problem);
+    }
 }

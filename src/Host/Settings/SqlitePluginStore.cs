@@ -59,7 +59,7 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
         command.Parameters.AddWithValue("$p", pluginId);
         command.Parameters.AddWithValue("$t", tenantId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await ReadStoredAsync(reader, cancellationToken).ConfigureAwait(false);
+        return await ReadStoredAsync(reader, pluginId, tenantId, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<(string TenantId, StoredSettings Settings)>> GetAllSettingsAsync(string pluginId, CancellationToken cancellationToken)
@@ -73,7 +73,7 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
         var all = new List<(string, StoredSettings)>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            all.Add((reader.GetString(0), new StoredSettings(Opened(reader.GetString(1)), reader.GetInt64(2), DateTimeOffset.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture))));
+            all.Add((reader.GetString(0), new StoredSettings(Opened(reader.GetString(1), pluginId, reader.GetString(0)), reader.GetInt64(2), DateTimeOffset.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture))));
         }
 
         return all;
@@ -120,7 +120,7 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
         command.Parameters.AddWithValue("$p", pluginId);
         command.Parameters.AddWithValue("$t", tenantId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var current = await ReadStoredAsync(reader, cancellationToken).ConfigureAwait(false);
+        var current = await ReadStoredAsync(reader, pluginId, tenantId, cancellationToken).ConfigureAwait(false);
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return new SettingsWriteView(current, new SettingsUsage(checked((int)reader.GetInt64(0)), reader.GetInt64(1)));
@@ -261,12 +261,12 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
     public void Dispose() => _turns.Dispose();
 
     /// <summary>The next row (json, revision, updated_at) as settings, or null when there is none.</summary>
-    private async Task<StoredSettings?> ReadStoredAsync(SqliteDataReader reader, CancellationToken cancellationToken) =>
+    private async Task<StoredSettings?> ReadStoredAsync(SqliteDataReader reader, string pluginId, string tenantId, CancellationToken cancellationToken) =>
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new StoredSettings(Opened(reader.GetString(0)), reader.GetInt64(1), DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture))
+            ? new StoredSettings(Opened(reader.GetString(0), pluginId, tenantId), reader.GetInt64(1), DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture))
             : null;
 
-    private string Opened(string json) => _secrets?.Open(json) ?? json;
+    private string Opened(string json, string pluginId, string tenantId) => _secrets?.Open(json, pluginId, tenantId) ?? json;
 
     private SqliteConnection Open()
     {
