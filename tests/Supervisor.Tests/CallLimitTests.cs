@@ -71,4 +71,53 @@ public sealed class CallLimitTests
         Assert.Equal(1, refused);
         Assert.Equal(3, limit.Refused);
     }
+
+    [Fact]
+    public async Task UnderConcurrentCallers_InFlightNeverPassesTheLimit_AndEveryAttemptIsTakenOrRefused()
+    {
+        var limit = new CallLimit(4);
+        var peak = 0;
+        var admitted = 0;
+        var taken = 0L;
+        var attempts = 0L;
+        var episodes = 0;
+        var ended = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(caller => Task.Run(() =>
+        {
+            for (var i = 0; i < 20_000; i++)
+            {
+                Interlocked.Increment(ref attempts);
+                if (!limit.TryEnter(out var began))
+                {
+                    if (began)
+                    {
+                        Interlocked.Increment(ref episodes);
+                    }
+
+                    continue;
+                }
+
+                Interlocked.Increment(ref taken);
+                // Counted by the test itself: the limit's own count passes the limit for a moment
+                // while a refused caller gives its place back, but no call is let in then.
+                var now = Interlocked.Increment(ref admitted);
+                int seen;
+                while (now > (seen = Volatile.Read(ref peak)) && Interlocked.CompareExchange(ref peak, now, seen) != seen)
+                {
+                }
+
+                Interlocked.Decrement(ref admitted);
+                if (limit.Exit(out _))
+                {
+                    Interlocked.Increment(ref ended);
+                }
+            }
+        })));
+
+        Assert.InRange(peak, 1, 4);
+        Assert.Equal(0, limit.InFlight);
+        Assert.Equal(attempts, taken + limit.Refused);
+        // Every episode that began ended, but for at most one still open when the callers stopped.
+        Assert.InRange(episodes - ended, 0, 1);
+    }
 }
