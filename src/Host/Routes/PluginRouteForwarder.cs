@@ -90,15 +90,19 @@ internal sealed class PluginRouteForwarder(
         }
 
         // :: Step 2a: the tenant, when the host resolves one, and whether the plugin is theirs.
-        var tenant = options.Value.RouteTenant?.Invoke(context) ?? string.Empty;
+        if (options.Value.RouteTenant is not { } resolveTenant)
+        {
+            return new Admission(null, entry, id, path, method, anonymous, string.Empty);
+        }
+
+        var tenant = resolveTenant(context);
         if (Settings.TenantId.Problem(tenant) is { } tenantProblem)
         {
-            // A tenant comes from the client, usually: refused here, before a plugin reads settings by it.
-            await RouteProblem.WriteAsync(context, 400, "tenant", "The request's tenant is not valid", tenantProblem).ConfigureAwait(false);
+            await RouteProblem.WriteBadTenantAsync(context, tenantProblem).ConfigureAwait(false);
             return Admission.Answered("bad-tenant", id);
         }
 
-        if (options.Value.RouteTenant is not null && !scopes.For(id).Takes(tenant))
+        if (!scopes.For(id).Takes(tenant))
         {
             // Not theirs, as if it were not installed: the scope itself is the admins' business.
             await RouteProblem.WriteAsync(context, 404, "not-for-tenant", "Unknown plugin", tenant.Length == 0

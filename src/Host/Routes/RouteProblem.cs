@@ -26,6 +26,13 @@ internal static class RouteProblem
             cancellationToken: context.RequestAborted);
     }
 
+    /// <summary>
+    /// A request whose tenant (as the host resolved it) is no tenant id. A tenant comes from the
+    /// client, usually: refused before any plugin reads settings by it.
+    /// </summary>
+    public static Task WriteBadTenantAsync(HttpContext context, string problem) =>
+        WriteAsync(context, 400, "tenant", "The request's tenant is not valid", problem);
+
     public static Task WriteAsync(HttpContext context, CallFailure failure) => failure.Kind switch
     {
         CallFailureKind.Unavailable => WriteAsync(context, 503, "unavailable", $"Plugin '{failure.PluginId}' is unavailable", failure.Detail, TimeSpan.FromSeconds(1)),

@@ -26,8 +26,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
         var tenant = hooks.Tenant?.Invoke(context) ?? string.Empty;
         if (Settings.TenantId.Problem(tenant) is { } problem)
         {
-            // A tenant comes from the client, usually: refused here, before a plugin reads settings by it.
-            await RouteProblem.WriteAsync(context, StatusCodes.Status400BadRequest, "tenant", "The request's tenant is not valid", problem).ConfigureAwait(false);
+            await RouteProblem.WriteBadTenantAsync(context, problem).ConfigureAwait(false);
             return;
         }
 
