@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GrpcPlugins.Host.Audit;
 using GrpcPlugins.Host.Auth;
 using GrpcPlugins.Host.Calls;
 using GrpcPlugins.Host.Registry;
@@ -30,10 +31,11 @@ internal static class AdminApi
                 PluginLifecycle.EnableResult.Enabled => Results.Ok(views.Create(catalog.Find(id)!, false)),
                 PluginLifecycle.EnableResult.PendingConfig => Results.Problem(title: "Activation refused", detail: lifecycle.StateOf(id).Reason, statusCode: 409),
                 _ => NotManageable(id, catalog),
-            });
+            }).Audited("plugin.enable");
 
         api.MapPost("/plugins/{id}/disable", async (string id, PluginLifecycle lifecycle, PluginCatalog catalog, PluginViewFactory views, CancellationToken ct) =>
-            await lifecycle.DisableAsync(id, ct).ConfigureAwait(false) ? Results.Ok(views.Create(catalog.Find(id)!, false)) : NotManageable(id, catalog));
+            await lifecycle.DisableAsync(id, ct).ConfigureAwait(false) ? Results.Ok(views.Create(catalog.Find(id)!, false)) : NotManageable(id, catalog))
+            .Audited("plugin.disable");
 
         api.MapPost("/plugins/{id}/restart", async (string id, PluginLifecycle lifecycle, PluginCatalog catalog, PluginViewFactory views, CancellationToken ct) =>
             await lifecycle.RestartAsync(id, ct).ConfigureAwait(false) switch
@@ -41,7 +43,7 @@ internal static class AdminApi
                 (PluginLifecycle.RestartResult.Restarting, _) => Results.Accepted(value: views.Create(catalog.Find(id)!, false)),
                 (PluginLifecycle.RestartResult.NotMeantToRun, var reason) => Results.Problem(title: "Restart refused", detail: reason, statusCode: 409),
                 _ => NotManageable(id, catalog),
-            });
+            }).Audited("plugin.restart");
 
         api.MapGet("/plugins/{id}/settings", async (string id, string? tenant, HttpResponse response, PluginCatalog catalog, SettingsService settings, CancellationToken ct) =>
         {
@@ -103,11 +105,12 @@ internal static class AdminApi
                 return BadTenant(badTenant);
             }
 
-            var deletion = await settings.DeleteTenantAsync(id, tenant, request.HttpContext.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false);
+            var deletion = await settings.DeleteTenantAsync(id, tenant, AdminActor.Of(request.HttpContext.User), ct).ConfigureAwait(false);
+            AuditNote.Of(request.HttpContext).Detail = $"the running plugin: {TenantRemovalName(deletion.Plugin)}{(deletion.Detail is { } why ? $" ({why})" : string.Empty)}";
             return deletion.Found
                 ? Results.Ok(new { pluginId = id, tenant, plugin = TenantRemovalName(deletion.Plugin), detail = deletion.Detail })
                 : Results.Problem(title: "No settings for that tenant", detail: $"'{id}' has no settings for tenant '{tenant}'; GET /admin/api/plugins/{id}/settings/tenants lists those it has.", statusCode: 404);
-        });
+        }).Audited("settings.delete");
 
         api.MapPut("/plugins/{id}/settings", async (string id, string? tenant, HttpRequest request, SettingsService settings, PluginLifecycle lifecycle, CancellationToken ct) =>
         {
@@ -123,9 +126,10 @@ internal static class AdminApi
 
             using var reader = new StreamReader(request.Body);
             var json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
-            var result = await settings.PutAsync(id, tenant ?? string.Empty, json, pushToPlugin: true, expected, request.HttpContext.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false);
-            if (result is SettingsWriteResult.Committed)
+            var result = await settings.PutAsync(id, tenant ?? string.Empty, json, pushToPlugin: true, expected, AdminActor.Of(request.HttpContext.User), ct).ConfigureAwait(false);
+            if (result is SettingsWriteResult.Committed done)
             {
+                AuditNote.Of(request.HttpContext).Detail = $"revision {done.Revision}";
                 await lifecycle.OnSettingsCommittedAsync(id, ct).ConfigureAwait(false);
             }
 
@@ -148,7 +152,7 @@ internal static class AdminApi
                     statusCode: notAnswered.Failure.StatusCode),
                 _ => UnknownPlugin(id),
             };
-        });
+        }).Audited("settings.put");
 
         return api;
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using GrpcPlugins.Host.Audit;
 using GrpcPlugins.Host.Auth;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
@@ -38,6 +39,7 @@ internal static class AdminPage
             if (!AdminKey.Matches(expected, key))
             {
                 var message = string.IsNullOrEmpty(expected) ? "No admin key is configured (PluginHost:AdminApiKey)." : "That key is not the admin key.";
+                AuditNote.Of(context).Detail = message;
                 return Html(s_login.Value.Replace("{{error}}", WebUtility.HtmlEncode(message), StringComparison.Ordinal), 401);
             }
 
@@ -48,8 +50,9 @@ internal static class AdminPage
                 Secure = context.Request.IsHttps,
                 Path = "/",
             });
+            AuditNote.Of(context).Actor = ApiKeyAuthenticationHandler.UserName;
             return Results.Redirect("/admin");
-        }).AllowAnonymous().DisableAntiforgery();
+        }).AllowAnonymous().DisableAntiforgery().Audited("admin.sign-in");
     }
 
     private static IResult Html(string html, int status) => Results.Content(html, "text/html; charset=utf-8", statusCode: status);

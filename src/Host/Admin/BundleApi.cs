@@ -1,3 +1,4 @@
+using GrpcPlugins.Host.Audit;
 using GrpcPlugins.Host.Auth;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Host.Settings;
@@ -46,10 +47,13 @@ internal static class BundleApi
                 return TooLarge(null, max);
             }
 
+            var note = AuditNote.Of(context);
+            note.PluginId = preview.Id;
+            note.Detail = $"staged {preview.Id} {preview.Version} as bundle {preview.Address}";
             return preview.Errors.Count > 0
                 ? Results.Problem(title: "Bundle refused", detail: string.Join(" ", preview.Errors), statusCode: 422, extensions: new Dictionary<string, object?> { ["address"] = preview.Address })
                 : Results.Ok(new { preview.Address, preview.Id, preview.Version, preview.InstalledVersion, preview.Action, preview.Permissions, preview.Signer });
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().Audited("bundle.stage");
 
         api.MapPost("/bundles/{address}/install", async (string address, string? accept, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
         {
@@ -66,16 +70,23 @@ internal static class BundleApi
                     extensions: new Dictionary<string, object?> { ["errors"] = errors });
             }
 
-            var result = await installer.InstallAsync(address, accepted, context.User.Identity?.Name ?? "unknown", scope, ct).ConfigureAwait(false);
+            var result = await installer.InstallAsync(address, accepted, AdminActor.Of(context.User), scope, ct).ConfigureAwait(false);
+            var note = AuditNote.Of(context);
+            note.PluginId = result.PluginId;
+            note.Detail = $"{result.Message} (bundle {address})";
             return result.Succeeded
                 ? Results.Ok(new { pluginId = result.PluginId, version = result.Version, result = result.Message, address })
                 : Results.Problem(title: "Install refused", detail: result.Message, statusCode: result.Status);
-        });
+        }).Audited("bundle.install");
 
-        api.MapDelete("/plugins/{id}", async (string id, bool? keepSettings, PluginInstaller installer, CancellationToken ct) =>
-            await installer.UninstallAsync(id, keepSettings ?? true, ct).ConfigureAwait(false) is { Succeeded: false } refused
+        api.MapDelete("/plugins/{id}", async (string id, bool? keepSettings, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
+        {
+            AuditNote.Of(context).Detail = keepSettings ?? true ? "settings kept" : "settings and data directory removed";
+            return await installer.UninstallAsync(id, keepSettings ?? true, ct).ConfigureAwait(false) is { Succeeded: false } refused
                 ? Results.Problem(title: refused.Status == 404 ? "Unknown plugin" : "Uninstall refused", detail: refused.Message, statusCode: refused.Status)
-                : Results.NoContent());
+                : Results.NoContent();
+        })
+            .Audited("plugin.uninstall");
 
         api.MapGet("/plugins/{id}/installs", async (string id, IPluginStore store, CancellationToken ct) =>
             Results.Ok(await store.GetInstallsAsync(id, ct).ConfigureAwait(false)));

@@ -1,3 +1,4 @@
+using GrpcPlugins.Host.Audit;
 using GrpcPlugins.Host.Auth;
 using GrpcPlugins.Host.Hooks.Tenancy;
 using GrpcPlugins.Host.Registry;
@@ -28,9 +29,10 @@ internal static class TenantScopeApi
                 return AdminApi.UnknownPlugin(id);
             }
 
-            await scopes.ResetAsync(id, context.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false);
+            await scopes.ResetAsync(id, AdminActor.Of(context.User), ct).ConfigureAwait(false);
+            AuditNote.Of(context).Detail = scopes.Describe(id);
             return Results.Ok(View(id, scopes));
-        });
+        }).Audited("tenant-scope.reset");
 
         api.MapPut(string.Empty, async (string id, HttpRequest request, PluginCatalog catalog, TenantScopes scopes, CancellationToken ct) =>
         {
@@ -50,9 +52,10 @@ internal static class TenantScopeApi
                     extensions: new Dictionary<string, object?> { ["errors"] = errors });
             }
 
-            await scopes.SetAsync(id, scope, request.HttpContext.User.Identity?.Name ?? "admin", ct).ConfigureAwait(false);
+            await scopes.SetAsync(id, scope, AdminActor.Of(request.HttpContext.User), ct).ConfigureAwait(false);
+            AuditNote.Of(request.HttpContext).Detail = scopes.Describe(id);
             return Results.Ok(View(id, scopes));
-        });
+        }).Audited("tenant-scope.set");
     }
 
     private static object View(string id, TenantScopes scopes) => new

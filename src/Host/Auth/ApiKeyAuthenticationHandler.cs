@@ -24,6 +24,9 @@ internal sealed class ApiKeyAuthenticationHandler(
     /// <summary>The cookie the admin page's sign-in sets, holding the same key.</summary>
     public const string CookieName = "gph_admin";
 
+    /// <summary>The name the admin key authenticates as.</summary>
+    public const string UserName = "admin";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var presented = Request.Headers["X-Api-Key"].FirstOrDefault();
@@ -44,7 +47,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("wrong API key"));
         }
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], SchemeName);
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, UserName)], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 

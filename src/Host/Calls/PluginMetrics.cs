@@ -20,6 +20,8 @@ internal sealed class PluginMetrics : IDisposable
         HookBreakerOpened = _meter.CreateCounter<long>("plugin.hook.breaker.opened", description: "Times a plugin's hook calls were paused after repeated timeouts");
         LifecycleEvents = _meter.CreateCounter<long>("plugin.lifecycle.events", description: "Lifecycle events by plugin and event");
         SettingsWritesRefused = _meter.CreateCounter<long>("plugin.settings.writes.refused", description: "A plugin's own settings writes refused for their pace");
+        AdminActions = _meter.CreateCounter<long>("plugin.admin.actions", description: "Admin actions answered, by action and outcome (done, refused)");
+        AuditWritesFailed = _meter.CreateCounter<long>("plugin.audit.writes.failed", description: "Admin actions the audit trail could not keep (each logged as an error)");
 
         // Supervisor state is read at scrape time from the same read model the admin API shows.
         _meter.CreateObservableCounter("plugin.restarts", () => Observe(catalog, s => s.Snapshot.Restarts), description: "Worker restarts by plugin");
@@ -47,6 +49,10 @@ internal sealed class PluginMetrics : IDisposable
     public Counter<long> HookBreakerOpened { get; }
 
     public Counter<long> SettingsWritesRefused { get; }
+
+    public Counter<long> AdminActions { get; }
+
+    public Counter<long> AuditWritesFailed { get; }
 
     public void Dispose() => _meter.Dispose();
 

@@ -106,6 +106,13 @@ public sealed class PluginHostOptions
 
     internal Settings.SettingsLimits SettingsLimits => new(MaxSettingsBytes, MaxSettingsTenants, MaxSettingsBytesPerPlugin);
 
+    /// <summary>
+    /// How many admin actions the audit trail keeps in the store (GET /admin/api/audit); older
+    /// ones are dropped as new ones come. Every action is also logged (event 1060), for a log
+    /// store that keeps longer. Defaults to 100,000 (about 30 MB).
+    /// </summary>
+    public int AuditEntriesKept { get; set; } = 100_000;
+
     /// <summary>The memory limit of a worker's process tree when the manifest sets none. Defaults to 512 MiB.</summary>
     public int DefaultMemoryLimitMiB { get; set; } = 512;
 

@@ -71,6 +71,7 @@ public static class PluginHostServiceCollectionExtensions
             sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.MemoryCheckInterval / 5));
         services.AddSingleton<PluginLifecycle>();
         services.AddSingleton<LifecycleEvents>();
+        services.AddSingleton<Audit.AuditTrail>();
         services.AddSingleton<PluginInstaller>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<StoredSettingsCheck>();

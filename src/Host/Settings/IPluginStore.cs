@@ -51,6 +51,12 @@ internal interface IPluginStore
     /// <summary>A plugin's install records, oldest first.</summary>
     Task<IReadOnlyList<InstallRecord>> GetInstallsAsync(string pluginId, CancellationToken cancellationToken);
 
+    /// <summary>Keeps one admin action (its id is the store's), then drops all but the newest <paramref name="kept"/>.</summary>
+    Task AppendAuditAsync(Audit.AuditEntry entry, int kept, CancellationToken cancellationToken);
+
+    /// <summary>A page of the audit trail, newest first.</summary>
+    Task<IReadOnlyList<Audit.AuditEntry>> GetAuditAsync(Audit.AuditQuery query, CancellationToken cancellationToken);
+
     /// <summary>Deletes every tenant's settings, the enabled state and the tenant scope of a plugin (uninstall without keeping settings).</summary>
     Task DeletePluginAsync(string pluginId, CancellationToken cancellationToken);
 }

@@ -6,7 +6,7 @@ namespace GrpcPlugins.Host.Settings;
 /// <see cref="IPluginStore"/> on an embedded SQLite file in WAL mode with full
 /// sync: an acknowledged write survives a kill -9 of the host.
 /// </summary>
-internal sealed class SqlitePluginStore : IPluginStore, IDisposable
+internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
 {
     private readonly StoreTurns _turns = new();
     private readonly string _connectionString;
@@ -48,6 +48,7 @@ internal sealed class SqlitePluginStore : IPluginStore, IDisposable
                 scope TEXT NOT NULL,
                 updated_at TEXT NOT NULL);
             """);
+        CreateAuditTable(connection);
     }
 
     public async Task<StoredSettings?> GetSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken)

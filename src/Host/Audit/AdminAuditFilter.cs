@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GrpcPlugins.Host.Audit;
+
+/// <summary>
+/// Records an admin endpoint's action in the <see cref="AuditTrail"/> once it is answered,
+/// whatever the answer (refusals are what an auditor looks for), before the caller sees it:
+/// an acknowledged action is in the trail.
+/// </summary>
+internal sealed class AdminAuditFilter(string action) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        var note = new AuditNote();
+        context.Features.Set(note);
+        object? result;
+        try
+        {
+            result = await next(invocation).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            var status = ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested ? 499 : 500;
+            await RecordAsync(context, note, status, $"{ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+            throw;
+        }
+
+        var (answered, detail) = Outcome(result);
+        await RecordAsync(context, note, answered, detail ?? note.Detail ?? string.Empty).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>The status an endpoint's result will answer with, and a refusal's problem detail.</summary>
+    internal static (int Status, string? Detail) Outcome(object? result) => result switch
+    {
+        ProblemHttpResult problem => (problem.StatusCode, ProblemText(problem.ProblemDetails)),
+        RedirectHttpResult => (StatusCodes.Status302Found, null),
+        IStatusCodeHttpResult { StatusCode: { } status } => (status, null),
+        _ => (StatusCodes.Status200OK, null),
+    };
+
+    private static string ProblemText(ProblemDetails problem)
+    {
+        var text = string.IsNullOrEmpty(problem.Detail) ? problem.Title ?? string.Empty : $"{problem.Title}: {problem.Detail}";
+        // The field errors say what was wrong; the detail only says to fix them.
+        return problem.Extensions.TryGetValue("errors", out var errors) && errors is not null
+            ? $"{text} Errors: {JsonSerializer.Serialize(errors)}"
+            : text;
+    }
+
+    private Task RecordAsync(HttpContext context, AuditNote note, int status, string detail) =>
+        context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(
+            note.Actor ?? AdminActor.Of(context.User),
+            context.Connection.RemoteIpAddress?.ToString() ?? string.Empty,
+            action,
+            note.PluginId ?? context.Request.RouteValues["id"] as string ?? string.Empty,
+            context.Request.Query["tenant"].ToString(),
+            status,
+            detail);
+}

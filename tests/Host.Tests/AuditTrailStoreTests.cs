@@ -1,0 +1,89 @@
+using GrpcPlugins.Host.Audit;
+using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Settings;
+
+namespace GrpcPlugins.Host.Tests;
+
+/// <summary>The audit trail's table on a real SQLite file (in a temp directory removed after each test).</summary>
+public sealed class AuditTrailStoreTests : IDisposable
+{
+    private static readonly DateTimeOffset s_at = new(2026, 12, 4, 23, 0, 0, TimeSpan.Zero);
+    private readonly string _directory = Directory.CreateTempSubdirectory("gpt-audit-").FullName;
+
+    private static AuditEntry Entry(string pluginId, string action, int n) =>
+        new(0, s_at.AddSeconds(n), "admin", "127.0.0.1", action, pluginId, n % 2 == 0 ? "acme" : string.Empty, 200, $"#{n}");
+
+    [Fact]
+    public async Task OnlyTheNewestEntriesAreKept_AndIdsAreNeverReused_SoAPageCursorStaysValid()
+    {
+        var store = new SqlitePluginStore(Path.Combine(_directory, "plugins.db"), TimeProvider.System);
+        for (var n = 1; n <= 150; n++)
+        {
+            await store.AppendAuditAsync(Entry("p", "plugin.enable", n), kept: 100, CancellationToken.None);
+        }
+
+        var all = await store.GetAuditAsync(new AuditQuery(null, null, null, 500), CancellationToken.None);
+        await store.AppendAuditAsync(Entry("p", "plugin.enable", 151), kept: 100, CancellationToken.None);
+        var newest = (await store.GetAuditAsync(new AuditQuery(null, null, null, 1), CancellationToken.None)).Single();
+
+        Assert.Equal(100, all.Count);
+        Assert.Equal(Enumerable.Range(51, 100).Reverse().Select(n => (long)n), all.Select(e => e.Id));
+        Assert.Equal("#150", all[0].Detail);
+        Assert.Equal(s_at.AddSeconds(150), all[0].At);
+        Assert.Equal(151, newest.Id);
+    }
+
+    [Fact]
+    public async Task APage_IsFilteredByPluginAndAction_NewestFirst_AndContinuesBeforeAnId()
+    {
+        var store = new SqlitePluginStore(Path.Combine(_directory, "plugins.db"), TimeProvider.System);
+        for (var n = 1; n <= 10; n++)
+        {
+            await store.AppendAuditAsync(Entry(n % 2 == 0 ? "a" : "b", n % 3 == 0 ? "settings.put" : "plugin.enable", n), kept: 1000, CancellationToken.None);
+        }
+
+        var a = await store.GetAuditAsync(new AuditQuery("a", null, null, 3), CancellationToken.None);
+        var aNext = await store.GetAuditAsync(new AuditQuery("a", null, a[^1].Id, 3), CancellationToken.None);
+        var puts = await store.GetAuditAsync(new AuditQuery(null, "settings.put", null, 10), CancellationToken.None);
+        var aPuts = await store.GetAuditAsync(new AuditQuery("a", "settings.put", null, 10), CancellationToken.None);
+        var nobody = await store.GetAuditAsync(new AuditQuery("nobody", null, null, 10), CancellationToken.None);
+
+        Assert.Equal(["#10", "#8", "#6"], a.Select(e => e.Detail));
+        Assert.Equal(["#4", "#2"], aNext.Select(e => e.Detail));
+        Assert.Equal(["#9", "#6", "#3"], puts.Select(e => e.Detail));
+        Assert.Equal(["#6"], aPuts.Select(e => e.Detail));
+        Assert.Equal(new AuditEntry(6, s_at.AddSeconds(6), "admin", "127.0.0.1", "settings.put", "a", "acme", 200, "#6"), aPuts[0]);
+        Assert.Empty(nobody);
+    }
+
+    [Fact]
+    public async Task UninstallingAPlugin_KeepsItsAuditEntries()
+    {
+        var store = new SqlitePluginStore(Path.Combine(_directory, "plugins.db"), TimeProvider.System);
+        await store.AppendAuditAsync(Entry("p", "plugin.uninstall", 1), kept: 100, CancellationToken.None);
+
+        await store.DeletePluginAsync("p", CancellationToken.None);
+
+        Assert.Single(await store.GetAuditAsync(new AuditQuery("p", null, null, 10), CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData(99, false)]
+    [InlineData(100, true)]
+    public void AuditEntriesKept_UnderAHundred_IsRefusedSayingWhy(int kept, bool valid)
+    {
+        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { AuditEntriesKept = kept });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("PluginHost:AuditEntriesKept is 99; use 100 or more", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
