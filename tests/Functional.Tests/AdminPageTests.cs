@@ -313,6 +313,34 @@ public sealed class AdminPageTests
         });
     }
 
+    [Fact]
+    public async Task Admin_SeesRecentAdminActions_WhoDidWhat_WithRefusalsAndFailedSignInsMarked()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        using var guess = await host.Client.PostAsync("/admin/login", new FormUrlEncodedContent([new("key", "guess")]));
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await SignInAsync(browser, host);
+
+        await page.ClickAsync("#plugin-t .action-disable");
+        await page.WaitForSelectorAsync("#plugin-t .state-Stopped");
+        await page.ClickAsync("#plugin-t .action-restart");
+        await page.WaitForSelectorAsync("#audit tr.refused .audit-action:has-text('plugin.restart')");
+        var rows = await page.Locator("#audit tbody tr").EvaluateAllAsync<string[]>(
+            "rows => rows.map(r => r.className + ' ' + [...r.cells].slice(1, 6).map(c => c.textContent).join(' | '))");
+
+        Assert.Equal(
+            [
+                "refused admin (127.0.0.1) | plugin.restart | t |  | 409",
+                "done admin (127.0.0.1) | plugin.disable | t |  | 200",
+                "done admin (127.0.0.1) | admin.sign-in |  |  | 302",
+                "refused (anonymous) (127.0.0.1) | admin.sign-in |  |  | 401",
+            ],
+            rows);
+        Assert.Contains("'t' is disabled", await page.TextContentAsync("#audit tr.refused .audit-detail"), StringComparison.Ordinal);
+    }
+
     private static async Task<IPage> SignInAsync(IBrowser browser, TestHost host)
     {
         var page = await browser.NewPageAsync();
