@@ -299,7 +299,7 @@ public sealed class AdminPageTests
         Assert.Contains("Admin API key", html, StringComparison.Ordinal);
         Assert.DoesNotContain("/admin/api/plugins", html, StringComparison.Ordinal);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, wrong.StatusCode);
-        Assert.Contains("not the admin key", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("not an admin key", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     private static Task<IBrowser> LaunchAsync(IPlaywright playwright)

@@ -53,7 +53,7 @@ public sealed class AuditTrailTests
             entries.Select(Line));
         Assert.All(entries, e => Assert.Equal("127.0.0.1", e.GetProperty("remote").GetString()));
         Assert.True(entries.Zip(entries.Skip(1)).All(p => p.First.GetProperty("id").GetInt64() > p.Second.GetProperty("id").GetInt64()));
-        Assert.Equal("That key is not the admin key.", entries[0].GetProperty("detail").GetString());
+        Assert.Equal("That key is not an admin key.", entries[0].GetProperty("detail").GetString());
         Assert.Contains("No plugin with id 'nope' is installed", entries[1].GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("all but initech", entries[2].GetProperty("detail").GetString());
         Assert.Contains("\"path\":\"/limit\"", entries[5].GetProperty("detail").GetString(), StringComparison.Ordinal);

@@ -31,16 +31,18 @@ internal static class AdminPage
                 : Html(s_login.Value.Replace("{{error}}", string.Empty, StringComparison.Ordinal), 401);
         }).AllowAnonymous();
 
-        endpoints.MapPost("/admin/login", async (HttpContext context, Microsoft.Extensions.Options.IOptions<Hosting.PluginHostOptions> options) =>
+        endpoints.MapPost("/admin/login", async (HttpContext context, AdminKeyVerifier verifier, AdminKeys keys) =>
         {
             var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
             var key = form["key"].ToString();
-            var expected = options.Value.AdminApiKey;
-            if (!AdminKey.Matches(expected, key))
+            var verdict = await verifier.VerifyAsync(context, key).ConfigureAwait(false);
+            if (verdict.Holder is null)
             {
-                var message = string.IsNullOrEmpty(expected) ? "No admin key is configured (PluginHost:AdminApiKey)." : "That key is not the admin key.";
+                var message = verdict.LockedOutFor > TimeSpan.Zero
+                    ? $"Too many wrong keys came from your address; every key from it is refused for the next {Math.Ceiling(verdict.LockedOutFor.TotalSeconds)} s."
+                    : keys.Current.IsEmpty ? "No admin key is configured (PluginHost:AdminApiKey or PluginHost:AdminApiKeys)." : "That key is not an admin key.";
                 AuditNote.Of(context).Detail = message;
-                return Html(s_login.Value.Replace("{{error}}", WebUtility.HtmlEncode(message), StringComparison.Ordinal), 401);
+                return Html(s_login.Value.Replace("{{error}}", WebUtility.HtmlEncode(message), StringComparison.Ordinal), verdict.LockedOutFor > TimeSpan.Zero ? 429 : 401);
             }
 
             context.Response.Cookies.Append(ApiKeyAuthenticationHandler.CookieName, key, new CookieOptions
@@ -50,7 +52,7 @@ internal static class AdminPage
                 Secure = context.Request.IsHttps,
                 Path = "/",
             });
-            AuditNote.Of(context).Actor = ApiKeyAuthenticationHandler.UserName;
+            AuditNote.Of(context).Actor = verdict.Holder;
             return Results.Redirect("/admin");
         }).AllowAnonymous().DisableAntiforgery().Audited("admin.sign-in");
     }

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using GrpcPlugins.Host.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -17,17 +16,17 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IOptions<PluginHostOptions> hostOptions) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
+    AdminKeyVerifier verifier) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
 {
     public const string SchemeName = "PluginHostApiKey";
 
     /// <summary>The cookie the admin page's sign-in sets, holding the same key.</summary>
     public const string CookieName = "gph_admin";
 
-    /// <summary>The name the admin key authenticates as.</summary>
-    public const string UserName = "admin";
+    // Per request: the handler is created for each one.
+    private TimeSpan _lockedOutFor;
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var presented = Request.Headers["X-Api-Key"].FirstOrDefault();
         var authorization = Request.Headers.Authorization.FirstOrDefault();
@@ -39,27 +38,47 @@ internal sealed class ApiKeyAuthenticationHandler(
         presented ??= Request.Cookies[CookieName];
         if (presented is null)
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
-        if (!AdminKey.Matches(hostOptions.Value.AdminApiKey, presented))
+        var verdict = await verifier.VerifyAsync(Context, presented).ConfigureAwait(false);
+        if (verdict.LockedOutFor > TimeSpan.Zero)
         {
-            return Task.FromResult(AuthenticateResult.Fail("wrong API key"));
+            _lockedOutFor = verdict.LockedOutFor;
+            return AuthenticateResult.Fail("too many wrong keys from this address");
         }
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, UserName)], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        if (verdict.Holder is not { } holder)
+        {
+            return AuthenticateResult.Fail("wrong API key");
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, holder)], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (_lockedOutFor > TimeSpan.Zero)
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = ((int)Math.Ceiling(_lockedOutFor.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many wrong admin keys",
+                Detail = $"Too many wrong admin keys came from your address, so every key from it is refused for the next {Math.Ceiling(_lockedOutFor.TotalSeconds)} s (PluginHost:AdminKeyFailuresAllowed within PluginHost:AdminKeyLockout). Check the key you send, then try again.",
+            }).ConfigureAwait(false);
+            return;
+        }
+
         Response.StatusCode = 401;
         Response.Headers.WWWAuthenticate = "Bearer";
         await Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
         {
             Status = 401,
             Title = "Authentication required",
-            Detail = "Send the host's admin API key as 'Authorization: Bearer KEY' or 'X-Api-Key: KEY' (configured as PluginHost:AdminApiKey).",
+            Detail = "Send the host's admin API key as 'Authorization: Bearer KEY' or 'X-Api-Key: KEY' (configured as PluginHost:AdminApiKey, or one holder's in PluginHost:AdminApiKeys).",
         }).ConfigureAwait(false);
     }
 }

@@ -172,10 +172,27 @@ public sealed class PluginHostOptions
 
     /// <summary>
     /// The API key for the admin API and for plugin routes that are not anonymous,
-    /// sent as "Authorization: Bearer KEY" or "X-Api-Key: KEY". No default:
-    /// without it, every protected endpoint answers 401 (default-deny).
+    /// sent as "Authorization: Bearer KEY" or "X-Api-Key: KEY"; its holder is "admin"
+    /// in the audit trail. No default: without it or <see cref="AdminApiKeys"/>, every
+    /// protected endpoint answers 401 (default-deny). At least 12 characters.
     /// </summary>
     public string? AdminApiKey { get; set; }
+
+    /// <summary>
+    /// Admin keys by holder ("alice", "ci-deploy"), each working as <see cref="AdminApiKey"/>
+    /// does, so the audit trail says who acted. Keys follow the configuration as it reloads: one
+    /// added, changed or emptied here works or stops working at once, without a restart.
+    /// </summary>
+    public Dictionary<string, string> AdminApiKeys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How many wrong admin keys one address (an IPv6 one's /64) may present within
+    /// <see cref="AdminKeyLockout"/> before every key from it is refused (429) for that long. Defaults to 10.
+    /// </summary>
+    public int AdminKeyFailuresAllowed { get; set; } = 10;
+
+    /// <summary>The window <see cref="AdminKeyFailuresAllowed"/> counts in, and how long a lockout lasts. Defaults to one minute.</summary>
+    public TimeSpan AdminKeyLockout { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Environment variables every worker gets on top of the host's own and the host's

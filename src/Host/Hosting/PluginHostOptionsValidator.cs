@@ -85,6 +85,13 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:RuntimeDirectory '{runtime}' is too long for the sockets under it: a Unix socket path has at most 107 bytes, which leaves {HostRuntimeDirectory.MaxParentBytes} for this directory. Use a shorter one, or leave it out to use $XDG_RUNTIME_DIR or /tmp.");
         }
 
+        errors.AddRange(Auth.AdminKeySet.Problems(options));
+        if (options.AdminKeyFailuresAllowed < 1)
+        {
+            errors.Add($"PluginHost:AdminKeyFailuresAllowed is {options.AdminKeyFailuresAllowed}; use 1 or more.");
+        }
+
+        Positive(errors, nameof(options.AdminKeyLockout), options.AdminKeyLockout);
         if (options.AuditEntriesKept < 100)
         {
             errors.Add($"PluginHost:AuditEntriesKept is {options.AuditEntriesKept}; use 100 or more: an audit trail that forgets the last hundred actions cannot answer who did what.");

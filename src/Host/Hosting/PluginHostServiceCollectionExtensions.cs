@@ -72,6 +72,9 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<PluginLifecycle>();
         services.AddSingleton<LifecycleEvents>();
         services.AddSingleton<Audit.AuditTrail>();
+        services.AddSingleton<AdminKeys>();
+        services.AddSingleton<AdminKeyGuard>();
+        services.AddSingleton<AdminKeyVerifier>();
         services.AddSingleton<PluginInstaller>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<StoredSettingsCheck>();
