@@ -131,4 +131,20 @@ public sealed class PluginHostOptionsValidatorTests
 
         Assert.True(new PluginHostOptionsValidator().Validate(null, options).Succeeded);
     }
+
+    [Theory]
+    [InlineData(-1, false)]
+    [InlineData(0, true)]
+    [InlineData(19, true)]
+    [InlineData(20, false)]
+    public void WorkerNice_OutsideZeroTo19_IsRefused_AWorkerNeverAboveItsHost(int nice, bool valid)
+    {
+        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { WorkerNice = nice });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains($"PluginHost:WorkerNice is {nice}; use 0 (the host's priority) to 19", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
 }

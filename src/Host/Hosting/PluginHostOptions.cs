@@ -113,6 +113,14 @@ public sealed class PluginHostOptions
     /// </summary>
     public int AuditEntriesKept { get; set; } = 100_000;
 
+    /// <summary>
+    /// The scheduling niceness (0 to 19) every worker starts with, its threads and children
+    /// included. Above 0, when the CPU is short the host's own threads run first, so a plugin
+    /// spinning in a loop slows itself, not the host's other requests and plugins; a plugin
+    /// on an idle CPU runs as fast as before. Defaults to 0 (the host's own priority).
+    /// </summary>
+    public int WorkerNice { get; set; }
+
     /// <summary>The memory limit of a worker's process tree when the manifest sets none. Defaults to 512 MiB.</summary>
     public int DefaultMemoryLimitMiB { get; set; } = 512;
 

@@ -85,6 +85,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:RuntimeDirectory '{runtime}' is too long for the sockets under it: a Unix socket path has at most 107 bytes, which leaves {HostRuntimeDirectory.MaxParentBytes} for this directory. Use a shorter one, or leave it out to use $XDG_RUNTIME_DIR or /tmp.");
         }
 
+        if (options.WorkerNice is < 0 or > 19)
+        {
+            errors.Add($"PluginHost:WorkerNice is {options.WorkerNice}; use 0 (the host's priority) to 19 (the lowest): a worker may not be given priority over its host.");
+        }
+
         errors.AddRange(Auth.AdminKeySet.Problems(options));
         if (options.AdminKeyFailuresAllowed < 1)
         {

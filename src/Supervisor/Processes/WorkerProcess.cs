@@ -11,6 +11,7 @@ namespace GrpcPlugins.Supervisor.Processes;
 internal sealed class WorkerProcess : IAsyncDisposable
 {
     private const string SetSid = "/usr/bin/setsid";
+    private const string NiceProgram = "/usr/bin/nice";
 
     private readonly Pipe _stdin = new();
     private readonly CancellationTokenSource _forceful = new();
@@ -56,19 +57,27 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <param name="onStderr">Each stderr line, with the pid.</param>
     /// <param name="onExited">Called with the pid once the process is gone.</param>
     /// <param name="cgroupProcsFile">When set, the worker joins this cgroup before its program starts.</param>
-    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int>? onExited = null, string? cgroupProcsFile = null)
+    /// <param name="nice">Above 0, the worker's niceness from its first instruction, every thread of it included.</param>
+    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int>? onExited = null, string? cgroupProcsFile = null, int nice = 0)
     {
         var process = new WorkerProcess(time, onStdout, onStderr, onExited ?? (_ => { }));
-        process.Spawn(spec, environment, cgroupProcsFile);
+        process.Spawn(spec, environment, cgroupProcsFile, nice);
         return process;
     }
 
-    private void Spawn(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, string? cgroupProcsFile)
+    private void Spawn(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, string? cgroupProcsFile, int nice)
     {
         // setsid makes the worker lead a new session and process group, so one
         // group signal ends it and every grandchild that did not escape.
         OwnsProcessGroup = File.Exists(SetSid);
         string[] program = OwnsProcessGroup ? [SetSid, spec.FileName, .. spec.Arguments] : [spec.FileName, .. spec.Arguments];
+        if (nice > 0 && File.Exists(NiceProgram))
+        {
+            // nice execs what follows in the same process: niceness is per thread on Linux, and set
+            // before the runtime starts, every thread inherits it; set afterwards, early ones would not.
+            program = [NiceProgram, "-n", nice.ToString(System.Globalization.CultureInfo.InvariantCulture), .. program];
+        }
+
         var command = cgroupProcsFile is null
             ? Cli.Wrap(program[0]).WithArguments(program[1..])
             // The shell moves itself into the worker's cgroup and then becomes the

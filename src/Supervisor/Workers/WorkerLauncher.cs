@@ -33,7 +33,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         try
         {
             cgroup = CreateCgroup(spec);
-            process = WorkerProcess.Start(spec, BuildEnvironment(spec, socketDirectory.Path, token), time, output.OnStdout, output.OnStderr, pid => ledger?.Remove(pid), cgroup?.ProcsFile);
+            process = WorkerProcess.Start(spec, BuildEnvironment(spec, socketDirectory.Path, token), time, output.OnStdout, output.OnStderr, pid => ledger?.Remove(pid), cgroup?.ProcsFile, Settings.Nice);
             Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
             ledger?.Add(process.Pid, spec.PluginId);
 
