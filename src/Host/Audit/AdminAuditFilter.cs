@@ -25,7 +25,13 @@ internal sealed class AdminAuditFilter(string action) : IEndpointFilter
         }
         catch (Exception ex)
         {
-            var status = ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested ? 499 : 500;
+            // What the caller will be answered: a bad request's own status (a body over its limit), 499 for one who left.
+            var status = ex switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                OperationCanceledException when context.RequestAborted.IsCancellationRequested => 499,
+                _ => 500,
+            };
             await RecordAsync(context, note, status, $"{ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
             throw;
         }
