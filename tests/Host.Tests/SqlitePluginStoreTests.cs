@@ -63,6 +63,31 @@ public sealed class SqlitePluginStoreTests : IDisposable
         Assert.Equal(["", "b"], (await store.ListSettingsScopesAsync("p", CancellationToken.None)).Select(s => s.TenantId));
     }
 
+    [Fact]
+    public async Task EachCommittedWrite_IsKeptAsARevision_TheLastTenNewestFirst_ARefusedOneNot_AndDeletionTakesThemAlong()
+    {
+        var store = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
+        for (var n = 1; n <= 12; n++)
+        {
+            await store.PutSettingsAsync("p", "a", $"{{\"v\":{n}}}", null, CancellationToken.None);
+        }
+
+        var stale = await store.PutSettingsAsync("p", "a", "{\"v\":99}", expectedRevision: 3, CancellationToken.None);
+        await store.PutSettingsAsync("p", "b", "{}", null, CancellationToken.None);
+        await store.PutSettingsAsync("q", "a", "{}", null, CancellationToken.None);
+        var kept = await store.GetSettingsRevisionsAsync("p", "a", CancellationToken.None);
+        await store.DeleteSettingsAsync("p", "a", CancellationToken.None);
+        var afterTenantDeleted = await store.GetSettingsRevisionsAsync("p", "a", CancellationToken.None);
+        await store.DeletePluginAsync("p", CancellationToken.None);
+
+        Assert.Null(stale);
+        Assert.Equal(Enumerable.Range(3, 10).Reverse().Select(n => (long)n), kept.Select(r => r.Revision));
+        Assert.Equal("{\"v\":12}", kept[0].Json);
+        Assert.Empty(afterTenantDeleted);
+        Assert.Empty(await store.GetSettingsRevisionsAsync("p", "b", CancellationToken.None));
+        Assert.Single(await store.GetSettingsRevisionsAsync("q", "a", CancellationToken.None));
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

@@ -133,29 +133,33 @@ internal static class AdminApi
                 await lifecycle.OnSettingsCommittedAsync(id, ct).ConfigureAwait(false);
             }
 
-            return result switch
-            {
-                SettingsWriteResult.Committed committed => Committed(request.HttpContext.Response, id, tenant ?? string.Empty, committed.Revision),
-                SettingsWriteResult.Conflict conflict => Results.Problem(
-                    title: "The settings changed since they were read",
-                    detail: $"Nothing was saved: If-Match names revision {conflict.Expected}, and the stored settings are at revision {conflict.Current}. GET them again, apply your change to what is there now, and send it with the new ETag.",
-                    statusCode: 412),
-                SettingsWriteResult.Invalid invalid => FieldErrors("Settings do not match the plugin's schema", "Fix every field listed in 'errors' and send the settings again.", invalid.Errors),
-                SettingsWriteResult.Rejected rejected => FieldErrors("The plugin rejected the settings", "Nothing was saved. Fix every field listed in 'errors' and send the settings again.", rejected.Errors),
-                SettingsWriteResult.OverLimit over => Results.Problem(
-                    title: over.Problem.TooLarge ? "The settings are too large" : "The plugin's settings are at this host's limit",
-                    detail: $"Nothing was saved: {over.Problem.Message}",
-                    statusCode: over.Problem.TooLarge ? 413 : 409),
-                SettingsWriteResult.NotAnswered notAnswered => Results.Problem(
-                    title: "The plugin did not answer",
-                    detail: $"Nothing was saved: '{id}' was offered the settings and {WhatHappened(notAnswered.Failure.Kind)} ({notAnswered.Failure.Detail}). Send them again once it is Ready; GET /admin/api/plugins/{id} shows its state and last error.",
-                    statusCode: notAnswered.Failure.StatusCode),
-                _ => UnknownPlugin(id),
-            };
+            return WriteAnswer(request.HttpContext.Response, id, tenant ?? string.Empty, result);
         }).Audited("settings.put");
 
         return api;
     }
+
+    /// <summary>The answer to a settings write, a PUT's or a restore's: the new revision, or what to fix.</summary>
+    internal static IResult WriteAnswer(HttpResponse response, string id, string tenant, SettingsWriteResult result) =>
+        result switch
+        {
+            SettingsWriteResult.Committed committed => Committed(response, id, tenant, committed.Revision),
+            SettingsWriteResult.Conflict conflict => Results.Problem(
+                title: "The settings changed since they were read",
+                detail: $"Nothing was saved: If-Match names revision {conflict.Expected}, and the stored settings are at revision {conflict.Current}. GET them again, apply your change to what is there now, and send it with the new ETag.",
+                statusCode: 412),
+            SettingsWriteResult.Invalid invalid => FieldErrors("Settings do not match the plugin's schema", "Fix every field listed in 'errors' and send the settings again.", invalid.Errors),
+            SettingsWriteResult.Rejected rejected => FieldErrors("The plugin rejected the settings", "Nothing was saved. Fix every field listed in 'errors' and send the settings again.", rejected.Errors),
+            SettingsWriteResult.OverLimit over => Results.Problem(
+                title: over.Problem.TooLarge ? "The settings are too large" : "The plugin's settings are at this host's limit",
+                detail: $"Nothing was saved: {over.Problem.Message}",
+                statusCode: over.Problem.TooLarge ? 413 : 409),
+            SettingsWriteResult.NotAnswered notAnswered => Results.Problem(
+                title: "The plugin did not answer",
+                detail: $"Nothing was saved: '{id}' was offered the settings and {WhatHappened(notAnswered.Failure.Kind)} ({notAnswered.Failure.Detail}). Send them again once it is Ready; GET /admin/api/plugins/{id} shows its state and last error.",
+                statusCode: notAnswered.Failure.StatusCode),
+            _ => UnknownPlugin(id),
+        };
 
     private static string TenantRemovalName(TenantRemovalPush push) => push switch
     {
@@ -191,7 +195,7 @@ internal static class AdminApi
         _ => "failed",
     };
 
-    private static IResult BadTenant(string problem) =>
+    internal static IResult BadTenant(string problem) =>
         Results.Problem(title: "Bad tenant id", detail: $"Nothing was read or saved: {problem} Leave 'tenant' out for the plugin-wide settings.", statusCode: 400);
 
     internal static IResult UnknownPlugin(string id) =>

@@ -33,6 +33,12 @@ internal interface IPluginStore
     /// </summary>
     Task<long?> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, long? expectedRevision, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The scope's latest revisions as written (the current one included, newest first, at most
+    /// <see cref="SqlitePluginStore.RevisionsKept"/>), for an admin to see and restore one.
+    /// </summary>
+    Task<IReadOnlyList<StoredSettings>> GetSettingsRevisionsAsync(string pluginId, string tenantId, CancellationToken cancellationToken);
+
     /// <summary>Whether an admin enabled (true) or disabled (false) the plugin; null when never said.</summary>
     Task<bool?> GetEnabledAsync(string pluginId, CancellationToken cancellationToken);
 

@@ -49,6 +49,7 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
                 updated_at TEXT NOT NULL);
             """);
         CreateAuditTable(connection);
+        CreateHistoryTable(connection);
     }
 
     public async Task<StoredSettings?> GetSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
@@ -102,7 +103,8 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
         using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM settings WHERE plugin_id = $p AND tenant_id = $t";
+        // A deleted tenant's earlier revisions go with it: deleting is how an admin removes a tenant's data.
+        command.CommandText = "DELETE FROM settings_history WHERE plugin_id = $p AND tenant_id = $t; DELETE FROM settings WHERE plugin_id = $p AND tenant_id = $t";
         command.Parameters.AddWithValue("$p", pluginId);
         command.Parameters.AddWithValue("$t", tenantId);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
@@ -131,7 +133,10 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
     {
         using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
+        // The write and its copy in the history commit together, or neither does.
+        await using var transaction = connection.BeginTransaction();
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = expectedRevision switch
         {
             null => """
@@ -155,7 +160,14 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
         command.Parameters.AddWithValue("$j", settingsJson);
         command.Parameters.AddWithValue("$u", _time.GetUtcNow().ToString("O"));
         command.Parameters.AddWithValue("$e", expectedRevision ?? 0);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : null;
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long revision)
+        {
+            return null;
+        }
+
+        await KeepRevisionAsync(connection, transaction, pluginId, tenantId, revision, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return revision;
     }
 
     public async Task<bool?> GetEnabledAsync(string pluginId, CancellationToken cancellationToken)
@@ -254,7 +266,7 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
         using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM settings WHERE plugin_id = $p; DELETE FROM plugin_state WHERE plugin_id = $p; DELETE FROM tenant_scope WHERE plugin_id = $p";
+        command.CommandText = "DELETE FROM settings WHERE plugin_id = $p; DELETE FROM settings_history WHERE plugin_id = $p; DELETE FROM plugin_state WHERE plugin_id = $p; DELETE FROM tenant_scope WHERE plugin_id = $p";
         command.Parameters.AddWithValue("$p", pluginId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
