@@ -341,6 +341,32 @@ public sealed class AdminPageTests
         Assert.Contains("'t' is disabled", await page.TextContentAsync("#audit tr.refused .audit-detail"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Admin_SeesASettingsRevisionsList_AndRestoresAnEarlierOne_ThePluginConfiguredWithIt()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"good","apiKey":"kept-secret"}"""))).EnsureSuccessStatusCode();
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"bad"}"""))).EnsureSuccessStatusCode();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await SignInAsync(browser, host);
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+
+        await page.ClickAsync("#plugin-t .action-settings");
+        await page.WaitForSelectorAsync("#revision-1 .restore-revision");
+        Assert.Contains("\"apiKey\":\"********\"", await page.TextContentAsync("#revision-1 code"), StringComparison.Ordinal);
+        Assert.Equal(0, await page.Locator("#revision-2 .restore-revision").CountAsync());
+        await page.ClickAsync("#revision-1 .restore-revision");
+        await page.WaitForSelectorAsync("#status:has-text(\"Revision 1 of t's settings restored as revision 3.\")");
+        await page.WaitForSelectorAsync("#revision-3:has-text('(current)')");
+
+        var configured = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
+        Assert.Equal("good", configured.GetProperty("greeting").GetString());
+        Assert.Equal("kept-secret", configured.GetProperty("apiKey").GetString());
+        Assert.Equal("good", await page.InputValueAsync("#setting-greeting"));
+    }
+
     private static async Task<IPage> SignInAsync(IBrowser browser, TestHost host)
     {
         var page = await browser.NewPageAsync();
