@@ -24,8 +24,6 @@ internal sealed class AdminKeySet
 
     private AdminKeySet((string Name, byte[] Digest)[] keys) => _keys = keys;
 
-    public static AdminKeySet Empty { get; } = new([]);
-
     /// <summary>The holders' names, in order.</summary>
     public IEnumerable<string> Names => _keys.Select(k => k.Name);
 
