@@ -115,6 +115,28 @@ public sealed class AdminKeyTests
         Assert.Contains("too many wrong admin keys from 127.0.0.1", lockout.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AWrongKeyInThePagesCookie_IsDropped_SoThePagesPollingCannotLockItsAddressOut()
+    {
+        await using var host = await TestHost.StartAsync([], o => o.AdminKeyFailuresAllowed = 3);
+
+        using var withCookie = new HttpRequestMessage(HttpMethod.Get, "/admin/api/plugins");
+        withCookie.Headers.Add("Cookie", "gph_admin=a-revoked-admin-key");
+        using var answer = await host.Client.SendAsync(withCookie);
+        var later = new List<HttpStatusCode>();
+        for (var n = 0; n < 5; n++)
+        {
+            // As the page polls once its cookie is gone: no key, so nothing to count.
+            using var poll = await host.Client.GetAsync("/admin/api/plugins");
+            later.Add(poll.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
+        Assert.Contains(answer.Headers.GetValues("Set-Cookie"), c => c.StartsWith("gph_admin=;", StringComparison.Ordinal) && c.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase));
+        Assert.All(later, s => Assert.Equal(HttpStatusCode.Unauthorized, s));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(host, TestHost.AdminKey));
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
         var until = DateTime.UtcNow.AddSeconds(15);

@@ -35,6 +35,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             presented = authorization["Bearer ".Length..].Trim();
         }
 
+        var fromCookie = presented is null;
         presented ??= Request.Cookies[CookieName];
         if (presented is null)
         {
@@ -50,6 +51,13 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         if (verdict.Holder is not { } holder)
         {
+            if (fromCookie)
+            {
+                // A revoked or rotated key left in the page's cookie: dropped, so the page's polling
+                // does not present it every few seconds and lock its address out.
+                Response.Cookies.Delete(CookieName, new CookieOptions { Path = "/" });
+            }
+
             return AuthenticateResult.Fail("wrong API key");
         }
 
