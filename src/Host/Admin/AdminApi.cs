@@ -126,21 +126,30 @@ internal static class AdminApi
 
             using var reader = new StreamReader(request.Body);
             var json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
-            var result = await settings.PutAsync(id, tenant ?? string.Empty, json, pushToPlugin: true, expected, AdminActor.Of(request.HttpContext.User), ct).ConfigureAwait(false);
-            if (result is SettingsWriteResult.Committed done)
-            {
-                AuditNote.Of(request.HttpContext).Detail = $"revision {done.Revision}";
-                await lifecycle.OnSettingsCommittedAsync(id, ct).ConfigureAwait(false);
-            }
-
-            return WriteAnswer(request.HttpContext.Response, id, tenant ?? string.Empty, result);
+            return await WriteSettingsAsync(request.HttpContext, id, tenant ?? string.Empty, json, expected, settings, lifecycle, revision => $"revision {revision}", ct).ConfigureAwait(false);
         }).Audited("settings.put");
 
         return api;
     }
 
-    /// <summary>The answer to a settings write, a PUT's or a restore's: the new revision, or what to fix.</summary>
-    internal static IResult WriteAnswer(HttpResponse response, string id, string tenant, SettingsWriteResult result) =>
+    /// <summary>
+    /// An admin's settings write, a PUT's or a restore's: offered and committed, then the lifecycle told
+    /// (a plugin waiting for settings may start), the audit entry given <paramref name="done"/>'s words
+    /// for the new revision, and the answer: the revision, or what to fix.
+    /// </summary>
+    internal static async Task<IResult> WriteSettingsAsync(HttpContext context, string id, string tenant, string json, long? expected, SettingsService settings, PluginLifecycle lifecycle, Func<long, string> done, CancellationToken ct)
+    {
+        var result = await settings.PutAsync(id, tenant, json, pushToPlugin: true, expected, AdminActor.Of(context.User), ct).ConfigureAwait(false);
+        if (result is SettingsWriteResult.Committed committed)
+        {
+            AuditNote.Of(context).Detail = done(committed.Revision);
+            await lifecycle.OnSettingsCommittedAsync(id, ct).ConfigureAwait(false);
+        }
+
+        return WriteAnswer(context.Response, id, tenant, result);
+    }
+
+    private static IResult WriteAnswer(HttpResponse response, string id, string tenant, SettingsWriteResult result) =>
         result switch
         {
             SettingsWriteResult.Committed committed => Committed(response, id, tenant, committed.Revision),

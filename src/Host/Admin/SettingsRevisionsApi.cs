@@ -72,14 +72,7 @@ internal static class SettingsRevisionsApi
                 return Results.Problem(title: "No such revision", detail: $"Nothing was restored: revision {revision} of '{id}'{TenantText(tenant)} is not kept ({which}; the last {SqlitePluginStore.RevisionsKept} are). GET /admin/api/plugins/{id}/settings/revisions lists them.", statusCode: 404);
             }
 
-            var result = await settings.PutAsync(id, tenant ?? string.Empty, earlier.Json, pushToPlugin: true, expected, AdminActor.Of(request.HttpContext.User), ct).ConfigureAwait(false);
-            if (result is SettingsWriteResult.Committed committed)
-            {
-                AuditNote.Of(request.HttpContext).Detail = $"revision {revision} restored as revision {committed.Revision}";
-                await lifecycle.OnSettingsCommittedAsync(id, ct).ConfigureAwait(false);
-            }
-
-            return AdminApi.WriteAnswer(request.HttpContext.Response, id, tenant ?? string.Empty, result);
+            return await AdminApi.WriteSettingsAsync(request.HttpContext, id, tenant ?? string.Empty, earlier.Json, expected, settings, lifecycle, restoredAs => $"revision {revision} restored as revision {restoredAs}", ct).ConfigureAwait(false);
         }).Audited("settings.restore");
     }
 
