@@ -180,6 +180,35 @@ public sealed class AdminPageTests
     }
 
     [Fact]
+    public async Task Admin_SeesAPluginHaltedOverItsDataLimit_EmptiesItsDataFromItsRow_AndRestartsIt()
+    {
+        var manifest = PluginFolders.Test("d");
+        manifest["limits"] = new System.Text.Json.Nodes.JsonObject { ["dataMiB"] = 1 };
+        await using var host = await TestHost.StartAsync([manifest], o => o.DataCheckInterval = TimeSpan.FromMilliseconds(100));
+        host.ExpectErrors = true; // the halt is logged as an error
+        await host.WaitForStateAsync("d", WorkerState.Ready);
+        (await host.Admin.PostAsync("/plugins/d/data/note", new StringContent(new string('x', 3 * 1024 * 1024)))).EnsureSuccessStatusCode();
+        await host.WaitForStateAsync("d", WorkerState.Halted);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await SignInAsync(browser, host);
+
+        await page.WaitForSelectorAsync("#plugin-d .state-Halted");
+        var data = await page.TextContentAsync("#plugin-d .data");
+        var lastError = await page.TextContentAsync("#plugin-d .last-error");
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.ClickAsync("#plugin-d .action-empty-data");
+        await page.WaitForSelectorAsync("#plugin-d .data:has-text('0.0 MiB / 1.0 MiB')");
+        await page.ClickAsync("#plugin-d .action-restart");
+        await page.WaitForSelectorAsync("#plugin-d .state-Ready", new PageWaitForSelectorOptions { Timeout = 30_000 });
+
+        Assert.Equal(" 3.0 MiB / 1.0 MiB", data);
+        Assert.StartsWith("data limit exceeded: 3 MiB in ", lastError, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(host.Root, "state", "data", "d")));
+        Assert.Equal(0, await page.Locator("#plugin-d .action-empty-data").CountAsync());
+    }
+
+    [Fact]
     public async Task Admin_SeesAPluginAtItsLimitOfCallsInFlight_AsDegraded_WithWhatWasRefused()
     {
         var manifest = PluginFolders.Test("t");

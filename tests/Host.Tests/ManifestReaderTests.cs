@@ -40,19 +40,21 @@ public sealed class ManifestReaderTests
     }
 
     [Theory]
-    [InlineData(0, "$.limits.maxConcurrentCalls: 0 must be 1 or more")]
-    [InlineData(-5, "$.limits.maxConcurrentCalls: -5 must be 1 or more")]
-    [InlineData(64, null)]
-    public void ACallLimit_IsReadWhenPositive_AndRefusedOtherwise(int max, string? error)
+    [InlineData("maxConcurrentCalls", 0, "$.limits.maxConcurrentCalls: 0 must be 1 or more")]
+    [InlineData("maxConcurrentCalls", -5, "$.limits.maxConcurrentCalls: -5 must be 1 or more")]
+    [InlineData("maxConcurrentCalls", 64, null)]
+    [InlineData("dataMiB", 0, "$.limits.dataMiB: 0 must be 1 or more")]
+    [InlineData("dataMiB", 2048, null)]
+    public void ACountLimit_IsReadWhenPositive_AndRefusedOtherwise(string field, int value, string? error)
     {
         var manifest = ManifestReader.Parse($$"""
-            { "id": "demo", "version": "1.0.0", "command": "./run", "limits": {"maxConcurrentCalls": {{max}}} }
+            { "id": "demo", "version": "1.0.0", "command": "./run", "limits": {"{{field}}": {{value}}} }
             """, "/plugins/demo", out var errors);
 
         if (error is null)
         {
             Assert.Empty(errors);
-            Assert.Equal(max, manifest!.Limits.MaxConcurrentCalls);
+            Assert.Equal(value, field == "dataMiB" ? manifest!.Limits.DataMiB : manifest!.Limits.MaxConcurrentCalls);
         }
         else
         {

@@ -147,4 +147,19 @@ public sealed class PluginHostOptionsValidatorTests
             Assert.Contains($"PluginHost:WorkerNice is {nice}; use 0 (the host's priority) to 19", result.FailureMessage, StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData(-1, false)]
+    [InlineData(0, true)]
+    [InlineData(1024, true)]
+    public void DefaultDataLimit_BelowZero_IsRefused_ZeroMeaningNoLimit(int mib, bool valid)
+    {
+        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { DefaultDataLimitMiB = mib });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("PluginHost:DefaultDataLimitMiB is -1; use 0 (no limit) or more.", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
 }

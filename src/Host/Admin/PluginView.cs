@@ -20,6 +20,8 @@ internal sealed record PluginView(
     long MemoryLimitBytes,
     string MemoryEnforcement,
     string DataDirectory,
+    long DataBytes,
+    long DataLimitBytes,
     string? LastExit,
     string? LastError,
     long CallFailures,

@@ -37,6 +37,8 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
             snapshot?.MemoryLimitBytes ?? 0,
             snapshot?.MemoryCgroup is { } cgroup ? $"cgroup {cgroup}" : "rss-watchdog",
             PluginDataDirectory.PathFor(options.Value, entry.Id),
+            snapshot?.DataBytes ?? 0,
+            snapshot?.DataLimitBytes ?? 0,
             snapshot?.LastExit?.ToString(),
             snapshot?.LastError,
             failures,
@@ -72,14 +74,14 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
 
     /// <summary>
     /// Healthy when Ready; Degraded while starting, restarting or unhealthy, or Ready with its hook
-    /// calls paused or at its limit of calls in flight; Unhealthy when crash-looping or refused.
+    /// calls paused or at its limit of calls in flight; Unhealthy when crash-looping, halted or refused.
     /// </summary>
     public static string HealthOf(PluginEntry entry, WorkerSnapshot? snapshot, HookBreakerView breaker) => entry.IsRefused ? "Unhealthy" : snapshot!.State switch
     {
         WorkerState.Ready when breaker.State != HookBreakerState.Closed || entry.Supervisor!.AtCallLimit => "Degraded",
         WorkerState.Ready => "Healthy",
         WorkerState.Stopped or WorkerState.Exited => "Disabled",
-        WorkerState.CrashLooping => "Unhealthy",
+        WorkerState.CrashLooping or WorkerState.Halted => "Unhealthy",
         _ => "Degraded",
     };
 }

@@ -27,6 +27,8 @@ internal sealed class PluginMetrics : IDisposable
         _meter.CreateObservableCounter("plugin.restarts", () => Observe(catalog, s => s.Snapshot.Restarts), description: "Worker restarts by plugin");
         _meter.CreateObservableGauge("plugin.memory", () => Observe(catalog, s => s.Snapshot.MemoryBytes), unit: "By", description: "Resident memory of the worker's process tree");
         _meter.CreateObservableGauge("plugin.memory.limit", () => Observe(catalog, s => s.Snapshot.MemoryLimitBytes), unit: "By", description: "The worker's memory limit");
+        _meter.CreateObservableGauge("plugin.data", () => Observe(catalog, s => s.Snapshot.DataBytes), unit: "By", description: "What the plugin's data directory held at its last measurement");
+        _meter.CreateObservableGauge("plugin.data.limit", () => Observe(catalog, s => s.Snapshot.DataLimitBytes), unit: "By", description: "What the plugin's data directory may hold (0: no limit)");
         _meter.CreateObservableGauge("plugin.state", () => catalog.Entries
             .Where(e => e.Supervisor is not null)
             .Select(e => new Measurement<int>(1, new KeyValuePair<string, object?>("plugin", e.Id), new KeyValuePair<string, object?>("state", e.Supervisor!.Snapshot.State.ToString()))),

@@ -20,6 +20,36 @@ internal static class PluginDataDirectory
         return path;
     }
 
+    /// <summary>
+    /// Removes everything in it and keeps the directory, as an admin does to bring back a plugin
+    /// halted over its data limit; returns the bytes it held. Only while no worker of the plugin runs.
+    /// </summary>
+    public static long Empty(PluginHostOptions options, string pluginId)
+    {
+        var path = PathFor(options, pluginId);
+        var held = Supervisor.Limits.DirectoryUsage.Measure(path);
+        var directory = new DirectoryInfo(path);
+        if (!directory.Exists)
+        {
+            return 0;
+        }
+
+        foreach (var entry in directory.EnumerateFileSystemInfos())
+        {
+            // A link is removed, never followed: what it points at is not the plugin's.
+            if (entry is DirectoryInfo { LinkTarget: null } child)
+            {
+                child.Delete(recursive: true);
+            }
+            else
+            {
+                entry.Delete();
+            }
+        }
+
+        return held;
+    }
+
     /// <summary>Removes it with everything in it, as an uninstall that does not keep the plugin's settings does.</summary>
     public static void Delete(PluginHostOptions options, string pluginId)
     {

@@ -125,6 +125,17 @@ public sealed class PluginHostOptions
     public int DefaultMemoryLimitMiB { get; set; } = 512;
 
     /// <summary>
+    /// What a plugin's data directory may hold when its manifest sets no <c>limits.dataMiB</c>.
+    /// A plugin over it is stopped and not restarted until an admin makes room, so one plugin's
+    /// runaway cache cannot fill the disk the host's store is on. 0 measures and shows each
+    /// directory without a limit. Defaults to 1024 MiB.
+    /// </summary>
+    public int DefaultDataLimitMiB { get; set; } = 1024;
+
+    /// <summary>Time between measurements of each running plugin's data directory. Defaults to 10 seconds.</summary>
+    public TimeSpan DataCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Calls (hooks and routes together) one plugin may have in flight when its manifest sets no
     /// <c>limits.maxConcurrentCalls</c>; more are refused at once (a route answers 503 with
     /// Retry-After, a hook fails by its point's rule) instead of waiting on a plugin that has

@@ -27,6 +27,7 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         Positive(errors, nameof(options.HealthInterval), options.HealthInterval);
         Positive(errors, nameof(options.HealthTimeout), options.HealthTimeout);
         Positive(errors, nameof(options.MemoryCheckInterval), options.MemoryCheckInterval);
+        Positive(errors, nameof(options.DataCheckInterval), options.DataCheckInterval);
         Positive(errors, nameof(options.RestartInitialBackoff), options.RestartInitialBackoff);
         Positive(errors, nameof(options.RestartWindow), options.RestartWindow);
         if (options.RestartMaxBackoff < options.RestartInitialBackoff)
@@ -54,6 +55,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         if (options.DefaultMemoryLimitMiB < 16)
         {
             errors.Add($"PluginHost:DefaultMemoryLimitMiB is {options.DefaultMemoryLimitMiB}; use 16 or more.");
+        }
+
+        if (options.DefaultDataLimitMiB < 0)
+        {
+            errors.Add($"PluginHost:DefaultDataLimitMiB is {options.DefaultDataLimitMiB}; use 0 (no limit) or more.");
         }
 
         var scope = options.DefaultTenantScope;

@@ -21,7 +21,8 @@ internal static class WorkerSpecFactory
             ["DOTNET_gcServer"] = "0",
         };
         // Not a handshake variable the launcher sets: the supervisor knows nothing of the host's state.
-        environment[HandshakeEnvironment.DataDirectory] = PluginDataDirectory.Ensure(options, manifest.Id);
+        var data = PluginDataDirectory.Ensure(options, manifest.Id);
+        environment[HandshakeEnvironment.DataDirectory] = data;
 
         // The plugin's own needs (a native library path), then the host's admin, who has the last word.
         foreach (var (name, value) in manifest.Environment)
@@ -34,7 +35,8 @@ internal static class WorkerSpecFactory
             environment[name] = value;
         }
 
-        var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes, manifest.Limits.MaxConcurrentCalls ?? options.MaxConcurrentCallsPerPlugin);
+        var dataLimit = new DataLimit(data, (long)(manifest.Limits.DataMiB ?? options.DefaultDataLimitMiB) * 1024 * 1024);
+        var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes, manifest.Limits.MaxConcurrentCalls ?? options.MaxConcurrentCallsPerPlugin, dataLimit);
         if (manifest.Assembly is { } assembly)
         {
             return new WorkerSpec(manifest.Id, DotnetHost.Path, [Path.GetFullPath(options.WorkerPath), "--assembly", assembly], manifest.Folder, environment, limits);

@@ -76,5 +76,7 @@ internal sealed class ManifestDocument
         public long? MaxRequestBodyBytes { get; set; }
 
         public int? MaxConcurrentCalls { get; set; }
+
+        public int? DataMiB { get; set; }
     }
 }

@@ -156,6 +156,11 @@ internal static partial class ManifestReader
             list.Add($"$.limits.maxConcurrentCalls: {limits.MaxConcurrentCalls} must be 1 or more (calls to the plugin, hooks and routes together, in flight at once).");
         }
 
+        if (limits.DataMiB is < 1)
+        {
+            list.Add($"$.limits.dataMiB: {limits.DataMiB} must be 1 or more (MiB its data directory may hold; leave it out for the host's default).");
+        }
+
         var environment = ManifestEnvironment.Read(doc.Env, folder, list);
 
         var dependencies = new List<ManifestDependency>();
@@ -209,7 +214,8 @@ internal static partial class ManifestReader
                 limits.CallTimeoutMs is { } c ? TimeSpan.FromMilliseconds(c) : null,
                 limits.RouteTimeoutSeconds is { } r ? TimeSpan.FromSeconds(r) : null,
                 limits.MaxRequestBodyBytes,
-                limits.MaxConcurrentCalls),
+                limits.MaxConcurrentCalls,
+                limits.DataMiB),
             restart,
             dependencies,
             environment);

@@ -278,7 +278,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         var start = time.GetTimestamp();
         while (supervisor.State != WorkerState.Ready && time.GetElapsedTime(start) < limit + limit)
         {
-            if (supervisor.State is WorkerState.CrashLooping or WorkerState.Exited)
+            if (supervisor.State is WorkerState.CrashLooping or WorkerState.Halted or WorkerState.Exited)
             {
                 break;
             }

@@ -106,9 +106,15 @@ internal sealed partial class PluginLifecycle(
         events.Record(manifest.Id, "installed", $"{manifest.Version} from {folder}");
         supervisor.StateChanged += snapshot =>
         {
-            if (snapshot.State is WorkerState.Crashed or WorkerState.CrashLooping)
+            if (snapshot.State is WorkerState.Crashed or WorkerState.CrashLooping or WorkerState.Halted)
             {
-                events.Record(manifest.Id, snapshot.State == WorkerState.Crashed ? "crashed" : "crash-looping", snapshot.LastError ?? string.Empty);
+                var name = snapshot.State switch
+                {
+                    WorkerState.Crashed => "crashed",
+                    WorkerState.CrashLooping => "crash-looping",
+                    _ => "halted",
+                };
+                events.Record(manifest.Id, name, snapshot.LastError ?? string.Empty);
             }
         };
         if (manifest.AllowAnonymousEndpoints || manifest.Routes.Any(r => r.Anonymous))
@@ -284,7 +290,8 @@ internal sealed partial class PluginLifecycle(
         options.HealthInterval,
         options.HealthTimeout,
         options.HealthFailureThreshold,
-        options.MemoryCheckInterval);
+        options.MemoryCheckInterval,
+        options.DataCheckInterval);
 
     /// <summary>What a restart request did.</summary>
     internal enum RestartResult

@@ -54,4 +54,4 @@ internal sealed record ManifestRoute(string Method, Routing.RouteTemplate Templa
 }
 
 /// <summary>Per-plugin limits; null means the host's default.</summary>
-internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, TimeSpan? CallTimeout, TimeSpan? RouteTimeout, long? MaxRequestBodyBytes, int? MaxConcurrentCalls = null);
+internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, TimeSpan? CallTimeout, TimeSpan? RouteTimeout, long? MaxRequestBodyBytes, int? MaxConcurrentCalls = null, int? DataMiB = null);

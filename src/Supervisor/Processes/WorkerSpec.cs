@@ -20,4 +20,8 @@ internal sealed record WorkerSpec(
 /// <param name="ShutdownGrace">From the Shutdown request to the kill of the process group.</param>
 /// <param name="MemoryLimitBytes">The worker's memory limit, whole process tree.</param>
 /// <param name="MaxConcurrentCalls">Calls (hooks and routes together) in flight at once; more are refused without a call.</param>
-internal sealed record WorkerLimits(TimeSpan StartTimeout, TimeSpan ShutdownGrace, long MemoryLimitBytes, int MaxConcurrentCalls = int.MaxValue);
+/// <param name="Data">The plugin's own data directory and what it may hold, or null when none is watched.</param>
+internal sealed record WorkerLimits(TimeSpan StartTimeout, TimeSpan ShutdownGrace, long MemoryLimitBytes, int MaxConcurrentCalls = int.MaxValue, DataLimit? Data = null);
+
+/// <summary>A plugin's data directory with the bytes it may hold; 0 watches and shows its size without a limit.</summary>
+internal sealed record DataLimit(string Directory, long LimitBytes);

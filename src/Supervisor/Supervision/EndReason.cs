@@ -17,6 +17,9 @@ internal enum EndKind
     /// <summary>It crossed its memory limit and was killed.</summary>
     MemoryLimit,
 
+    /// <summary>Its data directory held more than its limit; stopped, and not restarted, since a restart frees nothing.</summary>
+    DataLimit,
+
     /// <summary>An admin asked for a restart; not counted against the breaker.</summary>
     RestartRequested,
 

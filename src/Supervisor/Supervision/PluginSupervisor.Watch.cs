@@ -3,7 +3,7 @@ using GrpcPlugins.Supervisor.Workers;
 
 namespace GrpcPlugins.Supervisor.Supervision;
 
-/// <summary>Watching a Ready worker: its exit, its health probes, its memory, an admin's restart, the stop.</summary>
+/// <summary>Watching a Ready worker: its exit, its health probes, its memory, its data directory, an admin's restart, the stop.</summary>
 internal sealed partial class PluginSupervisor
 {
     private async Task<EndReason> MonitorAsync(Worker worker, CancellationToken stop)
@@ -12,9 +12,10 @@ internal sealed partial class PluginSupervisor
         var restart = _restartRequested.Task;
         var health = WatchHealthAsync(worker, watch.Token);
         var memory = WatchMemoryAsync(worker, watch.Token);
+        var data = WatchDataAsync(watch.Token);
         var stopped = Task.Delay(Timeout.Infinite, stop);
 
-        var first = await Task.WhenAny(worker.Exited, health, memory, restart, stopped).ConfigureAwait(false);
+        var first = await Task.WhenAny(worker.Exited, health, memory, data, restart, stopped).ConfigureAwait(false);
         await watch.CancelAsync().ConfigureAwait(false);
 
         EndReason end;
@@ -23,7 +24,7 @@ internal sealed partial class PluginSupervisor
             var exit = await worker.Exited.ConfigureAwait(false);
             end = new EndReason(EndKind.Exited, $"worker pid {worker.Pid} exited: {exit}", exit);
         }
-        else if (first == health || first == memory)
+        else if (first == health || first == memory || first == data)
         {
             end = await (Task<EndReason>)first;
             worker.Process.Kill();
@@ -38,7 +39,7 @@ internal sealed partial class PluginSupervisor
             end = new EndReason(EndKind.Stopping, "stopping");
         }
 
-        await Task.WhenAll(health, memory).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await Task.WhenAll(health, memory, data).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         return end;
     }
 
@@ -106,4 +107,72 @@ internal sealed partial class PluginSupervisor
             await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Measures the data directory until it holds more than its limit. Not a quota: a
+    /// plugin can write faster than the interval, so this bounds how long it goes on,
+    /// and a filesystem quota is the hard bound (architecture.md, "Data directories").
+    /// </summary>
+    private async Task<EndReason> WatchDataAsync(CancellationToken cancellationToken)
+    {
+        if (Spec.Limits.Data is null)
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        var warned = false;
+        while (true)
+        {
+            await Task.Delay(_settings.DataCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+            if (DataOverLimit() is { } over)
+            {
+                return over;
+            }
+
+            warned = WarnNearDataLimit(warned);
+        }
+    }
+
+    /// <summary>Measures the data directory now, for the snapshot (after an admin emptied it, say); the bytes it holds.</summary>
+    public long MeasureData()
+    {
+        _ = DataOverLimit();
+        return Interlocked.Read(ref _dataBytes);
+    }
+
+    /// <summary>Measures the data directory now; the end it calls for when it is over its limit, else null.</summary>
+    private EndReason? DataOverLimit()
+    {
+        if (Spec.Limits.Data is not { } data)
+        {
+            return null;
+        }
+
+        var used = DirectoryUsage.Measure(data.Directory);
+        Interlocked.Exchange(ref _dataBytes, used);
+        return data.LimitBytes > 0 && used > data.LimitBytes
+            ? new EndReason(EndKind.DataLimit, $"data limit exceeded: {Mib(used)} MiB in {data.Directory} > {Mib(data.LimitBytes)} MiB (limits.dataMiB). A restart would free nothing, so it stays stopped: delete what it need not keep (DELETE /admin/api/plugins/{PluginId}/data empties the directory) or raise limits.dataMiB in its manifest or PluginHost:DefaultDataLimitMiB, then restart it.")
+            : null;
+    }
+
+    /// <summary>Warns once when the directory passes 90 % of its limit; again only after it fell under 80 %.</summary>
+    private bool WarnNearDataLimit(bool warned)
+    {
+        var limit = Spec.Limits.Data!.LimitBytes;
+        if (limit <= 0)
+        {
+            return false;
+        }
+
+        var used = Interlocked.Read(ref _dataBytes);
+        if (!warned && used * 10 > limit * 9)
+        {
+            Log.DataNearLimit(_logger, PluginId, Spec.Limits.Data.Directory, used / 1048576.0, used * 100.0 / limit, limit / 1048576.0);
+            return true;
+        }
+
+        return warned && used * 10 > limit * 8;
+    }
+
+    private static string Mib(long bytes) => (bytes / 1048576.0).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
 }

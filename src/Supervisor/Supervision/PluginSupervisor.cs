@@ -31,6 +31,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     private volatile Worker? _ready;
     private WorkerSnapshot _snapshot;
     private long _memoryBytes;
+    private long _dataBytes;
     private readonly CallLimit _calls;
 
     public PluginSupervisor(
@@ -52,7 +53,10 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<PluginSupervisor>();
         _log = new WorkerLogForwarder(loggerFactory, spec.PluginId, time);
         _tracker = new RestartTracker(settings.Restart, time);
-        _snapshot = new WorkerSnapshot(spec.PluginId, WorkerState.Stopped, null, null, 0, 0, null, null, [], 0, spec.Limits.MemoryLimitBytes, 0);
+        _snapshot = new WorkerSnapshot(spec.PluginId, WorkerState.Stopped, null, null, 0, 0, null, null, [], 0, spec.Limits.MemoryLimitBytes, 0)
+        {
+            DataLimitBytes = spec.Limits.Data?.LimitBytes ?? 0,
+        };
     }
 
     public WorkerSpec Spec { get; }
@@ -139,7 +143,13 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         {
             lock (_stateLock)
             {
-                return _snapshot with { MemoryBytes = Interlocked.Read(ref _memoryBytes), StderrLinesDropped = _log.Dropped, MemoryCgroup = _ready?.Cgroup?.Path };
+                return _snapshot with
+                {
+                    MemoryBytes = Interlocked.Read(ref _memoryBytes),
+                    StderrLinesDropped = _log.Dropped,
+                    MemoryCgroup = _ready?.Cgroup?.Path,
+                    DataBytes = Interlocked.Read(ref _dataBytes),
+                };
             }
         }
     }
@@ -173,7 +183,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         var settled = new TaskCompletionSource<WorkerSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnChanged(WorkerSnapshot snapshot)
         {
-            if (snapshot.State is WorkerState.Ready or WorkerState.CrashLooping or WorkerState.Exited)
+            if (snapshot.State is WorkerState.Ready or WorkerState.CrashLooping or WorkerState.Halted or WorkerState.Exited)
             {
                 settled.TrySetResult(snapshot);
             }
@@ -199,7 +209,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts supervising; after a crash loop or an exit, forgets the history and starts afresh.</summary>
+    /// <summary>Starts supervising; after a crash loop, a halt or an exit, forgets the history and starts afresh.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -248,7 +258,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
 
     /// <summary>
     /// Asks for a restart of a running worker; not counted against the crash-loop
-    /// breaker. False when nothing is supervised (stopped, crash-looping, exited):
+    /// breaker. False when nothing is supervised (stopped, crash-looping, halted, exited):
     /// then there is nothing to restart, and the request is not kept for later.
     /// </summary>
     public bool RequestRestart()
@@ -273,6 +283,14 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             EndReason end;
             try
             {
+                if (DataOverLimit() is { } over)
+                {
+                    // Started over its limit (it filled the directory before a host restart,
+                    // or the limit was lowered): a worker would only add to it.
+                    Halt(over);
+                    return;
+                }
+
                 worker = await _launcher.LaunchAsync(Spec, WorkerLauncher.NewToken(), new WorkerOutput(_log.OnStdout, _log.OnStderr), stop).ConfigureAwait(false);
                 SetState(WorkerState.Starting, worker.Pid);
                 if (_onStarted is not null)
@@ -323,6 +341,12 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
 
             Log.WorkerEnded(_logger, PluginId, worker?.Pid ?? 0, end.Kind, end.Message);
             RecordEnd(end, worker);
+            if (end.Kind == EndKind.DataLimit)
+            {
+                Halt(end);
+                return;
+            }
+
             var decision = _tracker.OnEnded(end.IsAbnormal, readySince);
             if (decision.CrashLooping)
             {
@@ -357,6 +381,12 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         }
 
         SetState(WorkerState.Stopped, null);
+    }
+
+    private void Halt(EndReason end)
+    {
+        Log.Halted(_logger, PluginId, end.Message);
+        SetState(WorkerState.Halted, null, lastError: end.Message);
     }
 
     private void RecordEnd(EndReason end, Worker? worker)

@@ -8,9 +8,11 @@ namespace GrpcPlugins.Supervisor.Supervision;
 /// <param name="HealthTimeout">How long one probe may take.</param>
 /// <param name="HealthFailureThreshold">Consecutive failed probes after which the worker is restarted as unresponsive.</param>
 /// <param name="MemoryCheckInterval">Time between RSS readings of the worker's process group.</param>
+/// <param name="DataCheckInterval">Time between measurements of the plugin's data directory.</param>
 internal sealed record SupervisionSettings(
     RestartPolicy Restart,
     TimeSpan HealthInterval,
     TimeSpan HealthTimeout,
     int HealthFailureThreshold,
-    TimeSpan MemoryCheckInterval);
+    TimeSpan MemoryCheckInterval,
+    TimeSpan DataCheckInterval);

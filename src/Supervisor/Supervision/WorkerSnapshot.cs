@@ -22,4 +22,10 @@ internal sealed record WorkerSnapshot(
 {
     /// <summary>The Ready worker's own memory cgroup, or null when the RSS watchdog alone enforces the limit.</summary>
     public string? MemoryCgroup { get; init; }
+
+    /// <summary>What the plugin's data directory held at its last measurement, in bytes.</summary>
+    public long DataBytes { get; init; }
+
+    /// <summary>The most its data directory may hold, in bytes; 0 when there is no limit.</summary>
+    public long DataLimitBytes { get; init; }
 }

@@ -27,6 +27,12 @@ internal enum WorkerState
     /// <summary>Too many restarts in the window: not started again until an admin re-enables it.</summary>
     CrashLooping,
 
+    /// <summary>
+    /// Stopped by a limit that a restart cannot cure (its data directory over its limit):
+    /// not started again until an admin has made room and restarts or re-enables it.
+    /// </summary>
+    Halted,
+
     /// <summary>Ended and not restarted by its policy (temporary, or transient after a clean exit).</summary>
     Exited,
 }

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>
+/// A plugin's data directory against its limit, on real workers writing real files: a plugin
+/// over it is stopped and left stopped (a restart would free nothing), says why and how to fix
+/// it, and comes back once an admin has emptied the directory.
+/// </summary>
+public sealed class DataLimitTests
+{
+    private static JsonObject WithDataLimit(string id, int mib)
+    {
+        var manifest = PluginFolders.Test(id);
+        manifest["limits"] = new JsonObject { ["dataMiB"] = mib };
+        return manifest;
+    }
+
+    private static Task<TestHost> StartAsync(params JsonObject[] plugins) =>
+        TestHost.StartAsync(plugins, o => o.DataCheckInterval = TimeSpan.FromMilliseconds(100));
+
+    [Fact]
+    public async Task PluginFillingItsDataDirectory_IsHaltedNotRestarted_AndComesBackOnceAnAdminEmptiesIt()
+    {
+        await using var host = await StartAsync(WithDataLimit("d", 1));
+        host.ExpectErrors = true; // the halt is logged as an error
+        var ready = await host.WaitForStateAsync("d", WorkerState.Ready);
+        (await host.Admin.PostAsync("/plugins/d/data/note", new StringContent(new string('x', 2 * 1024 * 1024)))).EnsureSuccessStatusCode();
+
+        var halted = await host.WaitForStateAsync("d", WorkerState.Halted);
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/d");
+        await Task.Delay(500); // a restart, had one been scheduled, would start within the first backoff step
+        var directory = Path.Combine(host.Root, "state", "data", "d");
+
+        Assert.Equal(WorkerState.Halted, host.Supervisor("d").State);
+        Assert.Equal(0, host.Supervisor("d").Snapshot.Restarts);
+        Assert.False(Liveness.IsAlive(ready.Pid!.Value));
+        Assert.Contains($"data limit exceeded: 2 MiB in {directory} > 1 MiB (limits.dataMiB)", halted.LastError, StringComparison.Ordinal);
+        Assert.Contains("DELETE /admin/api/plugins/d/data", halted.LastError, StringComparison.Ordinal);
+        Assert.Equal("Unhealthy", view.GetProperty("health").GetString());
+        Assert.Equal(2 * 1024 * 1024, view.GetProperty("dataBytes").GetInt64());
+        Assert.Equal(1024 * 1024, view.GetProperty("dataLimitBytes").GetInt64());
+        Assert.Contains(view.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "halted");
+
+        // A restart while still over the limit is checked before any worker is spawned.
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<WorkerSnapshot>();
+        host.Supervisor("d").StateChanged += seen.Enqueue;
+        (await host.Admin.PostAsync("/admin/api/plugins/d/restart", null)).EnsureSuccessStatusCode();
+        await SupervisorTests.WaitUntilAsync(() => seen.Any(s => s.State == WorkerState.Halted), TimeSpan.FromSeconds(20));
+        Assert.Equal([WorkerState.Starting, WorkerState.Halted], seen.Select(s => s.State));
+        Assert.All(seen, s => Assert.Null(s.Pid));
+
+        using var emptied = await host.Admin.DeleteAsync("/admin/api/plugins/d/data");
+        var answer = await emptied.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, emptied.StatusCode);
+        Assert.Equal(2 * 1024 * 1024, answer.GetProperty("freedBytes").GetInt64());
+        Assert.True(Directory.Exists(directory));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(directory));
+        Assert.Equal(0, host.Supervisor("d").Snapshot.DataBytes);
+
+        (await host.Admin.PostAsync("/admin/api/plugins/d/restart", null)).EnsureSuccessStatusCode();
+        await host.WaitForStateAsync("d", WorkerState.Ready);
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Admin.GetAsync("/plugins/d/data/note")).StatusCode);
+
+        var audit = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?plugin=d&action=plugin.data.delete")).GetProperty("entries");
+        Assert.Equal($"emptied {directory}: 2 MiB freed", Assert.Single(audit.EnumerateArray()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task EmptyingTheDataOfARunningPlugin_IsRefused_AndKeepsItsFiles()
+    {
+        await using var host = await StartAsync(WithDataLimit("d", 64));
+        await host.WaitForStateAsync("d", WorkerState.Ready);
+        (await host.Admin.PostAsync("/plugins/d/data/note", new StringContent("kept"))).EnsureSuccessStatusCode();
+
+        using var refused = await host.Admin.DeleteAsync("/admin/api/plugins/d/data");
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("'d' is Ready", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Disable it", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("kept", await host.Admin.GetStringAsync("/plugins/d/data/note"));
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Admin.DeleteAsync("/admin/api/plugins/nope/data")).StatusCode);
+    }
+
+    [Fact]
+    public async Task APluginUnderItsLimit_ShowsWhatItsDataDirectoryHolds_AndKeepsRunning()
+    {
+        await using var host = await StartAsync(WithDataLimit("d", 4));
+        var ready = await host.WaitForStateAsync("d", WorkerState.Ready);
+        (await host.Admin.PostAsync("/plugins/d/data/note", new StringContent(new string('x', 1024 * 1024)))).EnsureSuccessStatusCode();
+
+        await SupervisorTests.WaitUntilAsync(() => host.Supervisor("d").Snapshot.DataBytes == 1024 * 1024, TimeSpan.FromSeconds(20));
+        var metrics = await host.Admin.GetStringAsync("/metrics");
+
+        Assert.Equal(WorkerState.Ready, host.Supervisor("d").State);
+        Assert.Equal(ready.Pid, host.Supervisor("d").Snapshot.Pid);
+        Assert.Matches("plugin_data_bytes\\{[^}]*plugin=\"d\"[^}]*\\} 1048576", metrics);
+        Assert.Matches("plugin_data_limit_bytes\\{[^}]*plugin=\"d\"[^}]*\\} 4194304", metrics);
+    }
+}
