@@ -121,14 +121,19 @@ internal sealed partial class PluginSupervisor
         }
 
         var warned = false;
+        var pause = _settings.DataCheckInterval;
         while (true)
         {
-            await Task.Delay(_settings.DataCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(pause, _time, cancellationToken).ConfigureAwait(false);
+            var began = _time.GetTimestamp();
             if (DataOverLimit() is { } over)
             {
                 return over;
             }
 
+            // A directory of a million small files takes a while to walk: measuring is
+            // kept to 1 % of the time, so a plugin's cache never costs the host a core.
+            pause = TimeSpan.FromTicks(Math.Max(_settings.DataCheckInterval.Ticks, _time.GetElapsedTime(began).Ticks * 100));
             warned = WarnNearDataLimit(warned);
         }
     }
