@@ -122,6 +122,8 @@ internal sealed partial class PluginSupervisor
 
         var warned = false;
         var pause = _settings.DataCheckInterval;
+        var before = Interlocked.Read(ref _dataBytes);
+        var measuredAt = _time.GetTimestamp();
         while (true)
         {
             await Task.Delay(pause, _time, cancellationToken).ConfigureAwait(false);
@@ -131,9 +133,9 @@ internal sealed partial class PluginSupervisor
                 return over;
             }
 
-            // A directory of a million small files takes a while to walk: measuring is
-            // kept to 1 % of the time, so a plugin's cache never costs the host a core.
-            pause = TimeSpan.FromTicks(Math.Max(_settings.DataCheckInterval.Ticks, _time.GetElapsedTime(began).Ticks * 100));
+            var used = Interlocked.Read(ref _dataBytes);
+            pause = DataCheckPace.Next(_settings.DataCheckInterval, _time.GetElapsedTime(began), used, before, _time.GetElapsedTime(measuredAt, began), Spec.Limits.Data!.LimitBytes);
+            (before, measuredAt) = (used, began);
             warned = WarnNearDataLimit(warned);
         }
     }
