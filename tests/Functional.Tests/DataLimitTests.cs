@@ -103,4 +103,33 @@ public sealed class DataLimitTests
         Assert.Matches("plugin_data_bytes\\{[^}]*plugin=\"d\"[^}]*\\} 1048576", metrics);
         Assert.Matches("plugin_data_limit_bytes\\{[^}]*plugin=\"d\"[^}]*\\} 4194304", metrics);
     }
+
+    [Fact]
+    public async Task LimitsTheHostSetsForAPlugin_WinOverItsManifest_WhereverALimitIsRead()
+    {
+        var manifest = PluginFolders.Test("d", "hang-in-hook");
+        manifest["limits"] = new JsonObject { ["dataMiB"] = 64, ["maxConcurrentCalls"] = 100 };
+        await using var host = await TestHost.StartAsync([manifest], o =>
+        {
+            o.DataCheckInterval = TimeSpan.FromMilliseconds(100);
+            o.PluginLimits["d"] = new Host.Hosting.PluginLimitsOptions { DataMiB = 1, MaxConcurrentCalls = 3, CallTimeoutMs = 300 };
+        });
+        host.ExpectErrors = true; // the halt is logged as an error
+        await host.WaitForStateAsync("d", WorkerState.Ready);
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/d");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var outcome = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
+
+        // The point's deadline is 2 s; the host's 300 ms for this plugin cut the hanging call.
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1.5));
+        Assert.Equal(Host.Calls.CallFailureKind.TimedOut, Assert.Single(Assert.IsType<Host.Hooks.HookOutcome.Continued>(outcome).Skipped).Kind);
+        Assert.Equal(["dataMiB=1", "callTimeoutMs=300", "maxConcurrentCalls=3"], view.GetProperty("limitsSetByHost").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(3, view.GetProperty("calls").GetProperty("limit").GetInt32());
+        Assert.Equal(1024 * 1024, view.GetProperty("dataLimitBytes").GetInt64());
+
+        (await host.Admin.PostAsync("/plugins/d/data/note", new StringContent(new string('x', 2 * 1024 * 1024)))).EnsureSuccessStatusCode();
+        var halted = await host.WaitForStateAsync("d", WorkerState.Halted);
+        Assert.Contains("> 1 MiB (limits.dataMiB)", halted.LastError, StringComparison.Ordinal);
+    }
 }

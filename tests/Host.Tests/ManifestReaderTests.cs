@@ -45,6 +45,7 @@ public sealed class ManifestReaderTests
     [InlineData("maxConcurrentCalls", 64, null)]
     [InlineData("dataMiB", 0, "$.limits.dataMiB: 0 must be 1 or more")]
     [InlineData("dataMiB", 2048, null)]
+    [InlineData("maxRequestBodyBytes", -1, "$.limits.maxRequestBodyBytes: -1 must be 0 or more")]
     public void ACountLimit_IsReadWhenPositive_AndRefusedOtherwise(string field, int value, string? error)
     {
         var manifest = ManifestReader.Parse($$"""

@@ -1,4 +1,5 @@
 using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Registry;
 
 namespace GrpcPlugins.Host.Tests;
 
@@ -161,5 +162,31 @@ public sealed class PluginHostOptionsValidatorTests
         {
             Assert.Contains("PluginHost:DefaultDataLimitMiB is -1; use 0 (no limit) or more.", result.FailureMessage, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void APluginsLimitsSetByTheHost_AreCheckedAsAManifestsAre_NamedByTheirConfigurationKey()
+    {
+        var options = new PluginHostOptions();
+        options.PluginLimits["hello"] = new PluginLimitsOptions { MemoryMiB = 8, DataMiB = 0, MaxConcurrentCalls = 4 };
+        options.PluginLimits["other"] = new PluginLimitsOptions { StartTimeoutSeconds = 900 };
+
+        var result = new PluginHostOptionsValidator().Validate(null, options);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("PluginHost:PluginLimits:hello:MemoryMiB: 8 is too small; give at least 16.", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:PluginLimits:hello:DataMiB: 0 must be 1 or more", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:PluginLimits:other:StartTimeoutSeconds: 900 must be between 0 and 600.", result.FailureMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("MaxConcurrentCalls", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LimitsSetByTheHost_ReplaceTheManifestsOneByOne_AndKeepTheRest()
+    {
+        var manifest = new ManifestLimits(300, TimeSpan.FromSeconds(5), null, TimeSpan.FromSeconds(30), 1000, 100, 64);
+
+        var effective = manifest.OverriddenBy(new PluginLimitsOptions { DataMiB = 2, MaxConcurrentCalls = 3, CallTimeoutMs = 250 }.ToLimits());
+
+        Assert.Equal(new ManifestLimits(300, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30), 1000, 3, 2), effective);
     }
 }

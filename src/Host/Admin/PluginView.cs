@@ -22,6 +22,7 @@ internal sealed record PluginView(
     string DataDirectory,
     long DataBytes,
     long DataLimitBytes,
+    IReadOnlyList<string> LimitsSetByHost,
     string? LastExit,
     string? LastError,
     long CallFailures,

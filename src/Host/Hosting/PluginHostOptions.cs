@@ -223,6 +223,14 @@ public sealed class PluginHostOptions
     /// </summary>
     public IDictionary<string, string> WorkerEnvironment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Limits the host's admin sets for single plugins, by plugin id, over what their manifests
+    /// say (<c>PluginHost:PluginLimits:{id}:DataMiB</c>): a signed bundle's manifest cannot be
+    /// edited, and a vendor's figures need not fit this machine. Values left unset keep the
+    /// manifest's. Read when the plugin is loaded or installed. Defaults to none.
+    /// </summary>
+    public IDictionary<string, PluginLimitsOptions> PluginLimits { get; } = new Dictionary<string, PluginLimitsOptions>(StringComparer.Ordinal);
+
     /// <summary>The hook points the host application declares. Defaults to none.</summary>
     public IList<HookPoint> HookPoints { get; } = [];
 

@@ -57,6 +57,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:DefaultMemoryLimitMiB is {options.DefaultMemoryLimitMiB}; use 16 or more.");
         }
 
+        foreach (var (id, limits) in options.PluginLimits)
+        {
+            limits.Check(field => $"PluginHost:PluginLimits:{id}:{char.ToUpperInvariant(field[0])}{field[1..]}", errors);
+        }
+
         if (options.DefaultDataLimitMiB < 0)
         {
             errors.Add($"PluginHost:DefaultDataLimitMiB is {options.DefaultDataLimitMiB}; use 0 (no limit) or more.");

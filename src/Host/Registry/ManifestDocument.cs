@@ -41,7 +41,7 @@ internal sealed class ManifestDocument
 
     public JsonElement? SettingsSchema { get; set; }
 
-    public LimitsDocument? Limits { get; set; }
+    public Hosting.PluginLimitsOptions? Limits { get; set; }
 
     public string? Restart { get; set; }
 
@@ -61,22 +61,5 @@ internal sealed class ManifestDocument
         public string? Path { get; set; }
 
         public bool Anonymous { get; set; }
-    }
-
-    internal sealed class LimitsDocument
-    {
-        public int? MemoryMiB { get; set; }
-
-        public double? StartTimeoutSeconds { get; set; }
-
-        public double? CallTimeoutMs { get; set; }
-
-        public double? RouteTimeoutSeconds { get; set; }
-
-        public long? MaxRequestBodyBytes { get; set; }
-
-        public int? MaxConcurrentCalls { get; set; }
-
-        public int? DataMiB { get; set; }
     }
 }

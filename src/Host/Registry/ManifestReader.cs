@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Supervisor.Policies;
 
 namespace GrpcPlugins.Host.Registry;
@@ -130,36 +131,8 @@ internal static partial class ManifestReader
             list.Add("$.settingsSchema: must be a JSON Schema object.");
         }
 
-        var limits = doc.Limits ?? new ManifestDocument.LimitsDocument();
-        if (limits.MemoryMiB is < 16)
-        {
-            list.Add($"$.limits.memoryMiB: {limits.MemoryMiB} is too small; give at least 16.");
-        }
-
-        if (limits.StartTimeoutSeconds is <= 0 or > 600)
-        {
-            list.Add($"$.limits.startTimeoutSeconds: {limits.StartTimeoutSeconds} must be between 0 and 600.");
-        }
-
-        if (limits.CallTimeoutMs is <= 0)
-        {
-            list.Add($"$.limits.callTimeoutMs: {limits.CallTimeoutMs} must be positive.");
-        }
-
-        if (limits.RouteTimeoutSeconds is <= 0)
-        {
-            list.Add($"$.limits.routeTimeoutSeconds: {limits.RouteTimeoutSeconds} must be positive.");
-        }
-
-        if (limits.MaxConcurrentCalls is < 1)
-        {
-            list.Add($"$.limits.maxConcurrentCalls: {limits.MaxConcurrentCalls} must be 1 or more (calls to the plugin, hooks and routes together, in flight at once).");
-        }
-
-        if (limits.DataMiB is < 1)
-        {
-            list.Add($"$.limits.dataMiB: {limits.DataMiB} must be 1 or more (MiB its data directory may hold; leave it out for the host's default).");
-        }
+        var limits = doc.Limits ?? new PluginLimitsOptions();
+        limits.Check(field => $"$.limits.{field}", list);
 
         var environment = ManifestEnvironment.Read(doc.Env, folder, list);
 
@@ -208,14 +181,7 @@ internal static partial class ManifestReader
             doc.AllowAnonymousEndpoints,
             doc.Permissions ?? [],
             doc.SettingsSchema,
-            new ManifestLimits(
-                limits.MemoryMiB,
-                limits.StartTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : null,
-                limits.CallTimeoutMs is { } c ? TimeSpan.FromMilliseconds(c) : null,
-                limits.RouteTimeoutSeconds is { } r ? TimeSpan.FromSeconds(r) : null,
-                limits.MaxRequestBodyBytes,
-                limits.MaxConcurrentCalls,
-                limits.DataMiB),
+            limits.ToLimits(),
             restart,
             dependencies,
             environment);

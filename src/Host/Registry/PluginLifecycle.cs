@@ -73,7 +73,7 @@ internal sealed partial class PluginLifecycle(
         // Dependencies first: a plugin with dependencies starts once they are Ready;
         // the others start at once, side by side.
         var starts = new Dictionary<string, Task>(StringComparer.Ordinal);
-        foreach (var entry in startOrder.Select(m => entries.First(e => e.Manifest == m && e.Supervisor is not null)))
+        foreach (var entry in startOrder.Select(m => entries.First(e => e.Id == m.Id && e.Supervisor is not null)))
         {
             if (await store.GetEnabledAsync(entry.Id, cancellationToken).ConfigureAwait(false) == false)
             {
@@ -101,6 +101,14 @@ internal sealed partial class PluginLifecycle(
     public PluginEntry CreateEntry(PluginManifest manifest, string folder)
     {
         var settings = options.Value;
+        if (settings.PluginLimits.TryGetValue(manifest.Id, out var admin))
+        {
+            // The admin's figures replace the vendor's everywhere a limit is read: the worker's
+            // spec below, the dispatcher's deadline and the forwarder's, through the entry's manifest.
+            manifest = manifest with { Limits = manifest.Limits.OverriddenBy(admin.ToLimits()) };
+            Log.LimitsOverridden(_logger, manifest.Id, string.Join(", ", admin.Describe()));
+        }
+
         var check = new PluginStartCheck(manifest, store);
         var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, memory, check.RunAsync, loggerFactory, time);
         events.Record(manifest.Id, "installed", $"{manifest.Version} from {folder}");
@@ -324,6 +332,9 @@ internal sealed partial class PluginLifecycle(
 
         [LoggerMessage(EventId = 1005, EventName = "PluginUnsigned", Level = LogLevel.Warning, Message = "Plugin {PluginId} {Version} in {Folder} is not from a signed bundle; loaded only because PluginHost:AllowUnsignedPlugins is true")]
         public static partial void UnsignedPlugin(ILogger logger, string pluginId, string version, string folder);
+
+        [LoggerMessage(EventId = 1011, EventName = "PluginLimitsOverridden", Level = LogLevel.Information, Message = "Plugin {PluginId} runs with limits the host sets over its manifest's (PluginHost:PluginLimits): {Limits}")]
+        public static partial void LimitsOverridden(ILogger logger, string pluginId, string limits);
 
         [LoggerMessage(EventId = 1003, EventName = "PluginEnabled", Level = LogLevel.Information, Message = "Plugin {PluginId} enabled")]
         public static partial void Enabled(ILogger logger, string pluginId);
