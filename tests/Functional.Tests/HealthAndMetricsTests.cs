@@ -29,6 +29,31 @@ public sealed class HealthAndMetricsTests
         Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
     }
 
+    [Theory]
+    [InlineData(0, 0, "Healthy", "MiB free on the disk of")]
+    [InlineData(2, 0, "Degraded", "under PluginHost:MinFreeDiskMiB")]
+    [InlineData(20, 0, "Unhealthy", "under a tenth of PluginHost:MinFreeDiskMiB")]
+    [InlineData(0, 2, "Degraded", "less than the")]
+    public async Task Healthz_SaysWhenTheStatesDiskRunsShort_OrThePluginsDataLimitsExceedIt(int minimumTimesFree, int dataLimitTimesFree, string status, string says)
+    {
+        // The test host's state lives under the temp directory.
+        var freeMiB = (int)(new DriveInfo(Path.GetTempPath()).AvailableFreeSpace / (1024 * 1024));
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello()], o =>
+        {
+            o.MinFreeDiskMiB = minimumTimesFree * freeMiB;
+            o.DefaultDataLimitMiB = dataLimitTimesFree == 0 ? 1 : dataLimitTimesFree * freeMiB;
+        });
+        host.ExpectErrors = status == "Unhealthy"; // the health service logs an unhealthy check as an error
+        await host.WaitForStateAsync("hello", WorkerState.Ready);
+
+        using var response = await host.Client.GetAsync("/healthz");
+        var report = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        var entry = report.GetProperty("entries").GetProperty("state-disk");
+        Assert.Equal(status, entry.GetProperty("status").GetString());
+        Assert.Contains(says, entry.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task APluginWhoseConfigureThrows_NeverGetsReady_AndItsErrorQuotesTheException()
     {

@@ -153,14 +153,17 @@ public sealed class PluginHostOptionsValidatorTests
     [InlineData(-1, false)]
     [InlineData(0, true)]
     [InlineData(1024, true)]
-    public void DefaultDataLimit_BelowZero_IsRefused_ZeroMeaningNoLimit(int mib, bool valid)
+    public void DiskFigures_BelowZero_AreRefused_ZeroMeaningNone(int mib, bool valid)
     {
-        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { DefaultDataLimitMiB = mib });
+        var data = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { DefaultDataLimitMiB = mib });
+        var disk = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MinFreeDiskMiB = mib });
 
-        Assert.Equal(valid, result.Succeeded);
+        Assert.Equal(valid, data.Succeeded);
+        Assert.Equal(valid, disk.Succeeded);
         if (!valid)
         {
-            Assert.Contains("PluginHost:DefaultDataLimitMiB is -1; use 0 (no limit) or more.", result.FailureMessage, StringComparison.Ordinal);
+            Assert.Contains("PluginHost:DefaultDataLimitMiB is -1; use 0 (no limit) or more.", data.FailureMessage, StringComparison.Ordinal);
+            Assert.Contains("PluginHost:MinFreeDiskMiB is -1; use 0 (never warn) or more.", disk.FailureMessage, StringComparison.Ordinal);
         }
     }
 

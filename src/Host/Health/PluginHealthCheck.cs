@@ -7,7 +7,7 @@ namespace GrpcPlugins.Host.Health;
 
 /// <summary>
 /// One plugin's health: Ready is Healthy; starting, restarting or unhealthy is
-/// Degraded, as is Ready with its hook calls paused or at its limit of calls in flight; crash-looping is Unhealthy; a disabled plugin does not count
+/// Degraded, as is Ready with its hook calls paused or at its limit of calls in flight; crash-looping or halted is Unhealthy; a disabled plugin does not count
 /// against the host; a refused one is Degraded, with its reason.
 /// </summary>
 internal sealed class PluginHealthCheck(PluginCatalog catalog, HookBreakers breakers, string pluginId) : IHealthCheck

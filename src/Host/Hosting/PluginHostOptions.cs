@@ -132,6 +132,13 @@ public sealed class PluginHostOptions
     /// </summary>
     public int DefaultDataLimitMiB { get; set; } = 1024;
 
+    /// <summary>
+    /// The free space, in MiB, under which <c>/healthz</c> reports the disk of
+    /// <see cref="StateDirectory"/> (the store, the audit trail, the plugins' data) as
+    /// Degraded, and Unhealthy under a tenth of it. Defaults to 1024 MiB.
+    /// </summary>
+    public int MinFreeDiskMiB { get; set; } = 1024;
+
     /// <summary>Time between measurements of each running plugin's data directory. Defaults to 10 seconds.</summary>
     public TimeSpan DataCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 

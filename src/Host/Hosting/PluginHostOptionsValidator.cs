@@ -62,6 +62,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             limits.Check(field => $"PluginHost:PluginLimits:{id}:{char.ToUpperInvariant(field[0])}{field[1..]}", errors);
         }
 
+        if (options.MinFreeDiskMiB < 0)
+        {
+            errors.Add($"PluginHost:MinFreeDiskMiB is {options.MinFreeDiskMiB}; use 0 (never warn) or more.");
+        }
+
         if (options.DefaultDataLimitMiB < 0)
         {
             errors.Add($"PluginHost:DefaultDataLimitMiB is {options.DefaultDataLimitMiB}; use 0 (no limit) or more.");

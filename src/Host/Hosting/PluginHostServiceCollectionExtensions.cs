@@ -96,7 +96,9 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<PluginViewFactory>();
         services.AddSingleton<Admin.HookPointViewFactory>();
         services.AddSingleton<PluginHealthRegistrations>();
-        services.AddHealthChecks().AddCheck("host", () => HealthCheckResult.Healthy("serving"));
+        services.AddHealthChecks()
+            .AddCheck("host", () => HealthCheckResult.Healthy("serving"))
+            .AddCheck<Health.StateDiskHealthCheck>(Health.StateDiskHealthCheck.Name);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PluginMetrics.MeterName)
             .AddPrometheusExporter());
