@@ -100,6 +100,7 @@ public sealed class DataLimitTests
 
         Assert.Equal(WorkerState.Ready, host.Supervisor("d").State);
         Assert.Equal(ready.Pid, host.Supervisor("d").Snapshot.Pid);
+        Assert.Equal("4194304", await host.Admin.GetStringAsync("/plugins/d/data/limit"));
         Assert.Matches("plugin_data_bytes\\{[^}]*plugin=\"d\"[^}]*\\} 1048576", metrics);
         Assert.Matches("plugin_data_limit_bytes\\{[^}]*plugin=\"d\"[^}]*\\} 4194304", metrics);
     }

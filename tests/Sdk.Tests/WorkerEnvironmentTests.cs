@@ -52,4 +52,18 @@ public sealed class WorkerEnvironmentTests
         Assert.Equal("/state/data/p", withData!.DataDirectory);
         Assert.Null(older!.DataDirectory);
     }
+
+    [Theory]
+    [InlineData("1048576", 1048576L)]
+    [InlineData(null, null)]
+    [InlineData("", null)]
+    [InlineData("lots", null)]
+    [InlineData("-5", null)]
+    [InlineData("0", null)]
+    public void TheDataLimit_IsReadWhenTheHostSetsOne_AndNullOtherwise(string? set, long? read)
+    {
+        var environment = WorkerEnvironment.Read(name => name == HandshakeEnvironment.DataLimitBytes ? set : s_host.GetValueOrDefault(name), out _);
+
+        Assert.Equal(read, environment!.DataLimitBytes);
+    }
 }

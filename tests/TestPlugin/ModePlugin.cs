@@ -304,6 +304,7 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             await File.WriteAllTextAsync(note!, await reader.ReadToEndAsync(ctx.Aborted), ctx.Aborted);
             ctx.Response.StatusCode = 204;
         });
+        plugin.MapGet("/data/limit", ctx => ctx.Response.WriteAsync(plugin.DataLimitBytes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none", ctx.Aborted));
         plugin.MapGet("/data/note", async ctx =>
         {
             if (note is null || !File.Exists(note))

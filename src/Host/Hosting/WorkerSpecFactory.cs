@@ -36,6 +36,12 @@ internal static class WorkerSpecFactory
         }
 
         var dataLimit = new DataLimit(data, (long)(manifest.Limits.DataMiB ?? options.DefaultDataLimitMiB) * 1024 * 1024);
+        if (dataLimit.LimitBytes > 0)
+        {
+            // So a plugin can size its cache to fit, rather than learn the limit by being stopped.
+            environment[HandshakeEnvironment.DataLimitBytes] = dataLimit.LimitBytes.ToString(CultureInfo.InvariantCulture);
+        }
+
         var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes, manifest.Limits.MaxConcurrentCalls ?? options.MaxConcurrentCallsPerPlugin, dataLimit);
         if (manifest.Assembly is { } assembly)
         {

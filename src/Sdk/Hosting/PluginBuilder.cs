@@ -31,6 +31,13 @@ public sealed class PluginBuilder
     /// </summary>
     public string? DataDirectory { get; internal init; }
 
+    /// <summary>
+    /// The bytes <see cref="DataDirectory"/> may hold: past it, the host stops the plugin and
+    /// leaves it stopped until an admin makes room. Keep caches well under it (evict at three
+    /// quarters, say). Null when the host sets no limit, or under a host older than it.
+    /// </summary>
+    public long? DataLimitBytes { get; internal init; }
+
     /// <summary>Handles the hook point <paramref name="point"/> (for example "request").</summary>
     /// <param name="point">The hook point's name, as the host declares it.</param>
     /// <param name="handler">Decides Continue, Modify or ShortCircuit. The token fires at the host's deadline.</param>

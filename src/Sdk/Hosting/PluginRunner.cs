@@ -92,7 +92,7 @@ public static class PluginRunner
 
     private static PluginDefinition Build(IPlugin plugin, WorkerEnvironment environment, LoggerFactory loggers)
     {
-        var builder = new PluginBuilder(loggers.CreateLogger(plugin.Id)) { DataDirectory = environment.DataDirectory };
+        var builder = new PluginBuilder(loggers.CreateLogger(plugin.Id)) { DataDirectory = environment.DataDirectory, DataLimitBytes = environment.DataLimitBytes };
         plugin.Configure(builder);
         return builder.Build(plugin);
     }

@@ -41,6 +41,12 @@ internal static class HandshakeEnvironment
     /// </summary>
     public const string DataDirectory = "PLUGIN_DATA_DIR";
 
+    /// <summary>
+    /// The bytes <see cref="DataDirectory"/> may hold before the host stops the plugin, in
+    /// decimal; absent when there is no limit. Added after plugin.v1's first release.
+    /// </summary>
+    public const string DataLimitBytes = "PLUGIN_DATA_LIMIT_BYTES";
+
     /// <summary>The gRPC metadata entry that carries the token.</summary>
     public const string TokenMetadataKey = "plugin-token";
 }
