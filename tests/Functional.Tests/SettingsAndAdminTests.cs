@@ -27,6 +27,39 @@ public sealed class SettingsAndAdminTests
     }
 
     [Fact]
+    public async Task EverySettingsEndpoint_RefusesAnUnknownPluginAndABadTenant_BeforeReadingOrWriting_AndTheTrailKeepsTheRefusals()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (string Method, string Path)[] endpoints =
+        [
+            ("GET", "/admin/api/plugins/{0}/settings"),
+            ("GET", "/admin/api/plugins/{0}/settings/tenants"),
+            ("DELETE", "/admin/api/plugins/{0}/settings?tenant=acme"),
+            ("PUT", "/admin/api/plugins/{0}/settings"),
+            ("GET", "/admin/api/plugins/{0}/settings/revisions"),
+            ("POST", "/admin/api/plugins/{0}/settings/revisions/1/restore"),
+        ];
+
+        foreach (var (method, path) in endpoints)
+        {
+            using var unknown = await host.Admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), string.Format(null, path, "nope")) { Content = method is "PUT" ? Json("{}") : null });
+            var badTenantPath = string.Format(null, path, "t").Replace("tenant=acme", "x=1", StringComparison.Ordinal) + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "tenant=%0A";
+            using var badTenant = await host.Admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), badTenantPath) { Content = method is "PUT" ? Json("{}") : null });
+
+            Assert.True(unknown.StatusCode == HttpStatusCode.NotFound, $"{method} {path} for an unknown plugin: {unknown.StatusCode}");
+            Assert.Contains("No plugin with id 'nope' is installed", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.True(badTenant.StatusCode == HttpStatusCode.BadRequest, $"{method} {badTenantPath}: {badTenant.StatusCode}");
+            Assert.Contains("Bad tenant id", await badTenant.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var audit = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit")).GetProperty("entries").EnumerateArray()
+            .Select(e => $"{e.GetProperty("action").GetString()} {e.GetProperty("status").GetInt32()}").Order(StringComparer.Ordinal);
+        Assert.Equal(["settings.delete 400", "settings.delete 404", "settings.put 400", "settings.put 404", "settings.restore 400", "settings.restore 404"], audit);
+        Assert.Equal(0, (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings")).GetProperty("revision").GetInt64());
+    }
+
+    [Fact]
     public async Task InvalidSettings_AreRefused_WithEveryFieldErrorAtOnce()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

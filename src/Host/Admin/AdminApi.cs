@@ -47,16 +47,7 @@ internal static class AdminApi
 
         api.MapGet("/plugins/{id}/settings", async (string id, string? tenant, HttpResponse response, PluginCatalog catalog, SettingsService settings, CancellationToken ct) =>
         {
-            if (catalog.Find(id)?.Manifest is not { } manifest)
-            {
-                return UnknownPlugin(id);
-            }
-
-            if (TenantId.Problem(tenant ?? string.Empty) is { } badTenant)
-            {
-                return BadTenant(badTenant);
-            }
-
+            var manifest = catalog.Find(id)!.Manifest!;
             var stored = await settings.GetAsync(id, tenant ?? string.Empty, maskSecrets: true, ct).ConfigureAwait(false);
             response.Headers.ETag = SettingsRevisionTag.Format(stored?.Revision ?? 0);
             return Results.Ok(new
@@ -67,15 +58,10 @@ internal static class AdminApi
                 settings = JsonDocument.Parse(stored?.Json ?? "{}").RootElement,
                 schema = manifest.SettingsSchema,
             });
-        });
+        }).ForSettingsScope();
 
-        api.MapGet("/plugins/{id}/settings/tenants", async (string id, PluginCatalog catalog, IPluginStore store, SettingsLimits limits, CancellationToken ct) =>
+        api.MapGet("/plugins/{id}/settings/tenants", async (string id, IPluginStore store, SettingsLimits limits, CancellationToken ct) =>
         {
-            if (catalog.Find(id)?.Manifest is null)
-            {
-                return UnknownPlugin(id);
-            }
-
             var scopes = await store.ListSettingsScopesAsync(id, ct).ConfigureAwait(false);
             return Results.Ok(new
             {
@@ -86,23 +72,13 @@ internal static class AdminApi
                 maxTenants = limits.MaxTenants,
                 maxBytes = limits.MaxTotalBytes,
             });
-        });
+        }).ForSettingsScope();
 
-        api.MapDelete("/plugins/{id}/settings", async (string id, string? tenant, HttpRequest request, PluginCatalog catalog, SettingsService settings, CancellationToken ct) =>
+        api.MapDelete("/plugins/{id}/settings", async (string id, string? tenant, HttpRequest request, SettingsService settings, CancellationToken ct) =>
         {
-            if (catalog.Find(id)?.Manifest is null)
-            {
-                return UnknownPlugin(id);
-            }
-
             if (string.IsNullOrEmpty(tenant))
             {
                 return Results.Problem(title: "Name a tenant", detail: $"Nothing was deleted: only a tenant's settings can be deleted (?tenant=T). The plugin-wide settings are replaced with PUT, or removed with the plugin (DELETE /admin/api/plugins/{id}?keepSettings=false).", statusCode: 400);
-            }
-
-            if (TenantId.Problem(tenant) is { } badTenant)
-            {
-                return BadTenant(badTenant);
             }
 
             var deletion = await settings.DeleteTenantAsync(id, tenant, AdminActor.Of(request.HttpContext.User), ct).ConfigureAwait(false);
@@ -110,15 +86,10 @@ internal static class AdminApi
             return deletion.Found
                 ? Results.Ok(new { pluginId = id, tenant, plugin = TenantRemovalName(deletion.Plugin), detail = deletion.Detail })
                 : Results.Problem(title: "No settings for that tenant", detail: $"'{id}' has no settings for tenant '{tenant}'; GET /admin/api/plugins/{id}/settings/tenants lists those it has.", statusCode: 404);
-        }).Audited("settings.delete");
+        }).Audited("settings.delete").ForSettingsScope();
 
         api.MapPut("/plugins/{id}/settings", async (string id, string? tenant, HttpRequest request, SettingsService settings, PluginLifecycle lifecycle, CancellationToken ct) =>
         {
-            if (TenantId.Problem(tenant ?? string.Empty) is { } badTenant)
-            {
-                return BadTenant(badTenant);
-            }
-
             if (!SettingsRevisionTag.TryParse(request.Headers.IfMatch, out var expected))
             {
                 return Results.Problem(title: "Bad If-Match", detail: $"Nothing was saved: If-Match takes the ETag that GET returned for these settings, such as {SettingsRevisionTag.Format(3)}; leave it out to write whatever the current revision.", statusCode: 400);
@@ -127,7 +98,7 @@ internal static class AdminApi
             using var reader = new StreamReader(request.Body);
             var json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
             return await WriteSettingsAsync(request.HttpContext, id, tenant ?? string.Empty, json, expected, settings, lifecycle, revision => $"revision {revision}", ct).ConfigureAwait(false);
-        }).Audited("settings.put");
+        }).Audited("settings.put").ForSettingsScope();
 
         return api;
     }

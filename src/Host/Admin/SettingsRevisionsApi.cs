@@ -22,17 +22,7 @@ internal static class SettingsRevisionsApi
 
         api.MapGet(string.Empty, async (string id, string? tenant, PluginCatalog catalog, IPluginStore store, CancellationToken ct) =>
         {
-            if (catalog.Find(id)?.Manifest is not { } manifest)
-            {
-                return AdminApi.UnknownPlugin(id);
-            }
-
-            if (TenantId.Problem(tenant ?? string.Empty) is { } badTenant)
-            {
-                return AdminApi.BadTenant(badTenant);
-            }
-
-            var secrets = SecretFields.Of(manifest.SettingsSchema);
+            var secrets = SecretFields.Of(catalog.Find(id)!.Manifest!.SettingsSchema);
             var revisions = await store.GetSettingsRevisionsAsync(id, tenant ?? string.Empty, ct).ConfigureAwait(false);
             return Results.Ok(new
             {
@@ -46,20 +36,10 @@ internal static class SettingsRevisionsApi
                     settings = JsonDocument.Parse(SecretFields.MaskIn(r.Json, secrets)).RootElement,
                 }),
             });
-        });
+        }).ForSettingsScope();
 
-        api.MapPost("/{revision:long}/restore", async (string id, long revision, string? tenant, HttpRequest request, PluginCatalog catalog, IPluginStore store, SettingsService settings, PluginLifecycle lifecycle, CancellationToken ct) =>
+        api.MapPost("/{revision:long}/restore", async (string id, long revision, string? tenant, HttpRequest request, IPluginStore store, SettingsService settings, PluginLifecycle lifecycle, CancellationToken ct) =>
         {
-            if (catalog.Find(id)?.Manifest is null)
-            {
-                return AdminApi.UnknownPlugin(id);
-            }
-
-            if (TenantId.Problem(tenant ?? string.Empty) is { } badTenant)
-            {
-                return AdminApi.BadTenant(badTenant);
-            }
-
             if (!SettingsRevisionTag.TryParse(request.Headers.IfMatch, out var expected))
             {
                 return Results.Problem(title: "Bad If-Match", detail: $"Nothing was restored: If-Match takes the ETag that GET returned for these settings, such as {SettingsRevisionTag.Format(3)}; leave it out to restore over whatever the current revision.", statusCode: 400);
@@ -73,7 +53,7 @@ internal static class SettingsRevisionsApi
             }
 
             return await AdminApi.WriteSettingsAsync(request.HttpContext, id, tenant ?? string.Empty, earlier.Json, expected, settings, lifecycle, restoredAs => $"revision {revision} restored as revision {restoredAs}", ct).ConfigureAwait(false);
-        }).Audited("settings.restore");
+        }).Audited("settings.restore").ForSettingsScope();
     }
 
     private static string TenantText(string? tenant) => string.IsNullOrEmpty(tenant) ? string.Empty : $" for tenant '{tenant}'";
