@@ -4,6 +4,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -21,6 +24,16 @@ public sealed class DataLimitTests
         return manifest;
     }
 
+    /// <summary>
+    /// The plugin writes <paramref name="bytes"/> into its data directory. Past its limit the
+    /// watchdog may stop it mid-write (the answer is then 502), so what is left is up to that size.
+    /// </summary>
+    internal static async Task WriteThroughThePluginAsync(TestHost host, string id, int bytes)
+    {
+        using var written = await host.Admin.PostAsync($"/plugins/{id}/data/note", new StringContent(new string('x', bytes)));
+        Assert.True(written.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.BadGateway, $"writing {bytes} B: {written.StatusCode}");
+    }
+
     private static Task<TestHost> StartAsync(params JsonObject[] plugins) =>
         TestHost.StartAsync(plugins, o => o.DataCheckInterval = TimeSpan.FromMilliseconds(100));
 
@@ -30,7 +43,7 @@ public sealed class DataLimitTests
         await using var host = await StartAsync(WithDataLimit("d", 1));
         host.ExpectErrors = true; // the halt is logged as an error
         var ready = await host.WaitForStateAsync("d", WorkerState.Ready);
-        (await host.Admin.PostAsync("/plugins/d/data/note", new StringContent(new string('x', 2 * 1024 * 1024)))).EnsureSuccessStatusCode();
+        await WriteThroughThePluginAsync(host, "d", 2 * 1024 * 1024);
 
         var halted = await host.WaitForStateAsync("d", WorkerState.Halted);
         var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/d");
@@ -40,10 +53,10 @@ public sealed class DataLimitTests
         Assert.Equal(WorkerState.Halted, host.Supervisor("d").State);
         Assert.Equal(0, host.Supervisor("d").Snapshot.Restarts);
         Assert.False(Liveness.IsAlive(ready.Pid!.Value));
-        Assert.Contains($"data limit exceeded: 2 MiB in {directory} > 1 MiB (limits.dataMiB)", halted.LastError, StringComparison.Ordinal);
+        Assert.Matches($@"^data limit exceeded: [\d.]+ MiB in {System.Text.RegularExpressions.Regex.Escape(directory)} > 1 MiB \(limits\.dataMiB\)", halted.LastError);
         Assert.Contains("DELETE /admin/api/plugins/d/data", halted.LastError, StringComparison.Ordinal);
         Assert.Equal("Unhealthy", view.GetProperty("health").GetString());
-        Assert.Equal(2 * 1024 * 1024, view.GetProperty("dataBytes").GetInt64());
+        Assert.InRange(view.GetProperty("dataBytes").GetInt64(), 1024 * 1024 + 1, 2 * 1024 * 1024);
         Assert.Equal(1024 * 1024, view.GetProperty("dataLimitBytes").GetInt64());
         Assert.Contains(view.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "halted");
 
@@ -58,7 +71,8 @@ public sealed class DataLimitTests
         using var emptied = await host.Admin.DeleteAsync("/admin/api/plugins/d/data");
         var answer = await emptied.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(HttpStatusCode.OK, emptied.StatusCode);
-        Assert.Equal(2 * 1024 * 1024, answer.GetProperty("freedBytes").GetInt64());
+        var freed = answer.GetProperty("freedBytes").GetInt64();
+        Assert.InRange(freed, 1024 * 1024 + 1, 2 * 1024 * 1024);
         Assert.True(Directory.Exists(directory));
         Assert.Empty(Directory.EnumerateFileSystemEntries(directory));
         Assert.Equal(0, host.Supervisor("d").Snapshot.DataBytes);
@@ -68,7 +82,7 @@ public sealed class DataLimitTests
         Assert.Equal(HttpStatusCode.NotFound, (await host.Admin.GetAsync("/plugins/d/data/note")).StatusCode);
 
         var audit = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?plugin=d&action=plugin.data.delete")).GetProperty("entries");
-        Assert.Equal($"emptied {directory}: 2 MiB freed", Assert.Single(audit.EnumerateArray()).GetProperty("detail").GetString());
+        Assert.Equal($"emptied {directory}: {freed / 1048576.0:0.#} MiB freed", Assert.Single(audit.EnumerateArray()).GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -129,8 +143,59 @@ public sealed class DataLimitTests
         Assert.Equal(3, view.GetProperty("calls").GetProperty("limit").GetInt32());
         Assert.Equal(1024 * 1024, view.GetProperty("dataLimitBytes").GetInt64());
 
-        (await host.Admin.PostAsync("/plugins/d/data/note", new StringContent(new string('x', 2 * 1024 * 1024)))).EnsureSuccessStatusCode();
+        await WriteThroughThePluginAsync(host, "d", 2 * 1024 * 1024);
         var halted = await host.WaitForStateAsync("d", WorkerState.Halted);
         Assert.Contains("> 1 MiB (limits.dataMiB)", halted.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnAdminRaisesAHaltedPluginsLimitInTheConfiguration_AndRestartsThatPluginAlone()
+    {
+        await using var host = await StartAsync(WithDataLimit("d", 1), PluginFolders.Test("other"));
+        host.ExpectErrors = true; // the halt is logged as an error
+        await host.WaitForStateAsync("d", WorkerState.Ready);
+        var other = await host.WaitForStateAsync("other", WorkerState.Ready);
+        // Written as the plugin would, whole, so that what it reads back after its restart is known.
+        await File.WriteAllTextAsync(Path.Combine(host.Root, "state", "data", "d", "note.txt"), new string('x', 2 * 1024 * 1024));
+        await host.WaitForStateAsync("d", WorkerState.Halted);
+        var file = Path.Combine(host.Root, "limits.json");
+        await File.WriteAllTextAsync(file, """{"PluginHost": {"PluginLimits": {"d": {"DataMiB": 4}}}}""");
+        // As a host reading appsettings.json: a file the configuration watches.
+        ((IConfigurationBuilder)host.Services.GetRequiredService<IConfiguration>()).AddJsonFile(file, optional: false, reloadOnChange: true);
+        var monitor = host.Services.GetRequiredService<IOptionsMonitor<Host.Hosting.PluginHostOptions>>();
+        await SupervisorTests.WaitUntilAsync(() => monitor.CurrentValue.PluginLimits.ContainsKey("d"), TimeSpan.FromSeconds(20));
+
+        (await host.Admin.PostAsync("/admin/api/plugins/d/restart", null)).EnsureSuccessStatusCode();
+        await host.WaitForStateAsync("d", WorkerState.Ready);
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/d");
+
+        Assert.Equal(4 * 1024 * 1024, view.GetProperty("dataLimitBytes").GetInt64());
+        Assert.Equal(["dataMiB=4"], view.GetProperty("limitsSetByHost").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(2 * 1024 * 1024, (await host.Admin.GetStringAsync("/plugins/d/data/note")).Length);
+        Assert.Equal(other.Pid, host.Supervisor("other").Snapshot.Pid);
+
+        // An edit the start would refuse changes nothing, and the restart says why.
+        await File.WriteAllTextAsync(file, """{"PluginHost": {"PluginLimits": {"d": {"DataMiB": 0}}}}""");
+        await SupervisorTests.WaitUntilAsync(() => Throws(() => _ = monitor.CurrentValue), TimeSpan.FromSeconds(20));
+        using var refused = await host.Admin.PostAsync("/admin/api/plugins/d/restart", null);
+        var problem = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("the host's configuration now has errors", problem, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:PluginLimits:d:DataMiB: 0 must be 1 or more", problem, StringComparison.Ordinal);
+        Assert.Equal(WorkerState.Ready, host.Supervisor("d").State);
+    }
+
+    private static bool Throws(Action action)
+    {
+        try
+        {
+            action();
+            return false;
+        }
+        catch (OptionsValidationException)
+        {
+            return true;
+        }
     }
 }

@@ -234,7 +234,8 @@ public sealed class PluginHostOptions
     /// Limits the host's admin sets for single plugins, by plugin id, over what their manifests
     /// say (<c>PluginHost:PluginLimits:{id}:DataMiB</c>): a signed bundle's manifest cannot be
     /// edited, and a vendor's figures need not fit this machine. Values left unset keep the
-    /// manifest's. Read when the plugin is loaded or installed. Defaults to none.
+    /// manifest's. Read when the plugin is loaded or installed, and again when an admin restarts
+    /// it, so a changed limit needs no restart of the host. Defaults to none.
     /// </summary>
     public IDictionary<string, PluginLimitsOptions> PluginLimits { get; } = new Dictionary<string, PluginLimitsOptions>(StringComparer.Ordinal);
 

@@ -9,4 +9,13 @@ namespace GrpcPlugins.Host.Registry;
 internal sealed record PluginEntry(string Id, string Folder, PluginManifest? Manifest, PluginSupervisor? Supervisor, IReadOnlyList<string> Refusal)
 {
     public bool IsRefused => Refusal.Count > 0;
+
+    /// <summary>
+    /// The limits its manifest declares, before the host's <c>PluginHost:PluginLimits</c>;
+    /// <see cref="Manifest"/> holds the limits in force.
+    /// </summary>
+    public ManifestLimits? DeclaredLimits { get; init; }
+
+    /// <summary>The limits the host's configuration set over the manifest's when this entry was made, as <c>dataMiB=4096</c>.</summary>
+    public IReadOnlyList<string> LimitsSetByHost { get; init; } = [];
 }

@@ -22,6 +22,7 @@ internal sealed partial class PluginLifecycle(
     WorkerLauncher launcher,
     GroupMemorySampler memory,
     IOptions<PluginHostOptions> options,
+    IOptionsMonitor<PluginHostOptions> current,
     Health.PluginHealthRegistrations health,
     LifecycleEvents events,
     Hooks.Tenancy.TenantScopes tenantScopes,
@@ -100,18 +101,25 @@ internal sealed partial class PluginLifecycle(
     /// <summary>An entry with its own supervisor for a valid manifest; lifecycle events are wired, nothing is started.</summary>
     public PluginEntry CreateEntry(PluginManifest manifest, string folder)
     {
-        var settings = options.Value;
-        if (settings.PluginLimits.TryGetValue(manifest.Id, out var admin))
+        var entry = CreateEntry(manifest, folder, HostLimits(options.Value, manifest.Id));
+        events.Record(manifest.Id, "installed", $"{manifest.Version} from {folder}");
+        return entry;
+    }
+
+    private PluginEntry CreateEntry(PluginManifest manifest, string folder, PluginLimitsOptions? admin)
+    {
+        var declared = manifest.Limits;
+        if (admin is not null)
         {
             // The admin's figures replace the vendor's everywhere a limit is read: the worker's
             // spec below, the dispatcher's deadline and the forwarder's, through the entry's manifest.
-            manifest = manifest with { Limits = manifest.Limits.OverriddenBy(admin.ToLimits()) };
+            manifest = manifest with { Limits = declared.OverriddenBy(admin.ToLimits()) };
             Log.LimitsOverridden(_logger, manifest.Id, string.Join(", ", admin.Describe()));
         }
 
+        var settings = options.Value;
         var check = new PluginStartCheck(manifest, store);
         var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, memory, check.RunAsync, loggerFactory, time);
-        events.Record(manifest.Id, "installed", $"{manifest.Version} from {folder}");
         supervisor.StateChanged += snapshot =>
         {
             if (snapshot.State is WorkerState.Crashed or WorkerState.CrashLooping or WorkerState.Halted)
@@ -131,8 +139,11 @@ internal sealed partial class PluginLifecycle(
             Log.AnonymousRoutes(_logger, manifest.Id, manifest.Version, routes);
         }
 
-        return new PluginEntry(manifest.Id, folder, manifest, supervisor, []);
+        return new PluginEntry(manifest.Id, folder, manifest, supervisor, []) { DeclaredLimits = declared, LimitsSetByHost = admin?.Describe() ?? [] };
     }
+
+    private static PluginLimitsOptions? HostLimits(PluginHostOptions settings, string id) =>
+        settings.PluginLimits.TryGetValue(id, out var admin) ? admin : null;
 
     /// <summary>Activates a newly installed entry (persisted enabled) unless its stored settings do not satisfy its schema, once its dependencies are Ready.</summary>
     public async Task ActivateNewAsync(PluginEntry entry, CancellationToken cancellationToken)
@@ -272,6 +283,26 @@ internal sealed partial class PluginLifecycle(
             return (RestartResult.NotMeantToRun, $"'{id}' is {what}: {reason}. {how}");
         }
 
+        PluginLimitsOptions? admin;
+        try
+        {
+            // The host's configuration as it is now: an admin who raised a plugin's limit in
+            // appsettings.json restarts that plugin, not the host and every other plugin.
+            admin = HostLimits(current.CurrentValue, id);
+        }
+        catch (OptionsValidationException ex)
+        {
+            return (RestartResult.NotMeantToRun, $"'{id}' was not restarted: the host's configuration now has errors, so its limits cannot be read: {string.Join(" ", ex.Failures)} Fix the configuration and restart it again.");
+        }
+
+        var entry = catalog.Find(id)!;
+        var limits = admin is null ? entry.DeclaredLimits! : entry.DeclaredLimits!.OverriddenBy(admin.ToLimits());
+        if (limits != entry.Manifest!.Limits)
+        {
+            await ReplaceForLimitsAsync(entry, admin, cancellationToken).ConfigureAwait(false);
+            return (RestartResult.Restarting, string.Empty);
+        }
+
         var detail = "by an admin";
         if (!supervisor.RequestRestart())
         {
@@ -281,6 +312,20 @@ internal sealed partial class PluginLifecycle(
 
         events.Record(id, "restart-requested", detail);
         return (RestartResult.Restarting, string.Empty);
+    }
+
+    /// <summary>
+    /// Restarts a plugin with the limits the host's configuration now sets for it: a new entry
+    /// and supervisor take the old one's place, as an upgrade's do, with the same manifest.
+    /// </summary>
+    private async Task ReplaceForLimitsAsync(PluginEntry old, PluginLimitsOptions? admin, CancellationToken cancellationToken)
+    {
+        var next = CreateEntry(old.Manifest! with { Limits = old.DeclaredLimits! }, old.Folder, admin);
+        catalog.Change(entries => [.. entries.Select(e => e == old ? next : e)]);
+        await old.Supervisor!.DisposeAsync().ConfigureAwait(false);
+        var now = admin is null ? "its manifest's" : string.Join(", ", admin.Describe());
+        events.Record(old.Id, "restart-requested", $"by an admin, with the limits the host's configuration now sets: {now}");
+        await next.Supervisor!.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose() => _stopping.Dispose();

@@ -27,7 +27,7 @@ internal sealed partial class PluginSupervisor
         [LoggerMessage(EventId = 4207, EventName = "PluginCallLimitRelieved", Level = LogLevel.Information, Message = "Plugin {PluginId}: back under its limit of {Max} calls in flight; {Refused} calls were refused meanwhile.")]
         public static partial void CallLimitRelieved(ILogger logger, string pluginId, int max, long refused);
 
-        [LoggerMessage(EventId = 4208, EventName = "PluginDataNearLimit", Level = LogLevel.Warning, Message = "Plugin {PluginId}: its data directory {Directory} holds {UsedMiB:0.#} MiB, {Percent:0} % of its limit of {LimitMiB:0.#} MiB; at the limit the plugin is stopped. Free space there (or ask its vendor why it grows), or raise limits.dataMiB in its manifest or PluginHost:DefaultDataLimitMiB.")]
+        [LoggerMessage(EventId = 4208, EventName = "PluginDataNearLimit", Level = LogLevel.Warning, Message = "Plugin {PluginId}: its data directory {Directory} holds {UsedMiB:0.#} MiB, {Percent:0} % of its limit of {LimitMiB:0.#} MiB; at the limit the plugin is stopped. Free space there (or ask its vendor why it grows), or raise its limit with PluginHost:PluginLimits:{PluginId}:DataMiB.")]
         public static partial void DataNearLimit(ILogger logger, string pluginId, string directory, double usedMiB, double percent, double limitMiB);
 
         [LoggerMessage(EventId = 4209, EventName = "WorkerHalted", Level = LogLevel.Error, Message = "Plugin {PluginId}: halted, not restarted: {Reason}")]

@@ -158,7 +158,7 @@ internal sealed partial class PluginSupervisor
         var used = DirectoryUsage.Measure(data.Directory);
         Interlocked.Exchange(ref _dataBytes, used);
         return data.LimitBytes > 0 && used > data.LimitBytes
-            ? new EndReason(EndKind.DataLimit, $"data limit exceeded: {Mib(used)} MiB in {data.Directory} > {Mib(data.LimitBytes)} MiB (limits.dataMiB). A restart would free nothing, so it stays stopped: delete what it need not keep (DELETE /admin/api/plugins/{PluginId}/data empties the directory) or raise limits.dataMiB in its manifest or PluginHost:DefaultDataLimitMiB, then restart it.")
+            ? new EndReason(EndKind.DataLimit, $"data limit exceeded: {Mib(used)} MiB in {data.Directory} > {Mib(data.LimitBytes)} MiB (limits.dataMiB). A restart would free nothing, so it stays stopped: delete what it need not keep (DELETE /admin/api/plugins/{PluginId}/data empties the directory) or raise its limit (PluginHost:PluginLimits:{PluginId}:DataMiB, read again at its restart), then restart it.")
             : null;
     }
 
