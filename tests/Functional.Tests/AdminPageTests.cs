@@ -212,8 +212,8 @@ public sealed class AdminPageTests
     public async Task Admin_SeesAPluginAtItsLimitOfCallsInFlight_AsDegraded_WithWhatWasRefused()
     {
         var manifest = PluginFolders.Test("t");
-        manifest["limits"] = new System.Text.Json.Nodes.JsonObject { ["maxConcurrentCalls"] = 1 };
-        await using var host = await TestHost.StartAsync(manifest);
+        manifest["limits"] = new System.Text.Json.Nodes.JsonObject { ["maxConcurrentCalls"] = 8 };
+        await using var host = await TestHost.StartAsync([manifest], o => o.PluginLimits["t"] = new Host.Hosting.PluginLimitsOptions { MaxConcurrentCalls = 1 });
         await host.WaitForStateAsync("t", WorkerState.Ready);
         using var giveUp = new CancellationTokenSource();
         var slow = host.Admin.GetAsync("/plugins/t/slow", giveUp.Token);
@@ -233,7 +233,7 @@ public sealed class AdminPageTests
 
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("Degraded (at its limit: 1 of 1 calls in flight, 1 refused)", health);
-        Assert.Equal($"1 of 1 calls in flight, 1 refused at the limit. Its data directory: {Path.Combine(host.Root, "state", "data", "t")}", facts);
+        Assert.Equal($"1 of 1 calls in flight, 1 refused at the limit. Its data directory: {Path.Combine(host.Root, "state", "data", "t")} Limits the host sets over its manifest's: maxConcurrentCalls=1.", facts);
     }
 
     [Fact]
