@@ -198,4 +198,18 @@ public sealed class DataLimitTests
             return true;
         }
     }
+
+    [Fact]
+    public async Task LimitsForAnIdNoPluginHas_AreNamedInAWarning_InCaseOfATypo()
+    {
+        var warnings = new ErrorLogCollector(Microsoft.Extensions.Logging.LogLevel.Warning);
+        await using var host = await TestHost.StartAsync(
+            [PluginFolders.Test("d")],
+            o => o.PluginLimits["dd"] = new Host.Hosting.PluginLimitsOptions { DataMiB = 2 },
+            services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(warnings));
+        await host.WaitForStateAsync("d", WorkerState.Ready);
+
+        Assert.Contains(warnings.Errors, w => w.Contains("PluginHost:PluginLimits names 'dd', which is not installed (installed: d)", StringComparison.Ordinal));
+        Assert.Equal(1024L * 1024 * 1024, host.Supervisor("d").Snapshot.DataLimitBytes); // the host's default, not the misnamed figure
+    }
 }

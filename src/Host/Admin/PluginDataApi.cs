@@ -37,7 +37,17 @@ internal static class PluginDataApi
             }
 
             var directory = PluginDataDirectory.PathFor(options.Value, id);
-            var freed = PluginDataDirectory.Empty(options.Value, id);
+            long freed;
+            try
+            {
+                freed = PluginDataDirectory.Empty(options.Value, id);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                entry.Supervisor?.MeasureData();
+                return Results.Problem(title: "Data directory not emptied", detail: $"Emptying {directory} stopped: {ex.Message} What was deleted before is gone; fix the entry named (its permissions, a mount) and ask again.", statusCode: 500);
+            }
+
             entry.Supervisor?.MeasureData();
             var mib = (freed / 1048576.0).ToString("0.#", CultureInfo.InvariantCulture);
             AuditNote.Of(context).Detail = $"emptied {directory}: {mib} MiB freed";

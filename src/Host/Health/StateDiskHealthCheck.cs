@@ -1,5 +1,6 @@
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -30,17 +31,17 @@ internal sealed class StateDiskHealthCheck(IOptions<PluginHostOptions> options, 
             return Task.FromResult(HealthCheckResult.Unhealthy($"cannot read the free space of {directory}: {ex.Message}", ex));
         }
 
-        // What the running plugins may still write before their limits stop them.
+        // What the enabled plugins may still write before their limits stop them (a disabled one writes nothing).
         var headroom = catalog.Entries
             .Select(e => e.Supervisor?.Snapshot)
-            .Where(s => s is { DataLimitBytes: > 0 })
+            .Where(s => s is { DataLimitBytes: > 0, State: not WorkerState.Stopped })
             .Sum(s => Math.Max(0, s!.DataLimitBytes - s.DataBytes));
         var data = new Dictionary<string, object> { ["freeBytes"] = free, ["pluginDataHeadroomBytes"] = headroom };
         var minimum = (long)settings.MinFreeDiskMiB * 1024 * 1024;
         var said = $"{Mib(free)} MiB free on the disk of {directory}";
         var result = free < minimum / 10 ? HealthCheckResult.Unhealthy($"{said}, under a tenth of PluginHost:MinFreeDiskMiB ({settings.MinFreeDiskMiB}): settings writes and plugins' data may fail now. Free space there, or move PluginHost:StateDirectory to a larger disk.", data: data)
             : free < minimum ? HealthCheckResult.Degraded($"{said}, under PluginHost:MinFreeDiskMiB ({settings.MinFreeDiskMiB}). Free space there before settings writes and plugins' data fail.", data: data)
-            : headroom > free ? HealthCheckResult.Degraded($"{said}, less than the {Mib(headroom)} MiB the running plugins' data limits still allow them: lower limits.dataMiB (PluginHost:PluginLimits, PluginHost:DefaultDataLimitMiB) or give the state a larger disk.", data: data)
+            : headroom > free ? HealthCheckResult.Degraded($"{said}, less than the {Mib(headroom)} MiB the enabled plugins' data limits still allow them: lower limits.dataMiB (PluginHost:PluginLimits, PluginHost:DefaultDataLimitMiB) or give the state a larger disk.", data: data)
             : HealthCheckResult.Healthy(said, data);
         return Task.FromResult(result);
     }

@@ -70,6 +70,11 @@ internal sealed partial class PluginLifecycle(
         }
 
         catalog.Publish(entries);
+        foreach (var id in settings.PluginLimits.Keys.Where(id => catalog.Find(id) is null))
+        {
+            Log.LimitsForNoPlugin(_logger, id, string.Join(", ", entries.Select(e => e.Id)));
+        }
+
         health.Register();
         // Dependencies first: a plugin with dependencies starts once they are Ready;
         // the others start at once, side by side.
@@ -101,7 +106,18 @@ internal sealed partial class PluginLifecycle(
     /// <summary>An entry with its own supervisor for a valid manifest; lifecycle events are wired, nothing is started.</summary>
     public PluginEntry CreateEntry(PluginManifest manifest, string folder)
     {
-        var entry = CreateEntry(manifest, folder, HostLimits(options.Value, manifest.Id));
+        PluginLimitsOptions? admin;
+        try
+        {
+            admin = HostLimits(current.CurrentValue, manifest.Id);
+        }
+        catch (OptionsValidationException)
+        {
+            // An edit the start would refuse: the limits the host started with stand (a restart of the plugin names the errors).
+            admin = HostLimits(options.Value, manifest.Id);
+        }
+
+        var entry = CreateEntry(manifest, folder, admin);
         events.Record(manifest.Id, "installed", $"{manifest.Version} from {folder}");
         return entry;
     }
@@ -380,6 +396,9 @@ internal sealed partial class PluginLifecycle(
 
         [LoggerMessage(EventId = 1011, EventName = "PluginLimitsOverridden", Level = LogLevel.Information, Message = "Plugin {PluginId} runs with limits the host sets over its manifest's (PluginHost:PluginLimits): {Limits}")]
         public static partial void LimitsOverridden(ILogger logger, string pluginId, string limits);
+
+        [LoggerMessage(EventId = 1012, EventName = "PluginLimitsForNoPlugin", Level = LogLevel.Warning, Message = "PluginHost:PluginLimits names '{PluginId}', which is not installed (installed: {Installed}); its limits apply if a plugin with that id is installed, so check the id for a typo.")]
+        public static partial void LimitsForNoPlugin(ILogger logger, string pluginId, string installed);
 
         [LoggerMessage(EventId = 1003, EventName = "PluginEnabled", Level = LogLevel.Information, Message = "Plugin {PluginId} enabled")]
         public static partial void Enabled(ILogger logger, string pluginId);

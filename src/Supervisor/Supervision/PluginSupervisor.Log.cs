@@ -30,6 +30,9 @@ internal sealed partial class PluginSupervisor
         [LoggerMessage(EventId = 4208, EventName = "PluginDataNearLimit", Level = LogLevel.Warning, Message = "Plugin {PluginId}: its data directory {Directory} holds {UsedMiB:0.#} MiB, {Percent:0} % of its limit of {LimitMiB:0.#} MiB; at the limit the plugin is stopped. Free space there (or ask its vendor why it grows), or raise its limit with PluginHost:PluginLimits:{PluginId}:DataMiB.")]
         public static partial void DataNearLimit(ILogger logger, string pluginId, string directory, double usedMiB, double percent, double limitMiB);
 
+        [LoggerMessage(EventId = 4210, EventName = "PluginDataNotMeasured", Level = LogLevel.Warning, Message = "Plugin {PluginId}: its data directory {Directory} could not be measured, so its data limit is not enforced until it can be; give the host's user read access to it")]
+        public static partial void DataNotMeasured(ILogger logger, string pluginId, string directory, Exception exception);
+
         [LoggerMessage(EventId = 4209, EventName = "WorkerHalted", Level = LogLevel.Error, Message = "Plugin {PluginId}: halted, not restarted: {Reason}")]
         public static partial void Halted(ILogger logger, string pluginId, string reason);
     }

@@ -155,7 +155,19 @@ internal sealed partial class PluginSupervisor
             return null;
         }
 
-        var used = DirectoryUsage.Measure(data.Directory);
+        long used;
+        try
+        {
+            used = DirectoryUsage.Measure(data.Directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The walk met what it cannot read past (the directory's own permissions changed):
+            // the worker is not stopped for it; the last figure stands, and the admin is told.
+            Log.DataNotMeasured(_logger, PluginId, data.Directory, ex);
+            return null;
+        }
+
         Interlocked.Exchange(ref _dataBytes, used);
         return data.LimitBytes > 0 && used > data.LimitBytes
             ? new EndReason(EndKind.DataLimit, $"data limit exceeded: {Mib(used)} MiB in {data.Directory} > {Mib(data.LimitBytes)} MiB (limits.dataMiB). A restart would free nothing, so it stays stopped: delete what it need not keep (DELETE /admin/api/plugins/{PluginId}/data empties the directory) or raise its limit (PluginHost:PluginLimits:{PluginId}:DataMiB, read again at its restart), then restart it.")
