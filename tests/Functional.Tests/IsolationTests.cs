@@ -37,15 +37,22 @@ public sealed class IsolationTests
     }
 
     [Fact]
-    public async Task Connector_AnswersWithAValueComputedInItsOwnNativeLibrary()
+    public async Task Connector_AnswersWithAValueComputedInItsOwnNativeLibrary_AndKeepsItsQueryLogInItsDataDirectory()
     {
         await using var host = await TestHost.StartAsync(Assembly("sqlite-connector", "examples/sqlite-connector", "SqliteConnector.dll", "/query"));
-        await host.WaitForStateAsync("sqlite-connector", WorkerState.Ready);
+        var first = await host.WaitForStateAsync("sqlite-connector", WorkerState.Ready);
 
         var answer = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/sqlite-connector/query");
+        var second = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/sqlite-connector/query");
+        (await host.Admin.PostAsync("/admin/api/plugins/sqlite-connector/restart", null)).EnsureSuccessStatusCode();
+        await SupervisorTests.WaitUntilAsync(() => host.Supervisor("sqlite-connector").Snapshot is { State: WorkerState.Ready } now && now.Pid != first.Pid, TimeSpan.FromSeconds(30));
+        var afterRestart = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/sqlite-connector/query");
 
         Assert.Equal(42, answer.GetProperty("answer").GetInt64());
         Assert.Matches(@"^3\.\d+\.\d+", answer.GetProperty("sqliteVersion").GetString());
+        Assert.Equal([1L, 2L, 3L], new[] { answer, second, afterRestart }.Select(a => a.GetProperty("queriesSoFar").GetInt64()));
+        Assert.Equal(1024L * 1024 * 1024, answer.GetProperty("dataLimitBytes").GetInt64());
+        Assert.True(File.Exists(Path.Combine(host.Root, "state", "data", "sqlite-connector", "queries.db")));
     }
 
     [Fact]
