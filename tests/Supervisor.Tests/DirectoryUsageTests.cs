@@ -39,4 +39,20 @@ public sealed class DirectoryUsageTests : IDisposable
     {
         Assert.Equal(0, DirectoryUsage.Measure(Path.Combine(_root, "never-made")));
     }
+
+    [Fact]
+    public void EachTopEntry_IsListedWithWhatItHolds_LargestFirst_ALinkHoldingNothing()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_root, "data")).FullName;
+        File.WriteAllBytes(Path.Combine(data, "small"), new byte[10]);
+        Directory.CreateDirectory(Path.Combine(data, "cache", "a"));
+        File.WriteAllBytes(Path.Combine(data, "cache", "a", "one"), new byte[300]);
+        File.WriteAllBytes(Path.Combine(data, "cache", "two"), new byte[200]);
+        File.CreateSymbolicLink(Path.Combine(data, "link"), Path.Combine(data, "cache", "two"));
+
+        var entries = DirectoryUsage.ByEntry(data);
+
+        Assert.Equal([("cache/", 500L), ("small", 10L), ("link", 0L)], entries);
+        Assert.Empty(DirectoryUsage.ByEntry(Path.Combine(_root, "never-made")));
+    }
 }

@@ -12,15 +12,40 @@ using Microsoft.Extensions.Options;
 namespace GrpcPlugins.Host.Admin;
 
 /// <summary>
-/// A plugin's data directory, behind the admin policy: DELETE /admin/api/plugins/{id}/data
-/// empties it while no worker of the plugin runs (halted over its data limit, crash-looping,
-/// exited or disabled), so an admin can bring back a plugin whose cache ran away without
-/// a shell on the host.
+/// A plugin's data directory, behind the admin policy: GET /admin/api/plugins/{id}/data says
+/// what holds its bytes, and DELETE empties it while no worker of the plugin runs (halted over
+/// its data limit, crash-looping, exited or disabled), so an admin can bring back a plugin whose
+/// cache ran away without a shell on the host.
 /// </summary>
 internal static class PluginDataApi
 {
+    /// <summary>Entries listed at most; the rest are summed in <c>otherBytes</c>.</summary>
+    private const int EntriesListed = 50;
+
     public static void Map(IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapGet("/admin/api/plugins/{id}/data", (string id, PluginCatalog catalog, IOptions<PluginHostOptions> options) =>
+        {
+            if (catalog.Find(id) is not { } entry)
+            {
+                return AdminApi.UnknownPlugin(id);
+            }
+
+            var directory = PluginDataDirectory.PathFor(options.Value, id);
+            var entries = Supervisor.Limits.DirectoryUsage.ByEntry(directory);
+            var bytes = entries.Sum(e => e.Bytes);
+            return Results.Ok(new
+            {
+                pluginId = id,
+                directory,
+                bytes,
+                limitBytes = entry.Supervisor?.Snapshot.DataLimitBytes ?? 0,
+                entries = entries.Take(EntriesListed).Select(e => new { name = e.Name, bytes = e.Bytes }),
+                otherBytes = entries.Skip(EntriesListed).Sum(e => e.Bytes),
+            });
+        })
+        .RequireAuthorization(PluginHostPolicies.Admin);
+
         endpoints.MapDelete("/admin/api/plugins/{id}/data", (string id, HttpContext context, PluginCatalog catalog, LifecycleEvents events, IOptions<PluginHostOptions> options) =>
         {
             if (catalog.Find(id) is not { } entry)

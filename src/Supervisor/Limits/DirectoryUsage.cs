@@ -50,4 +50,32 @@ internal static class DirectoryUsage
 
         return total;
     }
+
+    /// <summary>
+    /// What each entry at the top of <paramref name="directory"/> holds (a folder with
+    /// everything in it), largest first: where an admin looks before emptying it.
+    /// </summary>
+    public static IReadOnlyList<(string Name, long Bytes)> ByEntry(string directory)
+    {
+        var info = new DirectoryInfo(directory);
+        if (!info.Exists)
+        {
+            return [];
+        }
+
+        var entries = new List<(string Name, long Bytes)>();
+        foreach (var entry in info.EnumerateFileSystemInfos("*", new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = 0 }))
+        {
+            var bytes = entry switch
+            {
+                DirectoryInfo { LinkTarget: null } folder => Measure(folder.FullName),
+                FileInfo { LinkTarget: null } file => file.Length,
+                _ => 0, // a link holds nothing of the plugin's
+            };
+            entries.Add((entry is DirectoryInfo { LinkTarget: null } ? entry.Name + "/" : entry.Name, bytes));
+        }
+
+        entries.Sort((a, b) => b.Bytes.CompareTo(a.Bytes));
+        return entries;
+    }
 }
