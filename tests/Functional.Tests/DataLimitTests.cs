@@ -13,7 +13,9 @@ namespace GrpcPlugins.Functional.Tests;
 /// <summary>
 /// A plugin's data directory against its limit, on real workers writing real files: a plugin
 /// over it is stopped and left stopped (a restart would free nothing), says why and how to fix
-/// it, and comes back once an admin has emptied the directory.
+/// it, and comes back once an admin has emptied the directory or raised the limit; and the
+/// limits an admin sets per plugin over its manifest's (PluginHost:PluginLimits), wherever a
+/// limit is read.
 /// </summary>
 public sealed class DataLimitTests
 {
