@@ -100,7 +100,7 @@ public sealed class PolyglotTests
     {
         await using var host = await TestHost.StartAsync(Node());
         await host.WaitForStateAsync("node-hello", WorkerState.Ready);
-        using var channel = UnixSocketChannel.Create(host.Supervisor("node-hello").ReadyWorker!.Handshake.Address);
+        using var channel = UnixSocketChannel.Create(host.Supervisor("node-hello").ReadyWorker!.Handshake!.Address);
 
         var modified = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("hi"));
         var stopped = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("node-stop"));
@@ -121,7 +121,7 @@ public sealed class PolyglotTests
     {
         await using var host = await TestHost.StartAsync(Python());
         await host.WaitForStateAsync("python-hello", WorkerState.Ready);
-        using var channel = UnixSocketChannel.Create(host.Supervisor("python-hello").ReadyWorker!.Handshake.Address);
+        using var channel = UnixSocketChannel.Create(host.Supervisor("python-hello").ReadyWorker!.Handshake!.Address);
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => new Protocol.V1.Plugin.PluginClient(channel).DescribeAsync(new DescribeRequest()).ResponseAsync);
 

@@ -107,7 +107,7 @@ public sealed class WalkingSkeletonTests
         var host = await TestHost.StartAsync(PluginFolders.Hello(), PluginFolders.Test("other"));
         var ready = await host.WaitForStateAsync("hello", WorkerState.Ready);
         await host.WaitForStateAsync("other", WorkerState.Ready);
-        var socket = host.Supervisor("hello").ReadyWorker!.Handshake.Address;
+        var socket = host.Supervisor("hello").ReadyWorker!.Handshake!.Address;
         Assert.True(File.Exists(socket));
 
         await host.DisposeAsync();
@@ -122,7 +122,7 @@ public sealed class WalkingSkeletonTests
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Hello());
         await host.WaitForStateAsync("hello", WorkerState.Ready);
-        using var channel = UnixSocketChannel.Create(host.Supervisor("hello").ReadyWorker!.Handshake.Address);
+        using var channel = UnixSocketChannel.Create(host.Supervisor("hello").ReadyWorker!.Handshake!.Address);
         var client = new Protocol.V1.Plugin.PluginClient(channel);
 
         var missing = await Assert.ThrowsAsync<RpcException>(() => client.DescribeAsync(new DescribeRequest()).ResponseAsync);

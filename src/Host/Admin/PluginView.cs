@@ -36,7 +36,11 @@ internal sealed record PluginView(
     IReadOnlyList<string> Refusal,
     long StderrLinesDropped,
     IReadOnlyList<string>? RecentLogLines,
-    IReadOnlyList<Registry.LifecycleEvent>? RecentEvents);
+    IReadOnlyList<Registry.LifecycleEvent>? RecentEvents)
+{
+    /// <summary>Where an attached worker serves (the manifest's attach.address); null for a spawned one.</summary>
+    public string? AttachedAt { get; init; }
+}
 
 /// <summary>
 /// Whether the plugin's hook calls go through: <c>closed</c> (they do), <c>open</c> (skipped

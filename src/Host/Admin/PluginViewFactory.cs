@@ -35,7 +35,7 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
             snapshot?.RestartsInWindow ?? 0,
             snapshot?.MemoryBytes ?? 0,
             snapshot?.MemoryLimitBytes ?? 0,
-            snapshot?.MemoryCgroup is { } cgroup ? $"cgroup {cgroup}" : "rss-watchdog",
+            manifest?.AttachAddress is not null ? "none: attached, limited where it runs" : snapshot?.MemoryCgroup is { } cgroup ? $"cgroup {cgroup}" : "rss-watchdog",
             PluginDataDirectory.PathFor(options.Value, entry.Id),
             snapshot?.DataBytes ?? 0,
             snapshot?.DataLimitBytes ?? 0,
@@ -53,7 +53,10 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
             entry.Refusal,
             snapshot?.StderrLinesDropped ?? 0,
             includeLogs ? entry.Supervisor?.RecentStderr ?? [] : null,
-            includeLogs ? events.Recent(entry.Id) : null);
+            includeLogs ? events.Recent(entry.Id) : null)
+        {
+            AttachedAt = manifest?.AttachAddress?.ToString(),
+        };
     }
 
     private static WorkerStartView? StartOf(PluginSupervisor? supervisor)

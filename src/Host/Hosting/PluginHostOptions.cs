@@ -275,4 +275,10 @@ public sealed class PluginHostOptions
     /// new plugin serves nobody until an admin lets some in.
     /// </summary>
     public DefaultTenantScopeOptions DefaultTenantScope { get; set; } = new();
+
+    /// <summary>
+    /// The host's TLS identity for attached workers (a manifest's <c>attach</c>); unset, a
+    /// plugin that asks to be attached fails its start with this setting named.
+    /// </summary>
+    public AttachOptions Attach { get; set; } = new();
 }

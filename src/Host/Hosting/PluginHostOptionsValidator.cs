@@ -47,6 +47,16 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
 
         Positive(errors, nameof(options.HookBreakerPause), options.HookBreakerPause);
 
+        try
+        {
+            // Loaded here as well as at the launcher's making, so a wrong file is among the start's errors.
+            options.Attach.Load()?.ClientCertificate.Dispose();
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.Add(ex.Message);
+        }
+
         if (options.MaxRestarts < 0)
         {
             errors.Add($"PluginHost:MaxRestarts is {options.MaxRestarts}; use 0 or more.");

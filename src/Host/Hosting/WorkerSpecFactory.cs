@@ -10,6 +10,13 @@ internal static class WorkerSpecFactory
 {
     public static WorkerSpec Create(PluginManifest manifest, PluginHostOptions options)
     {
+        if (manifest.AttachAddress is { } address)
+        {
+            // Runs elsewhere: no process, environment, memory limit or data directory here to give it.
+            var attached = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, 0, manifest.Limits.MaxConcurrentCalls ?? options.MaxConcurrentCallsPerPlugin);
+            return new WorkerSpec(manifest.Id, string.Empty, [], manifest.Folder, new Dictionary<string, string>(), attached) { AttachAddress = address };
+        }
+
         var memoryMiB = manifest.Limits.MemoryMiB ?? options.DefaultMemoryLimitMiB;
         var memoryBytes = (long)memoryMiB * 1024 * 1024;
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)

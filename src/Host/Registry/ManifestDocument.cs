@@ -29,6 +29,8 @@ internal sealed class ManifestDocument
 
     public string? Assembly { get; set; }
 
+    public AttachDocument? Attach { get; set; }
+
     public List<int>? ProtocolVersions { get; set; }
 
     public List<JsonElement>? Hooks { get; set; }
@@ -46,6 +48,11 @@ internal sealed class ManifestDocument
     public string? Restart { get; set; }
 
     public List<DependencyDocument>? Dependencies { get; set; }
+
+    internal sealed class AttachDocument
+    {
+        public string? Address { get; set; }
+    }
 
     internal sealed class DependencyDocument
     {

@@ -69,10 +69,12 @@ internal static partial class ManifestReader
             list.Add($"$.version: '{doc.Version}' is not a SemVer version such as '1.2.3'.");
         }
 
-        if (doc.Command is null == doc.Assembly is null)
+        if ((doc.Command is null ? 0 : 1) + (doc.Assembly is null ? 0 : 1) + (doc.Attach is null ? 0 : 1) != 1)
         {
-            list.Add("$: set exactly one of 'command' (an executable, with 'args') or 'assembly' (a .NET plugin assembly run by PluginWorker).");
+            list.Add("$: set exactly one of 'command' (an executable, with 'args'), 'assembly' (a .NET plugin assembly run by PluginWorker) or 'attach' (a worker that runs elsewhere, reached over mutual TLS).");
         }
+
+        var attachAddress = doc.Attach is { } attach ? ReadAttach(attach, doc, list) : null;
 
         if (doc.Assembly is not null && !File.Exists(Path.Combine(folder, doc.Assembly)))
         {
@@ -184,7 +186,38 @@ internal static partial class ManifestReader
             limits.ToLimits(),
             restart,
             dependencies,
-            environment);
+            environment)
+        {
+            AttachAddress = attachAddress,
+        };
+    }
+
+    /// <summary>An attached worker's address; what only a spawned worker can have is refused, since the host could not honour it.</summary>
+    private static Uri? ReadAttach(ManifestDocument.AttachDocument attach, ManifestDocument doc, List<string> errors)
+    {
+        if (doc.Args is { Count: > 0 } || doc.Env is { Count: > 0 })
+        {
+            errors.Add("$.attach: an attached worker's arguments and environment are set by whoever runs it; remove 'args' and 'env'.");
+        }
+
+        if (doc.Limits is { MemoryMiB: not null } or { DataMiB: not null })
+        {
+            errors.Add("$.attach: an attached worker's memory and disk are limited where it runs (its container's limits); remove limits.memoryMiB and limits.dataMiB.");
+        }
+
+        if (!Uri.TryCreate(attach.Address, UriKind.Absolute, out var address)
+            || address.Scheme != Uri.UriSchemeHttps
+            || address.Host.Length == 0
+            || address.IsDefaultPort && !attach.Address!.Contains(":443", StringComparison.Ordinal)
+            || address.AbsolutePath != "/"
+            || address.Query.Length > 0
+            || address.UserInfo.Length > 0)
+        {
+            errors.Add($"$.attach.address: '{attach.Address}' is not an https address with a host and a port, such as https://orders-plugin.internal:7001. The worker's certificate must name that host.");
+            return null;
+        }
+
+        return address;
     }
 
     private static string FirstSentence(string message)

@@ -355,7 +355,12 @@ internal sealed partial class PluginLifecycle(
     }
 
     private static SupervisionSettings CreateSupervision(PluginManifest manifest, PluginHostOptions options) => new(
-        new RestartPolicy(manifest.Restart, options.RestartInitialBackoff, options.RestartMaxBackoff, 0.2, options.RestartStablePeriod, options.MaxRestarts, options.RestartWindow),
+        manifest.AttachAddress is null
+            ? new RestartPolicy(manifest.Restart, options.RestartInitialBackoff, options.RestartMaxBackoff, 0.2, options.RestartStablePeriod, options.MaxRestarts, options.RestartWindow)
+            // An attached worker that is away (its pod rescheduled, a network partition) costs the
+            // host a probe now and then, not a process: the host keeps reaching for it at the
+            // backoff's pace and never trips the breaker, which would need an admin to clear.
+            : new RestartPolicy(RestartMode.Permanent, options.RestartInitialBackoff, options.RestartMaxBackoff, 0.2, options.RestartStablePeriod, int.MaxValue, options.RestartWindow),
         options.HealthInterval,
         options.HealthTimeout,
         options.HealthFailureThreshold,

@@ -24,6 +24,9 @@ internal sealed record PluginManifest(
     IReadOnlyList<ManifestDependency> Dependencies,
     IReadOnlyDictionary<string, string> Environment)
 {
+    /// <summary>Where an attached worker serves; null for a plugin the host spawns (<see cref="Command"/> or <see cref="Assembly"/>).</summary>
+    public Uri? AttachAddress { get; init; }
+
     /// <summary>True when the route <paramref name="method"/> <paramref name="path"/> is declared anonymous.</summary>
     public bool IsAnonymous(string method, string path) =>
         AllowAnonymousEndpoints || Routes.Any(r => r.Anonymous && r.Matches(method, path));

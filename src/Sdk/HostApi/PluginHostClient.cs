@@ -40,10 +40,19 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
     public PluginHostClient(WorkerEnvironment environment)
     {
         const string prefix = "unix://";
+        if (environment.Attached is not null)
+        {
+            _connection = new(static () => throw new InvalidOperationException(
+                "This plugin runs attached (PLUGIN_ATTACH_LISTEN): the host's PluginHost API is not reachable from it in this version. Its settings arrive through Configure (IPlugin's settings callback); read them there, or run the plugin spawned by the host."));
+            return;
+        }
+
         if (!environment.HostAddress.StartsWith(prefix, StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"PLUGIN_HOST_ADDRESS '{environment.HostAddress}' is not a unix:// address.");
         }
+
+        CanCallBack = true;
 
         // Most plugins never call back; the channel is built on the first call, not at start.
         _connection = new(() =>
@@ -57,6 +66,9 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
             })));
         });
     }
+
+    /// <summary>False for an attached worker, which has no way back to the host.</summary>
+    public bool CanCallBack { get; }
 
     private PluginHost.PluginHostClient Client => _connection.Value.Client;
 

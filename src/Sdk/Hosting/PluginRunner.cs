@@ -65,9 +65,26 @@ public static class PluginRunner
         // (~1 ms off a NativeAOT worker's start). A plugin whose Configure throws still fails
         // before its handshake, with the exception on stderr.
         var methods = Task.Run(() => CreateMethods(Build(plugin, environment, loggers), host, lifetime, loggers), cancellationToken);
-        var socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);
         var dispatcher = new GrpcDispatcher(environment.Token, GrpcPlugins.Protocol.UnixSocketChannel.MaxMessageBytes, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>());
-        await using var server = new WorkerServer(socketPath, dispatcher, loggers);
+        string? socketPath = null;
+        WorkerServer server;
+        if (environment.Attached is { } attached)
+        {
+            if (CreateAttachedServer(attached, dispatcher, loggers, out var tlsError) is not { } tls)
+            {
+                await Console.Error.WriteLineAsync(tlsError).ConfigureAwait(false);
+                return 1;
+            }
+
+            server = tls;
+        }
+        else
+        {
+            socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);
+            server = new WorkerServer(socketPath, dispatcher, loggers);
+        }
+
+        await using var serving = server;
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
         dispatcher.Serve(await methods.ConfigureAwait(false));
 
@@ -78,16 +95,41 @@ public static class PluginRunner
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopOn(lifetime));
         using var stopRequested = cancellationToken.Register(lifetime.Stop);
 
-        // The handshake line is the only thing this process ever writes to stdout. The stdin
-        // watch starts after it: its thread costs a NativeAOT worker ~2 ms, and the host
-        // closes stdin only after it has the line.
-        StandardStreams.WriteLineToOutput($"1|{version}|unix|{socketPath}|grpc");
-        WatchStdin(lifetime);
+        if (socketPath is null)
+        {
+            // Attached: nobody reads a handshake line, and stdin belongs to whoever runs the
+            // worker (a container without one reads end-of-file at once); a signal stops it.
+            await Console.Error.WriteLineAsync($"serving plugin '{plugin.Id}' over mutual TLS on {environment.Attached!.Endpoint}").ConfigureAwait(false);
+        }
+        else
+        {
+            // The handshake line is the only thing this process ever writes to stdout. The stdin
+            // watch starts after it: its thread costs a NativeAOT worker ~2 ms, and the host
+            // closes stdin only after it has the line.
+            StandardStreams.WriteLineToOutput($"1|{version}|unix|{socketPath}|grpc");
+            WatchStdin(lifetime);
+        }
 
         await lifetime.Stopping.WhenCancelledAsync().ConfigureAwait(false);
         using var drain = new CancellationTokenSource(s_drainTimeout);
         await server.StopAsync(drain.Token).ConfigureAwait(false);
         return 0;
+    }
+
+    private static WorkerServer? CreateAttachedServer(AttachedListener attached, GrpcDispatcher dispatcher, ILoggerFactory loggers, out string? error)
+    {
+        try
+        {
+            var certificate = GrpcPlugins.Protocol.PinnedTrust.LoadIdentity(attached.CertificatePath, attached.KeyPath, $"{GrpcPlugins.Protocol.HandshakeEnvironment.TlsCertificate} and {GrpcPlugins.Protocol.HandshakeEnvironment.TlsKey}");
+            var clients = GrpcPlugins.Protocol.PinnedTrust.LoadAuthorities(attached.ClientCaPath, GrpcPlugins.Protocol.HandshakeEnvironment.TlsClientCa);
+            error = null;
+            return new WorkerServer(attached.Endpoint, certificate, clients, dispatcher, loggers);
+        }
+        catch (InvalidOperationException ex)
+        {
+            error = ex.Message;
+            return null;
+        }
     }
 
     private static PluginDefinition Build(IPlugin plugin, WorkerEnvironment environment, LoggerFactory loggers)

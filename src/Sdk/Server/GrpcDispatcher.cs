@@ -13,7 +13,8 @@ namespace GrpcPlugins.Sdk.Server;
 /// Serves gRPC over Kestrel's HTTP/2 streams without ASP.NET Core's hosting,
 /// routing or dependency injection: a worker reaches Ready in a fraction of
 /// the time the full gRPC server takes to build (see docs/benchmark-history.md, session 4).
-/// Checks the host's per-spawn token on every call, applies grpc-timeout, and
+/// Checks the host's per-spawn token on every call (an attached worker has none: its TLS
+/// refused every caller without the host's client certificate), applies grpc-timeout, and
 /// ends every call with a grpc-status.
 /// </summary>
 internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, TimeProvider time, ILogger logger)
@@ -165,6 +166,12 @@ internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, T
 
     private bool Authorized(IHeaderDictionary headers)
     {
+        if (_token.Length == 0)
+        {
+            // An attached worker: TLS refused every caller without the host's client certificate.
+            return true;
+        }
+
         var presented = headers[HandshakeEnvironment.TokenMetadataKey];
         if (presented.Count != 1 || presented[0] is not { } value || Encoding.UTF8.GetByteCount(value) != _token.Length)
         {

@@ -16,7 +16,7 @@ namespace GrpcPlugins.Sdk.Server;
 /// </summary>
 internal static class KestrelApplication
 {
-    public static Task StartAsync(KestrelServer kestrel, GrpcDispatcher dispatcher, CancellationToken cancellationToken) =>
+    public static Task StartAsync(IServer kestrel, GrpcDispatcher dispatcher, CancellationToken cancellationToken) =>
         RuntimeFeature.IsDynamicCodeCompiled
             ? kestrel.StartAsync(new SharedContext(dispatcher), cancellationToken)
             : kestrel.StartAsync(new ExactContext(dispatcher), cancellationToken);

@@ -26,7 +26,8 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
             SettingsSchemaJson = plugin.SettingsSchemaJson,
             Runtime = RuntimeName,
             ServesHttpBuffered = true,
-            PullsHttpBody = true,
+            // An attached worker cannot call back, so the host streams each body in the call.
+            PullsHttpBody = host.CanCallBack,
         };
         reply.Hooks.AddRange(plugin.Hooks.Select(h => new Protocol.V1.HookRegistration { Point = h.Point, Priority = h.Priority, Match = ToProto(h.Match) }));
         reply.Routes.AddRange(plugin.Routes.Routes.Select(r => new Protocol.V1.RouteRegistration { Method = r.Method, Path = r.Path, AllowAnonymous = r.AllowAnonymous }));

@@ -8,7 +8,7 @@ using GrpcPlugins.Protocol.V1;
 namespace GrpcPlugins.Supervisor.Connection;
 
 /// <summary>
-/// The host's gRPC connection to one worker: every call carries the worker's
+/// The host's gRPC connection to one worker: every call to a spawned worker carries its
 /// per-spawn token, which the worker checks.
 /// </summary>
 internal sealed class WorkerConnection : IDisposable
@@ -16,13 +16,21 @@ internal sealed class WorkerConnection : IDisposable
     private readonly GrpcChannel _channel;
 
     public WorkerConnection(string socketPath, string token)
+        : this(UnixSocketChannel.Create(socketPath), token)
     {
-        _channel = UnixSocketChannel.Create(socketPath);
-        var invoker = _channel.Intercept(metadata =>
-        {
-            metadata.Add(HandshakeEnvironment.TokenMetadataKey, token);
-            return metadata;
-        });
+    }
+
+    /// <summary>A connection over <paramref name="channel"/>; without a token for an attached worker, which TLS authenticates.</summary>
+    public WorkerConnection(GrpcChannel channel, string? token)
+    {
+        _channel = channel;
+        var invoker = token is null
+            ? channel.CreateCallInvoker()
+            : channel.Intercept(metadata =>
+            {
+                metadata.Add(HandshakeEnvironment.TokenMetadataKey, token);
+                return metadata;
+            });
         Plugin = new Protocol.V1.Plugin.PluginClient(invoker);
         Health = new Health.HealthClient(invoker);
     }

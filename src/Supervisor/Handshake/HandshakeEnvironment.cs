@@ -47,6 +47,23 @@ internal static class HandshakeEnvironment
     /// </summary>
     public const string DataLimitBytes = "PLUGIN_DATA_LIMIT_BYTES";
 
+    /// <summary>
+    /// Set by whoever runs an attached worker (a container, a service manager), never by the
+    /// host: the TCP address to serve on, such as "0.0.0.0:7001". With it, the worker serves
+    /// over mutual TLS and needs none of the spawn variables above. Added after plugin.v1's
+    /// first release.
+    /// </summary>
+    public const string AttachListen = "PLUGIN_ATTACH_LISTEN";
+
+    /// <summary>An attached worker's own certificate (PEM), whose name the host dials.</summary>
+    public const string TlsCertificate = "PLUGIN_TLS_CERT";
+
+    /// <summary>The unencrypted PEM private key of <see cref="TlsCertificate"/>.</summary>
+    public const string TlsKey = "PLUGIN_TLS_KEY";
+
+    /// <summary>The CA (PEM) that signs the host's client certificate; every other caller is refused.</summary>
+    public const string TlsClientCa = "PLUGIN_TLS_CLIENT_CA";
+
     /// <summary>The gRPC metadata entry that carries the token.</summary>
     public const string TokenMetadataKey = "plugin-token";
 }

@@ -23,6 +23,9 @@ internal enum StartFailureKind
 
     /// <summary>The kernel killed the worker at its cgroup memory limit before it was ready.</summary>
     MemoryLimit,
+
+    /// <summary>An attached worker could not be reached, or its TLS was not accepted, within the start timeout.</summary>
+    Unreachable,
 }
 
 /// <summary>A failed start with its evidence.</summary>

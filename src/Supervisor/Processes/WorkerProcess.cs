@@ -8,7 +8,7 @@ namespace GrpcPlugins.Supervisor.Processes;
 /// One spawned worker process: its handshake line, its exit, its output, and
 /// the means to end it and everything it started. Knows nothing of gRPC.
 /// </summary>
-internal sealed class WorkerProcess : IAsyncDisposable
+internal sealed class WorkerProcess : IWorkerProcess
 {
     private const string SetSid = "/usr/bin/setsid";
     private const string NiceProgram = "/usr/bin/nice";

@@ -13,7 +13,14 @@ internal sealed record WorkerSpec(
     IReadOnlyList<string> Arguments,
     string WorkingDirectory,
     IReadOnlyDictionary<string, string> Environment,
-    WorkerLimits Limits);
+    WorkerLimits Limits)
+{
+    /// <summary>
+    /// Where an attached worker serves (an https address); null for a worker the host spawns.
+    /// An attached worker has no file name, arguments or environment: whoever runs it sets them.
+    /// </summary>
+    public Uri? AttachAddress { get; init; }
+}
 
 /// <summary>Limits that apply to one worker.</summary>
 /// <param name="StartTimeout">From spawn to handshake and first healthy probe.</param>

@@ -64,7 +64,7 @@ internal sealed partial class PluginSupervisor
                 if (failures > 0)
                 {
                     failures = 0;
-                    SetState(WorkerState.Ready, worker.Pid);
+                    SetState(WorkerState.Ready, worker.ProcessId);
                 }
 
                 continue;
@@ -72,7 +72,7 @@ internal sealed partial class PluginSupervisor
 
             cancellationToken.ThrowIfCancellationRequested();
             failures++;
-            SetState(WorkerState.Unhealthy, worker.Pid);
+            SetState(WorkerState.Unhealthy, worker.ProcessId);
             if (failures >= _settings.HealthFailureThreshold)
             {
                 return new EndReason(EndKind.Unresponsive, $"unresponsive: {failures} health probes failed in a row (timeout {_settings.HealthTimeout.TotalSeconds:0.###} s each)");
@@ -83,6 +83,12 @@ internal sealed partial class PluginSupervisor
     private async Task<EndReason> WatchMemoryAsync(Worker worker, CancellationToken cancellationToken)
     {
         var limit = Spec.Limits.MemoryLimitBytes;
+        if (worker.IsAttached)
+        {
+            // Its memory is whoever runs it to limit (a container's own limit): nothing here to read.
+            await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken).ConfigureAwait(false);
+        }
+
         while (true)
         {
             if (worker.Cgroup is { } cgroup)

@@ -292,7 +292,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
                 }
 
                 worker = await _launcher.LaunchAsync(Spec, WorkerLauncher.NewToken(), new WorkerOutput(_log.OnStdout, _log.OnStderr), stop).ConfigureAwait(false);
-                SetState(WorkerState.Starting, worker.Pid);
+                SetState(WorkerState.Starting, worker.ProcessId);
                 if (_onStarted is not null)
                 {
                     await _onStarted(worker, stop).ConfigureAwait(false);
@@ -300,7 +300,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
 
                 readySince = _time.GetUtcNow();
                 _ready = worker;
-                SetState(WorkerState.Ready, worker.Pid, readySince);
+                SetState(WorkerState.Ready, worker.ProcessId, readySince);
                 end = await MonitorAsync(worker, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -323,9 +323,13 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             if (worker is not null)
             {
                 end = WithKernelMemoryKill(end, worker);
-                SetState(WorkerState.Stopping, worker.Pid, readySince);
+                SetState(WorkerState.Stopping, worker.ProcessId, readySince);
                 await worker.StopAsync(end.Message).ConfigureAwait(false);
-                end = end with { Exit = end.Exit ?? await worker.Exited.ConfigureAwait(false) };
+                if (!worker.IsAttached)
+                {
+                    // An attached worker has no exit of its own to record: the host only let go of it.
+                    end = end with { Exit = end.Exit ?? await worker.Exited.ConfigureAwait(false) };
+                }
             }
 
             if (end.Kind == EndKind.Stopping || stop.IsCancellationRequested)
@@ -401,7 +405,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             };
         }
 
-        SetState(WorkerState.Crashed, worker?.Pid);
+        SetState(WorkerState.Crashed, worker?.ProcessId);
     }
 
     private void SetState(WorkerState state, int? pid, DateTimeOffset? readySince = null, string? lastError = null, int? restartsInWindow = null)

@@ -7,4 +7,5 @@ namespace GrpcPlugins.Supervisor.Workers;
 /// <param name="HostVersion">The host's product and version, told to plugins in Describe.</param>
 /// <param name="MemoryCgroup">A delegated cgroup for the kernel to enforce memory limits in, or null (the RSS watchdog alone).</param>
 /// <param name="Nice">The scheduling niceness every worker starts with (0 to 19): above 0, the host's threads win the CPU from a busy plugin.</param>
-internal sealed record LaunchSettings(string RuntimeDirectory, string HostAddress, IReadOnlyList<int> ProtocolVersions, string HostVersion, Limits.MemoryCgroup? MemoryCgroup = null, int Nice = 0);
+/// <param name="Attach">The host's TLS identity and trust for attached workers, or null when none is configured.</param>
+internal sealed record LaunchSettings(string RuntimeDirectory, string HostAddress, IReadOnlyList<int> ProtocolVersions, string HostVersion, Limits.MemoryCgroup? MemoryCgroup = null, int Nice = 0, Attach.AttachCredentials? Attach = null);

@@ -13,14 +13,14 @@ namespace GrpcPlugins.Supervisor.Workers;
 /// </summary>
 internal sealed class Worker : IAsyncDisposable
 {
-    private readonly SocketDirectory _socketDirectory;
+    private readonly SocketDirectory? _socketDirectory;
     private readonly TimeProvider _time;
     private readonly Lock _stopLock = new();
     private readonly Action _onStopped;
     private readonly Func<Task>? _removeCgroup;
     private Task? _stopping;
 
-    internal Worker(WorkerSpec spec, WorkerProcess process, SocketDirectory socketDirectory, HandshakeLine handshake, WorkerConnection connection, DescribeResponse description, TimeProvider time, Action onStopped, WorkerCgroup? cgroup = null, Func<Task>? removeCgroup = null, WorkerStartTimes? startTimes = null)
+    internal Worker(WorkerSpec spec, IWorkerProcess process, SocketDirectory? socketDirectory, HandshakeLine? handshake, WorkerConnection connection, DescribeResponse description, TimeProvider time, Action onStopped, WorkerCgroup? cgroup = null, Func<Task>? removeCgroup = null, WorkerStartTimes? startTimes = null)
     {
         StartTimes = startTimes;
         Cgroup = cgroup;
@@ -40,9 +40,16 @@ internal sealed class Worker : IAsyncDisposable
     /// <summary>The worker's own memory cgroup, or null when the RSS watchdog alone enforces the limit.</summary>
     public WorkerCgroup? Cgroup { get; }
 
-    public WorkerProcess Process { get; }
+    public IWorkerProcess Process { get; }
 
-    public HandshakeLine Handshake { get; }
+    /// <summary>The handshake line it printed; null for an attached worker, which prints none.</summary>
+    public HandshakeLine? Handshake { get; }
+
+    /// <summary>True for a worker that runs elsewhere and was attached to, not spawned.</summary>
+    public bool IsAttached => Spec.AttachAddress is not null;
+
+    /// <summary>The process id; null for an attached worker, which has none here.</summary>
+    public int? ProcessId => IsAttached ? null : Process.Pid;
 
     public WorkerConnection Connection { get; }
 
@@ -60,6 +67,7 @@ internal sealed class Worker : IAsyncDisposable
     /// <summary>
     /// Asks the worker to shut down, waits up to the grace period for it to
     /// exit, then kills its process group. Later calls share the first one.
+    /// An attached worker is only let go: it is not the host's to end.
     /// </summary>
     public Task StopAsync(string reason)
     {
@@ -72,7 +80,7 @@ internal sealed class Worker : IAsyncDisposable
     private async Task StopCoreAsync(string reason)
     {
         var grace = Spec.Limits.ShutdownGrace;
-        if (!Process.Exited.IsCompleted)
+        if (!IsAttached && !Process.Exited.IsCompleted)
         {
             using var graceTimeout = new CancellationTokenSource(grace, _time);
             try
@@ -100,7 +108,7 @@ internal sealed class Worker : IAsyncDisposable
 
         await Process.DisposeAsync().ConfigureAwait(false);
         Connection.Dispose();
-        _socketDirectory.Dispose();
+        _socketDirectory?.Dispose();
         if (_removeCgroup is not null)
         {
             await _removeCgroup().ConfigureAwait(false);

@@ -15,6 +15,9 @@ internal sealed partial class WorkerLauncher
         [LoggerMessage(EventId = 4002, EventName = "WorkerReady", Level = LogLevel.Information, Message = "Plugin {PluginId}: worker pid {Pid} described in {ElapsedMs:0.0} ms (handshake at {HandshakeMs:0.0} ms, healthy at {HealthyMs:0.0} ms)")]
         public static partial void Ready(ILogger logger, string pluginId, int pid, double elapsedMs, double handshakeMs, double healthyMs);
 
+        [LoggerMessage(EventId = 4005, EventName = "WorkerAttached", Level = LogLevel.Information, Message = "Plugin {PluginId}: attached to the worker at {Address}, described in {ElapsedMs:0.0} ms")]
+        public static partial void Attached(ILogger logger, string pluginId, Uri address, double elapsedMs);
+
         [LoggerMessage(EventId = 4004, EventName = "EarlyDescribeRefused", Level = LogLevel.Debug, Message = "Plugin {PluginId}: Describe sent beside the first health probe was refused ({Status}: {Detail}); asking again once the worker serves")]
         public static partial void EarlyDescribeRefused(ILogger logger, string pluginId, Grpc.Core.StatusCode status, string detail);
     }

@@ -24,6 +24,11 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
     /// <summary>Starts a worker for <paramref name="spec"/>; <paramref name="token"/> is the per-spawn secret.</summary>
     public async Task<Worker> LaunchAsync(WorkerSpec spec, string token, WorkerOutput output, CancellationToken cancellationToken)
     {
+        if (spec.AttachAddress is { } address)
+        {
+            return await AttachAsync(spec, address, cancellationToken).ConfigureAwait(false);
+        }
+
         var logger = loggerFactory.CreateLogger("GrpcPlugins.Supervisor.WorkerLauncher");
         var socketDirectory = SocketDirectory.Create(Settings.RuntimeDirectory, spec.PluginId);
         WorkerProcess? process = null;

@@ -1,0 +1,112 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Supervisor.Attach;
+using GrpcPlugins.Supervisor.Connection;
+using GrpcPlugins.Supervisor.Processes;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Supervisor.Workers;
+
+/// <summary>
+/// Attaching to a worker that runs elsewhere: no spawn and no handshake line; the host dials
+/// it over mutual TLS, probes until it serves, and asks Describe, all within the start timeout.
+/// </summary>
+internal sealed partial class WorkerLauncher
+{
+    private static readonly TimeSpan s_attachProbeInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan s_attachProbeTimeout = TimeSpan.FromSeconds(2);
+
+    private async Task<Worker> AttachAsync(WorkerSpec spec, Uri address, CancellationToken cancellationToken)
+    {
+        var logger = loggerFactory.CreateLogger("GrpcPlugins.Supervisor.WorkerLauncher");
+        if (Settings.Attach is not { } credentials)
+        {
+            throw new WorkerStartException(new StartFailure(StartFailureKind.Unreachable,
+                $"plugin '{spec.PluginId}' is attached at {address}, but the host has no TLS credentials for attached workers. Set PluginHost:Attach:ClientCertificatePath, ClientKeyPath and TrustedCaPath (docs/architecture.md, \"Attached workers\").", null, []));
+        }
+
+        var link = new AttachedLink(time);
+        var connection = new WorkerConnection(TlsChannel.Create(address, credentials), token: null);
+        try
+        {
+            using var startTimeout = new CancellationTokenSource(spec.Limits.StartTimeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token, cancellationToken);
+            await ProbeUntilServingAsync(spec, address, connection, linked.Token, startTimeout.Token).ConfigureAwait(false);
+            var healthyAt = time.GetUtcNow() - link.StartedAt;
+            DescribeResponse description;
+            try
+            {
+                description = await connection.Plugin.DescribeAsync(
+                    new DescribeRequest { ProtocolVersion = Settings.ProtocolVersions.Max(), HostVersion = Settings.HostVersion },
+                    cancellationToken: linked.Token).ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (startTimeout.IsCancellationRequested || ex.StatusCode != StatusCode.Cancelled)
+            {
+                throw new WorkerStartException(new StartFailure(StartFailureKind.Unresponsive, $"plugin '{spec.PluginId}' at {address} failed Describe: {ex.Status.StatusCode}: {ex.Status.Detail}", null, []));
+            }
+
+            var times = new WorkerStartTimes(TimeSpan.Zero, healthyAt, time.GetUtcNow() - link.StartedAt);
+            Log.Attached(logger, spec.PluginId, address, times.Described.TotalMilliseconds);
+            return new Worker(spec, link, null, null, connection, description, time, static () => { }, startTimes: times);
+        }
+        catch
+        {
+            connection.Dispose();
+            await link.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Probes health until SERVING. Each failure's reason is kept, so that a start that runs
+    /// out of time says why (refused, a name or CA the TLS check did not accept, NOT_SERVING).
+    /// </summary>
+    private async Task ProbeUntilServingAsync(WorkerSpec spec, Uri address, WorkerConnection connection, CancellationToken token, CancellationToken startTimeout)
+    {
+        var lastFailure = "no probe answered";
+        while (true)
+        {
+            try
+            {
+                var reply = await connection.Health.CheckAsync(new HealthCheckRequest(), deadline: time.GetUtcNow().UtcDateTime.Add(s_attachProbeTimeout), cancellationToken: token).ConfigureAwait(false);
+                if (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                {
+                    return;
+                }
+
+                lastFailure = $"its health service says {reply.Status}";
+            }
+            catch (RpcException ex) when (!token.IsCancellationRequested)
+            {
+                lastFailure = $"{ex.Status.StatusCode}: {ex.Status.Detail}{(ex.Status.DebugException is { } inner ? $" ({Innermost(inner)})" : string.Empty)}";
+            }
+            catch (Exception ex) when (ex is RpcException or OperationCanceledException && startTimeout.IsCancellationRequested)
+            {
+                break;
+            }
+
+            try
+            {
+                await Task.Delay(s_attachProbeInterval, time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (startTimeout.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        throw new WorkerStartException(new StartFailure(StartFailureKind.Unreachable,
+            $"plugin '{spec.PluginId}' attached at {address} did not serve within its start timeout of {spec.Limits.StartTimeout.TotalSeconds:0.###} s; last probe: {lastFailure}. Check that it runs with PLUGIN_ATTACH_LISTEN on that port, that its certificate names that host and chains to PluginHost:Attach:TrustedCaPath, and that its PLUGIN_TLS_CLIENT_CA signs the host's client certificate.", null, []));
+    }
+
+    private static string Innermost(Exception exception)
+    {
+        while (exception.InnerException is { } inner)
+        {
+            exception = inner;
+        }
+
+        return exception.Message;
+    }
+}

@@ -1,0 +1,157 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>
+/// Workers that run elsewhere (a container, another machine) and are attached, not spawned:
+/// reached over TCP with mutual TLS, each side trusting only a private CA; supervised by
+/// health alone, reached again when they come back, and never ended by the host.
+/// </summary>
+public sealed class AttachedWorkerTests : IDisposable
+{
+    private readonly string _pkiDirectory = Directory.CreateTempSubdirectory("gpt-pki-").FullName;
+    private readonly TestPki _hosts;
+    private readonly TestPki _plugins;
+    private readonly (string Certificate, string Key) _hostIdentity;
+    private readonly (string Certificate, string Key) _pluginIdentity;
+
+    public AttachedWorkerTests()
+    {
+        _hosts = TestPki.Create(_pkiDirectory, "hosts");
+        _plugins = TestPki.Create(_pkiDirectory, "plugins");
+        _hostIdentity = _hosts.IssueClient("host");
+        _pluginIdentity = _plugins.IssueServer("plugin");
+    }
+
+    private static JsonObject Attached(string id, int port)
+    {
+        var manifest = PluginFolders.Test(id);
+        manifest.Remove("command");
+        manifest.Remove("args");
+        manifest["attach"] = new JsonObject { ["address"] = $"https://localhost:{port}" };
+        return manifest;
+    }
+
+    private Task<TestHost> StartHostAsync(JsonObject manifest, string? trustedCa = null, Action<Host.Hosting.PluginHostOptions>? configure = null) =>
+        TestHost.StartAsync([manifest], o =>
+        {
+            o.Attach.ClientCertificatePath = _hostIdentity.Certificate;
+            o.Attach.ClientKeyPath = _hostIdentity.Key;
+            o.Attach.TrustedCaPath = trustedCa ?? _plugins.CaPath;
+            configure?.Invoke(o);
+        });
+
+    [Fact]
+    public async Task AttachedWorker_ServesHooksAndRoutes_OverMutualTls()
+    {
+        var port = AttachedWorker.FreePort();
+        await using var worker = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
+        await using var host = await StartHostAsync(Attached("away", port));
+
+        var ready = await host.WaitForStateAsync("away", WorkerState.Ready);
+        var outcome = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("start"));
+        var whoami = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/away/whoami");
+        var body = new byte[2 * 1024 * 1024];
+        Random.Shared.NextBytes(body);
+        var uploaded = await (await host.Admin.PostAsync("/plugins/away/upload", new ByteArrayContent(body))).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/away");
+
+        Assert.Null(ready.Pid);
+        Assert.Equal("start|away", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(outcome).Body.Span));
+        Assert.Equal(worker.Pid, whoami.GetProperty("pid").GetInt32());
+        Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)), uploaded.GetProperty("sha256").GetString());
+        // It cannot call back to pull the body, so the host streams it in the call.
+        Assert.NotEqual("PulledBodyStream", uploaded.GetProperty("transport").GetString());
+        Assert.Equal($"https://localhost:{port}/", view.GetProperty("attachedAt").GetString());
+        Assert.Equal("Ready", view.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task AttachedWorkerThatGoesAway_IsReachedAgainWhenItComesBack_WithoutTrippingTheBreaker_AndIsNeverEndedByTheHost()
+    {
+        var port = AttachedWorker.FreePort();
+        var first = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
+        await using var host = await StartHostAsync(Attached("away", port), configure: o =>
+        {
+            o.MaxRestarts = 1;
+            o.StartTimeout = TimeSpan.FromSeconds(1);
+            o.HealthFailureThreshold = 1;
+        });
+        try
+        {
+            await host.WaitForStateAsync("away", WorkerState.Ready);
+            await first.KillAsync();
+
+            // Away for longer than the breaker would allow a spawned worker: several failed starts.
+            await host.WaitForAsync("away", s => s.Restarts >= 3, "three attempts to reach it again", TimeSpan.FromSeconds(30));
+            var away = host.Supervisor("away").Snapshot;
+            Assert.NotEqual(WorkerState.CrashLooping, away.State);
+            Assert.Contains($"attached at https://localhost:{port}/ did not serve within its start timeout", away.LastError, StringComparison.Ordinal);
+
+            await using var second = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
+            await host.WaitForStateAsync("away", WorkerState.Ready, TimeSpan.FromSeconds(30));
+            var whoami = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/away/whoami");
+            Assert.Equal(second.Pid, whoami.GetProperty("pid").GetInt32());
+
+            // Disabled, the host lets go of it; the worker is whoever runs it to end.
+            (await host.Admin.PostAsync("/admin/api/plugins/away/disable", null)).EnsureSuccessStatusCode();
+            await host.WaitForStateAsync("away", WorkerState.Stopped);
+            await Task.Delay(300);
+            Assert.False(second.HasExited);
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task HostThatDoesNotTrustTheWorkersCa_NeverCallsIt_AndSaysWhy()
+    {
+        var port = AttachedWorker.FreePort();
+        await using var worker = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
+        await using var host = await StartHostAsync(Attached("away", port), trustedCa: _hosts.CaPath, configure: o => o.StartTimeout = TimeSpan.FromSeconds(1));
+
+        var failed = await host.WaitForAsync("away", s => s.LastError is not null, "a failed start");
+
+        Assert.Contains("did not serve within its start timeout", failed.LastError, StringComparison.Ordinal);
+        Assert.Contains("SSL", failed.LastError, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("chains to PluginHost:Attach:TrustedCaPath", failed.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WorkerRefusesCallers_WithoutACertificateFromTheHostsCa()
+    {
+        var port = AttachedWorker.FreePort();
+        await using var worker = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
+        var stranger = _plugins.IssueClient("stranger"); // the right kind of certificate, from the wrong CA
+
+        foreach (var identity in new (string Certificate, string Key)?[] { null, stranger })
+        {
+            var handler = new SocketsHttpHandler
+            {
+                SslOptions =
+                {
+                    RemoteCertificateValidationCallback = (_, _, _, _) => true,
+                    ClientCertificates = identity is { } pair ? [System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(pair.Certificate, pair.Key)] : null,
+                },
+            };
+            using var channel = GrpcChannel.ForAddress($"https://localhost:{port}", new GrpcChannelOptions { HttpHandler = handler });
+            var refused = await Assert.ThrowsAsync<RpcException>(() => new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
+            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        }
+
+        Assert.False(worker.HasExited);
+    }
+
+    public void Dispose() => Directory.Delete(_pkiDirectory, recursive: true);
+}

@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using GrpcPlugins.Protocol;
+
+namespace GrpcPlugins.Functional.Tests.Infrastructure;
+
+/// <summary>
+/// The test plugin run as an attached worker, the way a container would run it: started by
+/// the test, not the host, serving mutual TLS on a TCP port. Disposing kills it.
+/// </summary>
+internal sealed class AttachedWorker : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private AttachedWorker(Process process, int port, ConcurrentQueue<string> stderr)
+    {
+        _process = process;
+        Port = port;
+        Stderr = stderr;
+    }
+
+    public int Port { get; }
+
+    public int Pid => _process.Id;
+
+    public ConcurrentQueue<string> Stderr { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>A TCP port free on loopback now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts the worker and waits until it says it serves; throws with its stderr when it exits first.</summary>
+    public static async Task<AttachedWorker> StartAsync(string id, int port, (string Certificate, string Key) identity, string clientCaPath, string mode = "normal")
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(TestPaths.TestPlugin);
+        start.ArgumentList.Add(mode);
+        start.Environment[HandshakeEnvironment.AttachListen] = $"127.0.0.1:{port}";
+        start.Environment[HandshakeEnvironment.TlsCertificate] = identity.Certificate;
+        start.Environment[HandshakeEnvironment.TlsKey] = identity.Key;
+        start.Environment[HandshakeEnvironment.TlsClientCa] = clientCaPath;
+        start.Environment[HandshakeEnvironment.PluginId] = id;
+        var process = Process.Start(start)!;
+        var stderr = new ConcurrentQueue<string>();
+        var serving = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is { } data)
+            {
+                stderr.Enqueue(data);
+                if (data.StartsWith("serving plugin", StringComparison.Ordinal))
+                {
+                    serving.TrySetResult();
+                }
+            }
+        };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        try
+        {
+            await Task.WhenAny(serving.Task, process.WaitForExitAsync()).WaitAsync(TimeSpan.FromSeconds(30));
+            if (!serving.Task.IsCompleted)
+            {
+                throw new InvalidOperationException($"the attached worker exited before it served: {string.Join(" | ", stderr)}");
+            }
+
+            return new AttachedWorker(process, port, stderr);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Kills it, as a crashed container or a lost node would end it.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+}
