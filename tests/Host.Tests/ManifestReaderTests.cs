@@ -91,6 +91,34 @@ public sealed class ManifestReaderTests
     }
 
     [Fact]
+    public void AnAttachedWorker_IsReadWithItsAddress()
+    {
+        var manifest = ManifestReader.Parse("""
+            { "id": "demo", "version": "1.0.0", "attach": { "address": "https://orders.internal:7001" }, "limits": { "maxConcurrentCalls": 8 } }
+            """, "/plugins/demo", out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(new Uri("https://orders.internal:7001/"), manifest!.AttachAddress);
+        Assert.Null(manifest.Command);
+        Assert.Null(manifest.Assembly);
+    }
+
+    [Theory]
+    [InlineData("""{ "address": "http://orders.internal:7001" }""", "", "$.attach.address: 'http://orders.internal:7001' is not an https address with a host and a port")]
+    [InlineData("""{ "address": "https://orders.internal" }""", "", "$.attach.address: 'https://orders.internal' is not an https address with a host and a port")]
+    [InlineData("""{ "address": "https://orders.internal:7001" }""", "\"args\": [\"x\"],", "$.attach: an attached worker's arguments and environment are set by whoever runs it")]
+    [InlineData("""{ "address": "https://orders.internal:7001" }""", "\"limits\": {\"memoryMiB\": 64},", "$.attach: an attached worker's memory and disk are limited where it runs")]
+    [InlineData("""{ "address": "https://orders.internal:7001" }""", "\"command\": \"./run\",", "$: set exactly one of 'command'")]
+    public void ABadAttach_IsRefused_SayingWhatToWrite(string attach, string more, string error)
+    {
+        ManifestReader.Parse($$"""
+            { "id": "demo", "version": "1.0.0", {{more}} "attach": {{attach}} }
+            """, "/plugins/demo", out var errors);
+
+        Assert.StartsWith(error, Assert.Single(errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AHooksMatch_IsRead()
     {
         var manifest = ManifestReader.Parse("""

@@ -47,6 +47,24 @@ public sealed class ManifestSchemaTests
     }
 
     [Theory]
+    [InlineData("""{ "attach": { "address": "https://orders.internal:7001" } }""", true)]
+    [InlineData("""{ "attach": { "address": "https://10.0.0.5:7001/" } }""", true)]
+    [InlineData("""{ "attach": { "address": "http://orders.internal:7001" } }""", false)]
+    [InlineData("""{ "attach": { "address": "https://orders.internal" } }""", false)]
+    [InlineData("""{ "attach": { "address": "https://orders.internal:7001/grpc" } }""", false)]
+    [InlineData("""{ "attach": {} }""", false)]
+    [InlineData("""{ "attach": { "address": "https://orders.internal:7001" }, "command": "./run" }""", false)]
+    [InlineData("""{ "attach": { "address": "https://orders.internal:7001" }, "env": { "A": "b" } }""", false)]
+    public async Task SchemaAndReader_AgreeOnAnAttachedWorker(string fields, bool valid)
+    {
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(s_root, "docs/plugin.schema.json"));
+        var json = $$"""{ "id": "demo", "version": "1.0.0", {{fields[1..^1]}} }""";
+
+        Assert.Equal(valid, schema.Validate(json).Count == 0);
+        Assert.Equal(valid, ManifestReader.Parse(json, "/p", out _) is not null);
+    }
+
+    [Theory]
     [InlineData("""{"LD_LIBRARY_PATH": "${pluginDir}/native"}""", true)]
     [InlineData("""{"PLUGIN_TOKEN": "x"}""", false)]
     [InlineData("""{"1BAD": "x"}""", false)]

@@ -34,6 +34,30 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void Attach_HalfConfiguredOrWithFilesThatAreNotPem_IsRefusedAtStart_NamingTheFile()
+    {
+        var directory = Directory.CreateTempSubdirectory("gph-attach-").FullName;
+        try
+        {
+            var notPem = Path.Combine(directory, "ca.pem");
+            File.WriteAllText(notPem, "not a certificate");
+            var half = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { Attach = new() { TrustedCaPath = notPem } });
+            var unreadable = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions
+            {
+                Attach = new() { ClientCertificatePath = Path.Combine(directory, "missing.pem"), ClientKeyPath = Path.Combine(directory, "missing.key"), TrustedCaPath = notPem },
+            });
+
+            Assert.Contains("PluginHost:Attach needs all of ClientCertificatePath, ClientKeyPath and TrustedCaPath, or none of them.", half.FailureMessage, StringComparison.Ordinal);
+            Assert.Contains($"PluginHost:Attach:ClientCertificatePath and PluginHost:Attach:ClientKeyPath: the certificate '{Path.Combine(directory, "missing.pem")}'", unreadable.FailureMessage, StringComparison.Ordinal);
+            Assert.True(new PluginHostOptionsValidator().Validate(null, new PluginHostOptions()).Succeeded);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void HookBreaker_WithNegativeTimeoutsOrNoPause_IsRefused_AndZeroTimeoutsTurnsItOff()
     {
         var refused = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { HookBreakerTimeouts = -1, HookBreakerPause = TimeSpan.Zero });

@@ -32,6 +32,37 @@ public sealed class WorkerEnvironmentTests
         Assert.Equal($"The host did not set {HandshakeEnvironment.Token}, {HandshakeEnvironment.PluginId}; this host and plugin do not speak the same handshake.", error);
     }
 
+    private static readonly Dictionary<string, string> s_attached = new()
+    {
+        [HandshakeEnvironment.AttachListen] = "0.0.0.0:7001",
+        [HandshakeEnvironment.TlsCertificate] = "/tls/plugin.pem",
+        [HandshakeEnvironment.TlsKey] = "/tls/plugin.key",
+        [HandshakeEnvironment.TlsClientCa] = "/tls/hosts-ca.pem",
+    };
+
+    [Fact]
+    public void AnAttachedWorker_NeedsNoSpawnVariables_AndServesOnItsAddress()
+    {
+        var environment = WorkerEnvironment.Read(s_attached.GetValueOrDefault, out var error);
+
+        Assert.Null(error);
+        Assert.Equal(new AttachedListener(System.Net.IPEndPoint.Parse("0.0.0.0:7001"), "/tls/plugin.pem", "/tls/plugin.key", "/tls/hosts-ca.pem"), environment!.Attached);
+        Assert.Equal(1, environment.NegotiatedVersion);
+        Assert.Empty(environment.Token);
+    }
+
+    [Theory]
+    [InlineData(HandshakeEnvironment.TlsClientCa, "x", "PLUGIN_TLS_CLIENT_CA is not set.")]
+    [InlineData(HandshakeEnvironment.AttachListen, "orders.internal:7001", "PLUGIN_ATTACH_LISTEN 'orders.internal:7001' is not an address with a port. Give one such as 0.0.0.0:7001")]
+    [InlineData(HandshakeEnvironment.AttachListen, "0.0.0.0", "PLUGIN_ATTACH_LISTEN '0.0.0.0' is not an address with a port.")]
+    public void AnAttachedWorkersMistake_IsNamedWithItsFix(string name, string value, string error)
+    {
+        var environment = WorkerEnvironment.Read(n => n == name ? (name == HandshakeEnvironment.TlsClientCa ? null : value) : s_attached.GetValueOrDefault(n), out var said);
+
+        Assert.Null(environment);
+        Assert.Contains(error, said, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TheHostsVersions_KeepOnlyPositiveNumbers_AndTheHighestCommonOneIsNegotiated()
     {
