@@ -331,7 +331,7 @@ public sealed class AdminPageTests
         Assert.Contains("not an admin key", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    private static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    internal static Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: 'make test' installs Debian's chromium package");
         return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -396,7 +396,7 @@ public sealed class AdminPageTests
         Assert.Equal("good", await page.InputValueAsync("#setting-greeting"));
     }
 
-    private static async Task<IPage> SignInAsync(IBrowser browser, TestHost host)
+    internal static async Task<IPage> SignInAsync(IBrowser browser, TestHost host)
     {
         var page = await browser.NewPageAsync();
         page.SetDefaultTimeout(15_000);

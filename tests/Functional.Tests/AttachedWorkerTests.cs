@@ -153,5 +153,28 @@ public sealed class AttachedWorkerTests : IDisposable
         Assert.False(worker.HasExited);
     }
 
+    [Fact]
+    public async Task Admin_SeesAnAttachedPlugin_AsRunningElsewhere_WithWhereItIsAttached()
+    {
+        var port = AttachedWorker.FreePort();
+        await using var worker = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
+        await using var host = await StartHostAsync(Attached("away", port));
+        await host.WaitForStateAsync("away", WorkerState.Ready);
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await AdminPageTests.LaunchAsync(playwright);
+        var page = await AdminPageTests.SignInAsync(browser, host);
+
+        await page.WaitForSelectorAsync("#plugin-away .state-Ready");
+        var row = await page.TextContentAsync("#plugin-away");
+        var memory = await page.TextContentAsync("#plugin-away .attached");
+        await page.ClickAsync("#plugin-away .action-settings");
+        await page.WaitForFunctionAsync("() => document.getElementById('detail-facts').textContent.length > 0");
+        var facts = await page.TextContentAsync("#detail-facts");
+
+        Assert.Contains($"(attached at https://localhost:{port}/)", row, StringComparison.Ordinal);
+        Assert.Equal("runs elsewhere", memory);
+        Assert.Contains($"It runs elsewhere, attached at https://localhost:{port}/: its memory, disk and logs are kept where it runs.", facts, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_pkiDirectory, recursive: true);
 }
