@@ -7,7 +7,7 @@ namespace GrpcPlugins.Supervisor.Attach;
 /// <summary>Creates gRPC channels over HTTP/2 with mutual TLS to a worker that runs elsewhere.</summary>
 internal static class TlsChannel
 {
-    public static GrpcChannel Create(Uri address, AttachCredentials credentials)
+    public static GrpcChannel Create(Uri address, AttachCredentials credentials, ServerCertificateCheck check)
     {
         var handler = new SocketsHttpHandler
         {
@@ -15,7 +15,7 @@ internal static class TlsChannel
             {
                 ClientCertificates = [credentials.ClientCertificate],
                 // The name in the address is checked by the platform; the chain only against the private CA.
-                RemoteCertificateValidationCallback = (_, certificate, chain, errors) => PinnedTrust.AcceptsServer(certificate, chain, errors, credentials.Authorities),
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors) => check.Accepts(certificate, chain, errors),
             },
             ConnectTimeout = TimeSpan.FromSeconds(5),
             EnableMultipleHttp2Connections = true,

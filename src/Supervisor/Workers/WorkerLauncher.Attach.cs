@@ -27,12 +27,13 @@ internal sealed partial class WorkerLauncher
         }
 
         var link = new AttachedLink(time);
-        var connection = new WorkerConnection(TlsChannel.Create(address, credentials), token: null);
+        var check = new ServerCertificateCheck(credentials);
+        var connection = new WorkerConnection(TlsChannel.Create(address, credentials, check), token: null);
         try
         {
             using var startTimeout = new CancellationTokenSource(spec.Limits.StartTimeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token, cancellationToken);
-            await ProbeUntilServingAsync(spec, address, connection, linked.Token, startTimeout.Token).ConfigureAwait(false);
+            await ProbeUntilServingAsync(spec, address, connection, check, linked.Token, startTimeout.Token).ConfigureAwait(false);
             var healthyAt = time.GetUtcNow() - link.StartedAt;
             DescribeResponse description;
             try
@@ -62,7 +63,7 @@ internal sealed partial class WorkerLauncher
     /// Probes health until SERVING. Each failure's reason is kept, so that a start that runs
     /// out of time says why (refused, a name or CA the TLS check did not accept, NOT_SERVING).
     /// </summary>
-    private async Task ProbeUntilServingAsync(WorkerSpec spec, Uri address, WorkerConnection connection, CancellationToken token, CancellationToken startTimeout)
+    private async Task ProbeUntilServingAsync(WorkerSpec spec, Uri address, WorkerConnection connection, ServerCertificateCheck check, CancellationToken token, CancellationToken startTimeout)
     {
         var lastFailure = "no probe answered";
         while (true)
@@ -79,7 +80,7 @@ internal sealed partial class WorkerLauncher
             }
             catch (RpcException ex) when (!token.IsCancellationRequested)
             {
-                lastFailure = $"{ex.Status.StatusCode}: {ex.Status.Detail}{(ex.Status.DebugException is { } inner ? $" ({Innermost(inner)})" : string.Empty)}";
+                lastFailure = check.LastRefusal is { } refusal ? $"TLS refused: {refusal}" : $"{ex.Status.StatusCode}: {Innermost(ex)}";
             }
             catch (Exception ex) when (ex is RpcException or OperationCanceledException && startTimeout.IsCancellationRequested)
             {
@@ -100,13 +101,19 @@ internal sealed partial class WorkerLauncher
             $"plugin '{spec.PluginId}' attached at {address} did not serve within its start timeout of {spec.Limits.StartTimeout.TotalSeconds:0.###} s; last probe: {lastFailure}. Check that it runs with PLUGIN_ATTACH_LISTEN on that port, that its certificate names that host and chains to PluginHost:Attach:TrustedCaPath, and that its PLUGIN_TLS_CLIENT_CA signs the host's client certificate.", null, []));
     }
 
-    private static string Innermost(Exception exception)
+    /// <summary>What went wrong at the bottom (a refused connection, a name that did not resolve), not gRPC's wrapping of it.</summary>
+    private static string Innermost(RpcException exception)
     {
-        while (exception.InnerException is { } inner)
+        if (exception.Status.DebugException is not { } cause)
         {
-            exception = inner;
+            return exception.Status.Detail;
         }
 
-        return exception.Message;
+        while (cause.InnerException is { } inner)
+        {
+            cause = inner;
+        }
+
+        return cause.Message;
     }
 }
