@@ -28,8 +28,8 @@ public sealed class AttachedWorkerTests : IDisposable
     {
         _hosts = TestPki.Create(_pkiDirectory, "hosts");
         _plugins = TestPki.Create(_pkiDirectory, "plugins");
-        _hostIdentity = _hosts.IssueClient("host");
-        _pluginIdentity = _plugins.IssueServer("plugin");
+        _hostIdentity = _hosts.IssueIdentity("host");
+        _pluginIdentity = _plugins.IssueIdentity("plugin");
     }
 
     private static JsonObject Attached(string id, int port)
@@ -44,8 +44,8 @@ public sealed class AttachedWorkerTests : IDisposable
     private Task<TestHost> StartHostAsync(JsonObject manifest, string? trustedCa = null, Action<Host.Hosting.PluginHostOptions>? configure = null) =>
         TestHost.StartAsync([manifest], o =>
         {
-            o.Attach.ClientCertificatePath = _hostIdentity.Certificate;
-            o.Attach.ClientKeyPath = _hostIdentity.Key;
+            o.Attach.CertificatePath = _hostIdentity.Certificate;
+            o.Attach.KeyPath = _hostIdentity.Key;
             o.Attach.TrustedCaPath = trustedCa ?? _plugins.CaPath;
             configure?.Invoke(o);
         });
@@ -69,11 +69,74 @@ public sealed class AttachedWorkerTests : IDisposable
         Assert.Equal("start|away", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(outcome).Body.Span));
         Assert.Equal(worker.Pid, whoami.GetProperty("pid").GetInt32());
         Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)), uploaded.GetProperty("sha256").GetString());
-        // It cannot call back to pull the body, so the host streams it in the call.
+        // Its host offers it no way back to pull the body, so the host streams it in the call.
         Assert.NotEqual("PulledBodyStream", uploaded.GetProperty("transport").GetString());
         Assert.Equal($"https://localhost:{port}/", view.GetProperty("attachedAt").GetString());
         Assert.Equal("Ready", view.GetProperty("state").GetString());
     }
+
+    [Fact]
+    public async Task AttachedWorker_WhoseHostOffersTheWayBack_ReadsItsSettings_AndPullsBodies_WithATokenOfEachAttach()
+    {
+        var port = AttachedWorker.FreePort();
+        var callbackPort = AttachedWorker.FreePort();
+        var first = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
+        await using var host = await StartHostAsync(Attached("away", port), configure: o =>
+        {
+            o.Attach.CallbackListen = $"127.0.0.1:{callbackPort}";
+            o.Attach.CallbackAddress = $"https://localhost:{callbackPort}";
+        });
+        try
+        {
+            await host.WaitForStateAsync("away", WorkerState.Ready);
+            (await host.Admin.PutAsync("/admin/api/plugins/away/settings", SettingsAndAdminTests.Json("""{"greeting":"from afar"}"""))).EnsureSuccessStatusCode();
+            var settings = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/away/settings");
+            var body = new byte[1024 * 1024];
+            Random.Shared.NextBytes(body);
+            var uploaded = await (await host.Admin.PostAsync("/plugins/away/upload", new ByteArrayContent(body))).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+
+            Assert.Equal("from afar", settings.GetProperty("greeting").GetString());
+            Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)), uploaded.GetProperty("sha256").GetString());
+            Assert.Equal("PulledBodyStream", uploaded.GetProperty("transport").GetString());
+
+            // Away and back: the new attach's token is the one that works.
+            await first.KillAsync();
+            await host.WaitForAsync("away", s => s.State != WorkerState.Ready, "the host noticing it is away", TimeSpan.FromSeconds(30));
+            await using var second = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
+            await host.WaitForStateAsync("away", WorkerState.Ready, TimeSpan.FromSeconds(30));
+            var again = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/away/settings");
+            Assert.Equal("from afar", again.GetProperty("greeting").GetString());
+
+            // The port serves only workers with a certificate from the plugins' CA, then only with a live token.
+            foreach (var (identity, expected) in new (string Certificate, string Key)?[] { null, _hosts.IssueClient("stranger"), _pluginIdentity }.Zip([TlsRefused, TlsRefused, [StatusCode.Unauthenticated]]))
+            {
+                using var channel = GrpcChannel.ForAddress($"https://localhost:{callbackPort}", new GrpcChannelOptions { HttpHandler = Handler(identity) });
+                var refused = await Assert.ThrowsAsync<RpcException>(() => new Protocol.V1.PluginHost.PluginHostClient(channel).GetSettingsAsync(
+                    new Protocol.V1.GetSettingsRequest(), new Metadata { { "plugin-token", new string('0', 64) } }, DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
+                Assert.Contains(refused.StatusCode, expected);
+            }
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// A connection the server's TLS refuses fails before any call reaches a service: in the
+    /// handshake (UNAVAILABLE), or, under TLS 1.3, where the client only learns of the refusal
+    /// at its first read (INTERNAL).
+    /// </summary>
+    private static readonly StatusCode[] TlsRefused = [StatusCode.Unavailable, StatusCode.Internal];
+
+    private static SocketsHttpHandler Handler((string Certificate, string Key)? identity) => new()
+    {
+        SslOptions =
+        {
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+            ClientCertificates = identity is { } pair ? [System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(pair.Certificate, pair.Key)] : null,
+        },
+    };
 
     [Fact]
     public async Task AttachedWorkerThatGoesAway_IsReachedAgainWhenItComesBack_WithoutTrippingTheBreaker_AndIsNeverEndedByTheHost()
@@ -136,17 +199,9 @@ public sealed class AttachedWorkerTests : IDisposable
 
         foreach (var identity in new (string Certificate, string Key)?[] { null, stranger })
         {
-            var handler = new SocketsHttpHandler
-            {
-                SslOptions =
-                {
-                    RemoteCertificateValidationCallback = (_, _, _, _) => true,
-                    ClientCertificates = identity is { } pair ? [System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(pair.Certificate, pair.Key)] : null,
-                },
-            };
-            using var channel = GrpcChannel.ForAddress($"https://localhost:{port}", new GrpcChannelOptions { HttpHandler = handler });
+            using var channel = GrpcChannel.ForAddress($"https://localhost:{port}", new GrpcChannelOptions { HttpHandler = Handler(identity) });
             var refused = await Assert.ThrowsAsync<RpcException>(() => new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
-            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+            Assert.Contains(refused.StatusCode, TlsRefused);
         }
 
         Assert.False(worker.HasExited);

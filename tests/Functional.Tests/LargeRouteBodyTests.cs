@@ -181,7 +181,10 @@ public sealed class LargeRouteBodyTests
         await leave.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
         await AssertEventuallyAsync(async () => await host.Admin.GetStringAsync("/plugins/t/whoami") is { Length: > 0 });
-        Assert.Equal(WorkerState.Ready, host.Supervisor("t").Snapshot.State);
+        // Serving, and the same worker: on a loaded machine one health probe may miss its
+        // 500 ms and show Unhealthy for a moment, which is not what this test is about.
+        var after = await host.WaitForStateAsync("t", WorkerState.Ready);
+        Assert.Equal(0, after.Restarts);
     }
 
     [Fact]

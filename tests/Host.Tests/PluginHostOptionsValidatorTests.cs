@@ -44,11 +44,11 @@ public sealed class PluginHostOptionsValidatorTests
             var half = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { Attach = new() { TrustedCaPath = notPem } });
             var unreadable = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions
             {
-                Attach = new() { ClientCertificatePath = Path.Combine(directory, "missing.pem"), ClientKeyPath = Path.Combine(directory, "missing.key"), TrustedCaPath = notPem },
+                Attach = new() { CertificatePath = Path.Combine(directory, "missing.pem"), KeyPath = Path.Combine(directory, "missing.key"), TrustedCaPath = notPem },
             });
 
-            Assert.Contains("PluginHost:Attach needs all of ClientCertificatePath, ClientKeyPath and TrustedCaPath, or none of them.", half.FailureMessage, StringComparison.Ordinal);
-            Assert.Contains($"PluginHost:Attach:ClientCertificatePath and PluginHost:Attach:ClientKeyPath: the certificate '{Path.Combine(directory, "missing.pem")}'", unreadable.FailureMessage, StringComparison.Ordinal);
+            Assert.Contains("PluginHost:Attach needs all of CertificatePath, KeyPath and TrustedCaPath, or none of them.", half.FailureMessage, StringComparison.Ordinal);
+            Assert.Contains($"PluginHost:Attach:CertificatePath and PluginHost:Attach:KeyPath: the certificate '{Path.Combine(directory, "missing.pem")}'", unreadable.FailureMessage, StringComparison.Ordinal);
             Assert.True(new PluginHostOptionsValidator().Validate(null, new PluginHostOptions()).Succeeded);
         }
         finally

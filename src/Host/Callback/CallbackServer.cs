@@ -5,6 +5,7 @@ using GrpcPlugins.Supervisor.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,9 +14,9 @@ using Microsoft.Extensions.Options;
 namespace GrpcPlugins.Host.Callback;
 
 /// <summary>
-/// Serves the PluginHost service on the host's private Unix socket, in a
-/// server of its own: workers never reach the public endpoints, and the public
-/// port never exposes the plugin-facing API.
+/// Serves the PluginHost service on the host's private Unix socket (and, for attached
+/// workers, on a TCP port of its own with mutual TLS), in a server of its own: workers
+/// never reach the public endpoints, and the public port never exposes the plugin-facing API.
 /// </summary>
 internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, SettingsWritePace pace, Routes.PulledBodies bodies, IOptions<PluginHostOptions> options, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
@@ -42,9 +43,36 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
             l.Protocols = HttpProtocols.Http2;
             l.Use(connections.Wrap);
         }));
+        ListenForAttachedWorkers(builder);
         _app = builder.Build();
         _app.MapGrpcService<PluginHostGrpcService>();
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Attached workers reach the same service over TCP, with mutual TLS: a worker certificate
+    /// from the plugins' CA before any request, then the per-attach token identifies the plugin,
+    /// as a spawned worker's per-spawn token does on the socket.
+    /// </summary>
+    private void ListenForAttachedWorkers(WebApplicationBuilder builder)
+    {
+        var attach = options.Value.Attach;
+        if (attach.Callback([]) is not { Listen: var endpoint } || attach.Load() is not { } credentials)
+        {
+            return;
+        }
+
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint, l =>
+        {
+            l.Protocols = HttpProtocols.Http2;
+            l.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = credentials.Certificate,
+                ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                ClientCertificateValidation = (certificate, chain, _) => GrpcPlugins.Protocol.PinnedTrust.ChainsTo(certificate, chain, credentials.Authorities),
+            });
+        }));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

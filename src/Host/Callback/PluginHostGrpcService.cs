@@ -80,7 +80,7 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
         var token = context.RequestHeaders.GetValue(HandshakeEnvironment.TokenMetadataKey);
         if (tokens.FindPlugin(token) is not { } pluginId || catalog.Find(pluginId)?.Manifest is not { } manifest)
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, $"missing or unknown '{HandshakeEnvironment.TokenMetadataKey}': only workers this host spawned may call it"));
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"missing or unknown '{HandshakeEnvironment.TokenMetadataKey}': only workers this host spawned or attached to may call it"));
         }
 
         return manifest;

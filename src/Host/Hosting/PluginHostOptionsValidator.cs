@@ -50,12 +50,14 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         try
         {
             // Loaded here as well as at the launcher's making, so a wrong file is among the start's errors.
-            options.Attach.Load()?.ClientCertificate.Dispose();
+            options.Attach.Load()?.Certificate.Dispose();
         }
         catch (InvalidOperationException ex)
         {
             errors.Add(ex.Message);
         }
+
+        options.Attach.Callback(errors);
 
         if (options.MaxRestarts < 0)
         {

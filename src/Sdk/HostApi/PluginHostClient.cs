@@ -7,7 +7,7 @@ using GrpcPlugins.Protocol.V1;
 
 namespace GrpcPlugins.Sdk.HostApi;
 
-/// <summary>Calls the host's PluginHost service over its Unix socket, with this worker's token.</summary>
+/// <summary>Calls the host's PluginHost service over its Unix socket (attached: over mutual TLS, where the host's Describe said), with this worker's token.</summary>
 internal sealed class PluginHostClient : IPluginHost, IDisposable
 {
     // A settings write the host paces is refused with gRPC's pushback (how long until it takes one
@@ -35,15 +35,19 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
         },
     };
 
-    private readonly Lazy<(GrpcChannel Channel, PluginHost.PluginHostClient Client)> _connection;
+    private readonly Lazy<(GrpcChannel Channel, PluginHost.PluginHostClient Client)>? _connection;
+    private readonly AttachedTls? _attached;
+    private readonly Lock _offerLock = new();
+    private volatile Offered? _offer;
+    private (GrpcChannel Channel, PluginHost.PluginHostClient Client)? _attachedConnection;
 
-    public PluginHostClient(WorkerEnvironment environment)
+    public PluginHostClient(WorkerEnvironment environment, AttachedTls? attached = null)
     {
         const string prefix = "unix://";
         if (environment.Attached is not null)
         {
-            _connection = new(static () => throw new InvalidOperationException(
-                "This plugin runs attached (PLUGIN_ATTACH_LISTEN): the host's PluginHost API is not reachable from it in this version. Its settings arrive through Configure (IPlugin's settings callback); read them there, or run the plugin spawned by the host."));
+            // The address and token come with the host's Describe, at every attach.
+            _attached = attached ?? throw new ArgumentNullException(nameof(attached), "an attached worker calls back with its own certificate");
             return;
         }
 
@@ -52,25 +56,70 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
             throw new InvalidOperationException($"PLUGIN_HOST_ADDRESS '{environment.HostAddress}' is not a unix:// address.");
         }
 
-        CanCallBack = true;
-
         // Most plugins never call back; the channel is built on the first call, not at start.
         _connection = new(() =>
         {
             var channel = UnixSocketChannel.Create(environment.HostAddress[prefix.Length..], RetryPacedWrites());
-            var token = environment.Token;
-            return (channel, new PluginHost.PluginHostClient(channel.Intercept(metadata =>
-            {
-                metadata.Add(HandshakeEnvironment.TokenMetadataKey, token);
-                return metadata;
-            })));
+            return (channel, WithToken(channel, environment.Token));
         });
     }
 
-    /// <summary>False for an attached worker, which has no way back to the host.</summary>
-    public bool CanCallBack { get; }
+    /// <summary>False for an attached worker the host offered no way back (yet).</summary>
+    public bool CanCallBack => _attached is null || _offer is not null;
 
-    private PluginHost.PluginHostClient Client => _connection.Value.Client;
+    /// <summary>
+    /// Takes the way back an attached worker's host offers in Describe. A new attach brings a
+    /// new token (the host voids the last one when it lets go), so the channel follows it.
+    /// </summary>
+    public void Offer(string address, string token)
+    {
+        GrpcChannel? replaced;
+        lock (_offerLock)
+        {
+            if (_attached is null || _offer == new Offered(address, token))
+            {
+                return;
+            }
+
+            replaced = _attachedConnection?.Channel;
+            _attachedConnection = null;
+            _offer = new Offered(address, token);
+        }
+
+        replaced?.Dispose();
+    }
+
+    private PluginHost.PluginHostClient Client => _connection?.Value.Client ?? AttachedClient();
+
+    private PluginHost.PluginHostClient AttachedClient()
+    {
+        lock (_offerLock)
+        {
+            if (_attachedConnection is { } connection)
+            {
+                return connection.Client;
+            }
+
+            if (_offer is not { } offer)
+            {
+                throw new InvalidOperationException(
+                    "This plugin runs attached (PLUGIN_ATTACH_LISTEN), and its host offers it no way back: the host's PluginHost API (settings reads and writes) needs PluginHost:Attach:CallbackListen and CallbackAddress set in the host. Until then its settings arrive through Configure (IPlugin's settings callback) only.");
+            }
+
+            var channel = AttachedHostChannel.Create(new Uri(offer.Address), _attached!, RetryPacedWrites());
+            _attachedConnection = (channel, WithToken(channel, offer.Token));
+            return _attachedConnection.Value.Client;
+        }
+    }
+
+    private sealed record Offered(string Address, string Token);
+
+    private static PluginHost.PluginHostClient WithToken(GrpcChannel channel, string token) =>
+        new(channel.Intercept(metadata =>
+        {
+            metadata.Add(HandshakeEnvironment.TokenMetadataKey, token);
+            return metadata;
+        }));
 
     public async Task<string> GetSettingsJsonAsync(string? tenantId = null, CancellationToken cancellationToken = default)
     {
@@ -90,9 +139,15 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
 
     public void Dispose()
     {
-        if (_connection.IsValueCreated)
+        if (_connection is { IsValueCreated: true })
         {
             _connection.Value.Channel.Dispose();
+        }
+
+        lock (_offerLock)
+        {
+            _attachedConnection?.Channel.Dispose();
+            _attachedConnection = null;
         }
     }
 }

@@ -58,7 +58,14 @@ public static class PluginRunner
         using var loggers = CreateLoggers();
         KestrelWarmUp.Start(loggers.CreateLogger(typeof(KestrelWarmUp).FullName!));
         using var lifetime = new WorkerLifetime();
-        using var host = new PluginHostClient(environment);
+        AttachedTls? tls = null;
+        if (environment.Attached is { } attached && (tls = AttachedTls.Load(attached, out var tlsError)) is null)
+        {
+            await Console.Error.WriteLineAsync(tlsError).ConfigureAwait(false);
+            return 1;
+        }
+
+        using var host = new PluginHostClient(environment, tls);
 
         // The plugin's own configuration and the server's start do not depend on each other
         // until the first call, which comes after the handshake line: they run side by side
@@ -68,15 +75,9 @@ public static class PluginRunner
         var dispatcher = new GrpcDispatcher(environment.Token, GrpcPlugins.Protocol.UnixSocketChannel.MaxMessageBytes, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>());
         string? socketPath = null;
         WorkerServer server;
-        if (environment.Attached is { } attached)
+        if (environment.Attached is { } listener)
         {
-            if (CreateAttachedServer(attached, dispatcher, loggers, out var tlsError) is not { } tls)
-            {
-                await Console.Error.WriteLineAsync(tlsError).ConfigureAwait(false);
-                return 1;
-            }
-
-            server = tls;
+            server = new WorkerServer(listener.Endpoint, tls!.Certificate, tls.HostAuthorities, dispatcher, loggers);
         }
         else
         {
@@ -114,22 +115,6 @@ public static class PluginRunner
         using var drain = new CancellationTokenSource(s_drainTimeout);
         await server.StopAsync(drain.Token).ConfigureAwait(false);
         return 0;
-    }
-
-    private static WorkerServer? CreateAttachedServer(AttachedListener attached, GrpcDispatcher dispatcher, ILoggerFactory loggers, out string? error)
-    {
-        try
-        {
-            var certificate = GrpcPlugins.Protocol.PinnedTrust.LoadIdentity(attached.CertificatePath, attached.KeyPath, $"{GrpcPlugins.Protocol.HandshakeEnvironment.TlsCertificate} and {GrpcPlugins.Protocol.HandshakeEnvironment.TlsKey}");
-            var clients = GrpcPlugins.Protocol.PinnedTrust.LoadAuthorities(attached.ClientCaPath, GrpcPlugins.Protocol.HandshakeEnvironment.TlsClientCa);
-            error = null;
-            return new WorkerServer(attached.Endpoint, certificate, clients, dispatcher, loggers);
-        }
-        catch (InvalidOperationException ex)
-        {
-            error = ex.Message;
-            return null;
-        }
     }
 
     private static PluginDefinition Build(IPlugin plugin, WorkerEnvironment environment, LoggerFactory loggers)

@@ -19,6 +19,11 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
 
     public override Task<DescribeResponse> Describe(DescribeRequest request, ServerCallContext context)
     {
+        if (request.HostCallback is { } back)
+        {
+            host.Offer(back.Address, back.Token);
+        }
+
         var reply = new DescribeResponse
         {
             Id = plugin.Id,
@@ -26,7 +31,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
             SettingsSchemaJson = plugin.SettingsSchemaJson,
             Runtime = RuntimeName,
             ServesHttpBuffered = true,
-            // An attached worker cannot call back, so the host streams each body in the call.
+            // An attached worker its host offers no way back cannot pull, so the host streams each body in the call.
             PullsHttpBody = host.CanCallBack,
         };
         reply.Hooks.AddRange(plugin.Hooks.Select(h => new Protocol.V1.HookRegistration { Point = h.Point, Priority = h.Priority, Match = ToProto(h.Match) }));

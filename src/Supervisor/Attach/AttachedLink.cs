@@ -10,6 +10,7 @@ namespace GrpcPlugins.Supervisor.Attach;
 internal sealed class AttachedLink(TimeProvider time) : IWorkerProcess
 {
     private readonly TaskCompletionSource<WorkerExit> _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _armed;
 
     public int Pid => 0;
 
@@ -25,6 +26,30 @@ internal sealed class AttachedLink(TimeProvider time) : IWorkerProcess
     public void CloseStdin()
     {
     }
+
+    /// <summary>Called once the attach is complete: the connection it used is the worker's from now on.</summary>
+    public void Arm() => Volatile.Write(ref _armed, 1);
+
+    /// <summary>
+    /// Asked before every new connection to the address. Once armed, a new connection means
+    /// the last one was lost, and whatever answers now may be another process (a restarted
+    /// container) that was never described or configured: the link ends, so the supervisor
+    /// attaches again, and the connection is refused.
+    /// </summary>
+    public bool MayConnect()
+    {
+        if (Volatile.Read(ref _armed) == 0)
+        {
+            return true;
+        }
+
+        LostConnection = true;
+        Kill();
+        return false;
+    }
+
+    /// <summary>True when the link ended because its connection was lost.</summary>
+    public bool LostConnection { get; private set; }
 
     public void Kill() => _released.TrySetResult(new WorkerExit(0, time.GetUtcNow()));
 

@@ -22,7 +22,9 @@ internal sealed partial class PluginSupervisor
         if (first == worker.Exited)
         {
             var exit = await worker.Exited.ConfigureAwait(false);
-            end = new EndReason(EndKind.Exited, $"worker pid {worker.Pid} exited: {exit}", exit);
+            end = worker.IsAttached
+                ? new EndReason(EndKind.Unresponsive, $"the connection to the attached worker at {Spec.AttachAddress} was lost; it is attached again (Describe, Configure) before it is called")
+                : new EndReason(EndKind.Exited, $"worker pid {worker.Pid} exited: {exit}", exit);
         }
         else if (first == health || first == memory || first == data)
         {

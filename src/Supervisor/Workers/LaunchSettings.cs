@@ -8,4 +8,5 @@ namespace GrpcPlugins.Supervisor.Workers;
 /// <param name="MemoryCgroup">A delegated cgroup for the kernel to enforce memory limits in, or null (the RSS watchdog alone).</param>
 /// <param name="Nice">The scheduling niceness every worker starts with (0 to 19): above 0, the host's threads win the CPU from a busy plugin.</param>
 /// <param name="Attach">The host's TLS identity and trust for attached workers, or null when none is configured.</param>
-internal sealed record LaunchSettings(string RuntimeDirectory, string HostAddress, IReadOnlyList<int> ProtocolVersions, string HostVersion, Limits.MemoryCgroup? MemoryCgroup = null, int Nice = 0, Attach.AttachCredentials? Attach = null);
+/// <param name="AttachCallback">Where attached workers reach the PluginHost service, or null when they have no way back.</param>
+internal sealed record LaunchSettings(string RuntimeDirectory, string HostAddress, IReadOnlyList<int> ProtocolVersions, string HostVersion, Limits.MemoryCgroup? MemoryCgroup = null, int Nice = 0, Attach.AttachCredentials? Attach = null, Uri? AttachCallback = null);

@@ -23,12 +23,20 @@ internal sealed partial class WorkerLauncher
         if (Settings.Attach is not { } credentials)
         {
             throw new WorkerStartException(new StartFailure(StartFailureKind.Unreachable,
-                $"plugin '{spec.PluginId}' is attached at {address}, but the host has no TLS credentials for attached workers. Set PluginHost:Attach:ClientCertificatePath, ClientKeyPath and TrustedCaPath (docs/architecture.md, \"Attached workers\").", null, []));
+                $"plugin '{spec.PluginId}' is attached at {address}, but the host has no TLS credentials for attached workers. Set PluginHost:Attach:CertificatePath, KeyPath and TrustedCaPath (docs/architecture.md, \"Attached workers\").", null, []));
         }
 
         var link = new AttachedLink(time);
+        // The way back: a token for this attach alone, handed over in Describe on the verified
+        // connection (the spawn's environment, which carries a spawned worker's, does not reach it).
+        var callback = Settings.AttachCallback is { } back ? new HostCallback { Address = back.ToString(), Token = NewToken() } : null;
+        if (callback is not null)
+        {
+            tokens.Add(callback.Token, spec.PluginId);
+        }
+
         var check = new ServerCertificateCheck(credentials);
-        var connection = new WorkerConnection(TlsChannel.Create(address, credentials, check), token: null);
+        var connection = new WorkerConnection(TlsChannel.Create(address, credentials, check, link.MayConnect), token: null);
         try
         {
             using var startTimeout = new CancellationTokenSource(spec.Limits.StartTimeout, time);
@@ -39,7 +47,7 @@ internal sealed partial class WorkerLauncher
             try
             {
                 description = await connection.Plugin.DescribeAsync(
-                    new DescribeRequest { ProtocolVersion = Settings.ProtocolVersions.Max(), HostVersion = Settings.HostVersion },
+                    new DescribeRequest { ProtocolVersion = Settings.ProtocolVersions.Max(), HostVersion = Settings.HostVersion, HostCallback = callback },
                     cancellationToken: linked.Token).ResponseAsync.ConfigureAwait(false);
             }
             catch (RpcException ex) when (startTimeout.IsCancellationRequested || ex.StatusCode != StatusCode.Cancelled)
@@ -49,13 +57,23 @@ internal sealed partial class WorkerLauncher
 
             var times = new WorkerStartTimes(TimeSpan.Zero, healthyAt, time.GetUtcNow() - link.StartedAt);
             Log.Attached(logger, spec.PluginId, address, times.Described.TotalMilliseconds);
-            return new Worker(spec, link, null, null, connection, description, time, static () => { }, startTimes: times);
+            link.Arm();
+            return new Worker(spec, link, null, null, connection, description, time, () => ForgetCallback(callback), startTimes: times);
         }
         catch
         {
+            ForgetCallback(callback);
             connection.Dispose();
             await link.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    private void ForgetCallback(HostCallback? callback)
+    {
+        if (callback is not null)
+        {
+            tokens.Remove(callback.Token);
         }
     }
 

@@ -31,13 +31,22 @@ internal sealed class TestPki
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        var authority = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        // Outlives every certificate it signs: a leaf may not expire after its issuer.
+        var authority = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(2));
         return new TestPki(authority, directory, name);
     }
 
     /// <summary>A server certificate for localhost and 127.0.0.1; its (certificate, key) PEM paths.</summary>
     public (string Certificate, string Key) IssueServer(string name) =>
         Issue(name, new OidCollection { new Oid("1.3.6.1.5.5.7.3.1") }, san =>
+        {
+            san.AddDnsName("localhost");
+            san.AddIpAddress(IPAddress.Loopback);
+        });
+
+    /// <summary>A certificate for both ends of a connection (serving, and calling back) for localhost and 127.0.0.1; its (certificate, key) PEM paths.</summary>
+    public (string Certificate, string Key) IssueIdentity(string name) =>
+        Issue(name, new OidCollection { new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2") }, san =>
         {
             san.AddDnsName("localhost");
             san.AddIpAddress(IPAddress.Loopback);
