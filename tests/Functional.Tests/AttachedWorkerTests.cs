@@ -65,7 +65,12 @@ public sealed class AttachedWorkerTests : IDisposable
         var uploaded = await (await host.Admin.PostAsync("/plugins/away/upload", new ByteArrayContent(body))).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
         var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/away");
 
+        using var noWayBack = await host.Admin.GetAsync("/plugins/away/settings");
+
         Assert.Null(ready.Pid);
+        // Its host offers no way back: a settings read fails in the plugin, which says what the host must set.
+        Assert.Equal(System.Net.HttpStatusCode.BadGateway, noWayBack.StatusCode);
+        await SupervisorTests.WaitUntilAsync(() => worker.Stderr.Any(l => l.Contains("needs PluginHost:Attach:CallbackListen and CallbackAddress", StringComparison.Ordinal)), TimeSpan.FromSeconds(5));
         Assert.Equal("start|away", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(outcome).Body.Span));
         Assert.Equal(worker.Pid, whoami.GetProperty("pid").GetInt32());
         Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)), uploaded.GetProperty("sha256").GetString());

@@ -58,6 +58,16 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void AttachCallback_WithoutAnIdentity_OrWithAddressesThatAreNot_IsRefusedAtStart()
+    {
+        var refused = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { Attach = new() { CallbackListen = "gateway:7443", CallbackAddress = "http://gateway:7443" } });
+
+        Assert.Contains("PluginHost:Attach:CallbackListen is set, but the host has no certificate to serve it with", refused.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:Attach:CallbackListen 'gateway:7443' is not an address with a port; give one such as 0.0.0.0:7443.", refused.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:Attach:CallbackAddress 'http://gateway:7443' is not an https address", refused.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HookBreaker_WithNegativeTimeoutsOrNoPause_IsRefused_AndZeroTimeoutsTurnsItOff()
     {
         var refused = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { HookBreakerTimeouts = -1, HookBreakerPause = TimeSpan.Zero });
