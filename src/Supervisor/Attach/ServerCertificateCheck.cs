@@ -16,6 +16,9 @@ internal sealed class ServerCertificateCheck(AttachCredentials credentials)
     /// <summary>Why the last certificate was refused, or null when none was.</summary>
     public string? LastRefusal => Volatile.Read(ref _lastRefusal);
 
+    /// <summary>Forgets the last refusal, so that a later failure of another kind is not reported as it.</summary>
+    public void Clear() => Volatile.Write(ref _lastRefusal, null);
+
     public bool Accepts(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (PinnedTrust.AcceptsServer(certificate, chain, errors, credentials.Authorities))

@@ -86,6 +86,7 @@ internal sealed partial class WorkerLauncher
         var lastFailure = "no probe answered";
         while (true)
         {
+            check.Clear();
             try
             {
                 var reply = await connection.Health.CheckAsync(new HealthCheckRequest(), deadline: time.GetUtcNow().UtcDateTime.Add(s_attachProbeTimeout), cancellationToken: token).ConfigureAwait(false);
