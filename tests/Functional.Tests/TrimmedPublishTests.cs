@@ -37,7 +37,14 @@ public sealed class TrimmedPublishTests
             Assert.DoesNotContain("warning IL", log, StringComparison.Ordinal);
             Assert.True(File.Exists(Path.Combine(output, "TestPlugin.r2r.dll")), $"no composite ReadyToRun image in {output}: the Sdk's default did not apply");
             // The runtime's event sources are off, as under NativeAOT (build/GrpcPlugins.Sdk.targets).
-            Assert.Contains("\"System.Diagnostics.Tracing.EventSource.IsSupported\": false", await File.ReadAllTextAsync(Path.Combine(output, "TestPlugin.runtimeconfig.json")), StringComparison.Ordinal);
+            var runtimeConfig = await File.ReadAllTextAsync(Path.Combine(output, "TestPlugin.runtimeconfig.json"));
+            Assert.Contains("\"System.Diagnostics.Tracing.EventSource.IsSupported\": false", runtimeConfig, StringComparison.Ordinal);
+            // So is attached-worker support, whose HTTPS a spawned worker never uses; asked to serve attached, it says how to publish it.
+            Assert.Contains("\"GrpcPlugins.Sdk.AttachedWorkers\": false", runtimeConfig, StringComparison.Ordinal);
+            var (attachedCode, attachedError) = await RunAttachedAsync(Path.Combine(output, "TestPlugin"));
+            Assert.Equal(1, attachedCode);
+            Assert.Contains("published without attached-worker support", attachedError, StringComparison.Ordinal);
+            Assert.Contains("<GrpcPluginsAttachedWorkers>true</GrpcPluginsAttachedWorkers>", attachedError, StringComparison.Ordinal);
 
             var manifest = PluginFolders.Test("trimmed");
             manifest["command"] = Path.Combine(output, "TestPlugin");
@@ -64,6 +71,28 @@ public sealed class TrimmedPublishTests
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    private static async Task<(int Code, string Error)> RunAttachedAsync(string executable)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.Environment[GrpcPlugins.Protocol.HandshakeEnvironment.AttachListen] = "127.0.0.1:1";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        return (process.ExitCode, await error);
     }
 
     private static async Task ServesEveryKindOfCallAsync(TestHost host)

@@ -36,6 +36,13 @@ public static class PluginRunner
     public static async Task<int> RunAsync(IPlugin plugin, string[] args, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plugin);
+        if (!AttachedWorkers.IsSupported && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(GrpcPlugins.Protocol.HandshakeEnvironment.AttachListen)))
+        {
+            // Said before anything else about the environment: no other setting would make it serve attached.
+            await Console.Error.WriteLineAsync("PLUGIN_ATTACH_LISTEN is set, but this plugin was published without attached-worker support (a trimmed or NativeAOT publish leaves it out). Set <GrpcPluginsAttachedWorkers>true</GrpcPluginsAttachedWorkers> in its project and publish it again.").ConfigureAwait(false);
+            return 1;
+        }
+
         var environment = WorkerEnvironment.Read(Environment.GetEnvironmentVariable, out var error);
         if (environment is null)
         {
@@ -75,7 +82,8 @@ public static class PluginRunner
         var dispatcher = new GrpcDispatcher(environment.Token, GrpcPlugins.Protocol.UnixSocketChannel.MaxMessageBytes, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>());
         string? socketPath = null;
         WorkerServer server;
-        if (environment.Attached is { } listener)
+        // The feature check first: a publish without it removes the attached server's code.
+        if (AttachedWorkers.IsSupported && environment.Attached is { } listener)
         {
             server = new WorkerServer(listener.Endpoint, tls!.Certificate, tls.HostAuthorities, dispatcher, loggers);
         }
