@@ -144,6 +144,39 @@ public sealed class AttachedWorkerTests : IDisposable
     };
 
     [Fact]
+    public async Task PythonPluginRunAttached_ServesAHookAndARoute_AndPullsABodyThroughTheWayBack()
+    {
+        // protocol.md section 8 from grpcio alone: TLS both ways, no token, the way back from Describe.
+        var port = AttachedWorker.FreePort();
+        var callbackPort = AttachedWorker.FreePort();
+        await using var worker = await AttachedWorker.StartAsync(["/usr/bin/python3", TestPaths.PythonPlugin], "python-hello", port, _pluginIdentity, _hosts.CaPath);
+        var manifest = new JsonObject
+        {
+            ["id"] = "python-hello",
+            ["version"] = "1.0.0",
+            ["attach"] = new JsonObject { ["address"] = $"https://localhost:{port}" },
+            ["hooks"] = new JsonArray("request"),
+            ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }, new JsonObject { ["method"] = "POST", ["path"] = "/count" }),
+            ["limits"] = new JsonObject { ["maxConcurrentCalls"] = 6 },
+        };
+        await using var host = await StartHostAsync(manifest, configure: o =>
+        {
+            o.Attach.CallbackListen = $"127.0.0.1:{callbackPort}";
+            o.Attach.CallbackAddress = $"https://localhost:{callbackPort}";
+        });
+        await host.WaitForStateAsync("python-hello", WorkerState.Ready);
+
+        var outcome = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("hi"));
+        var ping = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/python-hello/ping");
+        var counted = await (await host.Admin.PostAsync("/plugins/python-hello/count", new ByteArrayContent(new byte[300_000]))).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal("hi (seen by python)", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(outcome).Body.Span));
+        Assert.Equal(worker.Pid, ping.GetProperty("pid").GetInt32());
+        Assert.Equal(300_000, counted.GetProperty("bytes").GetInt32());
+        Assert.Equal("ReadHttpBody", counted.GetProperty("body").GetString());
+    }
+
+    [Fact]
     public async Task AttachedWorkerThatGoesAway_IsReachedAgainWhenItComesBack_WithoutTrippingTheBreaker_AndIsNeverEndedByTheHost()
     {
         var port = AttachedWorker.FreePort();

@@ -38,11 +38,18 @@ internal sealed class AttachedWorker : IAsyncDisposable
     }
 
     /// <summary>Starts the worker and waits until it says it serves; throws with its stderr when it exits first.</summary>
-    public static async Task<AttachedWorker> StartAsync(string id, int port, (string Certificate, string Key) identity, string clientCaPath, string mode = "normal")
+    public static Task<AttachedWorker> StartAsync(string id, int port, (string Certificate, string Key) identity, string clientCaPath, string mode = "normal") =>
+        StartAsync(["dotnet", TestPaths.TestPlugin, mode], id, port, identity, clientCaPath);
+
+    /// <summary>Starts <paramref name="command"/> (a program and its arguments) as an attached worker.</summary>
+    public static async Task<AttachedWorker> StartAsync(IReadOnlyList<string> command, string id, int port, (string Certificate, string Key) identity, string clientCaPath)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(TestPaths.TestPlugin);
-        start.ArgumentList.Add(mode);
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in command.Skip(1))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         start.Environment[HandshakeEnvironment.AttachListen] = $"127.0.0.1:{port}";
         start.Environment[HandshakeEnvironment.TlsCertificate] = identity.Certificate;
         start.Environment[HandshakeEnvironment.TlsKey] = identity.Key;
@@ -56,7 +63,8 @@ internal sealed class AttachedWorker : IAsyncDisposable
             if (line.Data is { } data)
             {
                 stderr.Enqueue(data);
-                if (data.StartsWith("serving plugin", StringComparison.Ordinal))
+                // The Sdk's line, or the Python example's.
+                if (data.StartsWith("serving plugin", StringComparison.Ordinal) || data.Contains(" serving attached on ", StringComparison.Ordinal))
                 {
                     serving.TrySetResult();
                 }
