@@ -4,6 +4,9 @@
 // (GET /ping, and POST /count, which reads the request body in HandleHttp's frames),
 // Shutdown, and exit when stdin closes. Only the required RPCs: Python's example also
 // shows the optional HandleHttpBuffered and PluginHost.ReadHttpBody.
+// With PLUGIN_ATTACH_LISTEN (and PLUGIN_TLS_CERT, PLUGIN_TLS_KEY, PLUGIN_TLS_CLIENT_CA) it
+// serves attached instead (docs/protocol.md, section 8): mutual TLS on that address, no
+// token, no handshake line, no stdin watch. It never calls the host, so it needs no way back.
 'use strict';
 const path = require('path');
 const crypto = require('crypto');
@@ -13,12 +16,13 @@ const COOKIE_VALUE = '7f3c5e1a-grpc-plugins-v1';
 const VERSION = '1.0.0';
 const log = (level, message) => process.stderr.write(`${level}: ${message}\n`); // stdout is the handshake's
 
-if (process.env[COOKIE_KEY] !== COOKIE_VALUE) {
+const attach = process.env.PLUGIN_ATTACH_LISTEN;
+if (!attach && process.env[COOKIE_KEY] !== COOKIE_VALUE) {
   process.stderr.write("This is a plugin for a GrpcPlugins host: it does not run by itself. Put it in the host's plugins directory and start the host.\n");
   process.exit(1);
 }
 
-const offered = (process.env.PLUGIN_PROTOCOL_VERSIONS || '').split(',').map(Number).filter(v => v > 0);
+const offered = attach ? [1] : (process.env.PLUGIN_PROTOCOL_VERSIONS || '').split(',').map(Number).filter(v => v > 0);
 if (!offered.includes(1)) {
   log('fail', `the host speaks protocol versions ${offered}; this plugin speaks 1`);
   process.exit(1);
@@ -33,12 +37,14 @@ const protosRoot = [process.env.GRPC_PLUGINS_PROTOS, path.join(__dirname, 'proto
 const definition = protoLoader.loadSync('plugin/v1/plugin.proto', { includeDirs: [protosRoot], keepCase: false, longs: Number, defaults: true, oneofs: true });
 const pluginV1 = grpc.loadPackageDefinition(definition).plugin.v1;
 
-const pluginId = process.env.PLUGIN_ID;
-const token = Buffer.from(process.env.PLUGIN_TOKEN);
-const socket = path.join(process.env.PLUGIN_SOCKET_DIR, 'plugin.sock');
+const pluginId = process.env.PLUGIN_ID || 'node-hello';
+const token = attach ? null : Buffer.from(process.env.PLUGIN_TOKEN);
+const socket = attach ? null : path.join(process.env.PLUGIN_SOCKET_DIR, 'plugin.sock');
 
-// Every call must carry the host's per-spawn token.
+// Every call must carry the host's per-spawn token; attached, TLS has already refused
+// every caller without the host's certificate.
 function authorized(call) {
+  if (!token) return true;
   const presented = Buffer.from(String(call.metadata.get('plugin-token')[0] || ''));
   return presented.length === token.length && crypto.timingSafeEqual(presented, token);
 }
@@ -119,16 +125,37 @@ function stop() {
   setTimeout(() => process.exit(0), 1000).unref();
 }
 
-server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), error => {
-  if (error) {
-    log('fail', `cannot listen on ${socket}: ${error.message}`);
-    process.exit(2);
+if (attach) {
+  const missing = ['PLUGIN_TLS_CERT', 'PLUGIN_TLS_KEY', 'PLUGIN_TLS_CLIENT_CA'].filter(name => !process.env[name]);
+  if (missing.length > 0) {
+    log('fail', `PLUGIN_ATTACH_LISTEN is set, so this plugin serves over mutual TLS, but ${missing.join(', ')} not set`);
+    process.exit(1);
   }
-  process.stdout.write(`1|1|unix|${socket}|grpc\n`);
-  log('info', `node plugin ${pluginId} serving on ${socket}`);
-});
+  const read = name => fs.readFileSync(process.env[name]);
+  // The last argument: a client certificate is required, and must chain to the hosts' CA.
+  const credentials = grpc.ServerCredentials.createSsl(read('PLUGIN_TLS_CLIENT_CA'),
+    [{ private_key: read('PLUGIN_TLS_KEY'), cert_chain: read('PLUGIN_TLS_CERT') }], true);
+  server.bindAsync(attach, credentials, error => {
+    if (error) {
+      log('fail', `cannot listen on ${attach}: ${error.message}`);
+      process.exit(2);
+    }
+    log('info', `node plugin ${pluginId} serving attached on ${attach}`);
+  });
+  // Whoever runs it stops it with a signal.
+  process.on('SIGTERM', stop);
+} else {
+  server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), error => {
+    if (error) {
+      log('fail', `cannot listen on ${socket}: ${error.message}`);
+      process.exit(2);
+    }
+    process.stdout.write(`1|1|unix|${socket}|grpc\n`);
+    log('info', `node plugin ${pluginId} serving on ${socket}`);
+  });
 
-// The host holds stdin open; its end means the host is gone.
-process.stdin.on('data', () => {});
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
+  // The host holds stdin open; its end means the host is gone.
+  process.stdin.on('data', () => {});
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+}

@@ -41,6 +41,16 @@ public sealed class AttachedWorkerTests : IDisposable
         return manifest;
     }
 
+    /// <summary>The Python or Node example's manifest, attached: one hook, GET /ping (anonymous) and POST /count.</summary>
+    private static JsonObject AttachedExample(string id, int port) => new()
+    {
+        ["id"] = id,
+        ["version"] = "1.0.0",
+        ["attach"] = new JsonObject { ["address"] = $"https://localhost:{port}" },
+        ["hooks"] = new JsonArray("request"),
+        ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }, new JsonObject { ["method"] = "POST", ["path"] = "/count" }),
+    };
+
     private Task<TestHost> StartHostAsync(JsonObject manifest, string? trustedCa = null, Action<Host.Hosting.PluginHostOptions>? configure = null) =>
         TestHost.StartAsync([manifest], o =>
         {
@@ -150,15 +160,8 @@ public sealed class AttachedWorkerTests : IDisposable
         var port = AttachedWorker.FreePort();
         var callbackPort = AttachedWorker.FreePort();
         await using var worker = await AttachedWorker.StartAsync(["/usr/bin/python3", TestPaths.PythonPlugin], "python-hello", port, _pluginIdentity, _hosts.CaPath);
-        var manifest = new JsonObject
-        {
-            ["id"] = "python-hello",
-            ["version"] = "1.0.0",
-            ["attach"] = new JsonObject { ["address"] = $"https://localhost:{port}" },
-            ["hooks"] = new JsonArray("request"),
-            ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }, new JsonObject { ["method"] = "POST", ["path"] = "/count" }),
-            ["limits"] = new JsonObject { ["maxConcurrentCalls"] = 6 },
-        };
+        var manifest = AttachedExample("python-hello", port);
+        manifest["limits"] = new JsonObject { ["maxConcurrentCalls"] = 6 };
         await using var host = await StartHostAsync(manifest, configure: o =>
         {
             o.Attach.CallbackListen = $"127.0.0.1:{callbackPort}";
@@ -174,6 +177,25 @@ public sealed class AttachedWorkerTests : IDisposable
         Assert.Equal(worker.Pid, ping.GetProperty("pid").GetInt32());
         Assert.Equal(300_000, counted.GetProperty("bytes").GetInt32());
         Assert.Equal("ReadHttpBody", counted.GetProperty("body").GetString());
+    }
+
+    [Fact]
+    public async Task NodePluginRunAttached_ServesAHookAndARoute()
+    {
+        // protocol.md section 8 from grpc-js alone; it never calls the host, so no way back.
+        var port = AttachedWorker.FreePort();
+        await using var worker = await AttachedWorker.StartAsync(["node", TestPaths.NodePlugin], "node-hello", port, _pluginIdentity, _hosts.CaPath);
+        var manifest = AttachedExample("node-hello", port);
+        await using var host = await StartHostAsync(manifest);
+        await host.WaitForStateAsync("node-hello", WorkerState.Ready);
+
+        var outcome = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("hi"));
+        var ping = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/node-hello/ping");
+        var counted = await (await host.Admin.PostAsync("/plugins/node-hello/count", new ByteArrayContent(new byte[300_000]))).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal("hi (seen by node)", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(outcome).Body.Span));
+        Assert.Equal(worker.Pid, ping.GetProperty("pid").GetInt32());
+        Assert.Equal(300_000, counted.GetProperty("bytes").GetInt32());
     }
 
     [Fact]
