@@ -18,7 +18,7 @@ namespace GrpcPlugins.Host.Callback;
 /// workers, on a TCP port of its own with mutual TLS), in a server of its own: workers
 /// never reach the public endpoints, and the public port never exposes the plugin-facing API.
 /// </summary>
-internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, SettingsWritePace pace, Routes.PulledBodies bodies, IOptions<PluginHostOptions> options, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, SettingsWritePace pace, Routes.PulledBodies bodies, IOptions<PluginHostOptions> options, WorkerLauncher launcher, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -56,8 +56,8 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
     /// </summary>
     private void ListenForAttachedWorkers(WebApplicationBuilder builder)
     {
-        var attach = options.Value.Attach;
-        if (attach.Callback([]) is not { Listen: var endpoint } || attach.Load() is not { } credentials)
+        // The credentials the launcher loaded at start: the files are read once.
+        if (options.Value.Attach.Callback([]) is not { Listen: var endpoint } || launcher.Settings.Attach is not { } credentials)
         {
             return;
         }

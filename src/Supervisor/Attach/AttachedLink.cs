@@ -43,13 +43,9 @@ internal sealed class AttachedLink(TimeProvider time) : IWorkerProcess
             return true;
         }
 
-        LostConnection = true;
         Kill();
         return false;
     }
-
-    /// <summary>True when the link ended because its connection was lost.</summary>
-    public bool LostConnection { get; private set; }
 
     public void Kill() => _released.TrySetResult(new WorkerExit(0, time.GetUtcNow()));
 
