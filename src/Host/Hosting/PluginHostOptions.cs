@@ -281,4 +281,10 @@ public sealed class PluginHostOptions
     /// plugin that asks to be attached fails its start with this setting named.
     /// </summary>
     public AttachOptions Attach { get; set; } = new();
+
+    /// <summary>
+    /// Where the host keeps its state: an embedded SQLite file in <see cref="StateDirectory"/>
+    /// unless a PostgreSQL database shared by host replicas is named.
+    /// </summary>
+    public StoreOptions Store { get; set; } = new();
 }

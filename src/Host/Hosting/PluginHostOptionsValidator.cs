@@ -58,6 +58,7 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         }
 
         options.Attach.Callback(errors);
+        options.Store.Check(errors);
 
         if (options.MaxRestarts < 0)
         {

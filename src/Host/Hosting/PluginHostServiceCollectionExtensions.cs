@@ -5,6 +5,7 @@ using GrpcPlugins.Host.Calls;
 using GrpcPlugins.Host.Health;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Host.Replicas;
 using GrpcPlugins.Host.Routes;
 using GrpcPlugins.Host.Settings;
 using GrpcPlugins.Supervisor.Limits;
@@ -49,11 +50,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<PluginCatalog>();
         services.AddSingleton<TokenRegistry>();
         services.AddSingleton(sp => new WorkerLedger(Path.Combine(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, "workers.ledger")));
-        services.AddSingleton(sp => SealedSecrets.Create(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, sp.GetRequiredService<ILogger<SealedSecrets>>()));
-        services.AddSingleton<IPluginStore>(sp => new SqlitePluginStore(
-            Path.Combine(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, "plugins.db"),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<SealedSecrets>()));
+        services.AddPluginStore();
         services.AddSingleton(sp => new WorkerLauncher(
             new LaunchSettings(
                 sp.GetRequiredService<HostRuntimeDirectory>().Path,
@@ -100,11 +97,21 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<PluginHealthRegistrations>();
         services.AddHealthChecks()
             .AddCheck("host", () => HealthCheckResult.Healthy("serving"))
-            .AddCheck<Health.StateDiskHealthCheck>(Health.StateDiskHealthCheck.Name);
+            .AddCheck<Health.StateDiskHealthCheck>(Health.StateDiskHealthCheck.Name)
+            .Add(new HealthCheckRegistration(
+                Replicas.SharedStoreHealthCheck.Name,
+                sp => sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.Store.IsShared
+                    ? ActivatorUtilities.CreateInstance<Replicas.SharedStoreHealthCheck>(sp)
+                    : new Replicas.NoSharedStore(),
+                failureStatus: null,
+                tags: null));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PluginMetrics.MeterName)
             .AddPrometheusExporter());
 
+        // The shared store's tables must exist before anything reads them, and its notices be
+        // heard before the first plugin starts with what it read.
+        services.AddHostedService<Replicas.StoreChangeListener>();
         // The callback server must listen before the first worker starts and may call it.
         services.AddHostedService<CallbackServer>();
         services.AddHostedService<PluginHostedService>();

@@ -263,6 +263,38 @@ internal sealed partial class PluginLifecycle(
         return started ? EnableResult.Enabled : EnableResult.PendingConfig;
     }
 
+    /// <summary>
+    /// Another host replica enabled or disabled the plugin: this replica follows what the store
+    /// says now, without writing it again. Null when nothing changed here.
+    /// </summary>
+    public async Task<bool?> FollowStoredEnabledAsync(string id, CancellationToken cancellationToken)
+    {
+        if (catalog.Find(id) is not { Supervisor: { } supervisor } entry
+            || await store.GetEnabledAsync(id, cancellationToken).ConfigureAwait(false) is not { } enabled)
+        {
+            return null;
+        }
+
+        var state = StateOf(id).State;
+        if (enabled && state == LifecycleState.Disabled)
+        {
+            await ActivateAsync(entry, cancellationToken).ConfigureAwait(false);
+            Log.Enabled(_logger, id);
+            return true;
+        }
+
+        if (!enabled && state != LifecycleState.Disabled)
+        {
+            await supervisor.StopAsync().ConfigureAwait(false);
+            _states[id] = (LifecycleState.Disabled, "disabled by an admin on another host replica");
+            events.Record(id, "deactivated", "on another host replica");
+            Log.Disabled(_logger, id);
+            return false;
+        }
+
+        return null;
+    }
+
     /// <summary>Disables a plugin (persisted) and stops its worker gracefully.</summary>
     public async Task<bool> DisableAsync(string id, CancellationToken cancellationToken)
     {

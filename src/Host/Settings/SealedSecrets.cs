@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Host.Settings;
@@ -14,9 +16,12 @@ namespace GrpcPlugins.Host.Settings;
 /// change. A sealed value says so in itself, so reading needs no schema: a field that stopped
 /// being secret in an upgrade is still opened.
 /// </summary>
-internal sealed partial class SealedSecrets(IDataProtector protector, string keyDirectory, ILogger<SealedSecrets> logger)
+internal sealed partial class SealedSecrets(IDataProtector protector, string keyRing, ILogger<SealedSecrets> logger)
 {
     public const string Marker = "gpsealed1:";
+
+    private const string ApplicationName = "GrpcPlugins.Host";
+    private const string Purpose = "GrpcPlugins.Host.Settings.Secrets.v1";
 
     // Each value that cannot be opened is logged once, not at every read of it.
     private readonly ConcurrentDictionary<string, byte> _reported = new(StringComparer.Ordinal);
@@ -24,8 +29,20 @@ internal sealed partial class SealedSecrets(IDataProtector protector, string key
     public static SealedSecrets Create(string stateDirectory, ILogger<SealedSecrets> logger)
     {
         var keys = Path.GetFullPath(Path.Combine(stateDirectory, "keys"));
-        var provider = DataProtectionProvider.Create(new DirectoryInfo(keys), builder => builder.SetApplicationName("GrpcPlugins.Host"));
-        return new SealedSecrets(provider.CreateProtector("GrpcPlugins.Host.Settings.Secrets.v1"), keys, logger);
+        var provider = DataProtectionProvider.Create(new DirectoryInfo(keys), builder => builder.SetApplicationName(ApplicationName));
+        return new SealedSecrets(provider.CreateProtector(Purpose), keys, logger);
+    }
+
+    /// <summary>Secrets sealed with a key ring host replicas share (each opens what another sealed).</summary>
+    public static SealedSecrets CreateShared(IXmlRepository keyRing, string where, ILogger<SealedSecrets> logger)
+    {
+        var services = new ServiceCollection();
+        services.AddDataProtection()
+            .SetApplicationName(ApplicationName)
+            .AddKeyManagementOptions(o => o.XmlRepository = keyRing);
+        // Kept for the host's lifetime with the protector that holds its key ring.
+        var provider = services.BuildServiceProvider().GetRequiredService<IDataProtectionProvider>();
+        return new SealedSecrets(provider.CreateProtector(Purpose), where, logger);
     }
 
     /// <summary>The settings with each of <paramref name="secrets"/> that has a value sealed.</summary>
@@ -75,7 +92,7 @@ internal sealed partial class SealedSecrets(IDataProtector protector, string key
                     settings.Remove(name);
                     if (_reported.TryAdd(text, 0))
                     {
-                        Log.CannotOpen(logger, pluginId, tenantId.Length == 0 ? "plugin-wide" : $"tenant '{tenantId}'", name, keyDirectory, ex.Message);
+                        Log.CannotOpen(logger, pluginId, tenantId.Length == 0 ? "plugin-wide" : $"tenant '{tenantId}'", name, keyRing, ex.Message);
                     }
                 }
             }
@@ -89,7 +106,7 @@ internal sealed partial class SealedSecrets(IDataProtector protector, string key
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1050, EventName = "SecretSettingUnreadable", Level = LogLevel.Error, Message = "Plugin {PluginId}'s {Scope} secret setting '{Name}' cannot be opened: the key ring in {KeyDirectory} is not the one that sealed it ({Problem}). It reads as missing. Restore that directory from the host's backup, or set the secret again through the admin API.")]
-        public static partial void CannotOpen(ILogger logger, string pluginId, string scope, string name, string keyDirectory, string problem);
+        [LoggerMessage(EventId = 1050, EventName = "SecretSettingUnreadable", Level = LogLevel.Error, Message = "Plugin {PluginId}'s {Scope} secret setting '{Name}' cannot be opened: the key ring in {KeyRing} is not the one that sealed it ({Problem}). It reads as missing. Restore that key ring from the host's backup, or set the secret again through the admin API.")]
+        public static partial void CannotOpen(ILogger logger, string pluginId, string scope, string name, string keyRing, string problem);
     }
 }

@@ -81,6 +81,43 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
         return deletion;
     }
 
+    /// <summary>
+    /// Another host replica committed a write to this scope: the running plugin here is given
+    /// what the store holds now (a later write may have followed; a repeated notice gives the
+    /// same again). The write stands whatever the plugin here answers; the outcome says.
+    /// </summary>
+    public async Task<ReplicaPush> PushStoredAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
+    {
+        using var turn = await _writes.EnterAsync(pluginId, cancellationToken).ConfigureAwait(false);
+        if (await store.GetSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false) is not { } stored)
+        {
+            // Deleted since: that notice follows this one.
+            return new ReplicaPush(ReplicaPushOutcome.Gone, 0, null);
+        }
+
+        if (catalog.Find(pluginId)?.Supervisor?.ReadyWorker is not { } worker)
+        {
+            return new ReplicaPush(ReplicaPushOutcome.NotRunning, stored.Revision, null);
+        }
+
+        var (reply, failure) = await ConfigureAsync(pluginId, worker, new ConfigureRequest { TenantId = tenantId, SettingsJson = stored.Json, Revision = stored.Revision }, cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            null => new ReplicaPush(ReplicaPushOutcome.NotAnswered, stored.Revision, failure!.Detail),
+            { Accepted: false } => new ReplicaPush(ReplicaPushOutcome.Refused, stored.Revision, string.Join("; ", reply.Errors.Select(e => $"{e.Path}: {e.Message}"))),
+            _ => new ReplicaPush(ReplicaPushOutcome.Configured, stored.Revision, null),
+        };
+    }
+
+    /// <summary>Another host replica deleted a tenant's settings: the running plugin here forgets them too, unless they were written again since.</summary>
+    public async Task<TenantDeletion?> PushDeletionAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
+    {
+        using var turn = await _writes.EnterAsync(pluginId, cancellationToken).ConfigureAwait(false);
+        return await store.GetSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false) is null
+            ? await TellPluginAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false)
+            : null;
+    }
+
     private async Task<TenantDeletion> TellPluginAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
     {
         if (catalog.Find(pluginId)?.Supervisor?.ReadyWorker is not { } worker)

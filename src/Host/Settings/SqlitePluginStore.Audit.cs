@@ -44,22 +44,7 @@ internal sealed partial class SqlitePluginStore
         command.Parameters.AddWithValue("$b", (object?)query.Before ?? DBNull.Value);
         command.Parameters.AddWithValue("$n", query.Limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var entries = new List<AuditEntry>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            entries.Add(new AuditEntry(
-                reader.GetInt64(0),
-                DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture),
-                reader.GetString(2),
-                reader.GetString(3),
-                reader.GetString(4),
-                reader.GetString(5),
-                reader.GetString(6),
-                reader.GetInt32(7),
-                reader.GetString(8)));
-        }
-
-        return entries;
+        return await AuditRows.ReadAsync(reader, r => DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
     }
 
     private static void CreateAuditTable(SqliteConnection connection) => Execute(connection, """

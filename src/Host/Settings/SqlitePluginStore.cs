@@ -137,29 +137,12 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
         await using var transaction = connection.BeginTransaction();
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = expectedRevision switch
-        {
-            null => """
-                INSERT INTO settings (plugin_id, tenant_id, json, revision, updated_at) VALUES ($p, $t, $j, 1, $u)
-                ON CONFLICT (plugin_id, tenant_id) DO UPDATE SET json = excluded.json, revision = settings.revision + 1, updated_at = excluded.updated_at
-                RETURNING revision
-                """,
-            0 => """
-                INSERT INTO settings (plugin_id, tenant_id, json, revision, updated_at) VALUES ($p, $t, $j, 1, $u)
-                ON CONFLICT (plugin_id, tenant_id) DO NOTHING
-                RETURNING revision
-                """,
-            _ => """
-                UPDATE settings SET json = $j, revision = revision + 1, updated_at = $u
-                WHERE plugin_id = $p AND tenant_id = $t AND revision = $e
-                RETURNING revision
-                """,
-        };
-        command.Parameters.AddWithValue("$p", pluginId);
-        command.Parameters.AddWithValue("$t", tenantId);
-        command.Parameters.AddWithValue("$j", settingsJson);
-        command.Parameters.AddWithValue("$u", _time.GetUtcNow().ToString("O"));
-        command.Parameters.AddWithValue("$e", expectedRevision ?? 0);
+        command.CommandText = SettingsWriteSql.Put(expectedRevision);
+        command.Parameters.AddWithValue("@p", pluginId);
+        command.Parameters.AddWithValue("@t", tenantId);
+        command.Parameters.AddWithValue("@j", settingsJson);
+        command.Parameters.AddWithValue("@u", _time.GetUtcNow().ToString("O"));
+        command.Parameters.AddWithValue("@e", expectedRevision ?? 0);
         if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long revision)
         {
             return null;

@@ -105,6 +105,30 @@ internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents e
         }
     }
 
+    /// <summary>Reads a plugin's scope again (another host replica set or reset it); its description now.</summary>
+    public async Task<string> ReloadAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        await _setting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var errors = new List<string>();
+            var stored = (await store.GetTenantScopesAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(pluginId);
+            var scope = stored is null ? null : TenantScopeJson.Read(stored, errors);
+            if (errors.Count > 0)
+            {
+                Log.Unreadable(logger, pluginId, string.Join(" ", errors), Default.Describe());
+            }
+
+            Replace(pluginId, scope);
+        }
+        finally
+        {
+            _setting.Release();
+        }
+
+        return Describe(pluginId);
+    }
+
     /// <summary>Forgets an uninstalled plugin's scope (the store's row went with its settings).</summary>
     public async Task ForgetAsync(string pluginId)
     {

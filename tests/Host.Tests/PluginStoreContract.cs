@@ -1,19 +1,19 @@
 using GrpcPlugins.Host.Settings;
-using Microsoft.Data.Sqlite;
 
 namespace GrpcPlugins.Host.Tests;
 
-/// <summary>The store on a real SQLite file (in a temp directory removed after each test).</summary>
-public sealed class SqlitePluginStoreTests : IDisposable
+/// <summary>The store's contract, which the SQLite and the PostgreSQL store must both keep: each test runs on both.</summary>
+public abstract class PluginStoreContract
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("gpt-store-").FullName;
+    /// <summary>A store on this test's state; each call is another host sharing it.</summary>
+    private protected abstract IPluginStore OpenStore();
 
     [Fact]
     public async Task AWriteThatExpectsARevision_CommitsOnlyOverThatRevision_InTheStoreItself()
     {
         // Two stores on one file: two hosts sharing it, with no lock in common.
-        var one = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
-        var other = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
+        var one = OpenStore();
+        var other = OpenStore();
 
         var created = await one.PutSettingsAsync("p", "", "{\"v\":1}", expectedRevision: 0, CancellationToken.None);
         var createdAgain = await other.PutSettingsAsync("p", "", "{\"v\":2}", expectedRevision: 0, CancellationToken.None);
@@ -32,7 +32,7 @@ public sealed class SqlitePluginStoreTests : IDisposable
     [Fact]
     public async Task Usage_CountsTheOtherTenantsAndTheirUtf8Bytes_NotThePluginWideScopeAsATenant()
     {
-        var store = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
+        var store = OpenStore();
         await store.PutSettingsAsync("p", "", "{}", null, CancellationToken.None);
         await store.PutSettingsAsync("p", "a", "{\"n\":\"é\"}", null, CancellationToken.None);
         await store.PutSettingsAsync("p", "b", "{\"n\":1}", null, CancellationToken.None);
@@ -47,7 +47,7 @@ public sealed class SqlitePluginStoreTests : IDisposable
     [Fact]
     public async Task ATenantsSettings_AreListedWithoutTheirJson_AndDeletedAlone()
     {
-        var store = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
+        var store = OpenStore();
         await store.PutSettingsAsync("p", "", "{}", null, CancellationToken.None);
         await store.PutSettingsAsync("p", "a", "{\"n\":1}", null, CancellationToken.None);
         await store.PutSettingsAsync("p", "a", "{\"n\":22}", null, CancellationToken.None);
@@ -66,7 +66,7 @@ public sealed class SqlitePluginStoreTests : IDisposable
     [Fact]
     public async Task EachCommittedWrite_IsKeptAsARevision_TheLastTenNewestFirst_ARefusedOneNot_AndDeletionTakesThemAlong()
     {
-        var store = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
+        var store = OpenStore();
         for (var n = 1; n <= 12; n++)
         {
             await store.PutSettingsAsync("p", "a", $"{{\"v\":{n}}}", null, CancellationToken.None);
@@ -88,9 +88,36 @@ public sealed class SqlitePluginStoreTests : IDisposable
         Assert.Single(await store.GetSettingsRevisionsAsync("q", "a", CancellationToken.None));
     }
 
-    public void Dispose()
+    [Fact]
+    public async Task EnabledStates_TenantScopesAndInstalls_AreKept_AndAnUninstallDeletesAllButTheInstalls()
     {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        var store = OpenStore();
+        var at = new DateTimeOffset(2026, 12, 5, 9, 30, 0, TimeSpan.FromHours(1));
+        await store.SetEnabledAsync("p", false, CancellationToken.None);
+        await store.SetEnabledAsync("p", true, CancellationToken.None);
+        await store.SetEnabledAsync("q", false, CancellationToken.None);
+        await store.SetTenantScopeAsync("p", "{\"only\":[\"acme\"]}", CancellationToken.None);
+        await store.SetTenantScopeAsync("q", "{}", CancellationToken.None);
+        await store.SetTenantScopeAsync("q", null, CancellationToken.None);
+        await store.RecordInstallAsync(new InstallRecord("p", "1.0.0", "sha256:aa", "publisher", at, "admin"), CancellationToken.None);
+        await store.RecordInstallAsync(new InstallRecord("p", "1.1.0", "sha256:bb", "publisher", at.AddMinutes(1), "ops"), CancellationToken.None);
+        await store.PutSettingsAsync("p", "acme", "{}", null, CancellationToken.None);
+        var other = OpenStore();
+
+        Assert.True(await other.GetEnabledAsync("p", CancellationToken.None));
+        Assert.False(await other.GetEnabledAsync("q", CancellationToken.None));
+        Assert.Null(await other.GetEnabledAsync("never", CancellationToken.None));
+        Assert.Equal(new Dictionary<string, string> { ["p"] = "{\"only\":[\"acme\"]}" }, await other.GetTenantScopesAsync(CancellationToken.None));
+        var installs = await other.GetInstallsAsync("p", CancellationToken.None);
+        Assert.Equal(["1.0.0", "1.1.0"], installs.Select(i => i.Version));
+        Assert.Equal(at.AddMinutes(1), installs[1].At);
+        Assert.Equal(("sha256:bb", "publisher", "ops"), (installs[1].Address, installs[1].Signer, installs[1].By));
+
+        await other.DeletePluginAsync("p", CancellationToken.None);
+
+        Assert.Null(await store.GetEnabledAsync("p", CancellationToken.None));
+        Assert.Empty(await store.GetTenantScopesAsync(CancellationToken.None));
+        Assert.Empty(await store.GetAllSettingsAsync("p", CancellationToken.None));
+        Assert.Equal(2, (await store.GetInstallsAsync("p", CancellationToken.None)).Count);
     }
 }

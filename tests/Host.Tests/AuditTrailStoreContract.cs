@@ -4,11 +4,13 @@ using GrpcPlugins.Host.Settings;
 
 namespace GrpcPlugins.Host.Tests;
 
-/// <summary>The audit trail's table on a real SQLite file (in a temp directory removed after each test).</summary>
-public sealed class AuditTrailStoreTests : IDisposable
+/// <summary>The audit trail's table, which the SQLite and the PostgreSQL store must both keep: each test runs on both.</summary>
+public abstract class AuditTrailStoreContract
 {
     private static readonly DateTimeOffset s_at = new(2026, 12, 4, 23, 0, 0, TimeSpan.Zero);
-    private readonly string _directory = Directory.CreateTempSubdirectory("gpt-audit-").FullName;
+
+    /// <summary>A store on this test's state; each call is another host sharing it.</summary>
+    private protected abstract IPluginStore OpenStore();
 
     private static AuditEntry Entry(string pluginId, string action, int n) =>
         new(0, s_at.AddSeconds(n), "admin", "127.0.0.1", action, pluginId, n % 2 == 0 ? "acme" : string.Empty, 200, $"#{n}");
@@ -16,7 +18,7 @@ public sealed class AuditTrailStoreTests : IDisposable
     [Fact]
     public async Task OnlyTheNewestEntriesAreKept_AndIdsAreNeverReused_SoAPageCursorStaysValid()
     {
-        var store = new SqlitePluginStore(Path.Combine(_directory, "plugins.db"), TimeProvider.System);
+        var store = OpenStore();
         for (var n = 1; n <= 150; n++)
         {
             await store.AppendAuditAsync(Entry("p", "plugin.enable", n), kept: 100, CancellationToken.None);
@@ -36,7 +38,7 @@ public sealed class AuditTrailStoreTests : IDisposable
     [Fact]
     public async Task APage_IsFilteredByPluginAndAction_NewestFirst_AndContinuesBeforeAnId()
     {
-        var store = new SqlitePluginStore(Path.Combine(_directory, "plugins.db"), TimeProvider.System);
+        var store = OpenStore();
         for (var n = 1; n <= 10; n++)
         {
             await store.AppendAuditAsync(Entry(n % 2 == 0 ? "a" : "b", n % 3 == 0 ? "settings.put" : "plugin.enable", n), kept: 1000, CancellationToken.None);
@@ -59,7 +61,7 @@ public sealed class AuditTrailStoreTests : IDisposable
     [Fact]
     public async Task UninstallingAPlugin_KeepsItsAuditEntries()
     {
-        var store = new SqlitePluginStore(Path.Combine(_directory, "plugins.db"), TimeProvider.System);
+        var store = OpenStore();
         await store.AppendAuditAsync(Entry("p", "plugin.uninstall", 1), kept: 100, CancellationToken.None);
 
         await store.DeletePluginAsync("p", CancellationToken.None);
@@ -79,11 +81,5 @@ public sealed class AuditTrailStoreTests : IDisposable
         {
             Assert.Contains("PluginHost:AuditEntriesKept is 99; use 100 or more", result.FailureMessage, StringComparison.Ordinal);
         }
-    }
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
     }
 }

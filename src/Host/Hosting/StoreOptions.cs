@@ -1,0 +1,54 @@
+namespace GrpcPlugins.Host.Hosting;
+
+/// <summary>
+/// Where the host keeps its durable state. Unset, an embedded SQLite file in the state
+/// directory (one host). With <see cref="PostgreSqlConnectionString"/>, a PostgreSQL database
+/// that host replicas share: settings, enabled states, tenant scopes, installs, the audit trail
+/// and the key ring that seals secret settings, with each change carried to the other replicas.
+/// </summary>
+public sealed class StoreOptions
+{
+    /// <summary>
+    /// An Npgsql connection string, such as
+    /// "Host=db.internal;Database=plugins;Username=gateway;Password=…". The database must exist;
+    /// the host creates its tables in it.
+    /// </summary>
+    public string? PostgreSqlConnectionString { get; set; }
+
+    /// <summary>
+    /// How long a starting host keeps trying to reach PostgreSQL before it gives up with the last
+    /// error (a database started beside the host may take a while). Defaults to 30 seconds.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>True when the host shares its state through PostgreSQL.</summary>
+    internal bool IsShared => PostgreSqlConnectionString is { Length: > 0 };
+
+    /// <summary>Adds what is wrong with the section to <paramref name="errors"/>.</summary>
+    internal void Check(List<string> errors)
+    {
+        if (ConnectTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"PluginHost:Store:ConnectTimeout is {ConnectTimeout}; use a positive time such as 00:00:30.");
+        }
+
+        if (!IsShared)
+        {
+            return;
+        }
+
+        try
+        {
+            var parsed = new Npgsql.NpgsqlConnectionStringBuilder(PostgreSqlConnectionString);
+            if (string.IsNullOrEmpty(parsed.Host))
+            {
+                errors.Add("PluginHost:Store:PostgreSqlConnectionString names no Host; add Host=<server or socket directory>.");
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            // The message may quote the string; the string may hold a password, so say only what kind of problem it is.
+            errors.Add($"PluginHost:Store:PostgreSqlConnectionString is not an Npgsql connection string ({ex.GetType().Name}: a key Npgsql does not know, or a value of the wrong kind). Write it as Key=Value pairs separated by ';', as https://www.npgsql.org/doc/connection-string-parameters.html lists them.");
+        }
+    }
+}

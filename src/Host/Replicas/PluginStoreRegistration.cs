@@ -1,0 +1,33 @@
+using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Host.Settings;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace GrpcPlugins.Host.Replicas;
+
+/// <summary>The store and the key ring that seals its secrets: an embedded SQLite file, or PostgreSQL shared by replicas.</summary>
+internal static class PluginStoreRegistration
+{
+    public static IServiceCollection AddPluginStore(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => NpgsqlDataSource.Create(Options(sp).Store.PostgreSqlConnectionString!));
+        services.AddSingleton(sp => new PostgresPluginStore(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            Guid.NewGuid(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<SealedSecrets>()));
+        services.AddSingleton(sp => Options(sp).Store.IsShared
+            ? SealedSecrets.CreateShared(new PostgresKeyRing(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()), "the PostgreSQL store's key_ring table", sp.GetRequiredService<ILogger<SealedSecrets>>())
+            : SealedSecrets.Create(Options(sp).StateDirectory, sp.GetRequiredService<ILogger<SealedSecrets>>()));
+        services.AddSingleton<IPluginStore>(sp => Options(sp).Store.IsShared
+            ? sp.GetRequiredService<PostgresPluginStore>()
+            : new SqlitePluginStore(Path.Combine(Options(sp).StateDirectory, "plugins.db"), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SealedSecrets>()));
+        services.AddSingleton<ReplicaLink>();
+        services.AddSingleton<ReplicaChanges>();
+        return services;
+    }
+
+    private static PluginHostOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<PluginHostOptions>>().Value;
+}

@@ -1,0 +1,232 @@
+using System.Threading.Channels;
+using GrpcPlugins.Host.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace GrpcPlugins.Host.Replicas;
+
+/// <summary>
+/// With a shared store: creates its tables before anything reads them (waiting up to
+/// <see cref="StoreOptions.ConnectTimeout"/> for the database), then listens for the other
+/// replicas' changes on one connection of its own. The notices are applied one at a time, in
+/// commit order, off the connection's loop, so a plugin slow to take its settings does not
+/// hold the next notice's arrival. A lost connection is retried with backoff; once back,
+/// everything a missed notice could have said is read again.
+/// </summary>
+internal sealed partial class StoreChangeListener(
+    IOptions<PluginHostOptions> options,
+    IServiceProvider services,
+    ReplicaLink link,
+    ILogger<StoreChangeListener> logger,
+    TimeProvider time) : IHostedService, IAsyncDisposable
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    // How long a wait for notices lasts before the connection is checked: a dead peer sends no
+    // error, and this replica would otherwise go deaf without knowing.
+    private static readonly TimeSpan Liveness = TimeSpan.FromSeconds(15);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Channel<StoreChange?> _changes = Channel.CreateUnbounded<StoreChange?>(new UnboundedChannelOptions { SingleReader = true });
+    private Task _listening = Task.CompletedTask;
+    private Task _applying = Task.CompletedTask;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.Store.IsShared)
+        {
+            return;
+        }
+
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        var connection = await ConnectAtStartAsync(dataSource, cancellationToken).ConfigureAwait(false);
+        link.Up();
+        Log.Listening(logger, dataSource.ConnectionString is { } cs ? new NpgsqlConnectionStringBuilder(cs).Host ?? "?" : "?");
+        _applying = ApplyAsync(_stopping.Token);
+        _listening = ListenAsync(dataSource, connection, _stopping.Token);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _changes.Writer.TryComplete();
+        await Task.WhenAll(_listening, _applying).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task<NpgsqlConnection> ConnectAtStartAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var limit = options.Value.Store.ConnectTimeout;
+        var started = time.GetTimestamp();
+        var attempt = 0;
+        while (true)
+        {
+            try
+            {
+                await PostgresSchema.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
+                return await OpenListeningAsync(dataSource, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                if (time.GetElapsedTime(started) >= limit)
+                {
+                    throw new InvalidOperationException($"The host cannot reach its PostgreSQL store (PluginHost:Store:PostgreSqlConnectionString) after {limit.TotalSeconds:0.#} s: {ex.Message}. Check that the server is up, that the database exists and that the user may create tables in it.", ex);
+                }
+
+                if (attempt++ == 0)
+                {
+                    Log.Waiting(logger, ex.Message, limit);
+                }
+
+                await Task.Delay(Backoff(attempt), time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<NpgsqlConnection> OpenListeningAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            connection.Notification += (_, e) => _changes.Writer.TryWrite(StoreChange.FromPayload(e.Payload) ?? Unreadable(e.Payload));
+            await using var command = new NpgsqlCommand($"LISTEN {StoreChange.Channel}", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private StoreChange? Unreadable(string payload)
+    {
+        Log.UnreadableNotice(logger, payload.Length > 200 ? payload[..200] : payload);
+        return null;
+    }
+
+    private async Task ListenAsync(NpgsqlDataSource dataSource, NpgsqlConnection connection, CancellationToken stopping)
+    {
+        var attempt = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await using (connection)
+                {
+                    while (true)
+                    {
+                        if (!await connection.WaitAsync(Liveness, stopping).ConfigureAwait(false))
+                        {
+                            await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                            await ping.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            {
+                link.Down(ex.Message, time.GetUtcNow());
+                Log.Lost(logger, ex.Message);
+            }
+
+            // Back: listening first, then reading again what the notices of the gap would have said.
+            while (true)
+            {
+                try
+                {
+                    await Task.Delay(Backoff(++attempt), time, stopping).ConfigureAwait(false);
+                    connection = await OpenListeningAsync(dataSource, stopping).ConfigureAwait(false);
+                    break;
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
+                {
+                    link.Down(ex.Message, link.LostAt ?? time.GetUtcNow());
+                }
+            }
+
+            attempt = 0;
+            link.Up();
+            Log.Regained(logger);
+            _changes.Writer.TryWrite(null);
+        }
+    }
+
+    /// <summary>Applies each notice; a null one asks for everything to be read again.</summary>
+    private async Task ApplyAsync(CancellationToken stopping)
+    {
+        var changes = services.GetRequiredService<ReplicaChanges>();
+        var origin = services.GetRequiredService<PostgresPluginStore>().Origin;
+        try
+        {
+            await foreach (var change in _changes.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
+            {
+                if (change is not null && change.Origin == origin)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    if (change is null)
+                    {
+                        await changes.ResyncAsync(stopping).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await changes.ApplyAsync(change, stopping).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+                {
+                    // The next notice, or the next resync, may still be applied: one failure must not deafen the replica.
+                    Log.ApplyFailed(logger, change?.Kind.ToString() ?? "resync", change?.PluginId ?? "(all)", ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(attempt, 10))));
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1084, EventName = "ReplicaListening", Level = LogLevel.Information, Message = "The host shares its state through PostgreSQL on {Server} and hears the other replicas' changes.")]
+        public static partial void Listening(ILogger logger, string server);
+
+        [LoggerMessage(EventId = 1085, EventName = "StoreWaiting", Level = LogLevel.Warning, Message = "The PostgreSQL store does not answer yet ({Problem}); the host keeps trying for {Limit} before it gives up.")]
+        public static partial void Waiting(ILogger logger, string problem, TimeSpan limit);
+
+        [LoggerMessage(EventId = 1086, EventName = "ReplicaLinkLost", Level = LogLevel.Error, Message = "The host lost its connection to the PostgreSQL store's notices ({Problem}): other replicas' settings, enable/disable and tenant scopes do not reach this one until it is back. It reconnects with backoff, then reads everything again.")]
+        public static partial void Lost(ILogger logger, string problem);
+
+        [LoggerMessage(EventId = 1087, EventName = "ReplicaLinkRegained", Level = LogLevel.Information, Message = "The host hears the other replicas' changes again; it reads every plugin's state, scope and settings again for what it missed.")]
+        public static partial void Regained(ILogger logger);
+
+        [LoggerMessage(EventId = 1088, EventName = "ReplicaChangeFailed", Level = LogLevel.Error, Message = "A change from another host replica ({Kind} of {PluginId}) could not be applied here.")]
+        public static partial void ApplyFailed(ILogger logger, string kind, string pluginId, Exception exception);
+
+        [LoggerMessage(EventId = 1089, EventName = "ReplicaNoticeUnreadable", Level = LogLevel.Warning, Message = "A notice from another host replica cannot be read by this one (a newer version's?): {Payload}. This replica reads everything again instead.")]
+        public static partial void UnreadableNotice(ILogger logger, string payload);
+    }
+}

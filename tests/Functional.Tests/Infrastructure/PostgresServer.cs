@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace GrpcPlugins.Functional.Tests.Infrastructure;
+
+/// <summary>
+/// A private PostgreSQL server for one test class: Debian's server binaries, a fresh cluster in
+/// a temp directory, reached only through a Unix socket in that directory (no TCP port). It is
+/// started under a shell that stops it when the test process's pipe to it closes, so not even
+/// a test run killed with -9 leaves a server behind. Each test takes a database of its own.
+/// </summary>
+public sealed class PostgresServer : IDisposable
+{
+    private readonly string _directory;
+    private readonly Process _server;
+
+    public PostgresServer()
+    {
+        var bin = FindBinaries();
+        _directory = Directory.CreateTempSubdirectory("gpt-pg-").FullName;
+        var data = Path.Combine(_directory, "data");
+        // The server refuses to run as root; CI and this sandbox run tests as root.
+        var asRoot = Environment.UserName == "root";
+        var drop = asRoot ? "setpriv --reuid=postgres --regid=postgres --init-groups " : string.Empty;
+        if (asRoot)
+        {
+            Run("chown", $"postgres: {_directory}");
+        }
+
+        Run("bash", "-c", $"{drop}{bin}/initdb -D '{data}' -U postgres --auth=trust -E UTF8 --no-sync > '{_directory}/initdb.log' 2>&1 || {{ cat '{_directory}/initdb.log' >&2; exit 1; }}");
+        _server = Process.Start(new ProcessStartInfo("bash")
+        {
+            ArgumentList =
+            {
+                "-c",
+                $"{drop}{bin}/postgres -D '{data}' -k '{_directory}' -h '' -c fsync=off -c synchronous_commit=off -c max_connections=200 > '{_directory}/server.log' 2>&1 & p=$!; read -r _; kill -INT $p; wait $p",
+            },
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        })!;
+        ConnectionString = new NpgsqlConnectionStringBuilder { Host = _directory, Username = "postgres", Database = "postgres", Pooling = false }.ConnectionString;
+        WaitUntilAccepting();
+    }
+
+    /// <summary>The server's own "postgres" database, for making others.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>The server's log, for a failing test's message.</summary>
+    public string Log => File.Exists(Path.Combine(_directory, "server.log")) ? File.ReadAllText(Path.Combine(_directory, "server.log")) : string.Empty;
+
+    /// <summary>A new empty database; its connection string.</summary>
+    public string CreateDatabase()
+    {
+        var name = "t_" + Guid.NewGuid().ToString("N");
+        using (var connection = new NpgsqlConnection(ConnectionString))
+        {
+            connection.Open();
+            using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            command.ExecuteNonQuery();
+        }
+
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name, Pooling = true }.ConnectionString;
+    }
+
+    /// <summary>Ends every connection to the server but this one's own (a lost network, as the host sees it).</summary>
+    public void DropConnections(string database)
+    {
+        using var connection = new NpgsqlConnection(ConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @d AND pid <> pg_backend_pid()", connection);
+        command.Parameters.AddWithValue("d", new NpgsqlConnectionStringBuilder(database).Database!);
+        command.ExecuteScalar();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _server.StandardInput.Close();
+            if (!_server.WaitForExit(10_000))
+            {
+                _server.Kill(entireProcessTree: true);
+            }
+        }
+        finally
+        {
+            _server.Dispose();
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private void WaitUntilAccepting()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var connection = new NpgsqlConnection(ConnectionString);
+                connection.Open();
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                if (_server.HasExited)
+                {
+                    throw new InvalidOperationException($"PostgreSQL did not start: {Log}");
+                }
+
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    private static string FindBinaries() =>
+        Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "postgres"))).OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault()
+                ?? throw new InvalidOperationException("No PostgreSQL server under /usr/lib/postgresql/*/bin; 'make deps' installs Debian's postgresql.")
+            : throw new InvalidOperationException("No PostgreSQL server under /usr/lib/postgresql; 'make deps' installs Debian's postgresql.");
+
+    private static void Run(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments.Length == 1 ? arguments[0].Split(' ') : arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} failed ({process.ExitCode}): {error}");
+        }
+    }
+}
