@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Replicas;
+using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>
+/// Host replicas sharing one PostgreSQL store (a real server, private to this class): two real
+/// hosts, each with its own plugins directory and its own worker of the same plugin, as two
+/// pods of one gateway. What an admin does on one must reach the plugin on the other.
+/// </summary>
+public sealed class ReplicaTests(PostgresServer server) : IClassFixture<PostgresServer>
+{
+    [Fact]
+    public async Task SettingsWrittenOnOneReplica_ReachThePluginOnTheOther_SecretsIncluded_AndADeletionToo()
+    {
+        var database = server.CreateDatabase();
+        await using var one = await Replica(database);
+        await using var other = await Replica(database);
+        await Task.WhenAll(one.WaitForStateAsync("t", WorkerState.Ready), other.WaitForStateAsync("t", WorkerState.Ready));
+
+        (await one.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"hi","apiKey":"s3cret"}"""))).EnsureSuccessStatusCode();
+        (await other.Admin.PutAsync("/admin/api/plugins/t/settings?tenant=acme", SettingsAndAdminTests.Json("""{"limit":7}"""))).EnsureSuccessStatusCode();
+
+        var plugin = await Eventually(other, "/plugins/t/last-configured", s => s.Contains("hi", StringComparison.Ordinal));
+        Assert.Equal("s3cret", plugin.GetProperty("apiKey").GetString());
+        var tenant = await Eventually(one, "/plugins/t/last-configured?tenant=acme", s => s.Contains(":7", StringComparison.Ordinal));
+        Assert.Equal(7, tenant.GetProperty("limit").GetInt32());
+        // The other replica reads the secret back masked, as its own: it opened what the first sealed.
+        var shown = await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+        Assert.Equal(1, shown.GetProperty("revision").GetInt64());
+
+        (await one.Admin.DeleteAsync("/admin/api/plugins/t/settings?tenant=acme")).EnsureSuccessStatusCode();
+
+        await Eventually(other, "/plugins/t/last-configured?tenant=acme", s => s == "null");
+        var events = (await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t")).GetProperty("recentEvents").EnumerateArray()
+            .Select(e => $"{e.GetProperty("name").GetString()}: {e.GetProperty("detail").GetString()}").ToList();
+        Assert.Contains("settings-changed: plugin-wide revision 1 on another host replica", events);
+        Assert.Contains(events, e => e.StartsWith("settings-deleted: tenant 'acme' on another host replica", StringComparison.Ordinal));
+        // One trail for the deployment: both replicas' admin actions, seen from either.
+        var trail = (await one.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit")).GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
+        Assert.Equal(2, trail.Count(a => a == "settings.put"));
+    }
+
+    [Fact]
+    public async Task DisablingOnOneReplica_StopsThePluginOnTheOther_AndEnablingStartsItAgain_AndATenantScopeApplies()
+    {
+        var database = server.CreateDatabase();
+        await using var one = await Replica(database);
+        await using var other = await Replica(database);
+        await other.WaitForStateAsync("t", WorkerState.Ready);
+
+        (await one.Admin.PostAsync("/admin/api/plugins/t/disable", null)).EnsureSuccessStatusCode();
+        await other.WaitForStateAsync("t", WorkerState.Stopped);
+        var disabled = await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
+        Assert.Equal("disabled", disabled.GetProperty("lifecycle").GetString());
+
+        (await one.Admin.PostAsync("/admin/api/plugins/t/enable", null)).EnsureSuccessStatusCode();
+        await other.WaitForStateAsync("t", WorkerState.Ready);
+
+        (await one.Admin.PutAsync("/admin/api/plugins/t/tenant-scope", SettingsAndAdminTests.Json("""{"only": ["acme"]}"""))).EnsureSuccessStatusCode();
+        await Until(async () => (await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/tenant-scope")).ToString().Contains("acme", StringComparison.Ordinal), "the tenant scope on the other replica");
+    }
+
+    [Fact]
+    public async Task AReplicaThatLostItsConnection_SaysSo_ReconnectsAndCatchesUpOnWhatItMissed()
+    {
+        var database = server.CreateDatabase();
+        await using var one = await Replica(database);
+        await using var other = await Replica(database);
+        await other.WaitForStateAsync("t", WorkerState.Ready);
+        var link = other.Services.GetRequiredService<ReplicaLink>();
+        other.ExpectErrors = true; // the lost link is logged as an error, as it must be
+        one.ExpectErrors = true;
+
+        server.DropConnections(database);
+        await Until(() => Task.FromResult(link.Losses == 1), "the other replica to see its link lost");
+        (await one.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"missed?"}"""))).EnsureSuccessStatusCode();
+
+        await Eventually(other, "/plugins/t/last-configured", s => s.Contains("missed?", StringComparison.Ordinal));
+        await Until(() => Task.FromResult(link.Listening), "the other replica to listen again");
+        using var health = await other.Client.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Contains(other.ErrorLogs, e => e.Contains("lost its connection to the PostgreSQL store's notices", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AHostWhoseStoreDoesNotAnswer_FailsToStart_SayingWhatToCheck()
+    {
+        var started = TestHost.StartAsync([PluginFolders.Test("t")], o =>
+        {
+            o.Store.PostgreSqlConnectionString = "Host=/nonexistent-socket-directory;Username=postgres;Database=plugins;Timeout=1";
+            o.Store.ConnectTimeout = TimeSpan.FromSeconds(2);
+        });
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => started);
+
+        Assert.Contains("cannot reach its PostgreSQL store (PluginHost:Store:PostgreSqlConnectionString) after 2 s", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Check that the server is up", refused.Message, StringComparison.Ordinal);
+    }
+
+    private static Task<TestHost> Replica(string database) =>
+        TestHost.StartAsync([PluginFolders.Test("t")], o => o.Store.PostgreSqlConnectionString = database);
+
+    private static async Task<JsonElement> Eventually(TestHost host, string path, Func<string, bool> condition)
+    {
+        var last = string.Empty;
+        await Until(async () => condition(last = await host.Admin.GetStringAsync(path)), $"{path} to change (last: {last})");
+        return JsonDocument.Parse(last).RootElement.Clone();
+    }
+
+    private static async Task Until(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"waited 20 s for {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
