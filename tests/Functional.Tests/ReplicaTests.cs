@@ -1,10 +1,13 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Calls;
 using GrpcPlugins.Host.Replicas;
 using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -21,6 +24,7 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         var database = server.CreateDatabase();
         await using var one = await Replica(database);
         await using var other = await Replica(database);
+        using var changes = new MetricCollector<long>(other.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.replica.changes");
         await Task.WhenAll(one.WaitForStateAsync("t", WorkerState.Ready), other.WaitForStateAsync("t", WorkerState.Ready));
 
         (await one.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"hi","apiKey":"s3cret"}"""))).EnsureSuccessStatusCode();
@@ -40,6 +44,7 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         var events = (await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t")).GetProperty("recentEvents").EnumerateArray()
             .Select(e => $"{e.GetProperty("name").GetString()}: {e.GetProperty("detail").GetString()}").ToList();
         Assert.Contains("settings-changed: plugin-wide revision 1 on another host replica", events);
+        Assert.Contains(changes.GetMeasurementSnapshot(), m => Equals(m.Tags["kind"], "Settings") && Equals(m.Tags["outcome"], "applied"));
         Assert.Contains(events, e => e.StartsWith("settings-deleted: tenant 'acme' on another host replica", StringComparison.Ordinal));
         // One trail for the deployment: both replicas' admin actions, seen from either.
         var trail = (await one.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit")).GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
@@ -74,6 +79,9 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         await using var other = await Replica(database);
         await other.WaitForStateAsync("t", WorkerState.Ready);
         var link = other.Services.GetRequiredService<ReplicaLink>();
+        // Read from the host's own meter: two hosts in one test process share OpenTelemetry's listeners, so /metrics would mix them.
+        using var losses = new MetricCollector<long>(other.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.replica.link.losses");
+        using var changes = new MetricCollector<long>(other.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.replica.changes");
         other.ExpectErrors = true; // the lost link is logged as an error, as it must be
         one.ExpectErrors = true;
 
@@ -86,6 +94,9 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         using var health = await other.Client.GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Contains(other.ErrorLogs, e => e.Contains("lost its connection to the PostgreSQL store's notices", StringComparison.Ordinal));
+        var metrics = await other.Client.GetStringAsync("/metrics");
+        Assert.Equal(1, losses.GetMeasurementSnapshot().EvaluateAsCounter());
+        await Until(() => Task.FromResult(changes.GetMeasurementSnapshot().Any(m => Equals(m.Tags["kind"], "Resync") && Equals(m.Tags["outcome"], "applied"))), "the resync to be counted");
     }
 
     [Fact]

@@ -140,6 +140,7 @@ internal sealed partial class StoreChangeListener(
             catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
             {
                 link.Down(ex.Message, time.GetUtcNow());
+                services.GetRequiredService<Calls.PluginMetrics>().ReplicaLinkLosses.Add(1);
                 Log.Lost(logger, ex.Message);
             }
 
@@ -174,6 +175,7 @@ internal sealed partial class StoreChangeListener(
     {
         var changes = services.GetRequiredService<ReplicaChanges>();
         var origin = services.GetRequiredService<PostgresPluginStore>().Origin;
+        var counted = services.GetRequiredService<Calls.PluginMetrics>().ReplicaChanges;
         try
         {
             await foreach (var change in _changes.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
@@ -193,10 +195,13 @@ internal sealed partial class StoreChangeListener(
                     {
                         await changes.ApplyAsync(change, stopping).ConfigureAwait(false);
                     }
+
+                    counted.Add(1, Tag(change), new("outcome", "applied"));
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
                 {
                     // The next notice, or the next resync, may still be applied: one failure must not deafen the replica.
+                    counted.Add(1, Tag(change), new("outcome", "failed"));
                     Log.ApplyFailed(logger, change?.Kind.ToString() ?? "resync", change?.PluginId ?? "(all)", ex);
                 }
             }
@@ -205,6 +210,8 @@ internal sealed partial class StoreChangeListener(
         {
         }
     }
+
+    private static KeyValuePair<string, object?> Tag(StoreChange? change) => new("kind", change?.Kind.ToString() ?? "Resync");
 
     private static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(attempt, 10))));
