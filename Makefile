@@ -45,9 +45,13 @@ run: plugins
 
 # The browser test drives Debian's chromium (a browser download is not possible here).
 # The Python example uses Debian's grpc modules, which are for /usr/bin/python3.
+# The replica tests start private PostgreSQL servers from Debian's binaries (no cluster of the
+# package's own is made or started: the tests need only the binaries).
 deps:
-	@command -v chromium >/dev/null && command -v npm >/dev/null && /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || { \
-		$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium python3-grpcio python3-grpc-tools \
+	@command -v chromium >/dev/null && command -v npm >/dev/null && /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null \
+		&& ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+		mkdir -p /etc/postgresql-common 2>/dev/null; [ -w /etc/postgresql-common ] && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf; \
+		$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium python3-grpcio python3-grpc-tools postgresql \
 			$$(command -v npm >/dev/null || echo nodejs npm) >/dev/null; }
 
 # Python stubs generated from protos/ (not committed).

@@ -52,6 +52,28 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
+    public async Task SettingsAPluginWroteItself_ReachItsTwinOnTheOtherReplica_AndARefusalThereIsLoggedAndShown()
+    {
+        var database = server.CreateDatabase();
+        var manifest = PluginFolders.Test("t");
+        manifest["permissions"] = new System.Text.Json.Nodes.JsonArray("settings.read", "settings.write");
+        await using var one = await TestHost.StartAsync([manifest], o => o.Store.PostgreSqlConnectionString = database);
+        await using var other = await TestHost.StartAsync([manifest.DeepClone().AsObject()], o => o.Store.PostgreSqlConnectionString = database);
+        await Task.WhenAll(one.WaitForStateAsync("t", WorkerState.Ready), other.WaitForStateAsync("t", WorkerState.Ready));
+        other.ExpectErrors = true;
+
+        (await one.Admin.PostAsync("/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"from-plugin"}"""))).EnsureSuccessStatusCode();
+        await Eventually(other, "/plugins/t/last-configured", s => s.Contains("from-plugin", StringComparison.Ordinal));
+        // Not offered to the plugin that wrote it (it is the writer), so only its twin can refuse it.
+        (await one.Admin.PostAsync("/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"reject-me"}"""))).EnsureSuccessStatusCode();
+
+        await Until(async () => (await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t")).GetProperty("recentEvents").EnumerateArray()
+            .Any(e => e.GetProperty("name").GetString() == "settings-refused" && e.GetProperty("detail").GetString()!.Contains("revision 2 from another host replica: /greeting: this plugin refuses 'reject-me'", StringComparison.Ordinal)), "the refusal on the other replica");
+        Assert.Contains(other.ErrorLogs, e => e.Contains("[ReplicaSettingsRefused]", StringComparison.Ordinal) && e.Contains("keeps its previous settings here until it restarts", StringComparison.Ordinal));
+        Assert.Empty(one.ErrorLogs);
+    }
+
+    [Fact]
     public async Task DisablingOnOneReplica_StopsThePluginOnTheOther_AndEnablingStartsItAgain_AndATenantScopeApplies()
     {
         var database = server.CreateDatabase();
