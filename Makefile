@@ -6,7 +6,7 @@ BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
 
-.PHONY: all deps python-stubs node-deps build pack plugins run test aot r2r bench bundle-demo screenshot clean
+.PHONY: all deps python-stubs node-deps build pack plugins run run-replicas test aot r2r bench bundle-demo screenshot clean
 
 # Root installs directly; anyone else through sudo.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
@@ -53,6 +53,11 @@ deps:
 		mkdir -p /etc/postgresql-common 2>/dev/null; [ -w /etc/postgresql-common ] && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf; \
 		$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium python3-grpcio python3-grpc-tools postgresql \
 			$$(command -v npm >/dev/null || echo nodejs npm) >/dev/null; }
+
+# Two replicas of the reference host, on PORT and PORT+1, sharing a private PostgreSQL store.
+run-replicas: plugins
+	$(DOTNET) build examples/ReferenceHost -c $(CONFIG) --nologo -v q
+	PORT=$(PORT) ADMIN_KEY=$(ADMIN_KEY) CONFIG=$(CONFIG) examples/replicas/run.sh
 
 # Python stubs generated from protos/ (not committed).
 PY_GEN := examples/python-plugin/gen
