@@ -17,7 +17,7 @@ void Row(string what, string value)
 }
 
 // `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, transfer, attached,
-// settings, restart, cold, polyglot, memory, chain, many); every section runs by default.
+// settings, replicas, restart, cold, polyglot, memory, chain, many); every section runs by default.
 if (args is [PingPong.ChildCommand, var pingSocket])
 {
     PingPong.RunEcho(pingSocket);
@@ -156,9 +156,80 @@ if (Runs("settings"))
     await SettingsAsync();
 }
 
+if (Runs("replicas"))
+{
+    await ReplicasAsync();
+}
+
 if (Runs("restart"))
 {
     await RestartAsync();
+}
+
+// A settings write on one store and the other, taken in turn, one host each: an embedded SQLite
+// file (full sync) against a PostgreSQL server on this machine (its defaults: a commit waits for
+// its WAL flush), reached over its Unix socket; then, with a second replica on that server, how
+// long a write on one takes to reach the plugin on the other (from the write sent to the other's
+// plugin answering with it, polled over HTTP every 0.2 ms).
+async Task ReplicasAsync()
+{
+    using var server = new GrpcPlugins.Functional.Tests.Infrastructure.PostgresServer(durable: true);
+    var database = server.CreateDatabase();
+    var manifest = BenchHost.Test("t", "normal");
+    manifest["permissions"] = new JsonArray("settings.read");
+    manifest["settingsSchema"] = JsonNode.Parse("""{ "type": "object", "properties": { "greeting": { "type": "string", "maxLength": 40 } }, "additionalProperties": false }""");
+    manifest["routes"] = BenchHost.AnonymousRoutes(("GET", "/last-configured"));
+    await using var sqlite = await BenchHost.StartAsync([manifest], o => o.AdminApiKey = BenchHost.AdminKey);
+    await using var one = await BenchHost.StartAsync([manifest.DeepClone().AsObject()], o => { o.AdminApiKey = BenchHost.AdminKey; o.Store.PostgreSqlConnectionString = database; });
+    await Task.WhenAll(sqlite.WaitReadyAsync("t"), one.WaitReadyAsync("t"));
+    using var onSqlite = Admin(sqlite);
+    using var onOne = Admin(one);
+
+    var n = 0;
+    async Task WriteAsync(HttpClient http, string greeting)
+    {
+        using var body = new StringContent($$"""{ "greeting": "{{greeting}}" }""", Encoding.UTF8, "application/json");
+        using var response = await http.PutAsync("/admin/api/plugins/t/settings", body);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"settings write failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    Task Next(HttpClient http) => WriteAsync(http, $"hello {Interlocked.Increment(ref n)}");
+    await Load.InFlightAsync(() => Next(onSqlite), 1, TimeSpan.FromSeconds(2));
+    await Load.InFlightAsync(() => Next(onOne), 1, TimeSpan.FromSeconds(2));
+    var rounds = await InTurnAsync(async () => Stats.Percentile(await Load.LatenciesAsync(() => Next(onSqlite), 100), 50), async () => Stats.Percentile(await Load.LatenciesAsync(() => Next(onOne), 100), 50), 8);
+    Row("settings write through the admin API, SQLite / PostgreSQL store: p50 (medians of 8 rounds in turn); ratio", $"{Stats.Median([.. rounds.Select(r => r.A)]):0} / {Stats.Median([.. rounds.Select(r => r.B)]):0} µs; {Spread([.. rounds.Select(r => r.B / r.A)])}");
+
+    // The second replica only now: the comparison above is of the stores alone.
+    await using var other = await BenchHost.StartAsync([manifest.DeepClone().AsObject()], o => { o.AdminApiKey = BenchHost.AdminKey; o.Store.PostgreSqlConnectionString = database; });
+    await other.WaitReadyAsync("t");
+    using var onOther = new HttpClient { BaseAddress = other.Address };
+    var written = new List<double>();
+    var reached = new List<double>();
+    for (var i = 0; i < 200; i++)
+    {
+        var greeting = $"crossing {i}";
+        var started = Stopwatch.GetTimestamp();
+        await WriteAsync(onOne, greeting);
+        written.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+        while (!(await onOther.GetStringAsync("/plugins/t/last-configured")).Contains(greeting, StringComparison.Ordinal))
+        {
+            await Task.Delay(TimeSpan.FromMicroseconds(200));
+        }
+
+        reached.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+    }
+
+    Row("a write on one replica: committed there / in the plugin on the other replica: p50 / p99", $"{Stats.Percentile(written, 50):0} µs / {Stats.Percentile(written, 99):0} µs; {Stats.Percentile(reached, 50):0} µs / {Stats.Percentile(reached, 99):0} µs");
+
+    static HttpClient Admin(BenchHost host)
+    {
+        var http = new HttpClient { BaseAddress = host.Address };
+        http.DefaultRequestHeaders.Add("X-Api-Key", BenchHost.AdminKey);
+        return http;
+    }
 }
 
 // The settings paths across the contract: a plugin reading its settings from the host during a

@@ -14,7 +14,14 @@ public sealed class PostgresServer : IDisposable
     private readonly string _directory;
     private readonly Process _server;
 
+    /// <summary>A server for tests: no fsync, commits acknowledged before their WAL is flushed.</summary>
     public PostgresServer()
+        : this(durable: false)
+    {
+    }
+
+    /// <param name="durable">Flushes as a production server does (PostgreSQL's defaults), for the benchmark.</param>
+    public PostgresServer(bool durable)
     {
         var bin = FindBinaries();
         _directory = Directory.CreateTempSubdirectory("gpt-pg-").FullName;
@@ -33,7 +40,7 @@ public sealed class PostgresServer : IDisposable
             ArgumentList =
             {
                 "-c",
-                $"{drop}{bin}/postgres -D '{data}' -k '{_directory}' -h '' -c fsync=off -c synchronous_commit=off -c max_connections=200 > '{_directory}/server.log' 2>&1 & p=$!; read -r _; kill -INT $p; wait $p",
+                $"{drop}{bin}/postgres -D '{data}' -k '{_directory}' -h '' {(durable ? string.Empty : "-c fsync=off -c synchronous_commit=off ")}-c max_connections=200 > '{_directory}/server.log' 2>&1 & p=$!; read -r _; kill -INT $p; wait $p",
             },
             RedirectStandardInput = true,
             UseShellExecute = false,
