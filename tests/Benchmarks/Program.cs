@@ -173,7 +173,7 @@ if (Runs("restart"))
 // plugin answering with it, polled over HTTP every 0.2 ms).
 async Task ReplicasAsync()
 {
-    using var server = new GrpcPlugins.Functional.Tests.Infrastructure.PostgresServer(durable: true);
+    using var server = GrpcPlugins.Functional.Tests.Infrastructure.PostgresServer.Durable();
     var database = server.CreateDatabase();
     var manifest = BenchHost.Test("t", "normal");
     manifest["permissions"] = new JsonArray("settings.read");

@@ -20,8 +20,7 @@ public sealed class PostgresServer : IDisposable
     {
     }
 
-    /// <param name="durable">Flushes as a production server does (PostgreSQL's defaults), for the benchmark.</param>
-    public PostgresServer(bool durable)
+    private PostgresServer(bool durable)
     {
         var bin = FindBinaries();
         _directory = Directory.CreateTempSubdirectory("gpt-pg-").FullName;
@@ -48,6 +47,9 @@ public sealed class PostgresServer : IDisposable
         ConnectionString = new NpgsqlConnectionStringBuilder { Host = _directory, Username = "postgres", Database = "postgres", Pooling = false }.ConnectionString;
         WaitUntilAccepting();
     }
+
+    /// <summary>A server that flushes as a production one does (PostgreSQL's defaults), for the benchmark.</summary>
+    public static PostgresServer Durable() => new(durable: true);
 
     /// <summary>The server's own "postgres" database, for making others.</summary>
     public string ConnectionString { get; }
