@@ -1,5 +1,4 @@
 using GrpcPlugins.Host.Settings;
-using Npgsql;
 
 namespace GrpcPlugins.Host.Replicas;
 
@@ -19,21 +18,5 @@ internal sealed partial class PostgresPluginStore
         }
 
         return revisions;
-    }
-
-    /// <summary>Copies the revision just written into the history and drops the scope's older ones beyond the kept number.</summary>
-    private static async Task KeepRevisionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string pluginId, string tenantId, long revision, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO settings_history (plugin_id, tenant_id, revision, json, updated_at)
-            SELECT plugin_id, tenant_id, revision, json, updated_at FROM settings WHERE plugin_id = @p AND tenant_id = @t
-            ON CONFLICT (plugin_id, tenant_id, revision) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at;
-            DELETE FROM settings_history WHERE plugin_id = @p AND tenant_id = @t AND revision <= @r - @kept;
-            """, connection, transaction);
-        command.Parameters.AddWithValue("p", pluginId);
-        command.Parameters.AddWithValue("t", tenantId);
-        command.Parameters.AddWithValue("r", revision);
-        command.Parameters.AddWithValue("kept", (long)SqlitePluginStore.RevisionsKept);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -92,24 +92,29 @@ internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, G
 
     public async Task<long?> PutSettingsAsync(string pluginId, string tenantId, string settingsJson, long? expectedRevision, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        // The write, its copy in the history and the notice commit together, or none does.
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(SettingsWriteSql.Put(expectedRevision), connection, transaction);
+        // One statement, so one round trip and one commit: the write, its copy in the history, the
+        // history's trim and the notice, all or none. A refused write (no row from 'written')
+        // copies, trims and notices nothing.
+        await using var command = dataSource.CreateCommand($"""
+            WITH written AS ({SettingsWriteSql.Put(expectedRevision)}),
+            kept AS (
+                INSERT INTO settings_history (plugin_id, tenant_id, revision, json, updated_at)
+                SELECT @p, @t, revision, @j, @u FROM written
+                ON CONFLICT (plugin_id, tenant_id, revision) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at),
+            trimmed AS (
+                DELETE FROM settings_history WHERE plugin_id = @p AND tenant_id = @t AND revision <= (SELECT revision FROM written) - @kept),
+            noticed AS (SELECT pg_notify(@c, @n) FROM written)
+            SELECT written.revision FROM written, noticed
+            """);
         command.Parameters.AddWithValue("p", pluginId);
         command.Parameters.AddWithValue("t", tenantId);
         command.Parameters.AddWithValue("j", settingsJson);
         command.Parameters.AddWithValue("u", time.GetUtcNow());
         command.Parameters.AddWithValue("e", expectedRevision ?? 0);
-        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long revision)
-        {
-            return null;
-        }
-
-        await KeepRevisionAsync(connection, transaction, pluginId, tenantId, revision, cancellationToken).ConfigureAwait(false);
-        await NotifyAsync(connection, transaction, StoreChangeKind.Settings, pluginId, tenantId, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return revision;
+        command.Parameters.AddWithValue("kept", (long)SqlitePluginStore.RevisionsKept);
+        command.Parameters.AddWithValue("c", StoreChange.Channel);
+        command.Parameters.AddWithValue("n", new StoreChange(origin, StoreChangeKind.Settings, pluginId, tenantId).ToPayload());
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
     }
 
     public async Task<bool?> GetEnabledAsync(string pluginId, CancellationToken cancellationToken)
