@@ -20,6 +20,26 @@ public sealed class PluginHostOptionsValidatorTests
         }
     }
 
+    [Theory]
+    [InlineData("Host=db.internal;Database=plugins;Username=gateway;Password=p4ss", "00:00:30", null)]
+    [InlineData("Database=plugins;Username=gateway;Password=p4ss", "00:00:30", "names no Host; add Host=")]
+    [InlineData("Host=db;Colour=blue;Password=p4ss", "00:00:30", "is not an Npgsql connection string")]
+    [InlineData("Host=db", "00:00:00", "PluginHost:Store:ConnectTimeout is 00:00:00")]
+    public void AStoreConnectionString_ThatNpgsqlCannotUse_IsRefusedAtStart_WithoutQuotingItsPassword(string connectionString, string timeout, string? problem)
+    {
+        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions
+        {
+            Store = new() { PostgreSqlConnectionString = connectionString, ConnectTimeout = TimeSpan.Parse(timeout, System.Globalization.CultureInfo.InvariantCulture) },
+        });
+
+        Assert.Equal(problem is null, result.Succeeded);
+        if (problem is not null)
+        {
+            Assert.Contains(problem, result.FailureMessage, StringComparison.Ordinal);
+            Assert.DoesNotContain("p4ss", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void PluginRouteHooks_NamingNoPoint_AreRefusedAtStart()
     {
