@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using GrpcPlugins.Host.Bundles;
 using GrpcPlugins.Host.Registry;
 
-// Tools for plugin authors and admins: keys, signed bundles, verification, install.
+// Tools for plugin authors and admins: keys, signed bundles, verification, install; and moving a host's state to a shared store.
 const string Usage = """
     usage: GrpcPlugins.BundleTool <command>
       keygen  <private.pem> <public.pem>           create a publisher key pair (ECDSA P-256)
@@ -10,6 +10,9 @@ const string Usage = """
                                                    sign every file of the folder into one bundle; prints its address
       verify  <bundle> <trust-dir>                 check signature, digests and manifest
       install <bundle> <plugins-dir> <trust-dir>   verify, then install into the plugins directory
+      import-store <state-dir> <connection-string>
+                                                   move a host's SQLite state and key ring into an empty
+                                                   PostgreSQL store, for host replicas to share
     """;
 
 try
@@ -57,12 +60,16 @@ try
             var (id, address) = BundleInstaller.Install(bundle, pluginsDirectory, TrustStore.Load(trustDirectory), BundleLimits.Default);
             Console.WriteLine($"installed {id} from {address} into {Path.Combine(pluginsDirectory, id)}");
             return 0;
+        case ["import-store", var stateDirectory, var connectionString]:
+            var counts = await GrpcPlugins.Host.Replicas.SqliteImport.ImportAsync(stateDirectory, connectionString, CancellationToken.None);
+            Console.WriteLine($"imported {counts.Settings} settings scopes ({counts.Revisions} revisions), {counts.EnabledStates} enabled states, {counts.TenantScopes} tenant scopes, {counts.Installs} installs, {counts.AuditEntries} audit entries and {counts.Keys} keys of the key ring; point every replica's PluginHost:Store:PostgreSqlConnectionString at it");
+            return 0;
         default:
             await Console.Error.WriteLineAsync(Usage);
             return 2;
     }
 }
-catch (Exception ex) when (ex is BundleFormatException or InvalidDataException or IOException or CryptographicException or ArgumentException)
+catch (Exception ex) when (ex is BundleFormatException or InvalidDataException or IOException or CryptographicException or ArgumentException or InvalidOperationException or Npgsql.NpgsqlException)
 {
     await Console.Error.WriteLineAsync("error: " + ex.Message);
     return 1;

@@ -1,0 +1,114 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace GrpcPlugins.Host.Replicas;
+
+/// <summary>How many of each a <see cref="SqliteImport"/> carried over.</summary>
+internal sealed record ImportCounts(int Settings, int Revisions, int Installs, int EnabledStates, int TenantScopes, int AuditEntries, int Keys);
+
+/// <summary>
+/// Moves a single host's state (its SQLite file and the key ring beside it) into an empty
+/// PostgreSQL store, so a host that grows into replicas keeps its plugins' settings, secrets
+/// included: they stay sealed as they were and open with the key ring carried along. All or
+/// nothing, in one transaction; a store that already holds state is refused, never merged.
+/// </summary>
+internal static class SqliteImport
+{
+    private static readonly string[] Tables = ["settings", "settings_history", "installs", "plugin_state", "tenant_scope", "audit", "key_ring"];
+
+    // How each SQLite column becomes the value PostgreSQL's column takes.
+    private static readonly Func<SqliteDataReader, int, object> Text = (row, column) => row.GetString(column);
+    private static readonly Func<SqliteDataReader, int, object> Long = (row, column) => row.GetInt64(column);
+    private static readonly Func<SqliteDataReader, int, object> Flag = (row, column) => row.GetInt64(column) != 0;
+    private static readonly Func<SqliteDataReader, int, object> Int = (row, column) => (int)row.GetInt64(column);
+    private static readonly Func<SqliteDataReader, int, object> Time = (row, column) => DateTimeOffset.Parse(row.GetString(column), CultureInfo.InvariantCulture).ToUniversalTime();
+
+    public static async Task<ImportCounts> ImportAsync(string stateDirectory, string connectionString, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(stateDirectory, "plugins.db");
+        if (!File.Exists(file))
+        {
+            throw new InvalidOperationException($"{file} does not exist: name the state directory of the host whose state moves (its PluginHost:StateDirectory).");
+        }
+
+        await using var target = NpgsqlDataSource.Create(connectionString);
+        await PostgresSchema.EnsureAsync(target, cancellationToken).ConfigureAwait(false);
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Held to the commit: no replica writes into the tables while they fill.
+        await ExecuteAsync(connection, transaction, $"LOCK TABLE {string.Join(", ", Tables)} IN EXCLUSIVE MODE", cancellationToken).ConfigureAwait(false);
+        await using (var count = new NpgsqlCommand("SELECT " + string.Join(" + ", Tables.Select(t => $"(SELECT count(*) FROM {t})")), connection, transaction))
+        {
+            if (await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long rows and > 0)
+            {
+                throw new InvalidOperationException($"The PostgreSQL store already holds state ({rows} rows): an import goes into an empty database only, never merged with what replicas wrote. Name a new database, or empty this one.");
+            }
+        }
+
+        await using var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await source.OpenAsync(cancellationToken).ConfigureAwait(false);
+        // One read transaction: a host still running beside the import is seen at one instant.
+        await using var snapshot = (SqliteTransaction)await source.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var counts = new ImportCounts(
+            await CopyAsync(source, "SELECT plugin_id, tenant_id, json, revision, updated_at FROM settings", connection, transaction, "INSERT INTO settings (plugin_id, tenant_id, json, revision, updated_at) VALUES ($1, $2, $3, $4, $5)", [Text, Text, Text, Long, Time], cancellationToken).ConfigureAwait(false),
+            await CopyAsync(source, "SELECT plugin_id, tenant_id, revision, json, updated_at FROM settings_history", connection, transaction, "INSERT INTO settings_history (plugin_id, tenant_id, revision, json, updated_at) VALUES ($1, $2, $3, $4, $5)", [Text, Text, Long, Text, Time], cancellationToken).ConfigureAwait(false),
+            await CopyAsync(source, "SELECT plugin_id, version, address, signer, installed_at, installed_by FROM installs ORDER BY rowid", connection, transaction, "INSERT INTO installs (plugin_id, version, address, signer, installed_at, installed_by) VALUES ($1, $2, $3, $4, $5, $6)", [Text, Text, Text, Text, Time, Text], cancellationToken).ConfigureAwait(false),
+            await CopyAsync(source, "SELECT plugin_id, enabled, updated_at FROM plugin_state", connection, transaction, "INSERT INTO plugin_state (plugin_id, enabled, updated_at) VALUES ($1, $2, $3)", [Text, Flag, Time], cancellationToken).ConfigureAwait(false),
+            await CopyAsync(source, "SELECT plugin_id, scope, updated_at FROM tenant_scope", connection, transaction, "INSERT INTO tenant_scope (plugin_id, scope, updated_at) VALUES ($1, $2, $3)", [Text, Text, Time], cancellationToken).ConfigureAwait(false),
+            // Ids kept, so a page cursor an admin holds still means the same entry.
+            await CopyAsync(source, "SELECT id, at, actor, remote, action, plugin_id, tenant_id, status, detail FROM audit ORDER BY id", connection, transaction, "INSERT INTO audit (id, at, actor, remote, action, plugin_id, tenant_id, status, detail) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", [Long, Time, Text, Text, Text, Text, Text, Int, Text], cancellationToken).ConfigureAwait(false),
+            await CopyKeysAsync(Path.Combine(stateDirectory, "keys"), connection, transaction, cancellationToken).ConfigureAwait(false));
+        await ExecuteAsync(connection, transaction, "SELECT setval(pg_get_serial_sequence('audit', 'id'), GREATEST((SELECT max(id) FROM audit), 1), (SELECT max(id) FROM audit) IS NOT NULL)", cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return counts;
+    }
+
+    private static async Task<int> CopyAsync(SqliteConnection source, string select, NpgsqlConnection target, NpgsqlTransaction transaction, string insert, Func<SqliteDataReader, int, object>[] columns, CancellationToken cancellationToken)
+    {
+        await using var read = source.CreateCommand();
+        read.CommandText = select;
+        await using var rows = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var copied = 0;
+        while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await using var write = new NpgsqlCommand(insert, target, transaction);
+            for (var i = 0; i < columns.Length; i++)
+            {
+                write.Parameters.Add(new NpgsqlParameter { Value = columns[i](rows, i) });
+            }
+
+            await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            copied++;
+        }
+
+        return copied;
+    }
+
+    private static async Task<int> CopyKeysAsync(string directory, NpgsqlConnection target, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+
+        var copied = 0;
+        foreach (var file in Directory.EnumerateFiles(directory, "*.xml").Order(StringComparer.Ordinal))
+        {
+            await using var write = new NpgsqlCommand("INSERT INTO key_ring (name, xml, added_at) VALUES ($1, $2, $3)", target, transaction);
+            write.Parameters.Add(new NpgsqlParameter { Value = Path.GetFileNameWithoutExtension(file) });
+            write.Parameters.Add(new NpgsqlParameter { Value = System.Xml.Linq.XElement.Load(file).ToString(System.Xml.Linq.SaveOptions.DisableFormatting) });
+            write.Parameters.Add(new NpgsqlParameter { Value = new DateTimeOffset(File.GetLastWriteTimeUtc(file), TimeSpan.Zero) });
+            await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            copied++;
+        }
+
+        return copied;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
