@@ -28,6 +28,7 @@ public sealed class AdminPageTests
         await page.WaitForSelectorAsync("#plugin-hello .state-Ready");
         Assert.Equal("Ready", await page.TextContentAsync("#plugin-hello .state"));
         Assert.Equal(" (RSS watchdog)", await page.TextContentAsync("#plugin-hello .enforcement"));
+        await page.WaitForSelectorAsync("#store:has-text(\"State: a SQLite file of this host's.\")");
 
         // Disable a plugin.
         await page.ClickAsync("#plugin-t .action-disable");

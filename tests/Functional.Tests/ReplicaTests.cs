@@ -122,6 +122,37 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
+    public async Task AnAdmin_SeesOnThePage_AReplicaThatCannotReachTheStore_AndSeesItHearTheOthersAgain()
+    {
+        var database = server.CreateDatabase();
+        await using var host = await Replica(database);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        host.ExpectErrors = true; // the lost link is logged as an error, as it must be
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await AdminPageTests.LaunchAsync(playwright);
+        var page = await AdminPageTests.SignInAsync(browser, host);
+        await page.WaitForSelectorAsync("#store:has-text(\"hears the others' changes\")");
+
+        server.AllowConnections(database, false);
+        server.DropConnections(database);
+
+        await page.WaitForSelectorAsync("#store.error:has-text(\"does not hear the others' changes since\")");
+        Assert.Contains("and serves with what it last heard", await page.TextContentAsync("#store"), StringComparison.Ordinal);
+        using (var health = await host.Client.GetAsync("/healthz"))
+        {
+            var store = (await health.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("entries").GetProperty("shared-store");
+            Assert.Equal("Unhealthy", store.GetProperty("status").GetString());
+            Assert.StartsWith("PostgreSQL does not answer", store.GetProperty("description").GetString(), StringComparison.Ordinal);
+        }
+
+        server.AllowConnections(database, true);
+
+        await page.WaitForSelectorAsync("#store:not(.error):has-text(\"hears the others' changes\")", new() { Timeout = 60_000 });
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/store");
+        Assert.Equal(("postgresql", true, 1), (view.GetProperty("kind").GetString(), view.GetProperty("listening").GetBoolean(), view.GetProperty("linkLosses").GetInt32()));
+    }
+
+    [Fact]
     public async Task AHostWhoseStoreDoesNotAnswer_FailsToStart_SayingWhatToCheck()
     {
         var started = TestHost.StartAsync([PluginFolders.Test("t")], o =>

@@ -34,6 +34,7 @@ public static class PluginEndpointRouteBuilderExtensions
         Audit.AuditApi.Map(admin);
         SettingsRevisionsApi.Map(admin);
         PluginDataApi.Map(admin);
+        StoreApi.Map(admin);
         var health = endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         var metrics = endpoints.MapPrometheusScrapingEndpoint("/metrics");
         return new PluginEndpoints(routes, admin, health, metrics);

@@ -81,6 +81,15 @@ public sealed class PostgresServer : IDisposable
         command.ExecuteScalar();
     }
 
+    /// <summary>Lets connections to <paramref name="database"/> in or not (a database under maintenance, as a host sees it).</summary>
+    public void AllowConnections(string database, bool allowed)
+    {
+        using var connection = new NpgsqlConnection(ConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand($"ALTER DATABASE {new NpgsqlConnectionStringBuilder(database).Database} ALLOW_CONNECTIONS {(allowed ? "true" : "false")}", connection);
+        command.ExecuteNonQuery();
+    }
+
     public void Dispose()
     {
         try
