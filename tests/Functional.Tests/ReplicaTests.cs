@@ -74,6 +74,28 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
+    public async Task APluginHungInConfigureOnOneReplica_DelaysNoOtherPluginsChanges()
+    {
+        var database = server.CreateDatabase();
+        var hung = PluginFolders.Test("h");
+        hung["permissions"] = new System.Text.Json.Nodes.JsonArray("settings.read", "settings.write");
+        Task<TestHost> Start() => TestHost.StartAsync([hung.DeepClone().AsObject(), PluginFolders.Test("t")], o => o.Store.PostgreSqlConnectionString = database);
+        await using var one = await Start();
+        await using var other = await Start();
+        await Task.WhenAll(one.WaitForStateAsync("h", WorkerState.Ready), other.WaitForStateAsync("h", WorkerState.Ready), other.WaitForStateAsync("t", WorkerState.Ready));
+        other.ExpectErrors = true; // h's Configure running to its deadline there is reported, as it must be
+
+        // h writes it itself, so only its twin on the other replica is offered it, and hangs there until the start timeout (20 s).
+        (await one.Admin.PostAsync("/plugins/h/settings", SettingsAndAdminTests.Json("""{"greeting":"hang-me"}"""))).EnsureSuccessStatusCode();
+        await Eventually(other, "/plugins/h/last-configured", s => s.Contains("hang-me", StringComparison.Ordinal));
+        var sent = DateTime.UtcNow;
+        (await one.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"not held"}"""))).EnsureSuccessStatusCode();
+
+        await Eventually(other, "/plugins/t/last-configured", s => s.Contains("not held", StringComparison.Ordinal));
+        Assert.True(DateTime.UtcNow - sent < TimeSpan.FromSeconds(10), $"t's settings took {DateTime.UtcNow - sent} to cross while h hung");
+    }
+
+    [Fact]
     public async Task DisablingOnOneReplica_StopsThePluginOnTheOther_AndEnablingStartsItAgain_AndATenantScopeApplies()
     {
         var database = server.CreateDatabase();

@@ -65,20 +65,20 @@ internal sealed partial class ReplicaChanges(
         }
     }
 
+    /// <summary>The plugins a resync reads again: those this replica runs or could run.</summary>
+    public IEnumerable<string> ManagedPlugins() => catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Id);
+
     /// <summary>
-    /// After the notices were out of reach (a lost connection), everything they could have said:
-    /// each plugin's enabled state, tenant scope and settings, as the store holds them now.
+    /// After the notices were out of reach (a lost connection), everything they could have said
+    /// of one plugin: its enabled state, tenant scope and settings, as the store holds them now.
     /// </summary>
-    public async Task ResyncAsync(CancellationToken cancellationToken)
+    public async Task ResyncAsync(string id, CancellationToken cancellationToken)
     {
-        foreach (var entry in catalog.Entries.Where(e => e.Supervisor is not null))
+        await lifecycle.FollowStoredEnabledAsync(id, cancellationToken).ConfigureAwait(false);
+        await scopes.ReloadAsync(id, cancellationToken).ConfigureAwait(false);
+        foreach (var scope in await store.ListSettingsScopesAsync(id, cancellationToken).ConfigureAwait(false))
         {
-            await lifecycle.FollowStoredEnabledAsync(entry.Id, cancellationToken).ConfigureAwait(false);
-            await scopes.ReloadAsync(entry.Id, cancellationToken).ConfigureAwait(false);
-            foreach (var scope in await store.ListSettingsScopesAsync(entry.Id, cancellationToken).ConfigureAwait(false))
-            {
-                await PushSettingsAsync(entry.Id, scope.TenantId, cancellationToken).ConfigureAwait(false);
-            }
+            await PushSettingsAsync(id, scope.TenantId, cancellationToken).ConfigureAwait(false);
         }
     }
 

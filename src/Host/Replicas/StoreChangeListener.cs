@@ -170,44 +170,55 @@ internal sealed partial class StoreChangeListener(
         }
     }
 
-    /// <summary>Applies each notice; a null one asks for everything to be read again.</summary>
+    /// <summary>
+    /// Hands each notice to its plugin's queue, in commit order; a null one asks for everything to
+    /// be read again, which goes to every plugin's queue behind what it already has.
+    /// </summary>
     private async Task ApplyAsync(CancellationToken stopping)
     {
         var changes = services.GetRequiredService<ReplicaChanges>();
         var origin = services.GetRequiredService<PostgresPluginStore>().Origin;
         var counted = services.GetRequiredService<Calls.PluginMetrics>().ReplicaChanges;
+        var queues = new PluginChangeQueues();
         try
         {
             await foreach (var change in _changes.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
             {
-                if (change is not null && change.Origin == origin)
+                if (change is null)
                 {
-                    continue;
-                }
-
-                try
-                {
-                    if (change is null)
+                    foreach (var id in changes.ManagedPlugins())
                     {
-                        await changes.ResyncAsync(stopping).ConfigureAwait(false);
+                        queues.Enqueue(id, () => RunAsync(null, id, ct => changes.ResyncAsync(id, ct)));
                     }
-                    else
-                    {
-                        await changes.ApplyAsync(change, stopping).ConfigureAwait(false);
-                    }
-
-                    counted.Add(1, Tag(change), new("outcome", "applied"));
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+                else if (change.Origin != origin)
                 {
-                    // The next notice, or the next resync, may still be applied: one failure must not deafen the replica.
-                    counted.Add(1, Tag(change), new("outcome", "failed"));
-                    Log.ApplyFailed(logger, change?.Kind.ToString() ?? "resync", change?.PluginId ?? "(all)", ex);
+                    queues.Enqueue(change.PluginId, () => RunAsync(change, change.PluginId, ct => changes.ApplyAsync(change, ct)));
                 }
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+        }
+
+        await queues.DrainAsync().ConfigureAwait(false);
+
+        async Task RunAsync(StoreChange? change, string pluginId, Func<CancellationToken, Task> apply)
+        {
+            try
+            {
+                await apply(stopping).ConfigureAwait(false);
+                counted.Add(1, Tag(change), new("outcome", "applied"));
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                // The plugin's next notice, or the next resync, may still be applied: one failure must not deafen the replica.
+                counted.Add(1, Tag(change), new("outcome", "failed"));
+                Log.ApplyFailed(logger, change?.Kind.ToString() ?? "resync", pluginId, ex);
+            }
         }
     }
 
