@@ -45,7 +45,8 @@ for n in 0 1; do
     --PluginHost:AllowUnsignedPlugins=true \
     --PluginHost:TrustedKeysDirectory="$build/trust" \
     --PluginHost:WorkerPath="$build/worker/GrpcPlugins.PluginWorker.dll" \
-    --PluginHost:Store:PostgreSqlConnectionString="Host=$dir/pg;Username=postgres;Database=plugins" &
+    --PluginHost:Store:PostgreSqlConnectionString="Host=$dir/pg;Username=postgres;Database=plugins" \
+    --PluginHost:Store:ReplicaName="replica-$n" &
   pids+=($!)
 done
 echo "replicas on http://127.0.0.1:$port and http://127.0.0.1:$((port + 1)) (admin key: $key), sharing PostgreSQL on $dir/pg; Ctrl+C stops them"

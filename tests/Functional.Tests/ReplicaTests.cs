@@ -22,8 +22,8 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     public async Task SettingsWrittenOnOneReplica_ReachThePluginOnTheOther_SecretsIncluded_AndADeletionToo()
     {
         var database = server.CreateDatabase();
-        await using var one = await Replica(database);
-        await using var other = await Replica(database);
+        await using var one = await Replica(database, "pod-a");
+        await using var other = await Replica(database, "pod-b");
         using var changes = new MetricCollector<long>(other.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.replica.changes");
         await Task.WhenAll(one.WaitForStateAsync("t", WorkerState.Ready), other.WaitForStateAsync("t", WorkerState.Ready));
 
@@ -43,9 +43,9 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         await Eventually(other, "/plugins/t/last-configured?tenant=acme", s => s == "null");
         var events = (await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t")).GetProperty("recentEvents").EnumerateArray()
             .Select(e => $"{e.GetProperty("name").GetString()}: {e.GetProperty("detail").GetString()}").ToList();
-        Assert.Contains("settings-changed: plugin-wide revision 1 on another host replica", events);
+        Assert.Contains("settings-changed: plugin-wide revision 1 on host replica 'pod-a'", events);
         Assert.Contains(changes.GetMeasurementSnapshot(), m => Equals(m.Tags["kind"], "Settings") && Equals(m.Tags["outcome"], "applied"));
-        Assert.Contains(events, e => e.StartsWith("settings-deleted: tenant 'acme' on another host replica", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.StartsWith("settings-deleted: tenant 'acme' on host replica 'pod-a'", StringComparison.Ordinal));
         // One trail for the deployment: both replicas' admin actions, seen from either.
         var trail = (await one.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit")).GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
         Assert.Equal(2, trail.Count(a => a == "settings.put"));
@@ -57,7 +57,11 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         var database = server.CreateDatabase();
         var manifest = PluginFolders.Test("t");
         manifest["permissions"] = new System.Text.Json.Nodes.JsonArray("settings.read", "settings.write");
-        await using var one = await TestHost.StartAsync([manifest], o => o.Store.PostgreSqlConnectionString = database);
+        await using var one = await TestHost.StartAsync([manifest], o =>
+        {
+            o.Store.PostgreSqlConnectionString = database;
+            o.Store.ReplicaName = "pod-a";
+        });
         await using var other = await TestHost.StartAsync([manifest.DeepClone().AsObject()], o => o.Store.PostgreSqlConnectionString = database);
         await Task.WhenAll(one.WaitForStateAsync("t", WorkerState.Ready), other.WaitForStateAsync("t", WorkerState.Ready));
         other.ExpectErrors = true;
@@ -68,7 +72,7 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         (await one.Admin.PostAsync("/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"reject-me"}"""))).EnsureSuccessStatusCode();
 
         await Until(async () => (await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t")).GetProperty("recentEvents").EnumerateArray()
-            .Any(e => e.GetProperty("name").GetString() == "settings-refused" && e.GetProperty("detail").GetString()!.Contains("revision 2 from another host replica: /greeting: this plugin refuses 'reject-me'", StringComparison.Ordinal)), "the refusal on the other replica");
+            .Any(e => e.GetProperty("name").GetString() == "settings-refused" && e.GetProperty("detail").GetString()!.Contains("revision 2 on host replica 'pod-a': /greeting: this plugin refuses 'reject-me'", StringComparison.Ordinal)), "the refusal on the other replica");
         Assert.Contains(other.ErrorLogs, e => e.Contains("[ReplicaSettingsRefused]", StringComparison.Ordinal) && e.Contains("keeps its previous settings here until it restarts", StringComparison.Ordinal));
         Assert.Empty(one.ErrorLogs);
     }
@@ -153,7 +157,7 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         await using var browser = await AdminPageTests.LaunchAsync(playwright);
         var page = await AdminPageTests.SignInAsync(browser, host);
-        await page.WaitForSelectorAsync("#store:has-text(\"hears the others' changes\")");
+        await page.WaitForSelectorAsync("#store:has-text(\"this one ('replica') hears the others' changes\")");
 
         server.AllowConnections(database, false);
         server.DropConnections(database);
@@ -189,8 +193,12 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         Assert.Contains("Check that the server is up", refused.Message, StringComparison.Ordinal);
     }
 
-    private static Task<TestHost> Replica(string database) =>
-        TestHost.StartAsync([PluginFolders.Test("t")], o => o.Store.PostgreSqlConnectionString = database);
+    private static Task<TestHost> Replica(string database, string name = "replica") =>
+        TestHost.StartAsync([PluginFolders.Test("t")], o =>
+        {
+            o.Store.PostgreSqlConnectionString = database;
+            o.Store.ReplicaName = name;
+        });
 
     private static async Task<JsonElement> Eventually(TestHost host, string path, Func<string, bool> condition)
     {

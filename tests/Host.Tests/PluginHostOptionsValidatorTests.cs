@@ -25,11 +25,12 @@ public sealed class PluginHostOptionsValidatorTests
     [InlineData("Database=plugins;Username=gateway;Password=p4ss", "00:00:30", "names no Host; add Host=")]
     [InlineData("Host=db;Colour=blue;Password=p4ss", "00:00:30", "is not an Npgsql connection string")]
     [InlineData("Host=db", "00:00:00", "PluginHost:Store:ConnectTimeout is 00:00:00")]
-    public void AStoreConnectionString_ThatNpgsqlCannotUse_IsRefusedAtStart_WithoutQuotingItsPassword(string connectionString, string timeout, string? problem)
+    [InlineData("Host=db", "00:00:30", "PluginHost:Store:ReplicaName must be 1 to 100 characters", "pod\n7")]
+    public void AStoreSection_ThatCannotWork_IsRefusedAtStart_WithoutQuotingItsPassword(string connectionString, string timeout, string? problem, string replicaName = "pod-7")
     {
         var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions
         {
-            Store = new() { PostgreSqlConnectionString = connectionString, ConnectTimeout = TimeSpan.Parse(timeout, System.Globalization.CultureInfo.InvariantCulture) },
+            Store = new() { PostgreSqlConnectionString = connectionString, ConnectTimeout = TimeSpan.Parse(timeout, System.Globalization.CultureInfo.InvariantCulture), ReplicaName = replicaName },
         });
 
         Assert.Equal(problem is null, result.Succeeded);

@@ -45,7 +45,7 @@ internal sealed class PostgresDatabase : IDisposable
         return source;
     }
 
-    public PostgresPluginStore Open(SealedSecrets? secrets = null) => new(Source(), Guid.NewGuid(), TimeProvider.System, secrets);
+    public PostgresPluginStore Open(SealedSecrets? secrets = null) => new(Source(), ReplicaIdentity.New("test"), TimeProvider.System, secrets);
 
     public void Dispose()
     {

@@ -42,15 +42,15 @@ public sealed class SharedStoreTests(PostgresServer server) : IClassFixture<Post
         Assert.Equal(
             [(StoreChangeKind.Settings, "acme"), (StoreChangeKind.SettingsDeleted, "acme"), (StoreChangeKind.Enabled, ""), (StoreChangeKind.TenantScope, ""), (StoreChangeKind.Installed, ""), (StoreChangeKind.PluginDeleted, "")],
             heard.Select(c => (c.Kind, c.TenantId)));
-        Assert.All(heard, c => Assert.Equal((store.Origin, "p"), (c.Origin, c.PluginId)));
+        Assert.All(heard, c => Assert.Equal((store.Origin, "test", "p"), (c.Origin, c.Replica, c.PluginId)));
         Assert.False(await listener.WaitAsync(TimeSpan.FromMilliseconds(300)));
     }
 
     [Fact]
     public void ANoticeOfAKindThisHostDoesNotKnow_ReadsAsNone()
     {
-        Assert.Null(StoreChange.FromPayload("""{"origin":"8d4e3c52-0c4d-4a36-9f52-6a1b1b0c2a10","kind":"quota","pluginId":"p","tenantId":""}"""));
-        Assert.Equal(StoreChangeKind.SettingsDeleted, StoreChange.FromPayload(new StoreChange(Guid.NewGuid(), StoreChangeKind.SettingsDeleted, "p", "t").ToPayload())!.Kind);
+        Assert.Null(StoreChange.FromPayload("""{"origin":"8d4e3c52-0c4d-4a36-9f52-6a1b1b0c2a10","replica":"pod-a","kind":"quota","pluginId":"p","tenantId":""}"""));
+        Assert.Equal(StoreChangeKind.SettingsDeleted, StoreChange.FromPayload(new StoreChange(Guid.NewGuid(), "pod-a", StoreChangeKind.SettingsDeleted, "p", "t").ToPayload())!.Kind);
     }
 
     [Fact]

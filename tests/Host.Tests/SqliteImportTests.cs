@@ -35,7 +35,7 @@ public sealed class SqliteImportTests(PostgresServer server) : IClassFixture<Pos
         Assert.Equal(new ImportCounts(Settings: 2, Revisions: 3, Installs: 1, EnabledStates: 1, TenantScopes: 1, AuditEntries: 3, Keys: 1), counts);
         using var replica = new PostgresDatabaseOn(database);
         var shared = SealedSecrets.CreateShared(new PostgresKeyRing(replica.Source, TimeProvider.System), "test", NullLogger<SealedSecrets>.Instance);
-        var store = new PostgresPluginStore(replica.Source, Guid.NewGuid(), TimeProvider.System, shared);
+        var store = new PostgresPluginStore(replica.Source, ReplicaIdentity.New("test"), TimeProvider.System, shared);
         var settings = await store.GetSettingsAsync("p", "", default);
         Assert.Equal(("""{"password":"hunter3"}""", 2L), (settings!.Json, settings.Revision));
         Assert.Equal([2L, 1L], (await store.GetSettingsRevisionsAsync("p", "", default)).Select(r => r.Revision));
@@ -61,7 +61,7 @@ public sealed class SqliteImportTests(PostgresServer server) : IClassFixture<Pos
         Assert.Contains("already holds state (2 rows): an import goes into an empty database only", refused.Message, StringComparison.Ordinal);
         Assert.Contains("plugins.db does not exist: name the state directory", missing.Message, StringComparison.Ordinal);
         using var replica = new PostgresDatabaseOn(database);
-        Assert.Single(await new PostgresPluginStore(replica.Source, Guid.NewGuid(), TimeProvider.System).GetAllSettingsAsync("p", default));
+        Assert.Single(await new PostgresPluginStore(replica.Source, ReplicaIdentity.New("test"), TimeProvider.System).GetAllSettingsAsync("p", default));
     }
 
     public void Dispose()

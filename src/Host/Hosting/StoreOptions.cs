@@ -21,6 +21,13 @@ public sealed class StoreOptions
     /// </summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How this replica names itself in the others' events and logs ("settings-changed …
+    /// on host replica 'gateway-7f9c'"). Defaults to the machine's name, which is the pod's
+    /// in Kubernetes.
+    /// </summary>
+    public string ReplicaName { get; set; } = Environment.MachineName;
+
     /// <summary>True when the host shares its state through PostgreSQL.</summary>
     internal bool IsShared => PostgreSqlConnectionString is { Length: > 0 };
 
@@ -35,6 +42,11 @@ public sealed class StoreOptions
         if (!IsShared)
         {
             return;
+        }
+
+        if (ReplicaName is not { Length: > 0 and <= 100 } || ReplicaName.Any(char.IsControl))
+        {
+            errors.Add("PluginHost:Store:ReplicaName must be 1 to 100 characters without control characters; it names this replica in the others' events (the pod's name, say).");
         }
 
         try

@@ -267,7 +267,7 @@ internal sealed partial class PluginLifecycle(
     /// Another host replica enabled or disabled the plugin: this replica follows what the store
     /// says now, without writing it again. Null when nothing changed here.
     /// </summary>
-    public async Task<bool?> FollowStoredEnabledAsync(string id, CancellationToken cancellationToken)
+    public async Task<bool?> FollowStoredEnabledAsync(string id, string where, CancellationToken cancellationToken)
     {
         if (catalog.Find(id) is not { Supervisor: { } supervisor } entry
             || await store.GetEnabledAsync(id, cancellationToken).ConfigureAwait(false) is not { } enabled)
@@ -286,8 +286,8 @@ internal sealed partial class PluginLifecycle(
         if (!enabled && state != LifecycleState.Disabled)
         {
             await supervisor.StopAsync().ConfigureAwait(false);
-            _states[id] = (LifecycleState.Disabled, "disabled by an admin on another host replica");
-            events.Record(id, "deactivated", "on another host replica");
+            _states[id] = (LifecycleState.Disabled, $"disabled by an admin {where}");
+            events.Record(id, "deactivated", where);
             Log.Disabled(_logger, id);
             return false;
         }

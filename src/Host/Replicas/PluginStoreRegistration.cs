@@ -15,7 +15,7 @@ internal static class PluginStoreRegistration
         services.AddSingleton(sp => NpgsqlDataSource.Create(Options(sp).Store.PostgreSqlConnectionString!));
         services.AddSingleton(sp => new PostgresPluginStore(
             sp.GetRequiredService<NpgsqlDataSource>(),
-            Guid.NewGuid(),
+            ReplicaIdentity.New(Options(sp).Store.ReplicaName),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<SealedSecrets>()));
         services.AddSingleton(sp => Options(sp).Store.IsShared

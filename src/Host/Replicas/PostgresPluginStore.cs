@@ -9,10 +9,10 @@ namespace GrpcPlugins.Host.Replicas;
 /// transaction, so the others hear of it exactly when it commits (and never of one rolled back).
 /// Npgsql is asynchronous and pools its connections, so, unlike the SQLite store, no turns.
 /// </summary>
-internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, Guid origin, TimeProvider time, SealedSecrets? secrets = null) : IPluginStore
+internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, ReplicaIdentity replica, TimeProvider time, SealedSecrets? secrets = null) : IPluginStore
 {
     /// <summary>This replica, as its notices name it.</summary>
-    public Guid Origin => origin;
+    public Guid Origin => replica.Id;
 
     public async Task<StoredSettings?> GetSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
     {
@@ -113,7 +113,7 @@ internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, G
         command.Parameters.AddWithValue("e", expectedRevision ?? 0);
         command.Parameters.AddWithValue("kept", (long)SqlitePluginStore.RevisionsKept);
         command.Parameters.AddWithValue("c", StoreChange.Channel);
-        command.Parameters.AddWithValue("n", new StoreChange(origin, StoreChangeKind.Settings, pluginId, tenantId).ToPayload());
+        command.Parameters.AddWithValue("n", new StoreChange(replica.Id, replica.Name, StoreChangeKind.Settings, pluginId, tenantId).ToPayload());
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
     }
 
@@ -216,7 +216,7 @@ internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, G
     {
         await using var command = new NpgsqlCommand("SELECT pg_notify(@c, @n)", connection, transaction);
         command.Parameters.AddWithValue("c", StoreChange.Channel);
-        command.Parameters.AddWithValue("n", new StoreChange(origin, kind, pluginId, tenantId).ToPayload());
+        command.Parameters.AddWithValue("n", new StoreChange(replica.Id, replica.Name, kind, pluginId, tenantId).ToPayload());
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -31,10 +31,11 @@ internal enum StoreChangeKind
 /// replica reads the store, so a late or repeated notice can only apply what is there now.
 /// </summary>
 /// <param name="Origin">The replica that made it (it does not act on its own notices).</param>
+/// <param name="Replica">That replica's name, for the others' events and logs.</param>
 /// <param name="Kind">What changed.</param>
 /// <param name="PluginId">Whose.</param>
 /// <param name="TenantId">The settings' scope, for <see cref="StoreChangeKind.Settings"/> and <see cref="StoreChangeKind.SettingsDeleted"/>; "" otherwise.</param>
-internal sealed record StoreChange(Guid Origin, StoreChangeKind Kind, string PluginId, string TenantId)
+internal sealed record StoreChange(Guid Origin, string Replica, StoreChangeKind Kind, string PluginId, string TenantId)
 {
     /// <summary>The channel every replica listens on.</summary>
     public const string Channel = "grpc_plugins_changes";
