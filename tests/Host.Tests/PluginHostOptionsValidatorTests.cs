@@ -42,6 +42,25 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void AKeyRingCertificate_WithoutItsKey_OrNotPem_IsRefusedAtStart_NamingTheFile()
+    {
+        var notPem = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(notPem, "not a certificate");
+            var half = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { Store = new() { PostgreSqlConnectionString = "Host=db", KeyRingCertificatePath = notPem } });
+            var unreadable = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { Store = new() { PostgreSqlConnectionString = "Host=db", KeyRingCertificatePath = notPem, KeyRingKeyPath = notPem } });
+
+            Assert.Contains("needs both KeyRingCertificatePath and KeyRingKeyPath, or neither", half.FailureMessage, StringComparison.Ordinal);
+            Assert.Contains($"KeyRingCertificatePath ({notPem}) with KeyRingKeyPath ({notPem}) cannot be loaded", unreadable.FailureMessage, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(notPem);
+        }
+    }
+
+    [Fact]
     public void PluginRouteHooks_NamingNoPoint_AreRefusedAtStart()
     {
         var refused = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { PluginRouteHooks = new Hooks.EndpointHooks() });

@@ -89,15 +89,35 @@ public sealed class SharedStoreTests(PostgresServer server) : IClassFixture<Post
     {
         // The race of two replicas' first start: each read the ring before the other's key was
         // in it, so each made a key of its own and keeps the ring it read.
-        var other = SealedSecrets.CreateShared(new PostgresKeyRing(_database.Source(), TimeProvider.System), "test", NullLogger<SealedSecrets>.Instance);
+        var other = SealedSecrets.CreateShared(new PostgresKeyRing(_database.Source(), TimeProvider.System), "test", null, NullLogger<SealedSecrets>.Instance);
         var sealedByOther = other.Seal("""{"password":"first"}""", new HashSet<string> { "password" });
-        var one = SealedSecrets.CreateShared(new BlindAtFirst(new PostgresKeyRing(_database.Source(), TimeProvider.System)), "test", NullLogger<SealedSecrets>.Instance);
+        var one = SealedSecrets.CreateShared(new BlindAtFirst(new PostgresKeyRing(_database.Source(), TimeProvider.System)), "test", null, NullLogger<SealedSecrets>.Instance);
 
         var sealedByOne = one.Seal("""{"password":"hunter2","user":"sa"}""", new HashSet<string> { "password" });
 
         Assert.DoesNotContain("hunter2", sealedByOne, StringComparison.Ordinal);
         Assert.Equal("""{"password":"hunter2","user":"sa"}""", other.Open(sealedByOne, "p", ""));
         Assert.Equal("""{"password":"first"}""", one.Open(sealedByOther, "p", ""));
+    }
+
+    [Fact]
+    public void WithAKeyRingCertificate_TheDatabaseAloneOpensNoSecret_AndEveryReplicaWithTheCertificateDoes()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=key ring", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var one = SealedSecrets.CreateShared(new PostgresKeyRing(_database.Source(), TimeProvider.System), "test", certificate, NullLogger<SealedSecrets>.Instance);
+        var other = SealedSecrets.CreateShared(new PostgresKeyRing(_database.Source(), TimeProvider.System), "test", certificate, NullLogger<SealedSecrets>.Instance);
+
+        var sealedByOne = one.Seal("""{"password":"hunter2"}""", new HashSet<string> { "password" });
+
+        Assert.Equal("""{"password":"hunter2"}""", other.Open(sealedByOne, "p", ""));
+        var stored = Assert.Single(new PostgresKeyRing(_database.Source(), TimeProvider.System).GetAllElements()).ToString();
+        Assert.Contains("EncryptedData", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("<value>", stored, StringComparison.Ordinal);
+        // A replica without the certificate (warned at its start) cannot open the key, so not the secret.
+        var withoutIt = SealedSecrets.CreateShared(new PostgresKeyRing(_database.Source(), TimeProvider.System), "test", null, NullLogger<SealedSecrets>.Instance);
+        Assert.Equal("{}", withoutIt.Open(sealedByOne, "p", ""));
     }
 
     public void Dispose() => _database.Dispose();

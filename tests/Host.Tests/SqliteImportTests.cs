@@ -34,7 +34,7 @@ public sealed class SqliteImportTests(PostgresServer server) : IClassFixture<Pos
 
         Assert.Equal(new ImportCounts(Settings: 2, Revisions: 3, Installs: 1, EnabledStates: 1, TenantScopes: 1, AuditEntries: 3, Keys: 1), counts);
         using var replica = new PostgresDatabaseOn(database);
-        var shared = SealedSecrets.CreateShared(new PostgresKeyRing(replica.Source, TimeProvider.System), "test", NullLogger<SealedSecrets>.Instance);
+        var shared = SealedSecrets.CreateShared(new PostgresKeyRing(replica.Source, TimeProvider.System), "test", null, NullLogger<SealedSecrets>.Instance);
         var store = new PostgresPluginStore(replica.Source, ReplicaIdentity.New("test"), TimeProvider.System, shared);
         var settings = await store.GetSettingsAsync("p", "", default);
         Assert.Equal(("""{"password":"hunter3"}""", 2L), (settings!.Json, settings.Revision));

@@ -28,8 +28,41 @@ public sealed class StoreOptions
     /// </summary>
     public string ReplicaName { get; set; } = Environment.MachineName;
 
+    /// <summary>
+    /// A certificate (PEM) the shared key ring's keys are encrypted to, with
+    /// <see cref="KeyRingKeyPath"/>; the same on every replica. Unset, the keys sit in the database
+    /// beside the secrets they seal, so a copy of the database opens them: the host warns at start.
+    /// </summary>
+    public string? KeyRingCertificatePath { get; set; }
+
+    /// <summary>The certificate's private key (PEM, unencrypted).</summary>
+    public string? KeyRingKeyPath { get; set; }
+
     /// <summary>True when the host shares its state through PostgreSQL.</summary>
     internal bool IsShared => PostgreSqlConnectionString is { Length: > 0 };
+
+    /// <summary>The key ring's certificate with its key; null when none is configured. Throws <see cref="InvalidOperationException"/> naming the file and the fix.</summary>
+    internal System.Security.Cryptography.X509Certificates.X509Certificate2? LoadKeyRingCertificate()
+    {
+        if (KeyRingCertificatePath is not { Length: > 0 } && KeyRingKeyPath is not { Length: > 0 })
+        {
+            return null;
+        }
+
+        if (KeyRingCertificatePath is not { Length: > 0 } certificate || KeyRingKeyPath is not { Length: > 0 } key)
+        {
+            throw new InvalidOperationException("PluginHost:Store needs both KeyRingCertificatePath and KeyRingKeyPath, or neither.");
+        }
+
+        try
+        {
+            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificate, key);
+        }
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"PluginHost:Store:KeyRingCertificatePath ({certificate}) with KeyRingKeyPath ({key}) cannot be loaded: {ex.Message}. Give a PEM certificate and its unencrypted PEM private key, readable by the host.", ex);
+        }
+    }
 
     /// <summary>Adds what is wrong with the section to <paramref name="errors"/>.</summary>
     internal void Check(List<string> errors)
@@ -42,6 +75,15 @@ public sealed class StoreOptions
         if (!IsShared)
         {
             return;
+        }
+
+        try
+        {
+            LoadKeyRingCertificate()?.Dispose();
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.Add(ex.Message);
         }
 
         if (ReplicaName is not { Length: > 0 and <= 100 } || ReplicaName.Any(char.IsControl))

@@ -19,7 +19,11 @@ internal static class PluginStoreRegistration
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<SealedSecrets>()));
         services.AddSingleton(sp => Options(sp).Store.IsShared
-            ? SealedSecrets.CreateShared(new PostgresKeyRing(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()), "the PostgreSQL store's key_ring table", sp.GetRequiredService<ILogger<SealedSecrets>>())
+            ? SealedSecrets.CreateShared(
+                new PostgresKeyRing(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()),
+                "the PostgreSQL store's key_ring table",
+                Options(sp).Store.LoadKeyRingCertificate(),
+                sp.GetRequiredService<ILogger<SealedSecrets>>())
             : SealedSecrets.Create(Options(sp).StateDirectory, sp.GetRequiredService<ILogger<SealedSecrets>>()));
         services.AddSingleton<IPluginStore>(sp => Options(sp).Store.IsShared
             ? sp.GetRequiredService<PostgresPluginStore>()

@@ -45,6 +45,10 @@ internal sealed partial class StoreChangeListener(
         var connection = await ConnectAtStartAsync(dataSource, cancellationToken).ConfigureAwait(false);
         link.Up();
         Log.Listening(logger, dataSource.ConnectionString is { } cs ? new NpgsqlConnectionStringBuilder(cs).Host ?? "?" : "?");
+        if (options.Value.Store.KeyRingCertificatePath is not { Length: > 0 })
+        {
+            Log.KeyRingInClear(logger);
+        }
         _applying = ApplyAsync(_stopping.Token);
         _listening = ListenAsync(dataSource, connection, _stopping.Token);
     }
@@ -243,6 +247,9 @@ internal sealed partial class StoreChangeListener(
 
         [LoggerMessage(EventId = 1088, EventName = "ReplicaChangeFailed", Level = LogLevel.Error, Message = "A change from another host replica ({Kind} of {PluginId}) could not be applied here.")]
         public static partial void ApplyFailed(ILogger logger, string kind, string pluginId, Exception exception);
+
+        [LoggerMessage(EventId = 1090, EventName = "SharedKeyRingInClear", Level = LogLevel.Warning, Message = "The key ring that seals secret settings is in the PostgreSQL store beside the secrets, unencrypted: a copy of the database opens them. Set PluginHost:Store:KeyRingCertificatePath and KeyRingKeyPath (the same certificate on every replica) to encrypt the ring's keys to it.")]
+        public static partial void KeyRingInClear(ILogger logger);
 
         [LoggerMessage(EventId = 1089, EventName = "ReplicaNoticeUnreadable", Level = LogLevel.Warning, Message = "A notice from another host replica cannot be read by this one (a newer version's?): {Payload}. This replica reads everything again instead.")]
         public static partial void UnreadableNotice(ILogger logger, string payload);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,13 +34,23 @@ internal sealed partial class SealedSecrets(IDataProtector protector, string key
         return new SealedSecrets(provider.CreateProtector(Purpose), keys, logger);
     }
 
-    /// <summary>Secrets sealed with a key ring host replicas share (each opens what another sealed).</summary>
-    public static SealedSecrets CreateShared(IXmlRepository keyRing, string where, ILogger<SealedSecrets> logger)
+    /// <summary>
+    /// Secrets sealed with a key ring host replicas share (each opens what another sealed). With
+    /// <paramref name="keyRingCertificate"/>, the ring's keys are themselves encrypted to it, so
+    /// the database alone (a backup, a copy) opens no secret; every replica needs the certificate.
+    /// </summary>
+    public static SealedSecrets CreateShared(IXmlRepository keyRing, string where, X509Certificate2? keyRingCertificate, ILogger<SealedSecrets> logger)
     {
         var services = new ServiceCollection();
-        services.AddDataProtection()
+        var builder = services.AddDataProtection()
             .SetApplicationName(ApplicationName)
             .AddKeyManagementOptions(o => o.XmlRepository = keyRing);
+        if (keyRingCertificate is not null)
+        {
+            // Registered for reading too: on Linux no certificate store would find it by thumbprint.
+            builder.ProtectKeysWithCertificate(keyRingCertificate).UnprotectKeysWithAnyCertificate(keyRingCertificate);
+        }
+
         // Kept for the host's lifetime with the protector that holds its key ring.
         var provider = services.BuildServiceProvider().GetRequiredService<IDataProtectionProvider>();
         return new SealedSecrets(provider.CreateProtector(Purpose), where, logger);
