@@ -27,6 +27,33 @@ public sealed class SettingsAndAdminTests
     }
 
     [Fact]
+    public async Task ASettingsWrite_CommittedWhileTheWorkerStarts_ReachesItOnceReady()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        // The worker's Configure takes 2 s for these, at every start too: a window to write in.
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"pause-me"}"""))).EnsureSuccessStatusCode();
+
+        (await host.Admin.PostAsync("/admin/api/plugins/t/restart", null)).EnsureSuccessStatusCode();
+        await host.WaitForAsync("t", s => s.State == WorkerState.Starting && s.Pid is not null, "a new worker starting");
+        var put = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"written meanwhile"}"""));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.NotEqual(WorkerState.Ready, host.Supervisor("t").Snapshot.State);
+
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string seen;
+        while (!(seen = await host.Admin.GetStringAsync("/plugins/t/last-configured")).Contains("written meanwhile", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains("written meanwhile", seen, StringComparison.Ordinal);
+        var events = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t")).GetProperty("recentEvents").EnumerateArray().Select(e => $"{e.GetProperty("name").GetString()}: {e.GetProperty("detail").GetString()}");
+        Assert.Contains("settings-caught-up: plugin-wide revision 2, written while the worker started: Configured", events);
+    }
+
+    [Fact]
     public async Task EverySettingsEndpoint_RefusesAnUnknownPluginAndABadTenant_BeforeReadingOrWriting_AndTheTrailKeepsTheRefusals()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

@@ -396,6 +396,12 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                     }
                 }
 
+                if (settings.Json.Contains("\"pause-me\"", StringComparison.Ordinal))
+                {
+                    // A slow Configure that ends: a start that takes a while, for what happens meanwhile.
+                    await Task.Delay(2000, CancellationToken.None);
+                }
+
                 if (settings.Json.Contains("\"hang-me\"", StringComparison.Ordinal))
                 {
                     // Ignores the token on purpose: the host's deadline must still hold.

@@ -80,6 +80,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<StoredSettingsCheck>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.SettingsLimits);
         services.AddSingleton<SettingsService>();
+        services.AddSingleton<SettingsCatchUp>();
         services.AddSingleton<Callback.SettingsWritePace>();
         services.AddSingleton<CallStats>();
         services.AddSingleton<CallFailureReporter>();

@@ -26,6 +26,7 @@ internal sealed partial class PluginLifecycle(
     Health.PluginHealthRegistrations health,
     LifecycleEvents events,
     Hooks.Tenancy.TenantScopes tenantScopes,
+    SettingsCatchUp catchUp,
     ILoggerFactory loggerFactory,
     TimeProvider time) : IDisposable
 {
@@ -136,8 +137,17 @@ internal sealed partial class PluginLifecycle(
         var settings = options.Value;
         var check = new PluginStartCheck(manifest, store);
         var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, memory, check.RunAsync, loggerFactory, time);
+        var previous = WorkerState.Stopped;
         supervisor.StateChanged += snapshot =>
         {
+            // After a start only: a worker Ready again after a failed probe was offered every write meanwhile.
+            if (snapshot.State == WorkerState.Ready && previous == WorkerState.Starting && !_stopping.IsCancellationRequested)
+            {
+                _ = catchUp.RunAsync(manifest.Id, check.Configured, _stopping.Token); // logs its own failures
+            }
+
+            previous = snapshot.State;
+
             if (snapshot.State is WorkerState.Crashed or WorkerState.CrashLooping or WorkerState.Halted)
             {
                 var name = snapshot.State switch

@@ -12,6 +12,13 @@ namespace GrpcPlugins.Host.Registry;
 /// </summary>
 internal sealed class PluginStartCheck(PluginManifest manifest, IPluginStore store)
 {
+    /// <summary>
+    /// The revision of each scope the last start configured the worker with: a write committed
+    /// after the start read the store, while no worker was Ready to be offered it, is caught up
+    /// once the worker is (<see cref="Settings.SettingsCatchUp"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, long> Configured { get; private set; } = new Dictionary<string, long>();
+
     public async Task RunAsync(Worker worker, CancellationToken cancellationToken)
     {
         var disagreements = DescribeCheck.Compare(manifest, worker.Description);
@@ -35,6 +42,8 @@ internal sealed class PluginStartCheck(PluginManifest manifest, IPluginStore sto
                 throw Rejected(worker, $"plugin '{manifest.Id}' rejected its stored {scope} settings: {string.Join("; ", reply.Errors.Select(e => $"{e.Path}: {e.Message}"))}. Fix them through the admin API.");
             }
         }
+
+        Configured = pushes.ToDictionary(p => p.Item1, p => p.Item2.Revision, StringComparer.Ordinal);
     }
 
     private static WorkerStartException Rejected(Worker worker, string message) =>
