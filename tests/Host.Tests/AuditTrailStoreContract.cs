@@ -13,7 +13,7 @@ public abstract class AuditTrailStoreContract
     private protected abstract IPluginStore OpenStore();
 
     private static AuditEntry Entry(string pluginId, string action, int n) =>
-        new(0, s_at.AddSeconds(n), "admin", "127.0.0.1", action, pluginId, n % 2 == 0 ? "acme" : string.Empty, 200, $"#{n}");
+        new(0, s_at.AddSeconds(n), "admin", "127.0.0.1", action, pluginId, n % 2 == 0 ? "acme" : string.Empty, 200, $"#{n}", n % 3 == 0 ? "pod-a" : string.Empty);
 
     [Fact]
     public async Task OnlyTheNewestEntriesAreKept_AndIdsAreNeverReused_SoAPageCursorStaysValid()
@@ -54,7 +54,7 @@ public abstract class AuditTrailStoreContract
         Assert.Equal(["#4", "#2"], aNext.Select(e => e.Detail));
         Assert.Equal(["#9", "#6", "#3"], puts.Select(e => e.Detail));
         Assert.Equal(["#6"], aPuts.Select(e => e.Detail));
-        Assert.Equal(new AuditEntry(6, s_at.AddSeconds(6), "admin", "127.0.0.1", "settings.put", "a", "acme", 200, "#6"), aPuts[0]);
+        Assert.Equal(new AuditEntry(6, s_at.AddSeconds(6), "admin", "127.0.0.1", "settings.put", "a", "acme", 200, "#6", "pod-a"), aPuts[0]);
         Assert.Empty(nobody);
     }
 

@@ -31,7 +31,7 @@ internal static class AuditApi
             var entries = await trail.ReadAsync(new AuditQuery(Blank(plugin), Blank(action), before, take), ct).ConfigureAwait(false);
             return Results.Ok(new
             {
-                entries = entries.Select(e => new { e.Id, e.At, e.Actor, e.Remote, e.Action, pluginId = e.PluginId, tenant = e.Tenant, e.Status, e.Detail }),
+                entries = entries.Select(e => new { e.Id, e.At, e.Actor, e.Remote, e.Action, pluginId = e.PluginId, tenant = e.Tenant, e.Status, e.Detail, e.Replica }),
                 // A full page may have older entries behind it; the last page's 'next' is null.
                 next = entries.Count == take ? entries[^1].Id : (long?)null,
             });

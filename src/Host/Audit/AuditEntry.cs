@@ -14,6 +14,7 @@ namespace GrpcPlugins.Host.Audit;
 /// <param name="Tenant">The tenant acted on; empty for the plugin-wide scope or none.</param>
 /// <param name="Status">The answer's HTTP status; 499 when the caller left first.</param>
 /// <param name="Detail">What was done or why it was refused.</param>
+/// <param name="Replica">The host replica that answered (<c>PluginHost:Store:ReplicaName</c>), so an admin knows whose logs to read; empty for a host alone on its SQLite file.</param>
 internal sealed record AuditEntry(
     long Id,
     DateTimeOffset At,
@@ -23,4 +24,5 @@ internal sealed record AuditEntry(
     string PluginId,
     string Tenant,
     int Status,
-    string Detail);
+    string Detail,
+    string Replica = "");

@@ -2,7 +2,7 @@ using System.Data.Common;
 
 namespace GrpcPlugins.Host.Audit;
 
-/// <summary>Audit entries from rows (id, at, actor, remote, action, plugin_id, tenant_id, status, detail), whichever store keeps them.</summary>
+/// <summary>Audit entries from rows (id, at, actor, remote, action, plugin_id, tenant_id, status, detail, replica), whichever store keeps them.</summary>
 internal static class AuditRows
 {
     /// <param name="reader">The rows.</param>
@@ -22,7 +22,8 @@ internal static class AuditRows
                 reader.GetString(5),
                 reader.GetString(6),
                 reader.GetInt32(7),
-                reader.GetString(8)));
+                reader.GetString(8),
+                reader.GetString(9)));
         }
 
         return entries;

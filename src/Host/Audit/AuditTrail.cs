@@ -21,7 +21,7 @@ internal sealed partial class AuditTrail(IPluginStore store, PluginMetrics metri
     /// </summary>
     public async Task RecordAsync(string actor, string remote, string action, string pluginId, string tenant, int status, string detail)
     {
-        var entry = new AuditEntry(0, time.GetUtcNow(), actor, remote, action, pluginId, tenant, status, Shortened(detail));
+        var entry = new AuditEntry(0, time.GetUtcNow(), actor, remote, action, pluginId, tenant, status, Shortened(detail), options.Value.Store.IsShared ? options.Value.Store.ReplicaName : string.Empty);
         var outcome = status < 400 ? "done" : "refused";
         metrics.AdminActions.Add(1, new KeyValuePair<string, object?>("action", action), new KeyValuePair<string, object?>("outcome", outcome));
         Log.Action(logger, actor, action, pluginId, tenant, status, remote);

@@ -10,8 +10,8 @@ internal sealed partial class PostgresPluginStore
         // An identity's values are never reused, so a page's 'before' stays valid after the oldest are dropped.
         await using var command = dataSource.CreateCommand("""
             WITH added AS (
-                INSERT INTO audit (at, actor, remote, action, plugin_id, tenant_id, status, detail)
-                VALUES (@at, @actor, @remote, @action, @p, @t, @status, @detail) RETURNING id)
+                INSERT INTO audit (at, actor, remote, action, plugin_id, tenant_id, status, detail, replica)
+                VALUES (@at, @actor, @remote, @action, @p, @t, @status, @detail, @replica) RETURNING id)
             DELETE FROM audit WHERE id <= (SELECT id FROM added) - @kept
             """);
         command.Parameters.AddWithValue("at", entry.At.ToUniversalTime());
@@ -22,6 +22,7 @@ internal sealed partial class PostgresPluginStore
         command.Parameters.AddWithValue("t", entry.Tenant);
         command.Parameters.AddWithValue("status", entry.Status);
         command.Parameters.AddWithValue("detail", entry.Detail);
+        command.Parameters.AddWithValue("replica", entry.Replica);
         command.Parameters.AddWithValue("kept", (long)kept);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -29,7 +30,7 @@ internal sealed partial class PostgresPluginStore
     public async Task<IReadOnlyList<AuditEntry>> GetAuditAsync(AuditQuery query, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT id, at, actor, remote, action, plugin_id, tenant_id, status, detail FROM audit
+            SELECT id, at, actor, remote, action, plugin_id, tenant_id, status, detail, replica FROM audit
             WHERE (@p::text IS NULL OR plugin_id = @p) AND (@a::text IS NULL OR action = @a) AND (@b::bigint IS NULL OR id < @b)
             ORDER BY id DESC LIMIT @n
             """);

@@ -63,7 +63,8 @@ internal static class PostgresSchema
                 plugin_id text NOT NULL,
                 tenant_id text NOT NULL,
                 status integer NOT NULL,
-                detail text NOT NULL);
+                detail text NOT NULL,
+                replica text NOT NULL DEFAULT '');
             CREATE INDEX IF NOT EXISTS audit_by_plugin ON audit (plugin_id, id);
             CREATE TABLE IF NOT EXISTS key_ring (
                 name text PRIMARY KEY,

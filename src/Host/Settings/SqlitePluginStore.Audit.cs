@@ -14,7 +14,7 @@ internal sealed partial class SqlitePluginStore
         await using var command = connection.CreateCommand();
         // AUTOINCREMENT ids are never reused after the oldest are dropped, so a page's 'before' stays valid.
         command.CommandText = """
-            INSERT INTO audit (at, actor, remote, action, plugin_id, tenant_id, status, detail) VALUES ($at, $actor, $remote, $action, $p, $t, $status, $detail);
+            INSERT INTO audit (at, actor, remote, action, plugin_id, tenant_id, status, detail, replica) VALUES ($at, $actor, $remote, $action, $p, $t, $status, $detail, $replica);
             DELETE FROM audit WHERE id <= last_insert_rowid() - $kept;
             """;
         command.Parameters.AddWithValue("$at", entry.At.ToString("O"));
@@ -25,6 +25,7 @@ internal sealed partial class SqlitePluginStore
         command.Parameters.AddWithValue("$t", entry.Tenant);
         command.Parameters.AddWithValue("$status", entry.Status);
         command.Parameters.AddWithValue("$detail", entry.Detail);
+        command.Parameters.AddWithValue("$replica", entry.Replica);
         command.Parameters.AddWithValue("$kept", kept);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -35,7 +36,7 @@ internal sealed partial class SqlitePluginStore
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT id, at, actor, remote, action, plugin_id, tenant_id, status, detail FROM audit
+            SELECT id, at, actor, remote, action, plugin_id, tenant_id, status, detail, replica FROM audit
             WHERE ($p IS NULL OR plugin_id = $p) AND ($a IS NULL OR action = $a) AND ($b IS NULL OR id < $b)
             ORDER BY id DESC LIMIT $n
             """;
@@ -47,7 +48,9 @@ internal sealed partial class SqlitePluginStore
         return await AuditRows.ReadAsync(reader, r => DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
     }
 
-    private static void CreateAuditTable(SqliteConnection connection) => Execute(connection, """
+    private static void CreateAuditTable(SqliteConnection connection)
+    {
+        Execute(connection, """
         CREATE TABLE IF NOT EXISTS audit (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             at TEXT NOT NULL,
@@ -57,7 +60,17 @@ internal sealed partial class SqlitePluginStore
             plugin_id TEXT NOT NULL,
             tenant_id TEXT NOT NULL,
             status INTEGER NOT NULL,
-            detail TEXT NOT NULL);
+            detail TEXT NOT NULL,
+            replica TEXT NOT NULL DEFAULT '');
         CREATE INDEX IF NOT EXISTS audit_by_plugin ON audit (plugin_id, id);
         """);
+
+        // A file written before the column existed gains it; its entries name no replica.
+        using var columns = connection.CreateCommand();
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('audit') WHERE name = 'replica'";
+        if ((long)columns.ExecuteScalar()! == 0)
+        {
+            Execute(connection, "ALTER TABLE audit ADD COLUMN replica TEXT NOT NULL DEFAULT ''");
+        }
+    }
 }
