@@ -29,6 +29,7 @@ public sealed class AdminPageTests
         Assert.Equal("Ready", await page.TextContentAsync("#plugin-hello .state"));
         Assert.Equal(" (RSS watchdog)", await page.TextContentAsync("#plugin-hello .enforcement"));
         await page.WaitForSelectorAsync("#store:has-text(\"State: a SQLite file of this host's.\")");
+        Assert.False(await page.IsVisibleAsync("#audit-replica"));
 
         // Disable a plugin.
         await page.ClickAsync("#plugin-t .action-disable");

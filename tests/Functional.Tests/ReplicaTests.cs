@@ -159,6 +159,8 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         await using var browser = await AdminPageTests.LaunchAsync(playwright);
         var page = await AdminPageTests.SignInAsync(browser, host);
         await page.WaitForSelectorAsync("#store:has-text(\"this one ('replica') hears the others' changes\")");
+        await page.WaitForSelectorAsync("#audit .audit-replica:has-text('replica')");
+        Assert.True(await page.IsVisibleAsync("#audit-replica"));
 
         server.AllowConnections(database, false);
         server.DropConnections(database);
