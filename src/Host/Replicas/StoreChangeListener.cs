@@ -11,10 +11,11 @@ namespace GrpcPlugins.Host.Replicas;
 /// <summary>
 /// With a shared store: creates its tables before anything reads them (waiting up to
 /// <see cref="StoreOptions.ConnectTimeout"/> for the database), then listens for the other
-/// replicas' changes on one connection of its own. The notices are applied one at a time, in
-/// commit order, off the connection's loop, so a plugin slow to take its settings does not
-/// hold the next notice's arrival. A lost connection is retried with backoff; once back,
-/// everything a missed notice could have said is read again.
+/// replicas' changes on one connection of its own. The notices are applied off the
+/// connection's loop, each plugin's in commit order in a queue of its own
+/// (<see cref="PluginChangeQueues"/>), so a plugin slow to take its settings holds neither the
+/// next notice's arrival nor another plugin's change. A lost connection is retried with
+/// backoff; once back, everything a missed notice could have said is read again.
 /// </summary>
 internal sealed partial class StoreChangeListener(
     IOptions<PluginHostOptions> options,
@@ -49,6 +50,7 @@ internal sealed partial class StoreChangeListener(
         {
             Log.KeyRingInClear(logger);
         }
+
         _applying = ApplyAsync(_stopping.Token);
         _listening = ListenAsync(dataSource, connection, _stopping.Token);
     }

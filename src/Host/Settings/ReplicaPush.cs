@@ -1,6 +1,6 @@
 namespace GrpcPlugins.Host.Settings;
 
-/// <summary>How the running plugin took settings another host replica committed.</summary>
+/// <summary>How the running plugin took settings committed without being offered to it (another replica's, or during its start).</summary>
 internal enum ReplicaPushOutcome
 {
     /// <summary>It accepted them.</summary>

@@ -82,16 +82,17 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
     }
 
     /// <summary>
-    /// Another host replica committed a write to this scope: the running plugin here is given
-    /// what the store holds now (a later write may have followed; a repeated notice gives the
-    /// same again). The write stands whatever the plugin here answers; the outcome says.
+    /// A write to this scope was committed without being offered to the running plugin here
+    /// (another host replica's, or one made while its worker started): it is given what the
+    /// store holds now (a later write may have followed; a repeated notice gives the same
+    /// again). The write stands whatever the plugin here answers; the outcome says.
     /// </summary>
     public async Task<ReplicaPush> PushStoredAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
     {
         using var turn = await _writes.EnterAsync(pluginId, cancellationToken).ConfigureAwait(false);
         if (await store.GetSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false) is not { } stored)
         {
-            // Deleted since: that notice follows this one.
+            // Deleted since: its own notice, or the catch-up's deletion pass, follows.
             return new ReplicaPush(ReplicaPushOutcome.Gone, 0, null);
         }
 
