@@ -182,6 +182,60 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
+    public async Task TwoReplicasAttachingOneWorker_EachGetsTheBodiesItKeptBack_FromItsOwnWayBack()
+    {
+        var database = server.CreateDatabase();
+        var pki = Directory.CreateTempSubdirectory("gpt-pki-").FullName;
+        try
+        {
+            var hosts = TestPki.Create(pki, "hosts");
+            var plugins = TestPki.Create(pki, "plugins");
+            var hostIdentity = hosts.IssueIdentity("host");
+            var port = AttachedWorker.FreePort();
+            await using var worker = await AttachedWorker.StartAsync("away", port, plugins.IssueIdentity("plugin"), hosts.CaPath);
+            var manifest = PluginFolders.Test("away");
+            manifest.Remove("command");
+            manifest.Remove("args");
+            manifest["attach"] = new System.Text.Json.Nodes.JsonObject { ["address"] = $"https://localhost:{port}" };
+            Task<TestHost> Start(string name)
+            {
+                var callback = AttachedWorker.FreePort();
+                return TestHost.StartAsync([manifest.DeepClone().AsObject()], o =>
+                {
+                    o.Store.PostgreSqlConnectionString = database;
+                    o.Store.ReplicaName = name;
+                    o.Attach.CertificatePath = hostIdentity.Certificate;
+                    o.Attach.KeyPath = hostIdentity.Key;
+                    o.Attach.TrustedCaPath = plugins.CaPath;
+                    o.Attach.CallbackListen = $"127.0.0.1:{callback}";
+                    o.Attach.CallbackAddress = $"https://localhost:{callback}";
+                });
+            }
+
+            await using var one = await Start("pod-a");
+            await one.WaitForStateAsync("away", WorkerState.Ready);
+            // The second attach is the worker's last Describe: its way back is the newest.
+            await using var other = await Start("pod-b");
+            await other.WaitForStateAsync("away", WorkerState.Ready);
+
+            foreach (var host in new[] { one, other, one })
+            {
+                var body = new byte[256 * 1024];
+                Random.Shared.NextBytes(body);
+                using var answer = await host.Admin.PostAsync("/plugins/away/upload", new ByteArrayContent(body));
+                Assert.True(answer.IsSuccessStatusCode, $"upload through {host.Root}: {(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
+                var uploaded = await answer.Content.ReadFromJsonAsync<JsonElement>();
+                Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)), uploaded.GetProperty("sha256").GetString());
+                Assert.Equal("PulledBodyStream", uploaded.GetProperty("transport").GetString());
+            }
+        }
+        finally
+        {
+            Directory.Delete(pki, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AHostWhoseStoreDoesNotAnswer_FailsToStart_SayingWhatToCheck()
     {
         var started = TestHost.StartAsync([PluginFolders.Test("t")], o =>

@@ -35,11 +35,19 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
         },
     };
 
+    // Host replicas may each attach this worker, each offering its own way back over its own
+    // connection; a body one host kept back can only be read from that host, so a call made for
+    // a request uses the way back its connection was offered. Connections come and go with the
+    // hosts' attaches; the oldest are forgotten past this many.
+    private const int ConnectionsRemembered = 64;
+
     private readonly Lazy<(GrpcChannel Channel, PluginHost.PluginHostClient Client)>? _connection;
     private readonly AttachedTls? _attached;
     private readonly Lock _offerLock = new();
+    private readonly Dictionary<string, Offered> _offerByConnection = new(StringComparer.Ordinal);
+    private readonly Queue<string> _connectionsInOrder = new();
+    private readonly Dictionary<string, (string Token, GrpcChannel Channel, PluginHost.PluginHostClient Client)> _channelByAddress = new(StringComparer.Ordinal);
     private volatile Offered? _offer;
-    private (GrpcChannel Channel, PluginHost.PluginHostClient Client)? _attachedConnection;
 
     public PluginHostClient(WorkerEnvironment environment, AttachedTls? attached = null)
     {
@@ -68,47 +76,71 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
     public bool CanCallBack => _attached is null || _offer is not null;
 
     /// <summary>
-    /// Takes the way back an attached worker's host offers in Describe. A new attach brings a
-    /// new token (the host voids the last one when it lets go), so the channel follows it.
+    /// Takes the way back an attached worker's host offers in Describe, over the host's
+    /// <paramref name="connection"/> (the call's peer). A new attach brings a new token (the host
+    /// voids the last one when it lets go), so the channel to that host follows it.
     /// </summary>
-    public void Offer(string address, string token)
+    public void Offer(string address, string token, string? connection = null)
     {
-        GrpcChannel? replaced;
+        GrpcChannel? replaced = null;
         lock (_offerLock)
         {
-            if (_attached is null || _offer == new Offered(address, token))
+            if (_attached is null)
             {
                 return;
             }
 
-            replaced = _attachedConnection?.Channel;
-            _attachedConnection = null;
-            _offer = new Offered(address, token);
+            var offer = new Offered(address, token);
+            _offer = offer;
+            if (connection is not null && _offerByConnection.TryAdd(connection, offer))
+            {
+                _connectionsInOrder.Enqueue(connection);
+                if (_connectionsInOrder.Count > ConnectionsRemembered)
+                {
+                    _offerByConnection.Remove(_connectionsInOrder.Dequeue());
+                }
+            }
+            else if (connection is not null)
+            {
+                _offerByConnection[connection] = offer;
+            }
+
+            if (_channelByAddress.TryGetValue(address, out var current) && current.Token != token)
+            {
+                replaced = current.Channel;
+                _channelByAddress.Remove(address);
+            }
         }
 
         replaced?.Dispose();
     }
 
-    private PluginHost.PluginHostClient Client => _connection?.Value.Client ?? AttachedClient();
+    private PluginHost.PluginHostClient Client => ClientFor(null);
 
-    private PluginHost.PluginHostClient AttachedClient()
+    /// <summary>The way back for a call made for a request that came over <paramref name="connection"/>; the last one offered for any other.</summary>
+    private PluginHost.PluginHostClient ClientFor(string? connection) => _connection?.Value.Client ?? AttachedClient(connection);
+
+    private PluginHost.PluginHostClient AttachedClient(string? connection)
     {
         lock (_offerLock)
         {
-            if (_attachedConnection is { } connection)
-            {
-                return connection.Client;
-            }
-
-            if (_offer is not { } offer)
+            var offer = connection is not null && _offerByConnection.TryGetValue(connection, out var its) ? its : _offer;
+            if (offer is null)
             {
                 throw new InvalidOperationException(
                     "This plugin runs attached (PLUGIN_ATTACH_LISTEN), and its host offers it no way back: the host's PluginHost API (settings reads and writes) needs PluginHost:Attach:CallbackListen and CallbackAddress set in the host. Until then its settings arrive through Configure (IPlugin's settings callback) only.");
             }
 
+            if (_channelByAddress.TryGetValue(offer.Address, out var cached) && cached.Token == offer.Token)
+            {
+                return cached.Client;
+            }
+
+            cached.Channel?.Dispose();
             var channel = AttachedHostChannel.Create(new Uri(offer.Address), _attached!, RetryPacedWrites());
-            _attachedConnection = (channel, WithToken(channel, offer.Token));
-            return _attachedConnection.Value.Client;
+            var client = WithToken(channel, offer.Token);
+            _channelByAddress[offer.Address] = (offer.Token, channel, client);
+            return client;
         }
     }
 
@@ -133,9 +165,9 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
         return reply.Revision;
     }
 
-    /// <summary>Opens the stream of a route request's body that the host kept back (its head's body_id).</summary>
-    public AsyncServerStreamingCall<HttpBodyChunk> ReadHttpBody(string bodyId, CancellationToken cancellationToken) =>
-        Client.ReadHttpBody(new ReadHttpBodyRequest { BodyId = bodyId }, cancellationToken: cancellationToken);
+    /// <summary>Opens the stream of a route request's body that the host kept back (its head's body_id), from the host whose <paramref name="connection"/> the request came over.</summary>
+    public AsyncServerStreamingCall<HttpBodyChunk> ReadHttpBody(string bodyId, string? connection, CancellationToken cancellationToken) =>
+        ClientFor(connection).ReadHttpBody(new ReadHttpBodyRequest { BodyId = bodyId }, cancellationToken: cancellationToken);
 
     public void Dispose()
     {
@@ -146,8 +178,12 @@ internal sealed class PluginHostClient : IPluginHost, IDisposable
 
         lock (_offerLock)
         {
-            _attachedConnection?.Channel.Dispose();
-            _attachedConnection = null;
+            foreach (var (_, channel, _) in _channelByAddress.Values)
+            {
+                channel.Dispose();
+            }
+
+            _channelByAddress.Clear();
         }
     }
 }

@@ -21,7 +21,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
     {
         if (request.HostCallback is { } back)
         {
-            host.Offer(back.Address, back.Token);
+            host.Offer(back.Address, back.Token, context.Peer);
         }
 
         var reply = new DescribeResponse
@@ -126,7 +126,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
         // The message's own bytes back the body stream; nothing is copied. A body the host
         // kept back is read from it when the handler reads.
         using Stream body = request.Head.BodyId.Length > 0
-            ? new PulledBodyStream(ct => host.ReadHttpBody(request.Head.BodyId, ct), context.CancellationToken)
+            ? new PulledBodyStream(ct => host.ReadHttpBody(request.Head.BodyId, context.Peer, ct), context.CancellationToken)
             : MemoryMarshal.TryGetArray(request.Body.Memory, out var bytes)
                 ? new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false)
                 : new MemoryStream(request.Body.ToByteArray(), writable: false);
