@@ -54,24 +54,19 @@ internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, R
 
     public async Task<bool> DeleteSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        // A deleted tenant's earlier revisions go with it: deleting is how an admin removes a tenant's data.
-        await using var command = new NpgsqlCommand("DELETE FROM settings_history WHERE plugin_id = @p AND tenant_id = @t; DELETE FROM settings WHERE plugin_id = @p AND tenant_id = @t", connection, transaction);
+        // One statement, as a write is: the settings, their history (deleting is how an admin
+        // removes a tenant's data) and the notice, which only a deletion that found settings sends.
+        await using var command = dataSource.CreateCommand("""
+            WITH gone AS (DELETE FROM settings WHERE plugin_id = @p AND tenant_id = @t RETURNING 1),
+            history AS (DELETE FROM settings_history WHERE plugin_id = @p AND tenant_id = @t),
+            noticed AS (SELECT pg_notify(@c, @n) FROM gone)
+            SELECT count(*) FROM gone, noticed
+            """);
         command.Parameters.AddWithValue("p", pluginId);
         command.Parameters.AddWithValue("t", tenantId);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            if (reader.RecordsAffected <= 0)
-            {
-                return false;
-            }
-        }
-
-        await NotifyAsync(connection, transaction, StoreChangeKind.SettingsDeleted, pluginId, tenantId, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return true;
+        command.Parameters.AddWithValue("c", StoreChange.Channel);
+        command.Parameters.AddWithValue("n", Notice(StoreChangeKind.SettingsDeleted, pluginId, tenantId));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is > 0L;
     }
 
     public async Task<SettingsWriteView> GetSettingsForWriteAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
@@ -113,7 +108,7 @@ internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, R
         command.Parameters.AddWithValue("e", expectedRevision ?? 0);
         command.Parameters.AddWithValue("kept", (long)SqlitePluginStore.RevisionsKept);
         command.Parameters.AddWithValue("c", StoreChange.Channel);
-        command.Parameters.AddWithValue("n", new StoreChange(replica.Id, replica.Name, StoreChangeKind.Settings, pluginId, tenantId).ToPayload());
+        command.Parameters.AddWithValue("n", Notice(StoreChangeKind.Settings, pluginId, tenantId));
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
     }
 
@@ -216,9 +211,11 @@ internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, R
     {
         await using var command = new NpgsqlCommand("SELECT pg_notify(@c, @n)", connection, transaction);
         command.Parameters.AddWithValue("c", StoreChange.Channel);
-        command.Parameters.AddWithValue("n", new StoreChange(replica.Id, replica.Name, kind, pluginId, tenantId).ToPayload());
+        command.Parameters.AddWithValue("n", Notice(kind, pluginId, tenantId));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private string Notice(StoreChangeKind kind, string pluginId, string tenantId) => new StoreChange(replica.Id, replica.Name, kind, pluginId, tenantId).ToPayload();
 
     /// <summary>The next row (json, revision, updated_at) as settings, or null when there is none.</summary>
     private async Task<StoredSettings?> ReadStoredAsync(NpgsqlDataReader reader, string pluginId, string tenantId, CancellationToken cancellationToken) =>
