@@ -16,8 +16,10 @@ namespace GrpcPlugins.Functional.Tests;
 /// hosts, each with its own plugins directory and its own worker of the same plugin, as two
 /// pods of one gateway. What an admin does on one must reach the plugin on the other.
 /// </summary>
-public sealed class ReplicaTests(PostgresServer server) : IClassFixture<PostgresServer>
+public sealed class ReplicaTests(PostgresServer server) : IClassFixture<PostgresServer>, IDisposable
 {
+    private readonly string _work = Directory.CreateTempSubdirectory("gpt-replica-").FullName;
+
     [Fact]
     public async Task SettingsWrittenOnOneReplica_ReachThePluginOnTheOther_SecretsIncluded_AndADeletionToo()
     {
@@ -249,6 +251,87 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         Assert.Contains("cannot reach its PostgreSQL store (PluginHost:Store:PostgreSqlConnectionString) after 2 s", refused.Message, StringComparison.Ordinal);
         Assert.Contains("Check that the server is up", refused.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ABundleInstalledOnOneReplica_RunsOnTheOthers_OnOneStartedLaterToo_AndItsUpgradeAndUninstallFollow()
+    {
+        var database = server.CreateDatabase();
+        using var bundles = new SignedBundles(_work);
+        var trust = bundles.TrustDirectory();
+        await using var one = await StrictReplica(database, "pod-a", trust);
+        await using var other = await StrictReplica(database, "pod-b", trust);
+        using var changes = new MetricCollector<long>(other.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.replica.changes");
+
+        await InstallAsync(one, bundles.Pack("up", "1.0.0"));
+        await Until(async () => await VersionAsync(other) == "1.0.0", "1.0.0 on pod-b");
+        await InstallAsync(one, bundles.Pack("up", "2.0.0"));
+        await Until(async () => await VersionAsync(other) == "2.0.0", "the upgrade on pod-b");
+        await Until(async () => (await EventsAsync(other, "up")).Any(e => e.StartsWith("install-followed: 2.0.0 installed on host replica 'pod-a' by ", StringComparison.Ordinal) && e.EndsWith("upgraded from 1.0.0 here", StringComparison.Ordinal)), "pod-b's event for the upgrade it followed");
+        Assert.Contains(changes.GetMeasurementSnapshot(), m => Equals(m.Tags["kind"], "Installed") && Equals(m.Tags["outcome"], "applied"));
+
+        // A replica that was not running (a new pod): it installs what the others run as it starts.
+        await using (var later = await StrictReplica(database, "pod-c", trust))
+        {
+            await Until(async () => await VersionAsync(later) == "2.0.0", "2.0.0 on pod-c, started after the install");
+            Assert.DoesNotContain("pod-c", (await File.ReadAllTextAsync(Path.Combine(later.PluginsDirectory, Directory.GetDirectories(later.PluginsDirectory).Single(), "plugin.json"))).Split('"'));
+        }
+
+        // The shared history has each install once, made by the replica the admin used.
+        var installs = await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/installs");
+        Assert.Equal(["1.0.0", "2.0.0"], installs.EnumerateArray().Select(i => i.GetProperty("version").GetString()));
+
+        (await one.Admin.DeleteAsync("/admin/api/plugins/up?keepSettings=false")).EnsureSuccessStatusCode();
+        await Until(async () => (await other.Admin.GetAsync("/admin/api/plugins/up")).StatusCode == HttpStatusCode.NotFound, "the uninstall on pod-b");
+        await Until(() => Task.FromResult(Directory.GetDirectories(other.PluginsDirectory).Length == 0), "pod-b's copy of the plugin removed");
+        Assert.Empty(Directory.GetFiles(Path.Combine(other.Root, "state", "staging"), "*.fetch"));
+    }
+
+    [Fact]
+    public async Task AReplicaThatDoesNotTrustTheBundlesSigner_KeepsWhatItHas_AndSaysWhy()
+    {
+        var database = server.CreateDatabase();
+        using var bundles = new SignedBundles(_work);
+        using var others = new SignedBundles(Path.Combine(_work, "others"));
+        await using var one = await StrictReplica(database, "pod-a", bundles.TrustDirectory());
+        await using var other = await StrictReplica(database, "pod-b", others.TrustDirectory());
+        other.ExpectErrors = true;
+        using var changes = new MetricCollector<long>(other.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.replica.changes");
+
+        await InstallAsync(one, bundles.Pack("up", "1.0.0"));
+        await Until(async () => await VersionAsync(one) == "1.0.0", "1.0.0 on pod-a");
+        await Until(() => Task.FromResult(changes.GetMeasurementSnapshot().Any(m => Equals(m.Tags["kind"], "Installed") && Equals(m.Tags["outcome"], "failed"))), "pod-b's refusal");
+
+        Assert.Null(other.Catalog.Find("up"));
+        Assert.True(other.ErrorLogs.Any(e => e.Contains("was installed on host replica 'pod-a'", StringComparison.Ordinal) && e.Contains("signed by an unknown key", StringComparison.Ordinal)), string.Join("\n", other.ErrorLogs));
+    }
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    private static Task<TestHost> StrictReplica(string database, string name, string trust) =>
+        TestHost.StartAsync([], o =>
+        {
+            o.Store.PostgreSqlConnectionString = database;
+            o.Store.ReplicaName = name;
+            o.AllowUnsignedPlugins = false;
+            o.TrustedKeysDirectory = trust;
+        });
+
+    private static async Task InstallAsync(TestHost host, string bundle)
+    {
+        var staged = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(bundle)));
+        var address = (await staged.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString();
+        var installed = await host.Admin.PostAsync($"/admin/api/bundles/{address}/install?accept=settings.read", null);
+        Assert.True(installed.IsSuccessStatusCode, await installed.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<string?> VersionAsync(TestHost host) =>
+        await host.Admin.GetAsync("/plugins/up/whoami") is { IsSuccessStatusCode: true } answer
+            ? (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()
+            : null;
+
+    private static async Task<List<string>> EventsAsync(TestHost host, string id) =>
+        [.. (await host.Admin.GetFromJsonAsync<JsonElement>($"/admin/api/plugins/{id}")).GetProperty("recentEvents").EnumerateArray()
+            .Select(e => $"{e.GetProperty("name").GetString()}: {e.GetProperty("detail").GetString()}")];
 
     private static Task<TestHost> Replica(string database, string name = "replica") =>
         TestHost.StartAsync([PluginFolders.Test("t")], o =>

@@ -82,7 +82,7 @@ internal static class BundleApi
         api.MapDelete("/plugins/{id}", async (string id, bool? keepSettings, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
         {
             AuditNote.Of(context).Detail = keepSettings ?? true ? "settings kept" : "settings and data directory removed";
-            return await installer.UninstallAsync(id, keepSettings ?? true, ct).ConfigureAwait(false) is { Succeeded: false } refused
+            return await installer.UninstallAsync(id, keepSettings ?? true, AdminActor.Of(context.User), followed: false, ct).ConfigureAwait(false) is { Succeeded: false } refused
                 ? Results.Problem(title: refused.Status == 404 ? "Unknown plugin" : "Uninstall refused", detail: refused.Message, statusCode: refused.Status)
                 : Results.NoContent();
         })

@@ -13,7 +13,7 @@ namespace GrpcPlugins.Host.Registry;
 /// it once it is Ready, lets calls in flight on the old one finish, then stops
 /// it; if the new version fails to start, the old one keeps serving.
 /// </summary>
-internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, StoredSettingsCheck settingsCheck, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
+internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StoredSettingsCheck settingsCheck, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
@@ -110,8 +110,58 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             + $"Disable '{manifest.Id}', install this bundle (it stays disabled), store the settings {manifest.Version} needs ({problem.Calls(manifest.Id)}), then enable it.";
     }
 
-    /// <summary>Installs or upgrades from a staged bundle once the admin accepted every permission it asks for.</summary>
-    public async Task<InstallResult> InstallAsync(string address, IReadOnlySet<string> accepted, string by, Hooks.Tenancy.TenantScope? tenantScope, CancellationToken cancellationToken)
+    /// <summary>Installs or upgrades from a staged bundle once the admin accepted every permission it asks for; other host replicas follow.</summary>
+    public Task<InstallResult> InstallAsync(string address, IReadOnlySet<string> accepted, string by, Hooks.Tenancy.TenantScope? tenantScope, CancellationToken cancellationToken) =>
+        InstallStagedAsync(address, accepted, by, tenantScope, followed: false, cancellationToken);
+
+    /// <summary>
+    /// Installs here what an admin installed on another host replica: the bundle is read from the
+    /// shared store (<paramref name="fetch"/>), must hash to its address, and is checked as an
+    /// upload is, against this replica's trusted keys and installed plugins. The admin consented to
+    /// its permissions there; the install is already in the shared history.
+    /// </summary>
+    public async Task<InstallResult> FollowInstallAsync(string address, Func<string, CancellationToken, Task<bool>> fetch, string by, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Staging);
+        var staged = StagedPath(address);
+        if (!File.Exists(staged))
+        {
+            var fetched = staged + ".fetch";
+            try
+            {
+                if (!await fetch(fetched, cancellationToken).ConfigureAwait(false))
+                {
+                    return InstallResult.Fail(404, $"the shared store holds no bundle {address}: a later install or uninstall replaced it, and that change follows.");
+                }
+
+                if (BundleArchive.Address(fetched) != address)
+                {
+                    return InstallResult.Fail(422, $"the bundle read from the shared store does not hash to {address}: its copy there is damaged. Install the bundle again on any replica.");
+                }
+
+                File.Move(fetched, staged, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(fetched);
+            }
+        }
+
+        return await InstallStagedAsync(address, accepted: null, by, tenantScope: null, followed: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a plugin's folder holds the bundle at <paramref name="address"/> (as an install named it).</summary>
+    public static bool IsFrom(string folder, string address) =>
+        BundleArchive.IsAddress(address) && Path.GetFileName(folder).EndsWith(FolderSuffix(address), StringComparison.Ordinal);
+
+    private static string FolderSuffix(string address) => $"-{address[7..19]}";
+
+    /// <summary>
+    /// Installs or upgrades from a staged bundle. <paramref name="accepted"/> is null when the admin
+    /// consented on the replica the install is <paramref name="followed"/> from, whose shared
+    /// history and bundles have it already.
+    /// </summary>
+    private async Task<InstallResult> InstallStagedAsync(string address, IReadOnlySet<string>? accepted, string by, Hooks.Tenancy.TenantScope? tenantScope, bool followed, CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         // Once its turn comes, an install runs to its end even if the admin stops waiting:
@@ -155,7 +205,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 throw;
             }
 
-            var missing = preview.Permissions.Where(p => !accepted.Contains(p)).ToList();
+            var missing = accepted is null ? [] : preview.Permissions.Where(p => !accepted.Contains(p)).ToList();
             if (preview.Errors.Count > 0 || missing.Count > 0)
             {
                 Directory.Delete(extracted, recursive: true);
@@ -175,7 +225,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 }
             }
 
-            var folder = Path.Combine(options.Value.PluginsDirectory, $"{preview.Id}-{preview.Version}-{address[7..19]}");
+            var folder = Path.Combine(options.Value.PluginsDirectory, $"{preview.Id}-{preview.Version}{FolderSuffix(address)}");
             Directory.Move(extracted, folder);
             var manifest = ManifestReader.Read(folder, out _)!;
             // A scope given with the install holds from the plugin's first hook call: a gateway
@@ -191,7 +241,11 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 : await InstallNewAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
-                await store.RecordInstallAsync(new InstallRecord(manifest.Id, manifest.Version, address, preview.Signer ?? string.Empty, time.GetUtcNow(), by), cancellationToken).ConfigureAwait(false);
+                if (!followed)
+                {
+                    await store.RecordInstallAsync(new InstallRecord(manifest.Id, manifest.Version, address, preview.Signer ?? string.Empty, time.GetUtcNow(), by), cancellationToken).ConfigureAwait(false);
+                    await shared.InstalledAsync(manifest.Id, manifest.Version, address, staged, by, cancellationToken).ConfigureAwait(false);
+                }
             }
             else
             {
@@ -211,8 +265,12 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         }
     }
 
-    /// <summary>Stops the plugin, removes its files, and keeps or deletes its settings; refused while installed plugins depend on it.</summary>
-    public async Task<InstallResult> UninstallAsync(string id, bool keepSettings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops the plugin, removes its files, and keeps or deletes its settings; refused while installed
+    /// plugins depend on it. An uninstall <paramref name="followed"/> from another host replica leaves
+    /// the shared store alone: that replica deleted the settings (if asked) and told the others.
+    /// </summary>
+    public async Task<InstallResult> UninstallAsync(string id, bool keepSettings, string by, bool followed, CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         cancellationToken = CancellationToken.None; // runs to its end once begun, as an install does
@@ -240,12 +298,21 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             Directory.Delete(entry.Folder, recursive: true);
             if (!keepSettings)
             {
-                await store.DeletePluginAsync(id, cancellationToken).ConfigureAwait(false);
+                if (!followed)
+                {
+                    await store.DeletePluginAsync(id, cancellationToken).ConfigureAwait(false);
+                }
+
                 await tenantScopes.ForgetAsync(id).ConfigureAwait(false);
                 PluginDataDirectory.Delete(options.Value, id);
             }
 
             lifecycle.Forget(id);
+            if (!followed)
+            {
+                await shared.UninstalledAsync(id, entry.Manifest?.Version ?? string.Empty, keepSettings, by, cancellationToken).ConfigureAwait(false);
+            }
+
             return InstallResult.Ok(id, entry.Manifest?.Version ?? string.Empty, "uninstalled");
         }
         finally

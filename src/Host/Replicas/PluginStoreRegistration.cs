@@ -13,9 +13,10 @@ internal static class PluginStoreRegistration
     public static IServiceCollection AddPluginStore(this IServiceCollection services)
     {
         services.AddSingleton(sp => NpgsqlDataSource.Create(Options(sp).Store.PostgreSqlConnectionString!));
+        services.AddSingleton(sp => ReplicaIdentity.New(Options(sp).Store.ReplicaName));
         services.AddSingleton(sp => new PostgresPluginStore(
             sp.GetRequiredService<NpgsqlDataSource>(),
-            ReplicaIdentity.New(Options(sp).Store.ReplicaName),
+            sp.GetRequiredService<ReplicaIdentity>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<SealedSecrets>()));
         services.AddSingleton(sp => Options(sp).Store.IsShared
@@ -28,6 +29,10 @@ internal static class PluginStoreRegistration
         services.AddSingleton<IPluginStore>(sp => Options(sp).Store.IsShared
             ? sp.GetRequiredService<PostgresPluginStore>()
             : new SqlitePluginStore(Path.Combine(Options(sp).StateDirectory, "plugins.db"), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SealedSecrets>()));
+        services.AddSingleton<ISharedBundles>(sp => Options(sp).Store.IsShared
+            ? new PostgresSharedBundles(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ReplicaIdentity>(), sp.GetRequiredService<TimeProvider>())
+            : new NoSharedBundles());
+        services.AddSingleton<InstallFollower>();
         services.AddSingleton<ReplicaLink>();
         services.AddSingleton<ReplicaChanges>();
         return services;

@@ -156,20 +156,18 @@ internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, R
             pluginId,
             cancellationToken);
 
-    public Task RecordInstallAsync(InstallRecord record, CancellationToken cancellationToken) =>
-        WriteAndNotifyAsync(
-            "INSERT INTO installs (plugin_id, version, address, signer, installed_at, installed_by) VALUES (@p, @v, @a, @s, @at, @b)",
-            parameters =>
-            {
-                parameters.AddWithValue("v", record.Version);
-                parameters.AddWithValue("a", record.Address);
-                parameters.AddWithValue("s", record.Signer);
-                parameters.AddWithValue("at", record.At.ToUniversalTime());
-                parameters.AddWithValue("b", record.By);
-            },
-            StoreChangeKind.Installed,
-            record.PluginId,
-            cancellationToken);
+    /// <summary>Only the history: the notice that makes the other replicas follow is <see cref="ISharedBundles"/>'s, sent once the bundle is theirs to read.</summary>
+    public async Task RecordInstallAsync(InstallRecord record, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("INSERT INTO installs (plugin_id, version, address, signer, installed_at, installed_by) VALUES (@p, @v, @a, @s, @at, @b)");
+        command.Parameters.AddWithValue("p", record.PluginId);
+        command.Parameters.AddWithValue("v", record.Version);
+        command.Parameters.AddWithValue("a", record.Address);
+        command.Parameters.AddWithValue("s", record.Signer);
+        command.Parameters.AddWithValue("at", record.At.ToUniversalTime());
+        command.Parameters.AddWithValue("b", record.By);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<IReadOnlyList<InstallRecord>> GetInstallsAsync(string pluginId, CancellationToken cancellationToken)
     {
@@ -203,19 +201,13 @@ internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, R
         command.Parameters.AddWithValue("u", time.GetUtcNow());
         parameters(command.Parameters);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await NotifyAsync(connection, transaction, kind, pluginId, string.Empty, cancellationToken).ConfigureAwait(false);
+        await StoreNotices.SendAsync(connection, transaction, Change(kind, pluginId, string.Empty), cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoreChangeKind kind, string pluginId, string tenantId, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT pg_notify(@c, @n)", connection, transaction);
-        command.Parameters.AddWithValue("c", StoreChange.Channel);
-        command.Parameters.AddWithValue("n", Notice(kind, pluginId, tenantId));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    private string Notice(StoreChangeKind kind, string pluginId, string tenantId) => Change(kind, pluginId, tenantId).ToPayload();
 
-    private string Notice(StoreChangeKind kind, string pluginId, string tenantId) => new StoreChange(replica.Id, replica.Name, kind, pluginId, tenantId).ToPayload();
+    private StoreChange Change(StoreChangeKind kind, string pluginId, string tenantId) => new(replica.Id, replica.Name, kind, pluginId, tenantId);
 
     /// <summary>The next row (json, revision, updated_at) as settings, or null when there is none.</summary>
     private async Task<StoredSettings?> ReadStoredAsync(NpgsqlDataReader reader, string pluginId, string tenantId, CancellationToken cancellationToken) =>

@@ -10,7 +10,11 @@ namespace GrpcPlugins.Host.Replicas;
 /// </summary>
 internal static class PostgresSchema
 {
-    /// <summary>The version this host writes and reads.</summary>
+    /// <summary>
+    /// The version this host writes and reads. Tables added since (cluster_plugins and
+    /// bundle_chunks) left it at 1: a host without them never reads them, and reads nothing
+    /// of its own differently.
+    /// </summary>
     public const int Version = 1;
 
     // Any constant, the same in every replica: pg_advisory_xact_lock's key for "creating the schema".
@@ -66,6 +70,19 @@ internal static class PostgresSchema
                 detail text NOT NULL,
                 replica text NOT NULL DEFAULT '');
             CREATE INDEX IF NOT EXISTS audit_by_plugin ON audit (plugin_id, id);
+            CREATE TABLE IF NOT EXISTS cluster_plugins (
+                plugin_id text PRIMARY KEY,
+                address text,
+                version text NOT NULL,
+                keep_settings boolean NOT NULL,
+                changed_at timestamptz NOT NULL,
+                changed_by text NOT NULL,
+                replica text NOT NULL);
+            CREATE TABLE IF NOT EXISTS bundle_chunks (
+                address text NOT NULL,
+                seq integer NOT NULL,
+                data bytea NOT NULL,
+                PRIMARY KEY (address, seq));
             CREATE TABLE IF NOT EXISTS key_ring (
                 name text PRIMARY KEY,
                 xml text NOT NULL,

@@ -8,8 +8,8 @@ namespace GrpcPlugins.Host.Replicas;
 /// Carries out here what another host replica changed in the shared store: the running plugins
 /// get the settings it committed, follow its enable and disable, and its tenant scopes apply to
 /// this replica's hooks. Each change is read back from the store, never taken from the notice.
-/// A replica's plugin folders are its own, so an install or uninstall elsewhere is reported
-/// here, not copied.
+/// An admin's install or uninstall there is followed here (<see cref="InstallFollower"/>); a
+/// plugin another replica's deployment has and this one's lacks is only reported.
 /// </summary>
 internal sealed partial class ReplicaChanges(
     PluginCatalog catalog,
@@ -17,6 +17,8 @@ internal sealed partial class ReplicaChanges(
     SettingsService settings,
     Hooks.Tenancy.TenantScopes scopes,
     IPluginStore store,
+    ISharedBundles shared,
+    InstallFollower follower,
     LifecycleEvents events,
     ILogger<ReplicaChanges> logger)
 {
@@ -44,30 +46,22 @@ internal sealed partial class ReplicaChanges(
                 events.Record(id, "tenant-scope-changed", $"{now} {where}");
                 break;
             case StoreChangeKind.PluginDeleted:
+                // The uninstall that deleted them follows with its own notice (Uninstalled).
                 await scopes.ReloadAsync(id, cancellationToken).ConfigureAwait(false);
-                if (catalog.Find(id) is { } entry)
-                {
-                    Log.UninstalledElsewhere(logger, id, change.Replica, entry.Folder);
-                    events.Record(id, "uninstalled-elsewhere", $"host replica '{change.Replica}' uninstalled it and deleted its settings; this replica still has {entry.Folder}");
-                }
-
                 break;
-            case StoreChangeKind.Installed:
-                var installs = await store.GetInstallsAsync(id, cancellationToken).ConfigureAwait(false);
-                var latest = installs.Count > 0 ? installs[^1].Version : "?";
-                var here = catalog.Find(id)?.Manifest?.Version;
-                if (here != latest)
-                {
-                    Log.InstalledElsewhere(logger, id, latest, change.Replica, here ?? "none");
-                    events.Record(id, "installed-elsewhere", $"version {latest} {where}; this replica runs {here ?? "none"}");
-                }
-
+            case StoreChangeKind.Installed or StoreChangeKind.Uninstalled:
+                await follower.FollowAsync(id, cancellationToken).ConfigureAwait(false);
                 break;
         }
     }
 
-    /// <summary>The plugins a resync reads again: those this replica runs or could run.</summary>
-    public IEnumerable<string> ManagedPlugins() => catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Id);
+    /// <summary>The plugins a resync reads again: those this replica runs or could run, and those an admin installed or uninstalled on any replica.</summary>
+    public async Task<IReadOnlyCollection<string>> PluginsToResyncAsync(CancellationToken cancellationToken)
+    {
+        var ids = catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+        ids.UnionWith(await shared.ListAsync(cancellationToken).ConfigureAwait(false));
+        return ids;
+    }
 
     /// <summary>
     /// After the notices were out of reach (a lost connection), everything they could have said
@@ -76,6 +70,12 @@ internal sealed partial class ReplicaChanges(
     public async Task ResyncAsync(string id, CancellationToken cancellationToken)
     {
         const string where = "on another host replica (read again after a lost link)";
+        await follower.FollowAsync(id, cancellationToken).ConfigureAwait(false);
+        if (catalog.Find(id) is null)
+        {
+            return;
+        }
+
         await lifecycle.FollowStoredEnabledAsync(id, where, cancellationToken).ConfigureAwait(false);
         await scopes.ReloadAsync(id, cancellationToken).ConfigureAwait(false);
         foreach (var scope in await store.ListSettingsScopesAsync(id, cancellationToken).ConfigureAwait(false))
@@ -111,11 +111,5 @@ internal sealed partial class ReplicaChanges(
     {
         [LoggerMessage(EventId = 1081, EventName = "ReplicaSettingsRefused", Level = LogLevel.Error, Message = "Plugin {PluginId} here refused its {Scope} settings (revision {Revision}) committed {Where}: {Errors}. It keeps its previous settings here until it restarts; the replicas' plugins differ (compare their versions) or the plugin validates against something local.")]
         public static partial void Refused(ILogger logger, string pluginId, string scope, long revision, string where, string errors);
-
-        [LoggerMessage(EventId = 1082, EventName = "UninstalledElsewhere", Level = LogLevel.Warning, Message = "Plugin {PluginId} was uninstalled on host replica '{Replica}' and its settings deleted, but this replica still has it in {Folder}. Replicas read their own plugins directories: uninstall it here too, or deploy this replica without it.")]
-        public static partial void UninstalledElsewhere(ILogger logger, string pluginId, string replica, string folder);
-
-        [LoggerMessage(EventId = 1083, EventName = "InstalledElsewhere", Level = LogLevel.Warning, Message = "Plugin {PluginId} {Version} was installed on host replica '{Replica}'; this replica runs {Here}. Replicas read their own plugins directories: install the same bundle here too, or deploy the replicas from one image.")]
-        public static partial void InstalledElsewhere(ILogger logger, string pluginId, string version, string replica, string here);
     }
 }

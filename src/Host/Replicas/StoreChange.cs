@@ -21,8 +21,11 @@ internal enum StoreChangeKind
     /// <summary>The plugin was uninstalled without keeping its settings.</summary>
     PluginDeleted,
 
-    /// <summary>A bundle was installed or upgraded on one replica.</summary>
+    /// <summary>A bundle was installed or upgraded on one replica: the others install it too.</summary>
     Installed,
+
+    /// <summary>The plugin was uninstalled on one replica: the others uninstall it too.</summary>
+    Uninstalled,
 }
 
 /// <summary>

@@ -21,6 +21,7 @@ internal sealed partial class StoreChangeListener(
     IOptions<PluginHostOptions> options,
     IServiceProvider services,
     ReplicaLink link,
+    IHostApplicationLifetime lifetime,
     ILogger<StoreChangeListener> logger,
     TimeProvider time) : IHostedService, IAsyncDisposable
 {
@@ -31,7 +32,7 @@ internal sealed partial class StoreChangeListener(
     private static readonly TimeSpan Liveness = TimeSpan.FromSeconds(15);
 
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Channel<StoreChange?> _changes = Channel.CreateUnbounded<StoreChange?>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Work> _changes = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private Task _listening = Task.CompletedTask;
     private Task _applying = Task.CompletedTask;
 
@@ -53,6 +54,9 @@ internal sealed partial class StoreChangeListener(
 
         _applying = ApplyAsync(_stopping.Token);
         _listening = ListenAsync(dataSource, connection, _stopping.Token);
+        // Once this replica's own plugins are loaded: what admins installed or uninstalled on the
+        // others while it was not running (a new pod has none of it yet).
+        lifetime.ApplicationStarted.Register(() => _changes.Writer.TryWrite(new Work(null, InstallsOnly: true)));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -102,7 +106,7 @@ internal sealed partial class StoreChangeListener(
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            connection.Notification += (_, e) => _changes.Writer.TryWrite(StoreChange.FromPayload(e.Payload) ?? Unreadable(e.Payload));
+            connection.Notification += (_, e) => _changes.Writer.TryWrite(new Work(StoreChange.FromPayload(e.Payload) ?? Unreadable(e.Payload)));
             await using var command = new NpgsqlCommand($"LISTEN {StoreChange.Channel}", connection);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
@@ -172,34 +176,52 @@ internal sealed partial class StoreChangeListener(
             attempt = 0;
             link.Up();
             Log.Regained(logger);
-            _changes.Writer.TryWrite(null);
+            _changes.Writer.TryWrite(new Work(null));
         }
     }
 
     /// <summary>
-    /// Hands each notice to its plugin's queue, in commit order; a null one asks for everything to
-    /// be read again, which goes to every plugin's queue behind what it already has.
+    /// Hands each notice to its plugin's queue, in commit order; a request to read everything
+    /// again goes to every plugin's queue behind what it already has.
     /// </summary>
     private async Task ApplyAsync(CancellationToken stopping)
     {
         var changes = services.GetRequiredService<ReplicaChanges>();
+        var follower = services.GetRequiredService<InstallFollower>();
+        var shared = services.GetRequiredService<ISharedBundles>();
         var origin = services.GetRequiredService<PostgresPluginStore>().Origin;
         var counted = services.GetRequiredService<Calls.PluginMetrics>().ReplicaChanges;
         var queues = new PluginChangeQueues();
         try
         {
-            await foreach (var change in _changes.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
+            await foreach (var work in _changes.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
             {
-                if (change is null)
+                if (work.Change is { } change)
                 {
-                    foreach (var id in changes.ManagedPlugins())
+                    if (change.Origin != origin)
                     {
-                        queues.Enqueue(id, () => RunAsync(null, id, ct => changes.ResyncAsync(id, ct)));
+                        queues.Enqueue(change.PluginId, () => RunAsync(change.Kind.ToString(), change.PluginId, ct => changes.ApplyAsync(change, ct)));
                     }
+
+                    continue;
                 }
-                else if (change.Origin != origin)
+
+                var kind = work.InstallsOnly ? "Start" : "Resync";
+                IReadOnlyCollection<string> ids;
+                try
                 {
-                    queues.Enqueue(change.PluginId, () => RunAsync(change, change.PluginId, ct => changes.ApplyAsync(change, ct)));
+                    ids = work.InstallsOnly ? await shared.ListAsync(stopping).ConfigureAwait(false) : await changes.PluginsToResyncAsync(stopping).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    counted.Add(1, new("kind", kind), new("outcome", "failed"));
+                    Log.ApplyFailed(logger, kind, "every plugin", ex);
+                    continue;
+                }
+
+                foreach (var id in ids)
+                {
+                    queues.Enqueue(id, () => RunAsync(kind, id, work.InstallsOnly ? ct => follower.FollowAsync(id, ct) : ct => changes.ResyncAsync(id, ct)));
                 }
             }
         }
@@ -209,12 +231,12 @@ internal sealed partial class StoreChangeListener(
 
         await queues.DrainAsync().ConfigureAwait(false);
 
-        async Task RunAsync(StoreChange? change, string pluginId, Func<CancellationToken, Task> apply)
+        async Task RunAsync(string kind, string pluginId, Func<CancellationToken, Task> apply)
         {
             try
             {
                 await apply(stopping).ConfigureAwait(false);
-                counted.Add(1, Tag(change), new("outcome", "applied"));
+                counted.Add(1, new("kind", kind), new("outcome", "applied"));
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -222,13 +244,17 @@ internal sealed partial class StoreChangeListener(
             catch (Exception ex)
             {
                 // The plugin's next notice, or the next resync, may still be applied: one failure must not deafen the replica.
-                counted.Add(1, Tag(change), new("outcome", "failed"));
-                Log.ApplyFailed(logger, change?.Kind.ToString() ?? "resync", pluginId, ex);
+                counted.Add(1, new("kind", kind), new("outcome", "failed"));
+                Log.ApplyFailed(logger, kind, pluginId, ex);
             }
         }
     }
 
-    private static KeyValuePair<string, object?> Tag(StoreChange? change) => new("kind", change?.Kind.ToString() ?? "Resync");
+    /// <summary>
+    /// What the applying loop is handed: one notice, or (no change) everything to read again:
+    /// after a lost link every plugin's whole state, at start only the installs and uninstalls.
+    /// </summary>
+    private sealed record Work(StoreChange? Change, bool InstallsOnly = false);
 
     private static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(attempt, 10))));

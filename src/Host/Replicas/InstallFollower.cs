@@ -1,0 +1,71 @@
+using GrpcPlugins.Host.Registry;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Host.Replicas;
+
+/// <summary>
+/// Makes this replica run what an admin installed or uninstalled on another: the bundle is read
+/// from the shared store and installed here (checked against this replica's own trusted keys),
+/// or the plugin is uninstalled here as it was there. A plugin no admin ever installed through a
+/// replica is the deployment's, and is left as the deployment has it.
+/// </summary>
+internal sealed partial class InstallFollower(ISharedBundles shared, PluginCatalog catalog, PluginInstaller installer, LifecycleEvents events, ILogger<InstallFollower> logger)
+{
+    /// <summary>
+    /// Brings the plugin to what the replicas must run; false when no admin installed or
+    /// uninstalled it on a replica. Throws, saying why, when this replica cannot follow (a signer
+    /// it does not trust, a dependency it lacks): it keeps what it has.
+    /// </summary>
+    public async Task<bool> FollowAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        if (await shared.GetAsync(pluginId, cancellationToken).ConfigureAwait(false) is not { } wanted)
+        {
+            return false;
+        }
+
+        var here = catalog.Find(pluginId);
+        var where = $"on host replica '{wanted.Replica}' by {wanted.By}";
+        if (wanted.Address is null)
+        {
+            if (here is not null)
+            {
+                var removed = await installer.UninstallAsync(pluginId, wanted.KeepSettings, wanted.By, followed: true, cancellationToken).ConfigureAwait(false);
+                if (!removed.Succeeded)
+                {
+                    throw new InvalidOperationException($"Plugin '{pluginId}' was uninstalled {where}, but not here: {removed.Message}");
+                }
+
+                Log.UninstallFollowed(logger, pluginId, wanted.Replica);
+                events.Record(pluginId, "uninstall-followed", $"uninstalled {where}{(wanted.KeepSettings ? "; settings kept" : "; settings and this replica's data directory deleted")}");
+            }
+
+            return true;
+        }
+
+        if (here is not null && PluginInstaller.IsFrom(here.Folder, wanted.Address))
+        {
+            return true;
+        }
+
+        var address = wanted.Address;
+        var installed = await installer.FollowInstallAsync(address, (path, ct) => shared.FetchAsync(address, path, ct), $"{wanted.By} (on host replica '{wanted.Replica}')", cancellationToken).ConfigureAwait(false);
+        if (!installed.Succeeded)
+        {
+            events.Record(pluginId, "install-not-followed", $"{wanted.Version} installed {where}: {installed.Message}");
+            throw new InvalidOperationException($"Plugin '{pluginId}' {wanted.Version} was installed {where} ({address}), but this replica could not install it: {installed.Message} {(here?.Manifest is { } kept ? $"It keeps {kept.Version}" : "It does not run it")}; fix the cause here (its trusted keys, its dependencies), then install the same bundle on any replica.");
+        }
+
+        Log.InstallFollowed(logger, pluginId, wanted.Version, wanted.Replica, installed.Message);
+        events.Record(pluginId, "install-followed", $"{wanted.Version} installed {where}: {installed.Message} here");
+        return true;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1091, EventName = "InstallFollowed", Level = LogLevel.Information, Message = "Plugin {PluginId} {Version}, installed on host replica '{Replica}', is {Outcome} here too, from the bundle in the shared store.")]
+        public static partial void InstallFollowed(ILogger logger, string pluginId, string version, string replica, string outcome);
+
+        [LoggerMessage(EventId = 1092, EventName = "UninstallFollowed", Level = LogLevel.Information, Message = "Plugin {PluginId}, uninstalled on host replica '{Replica}', is uninstalled here too.")]
+        public static partial void UninstallFollowed(ILogger logger, string pluginId, string replica);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Data;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace GrpcPlugins.Host.Replicas;
+
+/// <summary>
+/// <see cref="ISharedBundles"/> in the shared PostgreSQL store: one row per plugin saying what
+/// every replica must run (cluster_plugins), and the bundles it names, in chunks of a MiB
+/// (bundle_chunks), so neither a write nor a read holds a whole bundle in memory. Only the
+/// bundle each plugin runs now is kept: an upgrade or an uninstall drops the one before.
+/// </summary>
+internal sealed class PostgresSharedBundles(NpgsqlDataSource dataSource, ReplicaIdentity replica, TimeProvider time) : ISharedBundles
+{
+    private const int ChunkBytes = 1 << 20;
+
+    public async Task InstalledAsync(string pluginId, string version, string address, string bundlePath, string by, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Two replicas installing the same bundle at once would both find it missing and both copy it in.
+        await using (var turn = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended(@a, 0))", connection, transaction))
+        {
+            turn.Parameters.AddWithValue("a", address);
+            await turn.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var kept = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM bundle_chunks WHERE address = @a)", connection, transaction))
+        {
+            kept.Parameters.AddWithValue("a", address);
+            if (await kept.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                await CopyInAsync(connection, address, bundlePath, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await RecordAsync(connection, transaction, new ClusterPlugin(pluginId, address, version, KeepSettings: true, time.GetUtcNow(), by, replica.Name), StoreChangeKind.Installed, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task UninstalledAsync(string pluginId, string version, bool keepSettings, string by, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await RecordAsync(connection, transaction, new ClusterPlugin(pluginId, null, version, keepSettings, time.GetUtcNow(), by, replica.Name), StoreChangeKind.Uninstalled, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ClusterPlugin?> GetAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT address, version, keep_settings, changed_at, changed_by, replica FROM cluster_plugins WHERE plugin_id = @p");
+        command.Parameters.AddWithValue("p", pluginId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new ClusterPlugin(pluginId, reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4), reader.GetString(5))
+            : null;
+    }
+
+    public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT plugin_id FROM cluster_plugins ORDER BY plugin_id COLLATE \"C\"");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var ids = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    public async Task<bool> FetchAsync(string address, string destination, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT data FROM bundle_chunks WHERE address = @a ORDER BY seq");
+        command.Parameters.AddWithValue("a", address);
+        // Sequential access streams each chunk instead of buffering its row.
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        await using var file = File.Create(destination);
+        var any = false;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            any = true;
+            await using var chunk = await reader.GetStreamAsync(0, cancellationToken).ConfigureAwait(false);
+            await chunk.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+
+        return any;
+    }
+
+    private static async Task CopyInAsync(NpgsqlConnection connection, string address, string bundlePath, CancellationToken cancellationToken)
+    {
+        await using var bundle = File.OpenRead(bundlePath);
+        await using var import = await connection.BeginBinaryImportAsync("COPY bundle_chunks (address, seq, data) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        var buffer = new byte[ChunkBytes];
+        for (var seq = 0; ; seq++)
+        {
+            var read = await bundle.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            await import.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(address, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(seq, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(new ArraySegment<byte>(buffer, 0, read), NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
+        }
+
+        await import.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes <paramref name="plugin"/> what every replica must run, drops the bundle it no longer names, and tells the others.</summary>
+    private async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ClusterPlugin plugin, StoreChangeKind kind, CancellationToken cancellationToken)
+    {
+        await using (var command = new NpgsqlCommand("""
+            WITH before AS (SELECT address FROM cluster_plugins WHERE plugin_id = @p),
+            dropped AS (DELETE FROM bundle_chunks WHERE address IN (SELECT address FROM before) AND address IS DISTINCT FROM @a)
+            INSERT INTO cluster_plugins (plugin_id, address, version, keep_settings, changed_at, changed_by, replica) VALUES (@p, @a, @v, @k, @u, @b, @r)
+            ON CONFLICT (plugin_id) DO UPDATE SET address = excluded.address, version = excluded.version, keep_settings = excluded.keep_settings,
+                changed_at = excluded.changed_at, changed_by = excluded.changed_by, replica = excluded.replica
+            """, connection, transaction))
+        {
+            command.Parameters.AddWithValue("p", plugin.PluginId);
+            command.Parameters.Add(new NpgsqlParameter("a", NpgsqlDbType.Text) { Value = (object?)plugin.Address ?? DBNull.Value });
+            command.Parameters.AddWithValue("v", plugin.Version);
+            command.Parameters.AddWithValue("k", plugin.KeepSettings);
+            command.Parameters.AddWithValue("u", plugin.At);
+            command.Parameters.AddWithValue("b", plugin.By);
+            command.Parameters.AddWithValue("r", plugin.Replica);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await StoreNotices.SendAsync(connection, transaction, new StoreChange(replica.Id, replica.Name, kind, plugin.PluginId, string.Empty), cancellationToken).ConfigureAwait(false);
+    }
+}
