@@ -2,7 +2,9 @@
 # Two replicas of the reference host sharing one PostgreSQL store: `make run-replicas`.
 # A private PostgreSQL server (Debian's binaries, a cluster in build/replicas/pg, reached
 # only through a Unix socket there), then the reference host twice, on PORT and PORT+1,
-# with the same plugins and their own state directories. Ctrl+C stops both hosts, every
+# each with its own copy of the example plugins (as each pod has its own image) and its own
+# state directory. The copies are fresh at every run: what an admin installed through either
+# replica comes back from the shared store as they start. Ctrl+C stops both hosts, every
 # worker and the server.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,10 +39,11 @@ for _ in $(seq 100); do "$bin/pg_isready" -q -h "$dir/pg" -U postgres && break; 
 
 host=$root/examples/ReferenceHost/bin/$config/net10.0
 for n in 0 1; do
+  rm -rf "$dir/plugins-$n" && cp -a "$build/plugins" "$dir/plugins-$n"
   PluginHost__AdminApiKey=$key dotnet "$host/GrpcPlugins.ReferenceHost.dll" \
     --contentRoot "$host" \
     --urls "http://127.0.0.1:$((port + n))" \
-    --PluginHost:PluginsDirectory="$build/plugins" \
+    --PluginHost:PluginsDirectory="$dir/plugins-$n" \
     --PluginHost:StateDirectory="$dir/state-$n" \
     --PluginHost:AllowUnsignedPlugins=true \
     --PluginHost:TrustedKeysDirectory="$build/trust" \

@@ -305,11 +305,30 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         Assert.True(other.ErrorLogs.Any(e => e.Contains("was installed on host replica 'pod-a'", StringComparison.Ordinal) && e.Contains("signed by an unknown key", StringComparison.Ordinal)), string.Join("\n", other.ErrorLogs));
     }
 
+    [Fact]
+    public async Task ReplicasSharingOnePluginsDirectory_AreToldToGiveEachItsOwn_AndTheInstallKeepsServing()
+    {
+        var database = server.CreateDatabase();
+        using var bundles = new SignedBundles(_work);
+        var trust = bundles.TrustDirectory();
+        var plugins = Directory.CreateDirectory(Path.Combine(_work, "shared-plugins")).FullName;
+        await using var one = await StrictReplica(database, "pod-a", trust, plugins);
+        await using var other = await StrictReplica(database, "pod-b", trust, plugins);
+        other.ExpectErrors = true;
+
+        await InstallAsync(one, bundles.Pack("up", "1.0.0"));
+        await Until(() => Task.FromResult(other.ErrorLogs.Any(e => e.Contains("does another host replica share this plugins directory?", StringComparison.Ordinal))), "pod-b saying why it cannot follow");
+
+        Assert.Null(other.Catalog.Find("up"));
+        await Until(async () => await VersionAsync(one) == "1.0.0", "1.0.0 still serving on pod-a");
+    }
+
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static Task<TestHost> StrictReplica(string database, string name, string trust) =>
+    private static Task<TestHost> StrictReplica(string database, string name, string trust, string? plugins = null) =>
         TestHost.StartAsync([], o =>
         {
+            o.PluginsDirectory = plugins ?? o.PluginsDirectory;
             o.Store.PostgreSqlConnectionString = database;
             o.Store.ReplicaName = name;
             o.AllowUnsignedPlugins = false;

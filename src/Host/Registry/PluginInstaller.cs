@@ -226,6 +226,16 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             }
 
             var folder = Path.Combine(options.Value.PluginsDirectory, $"{preview.Id}-{preview.Version}{FolderSuffix(address)}");
+            if (Directory.Exists(folder))
+            {
+                // Not in this host's catalog, yet there: another host put it (replicas sharing one
+                // plugins directory), and replacing it would pull it from under that host's workers.
+                Directory.Delete(extracted, recursive: true);
+                return catalog.Find(preview.Id!)?.Folder == folder
+                    ? InstallResult.Fail(409, $"'{preview.Id}' {preview.Version} is installed already from this very bundle ({folder}).")
+                    : InstallResult.Fail(409, $"{folder} exists already, but this host did not load it: does another host replica share this plugins directory? Give each replica a PluginHost:PluginsDirectory of its own (as each pod has its own image); the replicas install and uninstall together through the shared store.");
+            }
+
             Directory.Move(extracted, folder);
             var manifest = ManifestReader.Read(folder, out _)!;
             // A scope given with the install holds from the plugin's first hook call: a gateway
