@@ -175,12 +175,28 @@ async Task ReplicasAsync()
 {
     using var server = GrpcPlugins.Functional.Tests.Infrastructure.PostgresServer.Durable();
     var database = server.CreateDatabase();
+    var bundleWork = Directory.CreateTempSubdirectory("gpb-bundles-").FullName;
+    using var publisher = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+    var trust = Directory.CreateDirectory(Path.Combine(bundleWork, "trust")).FullName;
+    await File.WriteAllTextAsync(Path.Combine(trust, "publisher.pem"), publisher.ExportSubjectPublicKeyInfoPem());
+    try
+    {
+        await ReplicasInAsync(database, bundleWork, trust, publisher);
+    }
+    finally
+    {
+        Directory.Delete(bundleWork, recursive: true);
+    }
+}
+
+async Task ReplicasInAsync(string database, string bundleWork, string trust, System.Security.Cryptography.ECDsa publisher)
+{
     var manifest = BenchHost.Test("t", "normal");
     manifest["permissions"] = new JsonArray("settings.read");
     manifest["settingsSchema"] = JsonNode.Parse("""{ "type": "object", "properties": { "greeting": { "type": "string", "maxLength": 40 } }, "additionalProperties": false }""");
     manifest["routes"] = BenchHost.AnonymousRoutes(("GET", "/last-configured"));
     await using var sqlite = await BenchHost.StartAsync([manifest], o => o.AdminApiKey = BenchHost.AdminKey);
-    await using var one = await BenchHost.StartAsync([manifest.DeepClone().AsObject()], o => { o.AdminApiKey = BenchHost.AdminKey; o.Store.PostgreSqlConnectionString = database; });
+    await using var one = await BenchHost.StartAsync([manifest.DeepClone().AsObject()], o => { o.AdminApiKey = BenchHost.AdminKey; o.Store.PostgreSqlConnectionString = database; o.TrustedKeysDirectory = trust; });
     await Task.WhenAll(sqlite.WaitReadyAsync("t"), one.WaitReadyAsync("t"));
     using var onSqlite = Admin(sqlite);
     using var onOne = Admin(one);
@@ -203,7 +219,7 @@ async Task ReplicasAsync()
     Row("settings write through the admin API, SQLite / PostgreSQL store: p50 (medians of 8 rounds in turn); ratio", $"{Stats.Median([.. rounds.Select(r => r.A)]):0} / {Stats.Median([.. rounds.Select(r => r.B)]):0} µs; {Spread([.. rounds.Select(r => r.B / r.A)])}");
 
     // The second replica only now: the comparison above is of the stores alone.
-    await using var other = await BenchHost.StartAsync([manifest.DeepClone().AsObject()], o => { o.AdminApiKey = BenchHost.AdminKey; o.Store.PostgreSqlConnectionString = database; });
+    await using var other = await BenchHost.StartAsync([manifest.DeepClone().AsObject()], o => { o.AdminApiKey = BenchHost.AdminKey; o.Store.PostgreSqlConnectionString = database; o.TrustedKeysDirectory = trust; });
     await other.WaitReadyAsync("t");
     using var onOther = new HttpClient { BaseAddress = other.Address };
     var written = new List<double>();
@@ -223,6 +239,78 @@ async Task ReplicasAsync()
     }
 
     Row("a write on one replica: committed there / in the plugin on the other replica: p50 / p99", $"{Stats.Percentile(written, 50):0} µs / {Stats.Percentile(written, 99):0} µs; {Stats.Percentile(reached, 50):0} µs / {Stats.Percentile(reached, 99):0} µs");
+
+    // An admin's install on one replica, followed by the other: from the install's answer there
+    // to the plugin answering on the other (the bundle read from the store in 1 MiB rows, hashed,
+    // checked against that replica's trusted keys, extracted, started). The test plugin alone, and
+    // with 64 MiB of incompressible bytes standing in for a vendor's native libraries.
+    foreach (var padding in new[] { 0, 64 })
+    {
+        var id = $"follow{padding}";
+        var folder = Directory.CreateDirectory(Path.Combine(bundleWork, id)).FullName;
+        var plugin = Path.GetDirectoryName(BenchHost.Output("tests/TestPlugin", "TestPlugin.dll"))!;
+        foreach (var file in Directory.GetFiles(plugin, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(folder, Path.GetRelativePath(plugin, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        if (padding > 0)
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "native"));
+            await File.WriteAllBytesAsync(Path.Combine(folder, "native", "libvendor.so"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(padding << 20));
+        }
+
+        var followManifest = new JsonObject
+        {
+            ["id"] = id,
+            ["version"] = "1.0.0",
+            ["command"] = "dotnet",
+            ["args"] = new JsonArray("TestPlugin.dll", "normal"),
+            ["hooks"] = new JsonArray("request"),
+            ["routes"] = BenchHost.AnonymousRoutes(("GET", "/whoami")),
+        };
+        await File.WriteAllTextAsync(Path.Combine(folder, "plugin.json"), followManifest.ToJsonString());
+        var bundle = Path.Combine(bundleWork, id + ".bundle");
+        GrpcPlugins.Host.Bundles.BundleArchive.Pack(folder, id, "1.0.0", publisher, bundle);
+        var started = Stopwatch.GetTimestamp();
+        using var staged = await onOne.PostAsync("/admin/api/bundles", new StreamContent(File.OpenRead(bundle)));
+        var address = JsonNode.Parse(await staged.Content.ReadAsStringAsync())!["address"]!.GetValue<string>();
+        using var installed = await onOne.PostAsync($"/admin/api/bundles/{address}/install", null);
+        if (!installed.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"install failed: {(int)installed.StatusCode} {await installed.Content.ReadAsStringAsync()}");
+        }
+
+        var installedThere = Stopwatch.GetElapsedTime(started);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await onOther.GetAsync($"/plugins/{id}/whoami")).IsSuccessStatusCode)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{id} did not answer on the other replica within 60 s of its install");
+            }
+
+            await Task.Delay(2);
+        }
+
+        var followed = Stopwatch.GetElapsedTime(started) - installedThere;
+        var fetch = new List<double>();
+        using (var source = Npgsql.NpgsqlDataSource.Create(database))
+        {
+            var shared = new GrpcPlugins.Host.Replicas.PostgresSharedBundles(source, GrpcPlugins.Host.Replicas.ReplicaIdentity.New("bench"), TimeProvider.System);
+            for (var i = 0; i < 5; i++)
+            {
+                var read = Stopwatch.GetTimestamp();
+                await shared.FetchAsync(address, Path.Combine(bundleWork, "fetched"), CancellationToken.None);
+                fetch.Add(Stopwatch.GetElapsedTime(read).TotalMilliseconds);
+            }
+        }
+
+        var mib = new FileInfo(bundle).Length / (1024.0 * 1024);
+        Row($"an install followed by the other replica, {mib:0.0} MiB bundle: upload and install on one / then answering on the other; the store read alone (median of 5)", $"{installedThere.TotalMilliseconds:0} ms / {followed.TotalMilliseconds:0} ms; {Stats.Median(fetch):0} ms ({mib / (Stats.Median(fetch) / 1000):0} MiB/s)");
+    }
 
     static HttpClient Admin(BenchHost host)
     {
