@@ -108,6 +108,8 @@ public abstract class PluginStoreContract
         Assert.False(await other.GetEnabledAsync("q", CancellationToken.None));
         Assert.Null(await other.GetEnabledAsync("never", CancellationToken.None));
         Assert.Equal(new Dictionary<string, string> { ["p"] = "{\"only\":[\"acme\"]}" }, await other.GetTenantScopesAsync(CancellationToken.None));
+        Assert.Equal("{\"only\":[\"acme\"]}", await other.GetTenantScopeAsync("p", CancellationToken.None));
+        Assert.Null(await other.GetTenantScopeAsync("q", CancellationToken.None));
         var installs = await other.GetInstallsAsync("p", CancellationToken.None);
         Assert.Equal(["1.0.0", "1.1.0"], installs.Select(i => i.Version));
         Assert.Equal(at.AddMinutes(1), installs[1].At);
@@ -117,6 +119,7 @@ public abstract class PluginStoreContract
 
         Assert.Null(await store.GetEnabledAsync("p", CancellationToken.None));
         Assert.Empty(await store.GetTenantScopesAsync(CancellationToken.None));
+        Assert.Null(await store.GetTenantScopeAsync("p", CancellationToken.None));
         Assert.Empty(await store.GetAllSettingsAsync("p", CancellationToken.None));
         Assert.Equal(2, (await store.GetInstallsAsync("p", CancellationToken.None)).Count);
     }

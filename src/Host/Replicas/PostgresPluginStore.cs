@@ -143,6 +143,13 @@ internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, R
         return scopes;
     }
 
+    public async Task<string?> GetTenantScopeAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT scope FROM tenant_scope WHERE plugin_id = @p");
+        command.Parameters.AddWithValue("p", pluginId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
     public Task SetTenantScopeAsync(string pluginId, string? scopeJson, CancellationToken cancellationToken) =>
         WriteAndNotifyAsync(
             scopeJson is null

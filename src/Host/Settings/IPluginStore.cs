@@ -48,6 +48,9 @@ internal interface IPluginStore
     /// <summary>Every plugin's tenant scope as an admin set it (JSON), by plugin id; a plugin never scoped is absent.</summary>
     Task<IReadOnlyDictionary<string, string>> GetTenantScopesAsync(CancellationToken cancellationToken);
 
+    /// <summary>One plugin's tenant scope as an admin set it (JSON); null when never scoped.</summary>
+    Task<string?> GetTenantScopeAsync(string pluginId, CancellationToken cancellationToken);
+
     /// <summary>Records a plugin's tenant scope durably; null forgets it (every tenant).</summary>
     Task SetTenantScopeAsync(string pluginId, string? scopeJson, CancellationToken cancellationToken);
 

@@ -195,6 +195,16 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
         return scopes;
     }
 
+    public async Task<string?> GetTenantScopeAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        using var turn = await _turns.ReadAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT scope FROM tenant_scope WHERE plugin_id = $p";
+        command.Parameters.AddWithValue("$p", pluginId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
     public async Task SetTenantScopeAsync(string pluginId, string? scopeJson, CancellationToken cancellationToken)
     {
         using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);

@@ -112,7 +112,7 @@ internal sealed partial class TenantScopes(IPluginStore store, LifecycleEvents e
         try
         {
             var errors = new List<string>();
-            var stored = (await store.GetTenantScopesAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(pluginId);
+            var stored = await store.GetTenantScopeAsync(pluginId, cancellationToken).ConfigureAwait(false);
             var scope = stored is null ? null : TenantScopeJson.Read(stored, errors);
             if (errors.Count > 0)
             {
