@@ -49,6 +49,13 @@ internal sealed partial class InstallFollower(ISharedBundles shared, PluginCatal
 
         var address = wanted.Address;
         var installed = await installer.FollowInstallAsync(address, (path, ct) => shared.FetchAsync(address, path, ct), $"{wanted.By} (on host replica '{wanted.Replica}')", cancellationToken).ConfigureAwait(false);
+        if (installed.Status == 404)
+        {
+            // Replaced in the store since it was read (an upgrade right after the install): not a
+            // failure, and the change that replaced it is already queued behind this one.
+            return true;
+        }
+
         if (!installed.Succeeded)
         {
             events.Record(pluginId, "install-not-followed", $"{wanted.Version} installed {where}: {installed.Message}");
