@@ -120,7 +120,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     /// upload is, against this replica's trusted keys and installed plugins. The admin consented to
     /// its permissions there; the install is already in the shared history.
     /// </summary>
-    public async Task<InstallResult> FollowInstallAsync(string address, Func<string, CancellationToken, Task<bool>> fetch, string by, CancellationToken cancellationToken)
+    public async Task<InstallResult> FollowInstallAsync(string address, Func<string, CancellationToken, Task<bool>> fetch, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Staging);
         var staged = StagedPath(address);
@@ -147,7 +147,8 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             }
         }
 
-        return await InstallStagedAsync(address, accepted: null, by, tenantScope: null, followed: true, cancellationToken).ConfigureAwait(false);
+        // No one to name: who installed it is in the shared history, and a followed install sets no scope.
+        return await InstallStagedAsync(address, accepted: null, by: string.Empty, tenantScope: null, followed: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Whether a plugin's folder holds the bundle at <paramref name="address"/> (as an install named it).</summary>

@@ -8,8 +8,8 @@ namespace GrpcPlugins.Host.Replicas;
 /// Carries out here what another host replica changed in the shared store: the running plugins
 /// get the settings it committed, follow its enable and disable, and its tenant scopes apply to
 /// this replica's hooks. Each change is read back from the store, never taken from the notice.
-/// An admin's install or uninstall there is followed here (<see cref="InstallFollower"/>); a
-/// plugin another replica's deployment has and this one's lacks is only reported.
+/// An admin's install or uninstall there is followed here (<see cref="InstallFollower"/>); the
+/// plugins each replica's deployment brought are left as that deployment has them.
 /// </summary>
 internal sealed partial class ReplicaChanges(
     PluginCatalog catalog,
