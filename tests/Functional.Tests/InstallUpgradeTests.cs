@@ -439,6 +439,38 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task AnInstalledBundle_LeavesTheStagingArea_AndOneNeverInstalled_LeavesOnceItsLifetimeHasPassed()
+    {
+        await using var host = await StrictHostAsync();
+        var staging = Path.Combine(host.Root, "state", "staging");
+        var uploaded = await UploadAsync(host, Bundle("1.0.0"));
+        var address = uploaded.GetProperty("address").GetString();
+        var expires = uploaded.GetProperty("expires").GetDateTimeOffset();
+        var path = $"/admin/api/bundles/{address}/install?accept=settings.read";
+
+        (await host.Admin.PostAsync(path, null)).EnsureSuccessStatusCode();
+        var afterInstall = Directory.GetFiles(staging);
+        using var again = await host.Admin.PostAsync(path, null);
+
+        Assert.InRange(expires - DateTimeOffset.UtcNow, TimeSpan.FromHours(23.9), TimeSpan.FromHours(24));
+        Assert.Empty(afterInstall);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("installed already from this very bundle", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Reviewed and left: a day later, the next upload takes it away.
+        var left = (await UploadAsync(host, Bundle("2.0.0"))).GetProperty("address").GetString();
+        var leftFile = Assert.Single(Directory.GetFiles(staging));
+        File.SetLastWriteTimeUtc(leftFile, DateTime.UtcNow.AddHours(-25));
+        var next = (await UploadAsync(host, Bundle("3.0.0"))).GetProperty("address").GetString();
+        using var late = await host.Admin.PostAsync($"/admin/api/bundles/{left}/install?accept=settings.read", null);
+
+        Assert.False(File.Exists(leftFile));
+        Assert.Equal(HttpStatusCode.NotFound, late.StatusCode);
+        Assert.Contains("PluginHost:StagedBundleLifetime", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(next![7..], Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(staging)))[7..]);
+    }
+
+    [Fact]
     public async Task Install_OfAnythingButAStagedBundlesAddress_Is404_NamingTheForm()
     {
         await using var host = await StrictHostAsync();

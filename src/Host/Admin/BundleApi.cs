@@ -23,7 +23,7 @@ internal static class BundleApi
     {
         var api = endpoints.MapGroup("/admin/api").RequireAuthorization(PluginHostPolicies.Admin);
 
-        api.MapPost("/bundles", async (HttpContext context, PluginInstaller installer, IOptions<PluginHostOptions> options, CancellationToken ct) =>
+        api.MapPost("/bundles", async (HttpContext context, PluginInstaller installer, StagedBundles staging, IOptions<PluginHostOptions> options, CancellationToken ct) =>
         {
             // Bundles are larger than the host's usual request limit; this endpoint has its own.
             var max = options.Value.MaxBundleBytes;
@@ -52,7 +52,7 @@ internal static class BundleApi
             note.Detail = $"staged {preview.Id} {preview.Version} as bundle {preview.Address}";
             return preview.Errors.Count > 0
                 ? Results.Problem(title: "Bundle refused", detail: string.Join(" ", preview.Errors), statusCode: 422, extensions: new Dictionary<string, object?> { ["address"] = preview.Address })
-                : Results.Ok(new { preview.Address, preview.Id, preview.Version, preview.InstalledVersion, preview.Action, preview.Permissions, preview.Signer });
+                : Results.Ok(new { preview.Address, preview.Id, preview.Version, preview.InstalledVersion, preview.Action, preview.Permissions, preview.Signer, Expires = staging.ExpiryOf(preview.Address) });
         }).DisableAntiforgery().Audited("bundle.stage");
 
         api.MapPost("/bundles/{address}/install", async (string address, string? accept, HttpContext context, PluginInstaller installer, CancellationToken ct) =>

@@ -71,6 +71,12 @@ public sealed class PluginHostOptions
     /// <summary>The most files, folders and links a bundle may hold. Defaults to 100,000.</summary>
     public int MaxBundleEntries { get; set; } = Bundles.BundleLimits.DefaultMaxEntries;
 
+    /// <summary>
+    /// How long an uploaded bundle stays staged, waiting for an admin to install it, before it is
+    /// removed (a bundle leaves at once when installed). Defaults to 24 hours.
+    /// </summary>
+    public TimeSpan StagedBundleLifetime { get; set; } = TimeSpan.FromHours(24);
+
     internal Bundles.BundleLimits BundleLimits => new(MaxBundleExpandedBytes, MaxBundleEntries);
 
     /// <summary>

@@ -46,6 +46,7 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         }
 
         Positive(errors, nameof(options.HookBreakerPause), options.HookBreakerPause);
+        Positive(errors, nameof(options.StagedBundleLifetime), options.StagedBundleLifetime);
 
         try
         {

@@ -75,6 +75,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<AdminKeys>();
         services.AddSingleton<AdminKeyGuard>();
         services.AddSingleton<AdminKeyVerifier>();
+        services.AddSingleton<StagedBundles>();
         services.AddSingleton<PluginInstaller>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<StoredSettingsCheck>();

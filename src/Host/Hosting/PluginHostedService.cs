@@ -10,10 +10,10 @@ namespace GrpcPlugins.Host.Hosting;
 
 /// <summary>
 /// Clears what a previous run left (its workers, their cgroups, unfinished
-/// installs), starts the plugins with the host, and stops them all, in
+/// installs and uploads, bundles staged too long ago), starts the plugins with the host, and stops them all, in
 /// parallel, when it stops.
 /// </summary>
-internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, HostRuntimeDirectory runtime, WorkerLedger ledger, WorkerLauncher launcher, IOptions<PluginHostOptions> options, TimeProvider time, ILogger<PluginHostedService> logger) : IHostedService
+internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, StagedBundles staging, HostRuntimeDirectory runtime, WorkerLedger ledger, WorkerLauncher launcher, IOptions<PluginHostOptions> options, TimeProvider time, ILogger<PluginHostedService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -47,6 +47,8 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Hos
             Log.UnfinishedInstallRemoved(logger, unfinished);
         }
 
+        // Uploads and store reads the last run was writing, and bundles staged too long ago.
+        staging.Sweep(starting: true);
         await lifecycle.LoadAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -13,17 +13,15 @@ namespace GrpcPlugins.Host.Registry;
 /// it once it is Ready, lets calls in flight on the old one finish, then stops
 /// it; if the new version fails to start, the old one keeps serving.
 /// </summary>
-internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StoredSettingsCheck settingsCheck, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
+internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StagedBundles staging, StoredSettingsCheck settingsCheck, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
-
-    private string Staging => Path.Combine(options.Value.StateDirectory, "staging");
 
     /// <summary>Verifies an uploaded bundle and keeps it staged under its address; returns what it asks for.</summary>
     public async Task<InstallPreview> StageAsync(Stream upload, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Staging);
-        var temp = Path.Combine(Staging, Guid.NewGuid().ToString("N") + ".upload");
+        SweepStaging();
+        var temp = staging.IncomingPath("upload");
         try
         {
             await using var file = File.Create(temp);
@@ -37,12 +35,29 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         }
 
         var address = BundleArchive.Address(temp);
-        var staged = StagedPath(address);
+        var staged = staging.PathOf(address);
         File.Move(temp, staged, overwrite: true);
         return await PreviewAsync(staged, address, cancellationToken).ConfigureAwait(false);
     }
 
-    private string StagedPath(string address) => Path.Combine(Staging, address.Replace(':', '-') + ".bundle");
+    /// <summary>
+    /// Sweeps the staging area unless an install is reading from it: its bundle may be one about to
+    /// expire. Skipped, the sweep comes with the next upload; only uploads and reads fill the area.
+    /// </summary>
+    private void SweepStaging()
+    {
+        if (_oneAtATime.Wait(0))
+        {
+            try
+            {
+                staging.Sweep(starting: false);
+            }
+            finally
+            {
+                _oneAtATime.Release();
+            }
+        }
+    }
 
     /// <summary>Inspects a staged bundle: what it is, what it asks for, and every reason to refuse it.</summary>
     private async Task<InstallPreview> PreviewAsync(string staged, string address, CancellationToken cancellationToken)
@@ -122,11 +137,11 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     /// </summary>
     public async Task<InstallResult> FollowInstallAsync(string address, Func<string, CancellationToken, Task<bool>> fetch, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Staging);
-        var staged = StagedPath(address);
+        SweepStaging();
+        var staged = staging.PathOf(address);
         if (!File.Exists(staged))
         {
-            var fetched = staged + ".fetch";
+            var fetched = staging.IncomingPath("fetch");
             try
             {
                 if (!await fetch(fetched, cancellationToken).ConfigureAwait(false))
@@ -176,10 +191,12 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 return InstallResult.Fail(404, $"'{address}' is not a bundle address (sha256: and 64 lowercase hex digits); POST /admin/api/bundles answers with the address of what it staged.");
             }
 
-            var staged = StagedPath(address);
+            var staged = staging.PathOf(address);
             if (!File.Exists(staged))
             {
-                return InstallResult.Fail(404, $"no staged bundle {address}; upload it to POST /admin/api/bundles first.");
+                return catalog.Entries.FirstOrDefault(e => IsFrom(e.Folder, address)) is { } from
+                    ? InstallResult.Fail(409, $"'{from.Id}' {from.Manifest?.Version} is installed already from this very bundle ({from.Folder}).")
+                    : InstallResult.Fail(404, $"no staged bundle {address}; upload it to POST /admin/api/bundles first (a bundle stays staged until it is installed, or for PluginHost:StagedBundleLifetime, {staging.Lifetime}, after its upload).");
             }
 
             // Extracted once, beside its final place, and checked again there rather than
@@ -257,6 +274,9 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                     await store.RecordInstallAsync(new InstallRecord(manifest.Id, manifest.Version, address, preview.Signer ?? string.Empty, time.GetUtcNow(), by), cancellationToken).ConfigureAwait(false);
                     await shared.InstalledAsync(manifest.Id, manifest.Version, address, staged, by, cancellationToken).ConfigureAwait(false);
                 }
+
+                // A refused install keeps its bundle staged, for a retry once its cause is mended.
+                staging.Remove(address);
             }
             else
             {
