@@ -287,22 +287,69 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
-    public async Task AReplicaThatDoesNotTrustTheBundlesSigner_KeepsWhatItHas_AndSaysWhy()
+    public async Task AReplicaThatDoesNotTrustTheBundlesSigner_KeepsWhatItHas_SaysWhyOnce_AndFollowsOnceTheKeyIsThere()
     {
         var database = server.CreateDatabase();
         using var bundles = new SignedBundles(_work);
         using var others = new SignedBundles(Path.Combine(_work, "others"));
         await using var one = await StrictReplica(database, "pod-a", bundles.TrustDirectory());
-        await using var other = await StrictReplica(database, "pod-b", others.TrustDirectory());
+        var trust = others.TrustDirectory();
+        await using var other = await StrictReplica(database, "pod-b", trust, retry: TimeSpan.FromMilliseconds(200));
         other.ExpectErrors = true;
         using var changes = new MetricCollector<long>(other.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.replica.changes");
+        bool Counted(string kind, string outcome) => changes.GetMeasurementSnapshot().Any(m => Equals(m.Tags["kind"], kind) && Equals(m.Tags["outcome"], outcome));
 
         await InstallAsync(one, bundles.Pack("up", "1.0.0"));
         await Until(async () => await VersionAsync(one) == "1.0.0", "1.0.0 on pod-a");
-        await Until(() => Task.FromResult(changes.GetMeasurementSnapshot().Any(m => Equals(m.Tags["kind"], "Installed") && Equals(m.Tags["outcome"], "failed"))), "pod-b's refusal");
+        await Until(() => Task.FromResult(Counted("Installed", "failed")), "pod-b's refusal");
+        // Tries at 0.2, 0.6 and 1.4 s meet the same refusal: reported once, not once a try.
+        await Task.Delay(TimeSpan.FromSeconds(1.6));
 
         Assert.Null(other.Catalog.Find("up"));
-        Assert.True(other.ErrorLogs.Any(e => e.Contains("was installed on host replica 'pod-a'", StringComparison.Ordinal) && e.Contains("signed by an unknown key", StringComparison.Ordinal)), string.Join("\n", other.ErrorLogs));
+        var refusal = Assert.Single(other.ErrorLogs, e => e.Contains("was installed on host replica 'pod-a'", StringComparison.Ordinal));
+        Assert.Contains("signed by an unknown key", refusal, StringComparison.Ordinal);
+        Assert.Contains("it tries again by itself", refusal, StringComparison.Ordinal);
+        Assert.Single(changes.GetMeasurementSnapshot(), m => Equals(m.Tags["outcome"], "failed"));
+        Assert.False(Counted("Retry", "applied"));
+
+        // The signer's key mounted into pod-b (a ConfigMap updated, say): no one installs anything again.
+        foreach (var key in Directory.GetFiles(bundles.TrustDirectory(), "*.pem"))
+        {
+            File.Copy(key, Path.Combine(trust, "pod-a-signer-" + Path.GetFileName(key)));
+        }
+
+        await Until(async () => await VersionAsync(other) == "1.0.0", "1.0.0 on pod-b once it trusts the signer");
+        Assert.True(Counted("Retry", "applied"));
+        Assert.Contains(await EventsAsync(other, "up"), e => e.StartsWith("install-followed: 1.0.0 installed on host replica 'pod-a'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AFollowRefusedForADependencyThisReplicaLacks_IsTriedAgainAsSoonAsTheDependencyIsFollowed()
+    {
+        var database = server.CreateDatabase();
+        using var bundles = new SignedBundles(_work);
+        var trust = bundles.TrustDirectory();
+        // 'up' is in pod-a's image, not in pod-b's.
+        var image = Directory.CreateDirectory(Path.Combine(_work, "image-a", "up")).FullName;
+        await using (var archive = File.OpenRead(bundles.Pack("up", "1.0.0")))
+        await using (var gzip = new System.IO.Compression.GZipStream(archive, System.IO.Compression.CompressionMode.Decompress))
+        {
+            await System.Formats.Tar.TarFile.ExtractToDirectoryAsync(gzip, image, overwriteFiles: false);
+        }
+
+        await using var one = await StrictReplica(database, "pod-a", trust, Path.GetDirectoryName(image));
+        await using var other = await StrictReplica(database, "pod-b", trust, retry: TimeSpan.FromMinutes(1));
+        other.ExpectErrors = true;
+
+        await InstallAsync(one, bundles.Pack("down", "1.0.0", ["normal"], [("up", "[1.0.0, 2.0.0)")]));
+        await Until(() => Task.FromResult(other.ErrorLogs.Any(e => e.Contains("Plugin 'down' 1.0.0 was installed on host replica 'pod-a'", StringComparison.Ordinal))), "pod-b refusing down");
+        Assert.Null(other.Catalog.Find("down"));
+        Assert.Contains("dependency", Assert.Single(other.ErrorLogs), StringComparison.Ordinal);
+
+        // An admin upgrades 'up' through pod-a: pod-b follows it, then down at once, not a minute later.
+        await InstallAsync(one, bundles.Pack("up", "1.1.0"));
+        await Until(() => Task.FromResult(other.Catalog.Find("down") is not null), "down on pod-b once up is there");
+        Assert.Equal("1.1.0", other.Catalog.Find("up")!.Manifest!.Version);
     }
 
     [Fact]
@@ -325,9 +372,10 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static Task<TestHost> StrictReplica(string database, string name, string trust, string? plugins = null) =>
+    private static Task<TestHost> StrictReplica(string database, string name, string trust, string? plugins = null, TimeSpan? retry = null) =>
         TestHost.StartAsync([], o =>
         {
+            o.Store.FollowRetryInterval = retry ?? o.Store.FollowRetryInterval;
             o.PluginsDirectory = plugins ?? o.PluginsDirectory;
             o.Store.PostgreSqlConnectionString = database;
             o.Store.ReplicaName = name;

@@ -38,6 +38,15 @@ public sealed class StoreOptions
     /// <summary>The certificate's private key (PEM, unencrypted).</summary>
     public string? KeyRingKeyPath { get; set; }
 
+    /// <summary>
+    /// How long a replica that could not follow an install made on another (a signer it does not
+    /// trust yet, a dependency it lacks) waits before it tries again; each failed try doubles the
+    /// wait, up to 5 minutes. The cause is usually mended on this replica with no change in the
+    /// store (a trusted key mounted into the pod, a dependency followed since), so no notice would
+    /// bring the install back. Defaults to 15 seconds.
+    /// </summary>
+    public TimeSpan FollowRetryInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>True when the host shares its state through PostgreSQL.</summary>
     internal bool IsShared => PostgreSqlConnectionString is { Length: > 0 };
 
@@ -70,6 +79,11 @@ public sealed class StoreOptions
         if (ConnectTimeout <= TimeSpan.Zero)
         {
             errors.Add($"PluginHost:Store:ConnectTimeout is {ConnectTimeout}; use a positive time such as 00:00:30.");
+        }
+
+        if (FollowRetryInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"PluginHost:Store:FollowRetryInterval is {FollowRetryInterval}; use a positive time such as 00:00:15.");
         }
 
         if (!IsShared)

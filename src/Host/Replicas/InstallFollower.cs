@@ -13,8 +13,9 @@ internal sealed partial class InstallFollower(ISharedBundles shared, PluginCatal
 {
     /// <summary>
     /// Brings the plugin to what the replicas must run; false when no admin installed or
-    /// uninstalled it on a replica. Throws, saying why, when this replica cannot follow (a signer
-    /// it does not trust, a dependency it lacks): it keeps what it has.
+    /// uninstalled it on a replica. Throws <see cref="FollowRefusedException"/>, saying why, when
+    /// this replica cannot follow (a signer it does not trust, a dependency it lacks): it keeps what
+    /// it has, and the event for it is the caller's to record, once.
     /// </summary>
     public async Task<bool> FollowAsync(string pluginId, CancellationToken cancellationToken)
     {
@@ -32,7 +33,7 @@ internal sealed partial class InstallFollower(ISharedBundles shared, PluginCatal
                 var removed = await installer.UninstallAsync(pluginId, wanted.KeepSettings, wanted.By, followed: true, cancellationToken).ConfigureAwait(false);
                 if (!removed.Succeeded)
                 {
-                    throw new InvalidOperationException($"Plugin '{pluginId}' was uninstalled {where}, but not here: {removed.Message}");
+                    throw new FollowRefusedException($"Plugin '{pluginId}' was uninstalled {where}, but not here: {removed.Message}", pluginId, "uninstall-not-followed", $"uninstalled {where}: {removed.Message}");
                 }
 
                 Log.UninstallFollowed(logger, pluginId, wanted.Replica);
@@ -58,8 +59,11 @@ internal sealed partial class InstallFollower(ISharedBundles shared, PluginCatal
 
         if (!installed.Succeeded)
         {
-            events.Record(pluginId, "install-not-followed", $"{wanted.Version} installed {where}: {installed.Message}");
-            throw new InvalidOperationException($"Plugin '{pluginId}' {wanted.Version} was installed {where} ({address}), but this replica could not install it: {installed.Message} {(here?.Manifest is { } kept ? $"It keeps {kept.Version}" : "It does not run it")}; fix the cause here (its trusted keys, its dependencies), then install the same bundle on any replica.");
+            throw new FollowRefusedException(
+                $"Plugin '{pluginId}' {wanted.Version} was installed {where} ({address}), but this replica could not install it: {installed.Message} {(here?.Manifest is { } kept ? $"It keeps {kept.Version}" : "It does not run it")}; mend the cause here (its trusted keys, its dependencies): it tries again by itself, waiting longer each time (PluginHost:Store:FollowRetryInterval, doubling up to 5 minutes).",
+                pluginId,
+                "install-not-followed",
+                $"{wanted.Version} installed {where}: {installed.Message}");
         }
 
         Log.InstallFollowed(logger, pluginId, wanted.Version, wanted.Replica, installed.Message);

@@ -70,17 +70,30 @@ internal sealed partial class ReplicaChanges(
     public async Task ResyncAsync(string id, CancellationToken cancellationToken)
     {
         const string where = "on another host replica (read again after a lost link)";
-        await follower.FollowAsync(id, cancellationToken).ConfigureAwait(false);
-        if (catalog.Find(id) is null)
+        FollowRefusedException? refused = null;
+        try
         {
-            return;
+            await follower.FollowAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FollowRefusedException ex)
+        {
+            // The version this replica keeps still takes the state the store holds now.
+            refused = ex;
         }
 
-        await lifecycle.FollowStoredEnabledAsync(id, where, cancellationToken).ConfigureAwait(false);
-        await scopes.ReloadAsync(id, cancellationToken).ConfigureAwait(false);
-        foreach (var scope in await store.ListSettingsScopesAsync(id, cancellationToken).ConfigureAwait(false))
+        if (catalog.Find(id) is not null)
         {
-            await PushSettingsAsync(id, scope.TenantId, where, cancellationToken).ConfigureAwait(false);
+            await lifecycle.FollowStoredEnabledAsync(id, where, cancellationToken).ConfigureAwait(false);
+            await scopes.ReloadAsync(id, cancellationToken).ConfigureAwait(false);
+            foreach (var scope in await store.ListSettingsScopesAsync(id, cancellationToken).ConfigureAwait(false))
+            {
+                await PushSettingsAsync(id, scope.TenantId, where, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (refused is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
         }
     }
 

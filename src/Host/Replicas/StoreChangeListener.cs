@@ -191,7 +191,10 @@ internal sealed partial class StoreChangeListener(
         var shared = services.GetRequiredService<ISharedBundles>();
         var origin = services.GetRequiredService<PostgresPluginStore>().Origin;
         var counted = services.GetRequiredService<Calls.PluginMetrics>().ReplicaChanges;
+        var events = services.GetRequiredService<Registry.LifecycleEvents>();
+        var catalog = services.GetRequiredService<Registry.PluginCatalog>();
         var queues = new PluginChangeQueues();
+        using var retries = new FollowRetries(options.Value.Store.FollowRetryInterval, time, id => _changes.Writer.TryWrite(new Work(null, FollowAgain: id)));
         try
         {
             await foreach (var work in _changes.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
@@ -200,9 +203,16 @@ internal sealed partial class StoreChangeListener(
                 {
                     if (change.Origin != origin)
                     {
-                        queues.Enqueue(change.PluginId, () => RunAsync(change.Kind.ToString(), change.PluginId, ct => changes.ApplyAsync(change, ct)));
+                        var follows = change.Kind is StoreChangeKind.Installed or StoreChangeKind.Uninstalled;
+                        queues.Enqueue(change.PluginId, () => RunAsync(change.Kind.ToString(), change.PluginId, follows, ct => changes.ApplyAsync(change, ct)));
                     }
 
+                    continue;
+                }
+
+                if (work.FollowAgain is { } again)
+                {
+                    queues.Enqueue(again, () => RunAsync("Retry", again, follows: true, ct => follower.FollowAsync(again, ct)));
                     continue;
                 }
 
@@ -221,7 +231,7 @@ internal sealed partial class StoreChangeListener(
 
                 foreach (var id in ids)
                 {
-                    queues.Enqueue(id, () => RunAsync(kind, id, work.InstallsOnly ? ct => follower.FollowAsync(id, ct) : ct => changes.ResyncAsync(id, ct)));
+                    queues.Enqueue(id, () => RunAsync(kind, id, follows: true, work.InstallsOnly ? ct => follower.FollowAsync(id, ct) : ct => changes.ResyncAsync(id, ct)));
                 }
             }
         }
@@ -231,15 +241,38 @@ internal sealed partial class StoreChangeListener(
 
         await queues.DrainAsync().ConfigureAwait(false);
 
-        async Task RunAsync(string kind, string pluginId, Func<CancellationToken, Task> apply)
+        async Task RunAsync(string kind, string pluginId, bool follows, Func<CancellationToken, Task> apply)
         {
             try
             {
+                var before = catalog.Find(pluginId)?.Folder;
                 await apply(stopping).ConfigureAwait(false);
                 counted.Add(1, new("kind", kind), new("outcome", "applied"));
+                if (follows)
+                {
+                    retries.Followed(pluginId);
+                    if (catalog.Find(pluginId)?.Folder != before)
+                    {
+                        retries.TryAllNow();
+                    }
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
+            }
+            catch (FollowRefusedException ex)
+            {
+                // Tried again later by itself; a try that fails again is the same failure, reported once.
+                if (retries.Refused(pluginId, ex.Message))
+                {
+                    counted.Add(1, new("kind", kind), new("outcome", "failed"));
+                    Log.ApplyFailed(logger, kind, pluginId, ex);
+                    events.Record(ex.PluginId, ex.EventName, ex.EventDetail);
+                }
+                else
+                {
+                    Log.StillRefused(logger, pluginId, ex.Message);
+                }
             }
             catch (Exception ex)
             {
@@ -251,10 +284,11 @@ internal sealed partial class StoreChangeListener(
     }
 
     /// <summary>
-    /// What the applying loop is handed: one notice, or (no change) everything to read again:
-    /// after a lost link every plugin's whole state, at start only the installs and uninstalls.
+    /// What the applying loop is handed: one notice; or one plugin's refused follow to try again;
+    /// or (neither) everything to read again: after a lost link every plugin's whole state, at
+    /// start only the installs and uninstalls.
     /// </summary>
-    private sealed record Work(StoreChange? Change, bool InstallsOnly = false);
+    private sealed record Work(StoreChange? Change, bool InstallsOnly = false, string? FollowAgain = null);
 
     private static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(attempt, 10))));
@@ -275,6 +309,9 @@ internal sealed partial class StoreChangeListener(
 
         [LoggerMessage(EventId = 1088, EventName = "ReplicaChangeFailed", Level = LogLevel.Error, Message = "A change from another host replica ({Kind} of {PluginId}) could not be applied here.")]
         public static partial void ApplyFailed(ILogger logger, string kind, string pluginId, Exception exception);
+
+        [LoggerMessage(EventId = 1093, EventName = "ReplicaFollowStillRefused", Level = LogLevel.Debug, Message = "Plugin {PluginId}: tried again to follow the other replicas, still refused: {Problem}")]
+        public static partial void StillRefused(ILogger logger, string pluginId, string problem);
 
         [LoggerMessage(EventId = 1090, EventName = "SharedKeyRingInClear", Level = LogLevel.Warning, Message = "The key ring that seals secret settings is in the PostgreSQL store beside the secrets, unencrypted: a copy of the database opens them. Set PluginHost:Store:KeyRingCertificatePath and KeyRingKeyPath (the same certificate on every replica) to encrypt the ring's keys to it.")]
         public static partial void KeyRingInClear(ILogger logger);
