@@ -312,6 +312,19 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         Assert.Single(changes.GetMeasurementSnapshot(), m => Equals(m.Tags["outcome"], "failed"));
         Assert.False(Counted("Retry", "applied"));
 
+        // Where an admin looks: pod-b runs no row for 'up', so the store's line and /healthz say it.
+        var notFollowed = Assert.Single((await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/store")).GetProperty("notFollowed").EnumerateArray());
+        Assert.Equal("up", notFollowed.GetProperty("pluginId").GetString());
+        Assert.Contains("signed by an unknown key", notFollowed.GetProperty("problem").GetString(), StringComparison.Ordinal);
+        Assert.Equal(("Degraded", true), await SharedStoreHealthAsync(other, "could not follow what other replicas installed or uninstalled: up (since"));
+        using (var playwright = await Microsoft.Playwright.Playwright.CreateAsync())
+        {
+            await using var browser = await AdminPageTests.LaunchAsync(playwright);
+            var page = await AdminPageTests.SignInAsync(browser, other);
+            await page.WaitForSelectorAsync("#store.error:has-text(\"It could not follow 'up'\")");
+            Assert.Contains("signed by an unknown key", await page.TextContentAsync("#store"), StringComparison.Ordinal);
+        }
+
         // The signer's key mounted into pod-b (a ConfigMap updated, say): no one installs anything again.
         foreach (var key in Directory.GetFiles(bundles.TrustDirectory(), "*.pem"))
         {
@@ -321,6 +334,15 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         await Until(async () => await VersionAsync(other) == "1.0.0", "1.0.0 on pod-b once it trusts the signer");
         Assert.True(Counted("Retry", "applied"));
         Assert.Contains(await EventsAsync(other, "up"), e => e.StartsWith("install-followed: 1.0.0 installed on host replica 'pod-a'", StringComparison.Ordinal));
+        Assert.Empty((await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/store")).GetProperty("notFollowed").EnumerateArray());
+        Assert.Equal(("Healthy", true), await SharedStoreHealthAsync(other, "other replicas' changes arrive"));
+    }
+
+    private static async Task<(string Status, bool Says)> SharedStoreHealthAsync(TestHost host, string text)
+    {
+        using var health = await host.Client.GetAsync("/healthz");
+        var store = (await health.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("entries").GetProperty("shared-store");
+        return (store.GetProperty("status").GetString()!, store.GetProperty("description").GetString()!.Contains(text, StringComparison.Ordinal));
     }
 
     [Fact]

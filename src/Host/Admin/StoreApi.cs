@@ -21,7 +21,7 @@ internal static class StoreApi
         endpoints.MapGroup("/admin/api").RequireAuthorization(PluginHostPolicies.Admin)
             .MapGet("/store", (IOptions<PluginHostOptions> options, ReplicaLink link, IServiceProvider services) =>
                 Results.Ok(options.Value.Store.IsShared
-                    ? new StoreView("postgresql", services.GetRequiredService<PostgresPluginStore>().Origin, options.Value.Store.ReplicaName, link.Listening, link.LostAt, link.Losses, link.Listening ? null : link.Detail)
-                    : new StoreView("sqlite", null, null, null, null, 0, null)));
+                    ? new StoreView("postgresql", services.GetRequiredService<PostgresPluginStore>().Origin, options.Value.Store.ReplicaName, link.Listening, link.LostAt, link.Losses, link.Listening ? null : link.Detail, services.GetRequiredService<UnfollowedInstalls>().Current)
+                    : new StoreView("sqlite", null, null, null, null, 0, null, [])));
     }
 }

@@ -8,4 +8,5 @@ namespace GrpcPlugins.Host.Admin;
 /// <param name="LostSince">Since when they do not; null while they do.</param>
 /// <param name="LinkLosses">How often the link was lost since the host started.</param>
 /// <param name="Problem">Why the link is down, while it is.</param>
-internal sealed record StoreView(string Kind, Guid? Replica, string? ReplicaName, bool? Listening, DateTimeOffset? LostSince, int LinkLosses, string? Problem);
+/// <param name="NotFollowed">Installs and uninstalls made on other replicas that this one could not follow (it tries again by itself); empty when in step, and on SQLite.</param>
+internal sealed record StoreView(string Kind, Guid? Replica, string? ReplicaName, bool? Listening, DateTimeOffset? LostSince, int LinkLosses, string? Problem, IReadOnlyList<Replicas.UnfollowedInstall> NotFollowed);

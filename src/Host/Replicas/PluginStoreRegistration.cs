@@ -34,6 +34,7 @@ internal static class PluginStoreRegistration
             : new NoSharedBundles());
         services.AddSingleton<InstallFollower>();
         services.AddSingleton<ReplicaLink>();
+        services.AddSingleton<UnfollowedInstalls>();
         services.AddSingleton<ReplicaChanges>();
         return services;
     }

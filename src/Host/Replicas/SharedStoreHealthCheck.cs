@@ -6,9 +6,10 @@ namespace GrpcPlugins.Host.Replicas;
 /// <summary>
 /// The shared store, as this replica reaches it: Unhealthy when PostgreSQL does not answer
 /// (settings writes, enable and disable fail), Degraded when it answers but the other
-/// replicas' changes do not reach this one (it serves with what it last heard).
+/// replicas' changes do not reach this one (it serves with what it last heard), or when it could
+/// not follow an install made on another (it runs different code from theirs).
 /// </summary>
-internal sealed class SharedStoreHealthCheck(NpgsqlDataSource dataSource, ReplicaLink link) : IHealthCheck
+internal sealed class SharedStoreHealthCheck(NpgsqlDataSource dataSource, ReplicaLink link, UnfollowedInstalls unfollowed) : IHealthCheck
 {
     public const string Name = "shared-store";
 
@@ -25,8 +26,15 @@ internal sealed class SharedStoreHealthCheck(NpgsqlDataSource dataSource, Replic
             return HealthCheckResult.Unhealthy($"PostgreSQL does not answer: {ex.Message}", ex, data);
         }
 
-        return link.Listening
+        var notFollowed = unfollowed.Current;
+        data["notFollowed"] = notFollowed.Count;
+        if (!link.Listening)
+        {
+            return HealthCheckResult.Degraded($"PostgreSQL answers, but this replica does not hear the others' changes since {link.LostAt:O} ({link.Detail})", data: data);
+        }
+
+        return notFollowed.Count == 0
             ? HealthCheckResult.Healthy("PostgreSQL answers; other replicas' changes arrive", data)
-            : HealthCheckResult.Degraded($"PostgreSQL answers, but this replica does not hear the others' changes since {link.LostAt:O} ({link.Detail})", data: data);
+            : HealthCheckResult.Degraded($"PostgreSQL answers, but this replica could not follow what other replicas installed or uninstalled: {string.Join(" ", notFollowed.Select(u => $"{u.PluginId} (since {u.Since:O}): {u.Problem}"))}", data: data);
     }
 }
