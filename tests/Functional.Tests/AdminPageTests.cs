@@ -100,6 +100,8 @@ public sealed class AdminPageTests
             await page.ClickAsync("#upload-bundle");
             await page.WaitForSelectorAsync("#bundle-preview:not([hidden])");
             Assert.Contains("shop 1.2.0: install", await page.TextContentAsync("#bundle-summary"), StringComparison.Ordinal);
+            Assert.Contains("Staged until", await page.TextContentAsync("#bundle-summary"), StringComparison.Ordinal);
+            Assert.DoesNotContain("Invalid Date", await page.TextContentAsync("#bundle-summary"), StringComparison.Ordinal);
 
             // Without consent the host refuses, and the page says why.
             await page.ClickAsync("#install-bundle");
