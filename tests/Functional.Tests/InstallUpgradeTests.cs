@@ -471,6 +471,39 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task ABundleTheDiskHasNoRoomFor_Is507SayingWhichDisk_NotStagedOnUpload_AndStillStagedWhenItsInstallIsRefused()
+    {
+        await using var host = await StrictHostAsync();
+        var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GrpcPlugins.Host.Hosting.PluginHostOptions>>().Value;
+        var staging = Path.Combine(host.Root, "state", "staging");
+        var reserve = options.MinFreeDiskMiB;
+        var address = (await UploadAsync(host, Bundle("1.0.0"))).GetProperty("address").GetString();
+        var install = $"/admin/api/bundles/{address}/install?accept=settings.read";
+
+        // The disk filled since the upload: a reserve larger than any disk stands for it, every write is refused.
+        options.MinFreeDiskMiB = int.MaxValue;
+        using var refusedInstall = await host.Admin.PostAsync(install, null);
+        using var refusedUpload = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(Bundle("2.0.0"))));
+        var stagedMeanwhile = Directory.GetFiles(staging);
+        var extractions = Directory.GetDirectories(host.PluginsDirectory);
+        options.MinFreeDiskMiB = reserve;
+        using var installed = await host.Admin.PostAsync(install, null);
+
+        Assert.Equal(HttpStatusCode.InsufficientStorage, refusedInstall.StatusCode);
+        var installDetail = (await refusedInstall.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        Assert.StartsWith($"not enough room: the disk of {Path.GetFullPath(host.PluginsDirectory)} has ", installDetail, StringComparison.Ordinal);
+        Assert.EndsWith("The bundle stays staged: install it again once there is room.", installDetail, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.InsufficientStorage, refusedUpload.StatusCode);
+        var uploadDetail = (await refusedUpload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        Assert.StartsWith($"not enough room: the disk of {Path.GetFullPath(staging)} has ", uploadDetail, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:MinFreeDiskMiB", uploadDetail, StringComparison.Ordinal);
+        Assert.EndsWith("Nothing was staged.", uploadDetail, StringComparison.Ordinal);
+        Assert.Single(stagedMeanwhile);
+        Assert.Empty(extractions);
+        Assert.True(installed.IsSuccessStatusCode, await installed.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Install_OfAnythingButAStagedBundlesAddress_Is404_NamingTheForm()
     {
         await using var host = await StrictHostAsync();

@@ -35,6 +35,21 @@ public sealed class BundleArchiveCheckTests : IDisposable
     }
 
     [Fact]
+    public void AnArchiveTheDiskHasNoRoomFor_KeepingItsReserve_IsRefusedSayingWhichDisk_BeforeAnythingIsWritten()
+    {
+        var bundle = Write(Entry("plugin.json", 10), Entry("lib/libfoo.so.1", 100));
+        var free = new DriveInfo(_directory).AvailableFreeSpace;
+
+        var error = Assert.Throws<NotEnoughRoomException>(() => BundleArchive.Extract(bundle, new BundleLimits(1000, 10, ReserveBytes: free + (1L << 30)), Plugins));
+        var fits = BundleArchive.Extract(bundle, new BundleLimits(1000, 10, ReserveBytes: 0), Path.Combine(_directory, "other"));
+
+        Assert.StartsWith($"not enough room: the disk of {Plugins} has ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("the bundle's files needs 0 MiB", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Plugins) && Directory.EnumerateFileSystemEntries(Plugins).Any(), "a refused bundle left files behind");
+        Assert.True(File.Exists(Path.Combine(fits, "plugin.json")));
+    }
+
+    [Fact]
     public void EntriesThatWouldLandOutsideTheFolder_OrAreNotFilesFoldersOrLinks_AreRefused()
     {
         Assert.Contains("'../evil' would land outside", Refusal(Entry("../evil", 1)), StringComparison.Ordinal);

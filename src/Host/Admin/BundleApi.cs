@@ -1,5 +1,6 @@
 using GrpcPlugins.Host.Audit;
 using GrpcPlugins.Host.Auth;
+using GrpcPlugins.Host.Bundles;
 using GrpcPlugins.Host.Registry;
 using GrpcPlugins.Host.Settings;
 using Microsoft.AspNetCore.Builder;
@@ -40,11 +41,15 @@ internal static class BundleApi
             InstallPreview preview;
             try
             {
-                preview = await installer.StageAsync(context.Request.Body, ct).ConfigureAwait(false);
+                preview = await installer.StageAsync(context.Request.Body, context.Request.ContentLength, ct).ConfigureAwait(false);
             }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
                 return TooLarge(null, max);
+            }
+            catch (NotEnoughRoomException ex)
+            {
+                return Results.Problem(title: "Not enough room", detail: $"{ex.Message} Nothing was staged.", statusCode: StatusCodes.Status507InsufficientStorage);
             }
 
             var note = AuditNote.Of(context);

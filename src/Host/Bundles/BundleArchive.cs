@@ -74,7 +74,9 @@ internal static class BundleArchive
     /// </summary>
     public static string Extract(string bundle, BundleLimits limits, string? parent = null)
     {
-        BundleArchiveCheck.Check(bundle, limits);
+        var expanded = BundleArchiveCheck.Check(bundle, limits);
+        var where = parent ?? Path.GetTempPath();
+        DiskRoom.Ensure(where, expanded, limits.ReserveBytes, "the bundle's files");
         string target;
         if (parent is null)
         {
@@ -91,6 +93,12 @@ internal static class BundleArchive
             using var file = File.OpenRead(bundle);
             using var gzip = new GZipStream(file, CompressionMode.Decompress);
             TarFile.ExtractToDirectory(gzip, target, overwriteFiles: false);
+        }
+        catch (IOException ex) when (DiskRoom.IsDiskFull(ex))
+        {
+            // Something else filled the disk since it was measured.
+            Directory.Delete(target, recursive: true);
+            throw DiskRoom.Full(where, "extracting the bundle's files", ex);
         }
         catch
         {

@@ -13,8 +13,8 @@ internal static class BundleArchiveCheck
 {
     private const string Remedy = "Upload the .tar.gz that `GrpcPlugins.BundleTool pack` writes.";
 
-    /// <summary>Throws <see cref="BundleFormatException"/> naming the first problem.</summary>
-    public static void Check(string bundle, BundleLimits limits)
+    /// <summary>Returns the bytes the bundle expands to; throws <see cref="BundleFormatException"/> naming the first problem.</summary>
+    public static long Check(string bundle, BundleLimits limits)
     {
         long expanded = 0;
         var entries = 0;
@@ -51,6 +51,8 @@ internal static class BundleArchiveCheck
         {
             throw new BundleFormatException($"not a bundle: the archive is empty. {Remedy}");
         }
+
+        return expanded;
     }
 
     private static string? Refusal(TarEntry entry)

@@ -77,7 +77,10 @@ public sealed class PluginHostOptions
     /// </summary>
     public TimeSpan StagedBundleLifetime { get; set; } = TimeSpan.FromHours(24);
 
-    internal Bundles.BundleLimits BundleLimits => new(MaxBundleExpandedBytes, MaxBundleEntries);
+    internal Bundles.BundleLimits BundleLimits => new(MaxBundleExpandedBytes, MaxBundleEntries, DiskReserveBytes);
+
+    /// <summary>What a bundle's upload or extraction leaves free on the disk it writes to: a tenth of <see cref="MinFreeDiskMiB"/>, the state disk's Unhealthy mark.</summary>
+    internal long DiskReserveBytes => (long)MinFreeDiskMiB * 1024 * 1024 / 10;
 
     /// <summary>
     /// Connections one worker's process tree may hold open to the host's PluginHost service; more

@@ -17,19 +17,28 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
-    /// <summary>Verifies an uploaded bundle and keeps it staged under its address; returns what it asks for.</summary>
-    public async Task<InstallPreview> StageAsync(Stream upload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Verifies an uploaded bundle and keeps it staged under its address; returns what it asks for.
+    /// Throws <see cref="NotEnoughRoomException"/> when the state disk has no room for it (<paramref name="length"/>, when declared, is checked first).
+    /// </summary>
+    public async Task<InstallPreview> StageAsync(Stream upload, long? length, CancellationToken cancellationToken)
     {
         SweepStaging();
         var temp = staging.IncomingPath("upload");
         try
         {
+            DiskRoom.Ensure(staging.Root, length ?? 0, options.Value.DiskReserveBytes, "the bundle");
             await using var file = File.Create(temp);
             await upload.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
         }
+        catch (IOException ex) when (DiskRoom.IsDiskFull(ex))
+        {
+            File.Delete(temp);
+            throw DiskRoom.Full(staging.Root, "the bundle", ex);
+        }
         catch
         {
-            // An upload that broke off (too large, client gone) leaves nothing staged.
+            // An upload that broke off (too large, client gone, no room) leaves nothing staged.
             File.Delete(temp);
             throw;
         }
@@ -72,6 +81,12 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             // Nothing in it can ever install: keep nothing of it.
             File.Delete(staged);
             return new InstallPreview(address, null, null, null, [], null, [ex.Message]);
+        }
+        catch (NotEnoughRoomException)
+        {
+            // Not inspected, so not offered for install: the admin uploads it again once there is room.
+            File.Delete(staged);
+            throw;
         }
 
         try
@@ -144,9 +159,16 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             var fetched = staging.IncomingPath("fetch");
             try
             {
-                if (!await fetch(fetched, cancellationToken).ConfigureAwait(false))
+                try
                 {
-                    return InstallResult.Fail(404, $"the shared store holds no bundle {address}: a later install or uninstall replaced it, and that change follows.");
+                    if (!await fetch(fetched, cancellationToken).ConfigureAwait(false))
+                    {
+                        return InstallResult.Fail(404, $"the shared store holds no bundle {address}: a later install or uninstall replaced it, and that change follows.");
+                    }
+                }
+                catch (IOException ex) when (DiskRoom.IsDiskFull(ex))
+                {
+                    return InstallResult.Fail(507, DiskRoom.Full(staging.Root, "reading the bundle from the shared store", ex).Message);
                 }
 
                 if (BundleArchive.Address(fetched) != address)
@@ -210,6 +232,10 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             catch (BundleFormatException ex)
             {
                 return InstallResult.Fail(422, ex.Message);
+            }
+            catch (NotEnoughRoomException ex)
+            {
+                return InstallResult.Fail(507, $"{ex.Message} The bundle stays staged: install it again once there is room.");
             }
 
             InstallPreview preview;

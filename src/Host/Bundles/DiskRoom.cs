@@ -1,0 +1,59 @@
+namespace GrpcPlugins.Host.Bundles;
+
+/// <summary>
+/// Whether a disk has room for what a bundle is about to write there, keeping a reserve: a
+/// bundle of native libraries can be hundreds of MiB, and an install that filled the disk the
+/// store is on would fail settings writes and plugins' data too. Checked before a byte is
+/// written, where the size is known; a write that still meets a full disk says so the same way.
+/// </summary>
+internal static class DiskRoom
+{
+    // ENOSPC on Linux and macOS; ERROR_HANDLE_DISK_FULL and ERROR_DISK_FULL on Windows.
+    private static readonly int[] s_diskFull = [28, 39, 112];
+
+    /// <summary>Throws <see cref="NotEnoughRoomException"/> unless <paramref name="directory"/>'s disk has <paramref name="bytes"/> and the reserve free.</summary>
+    public static void Ensure(string directory, long bytes, long reserve, string what)
+    {
+        var free = FreeBytes(directory);
+        if (free - bytes < reserve)
+        {
+            throw new NotEnoughRoomException(Say(directory, free, $"{what} needs {Mib(bytes)} MiB"));
+        }
+    }
+
+    /// <summary>Whether <paramref name="exception"/> is a write that met a full disk.</summary>
+    public static bool IsDiskFull(IOException exception) => s_diskFull.Contains(exception.HResult & 0xFFFF);
+
+    /// <summary>The same refusal for a write that met a full disk, its size unknown beforehand (an upload without a length).</summary>
+    public static NotEnoughRoomException Full(string directory, string what, IOException exception)
+    {
+        long free;
+        try
+        {
+            free = FreeBytes(directory);
+        }
+        catch (IOException)
+        {
+            free = 0;
+        }
+
+        return new NotEnoughRoomException(Say(directory, free, $"{what} filled it"), exception);
+    }
+
+    /// <summary>The free bytes of the disk <paramref name="directory"/> is on, or will be once created (its nearest existing parent's).</summary>
+    private static long FreeBytes(string directory)
+    {
+        var path = Path.GetFullPath(directory);
+        while (!Directory.Exists(path) && Path.GetDirectoryName(path) is { } parent)
+        {
+            path = parent;
+        }
+
+        return new DriveInfo(path).AvailableFreeSpace;
+    }
+
+    private static string Say(string directory, long free, string need) =>
+        $"not enough room: the disk of {Path.GetFullPath(directory)} has {Mib(free)} MiB free, {need}, and the host keeps a tenth of PluginHost:MinFreeDiskMiB free for its store and the plugins' data. Free space there, or move that directory to a larger disk.";
+
+    private static string Mib(long bytes) => (bytes / (1024.0 * 1024)).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+}
