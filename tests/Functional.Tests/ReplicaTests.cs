@@ -436,7 +436,7 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         return JsonDocument.Parse(last).RootElement.Clone();
     }
 
-    private static async Task Until(Func<Task<bool>> condition, string what)
+    internal static async Task Until(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!await condition())

@@ -86,9 +86,15 @@ internal sealed partial class StoreChangeListener(
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
             {
+                var problem = StoreConnectProblem.Of(ex);
+                if (problem.Lasting)
+                {
+                    throw new InvalidOperationException($"The host cannot use its PostgreSQL store (PluginHost:Store:PostgreSqlConnectionString): {problem.Said}", ex);
+                }
+
                 if (time.GetElapsedTime(started) >= limit)
                 {
-                    throw new InvalidOperationException($"The host cannot reach its PostgreSQL store (PluginHost:Store:PostgreSqlConnectionString) after {limit.TotalSeconds:0.#} s: {ex.Message}. Check that the server is up, that the database exists and that the user may create tables in it.", ex);
+                    throw new InvalidOperationException($"The host cannot reach its PostgreSQL store (PluginHost:Store:PostgreSqlConnectionString) after {limit.TotalSeconds:0.#} s: {problem.Said}", ex);
                 }
 
                 if (attempt++ == 0)

@@ -20,7 +20,7 @@ public sealed class PostgresServer : IDisposable
     {
     }
 
-    private PostgresServer(bool durable)
+    private PostgresServer(bool durable, (string Certificate, string Key)? tls = null)
     {
         var bin = FindBinaries();
         _directory = Directory.CreateTempSubdirectory("gpt-pg-").FullName;
@@ -34,22 +34,49 @@ public sealed class PostgresServer : IDisposable
         }
 
         Run("bash", "-c", $"{drop}{bin}/initdb -D '{data}' -U postgres --auth=trust -E UTF8 --no-sync > '{_directory}/initdb.log' 2>&1 || {{ cat '{_directory}/initdb.log' >&2; exit 1; }}");
+        var listen = "-h ''";
+        if (tls is var (certificate, key))
+        {
+            // As a managed PostgreSQL: TCP on loopback, TLS or nothing (the socket stays for making databases).
+            Port = FreeLoopbackPort();
+            File.Copy(certificate, Path.Combine(_directory, "server.crt"));
+            File.Copy(key, Path.Combine(_directory, "server.key"));
+            File.SetUnixFileMode(Path.Combine(_directory, "server.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (asRoot)
+            {
+                Run("chown", $"postgres: {_directory}/server.crt {_directory}/server.key");
+            }
+
+            File.WriteAllText(Path.Combine(data, "pg_hba.conf"), "local all all trust\nhostssl all all 127.0.0.1/32 trust\n");
+            listen = $"-h 127.0.0.1 -p {Port} -c ssl=on -c ssl_cert_file='{_directory}/server.crt' -c ssl_key_file='{_directory}/server.key'";
+        }
+
         _server = Process.Start(new ProcessStartInfo("bash")
         {
             ArgumentList =
             {
                 "-c",
-                $"{drop}{bin}/postgres -D '{data}' -k '{_directory}' -h '' {(durable ? string.Empty : "-c fsync=off -c synchronous_commit=off ")}-c max_connections=200 > '{_directory}/server.log' 2>&1 & p=$!; read -r _; kill -INT $p; wait $p",
+                $"{drop}{bin}/postgres -D '{data}' -k '{_directory}' {listen} {(durable ? string.Empty : "-c fsync=off -c synchronous_commit=off ")}-c max_connections=200 > '{_directory}/server.log' 2>&1 & p=$!; read -r _; kill -INT $p; wait $p",
             },
             RedirectStandardInput = true,
             UseShellExecute = false,
         })!;
-        ConnectionString = new NpgsqlConnectionStringBuilder { Host = _directory, Username = "postgres", Database = "postgres", Pooling = false }.ConnectionString;
+        ConnectionString = new NpgsqlConnectionStringBuilder { Host = _directory, Port = Port ?? 5432, Username = "postgres", Database = "postgres", Pooling = false }.ConnectionString;
         WaitUntilAccepting();
     }
 
     /// <summary>A server that flushes as a production one does (PostgreSQL's defaults), for the benchmark.</summary>
     public static PostgresServer Durable() => new(durable: true);
+
+    /// <summary>A server that takes TCP connections on 127.0.0.1 with TLS only (its certificate and key, PEM), as a managed PostgreSQL does.</summary>
+    public static PostgresServer WithTls(string certificate, string key) => new(durable: false, (certificate, key));
+
+    /// <summary>The TCP port of a server <see cref="WithTls"/>; null for one on its Unix socket only.</summary>
+    public int? Port { get; }
+
+    /// <summary><paramref name="database"/>'s connection string over TCP to 127.0.0.1 with <paramref name="tls"/> added (SSL Mode and Root Certificate).</summary>
+    public string OverTcp(string database, string tls) =>
+        new NpgsqlConnectionStringBuilder(database) { Host = "127.0.0.1", Port = Port ?? throw new InvalidOperationException("This server has no TCP port; start it WithTls.") }.ConnectionString + ";" + tls;
 
     /// <summary>The server's own "postgres" database, for making others.</summary>
     public string ConnectionString { get; }
@@ -128,6 +155,14 @@ public sealed class PostgresServer : IDisposable
                 Thread.Sleep(50);
             }
         }
+    }
+
+    // This file is shared with projects that have no AttachedWorker.FreePort.
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string FindBinaries() =>
