@@ -287,6 +287,27 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
+    public async Task ABundleUploadedThroughOneReplica_InstallsThroughAnother_AsALoadBalancerMaySendTheTwoRequests()
+    {
+        var database = server.CreateDatabase();
+        using var bundles = new SignedBundles(_work);
+        var trust = bundles.TrustDirectory();
+        await using var one = await StrictReplica(database, "pod-a", trust);
+        await using var other = await StrictReplica(database, "pod-b", trust);
+
+        var staged = await one.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(bundles.Pack("up", "1.0.0"))));
+        var address = (await staged.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString();
+        using var installed = await other.Admin.PostAsync($"/admin/api/bundles/{address}/install?accept=settings.read", null);
+
+        Assert.True(installed.IsSuccessStatusCode, await installed.Content.ReadAsStringAsync());
+        await Until(async () => await VersionAsync(other) == "1.0.0", "1.0.0 on pod-b, where it was installed");
+        await Until(async () => await VersionAsync(one) == "1.0.0", "1.0.0 on pod-a, where it was uploaded");
+        await Until(() => Task.FromResult(Directory.GetFiles(Path.Combine(one.Root, "state", "staging")).Length == 0), "pod-a's staged copy gone once it runs the bundle");
+        var installs = await one.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/installs");
+        Assert.Equal(address, Assert.Single(installs.EnumerateArray()).GetProperty("address").GetString());
+    }
+
+    [Fact]
     public async Task AReplicaThatDoesNotTrustTheBundlesSigner_KeepsWhatItHas_SaysWhyOnce_AndFollowsOnceTheKeyIsThere()
     {
         var database = server.CreateDatabase();

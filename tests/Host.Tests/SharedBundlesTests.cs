@@ -43,6 +43,37 @@ public sealed class SharedBundlesTests(PostgresServer server) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task AStagedBundle_IsKeptForItsLifetime_ForAnyReplicaToInstall_AndOutlivesTheUpgradeOfAnotherBundleOfItsPlugin()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var shared = new PostgresSharedBundles(_database.Source(), ReplicaIdentity.New("pod-a"), time);
+        var lifetime = TimeSpan.FromHours(24);
+        var running = Bundle("running", 10);
+        var staged = Bundle("staged", 20);
+        var back = Path.Combine(_work, "back");
+
+        await shared.InstalledAsync("p", "1.0.0", "sha256:1", running, "admin", CancellationToken.None);
+        await shared.StagedAsync("sha256:2", staged, "admin", lifetime, CancellationToken.None);
+        await shared.StagedAsync("sha256:1", running, "admin", lifetime, CancellationToken.None); // staged again while it runs
+        Assert.True(await shared.FetchAsync("sha256:2", back, CancellationToken.None));
+        Assert.Equal(await File.ReadAllBytesAsync(staged), await File.ReadAllBytesAsync(back));
+
+        // An uninstall drops the bundle the plugin ran, but not while it is also staged.
+        await shared.UninstalledAsync("p", "1.0.0", keepSettings: true, "admin", CancellationToken.None);
+        Assert.True(await shared.FetchAsync("sha256:1", back, CancellationToken.None));
+
+        // Installed, a bundle is no longer staged; one never installed goes a lifetime after its upload, with the next upload.
+        await shared.InstalledAsync("p", "2.0.0", "sha256:2", staged, "admin", CancellationToken.None);
+        time.Advance(TimeSpan.FromHours(25));
+        await shared.StagedAsync("sha256:3", Bundle("later", 5), "admin", lifetime, CancellationToken.None);
+
+        Assert.False(await shared.FetchAsync("sha256:1", back, CancellationToken.None));
+        Assert.True(await shared.FetchAsync("sha256:2", back, CancellationToken.None));
+        Assert.True(await shared.FetchAsync("sha256:3", back, CancellationToken.None));
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM staged_bundles"));
+    }
+
+    [Fact]
     public async Task InstallsAndUninstalls_AreNoticedOnceTheyCommit_NamingTheirReplica()
     {
         var identity = ReplicaIdentity.New("pod-a");

@@ -41,7 +41,7 @@ internal static class BundleApi
             InstallPreview preview;
             try
             {
-                preview = await installer.StageAsync(context.Request.Body, context.Request.ContentLength, ct).ConfigureAwait(false);
+                preview = await installer.StageAsync(context.Request.Body, context.Request.ContentLength, AdminActor.Of(context.User), ct).ConfigureAwait(false);
             }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {

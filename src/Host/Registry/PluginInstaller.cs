@@ -21,7 +21,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     /// Verifies an uploaded bundle and keeps it staged under its address; returns what it asks for.
     /// Throws <see cref="NotEnoughRoomException"/> when the state disk has no room for it (<paramref name="length"/>, when declared, is checked first).
     /// </summary>
-    public async Task<InstallPreview> StageAsync(Stream upload, long? length, CancellationToken cancellationToken)
+    public async Task<InstallPreview> StageAsync(Stream upload, long? length, string by, CancellationToken cancellationToken)
     {
         SweepStaging();
         var temp = staging.IncomingPath("upload");
@@ -46,7 +46,14 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         var address = BundleArchive.Address(temp);
         var staged = staging.PathOf(address);
         File.Move(temp, staged, overwrite: true);
-        return await PreviewAsync(staged, address, cancellationToken).ConfigureAwait(false);
+        var preview = await PreviewAsync(staged, address, cancellationToken).ConfigureAwait(false);
+        if (preview.Errors.Count == 0)
+        {
+            // Its install may reach another replica; one refused here is not offered for install at all.
+            await shared.StagedAsync(address, staged, by, staging.Lifetime, cancellationToken).ConfigureAwait(false);
+        }
+
+        return preview;
     }
 
     /// <summary>
@@ -146,46 +153,57 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
 
     /// <summary>
     /// Installs here what an admin installed on another host replica: the bundle is read from the
-    /// shared store (<paramref name="fetch"/>), must hash to its address, and is checked as an
+    /// shared store, must hash to its address, and is checked as an
     /// upload is, against this replica's trusted keys and installed plugins. The admin consented to
     /// its permissions there; the install is already in the shared history.
     /// </summary>
-    public async Task<InstallResult> FollowInstallAsync(string address, Func<string, CancellationToken, Task<bool>> fetch, CancellationToken cancellationToken)
+    public async Task<InstallResult> FollowInstallAsync(string address, CancellationToken cancellationToken)
     {
         SweepStaging();
-        var staged = staging.PathOf(address);
-        if (!File.Exists(staged))
+        if (!File.Exists(staging.PathOf(address))
+            && await FetchFromStoreAsync(address, $"the shared store holds no bundle {address}: a later install or uninstall replaced it, and that change follows.", cancellationToken).ConfigureAwait(false) is { } failed)
         {
-            var fetched = staging.IncomingPath("fetch");
-            try
-            {
-                try
-                {
-                    if (!await fetch(fetched, cancellationToken).ConfigureAwait(false))
-                    {
-                        return InstallResult.Fail(404, $"the shared store holds no bundle {address}: a later install or uninstall replaced it, and that change follows.");
-                    }
-                }
-                catch (IOException ex) when (DiskRoom.IsDiskFull(ex))
-                {
-                    return InstallResult.Fail(507, DiskRoom.Full(staging.Root, "reading the bundle from the shared store", ex).Message);
-                }
-
-                if (BundleArchive.Address(fetched) != address)
-                {
-                    return InstallResult.Fail(422, $"the bundle read from the shared store does not hash to {address}: its copy there is damaged. Install the bundle again on any replica.");
-                }
-
-                File.Move(fetched, staged, overwrite: true);
-            }
-            finally
-            {
-                File.Delete(fetched);
-            }
+            return failed;
         }
 
         // No one to name: who installed it is in the shared history, and a followed install sets no scope.
         return await InstallStagedAsync(address, accepted: null, by: string.Empty, tenantScope: null, followed: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stages the bundle the shared store keeps at <paramref name="address"/> (installed or staged
+    /// on a replica), checked against its address; null once it is staged, else why not (404 with
+    /// <paramref name="notThere"/> when the store has none).
+    /// </summary>
+    private async Task<InstallResult?> FetchFromStoreAsync(string address, string notThere, CancellationToken cancellationToken)
+    {
+        var fetched = staging.IncomingPath("fetch");
+        try
+        {
+            try
+            {
+                if (!await shared.FetchAsync(address, fetched, cancellationToken).ConfigureAwait(false))
+                {
+                    return InstallResult.Fail(404, notThere);
+                }
+            }
+            catch (IOException ex) when (DiskRoom.IsDiskFull(ex))
+            {
+                return InstallResult.Fail(507, DiskRoom.Full(staging.Root, "reading the bundle from the shared store", ex).Message);
+            }
+
+            if (BundleArchive.Address(fetched) != address)
+            {
+                return InstallResult.Fail(422, $"the bundle read from the shared store does not hash to {address}: its copy there is damaged. Upload it again, on any replica.");
+            }
+
+            File.Move(fetched, staging.PathOf(address), overwrite: true);
+            return null;
+        }
+        finally
+        {
+            File.Delete(fetched);
+        }
     }
 
     /// <summary>Whether a plugin's folder holds the bundle at <paramref name="address"/> (as an install named it).</summary>
@@ -216,9 +234,17 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             var staged = staging.PathOf(address);
             if (!File.Exists(staged))
             {
-                return catalog.Entries.FirstOrDefault(e => IsFrom(e.Folder, address)) is { } from
-                    ? InstallResult.Fail(409, $"'{from.Id}' {from.Manifest?.Version} is installed already from this very bundle ({from.Folder}).")
-                    : InstallResult.Fail(404, $"no staged bundle {address}; upload it to POST /admin/api/bundles first (a bundle stays staged until it is installed, or for PluginHost:StagedBundleLifetime, {staging.Lifetime}, after its upload).");
+                if (catalog.Entries.FirstOrDefault(e => IsFrom(e.Folder, address)) is { } from)
+                {
+                    return InstallResult.Fail(409, $"'{from.Id}' {from.Manifest?.Version} is installed already from this very bundle ({from.Folder}).");
+                }
+
+                // Uploaded through another replica (a load balancer sends each request where it will): the shared store keeps it.
+                var notStaged = $"no staged bundle {address}; upload it to POST /admin/api/bundles first (a bundle stays staged until it is installed, or for PluginHost:StagedBundleLifetime, {staging.Lifetime}, after its upload).";
+                if (await FetchFromStoreAsync(address, notStaged, cancellationToken).ConfigureAwait(false) is { } notFetched)
+                {
+                    return notFetched;
+                }
             }
 
             // Extracted once, beside its final place, and checked again there rather than

@@ -13,6 +13,13 @@ internal interface ISharedBundles
     /// </summary>
     Task InstalledAsync(string pluginId, string version, string address, string bundlePath, string by, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Keeps a bundle an admin uploaded here and may install through another replica (a load
+    /// balancer sends each request where it will), until it is installed or
+    /// <paramref name="lifetime"/> has passed; drops what others staged longer ago than that.
+    /// </summary>
+    Task StagedAsync(string address, string bundlePath, string by, TimeSpan lifetime, CancellationToken cancellationToken);
+
     /// <summary>Records that an admin uninstalled the plugin here (and whether its settings were kept); the others follow.</summary>
     Task UninstalledAsync(string pluginId, string version, bool keepSettings, string by, CancellationToken cancellationToken);
 
@@ -22,7 +29,7 @@ internal interface ISharedBundles
     /// <summary>Every plugin an admin installed or uninstalled on a replica.</summary>
     Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken);
 
-    /// <summary>Writes a kept bundle to <paramref name="destination"/>; false when none is kept under that address.</summary>
+    /// <summary>Writes a kept bundle (installed or staged) to <paramref name="destination"/>; false when none is kept under that address.</summary>
     Task<bool> FetchAsync(string address, string destination, CancellationToken cancellationToken);
 }
 

@@ -49,7 +49,7 @@ internal sealed partial class InstallFollower(ISharedBundles shared, PluginCatal
         }
 
         var address = wanted.Address;
-        var installed = await installer.FollowInstallAsync(address, (path, ct) => shared.FetchAsync(address, path, ct), cancellationToken).ConfigureAwait(false);
+        var installed = await installer.FollowInstallAsync(address, cancellationToken).ConfigureAwait(false);
         if (installed.Status == 404)
         {
             // Replaced in the store since it was read (an upgrade right after the install): not a

@@ -83,6 +83,11 @@ internal static class PostgresSchema
                 seq integer NOT NULL,
                 data bytea NOT NULL,
                 PRIMARY KEY (address, seq));
+            CREATE TABLE IF NOT EXISTS staged_bundles (
+                address text PRIMARY KEY,
+                staged_at timestamptz NOT NULL,
+                staged_by text NOT NULL,
+                replica text NOT NULL);
             CREATE TABLE IF NOT EXISTS key_ring (
                 name text PRIMARY KEY,
                 xml text NOT NULL,

@@ -8,7 +8,8 @@ namespace GrpcPlugins.Host.Replicas;
 /// <see cref="ISharedBundles"/> in the shared PostgreSQL store: one row per plugin saying what
 /// every replica must run (cluster_plugins), and the bundles it names, in chunks of a MiB
 /// (bundle_chunks), so neither a write nor a read holds a whole bundle in memory. Only the
-/// bundle each plugin runs now is kept: an upgrade or an uninstall drops the one before.
+/// bundle each plugin runs now is kept (an upgrade or an uninstall drops the one before), and
+/// the bundles admins uploaded and have not installed yet (staged_bundles), for their lifetime.
 /// </summary>
 internal sealed class PostgresSharedBundles(NpgsqlDataSource dataSource, ReplicaIdentity replica, TimeProvider time) : ISharedBundles
 {
@@ -18,24 +19,53 @@ internal sealed class PostgresSharedBundles(NpgsqlDataSource dataSource, Replica
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        // Two replicas installing the same bundle at once would both find it missing and both copy it in.
-        await using (var turn = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended(@a, 0))", connection, transaction))
-        {
-            turn.Parameters.AddWithValue("a", address);
-            await turn.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await using (var kept = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM bundle_chunks WHERE address = @a)", connection, transaction))
-        {
-            kept.Parameters.AddWithValue("a", address);
-            if (await kept.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
-            {
-                await CopyInAsync(connection, address, bundlePath, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
+        await KeepAsync(connection, transaction, address, bundlePath, cancellationToken).ConfigureAwait(false);
+        // Installed, it is no longer waiting: its chunks stay as long as the plugin runs it.
+        await ExecuteAsync(connection, transaction, "DELETE FROM staged_bundles WHERE address = @a", cancellationToken, ("a", address)).ConfigureAwait(false);
         await RecordAsync(connection, transaction, new ClusterPlugin(pluginId, address, version, KeepSettings: true, time.GetUtcNow(), by, replica.Name), StoreChangeKind.Installed, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task StagedAsync(string address, string bundlePath, string by, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        // What no one installed within its lifetime goes, unless a plugin runs it (its chunks are that plugin's then).
+        await ExecuteAsync(connection, transaction, """
+            WITH expired AS (DELETE FROM staged_bundles WHERE staged_at < @before AND address <> @a RETURNING address)
+            DELETE FROM bundle_chunks WHERE address IN (SELECT address FROM expired) AND address NOT IN (SELECT address FROM cluster_plugins WHERE address IS NOT NULL)
+            """, cancellationToken, ("before", now - lifetime), ("a", address)).ConfigureAwait(false);
+        await KeepAsync(connection, transaction, address, bundlePath, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, """
+            INSERT INTO staged_bundles (address, staged_at, staged_by, replica) VALUES (@a, @at, @by, @r)
+            ON CONFLICT (address) DO UPDATE SET staged_at = excluded.staged_at, staged_by = excluded.staged_by, replica = excluded.replica
+            """, cancellationToken, ("a", address), ("at", now), ("by", by), ("r", replica.Name)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies the bundle in under its address unless it is there already.</summary>
+    private static async Task KeepAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string address, string bundlePath, CancellationToken cancellationToken)
+    {
+        // Two replicas keeping the same bundle at once would both find it missing and both copy it in.
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtextextended(@a, 0))", cancellationToken, ("a", address)).ConfigureAwait(false);
+        await using var kept = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM bundle_chunks WHERE address = @a)", connection, transaction);
+        kept.Parameters.AddWithValue("a", address);
+        if (await kept.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+        {
+            await CopyInAsync(connection, address, bundlePath, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task UninstalledAsync(string pluginId, string version, bool keepSettings, string by, CancellationToken cancellationToken)
@@ -114,7 +144,8 @@ internal sealed class PostgresSharedBundles(NpgsqlDataSource dataSource, Replica
     {
         await using (var command = new NpgsqlCommand("""
             WITH before AS (SELECT address FROM cluster_plugins WHERE plugin_id = @p),
-            dropped AS (DELETE FROM bundle_chunks WHERE address IN (SELECT address FROM before) AND address IS DISTINCT FROM @a)
+            dropped AS (DELETE FROM bundle_chunks WHERE address IN (SELECT address FROM before) AND address IS DISTINCT FROM @a
+                AND address NOT IN (SELECT address FROM staged_bundles))
             INSERT INTO cluster_plugins (plugin_id, address, version, keep_settings, changed_at, changed_by, replica) VALUES (@p, @a, @v, @k, @u, @b, @r)
             ON CONFLICT (plugin_id) DO UPDATE SET address = excluded.address, version = excluded.version, keep_settings = excluded.keep_settings,
                 changed_at = excluded.changed_at, changed_by = excluded.changed_by, replica = excluded.replica
