@@ -151,6 +151,18 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void AStagedBundleLifetimeOrFollowRetryInterval_ThatIsNotPositive_IsRefused()
+    {
+        var options = new PluginHostOptions { StagedBundleLifetime = TimeSpan.Zero };
+        options.Store.FollowRetryInterval = TimeSpan.FromSeconds(-1);
+
+        var result = new PluginHostOptionsValidator().Validate(null, options);
+
+        Assert.Contains("PluginHost:StagedBundleLifetime is 00:00:00", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:Store:FollowRetryInterval is -00:00:01; use a positive time", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HostConnectionsPerPlugin_BelowOne_IsRefused()
     {
         var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MaxHostConnectionsPerPlugin = 0 });
