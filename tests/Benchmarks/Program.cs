@@ -182,10 +182,74 @@ async Task ReplicasAsync()
     try
     {
         await ReplicasInAsync(database, bundleWork, trust, publisher);
+        await ImportAsync(server);
     }
     finally
     {
         Directory.Delete(bundleWork, recursive: true);
+    }
+}
+
+// A single host's store moved into PostgreSQL (BundleTool import-store): a long-lived host's
+// state, the audit trail at its default bound (100,000 entries) and 2,000 tenants' settings with
+// the 10 revisions each that are kept, into an empty database of the same durable server.
+async Task ImportAsync(GrpcPlugins.Functional.Tests.Infrastructure.PostgresServer server)
+{
+    const int audit = 100_000, tenants = 2_000, revisions = 10;
+    var state = Directory.CreateTempSubdirectory("gpb-import-").FullName;
+    try
+    {
+        var secrets = GrpcPlugins.Host.Settings.SealedSecrets.Create(state, Microsoft.Extensions.Logging.Abstractions.NullLogger<GrpcPlugins.Host.Settings.SealedSecrets>.Instance);
+        var file = Path.Combine(state, "plugins.db");
+        // The store makes its tables; the rows go in directly, in one transaction, as a year of use would have left them.
+        await new GrpcPlugins.Host.Settings.SqlitePluginStore(file, TimeProvider.System, secrets).PutSettingsAsync("p", "", "{}", null, CancellationToken.None);
+        await using (var sqlite = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            await sqlite.OpenAsync();
+            await using var transaction = sqlite.BeginTransaction();
+            var at = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            await using (var insert = sqlite.CreateCommand())
+            {
+                insert.CommandText = "INSERT INTO audit (at, actor, remote, action, plugin_id, tenant_id, status, detail, replica) VALUES ($at, 'admin', '127.0.0.1', 'settings.put', 'p', $t, 200, 'revision 7 of tenant acme-0042', '')";
+                insert.Parameters.AddWithValue("$at", at);
+                var tenant = insert.Parameters.AddWithValue("$t", "");
+                for (var i = 0; i < audit; i++)
+                {
+                    tenant.Value = $"tenant-{i % tenants}";
+                    await insert.ExecuteNonQueryAsync();
+                }
+            }
+
+            await using (var insert = sqlite.CreateCommand())
+            {
+                insert.CommandText = "INSERT OR REPLACE INTO settings (plugin_id, tenant_id, json, revision, updated_at) VALUES ('p', $t, $j, $r, $at); INSERT INTO settings_history (plugin_id, tenant_id, revision, json, updated_at) VALUES ('p', $t, $r, $j, $at)";
+                insert.Parameters.AddWithValue("$at", at);
+                var tenant = insert.Parameters.AddWithValue("$t", "");
+                var json = insert.Parameters.AddWithValue("$j", "");
+                var revision = insert.Parameters.AddWithValue("$r", 0L);
+                for (var t = 0; t < tenants; t++)
+                {
+                    for (var r = 1; r <= revisions; r++)
+                    {
+                        (tenant.Value, json.Value, revision.Value) = ($"tenant-{t}", $$"""{"greeting":"hello {{t}}","limit":{{r}}}""", (long)r);
+                        await insert.ExecuteNonQueryAsync();
+                    }
+                }
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        var database = server.CreateDatabase();
+        var started = Stopwatch.GetTimestamp();
+        var counts = await GrpcPlugins.Host.Replicas.SqliteImport.ImportAsync(state, database, CancellationToken.None);
+        var took = Stopwatch.GetElapsedTime(started);
+        var rows = counts.Settings + counts.Revisions + counts.AuditEntries + counts.Installs + counts.EnabledStates + counts.TenantScopes + counts.Keys;
+        Row($"import-store of a long-lived host into PostgreSQL: {counts.AuditEntries} audit entries, {counts.Settings} settings with {counts.Revisions} revisions", $"{took.TotalSeconds:0.00} s ({rows / took.TotalSeconds:0} rows/s)");
+    }
+    finally
+    {
+        Directory.Delete(state, recursive: true);
     }
 }
 
