@@ -448,11 +448,13 @@ public sealed class InstallUpgradeTests : IDisposable
         var expires = uploaded.GetProperty("expires").GetDateTimeOffset();
         var path = $"/admin/api/bundles/{address}/install?accept=settings.read";
 
+        var previews = Directory.GetDirectories(staging);
         (await host.Admin.PostAsync(path, null)).EnsureSuccessStatusCode();
         var afterInstall = Directory.GetFiles(staging);
         using var again = await host.Admin.PostAsync(path, null);
 
         Assert.InRange(expires - DateTimeOffset.UtcNow, TimeSpan.FromHours(23.9), TimeSpan.FromHours(24));
+        Assert.Empty(previews); // the preview's extraction, beside the upload, is gone once it answered
         Assert.Empty(afterInstall);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Contains("installed already from this very bundle", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);

@@ -37,17 +37,20 @@ public sealed class StagedBundlesTests : IDisposable
     }
 
     [Fact]
-    public void ASweepAtStart_AlsoRemovesUploadsAndStoreReadsTheLastRunLeftUnfinished()
+    public void ASweepAtStart_AlsoRemovesUploadsStoreReadsAndPreviewsTheLastRunLeftUnfinished()
     {
         var staged = Stage("sha256:" + new string('c', 64), _time.GetUtcNow());
         var upload = Incoming("upload", _time.GetUtcNow());
         var fetch = Incoming("fetch", _time.GetUtcNow());
+        var extraction = Directory.CreateDirectory(Path.Combine(_staging.Root, ".extracting-0123")).FullName;
+        File.WriteAllText(Path.Combine(extraction, "plugin.json"), "{}");
 
         _staging.Sweep(starting: true);
 
         Assert.True(File.Exists(staged));
         Assert.False(File.Exists(upload));
         Assert.False(File.Exists(fetch));
+        Assert.False(Directory.Exists(extraction), "a preview's extraction outlived the run that made it");
     }
 
     [Fact]

@@ -81,7 +81,8 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         string extracted;
         try
         {
-            extracted = BundleArchive.Extract(staged, options.Value.BundleLimits);
+            // Beside the upload, on the disk sized for bundles: a container's /tmp is often a small tmpfs.
+            extracted = BundleArchive.Extract(staged, options.Value.BundleLimits, staging.Root);
         }
         catch (BundleFormatException ex)
         {

@@ -42,8 +42,8 @@ internal sealed partial class StagedBundles(IOptions<PluginHostOptions> options,
 
     /// <summary>
     /// Removes what has been here longer than <see cref="Lifetime"/>; with <paramref name="starting"/>, also
-    /// every bundle still on its way in, whose writer was a run of the host that has ended. The caller makes
-    /// sure no install is reading a staged bundle meanwhile.
+    /// every bundle still on its way in and every preview's extraction, whose writer was a run of the host
+    /// that has ended. The caller makes sure no install is reading a staged bundle meanwhile.
     /// </summary>
     public void Sweep(bool starting)
     {
@@ -53,26 +53,36 @@ internal sealed partial class StagedBundles(IOptions<PluginHostOptions> options,
         }
 
         var now = time.GetUtcNow().UtcDateTime;
+        foreach (var extraction in Directory.EnumerateDirectories(Root))
+        {
+            var age = now - Directory.GetLastWriteTimeUtc(extraction);
+            if (starting || age > Lifetime)
+            {
+                Remove(extraction, () => Directory.Delete(extraction, recursive: true), "a preview's unfinished extraction", age);
+            }
+        }
+
         foreach (var path in Directory.EnumerateFiles(Root))
         {
             var incoming = !path.EndsWith(StagedExtension, StringComparison.Ordinal);
             var age = now - File.GetLastWriteTimeUtc(path);
             if ((starting && incoming) || age > Lifetime)
             {
-                try
-                {
-                    File.Delete(path);
-                    Log.Removed(logger, Path.GetFileName(path), incoming ? "an unfinished upload or store read" : "never installed", age);
-                }
-                catch (IOException ex)
-                {
-                    Log.NotRemoved(logger, ex, path);
-                }
-                catch (UnauthorizedAccessException ex)
-                {
-                    Log.NotRemoved(logger, ex, path);
-                }
+                Remove(path, () => File.Delete(path), incoming ? "an unfinished upload or store read" : "never installed", age);
             }
+        }
+    }
+
+    private void Remove(string path, Action delete, string why, TimeSpan age)
+    {
+        try
+        {
+            delete();
+            Log.Removed(logger, Path.GetFileName(path), why, age);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.NotRemoved(logger, ex, path);
         }
     }
 
