@@ -71,6 +71,13 @@ public sealed class SharedBundlesTests(PostgresServer server) : IClassFixture<Po
         Assert.True(await shared.FetchAsync("sha256:2", back, CancellationToken.None));
         Assert.True(await shared.FetchAsync("sha256:3", back, CancellationToken.None));
         Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM staged_bundles"));
+
+        // A replica starting sweeps as an upload does.
+        time.Advance(TimeSpan.FromHours(25));
+        await shared.SweepStagedAsync(lifetime, CancellationToken.None);
+        Assert.False(await shared.FetchAsync("sha256:3", back, CancellationToken.None));
+        Assert.True(await shared.FetchAsync("sha256:2", back, CancellationToken.None));
+        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM staged_bundles"));
     }
 
     [Fact]

@@ -20,6 +20,9 @@ internal interface ISharedBundles
     /// </summary>
     Task StagedAsync(string address, string bundlePath, string by, TimeSpan lifetime, CancellationToken cancellationToken);
 
+    /// <summary>Drops the staged bundles no one installed within <paramref name="lifetime"/> (a replica starting does, as each upload does).</summary>
+    Task SweepStagedAsync(TimeSpan lifetime, CancellationToken cancellationToken);
+
     /// <summary>Records that an admin uninstalled the plugin here (and whether its settings were kept); the others follow.</summary>
     Task UninstalledAsync(string pluginId, string version, bool keepSettings, string by, CancellationToken cancellationToken);
 

@@ -7,6 +7,8 @@ internal sealed class NoSharedBundles : ISharedBundles
 
     public Task StagedAsync(string address, string bundlePath, string by, TimeSpan lifetime, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    public Task SweepStagedAsync(TimeSpan lifetime, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task UninstalledAsync(string pluginId, string version, bool keepSettings, string by, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task<ClusterPlugin?> GetAsync(string pluginId, CancellationToken cancellationToken) => Task.FromResult<ClusterPlugin?>(null);

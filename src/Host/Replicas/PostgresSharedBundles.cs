@@ -31,11 +31,7 @@ internal sealed class PostgresSharedBundles(NpgsqlDataSource dataSource, Replica
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
-        // What no one installed within its lifetime goes, unless a plugin runs it (its chunks are that plugin's then).
-        await ExecuteAsync(connection, transaction, """
-            WITH expired AS (DELETE FROM staged_bundles WHERE staged_at < @before AND address <> @a RETURNING address)
-            DELETE FROM bundle_chunks WHERE address IN (SELECT address FROM expired) AND address NOT IN (SELECT address FROM cluster_plugins WHERE address IS NOT NULL)
-            """, cancellationToken, ("before", now - lifetime), ("a", address)).ConfigureAwait(false);
+        await DropExpiredAsync(connection, transaction, now - lifetime, address, cancellationToken).ConfigureAwait(false);
         await KeepAsync(connection, transaction, address, bundlePath, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, """
             INSERT INTO staged_bundles (address, staged_at, staged_by, replica) VALUES (@a, @at, @by, @r)
@@ -43,6 +39,24 @@ internal sealed class PostgresSharedBundles(NpgsqlDataSource dataSource, Replica
             """, cancellationToken, ("a", address), ("at", now), ("by", by), ("r", replica.Name)).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    public async Task SweepStagedAsync(TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await DropExpiredAsync(connection, transaction, time.GetUtcNow() - lifetime, string.Empty, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Drops what was staged before <paramref name="before"/> and never installed (but <paramref name="kept"/>,
+    /// being staged again), unless a plugin runs it: its chunks are that plugin's then.
+    /// </summary>
+    private static Task DropExpiredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DateTimeOffset before, string kept, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, """
+            WITH expired AS (DELETE FROM staged_bundles WHERE staged_at < @before AND address <> @a RETURNING address)
+            DELETE FROM bundle_chunks WHERE address IN (SELECT address FROM expired) AND address NOT IN (SELECT address FROM cluster_plugins WHERE address IS NOT NULL)
+            """, cancellationToken, ("before", before), ("a", kept));
 
     /// <summary>Copies the bundle in under its address unless it is there already.</summary>
     private static async Task KeepAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string address, string bundlePath, CancellationToken cancellationToken)

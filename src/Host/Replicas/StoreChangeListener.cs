@@ -225,6 +225,12 @@ internal sealed partial class StoreChangeListener(
 
                 var kind = work.InstallsOnly ? "Start" : "Resync";
                 IReadOnlyCollection<string> ids;
+                if (work.InstallsOnly)
+                {
+                    // Uploads no replica installed in time would otherwise wait for the next upload to go.
+                    await RunAsync("Sweep", "staged bundles", follows: false, ct => shared.SweepStagedAsync(options.Value.StagedBundleLifetime, ct)).ConfigureAwait(false);
+                }
+
                 try
                 {
                     ids = work.InstallsOnly ? await shared.ListAsync(stopping).ConfigureAwait(false) : await changes.PluginsToResyncAsync(stopping).ConfigureAwait(false);
