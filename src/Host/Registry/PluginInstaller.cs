@@ -158,17 +158,12 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     /// upload is, against this replica's trusted keys and installed plugins. The admin consented to
     /// its permissions there; the install is already in the shared history.
     /// </summary>
-    public async Task<InstallResult> FollowInstallAsync(string address, CancellationToken cancellationToken)
+    public Task<InstallResult> FollowInstallAsync(string address, CancellationToken cancellationToken)
     {
         SweepStaging();
-        if (!File.Exists(staging.PathOf(address))
-            && await FetchFromStoreAsync(address, $"the shared store holds no bundle {address}: a later install or uninstall replaced it, and that change follows.", cancellationToken).ConfigureAwait(false) is { } failed)
-        {
-            return failed;
-        }
-
         // No one to name: who installed it is in the shared history, and a followed install sets no scope.
-        return await InstallStagedAsync(address, accepted: null, by: string.Empty, tenantScope: null, followed: true, cancellationToken).ConfigureAwait(false);
+        // Not staged here, it is read from the store as any install's is; 404 when a later change replaced it there.
+        return InstallStagedAsync(address, accepted: null, by: string.Empty, tenantScope: null, followed: true, cancellationToken);
     }
 
     /// <summary>

@@ -258,7 +258,7 @@ internal sealed partial class StoreChangeListener(
         {
             try
             {
-                var before = catalog.Find(pluginId)?.Folder;
+                var before = follows ? catalog.Find(pluginId)?.Folder : null;
                 await apply(stopping).ConfigureAwait(false);
                 counted.Add(1, new("kind", kind), new("outcome", "applied"));
                 if (follows)
