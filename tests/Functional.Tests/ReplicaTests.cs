@@ -43,8 +43,9 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         (await one.Admin.DeleteAsync("/admin/api/plugins/t/settings?tenant=acme")).EnsureSuccessStatusCode();
 
         await Eventually(other, "/plugins/t/last-configured?tenant=acme", s => s == "null");
-        var events = (await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t")).GetProperty("recentEvents").EnumerateArray()
-            .Select(e => $"{e.GetProperty("name").GetString()}: {e.GetProperty("detail").GetString()}").ToList();
+        // The event records what the plugin answered, so it lands just after the plugin has the deletion.
+        var events = new List<string>();
+        await Until(async () => (events = await EventsAsync(other, "t")).Any(e => e.StartsWith("settings-deleted:", StringComparison.Ordinal)), "the deletion's event on pod-b");
         Assert.Contains("settings-changed: plugin-wide revision 1 on host replica 'pod-a'", events);
         Assert.Contains(changes.GetMeasurementSnapshot(), m => Equals(m.Tags["kind"], "Settings") && Equals(m.Tags["outcome"], "applied"));
         Assert.Contains(events, e => e.StartsWith("settings-deleted: tenant 'acme' on host replica 'pod-a'", StringComparison.Ordinal));
@@ -353,6 +354,8 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         }
 
         await Until(async () => await VersionAsync(other) == "1.0.0", "1.0.0 on pod-b once it trusts the signer");
+        // The plugin answers as soon as it is Ready; the follow is counted and cleared just after its install returns.
+        await Until(async () => (await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/store")).GetProperty("notFollowed").GetArrayLength() == 0, "pod-b in step again");
         Assert.True(Counted("Retry", "applied"));
         Assert.Contains(await EventsAsync(other, "up"), e => e.StartsWith("install-followed: 1.0.0 installed on host replica 'pod-a'", StringComparison.Ordinal));
         Assert.Empty((await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/store")).GetProperty("notFollowed").EnumerateArray());
