@@ -175,12 +175,41 @@ public sealed class SupervisorTests
     {
         var host = await TestHost.StartAsync(PluginFolders.Test("stubborn", "ignore-shutdown"));
         var ready = await host.WaitForStateAsync("stubborn", WorkerState.Ready);
+        var supervisor = host.Supervisor("stubborn");
         var watch = Stopwatch.StartNew();
 
         await host.DisposeAsync();
 
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"stop took {watch.Elapsed}");
         Assert.False(Liveness.IsAlive(ready.Pid!.Value));
+        // Said where an admin looks, not only done: the plugin lost whatever it had not written.
+        Assert.Equal(9, supervisor.Snapshot.LastExit!.Signal);
+        Assert.Equal("did not exit within its shutdown grace of 2 s after Shutdown and its stdin closing; killed", supervisor.Snapshot.LastError);
+    }
+
+    [Fact]
+    public async Task AWorkerThatExitsWhenAsked_LeavesItsCleanExitAndNoError()
+    {
+        var host = await TestHost.StartAsync(PluginFolders.Test("polite"));
+        await host.WaitForStateAsync("polite", WorkerState.Ready);
+        var supervisor = host.Supervisor("polite");
+
+        await host.DisposeAsync();
+
+        Assert.True(supervisor.Snapshot.LastExit!.IsClean, supervisor.Snapshot.LastExit.ToString());
+        Assert.Null(supervisor.Snapshot.LastError);
+    }
+
+    [Fact]
+    public async Task AnAssemblyPlugin_WithoutThePluginWorker_FailsItsStart_NamingTheOptionToSet()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello()], o => o.WorkerPath = "/nonexistent/GrpcPlugins.PluginWorker.dll");
+        host.ExpectErrors = true; // its restarts end in a crash loop, an error
+
+        var failed = await host.WaitForAsync("hello", s => s.LastError is not null, "a start failure");
+
+        Assert.Equal("cannot run '" + GrpcPlugins.Host.Hosting.DotnetHost.Path + "': /nonexistent/GrpcPlugins.PluginWorker.dll does not exist. A plugin with an 'assembly' runs under PluginWorker: set PluginHost:WorkerPath to the published GrpcPlugins.PluginWorker.dll (make plugins publishes it to build/worker).", failed.LastError);
+        Assert.Empty(host.SeenPids);
     }
 
     [Fact]

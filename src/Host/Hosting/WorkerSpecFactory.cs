@@ -52,7 +52,11 @@ internal static class WorkerSpecFactory
         var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes, manifest.Limits.MaxConcurrentCalls ?? options.MaxConcurrentCallsPerPlugin, dataLimit);
         if (manifest.Assembly is { } assembly)
         {
-            return new WorkerSpec(manifest.Id, DotnetHost.Path, [Path.GetFullPath(options.WorkerPath), "--assembly", assembly], manifest.Folder, environment, limits);
+            var worker = Path.GetFullPath(options.WorkerPath);
+            return new WorkerSpec(manifest.Id, DotnetHost.Path, [worker, "--assembly", assembly], manifest.Folder, environment, limits)
+            {
+                Requires = new RequiredFile(worker, "A plugin with an 'assembly' runs under PluginWorker: set PluginHost:WorkerPath to the published GrpcPlugins.PluginWorker.dll (make plugins publishes it to build/worker)."),
+            };
         }
 
         var command = manifest.Command!;

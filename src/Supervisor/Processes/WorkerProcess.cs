@@ -67,6 +67,11 @@ internal sealed class WorkerProcess : IWorkerProcess
 
     private void Spawn(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, string? cgroupProcsFile, int nice)
     {
+        if (spec.Requires is { } required && !File.Exists(required.Path))
+        {
+            throw new WorkerStartException(new StartFailure(StartFailureKind.SpawnFailed, $"cannot run '{spec.FileName}': {required.Path} does not exist. {required.Fix}", null, []));
+        }
+
         // setsid makes the worker lead a new session and process group, so one
         // group signal ends it and every grandchild that did not escape.
         OwnsProcessGroup = File.Exists(SetSid);

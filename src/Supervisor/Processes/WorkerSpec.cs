@@ -20,7 +20,17 @@ internal sealed record WorkerSpec(
     /// An attached worker has no file name, arguments or environment: whoever runs it sets them.
     /// </summary>
     public Uri? AttachAddress { get; init; }
+
+    /// <summary>
+    /// A file the command runs that is not the command itself (the assembly PluginWorker loads
+    /// under <c>dotnet</c>), checked before the spawn: run without it, <c>dotnet</c> prints its
+    /// help on stdout, which would be reported as a garbled handshake instead of the cause.
+    /// </summary>
+    public RequiredFile? Requires { get; init; }
 }
+
+/// <summary>A file a worker's start needs, and what the admin does when it is missing.</summary>
+internal sealed record RequiredFile(string Path, string Fix);
 
 /// <summary>Limits that apply to one worker.</summary>
 /// <param name="StartTimeout">From spawn to handshake and first healthy probe.</param>

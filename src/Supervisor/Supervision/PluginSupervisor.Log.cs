@@ -33,6 +33,9 @@ internal sealed partial class PluginSupervisor
         [LoggerMessage(EventId = 4210, EventName = "PluginDataNotMeasured", Level = LogLevel.Warning, Message = "Plugin {PluginId}: its data directory {Directory} could not be measured, so its data limit is not enforced until it can be; give the host's user read access to it")]
         public static partial void DataNotMeasured(ILogger logger, string pluginId, string directory, Exception exception);
 
+        [LoggerMessage(EventId = 4211, EventName = "WorkerKilledAtStop", Level = LogLevel.Warning, Message = "Plugin {PluginId} pid {Pid} did not exit within its shutdown grace of {GraceSeconds:0.#} s after its Shutdown call and its stdin closing; its process group was killed, and whatever it had not written is lost. A plugin exits when asked (docs/protocol.md, section 5); if it needs longer to finish, raise PluginHost:ShutdownGrace.")]
+        public static partial void KilledAtStop(ILogger logger, string pluginId, int pid, double graceSeconds);
+
         [LoggerMessage(EventId = 4209, EventName = "WorkerHalted", Level = LogLevel.Error, Message = "Plugin {PluginId}: halted, not restarted: {Reason}")]
         public static partial void Halted(ILogger logger, string pluginId, string reason);
     }

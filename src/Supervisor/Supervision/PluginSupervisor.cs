@@ -332,8 +332,14 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
                 }
             }
 
+            if (worker is { KilledAtStop: true })
+            {
+                Log.KilledAtStop(_logger, PluginId, worker.Pid, worker.Spec.Limits.ShutdownGrace.TotalSeconds);
+            }
+
             if (end.Kind == EndKind.Stopping || stop.IsCancellationRequested)
             {
+                RecordStop(end, worker);
                 break;
             }
 
@@ -391,6 +397,25 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     {
         Log.Halted(_logger, PluginId, end.Message);
         SetState(WorkerState.Halted, null, lastError: end.Message);
+    }
+
+    // A stop is not a crash: the state and error stay as they were, unless the worker had to be
+    // killed, which its author needs to see (it may lose what it had not written).
+    private void RecordStop(EndReason end, Worker? worker)
+    {
+        if (worker is null || worker.IsAttached)
+        {
+            return;
+        }
+
+        lock (_stateLock)
+        {
+            _snapshot = _snapshot with
+            {
+                LastExit = end.Exit ?? _snapshot.LastExit,
+                LastError = worker.KilledAtStop ? $"did not exit within its shutdown grace of {worker.Spec.Limits.ShutdownGrace.TotalSeconds:0.#} s after Shutdown and its stdin closing; killed" : _snapshot.LastError,
+            };
+        }
     }
 
     private void RecordEnd(EndReason end, Worker? worker)

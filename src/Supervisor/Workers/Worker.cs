@@ -64,6 +64,9 @@ internal sealed class Worker : IAsyncDisposable
     /// <summary>Completes when the process has exited.</summary>
     public Task<WorkerExit> Exited => Process.Exited;
 
+    /// <summary>True once a stop had to kill the process group: the worker did not exit within its grace after Shutdown and its stdin closing.</summary>
+    public bool KilledAtStop { get; private set; }
+
     /// <summary>
     /// Asks the worker to shut down, waits up to the grace period for it to
     /// exit, then kills its process group. Later calls share the first one.
@@ -103,6 +106,7 @@ internal sealed class Worker : IAsyncDisposable
             catch (TimeoutException)
             {
                 // Grace is over; the kill below ends the group.
+                KilledAtStop = true;
             }
         }
 
