@@ -6,7 +6,7 @@ BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
 
-.PHONY: all deps python-stubs node-deps build pack plugins run run-replicas test aot r2r bench bundle-demo screenshot clean
+.PHONY: all deps python-stubs node-deps build pack plugins run run-replicas test check-plugin aot r2r bench bundle-demo screenshot clean
 
 # Root installs directly; anyone else through sudo.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
@@ -72,6 +72,12 @@ pack: build
 
 test: deps build pack
 	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q --logger "console;verbosity=minimal"
+
+# A plugin folder run in a host of its own, each step of the protocol checked (docs/writing-a-plugin.md):
+# make check-plugin PLUGIN=path/to/folder [CHECK_ARGS='--settings settings.json --with dependency-folder']
+check-plugin: plugins
+	@test -n "$(PLUGIN)" || { echo "usage: make check-plugin PLUGIN=<plugin-folder> [CHECK_ARGS='--settings <settings.json> --with <dependency-folder>']"; exit 2; }
+	$(DOTNET) src/BundleTool/bin/$(CONFIG)/net10.0/GrpcPlugins.BundleTool.dll check $(PLUGIN) --worker $(CURDIR)/$(BUILD)/worker/GrpcPlugins.PluginWorker.dll $(CHECK_ARGS)
 
 # The bundle tools on the example: a publisher key, a signed bundle, its verification and install.
 bundle-demo: plugins

@@ -10,6 +10,9 @@ const string Usage = """
                                                    sign every file of the folder into one bundle; prints its address
       verify  <bundle> <trust-dir>                 check signature, digests and manifest
       install <bundle> <plugins-dir> <trust-dir>   verify, then install into the plugins directory
+      check   <plugin-folder> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>] [--with <dependency-folder>]...
+                                                   run the plugin in a host of its own and check it keeps the
+                                                   protocol: start, health, settings, hooks, GET routes, exit
       import-store <state-dir> <connection-string>
                                                    move a host's SQLite state and key ring into an empty
                                                    PostgreSQL store, for host replicas to share
@@ -60,6 +63,17 @@ try
             var (id, address) = BundleInstaller.Install(bundle, pluginsDirectory, TrustStore.Load(trustDirectory), BundleLimits.Default);
             Console.WriteLine($"installed {id} from {address} into {Path.Combine(pluginsDirectory, id)}");
             return 0;
+        case ["check", .. var rest]:
+            if (GrpcPlugins.BundleTool.Checking.CheckRequest.Parse(rest, out var problem) is not { } request)
+            {
+                await Console.Error.WriteLineAsync($"error: {problem}\nusage: GrpcPlugins.BundleTool {GrpcPlugins.BundleTool.Checking.CheckRequest.Usage}");
+                return 2;
+            }
+
+            Console.WriteLine($"checking {request.Folder} in a host of its own");
+            var passed = await new GrpcPlugins.BundleTool.Checking.PluginCheck(request, TimeProvider.System).RunAsync(r => Console.WriteLine(r), CancellationToken.None);
+            Console.WriteLine(passed ? "passed: a host will run it as checked" : "FAILED: see the lines marked FAIL");
+            return passed ? 0 : 1;
         case ["import-store", var stateDirectory, var connectionString]:
             var counts = await GrpcPlugins.Host.Replicas.SqliteImport.ImportAsync(stateDirectory, connectionString, CancellationToken.None);
             Console.WriteLine($"imported {counts.Settings} settings scopes ({counts.Revisions} revisions), {counts.EnabledStates} enabled states, {counts.TenantScopes} tenant scopes, {counts.Installs} installs, {counts.AuditEntries} audit entries and {counts.Keys} keys of the key ring; point every replica's PluginHost:Store:PostgreSqlConnectionString at it");

@@ -1,0 +1,144 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>
+/// <c>BundleTool check</c>, run as a real process on real plugin folders: an author in any
+/// language learns, before a host sees the plugin, whether it keeps the protocol, and if not,
+/// what the host saw and how to fix it. Nothing it starts outlives it.
+/// </summary>
+public sealed partial class PluginCheckTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("gpt-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task APythonPlugin_ThatKeepsTheProtocol_PassesEveryStep_AndItsFolderIsLeftAsItWas()
+    {
+        var folder = Path.Combine(TestPaths.RepoRoot, "examples/python-plugin");
+        var before = Directory.GetFileSystemEntries(folder, "*", SearchOption.AllDirectories).Order().ToList();
+
+        var (code, output) = await CheckAsync(folder);
+
+        Assert.True(code == 0, output);
+        Assert.Contains("ok    manifest: python-hello 1.0.0, runs /usr/bin/python3 plugin.py; hooks request; routes GET /ping, POST /count", output, StringComparison.Ordinal);
+        Assert.Matches(@"ok    start: Ready as pid \d+: handshake \d+ ms", output);
+        Assert.Contains("ok    health: Healthy in /healthz", output, StringComparison.Ordinal);
+        Assert.Matches(@"ok    hook request: answered in [\d.]+ ms \(POST /check, text/plain\): body replaced", output);
+        Assert.Matches(@"ok    route GET /ping: 200 in [\d.]+ ms, \d+ bytes of application/json", output);
+        Assert.Contains("skip  route POST /count: not called", output, StringComparison.Ordinal);
+        Assert.Matches(@"ok    shutdown: pid \d+ exited with code 0", output);
+        Assert.EndsWith("passed: a host will run it as checked", output.TrimEnd(), StringComparison.Ordinal);
+        Assert.DoesNotContain("FAIL", output, StringComparison.Ordinal);
+        Assert.False(Liveness.IsAlive(PidIn(output)));
+        Assert.Equal(before, Directory.GetFileSystemEntries(folder, "*", SearchOption.AllDirectories).Order().ToList());
+    }
+
+    [Fact]
+    public async Task ACSharpPlugin_RunsUnderTheWorkerItIsGiven_AndWithoutOne_IsToldHowToGiveIt()
+    {
+        var folder = Write(PluginFolders.Hello());
+
+        var (code, output) = await CheckAsync(folder, "--worker", TestPaths.PluginWorker);
+        var (without, told) = await CheckAsync(folder);
+
+        Assert.True(code == 0, output);
+        // Only what the plugin set is reported, not the headers the call came with.
+        Assert.Matches(@"ok    hook response: answered in [\d.]+ ms \(POST /check, text/plain\): continued, headers set: x-hello-plugin, x-hello-saw\n", output);
+        Assert.Equal(1, without);
+        Assert.Contains("FAIL  start: it runs under PluginWorker, which is not beside this tool: pass --worker <GrpcPlugins.PluginWorker.dll>", told, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("error-in-hook", "FAIL  hook request: the call (POST /check, text/plain) failed after", "error-in-hook mode")]
+    [InlineData("garbage-handshake", "FAIL  start: plugin 'p': invalid handshake line \"Starting up... hello there!\"", "Print nothing on stdout before the handshake line")]
+    [InlineData("ignore-shutdown", "FAIL  shutdown: pid", "did not exit within its shutdown grace of 5 s after Shutdown and its stdin closing; killed")]
+    public async Task APluginThatBreaksTheProtocol_FailsItsCheck_SayingWhatTheHostSawAndTheFix(string mode, string failure, string reason)
+    {
+        var (code, output) = await CheckAsync(Write(PluginFolders.Test("p", mode)));
+
+        Assert.True(code == 1, output);
+        var line = Assert.Single(output.Split('\n'), l => l.Contains(failure, StringComparison.Ordinal));
+        Assert.Contains(reason, line, StringComparison.Ordinal);
+        Assert.Contains("skip  route * /*: not called: ", output, StringComparison.Ordinal);
+        Assert.EndsWith("FAILED: see the lines marked FAIL", output.TrimEnd(), StringComparison.Ordinal);
+        if (PidOrNull(output) is { } pid)
+        {
+            Assert.False(Liveness.IsAlive(pid));
+        }
+    }
+
+    [Fact]
+    public async Task SettingsGivenToTheCheck_AreValidatedAndOfferedToThePlugin_ARefusalNamingTheField()
+    {
+        var folder = Write(PluginFolders.Test("p"));
+        var good = Path.Combine(_root, "good.json");
+        var bad = Path.Combine(_root, "bad.json");
+        await File.WriteAllTextAsync(good, """{"greeting": "hi", "limit": 3}""");
+        await File.WriteAllTextAsync(bad, """{"limit": 0}""");
+
+        var (accepted, acceptedOutput) = await CheckAsync(folder, "--settings", good);
+        var (refused, refusedOutput) = await CheckAsync(folder, "--settings", bad);
+
+        Assert.True(accepted == 0, acceptedOutput);
+        Assert.Contains($"ok    settings: {good} accepted by the schema and by the plugin's Configure, revision 1", acceptedOutput, StringComparison.Ordinal);
+        Assert.Equal(1, refused);
+        var line = Assert.Single(refusedOutput.Split('\n'), l => l.Contains("FAIL  settings:", StringComparison.Ordinal));
+        Assert.Contains("(422)", line, StringComparison.Ordinal);
+        Assert.Contains("limit", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APluginWithADependency_IsRefusedAlone_AndChecked_WithTheDependencyGivenBesideIt()
+    {
+        var dependent = PluginFolders.Test("dependent");
+        dependent["dependencies"] = new JsonArray(new JsonObject { ["id"] = "base", ["version"] = "1.0.0" });
+        var folder = Write(dependent);
+        var dependency = Write(PluginFolders.Test("base"));
+
+        var (alone, aloneOutput) = await CheckAsync(folder);
+        var (code, output) = await CheckAsync(folder, "--with", dependency);
+
+        Assert.Equal(1, alone);
+        var line = Assert.Single(aloneOutput.Split('\n'), l => l.Contains("FAIL  start: the host refused it:", StringComparison.Ordinal));
+        Assert.Contains("base", line, StringComparison.Ordinal);
+        Assert.True(code == 0, output);
+        Assert.Contains("ok    hook request", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AMissingFolderOrAnUnknownOption_IsAUsageError()
+    {
+        var (none, noneOutput) = await RunAsync(["check"]);
+        var (unknown, unknownOutput) = await RunAsync(["check", _root, "--fast", "yes"]);
+        var (missing, missingOutput) = await CheckAsync(Path.Combine(_root, "nothing-here"));
+
+        Assert.Equal(2, none);
+        Assert.Contains("error: no plugin folder given", noneOutput, StringComparison.Ordinal);
+        Assert.Equal(2, unknown);
+        Assert.Contains("error: unknown option --fast", unknownOutput, StringComparison.Ordinal);
+        Assert.Equal(1, missing);
+        Assert.Contains("FAIL  manifest:", missingOutput, StringComparison.Ordinal);
+    }
+
+    private string Write(JsonObject manifest)
+    {
+        PluginFolders.Write(_root, manifest);
+        return Path.Combine(_root, manifest["id"]!.GetValue<string>());
+    }
+
+    private static Task<(int Code, string Output)> CheckAsync(string folder, params string[] options) => RunAsync(["check", folder, .. options]);
+
+    private static Task<(int Code, string Output)> RunAsync(string[] args) =>
+        DotnetCli.RunAsync([TestPaths.Example("src/BundleTool", "GrpcPlugins.BundleTool.dll"), .. args], TestPaths.RepoRoot, TimeSpan.FromMinutes(1));
+
+    private static int PidIn(string output) => PidOrNull(output) ?? throw new Xunit.Sdk.XunitException($"no pid in:\n{output}");
+
+    private static int? PidOrNull(string output) => StartPid().Match(output) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+
+    [GeneratedRegex(@"Ready as pid (\d+)")]
+    private static partial Regex StartPid();
+}
