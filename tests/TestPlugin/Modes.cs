@@ -4,8 +4,11 @@ using System.Runtime.InteropServices;
 namespace TestPlugin;
 
 /// <summary>Misbehaviours that happen outside any one call.</summary>
-internal static class Modes
+internal static partial class Modes
 {
+    // Held for the life of the process: while its write end is open, the stdin it feeds never ends.
+    private static System.IO.Pipes.AnonymousPipeServerStream? s_endlessStdin;
+
     public static void FloodStderr(long bytes)
     {
         var line = new string('x', 1000) + "\n";
@@ -63,4 +66,20 @@ internal static class Modes
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Thread.Sleep(Timeout.Infinite);
         new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = false }.Start();
     }
+
+    /// <summary>
+    /// Honours Shutdown but never sees its host go: fd 0 becomes a pipe this process holds open
+    /// itself, so the Sdk's stdin watch never reads an end (a worker written without one).
+    /// </summary>
+    public static void IgnoreStdin()
+    {
+        s_endlessStdin = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
+        if (Dup2((int)s_endlessStdin.ClientSafePipeHandle.DangerousGetHandle(), 0) < 0)
+        {
+            throw new InvalidOperationException($"dup2 failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    private static partial int Dup2(int oldFd, int newFd);
 }

@@ -45,6 +45,9 @@ switch (mode)
     case "ignore-shutdown":
         Modes.IgnoreShutdown();
         break;
+    case "ignore-stdin":
+        Modes.IgnoreStdin();
+        break;
 }
 
 return await GrpcPlugins.Sdk.PluginRunner.RunAsync(new ModePlugin(id, mode, args), args);

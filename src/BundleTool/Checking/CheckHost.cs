@@ -72,9 +72,10 @@ internal sealed class CheckHost : IAsyncDisposable
                 o.RuntimeDirectory = root;
                 o.AdminApiKey = adminKey;
                 o.AllowUnsignedPlugins = true;
-                // A plugin that fails is reported, not retried until the breaker opens.
-                o.RestartInitialBackoff = TimeSpan.FromSeconds(30);
-                o.RestartMaxBackoff = TimeSpan.FromSeconds(30);
+                // A failed start is reported at once, whatever follows; a worker that exits when the
+                // check asks it to is soon started again, for the next check of the way it ends.
+                o.RestartInitialBackoff = TimeSpan.FromMilliseconds(100);
+                o.RestartMaxBackoff = TimeSpan.FromMilliseconds(100);
                 // The check's temp directory is not the state disk a real host watches.
                 o.MinFreeDiskMiB = 0;
                 if (request.WorkerPath is { } worker)

@@ -82,7 +82,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
                     Report(await RouteAsync(host, manifest.Id, route, cancellationToken).ConfigureAwait(false));
                 }
 
-                Report(await ShutdownAsync(host, manifest.Id).ConfigureAwait(false));
+                await new ExitChecks(host, manifest.Id, time, _said.Add).RunAsync(Report, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -259,23 +259,6 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
         return status >= 500
             ? CheckResult.Fail(subject, $"the plugin answered {status} after {took}: {Shorten(body)}")
             : CheckResult.Pass(subject, $"{status} in {took}, {answer.Content.Headers.ContentLength ?? body.Length} bytes{(answer.Content.Headers.ContentType is { } type ? $" of {type.MediaType}" : string.Empty)}");
-    }
-
-    private async Task<CheckResult> ShutdownAsync(CheckHost host, string id)
-    {
-        var supervisor = host.Catalog.Find(id)!.Supervisor!;
-        var pid = supervisor.Snapshot.Pid;
-        var began = time.GetTimestamp();
-        await supervisor.StopAsync().ConfigureAwait(false);
-        var took = time.GetElapsedTime(began);
-        var snapshot = supervisor.Snapshot;
-        return snapshot.LastExit switch
-        {
-            { IsClean: true } => CheckResult.Pass("shutdown", $"pid {pid} exited with code 0, {took.TotalMilliseconds:0} ms after its Shutdown call"),
-            { Signal: 9 } => Said("did not exit within its shutdown grace", CheckResult.Fail("shutdown", $"pid {pid} {snapshot.LastError ?? "was killed"} after {took.TotalSeconds:0.#} s. Answer Shutdown, stop serving and exit, and exit when stdin closes too (docs/protocol.md, section 5).")),
-            { } exit => CheckResult.Fail("shutdown", $"pid {pid} ended with {exit} after its Shutdown call; a plugin asked to exit ends with code 0, or the host reports a crash it did not have"),
-            null => CheckResult.Fail("shutdown", $"pid {pid}: its exit was not seen"),
-        };
     }
 
     private CheckResult Said(string text, CheckResult result)
