@@ -27,6 +27,8 @@ public sealed partial class PluginCheckTests : IDisposable
         Assert.Contains("ok    manifest: python-hello 1.0.0, runs /usr/bin/python3 plugin.py; hooks request; routes GET /ping, POST /count", output, StringComparison.Ordinal);
         Assert.Matches(@"ok    start: Ready as pid \d+: handshake \d+ ms", output);
         Assert.Contains("ok    health: Healthy in /healthz", output, StringComparison.Ordinal);
+        Assert.Contains("ok    token: Health and Describe refused without the token and with a wrong one (UNAUTHENTICATED)", output, StringComparison.Ordinal);
+        Assert.Matches(@"ok    memory: [\d.]+ MiB after the check's calls, \d+ % of its limit of 128 MiB", output);
         Assert.Matches(@"ok    hook request: answered in [\d.]+ ms \(POST /check, text/plain\): body replaced", output);
         Assert.Matches(@"ok    route GET /ping: 200 in [\d.]+ ms, \d+ bytes of application/json", output);
         Assert.Contains("skip  route POST /count: not called", output, StringComparison.Ordinal);
@@ -69,6 +71,27 @@ public sealed partial class PluginCheckTests : IDisposable
         Assert.Contains("skip  route * /*: not called: ", output, StringComparison.Ordinal);
         Assert.EndsWith("FAILED: see the lines marked FAIL", output.TrimEnd(), StringComparison.Ordinal);
         Assert.All(Pids(output), pid => Assert.False(Liveness.IsAlive(pid), $"pid {pid} outlived the check"));
+    }
+
+    [Fact]
+    public async Task AWorkerThatAnswersCallsWithoutItsToken_FailsItsCheck_NamingEachCallAnswered()
+    {
+        var folder = Write(new JsonObject
+        {
+            ["id"] = "tokenless",
+            ["version"] = "1.0.0",
+            ["command"] = "/usr/bin/python3",
+            ["args"] = new JsonArray(TestPaths.SlowToServePlugin),
+            ["hooks"] = new JsonArray("request"),
+        });
+
+        var (code, output) = await CheckAsync(folder);
+
+        Assert.True(code == 1, output);
+        var line = Assert.Single(output.Split('\n'), l => l.Contains("FAIL  token:", StringComparison.Ordinal));
+        Assert.Contains("Health without a token was answered; Describe without a token was answered; Health with a wrong token was answered; Describe with a wrong token was answered.", line, StringComparison.Ordinal);
+        Assert.Contains("docs/protocol.md, section 3", line, StringComparison.Ordinal);
+        Assert.Contains("ok    hook request", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -72,6 +72,11 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
             if (await StartAsync(host, manifest, Report, cancellationToken).ConfigureAwait(false))
             {
                 await HealthAsync(host, manifest.Id, Report, cancellationToken).ConfigureAwait(false);
+                if (host.Catalog.Find(manifest.Id)?.Supervisor?.ReadyWorker is { } worker)
+                {
+                    Report(await TokenCheck.RunAsync(worker, cancellationToken).ConfigureAwait(false));
+                }
+
                 foreach (var hook in manifest.Hooks)
                 {
                     Report(await HookAsync(host, manifest.Id, hook, cancellationToken).ConfigureAwait(false));
@@ -82,6 +87,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
                     Report(await RouteAsync(host, manifest.Id, route, cancellationToken).ConfigureAwait(false));
                 }
 
+                Report(Memory(host, manifest.Id));
                 await new ExitChecks(host, manifest.Id, time, _said.Add).RunAsync(Report, cancellationToken).ConfigureAwait(false);
             }
             else
@@ -259,6 +265,22 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
         return status >= 500
             ? CheckResult.Fail(subject, $"the plugin answered {status} after {took}: {Shorten(body)}")
             : CheckResult.Pass(subject, $"{status} in {took}, {answer.Content.Headers.ContentLength ?? body.Length} bytes{(answer.Content.Headers.ContentType is { } type ? $" of {type.MediaType}" : string.Empty)}");
+    }
+
+    private static CheckResult Memory(CheckHost host, string id)
+    {
+        var snapshot = host.Catalog.Find(id)!.Supervisor!.Snapshot;
+        if (snapshot.MemoryBytes <= 0 || snapshot.MemoryLimitBytes <= 0)
+        {
+            return CheckResult.Skip("memory", "not measured yet");
+        }
+
+        const double MiB = 1024 * 1024;
+        var share = (double)snapshot.MemoryBytes / snapshot.MemoryLimitBytes;
+        var figures = $"{snapshot.MemoryBytes / MiB:0.#} MiB after the check's calls, {share * 100:0} % of its limit of {snapshot.MemoryLimitBytes / MiB:0} MiB (its whole process group)";
+        return share < 0.8
+            ? CheckResult.Pass("memory", figures)
+            : CheckResult.Warn("memory", $"{figures}: at the limit a host kills it; raise limits.memoryMiB in its manifest or make it smaller");
     }
 
     private CheckResult Said(string text, CheckResult result)
