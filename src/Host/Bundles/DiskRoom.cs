@@ -4,7 +4,8 @@ namespace GrpcPlugins.Host.Bundles;
 /// Whether a disk has room for what a bundle is about to write there, keeping a reserve: a
 /// bundle of native libraries can be hundreds of MiB, and an install that filled the disk the
 /// store is on would fail settings writes and plugins' data too. Checked before a byte is
-/// written, where the size is known; a write that still meets a full disk says so the same way.
+/// written, where the size is known, and as it is written, where it is not; a write that still
+/// meets a full disk says so the same way.
 /// </summary>
 internal static class DiskRoom
 {
@@ -21,10 +22,49 @@ internal static class DiskRoom
         }
     }
 
+    /// <summary>
+    /// Copies <paramref name="source"/> to <paramref name="destination"/>, a file in
+    /// <paramref name="directory"/>, making sure before each <see cref="CopyWindowBytes"/> that the
+    /// disk keeps the reserve after them: a body of unknown length is refused before it fills the
+    /// disk, not after. Throws <see cref="NotEnoughRoomException"/>.
+    /// </summary>
+    public static async Task CopyAsync(Stream source, Stream destination, string directory, long reserve, string what, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(81_920);
+        try
+        {
+            long written = 0, roomUpTo = 0;
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (written + read > roomUpTo)
+                {
+                    var free = FreeBytes(directory);
+                    if (free - CopyWindowBytes < reserve)
+                    {
+                        throw new NotEnoughRoomException(Say(directory, free, $"{what} had reached {Mib(written)} MiB and was still coming"));
+                    }
+
+                    roomUpTo = written + CopyWindowBytes;
+                }
+
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                written += read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>How much a copy writes between two looks at the disk's free space (a statfs each).</summary>
+    public const long CopyWindowBytes = 16L * 1024 * 1024;
+
     /// <summary>Whether <paramref name="exception"/> is a write that met a full disk.</summary>
     public static bool IsDiskFull(IOException exception) => s_diskFull.Contains(exception.HResult & 0xFFFF);
 
-    /// <summary>The same refusal for a write that met a full disk, its size unknown beforehand (an upload without a length).</summary>
+    /// <summary>The same refusal for a write that met a full disk anyway (another writer took the room meanwhile).</summary>
     public static NotEnoughRoomException Full(string directory, string what, IOException exception)
     {
         long free;

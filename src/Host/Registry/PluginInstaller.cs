@@ -29,7 +29,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         {
             DiskRoom.Ensure(staging.Root, length ?? 0, options.Value.DiskReserveBytes, "the bundle");
             await using var file = File.Create(temp);
-            await upload.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            await DiskRoom.CopyAsync(upload, file, staging.Root, options.Value.DiskReserveBytes, "the bundle", cancellationToken).ConfigureAwait(false);
         }
         catch (IOException ex) when (DiskRoom.IsDiskFull(ex))
         {
