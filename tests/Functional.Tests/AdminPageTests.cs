@@ -77,7 +77,7 @@ public sealed class AdminPageTests
     }
 
     [Fact]
-    public async Task Admin_InstallsASignedBundle_GrantingItsPermissions_ThenUninstallsIt()
+    public async Task Admin_InstallsASignedBundle_GrantingItsPermissions_RollsAnUpgradeBack_ThenUninstallsIt()
     {
         var work = Directory.CreateTempSubdirectory("gpt-page-").FullName;
         try
@@ -117,8 +117,16 @@ public sealed class AdminPageTests
             Assert.Equal("1.2.0", installs[0].GetProperty("version").GetString());
             Assert.Equal("only acme", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/shop/tenant-scope")).GetProperty("takes").GetString());
 
-            // Uninstall from its row, confirming the dialog: refused while another plugin depends on it, and the page says why.
+            // An upgrade that goes wrong is rolled back from its row, confirming the dialog, with no upload.
             page.Dialog += (_, dialog) => dialog.AcceptAsync();
+            var upgrade = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(bundles.Pack("shop", "1.3.0"))));
+            var upgradeAddress = (await upgrade.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString();
+            (await host.Admin.PostAsync($"/admin/api/bundles/{upgradeAddress}/install?accept=settings.read", null)).EnsureSuccessStatusCode();
+            await page.ClickAsync("#plugin-shop .action-rollback:has-text('Roll back to 1.2.0')");
+            await page.WaitForSelectorAsync("#plugin-shop .action-rollback:has-text('Roll back to 1.3.0')", new PageWaitForSelectorOptions { Timeout = 30_000 });
+            Assert.Equal("1.2.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/shop")).GetProperty("version").GetString());
+
+            // Uninstall from its row, confirming the dialog: refused while another plugin depends on it, and the page says why.
             var dependent = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(bundles.Pack("cart", "1.0.0", ["normal"], [("shop", "1.2.0")]))));
             var address = (await dependent.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString();
             (await host.Admin.PostAsync($"/admin/api/bundles/{address}/install?accept=settings.read", null)).EnsureSuccessStatusCode();

@@ -506,6 +506,51 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task AnUpgrade_IsRolledBack_ToTheBundleItReplaced_WithoutAnUpload_AndRolledForwardAgain()
+    {
+        await using var host = await StrictHostAsync();
+        var kept = Path.Combine(host.Root, "state", "bundles", "up");
+        await InstallAsync(host, Bundle("1.0.0"));
+        using var nothingReplaced = await host.Admin.PostAsync("/admin/api/plugins/up/rollback", null);
+        await InstallAsync(host, Bundle("2.0.0"));
+        var upgraded = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+
+        using var back = await host.Admin.PostAsync("/admin/api/plugins/up/rollback", null);
+        var rolledBack = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+        var answered = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
+        using var forward = await host.Admin.PostAsync("/admin/api/plugins/up/rollback", null);
+        var rolledForward = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+        await InstallAsync(host, Bundle("3.0.0"));
+        var third = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+        var keptAfterThird = Directory.GetFiles(kept).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        var audit = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.rollback");
+        (await host.Admin.DeleteAsync("/admin/api/plugins/up")).EnsureSuccessStatusCode();
+        using var unknown = await host.Admin.PostAsync("/admin/api/plugins/up/rollback", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, nothingReplaced.StatusCode);
+        Assert.Contains("No earlier bundle of 'up' is kept to roll back to", await nothingReplaced.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("1.0.0", upgraded.GetProperty("rollbackTo").GetString());
+        Assert.True(back.IsSuccessStatusCode, await back.Content.ReadAsStringAsync());
+        Assert.Equal("1.0.0", (await back.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString());
+        Assert.Equal("1.0.0", rolledBack.GetProperty("version").GetString());
+        Assert.Equal("Ready", rolledBack.GetProperty("state").GetString());
+        Assert.Equal("2.0.0", rolledBack.GetProperty("rollbackTo").GetString());
+        Assert.Empty(Assert.IsType<Host.Hooks.HookOutcome.Continued>(answered).Skipped);
+        Assert.True(forward.IsSuccessStatusCode, await forward.Content.ReadAsStringAsync());
+        Assert.Equal("2.0.0", rolledForward.GetProperty("version").GetString());
+        // A new upgrade keeps the bundle it replaced and its own; older ones go.
+        Assert.Equal("2.0.0", third.GetProperty("rollbackTo").GetString());
+        Assert.Equal(2, keptAfterThird.Count);
+        Assert.Contains(keptAfterThird, f => f!.EndsWith("_3.0.0.bundle", StringComparison.Ordinal));
+        Assert.Contains(keptAfterThird, f => f!.EndsWith("_2.0.0.bundle", StringComparison.Ordinal));
+        Assert.Empty(Directory.GetFiles(Path.Combine(host.Root, "state", "staging")));
+        // Newest first; the refusal is in the trail too.
+        Assert.Equal([200, 200, 409], audit.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("status").GetInt32()));
+        Assert.False(Directory.Exists(kept), "an uninstalled plugin's bundles stayed kept");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task Install_OfAnythingButAStagedBundlesAddress_Is404_NamingTheForm()
     {
         await using var host = await StrictHostAsync();

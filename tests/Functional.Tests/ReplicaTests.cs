@@ -277,9 +277,17 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
             Assert.DoesNotContain("pod-c", (await File.ReadAllTextAsync(Path.Combine(later.PluginsDirectory, Directory.GetDirectories(later.PluginsDirectory).Single(), "plugin.json"))).Split('"'));
         }
 
+        // A rollback through any replica is an install as the others are (of the bundle it kept), and followed.
+        using (var back = await other.Admin.PostAsync("/admin/api/plugins/up/rollback", null))
+        {
+            Assert.True(back.IsSuccessStatusCode, await back.Content.ReadAsStringAsync());
+        }
+
+        await Until(async () => await VersionAsync(one) == "1.0.0", "the rollback on pod-a");
+
         // The shared history has each install once, made by the replica the admin used.
         var installs = await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/installs");
-        Assert.Equal(["1.0.0", "2.0.0"], installs.EnumerateArray().Select(i => i.GetProperty("version").GetString()));
+        Assert.Equal(["1.0.0", "2.0.0", "1.0.0"], installs.EnumerateArray().Select(i => i.GetProperty("version").GetString()));
 
         (await one.Admin.DeleteAsync("/admin/api/plugins/up?keepSettings=false")).EnsureSuccessStatusCode();
         await Until(async () => (await other.Admin.GetAsync("/admin/api/plugins/up")).StatusCode == HttpStatusCode.NotFound, "the uninstall on pod-b");

@@ -93,6 +93,17 @@ internal static class BundleApi
         })
             .Audited("plugin.uninstall");
 
+        api.MapPost("/plugins/{id}/rollback", async (string id, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
+        {
+            var result = await installer.RollBackAsync(id, AdminActor.Of(context.User), ct).ConfigureAwait(false);
+            var note = AuditNote.Of(context);
+            note.PluginId = id;
+            note.Detail = result.Message;
+            return result.Succeeded
+                ? Results.Ok(new { pluginId = result.PluginId, version = result.Version, result = result.Message })
+                : Results.Problem(title: result.Status == 404 ? "Unknown plugin" : "Rollback refused", detail: result.Message, statusCode: result.Status);
+        }).Audited("plugin.rollback");
+
         api.MapGet("/plugins/{id}/installs", async (string id, IPluginStore store, CancellationToken ct) =>
             Results.Ok(await store.GetInstallsAsync(id, ct).ConfigureAwait(false)));
     }

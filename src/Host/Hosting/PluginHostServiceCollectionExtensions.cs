@@ -76,6 +76,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<AdminKeyGuard>();
         services.AddSingleton<AdminKeyVerifier>();
         services.AddSingleton<StagedBundles>();
+        services.AddSingleton<KeptBundles>();
         services.AddSingleton<PluginInstaller>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<StoredSettingsCheck>();

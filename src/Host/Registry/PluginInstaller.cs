@@ -13,7 +13,7 @@ namespace GrpcPlugins.Host.Registry;
 /// it once it is Ready, lets calls in flight on the old one finish, then stops
 /// it; if the new version fails to start, the old one keeps serving.
 /// </summary>
-internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StagedBundles staging, StoredSettingsCheck settingsCheck, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
+internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StagedBundles staging, KeptBundles kept, StoredSettingsCheck settingsCheck, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
@@ -151,6 +151,30 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     /// <summary>Installs or upgrades from a staged bundle once the admin accepted every permission it asks for; other host replicas follow.</summary>
     public Task<InstallResult> InstallAsync(string address, IReadOnlySet<string> accepted, string by, Hooks.Tenancy.TenantScope? tenantScope, CancellationToken cancellationToken) =>
         InstallStagedAsync(address, accepted, by, tenantScope, followed: false, cancellationToken);
+
+    /// <summary>
+    /// Installs again the bundle the plugin's last upgrade through the admin API replaced, as an
+    /// upgrade is installed (checked again against the trusted keys, its dependencies and the
+    /// stored settings; started beside the version serving, which keeps serving if it cannot
+    /// start). Its permissions were consented to when it was first installed. The version rolled
+    /// back from is kept in its place, so the rollback can itself be rolled back.
+    /// </summary>
+    public async Task<InstallResult> RollBackAsync(string id, string by, CancellationToken cancellationToken)
+    {
+        if (catalog.Find(id) is not { Manifest: not null } entry)
+        {
+            return InstallResult.Fail(404, $"No plugin with id '{id}' is installed.");
+        }
+
+        if (kept.PreviousOf(id, entry.Folder) is not { } previous)
+        {
+            return InstallResult.Fail(409, $"No earlier bundle of '{id}' is kept to roll back to: the host keeps the one bundle an upgrade through the admin API replaced, and '{id}' {entry.Manifest.Version} replaced none that way. Upload the version you want (POST /admin/api/bundles) and install it.");
+        }
+
+        Directory.CreateDirectory(staging.Root);
+        File.Copy(previous.Path, staging.PathOf(previous.Address), overwrite: true);
+        return await InstallStagedAsync(previous.Address, accepted: null, by, tenantScope: null, followed: false, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Installs here what an admin installed on another host replica: the bundle is read from the
@@ -312,6 +336,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 await tenantScopes.SetAsync(manifest.Id, tenantScope, by, cancellationToken).ConfigureAwait(false);
             }
 
+            var replaced = catalog.Find(manifest.Id)?.Folder;
             var result = catalog.Find(manifest.Id) is { Supervisor: not null } old
                 ? await UpgradeAsync(old, manifest, folder, cancellationToken).ConfigureAwait(false)
                 : await InstallNewAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
@@ -323,8 +348,9 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                     await shared.InstalledAsync(manifest.Id, manifest.Version, address, staged, by, cancellationToken).ConfigureAwait(false);
                 }
 
-                // A refused install keeps its bundle staged, for a retry once its cause is mended.
-                staging.Remove(address);
+                // It leaves the staging area, kept with the bundle it replaced, for a rollback. A
+                // refused install keeps its bundle staged, for a retry once its cause is mended.
+                kept.Installed(manifest.Id, manifest.Version, address, staged, replaced);
             }
             else
             {
@@ -387,6 +413,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             }
 
             lifecycle.Forget(id);
+            kept.Forget(id);
             if (!followed)
             {
                 await shared.UninstalledAsync(id, entry.Manifest?.Version ?? string.Empty, keepSettings, by, cancellationToken).ConfigureAwait(false);
