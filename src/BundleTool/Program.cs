@@ -10,7 +10,8 @@ const string Usage = """
                                                    sign every file of the folder into one bundle; prints its address
       verify  <bundle> <trust-dir>                 check signature, digests and manifest
       install <bundle> <plugins-dir> <trust-dir>   verify, then install into the plugins directory
-      check   <plugin-folder> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>] [--with <dependency-folder>]...
+      check   <plugin-folder | bundle> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>]
+              [--with <dependency-folder>]... [--trust <trust-dir>]
                                                    run the plugin in a host of its own and check it keeps the
                                                    protocol: start, health, settings, hooks, GET routes, exit
       import-store <state-dir> <connection-string>
@@ -71,7 +72,9 @@ try
             }
 
             Console.WriteLine($"checking {request.Folder} in a host of its own");
-            var passed = await new GrpcPlugins.BundleTool.Checking.PluginCheck(request, TimeProvider.System).RunAsync(r => Console.WriteLine(r), CancellationToken.None);
+            var passed = request.IsBundle
+                ? await GrpcPlugins.BundleTool.Checking.BundleCheck.RunAsync(request, TimeProvider.System, r => Console.WriteLine(r), CancellationToken.None)
+                : await new GrpcPlugins.BundleTool.Checking.PluginCheck(request, TimeProvider.System).RunAsync(r => Console.WriteLine(r), CancellationToken.None);
             Console.WriteLine(passed ? "passed: a host will run it as checked" : "FAILED: see the lines marked FAIL");
             return passed ? 0 : 1;
         case ["import-store", var stateDirectory, var connectionString]:

@@ -133,6 +133,30 @@ public sealed partial class PluginCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task ASignedBundle_IsVerifiedAgainstTheKeysGiven_ThenChecked_AndRefusedByKeysThatDoNotSignIt()
+    {
+        using var bundles = new SignedBundles(Directory.CreateDirectory(Path.Combine(_root, "signed")).FullName);
+        var bundle = bundles.Pack("up", "1.0.0");
+        var trust = bundles.TrustDirectory();
+        var strangers = Directory.CreateDirectory(Path.Combine(_root, "strangers")).FullName;
+
+        var (code, output) = await CheckAsync(bundle, "--trust", trust);
+        var (refused, refusedOutput) = await CheckAsync(bundle, "--trust", strangers);
+        var (unverified, unverifiedOutput) = await CheckAsync(bundle);
+
+        Assert.True(code == 0, output);
+        Assert.Matches(@"ok    bundle: sha256:[0-9a-f]{64}: up 1\.0\.0, \d+ files matching their signed digests, signed by a key in ", output);
+        Assert.Contains("ok    hook request", output, StringComparison.Ordinal);
+        Assert.Equal(1, refused);
+        Assert.Contains("FAIL  bundle: sha256:", refusedOutput, StringComparison.Ordinal);
+        Assert.Contains("signed by an unknown key", refusedOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("start:", refusedOutput, StringComparison.Ordinal);
+        Assert.True(unverified == 0, unverifiedOutput);
+        Assert.Contains("warn  bundle: sha256:", unverifiedOutput, StringComparison.Ordinal);
+        Assert.Contains("its signature was not checked; pass --trust", unverifiedOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AMissingFolderOrAnUnknownOption_IsAUsageError()
     {
         var (none, noneOutput) = await RunAsync(["check"]);

@@ -78,6 +78,12 @@ internal sealed class CheckHost : IAsyncDisposable
                 o.RestartMaxBackoff = TimeSpan.FromMilliseconds(100);
                 // The check's temp directory is not the state disk a real host watches.
                 o.MinFreeDiskMiB = 0;
+                if (request.TrustDirectory is { } trust)
+                {
+                    // A signed folder is verified at load against these keys, as a host verifies it.
+                    o.TrustedKeysDirectory = trust;
+                }
+
                 if (request.WorkerPath is { } worker)
                 {
                     o.WorkerPath = worker;

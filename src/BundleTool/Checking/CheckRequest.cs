@@ -1,18 +1,22 @@
 namespace GrpcPlugins.BundleTool.Checking;
 
 /// <summary>
-/// What <c>check</c> was asked: the plugin folder to check, the PluginWorker that runs a C#
-/// plugin's assembly, settings to give it first, and the folders of plugins it depends on.
+/// What <c>check</c> was asked: the plugin folder (or bundle) to check, the PluginWorker that
+/// runs a C# plugin's assembly, settings to give it first, the folders of plugins it depends
+/// on, and the publisher keys a bundle is verified against.
 /// </summary>
-internal sealed record CheckRequest(string Folder, string? WorkerPath, string? SettingsFile, IReadOnlyList<string> Dependencies)
+internal sealed record CheckRequest(string Folder, string? WorkerPath, string? SettingsFile, IReadOnlyList<string> Dependencies, string? TrustDirectory = null)
 {
-    public const string Usage = "check <plugin-folder> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>] [--with <dependency-folder>]...";
+    public const string Usage = "check <plugin-folder | bundle> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>] [--with <dependency-folder>]... [--trust <trust-dir>]";
+
+    /// <summary>True when a bundle file was given rather than a folder.</summary>
+    public bool IsBundle => File.Exists(Folder) && !Directory.Exists(Folder);
 
     /// <summary>The request <paramref name="args"/> (after "check") make, or null with the reason.</summary>
     public static CheckRequest? Parse(IReadOnlyList<string> args, out string? problem)
     {
         problem = null;
-        string? folder = null, worker = null, settings = null;
+        string? folder = null, worker = null, settings = null, trust = null;
         var dependencies = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
@@ -37,6 +41,9 @@ internal sealed record CheckRequest(string Folder, string? WorkerPath, string? S
                     case "--with":
                         dependencies.Add(value);
                         break;
+                    case "--trust":
+                        trust = value;
+                        break;
                     default:
                         problem = $"unknown option {arg}";
                         return null;
@@ -59,6 +66,6 @@ internal sealed record CheckRequest(string Folder, string? WorkerPath, string? S
             return null;
         }
 
-        return new CheckRequest(Path.GetFullPath(folder), worker is null ? null : Path.GetFullPath(worker), settings, [.. dependencies.Select(Path.GetFullPath)]);
+        return new CheckRequest(Path.GetFullPath(folder), worker is null ? null : Path.GetFullPath(worker), settings, [.. dependencies.Select(Path.GetFullPath)], trust);
     }
 }
