@@ -8,10 +8,11 @@ public sealed class FollowRetriesTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new();
     private readonly List<string> _tries = [];
+    private readonly UnfollowedInstalls _standing = new();
     private readonly FollowRetries _retries;
 
     public FollowRetriesTests() =>
-        _retries = new FollowRetries(TimeSpan.FromSeconds(15), _time, id => { lock (_tries) { _tries.Add(id); } });
+        _retries = new FollowRetries(TimeSpan.FromSeconds(15), _time, _standing, id => { lock (_tries) { _tries.Add(id); } });
 
     [Fact]
     public void TheWait_DoublesFromTheFirst_UpToFiveMinutes()
@@ -38,6 +39,9 @@ public sealed class FollowRetriesTests : IDisposable
         Assert.Equal(["p", "p"], Tries());
 
         Assert.True(_retries.Refused("p", "missing dependency"));
+        // What the admin API shows: the refusal standing now, since its first try, and how many met it.
+        var shown = Assert.Single(_standing.Current);
+        Assert.Equal(("p", "missing dependency", 1), (shown.PluginId, shown.Problem, shown.Tries));
     }
 
     [Fact]
@@ -50,6 +54,7 @@ public sealed class FollowRetriesTests : IDisposable
         _time.Advance(TimeSpan.FromMinutes(10));
 
         Assert.Equal(["p"], Tries());
+        Assert.Equal(("p", 2), (Assert.Single(_standing.Current).PluginId, _standing.Current[0].Tries));
     }
 
     [Fact]

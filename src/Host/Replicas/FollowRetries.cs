@@ -6,14 +6,14 @@ namespace GrpcPlugins.Host.Replicas;
 /// the pod, a dependency followed since), and no notice would bring the install back; behind a
 /// load balancer the admin cannot aim an install at this replica either. A refusal is reported
 /// once; the tries after it that fail the same way are the same failure, and a different one (a
-/// newer install refused, another cause) is reported again.
+/// newer install refused, another cause) is reported again. The refusals themselves are
+/// <paramref name="standing"/>'s, which the admin API and <c>/healthz</c> read; this holds the timers.
 /// </summary>
-internal sealed class FollowRetries(TimeSpan first, TimeProvider time, Action<string> retry) : IDisposable
+internal sealed class FollowRetries(TimeSpan first, TimeProvider time, UnfollowedInstalls standing, Action<string> retry) : IDisposable
 {
     private static readonly TimeSpan Longest = TimeSpan.FromMinutes(5);
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (int Count, string Why)> _refusals = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ITimer> _pending = new(StringComparer.Ordinal);
     private bool _disposed;
 
@@ -25,8 +25,7 @@ internal sealed class FollowRetries(TimeSpan first, TimeProvider time, Action<st
     {
         lock (_gate)
         {
-            var count = _refusals.TryGetValue(pluginId, out var last) && last.Why == why ? last.Count + 1 : 1;
-            _refusals[pluginId] = (count, why);
+            var count = standing.Refused(pluginId, why, time.GetUtcNow());
             if (!_disposed && !_pending.ContainsKey(pluginId))
             {
                 _pending[pluginId] = time.CreateTimer(Due, pluginId, Wait(count), Timeout.InfiniteTimeSpan);
@@ -41,7 +40,7 @@ internal sealed class FollowRetries(TimeSpan first, TimeProvider time, Action<st
     {
         lock (_gate)
         {
-            _refusals.Remove(pluginId);
+            standing.Followed(pluginId);
             if (_pending.Remove(pluginId, out var timer))
             {
                 timer.Dispose();

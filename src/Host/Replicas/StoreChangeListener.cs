@@ -201,7 +201,7 @@ internal sealed partial class StoreChangeListener(
         var catalog = services.GetRequiredService<Registry.PluginCatalog>();
         var unfollowed = services.GetRequiredService<UnfollowedInstalls>();
         var queues = new PluginChangeQueues();
-        using var retries = new FollowRetries(options.Value.Store.FollowRetryInterval, time, id => _changes.Writer.TryWrite(new Work(null, FollowAgain: id)));
+        using var retries = new FollowRetries(options.Value.Store.FollowRetryInterval, time, unfollowed, id => _changes.Writer.TryWrite(new Work(null, FollowAgain: id)));
         try
         {
             await foreach (var work in _changes.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
@@ -264,7 +264,6 @@ internal sealed partial class StoreChangeListener(
                 if (follows)
                 {
                     retries.Followed(pluginId);
-                    unfollowed.Followed(pluginId);
                     if (catalog.Find(pluginId)?.Folder != before)
                     {
                         retries.TryAllNow();
@@ -277,7 +276,6 @@ internal sealed partial class StoreChangeListener(
             catch (FollowRefusedException ex)
             {
                 // Tried again later by itself; a try that fails again is the same failure, reported once.
-                unfollowed.Refused(pluginId, ex.Message, time.GetUtcNow());
                 if (retries.Refused(pluginId, ex.Message))
                 {
                     counted.Add(1, new("kind", kind), new("outcome", "failed"));

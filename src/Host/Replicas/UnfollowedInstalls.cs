@@ -22,14 +22,20 @@ internal sealed class UnfollowedInstalls
         }
     }
 
-    /// <summary>Notes that following <paramref name="pluginId"/> was refused; the time is the first refusal's for the same reason.</summary>
-    public void Refused(string pluginId, string problem, DateTimeOffset at)
+    /// <summary>
+    /// Notes that following <paramref name="pluginId"/> was refused, and returns how many tries in a
+    /// row have met this same <paramref name="problem"/> (1: a new refusal, to report); the time
+    /// stays the first of them.
+    /// </summary>
+    public int Refused(string pluginId, string problem, DateTimeOffset at)
     {
         lock (_gate)
         {
-            _current[pluginId] = _current.TryGetValue(pluginId, out var standing) && standing.Problem == problem
-                ? standing
-                : new UnfollowedInstall(pluginId, at, problem);
+            var now = _current.TryGetValue(pluginId, out var standing) && standing.Problem == problem
+                ? standing with { Tries = standing.Tries + 1 }
+                : new UnfollowedInstall(pluginId, at, problem, 1);
+            _current[pluginId] = now;
+            return now.Tries;
         }
     }
 
@@ -47,4 +53,5 @@ internal sealed class UnfollowedInstalls
 /// <param name="PluginId">The plugin.</param>
 /// <param name="Since">When this replica first met the refusal it meets now.</param>
 /// <param name="Problem">Why, and what to mend on this replica.</param>
-internal sealed record UnfollowedInstall(string PluginId, DateTimeOffset Since, string Problem);
+/// <param name="Tries">How many tries in a row met it (it tries again by itself, <see cref="FollowRetries"/>).</param>
+internal sealed record UnfollowedInstall(string PluginId, DateTimeOffset Since, string Problem, int Tries);
