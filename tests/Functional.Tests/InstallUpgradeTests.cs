@@ -551,6 +551,37 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task AnUpgradeThatCrashLoopsSoonAfter_IsRolledBackByTheHost_SaidInItsEventsAndTheAuditTrail()
+    {
+        // MaxRestarts 0: the first crash after a start is a crash loop.
+        await using var host = await StrictHostAsync(configure: o => o.RollbackOnCrashLoopWithin = TimeSpan.FromMinutes(5));
+        host.ExpectErrors = true; // the crash loop and the rollback are errors
+        await InstallAsync(host, Bundle("1.0.0"));
+        var first = await host.WaitForStateAsync("up", WorkerState.Ready);
+
+        // 2.0.0 starts, so the upgrade switches to it, then dies a moment later.
+        await InstallAsync(host, _bundles.Pack("up", "2.0.0", ["die-after", "1500"], []));
+        // Its event comes last, after the audit entry.
+        await SupervisorTests.WaitUntilAsync(() => host.Services.GetRequiredService<Host.Registry.LifecycleEvents>().Recent("up").Any(e => e.Name == "rolled-back"), TimeSpan.FromSeconds(30));
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+        var audit = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.rollback");
+        var installs = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/installs");
+        var answered = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
+
+        Assert.Equal("1.0.0", view.GetProperty("version").GetString());
+        Assert.Equal("Ready", view.GetProperty("state").GetString());
+        Assert.NotEqual(first.Pid, host.Supervisor("up").Snapshot.Pid);
+        Assert.Contains(view.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "rolled-back"
+            && e.GetProperty("detail").GetString()!.StartsWith("2.0.0 crash-looped ", StringComparison.Ordinal));
+        Assert.Equal("2.0.0", view.GetProperty("rollbackTo").GetString());
+        var entry = Assert.Single(audit.GetProperty("entries").EnumerateArray());
+        Assert.Equal(("host", 200), (entry.GetProperty("actor").GetString(), entry.GetProperty("status").GetInt32()));
+        Assert.Equal(["1.0.0", "2.0.0", "1.0.0"], installs.EnumerateArray().Select(i => i.GetProperty("version").GetString()));
+        Assert.Empty(Assert.IsType<Host.Hooks.HookOutcome.Continued>(answered).Skipped);
+        Assert.Contains(host.ErrorLogs, l => l.Contains("UpgradeCrashLooping", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Install_OfAnythingButAStagedBundlesAddress_Is404_NamingTheForm()
     {
         await using var host = await StrictHostAsync();
@@ -641,11 +672,12 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     /// <summary>A host that loads only signed bundles; with <paramref name="kept"/>, its plugins and state live there and outlive it.</summary>
-    private async Task<TestHost> StrictHostAsync(string? kept = null)
+    private async Task<TestHost> StrictHostAsync(string? kept = null, Action<GrpcPlugins.Host.Hosting.PluginHostOptions>? configure = null)
     {
         var trust = _bundles.TrustDirectory();
         return await TestHost.StartAsync([], o =>
         {
+            configure?.Invoke(o);
             o.AllowUnsignedPlugins = false;
             o.TrustedKeysDirectory = trust;
             o.MaxRestarts = 0;

@@ -163,6 +163,16 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void ARollbackWindow_ThatIsNegative_IsRefused_AndZeroTurnsItOff()
+    {
+        var negative = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { RollbackOnCrashLoopWithin = TimeSpan.FromMinutes(-1) });
+        var off = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions());
+
+        Assert.Contains("PluginHost:RollbackOnCrashLoopWithin is -00:01:00; use 00:00:00 (never roll back by itself) or a positive time", negative.FailureMessage, StringComparison.Ordinal);
+        Assert.True(off.Succeeded, off.FailureMessage);
+    }
+
+    [Fact]
     public void HostConnectionsPerPlugin_BelowOne_IsRefused()
     {
         var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MaxHostConnectionsPerPlugin = 0 });

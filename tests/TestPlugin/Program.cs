@@ -45,6 +45,10 @@ switch (mode)
     case "ignore-shutdown":
         Modes.IgnoreShutdown();
         break;
+    case "die-after":
+        // Starts as any plugin does, then dies: a fault its start does not show.
+        _ = Task.Delay(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture)).ContinueWith(_ => Environment.Exit(5), TaskScheduler.Default);
+        break;
     case "ignore-stdin":
         Modes.IgnoreStdin();
         break;

@@ -77,6 +77,14 @@ public sealed class PluginHostOptions
     /// </summary>
     public TimeSpan StagedBundleLifetime { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// Within this long after an upgrade through the admin API, a new version that crash-loops
+    /// (it started, so the upgrade switched to it, then kept dying) is rolled back by the host to
+    /// the bundle it replaced, as <c>POST /admin/api/plugins/{id}/rollback</c> would, without
+    /// waiting for an admin. Zero (the default) leaves it crash-looping for an admin to look at.
+    /// </summary>
+    public TimeSpan RollbackOnCrashLoopWithin { get; set; }
+
     internal Bundles.BundleLimits BundleLimits => new(MaxBundleExpandedBytes, MaxBundleEntries, DiskReserveBytes);
 
     /// <summary>What a bundle's upload or extraction leaves free on the disk it writes to: a tenth of <see cref="MinFreeDiskMiB"/>, the state disk's Unhealthy mark.</summary>

@@ -47,6 +47,10 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
 
         Positive(errors, nameof(options.HookBreakerPause), options.HookBreakerPause);
         Positive(errors, nameof(options.StagedBundleLifetime), options.StagedBundleLifetime);
+        if (options.RollbackOnCrashLoopWithin < TimeSpan.Zero)
+        {
+            errors.Add($"PluginHost:RollbackOnCrashLoopWithin is {options.RollbackOnCrashLoopWithin}; use 00:00:00 (never roll back by itself) or a positive time such as 00:30:00.");
+        }
 
         try
         {

@@ -77,6 +77,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<AdminKeyVerifier>();
         services.AddSingleton<StagedBundles>();
         services.AddSingleton<KeptBundles>();
+        services.AddSingleton<UpgradeWatch>();
         services.AddSingleton<PluginInstaller>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<StoredSettingsCheck>();

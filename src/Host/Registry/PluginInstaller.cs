@@ -13,7 +13,7 @@ namespace GrpcPlugins.Host.Registry;
 /// it once it is Ready, lets calls in flight on the old one finish, then stops
 /// it; if the new version fails to start, the old one keeps serving.
 /// </summary>
-internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StagedBundles staging, KeptBundles kept, StoredSettingsCheck settingsCheck, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
+internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StagedBundles staging, KeptBundles kept, UpgradeWatch upgradeWatch, StoredSettingsCheck settingsCheck, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
@@ -337,11 +337,17 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             }
 
             var replaced = catalog.Find(manifest.Id)?.Folder;
-            var result = catalog.Find(manifest.Id) is { Supervisor: not null } old
-                ? await UpgradeAsync(old, manifest, folder, cancellationToken).ConfigureAwait(false)
+            var upgrade = catalog.Find(manifest.Id) is { Supervisor: not null };
+            var result = upgrade
+                ? await UpgradeAsync(catalog.Find(manifest.Id)!, manifest, folder, cancellationToken).ConfigureAwait(false)
                 : await InstallNewAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
+                if (upgrade)
+                {
+                    upgradeWatch.Watch(catalog.Find(manifest.Id)!, ct => RollBackAsync(manifest.Id, UpgradeWatch.Actor, ct));
+                }
+
                 if (!followed)
                 {
                     await store.RecordInstallAsync(new InstallRecord(manifest.Id, manifest.Version, address, preview.Signer ?? string.Empty, time.GetUtcNow(), by), cancellationToken).ConfigureAwait(false);
