@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using GrpcPlugins.Host.Bundles;
 using GrpcPlugins.Host.Registry;
@@ -72,11 +73,26 @@ try
             }
 
             Console.WriteLine($"checking {request.Folder} in a host of its own");
-            var passed = request.IsBundle
-                ? await GrpcPlugins.BundleTool.Checking.BundleCheck.RunAsync(request, TimeProvider.System, r => Console.WriteLine(r), CancellationToken.None)
-                : await new GrpcPlugins.BundleTool.Checking.PluginCheck(request, TimeProvider.System).RunAsync(r => Console.WriteLine(r), CancellationToken.None);
-            Console.WriteLine(passed ? "passed: a host will run it as checked" : "FAILED: see the lines marked FAIL");
-            return passed ? 0 : 1;
+            // Ctrl+C or SIGTERM ends the check the way it ends by itself: its workers stopped, its temp directory removed.
+            using (var interrupted = new CancellationTokenSource())
+            using (PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; interrupted.Cancel(); }))
+            using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; interrupted.Cancel(); }))
+            {
+                try
+                {
+                    var passed = request.IsBundle
+                        ? await GrpcPlugins.BundleTool.Checking.BundleCheck.RunAsync(request, TimeProvider.System, r => Console.WriteLine(r), interrupted.Token)
+                        : await new GrpcPlugins.BundleTool.Checking.PluginCheck(request, TimeProvider.System).RunAsync(r => Console.WriteLine(r), interrupted.Token);
+                    Console.WriteLine(passed ? "passed: a host will run it as checked" : "FAILED: see the lines marked FAIL");
+                    return passed ? 0 : 1;
+                }
+                catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+                {
+                    await Console.Error.WriteLineAsync("interrupted: the check's workers are stopped and its temp directory removed");
+                    return 130;
+                }
+            }
+
         case ["import-store", var stateDirectory, var connectionString]:
             var counts = await GrpcPlugins.Host.Replicas.SqliteImport.ImportAsync(stateDirectory, connectionString, CancellationToken.None);
             Console.WriteLine($"imported {counts.Settings} settings scopes ({counts.Revisions} revisions), {counts.EnabledStates} enabled states, {counts.TenantScopes} tenant scopes, {counts.Installs} installs, {counts.AuditEntries} audit entries and {counts.Keys} keys of the key ring; point every replica's PluginHost:Store:PostgreSqlConnectionString at it");

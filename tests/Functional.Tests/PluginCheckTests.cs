@@ -157,6 +157,44 @@ public sealed partial class PluginCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task AnInterruptedCheck_StopsItsWorker_AndSaysSo()
+    {
+        // A worker still starting when the author presses Ctrl+C; its marker finds it among the machine's processes.
+        var marker = "--check-marker-" + Guid.NewGuid().ToString("N");
+        var folder = Write(PluginFolders.Test("slow", "slow-start", "30000", marker));
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [TestPaths.Example("src/BundleTool", "GrpcPlugins.BundleTool.dll"), "check", folder])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var check = System.Diagnostics.Process.Start(start)!;
+        var stdout = check.StandardOutput.ReadToEndAsync();
+        var stderr = check.StandardError.ReadToEndAsync();
+        try
+        {
+            await SupervisorTests.WaitUntilAsync(() => ProcessesWith(marker).Count > 0, TimeSpan.FromSeconds(20));
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", check.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            await check.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            if (!check.HasExited)
+            {
+                check.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.Equal(130, check.ExitCode);
+        Assert.Contains("interrupted: the check's workers are stopped and its temp directory removed", await stderr, StringComparison.Ordinal);
+        Assert.Contains("ok    manifest: slow 1.0.0", await stdout, StringComparison.Ordinal);
+        Assert.Empty(ProcessesWith(marker));
+    }
+
+    [Fact]
     public async Task AMissingFolderOrAnUnknownOption_IsAUsageError()
     {
         var (none, noneOutput) = await RunAsync(["check"]);
@@ -181,6 +219,23 @@ public sealed partial class PluginCheckTests : IDisposable
 
     private static Task<(int Code, string Output)> RunAsync(string[] args) =>
         DotnetCli.RunAsync([TestPaths.Example("src/BundleTool", "GrpcPlugins.BundleTool.dll"), .. args], TestPaths.RepoRoot, TimeSpan.FromMinutes(1));
+
+    private static List<int> ProcessesWith(string marker) =>
+        [.. Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => int.TryParse(n, out _)).Where(n =>
+        {
+            try
+            {
+                return File.ReadAllText($"/proc/{n}/cmdline").Contains(marker, StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }).Select(n => int.Parse(n!, System.Globalization.CultureInfo.InvariantCulture))];
 
     /// <summary>Every worker pid the report names (the one started again for the stdin check too).</summary>
     private static IReadOnlyList<int> Pids(string output) =>

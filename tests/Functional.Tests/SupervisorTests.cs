@@ -201,6 +201,19 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public async Task AHostDisposedWithoutBeingStopped_StillEndsItsWorkers()
+    {
+        var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        var ready = await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        // As a host whose start was cut short is: its services disposed, its stop never run.
+        host.DisposesWithoutStopping = true;
+        await host.DisposeAsync();
+
+        Assert.False(Liveness.IsAlive(ready.Pid!.Value), $"worker {ready.Pid} outlived its host's services");
+    }
+
+    [Fact]
     public async Task AnAssemblyPlugin_WithoutThePluginWorker_FailsItsStart_NamingTheOptionToSet()
     {
         await using var host = await TestHost.StartAsync([PluginFolders.Hello()], o => o.WorkerPath = "/nonexistent/GrpcPlugins.PluginWorker.dll");

@@ -104,7 +104,15 @@ internal sealed class CheckHost : IAsyncDisposable
         {
             if (app is not null)
             {
-                await app.DisposeAsync().ConfigureAwait(false);
+                try
+                {
+                    // A start cut short (Ctrl+C) may have spawned the worker already: stopping stops it.
+                    await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await app.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             Directory.Delete(root, recursive: true);

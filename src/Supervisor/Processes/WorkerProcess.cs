@@ -163,7 +163,13 @@ internal sealed class WorkerProcess : IWorkerProcess
 
         if (OwnsProcessGroup)
         {
-            ProcessSignals.SignalGroup(Pid, ProcessSignals.SigKill);
+            // Killed just after its spawn, the worker may not have become its group's leader yet
+            // (setsid has not run): there is no group to signal, only the process, which has no
+            // children yet either.
+            if (!ProcessSignals.SignalGroup(Pid, ProcessSignals.SigKill))
+            {
+                ProcessSignals.SignalProcess(Pid, ProcessSignals.SigKill);
+            }
         }
         else
         {

@@ -55,6 +55,9 @@ internal sealed class TestHost : IAsyncDisposable
 
     public string Root { get; }
 
+    /// <summary>Set by a test of a host whose stop never runs (its start cut short): disposing then disposes its services alone.</summary>
+    public bool DisposesWithoutStopping { get; set; }
+
     /// <summary>Set by a test that provokes errors on purpose (broken plugins); otherwise any Error log fails it.</summary>
     public bool ExpectErrors { get; set; }
 
@@ -209,8 +212,12 @@ internal sealed class TestHost : IAsyncDisposable
         TimeoutException? notStopped = null;
         try
         {
-            await _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            await _app.DisposeAsync();
+            if (!DisposesWithoutStopping)
+            {
+                await _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            await _app.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         }
         catch (TimeoutException ex)
         {
