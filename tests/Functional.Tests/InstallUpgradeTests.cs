@@ -551,6 +551,29 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task ARollbackToAVersionThatWouldRefuseTheStoredSettings_Is422WithTheWay_AndTheWayWorks()
+    {
+        await using var host = await StrictHostAsync();
+        await InstallAsync(host, RequiringGreeting("1.0.0", required: false, maxLength: 5));
+        await InstallAsync(host, RequiringGreeting("2.0.0", required: false, maxLength: 50));
+        (await host.Admin.PutAsync("/admin/api/plugins/up/settings", JsonContent.Create(new { greeting = "a greeting too long for 1.0.0" }))).EnsureSuccessStatusCode();
+
+        using var refused = await host.Admin.PostAsync("/admin/api/plugins/up/rollback", null);
+        var detail = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        (await host.Admin.PostAsync("/admin/api/plugins/up/disable", null)).EnsureSuccessStatusCode();
+        using var dormant = await host.Admin.PostAsync("/admin/api/plugins/up/rollback", null);
+        (await host.Admin.PutAsync("/admin/api/plugins/up/settings", JsonContent.Create(new { greeting = "hi" }))).EnsureSuccessStatusCode();
+        (await host.Admin.PostAsync("/admin/api/plugins/up/enable", null)).EnsureSuccessStatusCode();
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains("1.0.0 would not start with what 'up' has stored", detail, StringComparison.Ordinal);
+        Assert.EndsWith("where the steps above say install, call POST /admin/api/plugins/up/rollback.", detail, StringComparison.Ordinal);
+        Assert.True(dormant.IsSuccessStatusCode, await dormant.Content.ReadAsStringAsync());
+        Assert.Equal("1.0.0", host.Catalog.Find("up")!.Manifest!.Version);
+    }
+
+    [Fact]
     public async Task AnUpgradeThatCrashLoopsSoonAfter_IsRolledBackByTheHost_SaidInItsEventsAndTheAuditTrail()
     {
         // MaxRestarts 0: the first crash after a start is a crash loop.

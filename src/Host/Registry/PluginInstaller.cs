@@ -173,7 +173,10 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
 
         Directory.CreateDirectory(staging.Root);
         File.Copy(previous.Path, staging.PathOf(previous.Address), overwrite: true);
-        return await InstallStagedAsync(previous.Address, accepted: null, by, tenantScope: null, followed: false, cancellationToken).ConfigureAwait(false);
+        var result = await InstallStagedAsync(previous.Address, accepted: null, by, tenantScope: null, followed: false, cancellationToken).ConfigureAwait(false);
+        return result is { Succeeded: false, Status: 422 }
+            ? result with { Message = $"{result.Message} Rolling back to {previous.Version} is installing its bundle ({previous.Address}): where the steps above say install, call POST /admin/api/plugins/{id}/rollback." }
+            : result;
     }
 
     /// <summary>
