@@ -50,6 +50,8 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
         }
 
         supervisor.StateChanged += OnChanged;
+        // A version that died over and over before the upgrade's answer was out is caught too.
+        OnChanged(supervisor.Snapshot);
     }
 
     private async Task RollBackAsync(PluginEntry upgraded, string why, TimeSpan after, Func<CancellationToken, Task<InstallResult>> rollBack)
