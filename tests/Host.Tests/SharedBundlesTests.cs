@@ -38,7 +38,7 @@ public sealed class SharedBundlesTests(PostgresServer server) : IClassFixture<Po
         var gone = await shared.GetAsync("p", CancellationToken.None);
         Assert.Equal((null, false, "root"), (gone!.Address, gone.KeepSettings, gone.By));
         Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM bundle_chunks"));
-        Assert.Equal(["p"], await shared.ListAsync(CancellationToken.None));
+        Assert.Equal([gone], await shared.ListAsync(CancellationToken.None));
         Assert.Null(await shared.GetAsync("never-installed", CancellationToken.None));
     }
 

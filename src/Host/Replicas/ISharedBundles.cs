@@ -29,8 +29,8 @@ internal interface ISharedBundles
     /// <summary>What the replicas must run for a plugin; null when no admin ever installed or uninstalled it on a replica (it is the deployment's).</summary>
     Task<ClusterPlugin?> GetAsync(string pluginId, CancellationToken cancellationToken);
 
-    /// <summary>Every plugin an admin installed or uninstalled on a replica.</summary>
-    Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken);
+    /// <summary>What the replicas must run for every plugin an admin installed or uninstalled on a replica, in one read.</summary>
+    Task<IReadOnlyList<ClusterPlugin>> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>Writes a kept bundle (installed or staged) to <paramref name="destination"/>; false when none is kept under that address.</summary>
     Task<bool> FetchAsync(string address, string destination, CancellationToken cancellationToken);

@@ -17,13 +17,14 @@ internal sealed partial class InstallFollower(ISharedBundles shared, PluginCatal
     /// this replica cannot follow (a signer it does not trust, a dependency it lacks): it keeps what
     /// it has, and the event for it is the caller's to record, once.
     /// </summary>
-    public async Task<bool> FollowAsync(string pluginId, CancellationToken cancellationToken)
-    {
-        if (await shared.GetAsync(pluginId, cancellationToken).ConfigureAwait(false) is not { } wanted)
-        {
-            return false;
-        }
+    public async Task<bool> FollowAsync(string pluginId, CancellationToken cancellationToken) =>
+        await shared.GetAsync(pluginId, cancellationToken).ConfigureAwait(false) is { } wanted
+        && await FollowAsync(wanted, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Brings the plugin to <paramref name="wanted"/>, as read from the store (a replica's start reads every row at once).</summary>
+    public async Task<bool> FollowAsync(ClusterPlugin wanted, CancellationToken cancellationToken)
+    {
+        var pluginId = wanted.PluginId;
         var here = catalog.Find(pluginId);
         var where = $"on host replica '{wanted.Replica}' by {wanted.By}";
         if (wanted.Address is null)

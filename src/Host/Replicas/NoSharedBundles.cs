@@ -13,7 +13,7 @@ internal sealed class NoSharedBundles : ISharedBundles
 
     public Task<ClusterPlugin?> GetAsync(string pluginId, CancellationToken cancellationToken) => Task.FromResult<ClusterPlugin?>(null);
 
-    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+    public Task<IReadOnlyList<ClusterPlugin>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ClusterPlugin>>([]);
 
     public Task<bool> FetchAsync(string address, string destination, CancellationToken cancellationToken) => Task.FromResult(false);
 }

@@ -92,25 +92,29 @@ internal sealed class PostgresSharedBundles(NpgsqlDataSource dataSource, Replica
 
     public async Task<ClusterPlugin?> GetAsync(string pluginId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT address, version, keep_settings, changed_at, changed_by, replica FROM cluster_plugins WHERE plugin_id = @p");
+        await using var command = dataSource.CreateCommand($"{SelectPlugins} WHERE plugin_id = @p");
         command.Parameters.AddWithValue("p", pluginId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new ClusterPlugin(pluginId, reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4), reader.GetString(5))
-            : null;
+        return (await ReadPluginsAsync(command, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
     }
 
-    public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ClusterPlugin>> ListAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT plugin_id FROM cluster_plugins ORDER BY plugin_id COLLATE \"C\"");
+        await using var command = dataSource.CreateCommand($"{SelectPlugins} ORDER BY plugin_id COLLATE \"C\"");
+        return await ReadPluginsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    private const string SelectPlugins = "SELECT plugin_id, address, version, keep_settings, changed_at, changed_by, replica FROM cluster_plugins";
+
+    private static async Task<List<ClusterPlugin>> ReadPluginsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var ids = new List<string>();
+        var plugins = new List<ClusterPlugin>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            ids.Add(reader.GetString(0));
+            plugins.Add(new ClusterPlugin(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), reader.GetBoolean(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetString(6)));
         }
 
-        return ids;
+        return plugins;
     }
 
     public async Task<bool> FetchAsync(string address, string destination, CancellationToken cancellationToken)

@@ -59,7 +59,7 @@ internal sealed partial class ReplicaChanges(
     public async Task<IReadOnlyCollection<string>> PluginsToResyncAsync(CancellationToken cancellationToken)
     {
         var ids = catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
-        ids.UnionWith(await shared.ListAsync(cancellationToken).ConfigureAwait(false));
+        ids.UnionWith((await shared.ListAsync(cancellationToken).ConfigureAwait(false)).Select(p => p.PluginId));
         return ids;
     }
 

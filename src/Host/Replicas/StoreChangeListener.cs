@@ -224,16 +224,19 @@ internal sealed partial class StoreChangeListener(
                 }
 
                 var kind = work.InstallsOnly ? "Start" : "Resync";
-                IReadOnlyCollection<string> ids;
                 if (work.InstallsOnly)
                 {
                     // Uploads no replica installed in time would otherwise wait for the next upload to go.
                     await RunAsync("Sweep", "staged bundles", follows: false, ct => shared.SweepStagedAsync(options.Value.StagedBundleLifetime, ct)).ConfigureAwait(false);
                 }
 
+                // A start follows every row, read at once; a resync reads each plugin afresh in its turn.
+                IReadOnlyList<(string Id, Func<CancellationToken, Task> Apply)> pending;
                 try
                 {
-                    ids = work.InstallsOnly ? await shared.ListAsync(stopping).ConfigureAwait(false) : await changes.PluginsToResyncAsync(stopping).ConfigureAwait(false);
+                    pending = work.InstallsOnly
+                        ? [.. (await shared.ListAsync(stopping).ConfigureAwait(false)).Select(wanted => (wanted.PluginId, (Func<CancellationToken, Task>)(ct => follower.FollowAsync(wanted, ct))))]
+                        : [.. (await changes.PluginsToResyncAsync(stopping).ConfigureAwait(false)).Select(id => (id, (Func<CancellationToken, Task>)(ct => changes.ResyncAsync(id, ct))))];
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -242,9 +245,9 @@ internal sealed partial class StoreChangeListener(
                     continue;
                 }
 
-                foreach (var id in ids)
+                foreach (var (id, apply) in pending)
                 {
-                    queues.Enqueue(id, () => RunAsync(kind, id, follows: true, work.InstallsOnly ? ct => follower.FollowAsync(id, ct) : ct => changes.ResyncAsync(id, ct)));
+                    queues.Enqueue(id, () => RunAsync(kind, id, follows: true, apply));
                 }
             }
         }
