@@ -131,7 +131,8 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
                 return false;
             }
 
-            var view = host.Services.GetRequiredService<PluginViewFactory>().Create(entry, includeLogs: true);
+            // Built only for a verdict, not on every poll: it reads the entry's logs and kept bundles.
+            PluginView View() => host.Services.GetRequiredService<PluginViewFactory>().Create(entry, includeLogs: true);
             var (lifecycle, reason) = host.Services.GetRequiredService<PluginLifecycle>().StateOf(id);
             var snapshot = entry.Supervisor!.Snapshot;
             if (lifecycle == LifecycleState.PendingConfig || (request.SettingsFile is not null && !settingsGiven && snapshot.State == WorkerState.Ready))
@@ -155,7 +156,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
 
             if (snapshot.State == WorkerState.Ready)
             {
-                var steps = view.Start is { } s ? $": handshake {s.HandshakeMs:0} ms, healthy {s.HealthyMs:0} ms, described {s.DescribedMs:0} ms, Ready {s.ReadyMs:0} ms from its spawn" : string.Empty;
+                var steps = View().Start is { } s ? $": handshake {s.HandshakeMs:0} ms, healthy {s.HealthyMs:0} ms, described {s.DescribedMs:0} ms, Ready {s.ReadyMs:0} ms from its spawn" : string.Empty;
                 report(CheckResult.Pass("start", $"Ready as pid {snapshot.Pid}{steps}"));
                 return true;
             }
@@ -163,14 +164,14 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
             if (snapshot.State is WorkerState.Crashed or WorkerState.BackingOff or WorkerState.CrashLooping or WorkerState.Halted or WorkerState.Exited || lifecycle == LifecycleState.Disabled)
             {
                 var error = snapshot.LastError ?? snapshot.State.ToString();
-                report(Said(error, CheckResult.Fail("start", $"{error}{Tail(view.RecentLogLines)}")));
+                report(Said(error, CheckResult.Fail("start", $"{error}{Tail(View().RecentLogLines)}")));
                 return false;
             }
 
             if (time.GetElapsedTime(started) > limit)
             {
                 var waiting = reason.Length > 0 ? $" ({reason})" : string.Empty;
-                report(CheckResult.Fail("start", $"not Ready within {limit.TotalSeconds:0} s: it is {snapshot.State}{waiting}{Tail(view.RecentLogLines)}. A plugin it depends on is given with --with <folder>."));
+                report(CheckResult.Fail("start", $"not Ready within {limit.TotalSeconds:0} s: it is {snapshot.State}{waiting}{Tail(View().RecentLogLines)}. A plugin it depends on is given with --with <folder>."));
                 return false;
             }
 

@@ -13,14 +13,8 @@ internal static class DiskRoom
     private static readonly int[] s_diskFull = [28, 39, 112];
 
     /// <summary>Throws <see cref="NotEnoughRoomException"/> unless <paramref name="directory"/>'s disk has <paramref name="bytes"/> and the reserve free.</summary>
-    public static void Ensure(string directory, long bytes, long reserve, string what)
-    {
-        var free = FreeBytes(directory);
-        if (free - bytes < reserve)
-        {
-            throw new NotEnoughRoomException(Say(directory, free, $"{what} needs {Mib(bytes)} MiB"));
-        }
-    }
+    public static void Ensure(string directory, long bytes, long reserve, string what) =>
+        Ensure(directory, bytes, reserve, () => $"{what} needs {Mib(bytes)} MiB");
 
     /// <summary>
     /// Copies <paramref name="source"/> to <paramref name="destination"/>, a file in
@@ -39,12 +33,8 @@ internal static class DiskRoom
             {
                 if (written + read > roomUpTo)
                 {
-                    var free = FreeBytes(directory);
-                    if (free - CopyWindowBytes < reserve)
-                    {
-                        throw new NotEnoughRoomException(Say(directory, free, $"{what} had reached {Mib(written)} MiB and was still coming"));
-                    }
-
+                    var sofar = written;
+                    Ensure(directory, CopyWindowBytes, reserve, () => $"{what} had reached {Mib(sofar)} MiB and was still coming");
                     roomUpTo = written + CopyWindowBytes;
                 }
 
@@ -60,6 +50,15 @@ internal static class DiskRoom
 
     /// <summary>How much a copy writes between two looks at the disk's free space (a statfs each).</summary>
     public const long CopyWindowBytes = 16L * 1024 * 1024;
+
+    private static void Ensure(string directory, long bytes, long reserve, Func<string> need)
+    {
+        var free = FreeBytes(directory);
+        if (free - bytes < reserve)
+        {
+            throw new NotEnoughRoomException(Say(directory, free, need()));
+        }
+    }
 
     /// <summary>Whether <paramref name="exception"/> is a write that met a full disk.</summary>
     public static bool IsDiskFull(IOException exception) => s_diskFull.Contains(exception.HResult & 0xFFFF);

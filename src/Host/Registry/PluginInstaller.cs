@@ -339,10 +339,10 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 await tenantScopes.SetAsync(manifest.Id, tenantScope, by, cancellationToken).ConfigureAwait(false);
             }
 
-            var replaced = catalog.Find(manifest.Id)?.Folder;
-            var upgrade = catalog.Find(manifest.Id) is { Supervisor: not null };
+            var current = catalog.Find(manifest.Id);
+            var upgrade = current is { Supervisor: not null };
             var result = upgrade
-                ? await UpgradeAsync(catalog.Find(manifest.Id)!, manifest, folder, cancellationToken).ConfigureAwait(false)
+                ? await UpgradeAsync(current!, manifest, folder, cancellationToken).ConfigureAwait(false)
                 : await InstallNewAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
@@ -359,7 +359,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
 
                 // It leaves the staging area, kept with the bundle it replaced, for a rollback. A
                 // refused install keeps its bundle staged, for a retry once its cause is mended.
-                kept.Installed(manifest.Id, manifest.Version, address, staged, replaced);
+                kept.Installed(manifest.Id, manifest.Version, address, staged, current?.Folder);
             }
             else
             {

@@ -231,12 +231,23 @@ internal sealed partial class StoreChangeListener(
                 }
 
                 // A start follows every row, read at once; a resync reads each plugin afresh in its turn.
-                IReadOnlyList<(string Id, Func<CancellationToken, Task> Apply)> pending;
+                var pending = new List<(string Id, Func<CancellationToken, Task> Apply)>();
                 try
                 {
-                    pending = work.InstallsOnly
-                        ? [.. (await shared.ListAsync(stopping).ConfigureAwait(false)).Select(wanted => (wanted.PluginId, (Func<CancellationToken, Task>)(ct => follower.FollowAsync(wanted, ct))))]
-                        : [.. (await changes.PluginsToResyncAsync(stopping).ConfigureAwait(false)).Select(id => (id, (Func<CancellationToken, Task>)(ct => changes.ResyncAsync(id, ct))))];
+                    if (work.InstallsOnly)
+                    {
+                        foreach (var wanted in await shared.ListAsync(stopping).ConfigureAwait(false))
+                        {
+                            pending.Add((wanted.PluginId, ct => follower.FollowAsync(wanted, ct)));
+                        }
+                    }
+                    else
+                    {
+                        foreach (var id in await changes.PluginsToResyncAsync(stopping).ConfigureAwait(false))
+                        {
+                            pending.Add((id, ct => changes.ResyncAsync(id, ct)));
+                        }
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
