@@ -3,6 +3,7 @@ using Grpc.Core;
 using GrpcPlugins.Sdk.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GrpcPlugins.Sdk.Tests;
@@ -34,6 +35,53 @@ public sealed class GrpcDispatcherTests
         await dispatcher.ProcessRequestAsync(HealthCheck(trailers));
 
         Assert.Equal(((int)StatusCode.Unimplemented).ToString(CultureInfo.InvariantCulture), trailers.Trailers["grpc-status"].ToString());
+    }
+
+    [Theory]
+    [InlineData(false, LogLevel.Error)]
+    [InlineData(true, LogLevel.Warning)]
+    public async Task AHandlerThatFails_IsAnError_ButAWarningWhileTheWorkerStops(bool stopping, LogLevel expected)
+    {
+        using var stop = new CancellationTokenSource();
+        var logged = new LevelLogger();
+        var dispatcher = new GrpcDispatcher(Token, 1024, TimeProvider.System, logged, stop.Token);
+        var methods = new ServerMethodTable();
+        Grpc.Health.V1.Health.BindTo(methods, new FailingHealth());
+        dispatcher.Serve(methods);
+        if (stopping)
+        {
+            await stop.CancelAsync();
+        }
+
+        var trailers = new TrailersFeature();
+        await dispatcher.ProcessRequestAsync(HealthCheck(trailers));
+
+        Assert.Equal(((int)StatusCode.Unknown).ToString(CultureInfo.InvariantCulture), trailers.Trailers["grpc-status"].ToString());
+        Assert.Equal([expected], logged.Levels);
+    }
+
+    private sealed class FailingHealth : Grpc.Health.V1.Health.HealthBase
+    {
+        public override Task<Grpc.Health.V1.HealthCheckResponse> Check(Grpc.Health.V1.HealthCheckRequest request, ServerCallContext context) =>
+            throw new IndexOutOfRangeException("as a response torn down under its writer");
+    }
+
+    private sealed class LevelLogger : ILogger
+    {
+        public List<LogLevel> Levels { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                Levels.Add(logLevel);
+            }
+        }
     }
 
     private static IFeatureCollection HealthCheck(TrailersFeature trailers)

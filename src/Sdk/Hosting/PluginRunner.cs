@@ -79,7 +79,7 @@ public static class PluginRunner
         // (~1 ms off a NativeAOT worker's start). A plugin whose Configure throws still fails
         // before its handshake, with the exception on stderr.
         var methods = Task.Run(() => CreateMethods(Build(plugin, environment, loggers), host, lifetime, loggers), cancellationToken);
-        var dispatcher = new GrpcDispatcher(environment.Token, GrpcPlugins.Protocol.UnixSocketChannel.MaxMessageBytes, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>());
+        var dispatcher = new GrpcDispatcher(environment.Token, GrpcPlugins.Protocol.UnixSocketChannel.MaxMessageBytes, TimeProvider.System, loggers.CreateLogger<GrpcDispatcher>(), lifetime.Stopping);
         string? socketPath = null;
         WorkerServer server;
         // The feature check first: a publish without it removes the attached server's code.

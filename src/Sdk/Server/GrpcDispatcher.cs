@@ -17,7 +17,12 @@ namespace GrpcPlugins.Sdk.Server;
 /// refused every caller without the host's client certificate), applies grpc-timeout, and
 /// ends every call with a grpc-status.
 /// </summary>
-internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, TimeProvider time, ILogger logger)
+/// <remarks>
+/// <paramref name="stopping"/> is the worker's own stop (Shutdown, a signal, stdin closed): a call
+/// that fails while the worker shuts its server down (a health probe whose response is torn
+/// down under it) is a warning, not an error the host would show as the plugin's fault.
+/// </remarks>
+internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, TimeProvider time, ILogger logger, CancellationToken stopping = default)
 {
     private const string GrpcContentType = "application/grpc";
     private const int MaxStackToken = 256;
@@ -85,7 +90,15 @@ internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, T
         }
         catch (Exception ex)
         {
-            Log.CallFailed(logger, request.Path, ex);
+            if (stopping.IsCancellationRequested)
+            {
+                Log.CallFailedWhileStopping(logger, request.Path, ex);
+            }
+            else
+            {
+                Log.CallFailed(logger, request.Path, ex);
+            }
+
             status = new Status(StatusCode.Unknown, $"Exception was thrown by handler: {ex.GetType().Name}");
         }
 
@@ -194,6 +207,9 @@ internal sealed partial class GrpcDispatcher(string token, int maxMessageSize, T
     {
         [LoggerMessage(EventId = 5005, EventName = "CallFailed", Level = LogLevel.Error, Message = "Call {Method} failed")]
         public static partial void CallFailed(ILogger logger, string method, Exception exception);
+
+        [LoggerMessage(EventId = 5007, EventName = "CallFailedWhileStopping", Level = LogLevel.Warning, Message = "Call {Method} failed while the worker was stopping")]
+        public static partial void CallFailedWhileStopping(ILogger logger, string method, Exception exception);
 
         [LoggerMessage(EventId = 5006, EventName = "CallAbandoned", Level = LogLevel.Debug, Message = "Call {Method} ended by the host before it finished")]
         public static partial void CallAbandoned(ILogger logger, string method);
