@@ -66,9 +66,10 @@ python-stubs: deps
 	/usr/bin/python3 -m grpc_tools.protoc -Iprotos --python_out=$(PY_GEN) --grpc_python_out=$(PY_GEN) plugin/v1/plugin.proto plugin/v1/host.proto
 	@touch $(PY_GEN)/plugin/__init__.py $(PY_GEN)/plugin/v1/__init__.py
 
-# The Sdk as a NuGet package; a functional test builds the example against it.
+# The Sdk as a NuGet package, and the dotnet new template for plugins on it; functional tests build against both.
 pack: build
 	$(DOTNET) pack src/Sdk -c $(CONFIG) --no-build --nologo -v q -o $(BUILD)/packages
+	$(DOTNET) pack src/Templates -c $(CONFIG) --no-build --nologo -v q -o $(BUILD)/packages
 
 test: deps build pack
 	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q --logger "console;verbosity=minimal"

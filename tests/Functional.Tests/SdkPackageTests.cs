@@ -12,8 +12,7 @@ public sealed class SdkPackageTests
     [Fact]
     public async Task ExampleBuiltAgainstThePackage_RunsUnderTheHost()
     {
-        var package = Directory.Exists(TestPaths.Packages) ? Directory.GetFiles(TestPaths.Packages, "GrpcPlugins.Sdk.*.nupkg").SingleOrDefault() : null;
-        Assert.True(package is not null, $"no GrpcPlugins.Sdk package in {TestPaths.Packages}: run 'make pack' (make test does)");
+        var package = TestPaths.Package("GrpcPlugins.Sdk");
         var version = Path.GetFileNameWithoutExtension(package)["GrpcPlugins.Sdk.".Length..];
         var work = Directory.CreateTempSubdirectory("gpt-pkg-").FullName;
         try

@@ -27,6 +27,14 @@ internal static class TestPaths
 
     public static string Packages => Path.Combine(RepoRoot, "build", "packages");
 
+    /// <summary>The one package of <paramref name="id"/> that <c>make pack</c> built, or a failed assertion saying how to build it.</summary>
+    public static string Package(string id)
+    {
+        var package = Directory.Exists(Packages) ? Directory.GetFiles(Packages, id + ".*.nupkg").SingleOrDefault() : null;
+        Assert.True(package is not null, $"no {id} package in {Packages}: run 'make pack' (make test does)");
+        return package;
+    }
+
     public static string ReferenceHost => Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll");
 
     public static string TestPlugin => Output("tests/TestPlugin", "TestPlugin.dll");

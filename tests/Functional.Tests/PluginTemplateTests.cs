@@ -1,0 +1,126 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Calls;
+using GrpcPlugins.Host.Hooks;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>
+/// <c>dotnet new grpc-plugin</c>, from the template package <c>make pack</c> builds: the project
+/// it makes builds against the Sdk package with warnings as errors (an AOT one included), passes
+/// <c>BundleTool check</c> as it is, and does under a host what its README says.
+/// </summary>
+public sealed class PluginTemplateTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("gpt-tpl-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    [Theory]
+    [InlineData("worker", "runs Acme.Orders.dll under PluginWorker")]
+    [InlineData("process", "runs dotnet Acme.Orders.dll")]
+    [InlineData("aot", "runs ./Acme.Orders")]
+    public async Task AProjectFromTheTemplate_BuildsAgainstThePackages_AndPassesTheProtocolCheckAsItIs(string hosting, string runs)
+    {
+        var project = await NewAsync("Acme.Orders", "--hosting", hosting);
+        var folder = await PublishAsync(project);
+
+        var (code, output) = await DotnetCli.RunAsync(
+            [TestPaths.Example("src/BundleTool", "GrpcPlugins.BundleTool.dll"), "check", folder, "--worker", TestPaths.PluginWorker, "--settings", Path.Combine(project, "settings.example.json")],
+            TestPaths.RepoRoot,
+            TimeSpan.FromMinutes(1));
+
+        Assert.True(code == 0, output);
+        Assert.Contains($"ok    manifest: acme-orders 1.0.0, {runs}; hooks request; routes GET /hello", output, StringComparison.Ordinal);
+        Assert.Contains("settings.example.json accepted by the schema and by the plugin's Configure", output, StringComparison.Ordinal);
+        Assert.Contains("ok    hook request: answered in", output, StringComparison.Ordinal);
+        Assert.Contains("ok    route GET /hello: 200 in", output, StringComparison.Ordinal);
+        Assert.EndsWith("passed: a host will run it as checked", output.TrimEnd(), StringComparison.Ordinal);
+        Assert.Equal(hosting == "aot", File.Exists(Path.Combine(folder, "Acme.Orders")) && !File.Exists(Path.Combine(folder, "Acme.Orders.dll")));
+    }
+
+    [Fact]
+    public async Task APluginFromTheTemplate_GreetsWithItsSettings_AndRefusesAForbiddenBody_UnderAHost()
+    {
+        var project = await NewAsync("Contoso.Greeter");
+        var root = Path.Combine(_work, "host");
+        CopyDirectory(await PublishAsync(project), Path.Combine(root, "plugins", "contoso-greeter"));
+
+        await using var host = await TestHost.StartAsync([], null, root);
+        await host.WaitForStateAsync("contoso-greeter", WorkerState.Ready);
+        var before = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/contoso-greeter/hello");
+        var put = await host.Admin.PutAsync("/admin/api/plugins/contoso-greeter/settings", new StringContent("""{"greeting":"Good morning"}""", Encoding.UTF8, "application/json"));
+        var after = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/contoso-greeter/hello");
+        var refused = await host.Admin.PutAsync("/admin/api/plugins/contoso-greeter/settings", new StringContent("""{"greeting":""}""", Encoding.UTF8, "application/json"));
+        var forbidden = await host.Hooks.DispatchAsync(TestHost.Request, Post("this is Forbidden"));
+        var fine = await host.Hooks.DispatchAsync(TestHost.Request, Post("this is fine"));
+        var anonymous = await host.Client.GetAsync("/plugins/contoso-greeter/hello");
+
+        Assert.Equal("Hello", before.GetProperty("greeting").GetString());
+        Assert.Equal("contoso-greeter", before.GetProperty("plugin").GetString());
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal("Good morning", after.GetProperty("greeting").GetString());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Equal(403, Assert.IsType<HookOutcome.ShortCircuited>(forbidden).StatusCode);
+        Assert.IsType<HookOutcome.Continued>(fine);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnIdTheNameCannotGive_IsTakenFromTheIdOption()
+    {
+        var project = await NewAsync("2024.Reports", "--id", "reports");
+
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(project, "plugin.json")))!;
+        var code = await File.ReadAllTextAsync(Path.Combine(project, "Plugin.cs"));
+
+        Assert.Equal("reports", (string?)manifest["id"]);
+        // A C# name cannot start with a digit: the assembly the manifest names is the one the project builds.
+        Assert.Equal("_2024.Reports.dll", (string?)manifest["assembly"]);
+        Assert.Contains("<AssemblyName>_2024.Reports</AssemblyName>", await File.ReadAllTextAsync(Path.Combine(project, "2024.Reports.csproj")), StringComparison.Ordinal);
+        Assert.Contains("public string Id => \"reports\";", code, StringComparison.Ordinal);
+        Assert.Contains("namespace _2024.Reports;", code, StringComparison.Ordinal);
+    }
+
+    /// <summary>Installs the template package into a template store of this test's own (not the user's) and makes a project.</summary>
+    private async Task<string> NewAsync(string name, params string[] options)
+    {
+        var package = TestPaths.Package("GrpcPlugins.Templates");
+        var hive = Path.Combine(_work, "hive");
+        var (installed, installOutput) = await DotnetCli.RunAsync(["new", "install", package, "--debug:custom-hive", hive], _work);
+        Assert.True(installed == 0, installOutput);
+
+        var project = Path.Combine(_work, name);
+        var (created, output) = await DotnetCli.RunAsync(["new", "grpc-plugin", "-n", name, "-o", project, "--debug:custom-hive", hive, .. options], _work);
+        Assert.True(created == 0, output);
+        return project;
+    }
+
+    /// <summary>Publishes the project against the packages <c>make pack</c> built, restored into a folder of this test's own.</summary>
+    private async Task<string> PublishAsync(string project)
+    {
+        var output = Path.Combine(project, "out");
+        var (code, log) = await DotnetCli.RunAsync(
+            ["publish", "-c", "Release", "-o", output, "--nologo", "-v", "q", $"-p:RestoreAdditionalProjectSources={TestPaths.Packages}", $"-p:RestorePackagesPath={Path.Combine(_work, "packages")}"],
+            project);
+        Assert.True(code == 0, log);
+        return output;
+    }
+
+    private static HookInput Post(string body) =>
+        new(Encoding.UTF8.GetBytes(body), "text/plain", new Dictionary<string, string>(), new HookCallContext("test-route", Direction: HookDirection.Inbound) { Method = "POST" });
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+    }
+}
