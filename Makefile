@@ -75,9 +75,9 @@ test: deps build pack
 	$(DOTNET) test Grpc.sln -c $(CONFIG) --no-build --nologo -v q --logger "console;verbosity=minimal"
 
 # A plugin folder run in a host of its own, each step of the protocol checked (docs/writing-a-plugin.md):
-# make check-plugin PLUGIN=path/to/folder [CHECK_ARGS='--settings settings.json --with dependency-folder']
+# make check-plugin PLUGIN=path/to/folder [CHECK_ARGS='--settings settings.json --with dependency-folder --report check.json']
 check-plugin: plugins
-	@test -n "$(PLUGIN)" || { echo "usage: make check-plugin PLUGIN=<plugin-folder> [CHECK_ARGS='--settings <settings.json> --with <dependency-folder>']"; exit 2; }
+	@test -n "$(PLUGIN)" || { echo "usage: make check-plugin PLUGIN=<plugin-folder> [CHECK_ARGS='--settings <settings.json> --with <dependency-folder> --report <report.json>']"; exit 2; }
 	$(DOTNET) src/BundleTool/bin/$(CONFIG)/net10.0/GrpcPlugins.BundleTool.dll check $(PLUGIN) --worker $(CURDIR)/$(BUILD)/worker/GrpcPlugins.PluginWorker.dll $(CHECK_ARGS)
 
 # The bundle tools on the example: a publisher key, a signed bundle, its verification and install.

@@ -12,9 +12,10 @@ const string Usage = """
       verify  <bundle> <trust-dir>                 check signature, digests and manifest
       install <bundle> <plugins-dir> <trust-dir>   verify, then install into the plugins directory
       check   <plugin-folder | bundle> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>]
-              [--with <dependency-folder>]... [--trust <trust-dir>]
+              [--with <dependency-folder>]... [--trust <trust-dir>] [--report <report.json>]
                                                    run the plugin in a host of its own and check it keeps the
-                                                   protocol: start, health, settings, hooks, GET routes, exit
+                                                   protocol: start, health, settings, hooks, GET routes, exit;
+                                                   exit code 0 passed, 1 failed, 130 interrupted
       import-store <state-dir> <connection-string>
                                                    move a host's SQLite state and key ring into an empty
                                                    PostgreSQL store, for host replicas to share
@@ -66,33 +67,7 @@ try
             Console.WriteLine($"installed {id} from {address} into {Path.Combine(pluginsDirectory, id)}");
             return 0;
         case ["check", .. var rest]:
-            if (GrpcPlugins.BundleTool.Checking.CheckRequest.Parse(rest, out var problem) is not { } request)
-            {
-                await Console.Error.WriteLineAsync($"error: {problem}\nusage: GrpcPlugins.BundleTool {GrpcPlugins.BundleTool.Checking.CheckRequest.Usage}");
-                return 2;
-            }
-
-            Console.WriteLine($"checking {request.Folder} in a host of its own");
-            // Ctrl+C or SIGTERM ends the check the way it ends by itself: its workers stopped, its temp directory removed.
-            using (var interrupted = new CancellationTokenSource())
-            using (PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; interrupted.Cancel(); }))
-            using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; interrupted.Cancel(); }))
-            {
-                try
-                {
-                    var passed = request.IsBundle
-                        ? await GrpcPlugins.BundleTool.Checking.BundleCheck.RunAsync(request, TimeProvider.System, r => Console.WriteLine(r), interrupted.Token)
-                        : await new GrpcPlugins.BundleTool.Checking.PluginCheck(request, TimeProvider.System).RunAsync(r => Console.WriteLine(r), interrupted.Token);
-                    Console.WriteLine(passed ? "passed: a host will run it as checked" : "FAILED: see the lines marked FAIL");
-                    return passed ? 0 : 1;
-                }
-                catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
-                {
-                    await Console.Error.WriteLineAsync("interrupted: the check's workers are stopped and its temp directory removed");
-                    return 130;
-                }
-            }
-
+            return await GrpcPlugins.BundleTool.Checking.CheckCommand.RunAsync(rest);
         case ["import-store", var stateDirectory, var connectionString]:
             var counts = await GrpcPlugins.Host.Replicas.SqliteImport.ImportAsync(stateDirectory, connectionString, CancellationToken.None);
             Console.WriteLine($"imported {counts.Settings} settings scopes ({counts.Revisions} revisions), {counts.EnabledStates} enabled states, {counts.TenantScopes} tenant scopes, {counts.Installs} installs, {counts.AuditEntries} audit entries and {counts.Keys} keys of the key ring; point every replica's PluginHost:Store:PostgreSqlConnectionString at it");

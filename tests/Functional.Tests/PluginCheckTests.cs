@@ -162,7 +162,8 @@ public sealed partial class PluginCheckTests : IDisposable
         // A worker still starting when the author presses Ctrl+C; its marker finds it among the machine's processes.
         var marker = "--check-marker-" + Guid.NewGuid().ToString("N");
         var folder = Write(PluginFolders.Test("slow", "slow-start", "30000", marker));
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [TestPaths.Example("src/BundleTool", "GrpcPlugins.BundleTool.dll"), "check", folder])
+        var report = Path.Combine(_root, "interrupted.json");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [TestPaths.Example("src/BundleTool", "GrpcPlugins.BundleTool.dll"), "check", folder, "--report", report])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -192,6 +193,60 @@ public sealed partial class PluginCheckTests : IDisposable
         Assert.Contains("interrupted: the check's workers are stopped and its temp directory removed", await stderr, StringComparison.Ordinal);
         Assert.Contains("ok    manifest: slow 1.0.0", await stdout, StringComparison.Ordinal);
         Assert.Empty(ProcessesWith(marker));
+        var written = JsonNode.Parse(await File.ReadAllTextAsync(report))!;
+        Assert.Equal("interrupted", (string?)written["outcome"]);
+        Assert.Equal("manifest", (string?)written["steps"]![0]!["step"]);
+    }
+
+    [Fact]
+    public async Task AReportForMachines_HasEveryStepOfTheLinesForPeople_WithItsVerdictAndWhatItChecked()
+    {
+        var report = Path.Combine(_root, "report.json");
+
+        var (code, output) = await CheckAsync(Path.Combine(TestPaths.RepoRoot, "examples/python-plugin"), "--report", report);
+
+        Assert.True(code == 0, output);
+        var written = JsonNode.Parse(await File.ReadAllTextAsync(report))!;
+        Assert.Equal(1, (int?)written["version"]);
+        Assert.Equal("passed", (string?)written["outcome"]);
+        Assert.Equal(Path.Combine(TestPaths.RepoRoot, "examples/python-plugin"), (string?)written["plugin"]);
+        Assert.InRange((long?)written["durationMs"] ?? -1, 1, 60_000);
+        var steps = written["steps"]!.AsArray();
+        var lines = output.Split('\n').Where(l => StepLinePattern().IsMatch(l)).ToList();
+        Assert.Equal(lines.Count, steps.Count);
+        foreach (var (line, step) in lines.Zip(steps))
+        {
+            // The same step as the line, in the same order: "  ok    hook request: detail", "  warn  host log (Warning, …): detail".
+            Assert.Contains($"  {step!["step"]}", line, StringComparison.Ordinal);
+            Assert.Contains((string?)step["target"] ?? string.Empty, line, StringComparison.Ordinal);
+            Assert.EndsWith($": {step["detail"]}", line, StringComparison.Ordinal);
+        }
+
+        var hook = Assert.Single(steps, s => (string?)s!["step"] == "hook")!;
+        Assert.Equal("request", (string?)hook["target"]);
+        Assert.Equal("passed", (string?)hook["verdict"]);
+        Assert.Equal("skipped", (string?)Assert.Single(steps, s => (string?)s!["target"] == "POST /count")!["verdict"]);
+        Assert.Equal("warned", (string?)Assert.Single(steps, s => (string?)s!["step"] == "host log")!["verdict"]);
+    }
+
+    [Fact]
+    public async Task AFailedCheck_ReportsItsFailure_WithTheFixTheLineGives()
+    {
+        var report = Path.Combine(_root, "failed.json");
+
+        var (code, output) = await CheckAsync(Write(PluginFolders.Test("p", "error-in-hook")), "--report", report);
+        var (unwritable, told) = await CheckAsync(Path.Combine(TestPaths.RepoRoot, "examples/python-plugin"), "--report", Path.Combine(_root, "no-such-directory", "report.json"));
+
+        Assert.Equal(1, code);
+        var written = JsonNode.Parse(await File.ReadAllTextAsync(report))!;
+        Assert.Equal("failed", (string?)written["outcome"]);
+        var hook = Assert.Single(written["steps"]!.AsArray(), s => (string?)s!["step"] == "hook")!;
+        Assert.Equal("failed", (string?)hook["verdict"]);
+        Assert.Contains($"FAIL  hook request: {hook["detail"]}", output, StringComparison.Ordinal);
+        Assert.Equal(2, unwritable);
+        Assert.Contains("--report", told, StringComparison.Ordinal);
+        Assert.Contains("no-such-directory does not exist", told, StringComparison.Ordinal);
+        Assert.False(File.Exists(report + ".tmp"));
     }
 
     [Fact]
@@ -243,4 +298,7 @@ public sealed partial class PluginCheckTests : IDisposable
 
     [GeneratedRegex(@"pid (\d+)")]
     private static partial Regex PidPattern();
+
+    [GeneratedRegex(@"^  (ok  |FAIL|warn|skip)  ")]
+    private static partial Regex StepLinePattern();
 }

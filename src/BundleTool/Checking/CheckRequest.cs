@@ -3,11 +3,11 @@ namespace GrpcPlugins.BundleTool.Checking;
 /// <summary>
 /// What <c>check</c> was asked: the plugin folder (or bundle) to check, the PluginWorker that
 /// runs a C# plugin's assembly, settings to give it first, the folders of plugins it depends
-/// on, and the publisher keys a bundle is verified against.
+/// on, the publisher keys a bundle is verified against, and the file a report for machines goes to.
 /// </summary>
-internal sealed record CheckRequest(string Folder, string? WorkerPath, string? SettingsFile, IReadOnlyList<string> Dependencies, string? TrustDirectory = null)
+internal sealed record CheckRequest(string Folder, string? WorkerPath, string? SettingsFile, IReadOnlyList<string> Dependencies, string? TrustDirectory = null, string? ReportFile = null)
 {
-    public const string Usage = "check <plugin-folder | bundle> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>] [--with <dependency-folder>]... [--trust <trust-dir>]";
+    public const string Usage = "check <plugin-folder | bundle> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>] [--with <dependency-folder>]... [--trust <trust-dir>] [--report <report.json>]";
 
     /// <summary>True when a bundle file was given rather than a folder.</summary>
     public bool IsBundle => File.Exists(Folder) && !Directory.Exists(Folder);
@@ -16,7 +16,7 @@ internal sealed record CheckRequest(string Folder, string? WorkerPath, string? S
     public static CheckRequest? Parse(IReadOnlyList<string> args, out string? problem)
     {
         problem = null;
-        string? folder = null, worker = null, settings = null, trust = null;
+        string? folder = null, worker = null, settings = null, trust = null, report = null;
         var dependencies = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
@@ -44,6 +44,16 @@ internal sealed record CheckRequest(string Folder, string? WorkerPath, string? S
                     case "--trust":
                         trust = value;
                         break;
+                    case "--report":
+                        report = Path.GetFullPath(value);
+                        if (!Directory.Exists(Path.GetDirectoryName(report)))
+                        {
+                            // Said before the check runs, not after a minute of it.
+                            problem = $"--report {value}: its directory {Path.GetDirectoryName(report)} does not exist";
+                            return null;
+                        }
+
+                        break;
                     default:
                         problem = $"unknown option {arg}";
                         return null;
@@ -66,6 +76,6 @@ internal sealed record CheckRequest(string Folder, string? WorkerPath, string? S
             return null;
         }
 
-        return new CheckRequest(Path.GetFullPath(folder), worker is null ? null : Path.GetFullPath(worker), settings, [.. dependencies.Select(Path.GetFullPath)], trust);
+        return new CheckRequest(Path.GetFullPath(folder), worker is null ? null : Path.GetFullPath(worker), settings, [.. dependencies.Select(Path.GetFullPath)], trust, report);
     }
 }

@@ -16,16 +16,25 @@ internal enum CheckVerdict
     Skipped,
 }
 
-/// <summary>One step of a plugin's check: what was checked, and what was seen or what to fix.</summary>
-internal sealed record CheckResult(CheckVerdict Verdict, string Subject, string Detail)
+/// <summary>What a step checked: its name (start, hook, route…) and, for a step taken once per thing, which (a hook point, a route).</summary>
+/// <param name="Aside">The target is said in brackets after the step ("host log (Warning, …)") rather than as its object.</param>
+internal sealed record CheckSubject(string Step, string? Target = null, bool Aside = false)
 {
-    public static CheckResult Pass(string subject, string detail) => new(CheckVerdict.Passed, subject, detail);
+    public static implicit operator CheckSubject(string step) => new(step);
 
-    public static CheckResult Fail(string subject, string detail) => new(CheckVerdict.Failed, subject, detail);
+    public override string ToString() => Target is null ? Step : Aside ? $"{Step} ({Target})" : $"{Step} {Target}";
+}
 
-    public static CheckResult Warn(string subject, string detail) => new(CheckVerdict.Warned, subject, detail);
+/// <summary>One step of a plugin's check: what was checked, and what was seen or what to fix.</summary>
+internal sealed record CheckResult(CheckVerdict Verdict, CheckSubject Subject, string Detail)
+{
+    public static CheckResult Pass(CheckSubject subject, string detail) => new(CheckVerdict.Passed, subject, detail);
 
-    public static CheckResult Skip(string subject, string detail) => new(CheckVerdict.Skipped, subject, detail);
+    public static CheckResult Fail(CheckSubject subject, string detail) => new(CheckVerdict.Failed, subject, detail);
+
+    public static CheckResult Warn(CheckSubject subject, string detail) => new(CheckVerdict.Warned, subject, detail);
+
+    public static CheckResult Skip(CheckSubject subject, string detail) => new(CheckVerdict.Skipped, subject, detail);
 
     /// <summary>One line of the report: "  ok    subject: detail".</summary>
     public override string ToString() => $"  {Verdict switch

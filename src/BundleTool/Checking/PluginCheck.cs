@@ -92,7 +92,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
             }
             else
             {
-                foreach (var subject in manifest.Hooks.Select(h => $"hook {h.Point}").Concat(manifest.Routes.Select(r => $"route {r.Method} {r.Path}")))
+                foreach (var subject in manifest.Hooks.Select(h => new CheckSubject("hook", h.Point)).Concat(manifest.Routes.Select(r => new CheckSubject("route", $"{r.Method} {r.Path}"))))
                 {
                     Report(CheckResult.Skip(subject, "not called: the plugin did not start"));
                 }
@@ -100,7 +100,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
 
             foreach (var (level, id, message) in logs.Entries.Where(e => !s_expectedEvents.Contains(e.Event.Id) && !_said.Any(said => e.Message.Contains(said, StringComparison.Ordinal))))
             {
-                var subject = $"host log ({level}, {id.Name ?? id.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+                var subject = new CheckSubject("host log", $"{level}, {id.Name ?? id.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}", Aside: true);
                 Report(level >= LogLevel.Error ? CheckResult.Fail(subject, message) : CheckResult.Warn(subject, message));
             }
         }
@@ -219,7 +219,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
 
     private async Task<CheckResult> HookAsync(CheckHost host, string id, ManifestHook hook, CancellationToken cancellationToken)
     {
-        var subject = $"hook {hook.Point}";
+        var subject = new CheckSubject("hook", hook.Point);
         var input = SampleHookCall.For(hook);
         var began = time.GetTimestamp();
         var outcome = await host.Hooks.DispatchAsync(new HookPoint(hook.Point, HookFailureMode.FailOpen, CheckHost.HookDeadline), input, cancellationToken).ConfigureAwait(false);
@@ -242,7 +242,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
 
     private async Task<CheckResult> RouteAsync(CheckHost host, string id, ManifestRoute route, CancellationToken cancellationToken)
     {
-        var subject = $"route {route.Method} {route.Path}";
+        var subject = new CheckSubject("route", $"{route.Method} {route.Path}");
         if (route.Method is not ("GET" or "*"))
         {
             return CheckResult.Skip(subject, "not called: only GET routes are, since another method may change the plugin's state; call it on a host of your own");
