@@ -6,7 +6,7 @@ BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
 
-.PHONY: all deps python-stubs node-deps build pack plugins run run-replicas test check-plugin aot r2r bench bundle-demo screenshot clean
+.PHONY: all deps python-stubs node-deps go-plugin build pack plugins run run-replicas test check-plugin aot r2r bench bundle-demo screenshot clean
 
 # Root installs directly; anyone else through sudo.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
@@ -17,8 +17,17 @@ all: build
 node-deps: deps
 	cd examples/node-plugin && npm ci --no-audit --no-fund --silent
 
-build: python-stubs node-deps
+build: python-stubs node-deps go-plugin
 	$(DOTNET) build Grpc.sln -c $(CONFIG) --nologo -v q
+
+# The Go example, from Debian's Go and gRPC packages: GOPATH mode, so nothing is downloaded.
+# Its stubs are generated from protos/ into a GOPATH under build/ (not committed); the binary lands beside its plugin.json.
+GO_PATH := $(CURDIR)/$(BUILD)/gopath
+GO_STUBS := Mplugin/v1/plugin.proto=goplugin/gen/pluginv1,Mplugin/v1/host.proto=goplugin/gen/pluginv1
+go-plugin: deps
+	@rm -rf $(GO_PATH)/src/goplugin && mkdir -p $(GO_PATH)/src/goplugin && cp examples/go-plugin/main.go $(GO_PATH)/src/goplugin/
+	protoc -Iprotos --go_out=$(GO_PATH)/src --go_opt=$(GO_STUBS) --go-grpc_out=$(GO_PATH)/src --go-grpc_opt=$(GO_STUBS) plugin/v1/plugin.proto plugin/v1/host.proto
+	cd $(GO_PATH)/src/goplugin && GO111MODULE=off GOPATH=$(GO_PATH):/usr/share/gocode go build -trimpath -o $(CURDIR)/examples/go-plugin/plugin .
 
 # The reference host's plugins directory: one folder per plugin, each with its plugin.json.
 # PluginWorker is published for this machine's runtime, so ReadyToRun (the Sdk's default).
@@ -30,6 +39,7 @@ plugins: build
 	$(DOTNET) publish examples/sqlite-connector -c $(CONFIG) --nologo -v q -o $(BUILD)/plugins/sqlite-connector
 	rm -rf $(BUILD)/plugins/python-hello && cp -r examples/python-plugin $(BUILD)/plugins/python-hello
 	rm -rf $(BUILD)/plugins/node-hello && cp -r examples/node-plugin $(BUILD)/plugins/node-hello && cp -r protos $(BUILD)/plugins/node-hello/protos
+	rm -rf $(BUILD)/plugins/go-hello && mkdir -p $(BUILD)/plugins/go-hello && cp examples/go-plugin/plugin examples/go-plugin/plugin.json $(BUILD)/plugins/go-hello/
 
 run: plugins
 	$(DOTNET) build examples/ReferenceHost -c $(CONFIG) --nologo -v q
@@ -49,9 +59,11 @@ run: plugins
 # package's own is made or started: the tests need only the binaries).
 deps:
 	@command -v chromium >/dev/null && command -v npm >/dev/null && /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null \
-		&& ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+		&& ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && command -v go >/dev/null && command -v protoc-gen-go-grpc >/dev/null \
+		&& dpkg -s golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev protoc-gen-go >/dev/null 2>&1 || { \
 		mkdir -p /etc/postgresql-common 2>/dev/null; [ -w /etc/postgresql-common ] && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf; \
 		$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium python3-grpcio python3-grpc-tools postgresql \
+			golang-go protobuf-compiler protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev \
 			$$(command -v npm >/dev/null || echo nodejs npm) >/dev/null; }
 
 # Two replicas of the reference host, on PORT and PORT+1, sharing a private PostgreSQL store.
@@ -119,5 +131,5 @@ bench: build aot r2r
 	$(DOTNET) tests/Benchmarks/bin/$(CONFIG)/net10.0/GrpcPlugins.Benchmarks.dll $(ONLY)
 
 clean:
-	rm -rf $(BUILD) $(PY_GEN)
+	rm -rf $(BUILD) $(PY_GEN) examples/go-plugin/plugin
 	find . -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +

@@ -112,12 +112,15 @@ internal sealed class BenchHost : IAsyncDisposable
     /// <summary>The Node.js example, run from its folder in the repository.</summary>
     public static JsonObject Node() => Example("node-hello", "node", "examples/node-plugin/plugin.js");
 
-    private static JsonObject Example(string id, string command, string script) => new()
+    /// <summary>The Go example, built by make build beside its plugin.json: a static executable, no runtime to start.</summary>
+    public static JsonObject Go() => Example("go-hello", Repo("examples/go-plugin/plugin"));
+
+    private static JsonObject Example(string id, string command, string? script = null) => new()
     {
         ["id"] = id,
         ["version"] = "1.0.0",
         ["command"] = command,
-        ["args"] = new JsonArray(Repo(script)),
+        ["args"] = script is null ? new JsonArray() : new JsonArray(Repo(script)),
         ["hooks"] = new JsonArray("request"),
         ["routes"] = AnonymousRoutes(("GET", "/ping")),
     };

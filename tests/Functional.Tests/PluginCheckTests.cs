@@ -42,6 +42,24 @@ public sealed partial class PluginCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task AGoPlugin_ThatKeepsTheProtocol_PassesEveryStep()
+    {
+        _ = TestPaths.GoPlugin; // built by make build; a clear failure otherwise
+
+        var (code, output) = await CheckAsync(Path.Combine(TestPaths.RepoRoot, "examples/go-plugin"));
+
+        Assert.True(code == 0, output);
+        Assert.Contains("ok    manifest: go-hello 1.0.0, runs ./plugin; hooks request; routes GET /ping, POST /count", output, StringComparison.Ordinal);
+        Assert.Contains("ok    token: Health and Describe refused without the token and with a wrong one (UNAUTHENTICATED)", output, StringComparison.Ordinal);
+        Assert.Matches(@"ok    hook request: answered in [\d.]+ ms \(POST /check, text/plain\): body replaced", output);
+        Assert.Matches(@"ok    route GET /ping: 200 in [\d.]+ ms, \d+ bytes of application/json", output);
+        Assert.Matches(@"ok    shutdown: pid \d+ exited with code 0", output);
+        Assert.Matches(@"ok    stdin: pid \d+ ended \(exit code 0\)", output);
+        Assert.EndsWith("passed: a host will run it as checked", output.TrimEnd(), StringComparison.Ordinal);
+        Assert.All(Pids(output), pid => Assert.False(Liveness.IsAlive(pid), $"pid {pid} outlived the check"));
+    }
+
+    [Fact]
     public async Task ACSharpPlugin_RunsUnderTheWorkerItIsGiven_AndWithoutOne_IsToldHowToGiveIt()
     {
         var folder = Write(PluginFolders.Hello());

@@ -12,20 +12,22 @@ using GrpcPlugins.Supervisor.Supervision;
 
 namespace GrpcPlugins.Functional.Tests;
 
-/// <summary>Plugins written in Python and Node.js against the protos only, through the real host.</summary>
+/// <summary>Plugins written in Python, Node.js and Go against the protos only, through the real host.</summary>
 public sealed class PolyglotTests
 {
     private static JsonObject Python() => Example("python-hello", "/usr/bin/python3", TestPaths.PythonPlugin);
 
     private static JsonObject Node() => Example("node-hello", "node", TestPaths.NodePlugin);
 
-    // Both examples: one request hook, GET /ping anonymous and POST /count.
-    private static JsonObject Example(string id, string command, string script) => new()
+    private static JsonObject Go() => Example("go-hello", TestPaths.GoPlugin);
+
+    // Every example: one request hook, GET /ping anonymous and POST /count.
+    private static JsonObject Example(string id, string command, params string[] args) => new()
     {
         ["id"] = id,
         ["version"] = "1.0.0",
         ["command"] = command,
-        ["args"] = new JsonArray(script),
+        ["args"] = new JsonArray([.. args.Select(a => JsonValue.Create(a))]),
         ["hooks"] = new JsonArray("request"),
         ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ping", ["anonymous"] = true }, new JsonObject { ["method"] = "POST", ["path"] = "/count" }),
     };
@@ -75,19 +77,24 @@ public sealed class PolyglotTests
     }
 
     [Theory]
-    [InlineData(0, true)]
-    [InlineData(3000, false)]
-    [InlineData(3_000_000, true)]
-    public async Task NodePlugin_ReadsABodyInHandleHttpsFrames_WhateverItsSize(int size, bool declared)
+    [InlineData("node", 0, true)]
+    [InlineData("node", 3000, false)]
+    [InlineData("node", 3_000_000, true)]
+    [InlineData("go", 0, true)]
+    [InlineData("go", 3000, false)]
+    [InlineData("go", 3_000_000, true)]
+    public async Task NodeAndGoPlugins_ReadABodyInHandleHttpsFrames_WhateverItsSize(string language, int size, bool declared)
     {
-        // The one path every plugin must serve: the body in frames up to `end`, read with
-        // grpc-js's stream events, through the host's flow control for a body of megabytes.
-        await using var host = await TestHost.StartAsync(Node());
-        await host.WaitForStateAsync("node-hello", WorkerState.Ready);
+        // The one path every plugin must serve: the body in frames up to `end`, read with grpc-js's
+        // stream events or grpc-go's Recv, through the host's flow control for a body of megabytes.
+        var example = language == "go" ? Go() : Node();
+        var id = example["id"]!.GetValue<string>();
+        await using var host = await TestHost.StartAsync(example);
+        await host.WaitForStateAsync(id, WorkerState.Ready);
         var body = new byte[size];
         HttpContent content = declared ? new ByteArrayContent(body) : new StreamContent(new UnknownLengthStream(body));
 
-        var response = await host.Admin.PostAsync("/plugins/node-hello/count", content);
+        var response = await host.Admin.PostAsync($"/plugins/{id}/count", content);
 
         response.EnsureSuccessStatusCode();
         var counted = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -114,6 +121,37 @@ public sealed class PolyglotTests
         Assert.Equal("HandleHttp", pong.GetProperty("rpc").GetString());
         Assert.Equal(host.Supervisor("node-hello").Snapshot.Pid, pong.GetProperty("pid").GetInt32());
         Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task GoPlugin_AnswersAHookAndARoute_RefusesCallsWithoutTheToken_AndExitsWhenAsked()
+    {
+        await using var host = await TestHost.StartAsync(Go(), PluginFolders.Hello());
+        await Task.WhenAll(host.WaitForStateAsync("go-hello", WorkerState.Ready), host.WaitForStateAsync("hello", WorkerState.Ready));
+        var pid = host.Supervisor("go-hello").Snapshot.Pid!.Value;
+        using var channel = UnixSocketChannel.Create(host.Supervisor("go-hello").ReadyWorker!.Handshake!.Address);
+
+        var modified = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("hello"));
+        var stopped = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("go-stop"));
+        var pong = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/go-hello/ping");
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new Protocol.V1.Plugin.PluginClient(channel).DescribeAsync(new DescribeRequest()).ResponseAsync);
+        var health = await Assert.ThrowsAsync<RpcException>(() => new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(new Grpc.Health.V1.HealthCheckRequest()).ResponseAsync);
+        var disabled = await host.Admin.PostAsync("/admin/api/plugins/go-hello/disable", null);
+
+        // hello runs first (ids in order), then go sees its output.
+        var continued = Assert.IsType<HookOutcome.Continued>(modified);
+        Assert.Equal("HELLO from the hello plugin (seen by go)", Encoding.UTF8.GetString(continued.Body.Span));
+        Assert.Equal("1.0.0", continued.Headers["x-go-plugin"]);
+        Assert.Equal(418, Assert.IsType<HookOutcome.ShortCircuited>(stopped).StatusCode);
+        Assert.StartsWith("go/go1.", pong.GetProperty("runtime").GetString(), StringComparison.Ordinal);
+        Assert.Equal("HandleHttp", pong.GetProperty("rpc").GetString());
+        Assert.Equal(pid, pong.GetProperty("pid").GetInt32());
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, health.StatusCode);
+        disabled.EnsureSuccessStatusCode();
+        // Disabled, it is asked to shut down and exits by itself within the grace: the host had nothing to kill (4211).
+        await SupervisorTests.WaitUntilAsync(() => !Liveness.IsAlive(pid), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("killed", host.Supervisor("go-hello").Snapshot.LastError ?? string.Empty, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using NJsonSchema;
 
 namespace GrpcPlugins.Host.Tests;
 
-/// <summary>docs/plugin.schema.json and the reader agree on every example manifest in the repository.</summary>
+/// <summary>docs/plugin.schema.json and the reader agree on every example manifest in the repository, and the template's.</summary>
 public sealed class ManifestSchemaTests
 {
     private static readonly string s_root = typeof(ManifestSchemaTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
@@ -14,6 +14,12 @@ public sealed class ManifestSchemaTests
         var data = new TheoryData<string>();
         foreach (var file in Directory.GetFiles(Path.Combine(s_root, "examples"), "plugin.json", SearchOption.AllDirectories)
                      .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("node_modules", StringComparison.Ordinal)))
+        {
+            data.Add(Path.GetRelativePath(s_root, file));
+        }
+
+        // The template's manifests, one per way of hosting, as dotnet new writes them (its names replaced are valid ids and file names).
+        foreach (var file in Directory.GetFiles(Path.Combine(s_root, "src/Templates/grpc-plugin"), "plugin.*.json"))
         {
             data.Add(Path.GetRelativePath(s_root, file));
         }

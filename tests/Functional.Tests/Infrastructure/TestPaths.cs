@@ -19,6 +19,16 @@ internal static class TestPaths
 
     public static string NodePlugin => Path.Combine(RepoRoot, "examples/node-plugin/plugin.js");
 
+    /// <summary>The Go example's executable, which <c>make build</c> compiles beside its plugin.json.</summary>
+    public static string GoPlugin
+    {
+        get
+        {
+            var path = Path.Combine(RepoRoot, "examples/go-plugin/plugin");
+            return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built; run 'make build' (its go-plugin step) first.");
+        }
+    }
+
     /// <summary>A Python worker that says NOT_SERVING and refuses Describe for its first health checks.</summary>
     public static string SlowToServePlugin => Path.Combine(RepoRoot, "tests/PolyglotPlugins/slow_to_serve.py");
 

@@ -1,0 +1,227 @@
+// A GrpcPlugins plugin in Go, written against protos/ and docs/protocol.md only.
+//
+// It implements the handshake, the token check, grpc.health.v1, Describe, Configure,
+// one hook ("request"), two routes (GET /ping, and POST /count, which reads the
+// request body in HandleHttp's frames), Shutdown, and exits when its stdin closes.
+// Built by `make plugins` from Debian's Go and gRPC packages (GOPATH mode, offline),
+// with stubs generated from protos/ by protoc-gen-go and protoc-gen-go-grpc.
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	pluginv1 "goplugin/gen/pluginv1"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+const (
+	cookieKey   = "PLUGIN_MAGIC_COOKIE"
+	cookieValue = "7f3c5e1a-grpc-plugins-v1"
+	version     = "1.0.0"
+)
+
+// supported are the protocol versions this plugin speaks.
+var supported = map[int]bool{1: true}
+
+// logf writes one line to stderr: stdout carries the handshake line only.
+func logf(level, format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "%s: %s\n", level, fmt.Sprintf(format, args...))
+}
+
+func main() {
+	if os.Getenv(cookieKey) != cookieValue {
+		fmt.Fprintln(os.Stderr, "This is a plugin for a GrpcPlugins host: it does not run by itself. Put it in the host's plugins directory and start the host.")
+		os.Exit(1)
+	}
+
+	chosen := 0
+	for _, offered := range strings.Split(os.Getenv("PLUGIN_PROTOCOL_VERSIONS"), ",") {
+		if v, err := strconv.Atoi(strings.TrimSpace(offered)); err == nil && supported[v] && v > chosen {
+			chosen = v
+		}
+	}
+	if chosen == 0 {
+		logf("fail", "the host speaks protocol versions %q; this plugin speaks 1", os.Getenv("PLUGIN_PROTOCOL_VERSIONS"))
+		os.Exit(1)
+	}
+
+	token := os.Getenv("PLUGIN_TOKEN")
+	socket := filepath.Join(os.Getenv("PLUGIN_SOCKET_DIR"), "plugin.sock")
+	listener, err := net.Listen("unix", socket)
+	if err != nil {
+		logf("fail", "cannot listen on %s: %v", socket, err)
+		os.Exit(1)
+	}
+
+	stop := make(chan string, 2)
+	server := grpc.NewServer(
+		grpc.UnaryInterceptor(func(ctx context.Context, req interface{}, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (interface{}, error) {
+			if err := checkToken(ctx, token); err != nil {
+				return nil, err
+			}
+			return next(ctx, req)
+		}),
+		grpc.StreamInterceptor(func(srv interface{}, ss grpc.ServerStream, _ *grpc.StreamServerInfo, next grpc.StreamHandler) error {
+			if err := checkToken(ss.Context(), token); err != nil {
+				return err
+			}
+			return next(srv, ss)
+		}),
+	)
+	pluginv1.RegisterPluginServer(server, &plugin{id: os.Getenv("PLUGIN_ID"), stop: stop})
+	healthpb.RegisterHealthServer(server, health.NewServer()) // SERVING for "" from the start
+
+	go func() {
+		if err := server.Serve(listener); err != nil {
+			logf("fail", "serving: %v", err)
+			stop <- "the server failed"
+		}
+	}()
+	go func() {
+		// The host holds our stdin open; EOF means it is gone, even after SIGKILL.
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		stop <- "stdin closed"
+	}()
+
+	fmt.Printf("1|%d|unix|%s|grpc\n", chosen, socket)
+	logf("info", "go plugin %s serving on %s", os.Getenv("PLUGIN_ID"), socket)
+
+	reason := <-stop
+	logf("info", "stopping: %s", reason)
+	stopped := make(chan struct{})
+	go func() {
+		server.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(time.Second):
+		server.Stop() // calls still running after a second end with the process
+	}
+	os.Exit(0)
+}
+
+// checkToken refuses a call without the host's per-spawn token: any local process can reach the socket.
+func checkToken(ctx context.Context, token string) error {
+	md, _ := metadata.FromIncomingContext(ctx)
+	presented := md.Get("plugin-token")
+	if len(presented) != 1 || subtle.ConstantTimeCompare([]byte(presented[0]), []byte(token)) != 1 {
+		return status.Error(codes.Unauthenticated, "missing or wrong 'plugin-token'")
+	}
+	return nil
+}
+
+type plugin struct {
+	pluginv1.UnimplementedPluginServer
+	id       string
+	stop     chan<- string
+	stopOnce sync.Once
+}
+
+func (p *plugin) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
+	return &pluginv1.DescribeResponse{
+		Id:      p.id,
+		Version: version,
+		Runtime: "go/" + runtime.Version(),
+		Hooks:   []*pluginv1.HookRegistration{{Point: "request"}},
+		Routes: []*pluginv1.RouteRegistration{
+			{Method: "GET", Path: "/ping", AllowAnonymous: true},
+			{Method: "POST", Path: "/count"},
+		},
+	}, nil
+}
+
+// Configure accepts: this plugin keeps no settings. One that does keeps them per
+// request.TenantId, and drops a tenant's when request.Removed is set.
+func (p *plugin) Configure(context.Context, *pluginv1.ConfigureRequest) (*pluginv1.ConfigureResponse, error) {
+	return &pluginv1.ConfigureResponse{Accepted: true}, nil
+}
+
+func (p *plugin) InvokeHook(_ context.Context, request *pluginv1.HookRequest) (*pluginv1.HookResponse, error) {
+	body := string(request.Body)
+	if strings.Contains(body, "go-stop") {
+		return &pluginv1.HookResponse{Decision: &pluginv1.HookResponse_ShortCircuit{ShortCircuit: &pluginv1.HookShortCircuit{
+			StatusCode: 418, Body: []byte("stopped by the go plugin"), ContentType: "text/plain; charset=utf-8",
+		}}}, nil
+	}
+	return &pluginv1.HookResponse{Decision: &pluginv1.HookResponse_Modify{Modify: &pluginv1.HookModify{
+		Body: []byte(body + " (seen by go)"), ReplaceBody: true, SetHeaders: map[string]string{"x-go-plugin": version},
+	}}}, nil
+}
+
+func (p *plugin) HandleHttp(stream pluginv1.Plugin_HandleHttpServer) error {
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	head := first.GetHead()
+	if head == nil {
+		return status.Error(codes.InvalidArgument, "the first frame must be the head")
+	}
+
+	// The body's frames, up to `end`: read to the end before answering (docs/protocol.md).
+	counted := 0
+	for {
+		frame, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if _, end := frame.Frame.(*pluginv1.HttpRequestFrame_End); end {
+			break
+		}
+		counted += len(frame.GetBodyChunk())
+	}
+
+	switch {
+	case head.Method == "POST" && head.Path == "/count":
+		return answer(stream, 200, map[string]interface{}{"bytes": counted, "rpc": "HandleHttp"})
+	case (head.Method == "GET" || head.Method == "HEAD") && head.Path == "/ping":
+		return answer(stream, 200, map[string]interface{}{
+			"plugin": p.id, "version": version, "pid": os.Getpid(), "runtime": "go/" + runtime.Version(), "rpc": "HandleHttp",
+		})
+	default:
+		return answer(stream, 404, map[string]interface{}{"error": "no route " + head.Path})
+	}
+}
+
+// answer sends a JSON response: its head, then its body in one chunk.
+func answer(stream pluginv1.Plugin_HandleHttpServer, statusCode int32, value map[string]interface{}) error {
+	payload, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	if err := stream.Send(&pluginv1.HttpResponseFrame{Frame: &pluginv1.HttpResponseFrame_Head{Head: &pluginv1.HttpResponseHead{
+		StatusCode: statusCode, Headers: []*pluginv1.HttpHeader{{Name: "content-type", Value: "application/json"}},
+	}}}); err != nil {
+		return err
+	}
+	return stream.Send(&pluginv1.HttpResponseFrame{Frame: &pluginv1.HttpResponseFrame_BodyChunk{BodyChunk: payload}})
+}
+
+func (p *plugin) Shutdown(_ context.Context, request *pluginv1.ShutdownRequest) (*pluginv1.ShutdownResponse, error) {
+	logf("info", "shutdown requested: %s", request.Reason)
+	// Answer first, then stop: the host waits for this call's answer.
+	p.stopOnce.Do(func() { time.AfterFunc(50*time.Millisecond, func() { p.stop <- "shutdown" }) })
+	return &pluginv1.ShutdownResponse{}, nil
+}
