@@ -27,7 +27,7 @@ GO_STUBS := Mplugin/v1/plugin.proto=goplugin/gen/pluginv1,Mplugin/v1/host.proto=
 go-plugin: deps
 	@rm -rf $(GO_PATH)/src/goplugin && mkdir -p $(GO_PATH)/src/goplugin && cp examples/go-plugin/main.go $(GO_PATH)/src/goplugin/
 	protoc -Iprotos --go_out=$(GO_PATH)/src --go_opt=$(GO_STUBS) --go-grpc_out=$(GO_PATH)/src --go-grpc_opt=$(GO_STUBS) plugin/v1/plugin.proto plugin/v1/host.proto
-	cd $(GO_PATH)/src/goplugin && GO111MODULE=off GOPATH=$(GO_PATH):/usr/share/gocode go build -trimpath -o $(CURDIR)/examples/go-plugin/plugin .
+	cd $(GO_PATH)/src/goplugin && GO111MODULE=off GOPATH=$(GO_PATH):/usr/share/gocode GOCACHE=$(CURDIR)/$(BUILD)/gocache go build -trimpath -o $(CURDIR)/examples/go-plugin/plugin .
 
 # The reference host's plugins directory: one folder per plugin, each with its plugin.json.
 # PluginWorker is published for this machine's runtime, so ReadyToRun (the Sdk's default).
