@@ -13,6 +13,7 @@ const string Usage = """
       install <bundle> <plugins-dir> <trust-dir>   verify, then install into the plugins directory
       check   <plugin-folder | bundle> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>]
               [--with <dependency-folder>]... [--trust <trust-dir>] [--report <report.json>]
+              [--call "<METHOD> </path[?query]> [<body-file>]"]...
                                                    run the plugin in a host of its own and check it keeps the
                                                    protocol: start, health, settings, hooks, GET routes, exit;
                                                    exit code 0 passed, 1 failed, 130 interrupted

@@ -605,6 +605,61 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task AnUpgradeWhoseHooksHangSoonAfter_IsRolledBackByTheHost_WhenItsHookPausesAreWatched()
+    {
+        await using var host = await StrictHostAsync(configure: o =>
+        {
+            o.RollbackOnHookPauseWithin = TimeSpan.FromMinutes(5);
+            o.HookBreakerTimeouts = 2;
+        });
+        host.ExpectErrors = true; // the missed deadlines and the rollback are errors
+        await InstallAsync(host, Bundle("1.0.0"));
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+
+        // 2.0.0 starts and answers its health, so the upgrade switches to it; its hook handlers hang.
+        await InstallAsync(host, _bundles.Pack("up", "2.0.0", ["hang-in-hook"], []));
+        var hung = await host.WaitForAsync("up", s => s.State == WorkerState.Ready && host.Catalog.Find("up")!.Manifest!.Version == "2.0.0", "2.0.0 serving");
+        await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x")).AsTask()));
+        await SupervisorTests.WaitUntilAsync(() => host.Services.GetRequiredService<Host.Registry.LifecycleEvents>().Recent("up").Any(e => e.Name == "rolled-back"), TimeSpan.FromSeconds(30));
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+        var audit = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.rollback");
+        // The version brought back is a new worker, which starts with a closed breaker: no pause left to sit out.
+        var answered = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
+
+        Assert.Equal("1.0.0", view.GetProperty("version").GetString());
+        Assert.NotEqual(hung.Pid, host.Supervisor("up").Snapshot.Pid);
+        Assert.Contains(view.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "rolled-back"
+            && e.GetProperty("detail").GetString()!.StartsWith("2.0.0 had its hook calls paused ", StringComparison.Ordinal)
+            && e.GetProperty("detail").GetString()!.Contains("(2 hook calls in a row missed their deadline)", StringComparison.Ordinal));
+        var entry = Assert.Single(audit.GetProperty("entries").EnumerateArray());
+        Assert.Equal(("host", 200), (entry.GetProperty("actor").GetString(), entry.GetProperty("status").GetInt32()));
+        Assert.Empty(Assert.IsType<Host.Hooks.HookOutcome.Continued>(answered).Skipped);
+        Assert.Contains(host.ErrorLogs, l => l.Contains("UpgradeHookCallsPaused", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnUpgradeWhoseHooksHang_IsNotRolledBack_WhenOnlyCrashLoopsAreWatched()
+    {
+        await using var host = await StrictHostAsync(configure: o =>
+        {
+            o.RollbackOnCrashLoopWithin = TimeSpan.FromMinutes(5);
+            o.HookBreakerTimeouts = 2;
+        });
+        host.ExpectErrors = true; // the missed deadlines are errors
+        await InstallAsync(host, Bundle("1.0.0"));
+        await host.WaitForStateAsync("up", WorkerState.Ready);
+        await InstallAsync(host, _bundles.Pack("up", "2.0.0", ["hang-in-hook"], []));
+
+        await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x")).AsTask()));
+        await SupervisorTests.WaitUntilAsync(() => host.Services.GetRequiredService<Host.Hooks.Breaker.HookBreakers>().View("up").State == Host.Hooks.Breaker.HookBreakerState.Open, TimeSpan.FromSeconds(10));
+        await Task.Delay(500);
+
+        // The breaker pauses it, as before this option existed; an admin decides.
+        Assert.Equal("2.0.0", host.Catalog.Find("up")!.Manifest!.Version);
+        Assert.DoesNotContain(host.Services.GetRequiredService<Host.Registry.LifecycleEvents>().Recent("up"), e => e.Name == "rolled-back");
+    }
+
+    [Fact]
     public async Task Install_OfAnythingButAStagedBundlesAddress_Is404_NamingTheForm()
     {
         await using var host = await StrictHostAsync();

@@ -3,11 +3,12 @@ namespace GrpcPlugins.BundleTool.Checking;
 /// <summary>
 /// What <c>check</c> was asked: the plugin folder (or bundle) to check, the PluginWorker that
 /// runs a C# plugin's assembly, settings to give it first, the folders of plugins it depends
-/// on, the publisher keys a bundle is verified against, and the file a report for machines goes to.
+/// on, the publisher keys a bundle is verified against, the file a report for machines goes to, and
+/// the route calls the author asks for beyond those the check makes by itself.
 /// </summary>
-internal sealed record CheckRequest(string Folder, string? WorkerPath, string? SettingsFile, IReadOnlyList<string> Dependencies, string? TrustDirectory = null, string? ReportFile = null)
+internal sealed record CheckRequest(string Folder, string? WorkerPath, string? SettingsFile, IReadOnlyList<string> Dependencies, string? TrustDirectory = null, string? ReportFile = null, IReadOnlyList<RouteCall>? Calls = null)
 {
-    public const string Usage = "check <plugin-folder | bundle> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>] [--with <dependency-folder>]... [--trust <trust-dir>] [--report <report.json>]";
+    public const string Usage = "check <plugin-folder | bundle> [--worker <GrpcPlugins.PluginWorker.dll>] [--settings <settings.json>] [--with <dependency-folder>]... [--trust <trust-dir>] [--report <report.json>] [--call " + RouteCall.Syntax + "]...";
 
     /// <summary>True when a bundle file was given rather than a folder.</summary>
     public bool IsBundle => File.Exists(Folder) && !Directory.Exists(Folder);
@@ -18,6 +19,7 @@ internal sealed record CheckRequest(string Folder, string? WorkerPath, string? S
         problem = null;
         string? folder = null, worker = null, settings = null, trust = null, report = null;
         var dependencies = new List<string>();
+        var calls = new List<RouteCall>();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -43,6 +45,14 @@ internal sealed record CheckRequest(string Folder, string? WorkerPath, string? S
                         break;
                     case "--trust":
                         trust = value;
+                        break;
+                    case "--call":
+                        if (RouteCall.Parse(value, out problem) is not { } call)
+                        {
+                            return null;
+                        }
+
+                        calls.Add(call);
                         break;
                     case "--report":
                         report = Path.GetFullPath(value);
@@ -76,6 +86,6 @@ internal sealed record CheckRequest(string Folder, string? WorkerPath, string? S
             return null;
         }
 
-        return new CheckRequest(Path.GetFullPath(folder), worker is null ? null : Path.GetFullPath(worker), settings, [.. dependencies.Select(Path.GetFullPath)], trust, report);
+        return new CheckRequest(Path.GetFullPath(folder), worker is null ? null : Path.GetFullPath(worker), settings, [.. dependencies.Select(Path.GetFullPath)], trust, report, calls);
     }
 }

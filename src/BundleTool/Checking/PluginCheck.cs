@@ -87,12 +87,19 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
                     Report(await RouteAsync(host, manifest.Id, route, cancellationToken).ConfigureAwait(false));
                 }
 
+                foreach (var call in request.Calls ?? [])
+                {
+                    Report(await CallAsync(host, manifest.Id, call, cancellationToken).ConfigureAwait(false));
+                }
+
                 Report(Memory(host, manifest.Id));
                 await new ExitChecks(host, manifest.Id, time, _said.Add).RunAsync(Report, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                foreach (var subject in manifest.Hooks.Select(h => new CheckSubject("hook", h.Point)).Concat(manifest.Routes.Select(r => new CheckSubject("route", $"{r.Method} {r.Path}"))))
+                foreach (var subject in manifest.Hooks.Select(h => new CheckSubject("hook", h.Point))
+                             .Concat(manifest.Routes.Select(r => new CheckSubject("route", $"{r.Method} {r.Path}")))
+                             .Concat((request.Calls ?? []).Select(c => new CheckSubject("call", c.Target))))
                 {
                     Report(CheckResult.Skip(subject, "not called: the plugin did not start"));
                 }
@@ -245,16 +252,42 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
         var subject = new CheckSubject("route", $"{route.Method} {route.Path}");
         if (route.Method is not ("GET" or "*"))
         {
-            return CheckResult.Skip(subject, "not called: only GET routes are, since another method may change the plugin's state; call it on a host of your own");
+            return CheckResult.Skip(subject, $"not called: only GET routes are, since another method may change the plugin's state; call it with --call {RouteCall.Syntax}");
         }
 
         if (route.Path.Contains('{', StringComparison.Ordinal) || route.Path.Contains('*', StringComparison.Ordinal))
         {
-            return CheckResult.Skip(subject, "not called: it needs parameters the check cannot guess; call it on a host of your own");
+            return CheckResult.Skip(subject, $"not called: it needs parameters the check cannot guess; call it with --call {RouteCall.Syntax}");
         }
 
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/plugins/{Uri.EscapeDataString(id)}{route.Path}");
+        return await SendAsync(host, subject, request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A call the author asked for: judged as a route the check calls by itself, and a 404 or 405 is said, since the manifest may not take it.</summary>
+    private async Task<CheckResult> CallAsync(CheckHost host, string id, RouteCall call, CancellationToken cancellationToken)
+    {
+        var subject = new CheckSubject("call", call.Target);
+        using var request = new HttpRequestMessage(new HttpMethod(call.Method), $"/plugins/{Uri.EscapeDataString(id)}{call.PathAndQuery}");
+        if (call.BodyFile is not null)
+        {
+            request.Content = new ByteArrayContent(await File.ReadAllBytesAsync(call.BodyFile, cancellationToken).ConfigureAwait(false));
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(
+                call.BodyFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "application/json" : "application/octet-stream");
+        }
+
+        var result = await SendAsync(host, subject, request, cancellationToken).ConfigureAwait(false);
+        var notTaken = result.Verdict == CheckVerdict.Passed && (result.Detail.StartsWith("404 ", StringComparison.Ordinal) || result.Detail.StartsWith("405 ", StringComparison.Ordinal));
+        return notTaken
+            ? CheckResult.Warn(subject, $"{result.Detail}: no route of its manifest takes {call.Target}, or the plugin answered so itself")
+            : result;
+    }
+
+    /// <summary>Sends one route request through the host's forwarder: a 5xx or the host's X-Plugin-Error fails.</summary>
+    private async Task<CheckResult> SendAsync(CheckHost host, CheckSubject subject, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
         var began = time.GetTimestamp();
-        using var answer = await host.Client.GetAsync($"/plugins/{Uri.EscapeDataString(id)}{route.Path}", cancellationToken).ConfigureAwait(false);
+        using var answer = await host.Client.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var body = await answer.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         var took = $"{time.GetElapsedTime(began).TotalMilliseconds:0.#} ms";
         var status = (int)answer.StatusCode;

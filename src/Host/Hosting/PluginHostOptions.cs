@@ -85,6 +85,16 @@ public sealed class PluginHostOptions
     /// </summary>
     public TimeSpan RollbackOnCrashLoopWithin { get; set; }
 
+    /// <summary>
+    /// Within this long after an upgrade through the admin API, a new version whose hook calls the
+    /// hook breaker pauses (<see cref="HookBreakerTimeouts"/> calls in a row missed their deadline:
+    /// it runs, and its health answers, but its handlers hang) is rolled back by the host to the
+    /// bundle it replaced, as for a crash loop. Zero (the default) leaves the breaker to pause and
+    /// try it again, for an admin to decide; a host whose hooks wait on a backend that may be slow
+    /// on its own keeps it so.
+    /// </summary>
+    public TimeSpan RollbackOnHookPauseWithin { get; set; }
+
     internal Bundles.BundleLimits BundleLimits => new(MaxBundleExpandedBytes, MaxBundleEntries, DiskReserveBytes);
 
     /// <summary>What a bundle's upload or extraction leaves free on the disk it writes to: a tenth of <see cref="MinFreeDiskMiB"/>, the state disk's Unhealthy mark.</summary>

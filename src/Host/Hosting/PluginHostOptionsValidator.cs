@@ -47,10 +47,8 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
 
         Positive(errors, nameof(options.HookBreakerPause), options.HookBreakerPause);
         Positive(errors, nameof(options.StagedBundleLifetime), options.StagedBundleLifetime);
-        if (options.RollbackOnCrashLoopWithin < TimeSpan.Zero)
-        {
-            errors.Add($"PluginHost:RollbackOnCrashLoopWithin is {options.RollbackOnCrashLoopWithin}; use 00:00:00 (never roll back by itself) or a positive time such as 00:30:00.");
-        }
+        RollbackWindow(errors, nameof(options.RollbackOnCrashLoopWithin), options.RollbackOnCrashLoopWithin);
+        RollbackWindow(errors, nameof(options.RollbackOnHookPauseWithin), options.RollbackOnHookPauseWithin);
 
         try
         {
@@ -209,6 +207,14 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void RollbackWindow(List<string> errors, string name, TimeSpan value)
+    {
+        if (value < TimeSpan.Zero)
+        {
+            errors.Add($"PluginHost:{name} is {value}; use 00:00:00 (never roll back by itself) or a positive time such as 00:30:00.");
+        }
     }
 
     private static void Positive(List<string> errors, string name, TimeSpan value)

@@ -12,6 +12,9 @@ internal sealed partial class HookBreakers(IOptions<PluginHostOptions> options, 
     private readonly ConcurrentDictionary<string, HookBreaker> _byPlugin = new(StringComparer.Ordinal);
     private readonly HookBreakerSettings _settings = new(options.Value.HookBreakerTimeouts, options.Value.HookBreakerPause);
 
+    /// <summary>A plugin's hook calls were paused (opened, or opened again after a failed trial): its id.</summary>
+    public event Action<string>? Paused;
+
     /// <summary>The plugin's breaker, made on first use; a hook target holds it, so a call looks nothing up.</summary>
     public HookBreaker For(string pluginId) => _byPlugin.GetOrAdd(pluginId, static (_, s) => new HookBreaker(s.Settings, s.Time), (Settings: _settings, Time: time));
 
@@ -23,10 +26,12 @@ internal sealed partial class HookBreakers(IOptions<PluginHostOptions> options, 
             case HookBreakerChange.Opened:
                 metrics.HookBreakerOpened.Add(1, new KeyValuePair<string, object?>("plugin", pluginId));
                 Log.Opened(logger, pluginId, _settings.Timeouts, deadline.TotalMilliseconds, _settings.Pause.TotalSeconds);
+                Paused?.Invoke(pluginId);
                 break;
             case HookBreakerChange.Reopened:
                 metrics.HookBreakerOpened.Add(1, new KeyValuePair<string, object?>("plugin", pluginId));
                 Log.Reopened(logger, pluginId, deadline.TotalMilliseconds, _settings.Pause.TotalSeconds);
+                Paused?.Invoke(pluginId);
                 break;
             case HookBreakerChange.Closed:
                 Log.Closed(logger, pluginId);
