@@ -15,20 +15,15 @@ namespace GrpcPlugins.Functional.Tests;
 /// it makes builds against the Sdk package with warnings as errors (an AOT one included), passes
 /// <c>BundleTool check</c> as it is, and does under a host what its README says.
 /// </summary>
-public sealed class PluginTemplateTests : IDisposable
+public sealed class PluginTemplateTests(TemplateWorkspace workspace) : IClassFixture<TemplateWorkspace>
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("gpt-tpl-").FullName;
-
-    public void Dispose() => Directory.Delete(_work, recursive: true);
-
     [Theory]
     [InlineData("worker", "runs Acme.Orders.dll under PluginWorker")]
     [InlineData("process", "runs dotnet Acme.Orders.dll")]
     [InlineData("aot", "runs ./Acme.Orders")]
     public async Task AProjectFromTheTemplate_BuildsAgainstThePackages_AndPassesTheProtocolCheckAsItIs(string hosting, string runs)
     {
-        var project = await NewAsync("Acme.Orders", "--hosting", hosting);
-        var folder = await PublishAsync(project);
+        var (project, folder) = await workspace.PublishedAsync("Acme.Orders", hosting);
 
         var (code, output) = await DotnetCli.RunAsync(
             [TestPaths.Example("src/BundleTool", "GrpcPlugins.BundleTool.dll"), "check", folder, "--worker", TestPaths.PluginWorker, "--settings", Path.Combine(project, "settings.example.json")],
@@ -47,22 +42,23 @@ public sealed class PluginTemplateTests : IDisposable
     [Fact]
     public async Task APluginFromTheTemplate_GreetsWithItsSettings_AndRefusesAForbiddenBody_UnderAHost()
     {
-        var project = await NewAsync("Contoso.Greeter");
-        var root = Path.Combine(_work, "host");
-        CopyDirectory(await PublishAsync(project), Path.Combine(root, "plugins", "contoso-greeter"));
+        // The same project as the check's worker case, published once for both.
+        var (_, folder) = await workspace.PublishedAsync("Acme.Orders", "worker");
+        var root = Path.Combine(workspace.Root, "host");
+        CopyDirectory(folder, Path.Combine(root, "plugins", "acme-orders"));
 
         await using var host = await TestHost.StartAsync([], null, root);
-        await host.WaitForStateAsync("contoso-greeter", WorkerState.Ready);
-        var before = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/contoso-greeter/hello");
-        var put = await host.Admin.PutAsync("/admin/api/plugins/contoso-greeter/settings", new StringContent("""{"greeting":"Good morning"}""", Encoding.UTF8, "application/json"));
-        var after = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/contoso-greeter/hello");
-        var refused = await host.Admin.PutAsync("/admin/api/plugins/contoso-greeter/settings", new StringContent("""{"greeting":""}""", Encoding.UTF8, "application/json"));
+        await host.WaitForStateAsync("acme-orders", WorkerState.Ready);
+        var before = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/acme-orders/hello");
+        var put = await host.Admin.PutAsync("/admin/api/plugins/acme-orders/settings", new StringContent("""{"greeting":"Good morning"}""", Encoding.UTF8, "application/json"));
+        var after = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/acme-orders/hello");
+        var refused = await host.Admin.PutAsync("/admin/api/plugins/acme-orders/settings", new StringContent("""{"greeting":""}""", Encoding.UTF8, "application/json"));
         var forbidden = await host.Hooks.DispatchAsync(TestHost.Request, Post("this is Forbidden"));
         var fine = await host.Hooks.DispatchAsync(TestHost.Request, Post("this is fine"));
-        var anonymous = await host.Client.GetAsync("/plugins/contoso-greeter/hello");
+        var anonymous = await host.Client.GetAsync("/plugins/acme-orders/hello");
 
         Assert.Equal("Hello", before.GetProperty("greeting").GetString());
-        Assert.Equal("contoso-greeter", before.GetProperty("plugin").GetString());
+        Assert.Equal("acme-orders", before.GetProperty("plugin").GetString());
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         Assert.Equal("Good morning", after.GetProperty("greeting").GetString());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
@@ -74,7 +70,7 @@ public sealed class PluginTemplateTests : IDisposable
     [Fact]
     public async Task AnIdTheNameCannotGive_IsTakenFromTheIdOption()
     {
-        var project = await NewAsync("2024.Reports", "--id", "reports");
+        var project = await workspace.NewAsync("2024.Reports", "--id", "reports");
 
         var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(project, "plugin.json")))!;
         var code = await File.ReadAllTextAsync(Path.Combine(project, "Plugin.cs"));
@@ -85,31 +81,6 @@ public sealed class PluginTemplateTests : IDisposable
         Assert.Contains("<AssemblyName>_2024.Reports</AssemblyName>", await File.ReadAllTextAsync(Path.Combine(project, "2024.Reports.csproj")), StringComparison.Ordinal);
         Assert.Contains("public string Id => \"reports\";", code, StringComparison.Ordinal);
         Assert.Contains("namespace _2024.Reports;", code, StringComparison.Ordinal);
-    }
-
-    /// <summary>Installs the template package into a template store of this test's own (not the user's) and makes a project.</summary>
-    private async Task<string> NewAsync(string name, params string[] options)
-    {
-        var package = TestPaths.Package("GrpcPlugins.Templates");
-        var hive = Path.Combine(_work, "hive");
-        var (installed, installOutput) = await DotnetCli.RunAsync(["new", "install", package, "--debug:custom-hive", hive], _work);
-        Assert.True(installed == 0, installOutput);
-
-        var project = Path.Combine(_work, name);
-        var (created, output) = await DotnetCli.RunAsync(["new", "grpc-plugin", "-n", name, "-o", project, "--debug:custom-hive", hive, .. options], _work);
-        Assert.True(created == 0, output);
-        return project;
-    }
-
-    /// <summary>Publishes the project against the packages <c>make pack</c> built, restored into a folder of this test's own.</summary>
-    private async Task<string> PublishAsync(string project)
-    {
-        var output = Path.Combine(project, "out");
-        var (code, log) = await DotnetCli.RunAsync(
-            ["publish", "-c", "Release", "-o", output, "--nologo", "-v", "q", $"-p:RestoreAdditionalProjectSources={TestPaths.Packages}", $"-p:RestorePackagesPath={Path.Combine(_work, "packages")}"],
-            project);
-        Assert.True(code == 0, log);
-        return output;
     }
 
     private static HookInput Post(string body) =>
