@@ -660,6 +660,60 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task AReload_StartsThePluginAgainFromItsFolderAsItIsNow_AndAFolderThatWouldBeRefusedLeavesItServing()
+    {
+        var manifest = PluginFolders.Test("p");
+        await using var host = await TestHost.StartAsync(manifest);
+        var first = await host.WaitForStateAsync("p", WorkerState.Ready);
+        var folder = Path.Combine(host.PluginsDirectory, "p");
+
+        // An author publishes a new build over the folder of a running host: 1.1.0.
+        Rewrite(manifest, "1.1.0");
+        var reloaded = await host.Admin.PostAsync("/admin/api/plugins/p/reload", null);
+        var whoami = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/p/whoami");
+        var oldGone = !Liveness.IsAlive(first.Pid!.Value);
+
+        // A manifest broken in place: 1.1.0 keeps serving.
+        await File.WriteAllTextAsync(Path.Combine(folder, "plugin.json"), """{ "id": "p", "version": "1.2.0" }""");
+        var broken = await host.Admin.PostAsync("/admin/api/plugins/p/reload", null);
+        var still = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/p/whoami");
+
+        // A permission the loaded manifest did not ask for needs the admin's consent, as an install does.
+        manifest["permissions"] = new JsonArray("settings.read", "settings.write");
+        Rewrite(manifest, "1.2.0");
+        var unconsented = await host.Admin.PostAsync("/admin/api/plugins/p/reload", null);
+        var consented = await host.Admin.PostAsync("/admin/api/plugins/p/reload?accept=settings.write", null);
+        var unknown = await host.Admin.PostAsync("/admin/api/plugins/nope/reload", null);
+        var audit = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.reload");
+
+        Assert.True(reloaded.IsSuccessStatusCode, await reloaded.Content.ReadAsStringAsync());
+        Assert.Contains("reloaded from its folder from 1.0.0", await reloaded.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("1.1.0", whoami.GetProperty("version").GetString());
+        Assert.NotEqual(first.Pid, whoami.GetProperty("pid").GetInt32());
+        Assert.True(oldGone, "the version reloaded over still ran");
+        Assert.True(File.Exists(Path.Combine(folder, "plugin.json")), "the reload removed the folder it runs from");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, broken.StatusCode);
+        var refusal = await broken.Content.ReadAsStringAsync();
+        Assert.Contains("'p' 1.1.0 keeps serving; its folder as it is now would be refused:", refusal, StringComparison.Ordinal);
+        Assert.Contains("command", refusal, StringComparison.Ordinal);
+        Assert.Equal("1.1.0", still.GetProperty("version").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, unconsented.StatusCode);
+        Assert.Contains("reload with ?accept=settings.write", await unconsented.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(consented.IsSuccessStatusCode, await consented.Content.ReadAsStringAsync());
+        Assert.Equal("1.2.0", host.Catalog.Find("p")!.Manifest!.Version);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        // Newest first in the trail: each reload of 'p', refused ones included.
+        Assert.Equal([200, 422, 409, 200], audit.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("pluginId").GetString() == "p").Select(e => e.GetProperty("status").GetInt32()).Reverse());
+
+        void Rewrite(JsonObject plugin, string version)
+        {
+            plugin["version"] = version;
+            plugin["args"] = new JsonArray(TestPaths.TestPlugin, "normal", "--version", version);
+            File.WriteAllText(Path.Combine(folder, "plugin.json"), plugin.ToJsonString());
+        }
+    }
+
+    [Fact]
     public async Task Install_OfAnythingButAStagedBundlesAddress_Is404_NamingTheForm()
     {
         await using var host = await StrictHostAsync();

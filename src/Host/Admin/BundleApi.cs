@@ -62,7 +62,7 @@ internal static class BundleApi
 
         api.MapPost("/bundles/{address}/install", async (string address, string? accept, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
         {
-            var accepted = (accept ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+            var accepted = Accepted(accept);
             using var reader = new StreamReader(context.Request.Body);
             var errors = new List<string>();
             var scope = InstallOptions.ReadTenantScope(await reader.ReadToEndAsync(ct).ConfigureAwait(false), errors);
@@ -94,15 +94,12 @@ internal static class BundleApi
             .Audited("plugin.uninstall");
 
         api.MapPost("/plugins/{id}/rollback", async (string id, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
-        {
-            var result = await installer.RollBackAsync(id, AdminActor.Of(context.User), ct).ConfigureAwait(false);
-            var note = AuditNote.Of(context);
-            note.PluginId = id;
-            note.Detail = result.Message;
-            return result.Succeeded
-                ? Results.Ok(new { pluginId = result.PluginId, version = result.Version, result = result.Message })
-                : Results.Problem(title: result.Status == 404 ? "Unknown plugin" : "Rollback refused", detail: result.Message, statusCode: result.Status);
-        }).Audited("plugin.rollback");
+            Answer(context, id, "Rollback refused", await installer.RollBackAsync(id, AdminActor.Of(context.User), ct).ConfigureAwait(false)))
+            .Audited("plugin.rollback");
+
+        api.MapPost("/plugins/{id}/reload", async (string id, string? accept, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
+            Answer(context, id, "Reload refused", await installer.ReloadAsync(id, Accepted(accept), ct).ConfigureAwait(false)))
+            .Audited("plugin.reload");
 
         api.MapGet("/plugins/{id}/installs", async (string id, IPluginStore store, CancellationToken ct) =>
             Results.Ok(await store.GetInstallsAsync(id, ct).ConfigureAwait(false)));
@@ -112,4 +109,19 @@ internal static class BundleApi
         title: "Bundle too large",
         detail: $"The bundle{(size is { } bytes ? $" is {bytes} bytes; it" : string.Empty)} exceeds PluginHost:MaxBundleBytes ({max} bytes). Raise that option if the bundle is genuine.",
         statusCode: StatusCodes.Status413PayloadTooLarge);
+
+    /// <summary>The permissions an admin accepted: <c>?accept=p1,p2</c>.</summary>
+    private static HashSet<string> Accepted(string? accept) =>
+        (accept ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>A plugin action's answer, its outcome noted for the audit trail.</summary>
+    private static IResult Answer(HttpContext context, string id, string refused, InstallResult result)
+    {
+        var note = AuditNote.Of(context);
+        note.PluginId = id;
+        note.Detail = result.Message;
+        return result.Succeeded
+            ? Results.Ok(new { pluginId = result.PluginId, version = result.Version, result = result.Message })
+            : Results.Problem(title: result.Status == 404 ? "Unknown plugin" : refused, detail: result.Message, statusCode: result.Status);
+    }
 }

@@ -180,6 +180,66 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     }
 
     /// <summary>
+    /// Starts the plugin again from its folder as the folder is now: its manifest read again and
+    /// checked as a load checks it (its signed bundle's digests, or unsigned in development), the
+    /// new worker started beside the serving one, which keeps serving if it cannot start; calls
+    /// move once it is Ready. For an author who published a new build over the folder of a running
+    /// host, or an admin who mended a manifest in place. A permission the loaded manifest did not
+    /// ask for must be in <paramref name="accepted"/>. This replica's folder only: replicas install
+    /// bundles, which every replica follows.
+    /// </summary>
+    public async Task<InstallResult> ReloadAsync(string id, IReadOnlySet<string> accepted, CancellationToken cancellationToken)
+    {
+        await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // As an install: once its turn comes it runs to its end, so no worker is left outside the catalog.
+        cancellationToken = CancellationToken.None;
+        try
+        {
+            if (catalog.Find(id) is not { Manifest: not null, Supervisor: not null } entry)
+            {
+                return catalog.Find(id) is null
+                    ? InstallResult.Fail(404, $"No plugin with id '{id}' is installed.")
+                    : InstallResult.Fail(409, $"'{id}' was refused at load; mend its folder and restart the host, or install a bundle of it.");
+            }
+
+            var found = lifecycle.ReadFolder(id, entry.Folder);
+            var errors = found.Errors.ToList();
+            if (found.Manifest is { } read && read.Id != id)
+            {
+                errors.Add($"its folder's plugin.json now says id '{read.Id}'; a reload keeps the id ('{id}'): install the other plugin as a bundle.");
+            }
+
+            if (found.Manifest is { } readManifest)
+            {
+                var installed = Installed();
+                errors.AddRange(DependencyResolver.RefusalsCausedBy(installed, [.. installed.Where(m => m.Id != id), readManifest])
+                    .Select(r => r.Key == id ? $"dependency: '{r.Key}' {r.Value}" : $"dependency: installed plugin '{r.Key}' would be refused at its next start, as it {r.Value}"));
+                if (await SettingsRefusalAsync(readManifest, entry.Manifest, cancellationToken).ConfigureAwait(false) is { } refusal)
+                {
+                    errors.Add(refusal);
+                }
+            }
+
+            if (errors.Count > 0 || found.Manifest is not { } manifest)
+            {
+                return InstallResult.Fail(422, $"'{id}' {entry.Manifest.Version} keeps serving; its folder as it is now would be refused: {string.Join(" ", errors)}");
+            }
+
+            var asked = manifest.Permissions.Except(entry.Manifest.Permissions).Where(p => !accepted.Contains(p)).ToList();
+            if (asked.Count > 0)
+            {
+                return InstallResult.Fail(409, $"consent required: its folder's plugin.json now asks for {string.Join(", ", asked)}, which '{id}' {entry.Manifest.Version} did not; reload with ?accept={string.Join(",", asked)}.");
+            }
+
+            return await UpgradeAsync(entry, manifest, entry.Folder, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>
     /// Installs here what an admin installed on another host replica: the bundle is read from the
     /// shared store, must hash to its address, and is checked as an
     /// upload is, against this replica's trusted keys and installed plugins. The admin consented to
@@ -476,11 +536,11 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         }
 
         catalog.Change(entries => [.. entries.Select(e => e == old ? next : e)]);
-        lifecycle.MarkActive(manifest.Id, $"upgraded from {old.Manifest!.Version} to {manifest.Version}");
+        lifecycle.MarkActive(manifest.Id, $"{Upgraded(old, folder)} from {old.Manifest!.Version} to {manifest.Version}");
         await old.Supervisor!.DrainAsync(TimeSpan.FromMilliseconds(200), options.Value.RouteTimeout, cancellationToken).ConfigureAwait(false);
         await old.Supervisor.DisposeAsync().ConfigureAwait(false);
-        Directory.Delete(old.Folder, recursive: true);
-        return InstallResult.Ok(manifest.Id, manifest.Version, $"upgraded from {old.Manifest.Version}");
+        DeleteReplaced(old, folder);
+        return InstallResult.Ok(manifest.Id, manifest.Version, $"{Upgraded(old, folder)} from {old.Manifest.Version}");
     }
 
     /// <summary>
@@ -495,7 +555,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         var next = lifecycle.CreateEntry(manifest, folder);
         catalog.Change(entries => [.. entries.Select(e => e == old ? next : e)]);
         await old.Supervisor!.DisposeAsync().ConfigureAwait(false);
-        Directory.Delete(old.Folder, recursive: true);
+        DeleteReplaced(old, folder);
         await lifecycle.OnSettingsCommittedAsync(manifest.Id, cancellationToken).ConfigureAwait(false);
         var (state, reason) = lifecycle.StateOf(manifest.Id);
         var now = state switch
@@ -504,8 +564,19 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             LifecycleState.PendingConfig => $"; not started: {reason}",
             _ => string.Empty,
         };
-        return InstallResult.Ok(manifest.Id, manifest.Version, $"upgraded from {old.Manifest!.Version}{now}");
+        return InstallResult.Ok(manifest.Id, manifest.Version, $"{Upgraded(old, folder)} from {old.Manifest!.Version}{now}");
     }
+
+    // A reload starts the plugin again from the folder it runs from: that folder stays.
+    private static void DeleteReplaced(PluginEntry old, string folder)
+    {
+        if (old.Folder != folder)
+        {
+            Directory.Delete(old.Folder, recursive: true);
+        }
+    }
+
+    private static string Upgraded(PluginEntry old, string folder) => old.Folder == folder ? "reloaded from its folder" : "upgraded";
 
     /// <summary>The manifests of the plugins that load (refused ones are not counted on by anyone).</summary>
     private List<PluginManifest> Installed() => [.. catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Manifest!)];

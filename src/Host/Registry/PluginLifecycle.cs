@@ -200,6 +200,13 @@ internal sealed partial class PluginLifecycle(
         events.Record(id, "activated", detail);
     }
 
+    /// <summary>Reads one plugin folder as a load does: its manifest, and its files against their signed bundle (unsigned only in development).</summary>
+    public PluginDiscovery.Found ReadFolder(string id, string folder)
+    {
+        var manifest = ManifestReader.Read(folder, out var errors);
+        return CheckBundle(new PluginDiscovery.Found(id, folder, manifest, errors), Bundles.TrustStore.Load(options.Value.TrustedKeysDirectory), options.Value);
+    }
+
     /// <summary>Forgets an uninstalled plugin's lifecycle state.</summary>
     public void Forget(string id)
     {
