@@ -50,6 +50,7 @@ run: plugins
 		--PluginHost:PluginsDirectory=$(CURDIR)/$(BUILD)/plugins \
 		--PluginHost:StateDirectory=$(CURDIR)/$(BUILD)/state \
 		--PluginHost:AllowUnsignedPlugins=true \
+		--PluginHost:ReloadOnChange=true \
 		--PluginHost:TrustedKeysDirectory=$(CURDIR)/$(BUILD)/trust \
 		--PluginHost:WorkerPath=$(CURDIR)/$(BUILD)/worker/GrpcPlugins.PluginWorker.dll
 

@@ -687,7 +687,7 @@ public sealed class InstallUpgradeTests : IDisposable
         var audit = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.reload");
 
         Assert.True(reloaded.IsSuccessStatusCode, await reloaded.Content.ReadAsStringAsync());
-        Assert.Contains("reloaded from its folder from 1.0.0", await reloaded.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("reloaded from its folder, 1.0.0 before", await reloaded.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal("1.1.0", whoami.GetProperty("version").GetString());
         Assert.NotEqual(first.Pid, whoami.GetProperty("pid").GetInt32());
         Assert.True(oldGone, "the version reloaded over still ran");
@@ -711,6 +711,45 @@ public sealed class InstallUpgradeTests : IDisposable
             plugin["args"] = new JsonArray(TestPaths.TestPlugin, "normal", "--version", version);
             File.WriteAllText(Path.Combine(folder, "plugin.json"), plugin.ToJsonString());
         }
+    }
+
+    [Fact]
+    public async Task WithReloadOnChange_ABuildPublishedOverTheFolder_IsReloadedOnceTheFolderIsQuiet_AndAFolderThatWouldBeRefusedIsNot()
+    {
+        var manifest = PluginFolders.Test("p");
+        await using var host = await TestHost.StartAsync([manifest], o => o.ReloadOnChange = true);
+        var first = await host.WaitForStateAsync("p", WorkerState.Ready);
+        var folder = Path.Combine(host.PluginsDirectory, "p");
+
+        // What an interpreter caches beside its sources is not a change of the build.
+        Directory.CreateDirectory(Path.Combine(folder, "__pycache__"));
+        await File.WriteAllTextAsync(Path.Combine(folder, "__pycache__", "plugin.cpython-311.pyc"), "cached");
+        await Task.Delay(Host.Registry.FolderReloads.Quiet * 3);
+        var untouched = host.Supervisor("p").Snapshot.Pid;
+
+        // A publish: several files, one after another.
+        manifest["version"] = "1.1.0";
+        manifest["args"] = new JsonArray(TestPaths.TestPlugin, "normal", "--version", "1.1.0");
+        await File.WriteAllTextAsync(Path.Combine(folder, "plugin.json"), manifest.ToJsonString());
+        await File.WriteAllTextAsync(Path.Combine(folder, "notes.txt"), "a second file of the same publish");
+        await SupervisorTests.WaitUntilAsync(() => host.Catalog.Find("p")!.Manifest!.Version == "1.1.0", TimeSpan.FromSeconds(30));
+        var reloaded = await host.WaitForStateAsync("p", WorkerState.Ready);
+
+        // A manifest broken in place is not reloaded: 1.1.0 keeps serving.
+        await File.WriteAllTextAsync(Path.Combine(folder, "plugin.json"), """{ "id": "p", "version": "1.2.0" }""");
+        JsonElement[] entries = [];
+        await SupervisorTests.WaitUntilAsync(() =>
+        {
+            entries = [.. host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.reload").GetAwaiter().GetResult().GetProperty("entries").EnumerateArray()];
+            return entries.Length == 2;
+        }, TimeSpan.FromSeconds(30));
+
+        Assert.Equal(first.Pid, untouched);
+        Assert.NotEqual(first.Pid, reloaded.Pid);
+        Assert.Equal("1.1.0", host.Catalog.Find("p")!.Manifest!.Version);
+        Assert.Equal(WorkerState.Ready, host.Supervisor("p").Snapshot.State);
+        Assert.Equal([("host", 200), ("host", 422)], entries.Reverse().Select(e => (e.GetProperty("actor").GetString(), e.GetProperty("status").GetInt32())));
+        Assert.Contains("its folder changed; 'p' 1.1.0 keeps serving", entries[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -174,6 +174,16 @@ public sealed class PluginHostOptionsValidatorTests
     }
 
     [Fact]
+    public void ReloadOnChange_IsRefusedOnAHostThatLoadsOnlySignedBundles()
+    {
+        var production = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { ReloadOnChange = true });
+        var development = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { ReloadOnChange = true, AllowUnsignedPlugins = true });
+
+        Assert.Contains("PluginHost:ReloadOnChange is for a development host", production.FailureMessage, StringComparison.Ordinal);
+        Assert.True(development.Succeeded, development.FailureMessage);
+    }
+
+    [Fact]
     public void HostConnectionsPerPlugin_BelowOne_IsRefused()
     {
         var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MaxHostConnectionsPerPlugin = 0 });

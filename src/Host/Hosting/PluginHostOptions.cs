@@ -36,6 +36,13 @@ public sealed class PluginHostOptions
     /// </summary>
     public bool AllowUnsignedPlugins { get; set; }
 
+    /// <summary>
+    /// Development only, with <see cref="AllowUnsignedPlugins"/>: a plugin whose folder changes (a
+    /// build published over it) is reloaded from it once the folder has been quiet for a second,
+    /// as <c>POST /admin/api/plugins/{id}/reload</c> does. Defaults to false.
+    /// </summary>
+    public bool ReloadOnChange { get; set; }
+
     /// <summary>A directory of trusted publishers' public keys (*.pem). Defaults to "trust".</summary>
     public string TrustedKeysDirectory { get; set; } = "trust";
 

@@ -47,6 +47,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
 
         Positive(errors, nameof(options.HookBreakerPause), options.HookBreakerPause);
         Positive(errors, nameof(options.StagedBundleLifetime), options.StagedBundleLifetime);
+        if (options.ReloadOnChange && !options.AllowUnsignedPlugins)
+        {
+            errors.Add("PluginHost:ReloadOnChange is for a development host, which loads unsigned folders (PluginHost:AllowUnsignedPlugins=true); a production host installs signed bundles. Turn one on, or ReloadOnChange off.");
+        }
+
         RollbackWindow(errors, nameof(options.RollbackOnCrashLoopWithin), options.RollbackOnCrashLoopWithin);
         RollbackWindow(errors, nameof(options.RollbackOnHookPauseWithin), options.RollbackOnHookPauseWithin);
 

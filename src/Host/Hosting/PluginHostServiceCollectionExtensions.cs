@@ -119,6 +119,8 @@ public static class PluginHostServiceCollectionExtensions
         // The callback server must listen before the first worker starts and may call it.
         services.AddHostedService<CallbackServer>();
         services.AddHostedService<PluginHostedService>();
+        // After the plugins load: a change is a reload of a plugin that runs.
+        services.AddHostedService<FolderReloads>();
 
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         // Defined only where the application has not: its own definition wins whether it comes

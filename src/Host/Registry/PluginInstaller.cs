@@ -536,11 +536,11 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         }
 
         catalog.Change(entries => [.. entries.Select(e => e == old ? next : e)]);
-        lifecycle.MarkActive(manifest.Id, $"{Upgraded(old, folder)} from {old.Manifest!.Version} to {manifest.Version}");
+        lifecycle.MarkActive(manifest.Id, Switched(old, folder, manifest.Version));
         await old.Supervisor!.DrainAsync(TimeSpan.FromMilliseconds(200), options.Value.RouteTimeout, cancellationToken).ConfigureAwait(false);
         await old.Supervisor.DisposeAsync().ConfigureAwait(false);
         DeleteReplaced(old, folder);
-        return InstallResult.Ok(manifest.Id, manifest.Version, $"{Upgraded(old, folder)} from {old.Manifest.Version}");
+        return InstallResult.Ok(manifest.Id, manifest.Version, Switched(old, folder, to: null));
     }
 
     /// <summary>
@@ -564,7 +564,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             LifecycleState.PendingConfig => $"; not started: {reason}",
             _ => string.Empty,
         };
-        return InstallResult.Ok(manifest.Id, manifest.Version, $"{Upgraded(old, folder)} from {old.Manifest!.Version}{now}");
+        return InstallResult.Ok(manifest.Id, manifest.Version, $"{Switched(old, folder, to: null)}{now}");
     }
 
     // A reload starts the plugin again from the folder it runs from: that folder stays.
@@ -576,7 +576,10 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         }
     }
 
-    private static string Upgraded(PluginEntry old, string folder) => old.Folder == folder ? "reloaded from its folder" : "upgraded";
+    /// <summary>What took the old version's place: "upgraded from 1.0.0 to 1.1.0", or a reload from the folder it runs from.</summary>
+    private static string Switched(PluginEntry old, string folder, string? to) => old.Folder == folder
+        ? $"reloaded from its folder, {old.Manifest!.Version} before{(to is null ? string.Empty : $", {to} now")}"
+        : $"upgraded from {old.Manifest!.Version}{(to is null ? string.Empty : $" to {to}")}";
 
     /// <summary>The manifests of the plugins that load (refused ones are not counted on by anyone).</summary>
     private List<PluginManifest> Installed() => [.. catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Manifest!)];
