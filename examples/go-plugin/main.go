@@ -3,6 +3,10 @@
 // It implements the handshake, the token check, grpc.health.v1, Describe, Configure,
 // one hook ("request"), two routes (GET /ping, and POST /count, which reads the
 // request body in HandleHttp's frames), Shutdown, and exits when its stdin closes.
+//
+// Run with PLUGIN_ATTACH_LISTEN (and PLUGIN_TLS_CERT, PLUGIN_TLS_KEY, PLUGIN_TLS_CLIENT_CA)
+// it serves attached instead (docs/protocol.md, section 8): over mutual TLS on that address,
+// without a token, handshake line or stdin watch, until SIGTERM. It never calls the host.
 // Built by `make plugins` from Debian's Go and gRPC packages (GOPATH mode, offline),
 // with stubs generated from protos/ by protoc-gen-go and protoc-gen-go-grpc.
 package main
@@ -10,22 +14,27 @@ package main
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	pluginv1 "goplugin/gen/pluginv1"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -47,6 +56,10 @@ func logf(level, format string, args ...interface{}) {
 }
 
 func main() {
+	if attach := os.Getenv("PLUGIN_ATTACH_LISTEN"); attach != "" {
+		serveAttached(attach)
+		return
+	}
 	if os.Getenv(cookieKey) != cookieValue {
 		fmt.Fprintln(os.Stderr, "This is a plugin for a GrpcPlugins host: it does not run by itself. Put it in the host's plugins directory and start the host.")
 		os.Exit(1)
@@ -104,7 +117,59 @@ func main() {
 	fmt.Printf("1|%d|unix|%s|grpc\n", chosen, socket)
 	logf("info", "go plugin %s serving on %s", os.Getenv("PLUGIN_ID"), socket)
 
-	reason := <-stop
+	stopServer(server, <-stop)
+}
+
+// serveAttached serves over TCP with mutual TLS: only a client whose certificate the given CA
+// signed (the host) gets through, so there is no token to check, and no stdin to watch.
+func serveAttached(address string) {
+	id := os.Getenv("PLUGIN_ID")
+	if id == "" {
+		id = "go-hello"
+	}
+	certificate, err := tls.LoadX509KeyPair(os.Getenv("PLUGIN_TLS_CERT"), os.Getenv("PLUGIN_TLS_KEY"))
+	if err != nil {
+		logf("fail", "PLUGIN_ATTACH_LISTEN is set, so this plugin serves over mutual TLS, but its certificate and key (PLUGIN_TLS_CERT, PLUGIN_TLS_KEY) do not load: %v", err)
+		os.Exit(1)
+	}
+	hostsCa, err := os.ReadFile(os.Getenv("PLUGIN_TLS_CLIENT_CA"))
+	hosts := x509.NewCertPool()
+	if err != nil || !hosts.AppendCertsFromPEM(hostsCa) {
+		logf("fail", "PLUGIN_TLS_CLIENT_CA must name the PEM file of the CA that signs the host's certificate: %v", err)
+		os.Exit(1)
+	}
+	listener, err := net.Listen("tcp", address)
+	if err != nil {
+		logf("fail", "cannot listen on %s: %v", address, err)
+		os.Exit(1)
+	}
+
+	stop := make(chan string, 2)
+	server := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
+		Certificates: []tls.Certificate{certificate},
+		ClientCAs:    hosts,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		MinVersion:   tls.VersionTLS12,
+	})))
+	pluginv1.RegisterPluginServer(server, &plugin{id: id, stop: stop})
+	healthpb.RegisterHealthServer(server, health.NewServer())
+	go func() {
+		if err := server.Serve(listener); err != nil {
+			logf("fail", "serving: %v", err)
+			stop <- "the server failed"
+		}
+	}()
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	go func() { stop <- (<-signals).String() }()
+
+	// Whoever runs an attached worker (a container's runtime) stops it with a signal.
+	logf("info", "go plugin %s serving attached on %s", id, address)
+	stopServer(server, <-stop)
+}
+
+// stopServer lets calls in flight finish, for a second at most, then exits.
+func stopServer(server *grpc.Server, reason string) {
 	logf("info", "stopping: %s", reason)
 	stopped := make(chan struct{})
 	go func() {

@@ -179,23 +179,38 @@ public sealed class AttachedWorkerTests : IDisposable
         Assert.Equal("ReadHttpBody", counted.GetProperty("body").GetString());
     }
 
-    [Fact]
-    public async Task NodePluginRunAttached_ServesAHookAndARoute()
+    [Theory]
+    [InlineData("node")]
+    [InlineData("go")]
+    public async Task NodeAndGoPluginsRunAttached_ServeAHookAndARoute_AndStopOnSigterm(string language)
     {
-        // protocol.md section 8 from grpc-js alone; it never calls the host, so no way back.
+        // protocol.md section 8 from grpc-js or grpc-go alone; neither calls the host, so no way back.
+        var (id, command) = language == "go" ? ("go-hello", new[] { TestPaths.GoPlugin }) : ("node-hello", new[] { "node", TestPaths.NodePlugin });
         var port = AttachedWorker.FreePort();
-        await using var worker = await AttachedWorker.StartAsync(["node", TestPaths.NodePlugin], "node-hello", port, _pluginIdentity, _hosts.CaPath);
-        var manifest = AttachedExample("node-hello", port);
-        await using var host = await StartHostAsync(manifest);
-        await host.WaitForStateAsync("node-hello", WorkerState.Ready);
+        var worker = await AttachedWorker.StartAsync(command, id, port, _pluginIdentity, _hosts.CaPath);
+        await using (worker)
+        {
+            await using var host = await StartHostAsync(AttachedExample(id, port));
+            await host.WaitForStateAsync(id, WorkerState.Ready);
 
-        var outcome = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("hi"));
-        var ping = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/node-hello/ping");
-        var counted = await (await host.Admin.PostAsync("/plugins/node-hello/count", new ByteArrayContent(new byte[300_000]))).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+            var outcome = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("hi"));
+            var ping = await host.Client.GetFromJsonAsync<JsonElement>($"/plugins/{id}/ping");
+            var counted = await (await host.Admin.PostAsync($"/plugins/{id}/count", new ByteArrayContent(new byte[300_000]))).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
 
-        Assert.Equal("hi (seen by node)", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(outcome).Body.Span));
-        Assert.Equal(worker.Pid, ping.GetProperty("pid").GetInt32());
-        Assert.Equal(300_000, counted.GetProperty("bytes").GetInt32());
+            Assert.Equal($"hi (seen by {language})", Encoding.UTF8.GetString(Assert.IsType<HookOutcome.Continued>(outcome).Body.Span));
+            Assert.Equal(worker.Pid, ping.GetProperty("pid").GetInt32());
+            Assert.Equal(300_000, counted.GetProperty("bytes").GetInt32());
+
+            // Whatever runs it (a container's runtime) stops it with SIGTERM, and it goes.
+            using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", worker.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync();
+            }
+
+            // The Go example says it stopped its server (Go's default for SIGTERM would end it without that line);
+            // its stderr is read as it comes, so the line may be read after the exit is seen.
+            await SupervisorTests.WaitUntilAsync(() => !Liveness.IsAlive(worker.Pid) && (language != "go" || worker.Stderr.Contains("info: stopping: terminated")), TimeSpan.FromSeconds(10));
+        }
     }
 
     [Fact]
