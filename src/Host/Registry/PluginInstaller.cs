@@ -113,11 +113,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         var (manifest, signed, errors) = BundleInspection.Inspect(extracted, TrustStore.Load(options.Value.TrustedKeysDirectory));
         if (manifest is not null)
         {
-            var installed = Installed();
-            var changed = DependencyResolver.RefusalsCausedBy(installed, [.. installed.Where(m => m.Id != manifest.Id), manifest]);
-            errors.AddRange(changed.OrderBy(r => r.Key != manifest.Id).ThenBy(r => r.Key, StringComparer.Ordinal).Select(r => r.Key == manifest.Id
-                ? $"dependency: '{r.Key}' {r.Value}"
-                : $"dependency: installed plugin '{r.Key}' would be refused at its next start, as it {r.Value} Upgrade or uninstall '{r.Key}' first."));
+            errors.AddRange(DependencyRefusals(manifest));
         }
 
         var current = manifest is null ? null : catalog.Find(manifest.Id)?.Manifest;
@@ -211,9 +207,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
 
             if (found.Manifest is { } readManifest)
             {
-                var installed = Installed();
-                errors.AddRange(DependencyResolver.RefusalsCausedBy(installed, [.. installed.Where(m => m.Id != id), readManifest])
-                    .Select(r => r.Key == id ? $"dependency: '{r.Key}' {r.Value}" : $"dependency: installed plugin '{r.Key}' would be refused at its next start, as it {r.Value}"));
+                errors.AddRange(DependencyRefusals(readManifest));
                 if (await SettingsRefusalAsync(readManifest, entry.Manifest, cancellationToken).ConfigureAwait(false) is { } refusal)
                 {
                     errors.Add(refusal);
@@ -580,6 +574,16 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
     private static string Switched(PluginEntry old, string folder, string? to) => old.Folder == folder
         ? $"reloaded from its folder, {old.Manifest!.Version} before{(to is null ? string.Empty : $", {to} now")}"
         : $"upgraded from {old.Manifest!.Version}{(to is null ? string.Empty : $" to {to}")}";
+
+    /// <summary>Every dependency that <paramref name="manifest"/> in place of its installed version would break: its own, then the installed plugins'.</summary>
+    private IEnumerable<string> DependencyRefusals(PluginManifest manifest)
+    {
+        var installed = Installed();
+        var changed = DependencyResolver.RefusalsCausedBy(installed, [.. installed.Where(m => m.Id != manifest.Id), manifest]);
+        return changed.OrderBy(r => r.Key != manifest.Id).ThenBy(r => r.Key, StringComparer.Ordinal).Select(r => r.Key == manifest.Id
+            ? $"dependency: '{r.Key}' {r.Value}"
+            : $"dependency: installed plugin '{r.Key}' would be refused at its next start, as it {r.Value} Upgrade or uninstall '{r.Key}' first.");
+    }
 
     /// <summary>The manifests of the plugins that load (refused ones are not counted on by anyone).</summary>
     private List<PluginManifest> Installed() => [.. catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Manifest!)];
