@@ -40,7 +40,18 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
         _watcher.Deleted += (_, e) => Changed(e.FullPath);
         _watcher.Renamed += (_, e) => Changed(e.FullPath);
         _watcher.Error += (_, e) => Log.WatchFailed(logger, options.Value.PluginsDirectory, e.GetException().Message);
-        _watcher.EnableRaisingEvents = true;
+        try
+        {
+            _watcher.EnableRaisingEvents = true;
+        }
+        catch (IOException ex)
+        {
+            // The machine's inotify limits (fs.inotify.max_user_watches, max_user_instances): a development
+            // convenience lost is said once, and the host starts as without it.
+            Log.WatchFailed(logger, options.Value.PluginsDirectory, ex.Message);
+            return Task.CompletedTask;
+        }
+
         Log.Watching(logger, options.Value.PluginsDirectory);
         return Task.CompletedTask;
     }
@@ -133,7 +144,7 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
         [LoggerMessage(EventId = 1099, EventName = "PluginNotReloadedOnChange", Level = LogLevel.Warning, Message = "Plugin {PluginId}: its folder changed, but was not reloaded: {Reason}")]
         public static partial void NotReloaded(ILogger logger, string pluginId, string reason);
 
-        [LoggerMessage(EventId = 1100, EventName = "ReloadOnChangeFailed", Level = LogLevel.Error, Message = "PluginHost:ReloadOnChange stopped watching {Directory}: {Reason}. Reload plugins with POST /admin/api/plugins/{{id}}/reload, or restart the host.")]
+        [LoggerMessage(EventId = 1100, EventName = "ReloadOnChangeFailed", Level = LogLevel.Error, Message = "PluginHost:ReloadOnChange does not watch {Directory}: {Reason}. Reload plugins with POST /admin/api/plugins/{{id}}/reload, or raise the machine's inotify limits (fs.inotify.max_user_watches) and restart the host.")]
         public static partial void WatchFailed(ILogger logger, string directory, string reason);
     }
 }
