@@ -732,17 +732,20 @@ public sealed class InstallUpgradeTests : IDisposable
         manifest["args"] = new JsonArray(TestPaths.TestPlugin, "normal", "--version", "1.1.0");
         await File.WriteAllTextAsync(Path.Combine(folder, "plugin.json"), manifest.ToJsonString());
         await File.WriteAllTextAsync(Path.Combine(folder, "notes.txt"), "a second file of the same publish");
-        await SupervisorTests.WaitUntilAsync(() => host.Catalog.Find("p")!.Manifest!.Version == "1.1.0", TimeSpan.FromSeconds(30));
+        JsonElement[] entries = [];
+        bool Audited(int count)
+        {
+            entries = [.. host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.reload").GetAwaiter().GetResult().GetProperty("entries").EnumerateArray()];
+            return entries.Length == count;
+        }
+
+        // The reload is audited once it is over, the old worker drained.
+        await SupervisorTests.WaitUntilAsync(() => Audited(1), TimeSpan.FromSeconds(30));
         var reloaded = await host.WaitForStateAsync("p", WorkerState.Ready);
 
         // A manifest broken in place is not reloaded: 1.1.0 keeps serving.
         await File.WriteAllTextAsync(Path.Combine(folder, "plugin.json"), """{ "id": "p", "version": "1.2.0" }""");
-        JsonElement[] entries = [];
-        await SupervisorTests.WaitUntilAsync(() =>
-        {
-            entries = [.. host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.reload").GetAwaiter().GetResult().GetProperty("entries").EnumerateArray()];
-            return entries.Length == 2;
-        }, TimeSpan.FromSeconds(30));
+        await SupervisorTests.WaitUntilAsync(() => Audited(2), TimeSpan.FromSeconds(30));
 
         Assert.Equal(first.Pid, untouched);
         Assert.NotEqual(first.Pid, reloaded.Pid);
