@@ -85,7 +85,7 @@ func main() {
 	}
 
 	stop := make(chan string, 2)
-	server := grpc.NewServer(
+	server := serve(listener, os.Getenv("PLUGIN_ID"), stop,
 		grpc.UnaryInterceptor(func(ctx context.Context, req interface{}, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (interface{}, error) {
 			if err := checkToken(ctx, token); err != nil {
 				return nil, err
@@ -99,15 +99,6 @@ func main() {
 			return next(srv, ss)
 		}),
 	)
-	pluginv1.RegisterPluginServer(server, &plugin{id: os.Getenv("PLUGIN_ID"), stop: stop})
-	healthpb.RegisterHealthServer(server, health.NewServer()) // SERVING for "" from the start
-
-	go func() {
-		if err := server.Serve(listener); err != nil {
-			logf("fail", "serving: %v", err)
-			stop <- "the server failed"
-		}
-	}()
 	go func() {
 		// The host holds our stdin open; EOF means it is gone, even after SIGKILL.
 		_, _ = io.Copy(io.Discard, os.Stdin)
@@ -145,12 +136,25 @@ func serveAttached(address string) {
 	}
 
 	stop := make(chan string, 2)
-	server := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
+	server := serve(listener, id, stop, grpc.Creds(credentials.NewTLS(&tls.Config{
 		Certificates: []tls.Certificate{certificate},
 		ClientCAs:    hosts,
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		MinVersion:   tls.VersionTLS12,
 	})))
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	go func() { stop <- (<-signals).String() }()
+
+	// Whoever runs an attached worker (a container's runtime) stops it with a signal.
+	logf("info", "go plugin %s serving attached on %s", id, address)
+	stopServer(server, <-stop)
+}
+
+// serve starts the plugin's gRPC server on listener: the Plugin service and grpc.health.v1
+// (SERVING for "" from the start). A failure to serve is a reason to stop, sent on stop.
+func serve(listener net.Listener, id string, stop chan string, options ...grpc.ServerOption) *grpc.Server {
+	server := grpc.NewServer(options...)
 	pluginv1.RegisterPluginServer(server, &plugin{id: id, stop: stop})
 	healthpb.RegisterHealthServer(server, health.NewServer())
 	go func() {
@@ -159,13 +163,7 @@ func serveAttached(address string) {
 			stop <- "the server failed"
 		}
 	}()
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
-	go func() { stop <- (<-signals).String() }()
-
-	// Whoever runs an attached worker (a container's runtime) stops it with a signal.
-	logf("info", "go plugin %s serving attached on %s", id, address)
-	stopServer(server, <-stop)
+	return server
 }
 
 // stopServer lets calls in flight finish, for a second at most, then exits.

@@ -584,10 +584,7 @@ public sealed class InstallUpgradeTests : IDisposable
 
         // 2.0.0 starts, so the upgrade switches to it, then dies a moment later.
         await InstallAsync(host, _bundles.Pack("up", "2.0.0", ["die-after", "1500"], []));
-        // Its event comes last, after the audit entry.
-        await SupervisorTests.WaitUntilAsync(() => host.Services.GetRequiredService<Host.Registry.LifecycleEvents>().Recent("up").Any(e => e.Name == "rolled-back"), TimeSpan.FromSeconds(30));
-        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
-        var audit = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.rollback");
+        var view = await RolledBackByTheHostAsync(host);
         var installs = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/installs");
         var answered = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
 
@@ -597,8 +594,6 @@ public sealed class InstallUpgradeTests : IDisposable
         Assert.Contains(view.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "rolled-back"
             && e.GetProperty("detail").GetString()!.StartsWith("2.0.0 crash-looped ", StringComparison.Ordinal));
         Assert.Equal("2.0.0", view.GetProperty("rollbackTo").GetString());
-        var entry = Assert.Single(audit.GetProperty("entries").EnumerateArray());
-        Assert.Equal(("host", 200), (entry.GetProperty("actor").GetString(), entry.GetProperty("status").GetInt32()));
         Assert.Equal(["1.0.0", "2.0.0", "1.0.0"], installs.EnumerateArray().Select(i => i.GetProperty("version").GetString()));
         Assert.Empty(Assert.IsType<Host.Hooks.HookOutcome.Continued>(answered).Skipped);
         Assert.Contains(host.ErrorLogs, l => l.Contains("UpgradeCrashLooping", StringComparison.Ordinal));
@@ -620,9 +615,7 @@ public sealed class InstallUpgradeTests : IDisposable
         await InstallAsync(host, _bundles.Pack("up", "2.0.0", ["hang-in-hook"], []));
         var hung = await host.WaitForAsync("up", s => s.State == WorkerState.Ready && host.Catalog.Find("up")!.Manifest!.Version == "2.0.0", "2.0.0 serving");
         await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x")).AsTask()));
-        await SupervisorTests.WaitUntilAsync(() => host.Services.GetRequiredService<Host.Registry.LifecycleEvents>().Recent("up").Any(e => e.Name == "rolled-back"), TimeSpan.FromSeconds(30));
-        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
-        var audit = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.rollback");
+        var view = await RolledBackByTheHostAsync(host);
         // The version brought back is a new worker, which starts with a closed breaker: no pause left to sit out.
         var answered = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
 
@@ -631,8 +624,6 @@ public sealed class InstallUpgradeTests : IDisposable
         Assert.Contains(view.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "rolled-back"
             && e.GetProperty("detail").GetString()!.StartsWith("2.0.0 had its hook calls paused ", StringComparison.Ordinal)
             && e.GetProperty("detail").GetString()!.Contains("(2 hook calls in a row missed their deadline)", StringComparison.Ordinal));
-        var entry = Assert.Single(audit.GetProperty("entries").EnumerateArray());
-        Assert.Equal(("host", 200), (entry.GetProperty("actor").GetString(), entry.GetProperty("status").GetInt32()));
         Assert.Empty(Assert.IsType<Host.Hooks.HookOutcome.Continued>(answered).Skipped);
         Assert.Contains(host.ErrorLogs, l => l.Contains("UpgradeHookCallsPaused", StringComparison.Ordinal));
     }
@@ -846,6 +837,17 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     /// <summary>A host that loads only signed bundles; with <paramref name="kept"/>, its plugins and state live there and outlive it.</summary>
+    /// <summary>Waits for the host's own rollback of 'up', checks the audit trail names the host as its actor, and answers the plugin's view.</summary>
+    private static async Task<JsonElement> RolledBackByTheHostAsync(TestHost host)
+    {
+        // Its event comes last, after the audit entry.
+        await SupervisorTests.WaitUntilAsync(() => host.Services.GetRequiredService<Host.Registry.LifecycleEvents>().Recent("up").Any(e => e.Name == "rolled-back"), TimeSpan.FromSeconds(30));
+        var audit = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.rollback");
+        var entry = Assert.Single(audit.GetProperty("entries").EnumerateArray());
+        Assert.Equal(("host", 200), (entry.GetProperty("actor").GetString(), entry.GetProperty("status").GetInt32()));
+        return await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+    }
+
     private async Task<TestHost> StrictHostAsync(string? kept = null, Action<GrpcPlugins.Host.Hosting.PluginHostOptions>? configure = null)
     {
         var trust = _bundles.TrustDirectory();

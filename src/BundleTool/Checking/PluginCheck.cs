@@ -261,7 +261,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/plugins/{Uri.EscapeDataString(id)}{route.Path}");
-        return await SendAsync(host, subject, request, cancellationToken).ConfigureAwait(false);
+        return (await SendAsync(host, subject, request, cancellationToken).ConfigureAwait(false)).Result;
     }
 
     /// <summary>A call the author asked for: judged as a route the check calls by itself, and a 404 or 405 is said, since the manifest may not take it.</summary>
@@ -276,15 +276,14 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
                 call.BodyFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "application/json" : "application/octet-stream");
         }
 
-        var result = await SendAsync(host, subject, request, cancellationToken).ConfigureAwait(false);
-        var notTaken = result.Verdict == CheckVerdict.Passed && (result.Detail.StartsWith("404 ", StringComparison.Ordinal) || result.Detail.StartsWith("405 ", StringComparison.Ordinal));
-        return notTaken
+        var (result, status) = await SendAsync(host, subject, request, cancellationToken).ConfigureAwait(false);
+        return result.Verdict == CheckVerdict.Passed && status is 404 or 405
             ? CheckResult.Warn(subject, $"{result.Detail}: no route of its manifest takes {call.Target}, or the plugin answered so itself")
             : result;
     }
 
     /// <summary>Sends one route request through the host's forwarder: a 5xx or the host's X-Plugin-Error fails.</summary>
-    private async Task<CheckResult> SendAsync(CheckHost host, CheckSubject subject, HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<(CheckResult Result, int Status)> SendAsync(CheckHost host, CheckSubject subject, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var began = time.GetTimestamp();
         using var answer = await host.Client.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -293,12 +292,12 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
         var status = (int)answer.StatusCode;
         if (answer.Headers.TryGetValues("X-Plugin-Error", out var error))
         {
-            return CheckResult.Fail(subject, $"{status} after {took}, the host's answer for a plugin that failed ({string.Join(", ", error)}): {ProblemText(body)}");
+            return (CheckResult.Fail(subject, $"{status} after {took}, the host's answer for a plugin that failed ({string.Join(", ", error)}): {ProblemText(body)}"), status);
         }
 
-        return status >= 500
+        return (status >= 500
             ? CheckResult.Fail(subject, $"the plugin answered {status} after {took}: {Shorten(body)}")
-            : CheckResult.Pass(subject, $"{status} in {took}, {answer.Content.Headers.ContentLength ?? body.Length} bytes{(answer.Content.Headers.ContentType is { } type ? $" of {type.MediaType}" : string.Empty)}");
+            : CheckResult.Pass(subject, $"{status} in {took}, {answer.Content.Headers.ContentLength ?? body.Length} bytes{(answer.Content.Headers.ContentType is { } type ? $" of {type.MediaType}" : string.Empty)}"), status);
     }
 
     private static CheckResult Memory(CheckHost host, string id)

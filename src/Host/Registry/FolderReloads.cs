@@ -105,14 +105,15 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
         {
             result = await installer.ReloadAsync(id, new HashSet<string>(), _stopping.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // The host is stopping.
+            return;
+        }
+        catch (Exception ex)
         {
             // Isolation boundary: the plugin keeps serving as it was, and the reason is said.
             result = InstallResult.Fail(500, $"{ex.GetType().Name}: {ex.Message}");
-        }
-        catch (OperationCanceledException)
-        {
-            return;
         }
 
         if (result.Succeeded)

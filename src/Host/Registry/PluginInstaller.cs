@@ -191,11 +191,15 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         cancellationToken = CancellationToken.None;
         try
         {
-            if (catalog.Find(id) is not { Manifest: not null, Supervisor: not null } entry)
+            var entry = catalog.Find(id);
+            if (entry is null)
             {
-                return catalog.Find(id) is null
-                    ? InstallResult.Fail(404, $"No plugin with id '{id}' is installed.")
-                    : InstallResult.Fail(409, $"'{id}' was refused at load; mend its folder and restart the host, or install a bundle of it.");
+                return InstallResult.Fail(404, $"No plugin with id '{id}' is installed.");
+            }
+
+            if (entry is not { Manifest: not null, Supervisor: not null })
+            {
+                return InstallResult.Fail(409, $"'{id}' was refused at load; mend its folder and restart the host, or install a bundle of it.");
             }
 
             var found = lifecycle.ReadFolder(id, entry.Folder);
