@@ -15,7 +15,7 @@ public sealed class AdminPageTests
     private const string Chromium = "/usr/bin/chromium";
 
     [Fact]
-    public async Task Admin_SignsIn_DisablesAPlugin_SeesAFieldError_SavesASetting_AndTheApiAgrees()
+    public async Task Admin_SignsIn_ReloadsAPluginGrantingWhatItNowAsks_DisablesIt_SeesAFieldError_SavesASetting_AndTheApiAgrees()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Hello(), PluginFolders.Test("t"));
         await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
@@ -30,6 +30,36 @@ public sealed class AdminPageTests
         Assert.Equal(" (RSS watchdog)", await page.TextContentAsync("#plugin-hello .enforcement"));
         await page.WaitForSelectorAsync("#store:has-text(\"State: a SQLite file of this host's.\")");
         Assert.False(await page.IsVisibleAsync("#audit-replica"));
+
+        // A build published over t's folder asks for one more permission: the page asks the admin
+        // before it reloads; refused, 1.0.0 keeps serving, and the page says why.
+        var republished = PluginFolders.Test("t", "normal", "--version", "1.1.0");
+        republished["version"] = "1.1.0";
+        republished["permissions"] = new System.Text.Json.Nodes.JsonArray("settings.read", "settings.write");
+        PluginFolders.Write(host.PluginsDirectory, republished);
+        string? asked = null;
+        void Refuse(object? sender, IDialog dialog)
+        {
+            asked = dialog.Message;
+            _ = dialog.DismissAsync();
+        }
+
+        page.Dialog += Refuse;
+        await page.ClickAsync("#plugin-t .action-reload");
+        await page.WaitForSelectorAsync("#status:has-text('Reload of t refused. consent required')");
+        page.Dialog -= Refuse;
+        Assert.Equal("t's folder now asks for settings.write, which 1.0.0 did not. Grant it and reload?", asked);
+        Assert.Equal("1.0.0", host.Catalog.Find("t")!.Manifest!.Version);
+
+        // Granted, it reloads, and the row shows the new version.
+        void Grant(object? sender, IDialog dialog) => _ = dialog.AcceptAsync();
+        page.Dialog += Grant;
+        await page.ClickAsync("#plugin-t .action-reload");
+        await page.WaitForSelectorAsync("#status:has-text('Reload of t: ')", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        page.Dialog -= Grant;
+        await page.WaitForSelectorAsync("#plugin-t td:has-text('1.1.0')");
+        Assert.Equal(["settings.read", "settings.write"], host.Catalog.Find("t")!.Manifest!.Permissions.Order(StringComparer.Ordinal));
+        await page.WaitForSelectorAsync("#plugin-t .state-Ready");
 
         // Disable a plugin.
         await page.ClickAsync("#plugin-t .action-disable");

@@ -602,18 +602,13 @@ public sealed class InstallUpgradeTests : IDisposable
     [Fact]
     public async Task AnUpgradeWhoseHooksHangSoonAfter_IsRolledBackByTheHost_WhenItsHookPausesAreWatched()
     {
-        await using var host = await StrictHostAsync(configure: o =>
+        // 2.0.0 starts and answers its health, so the upgrade switches to it; its hook handlers hang.
+        await using var host = await UpgradedHostAsync(["hang-in-hook"], o =>
         {
             o.RollbackOnHookPauseWithin = TimeSpan.FromMinutes(5);
             o.HookBreakerTimeouts = 2;
         });
-        host.ExpectErrors = true; // the missed deadlines and the rollback are errors
-        await InstallAsync(host, Bundle("1.0.0"));
-        await host.WaitForStateAsync("up", WorkerState.Ready);
-
-        // 2.0.0 starts and answers its health, so the upgrade switches to it; its hook handlers hang.
-        await InstallAsync(host, _bundles.Pack("up", "2.0.0", ["hang-in-hook"], []));
-        var hung = await host.WaitForAsync("up", s => s.State == WorkerState.Ready && host.Catalog.Find("up")!.Manifest!.Version == "2.0.0", "2.0.0 serving");
+        var hung = host.Supervisor("up").Snapshot;
         await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x")).AsTask()));
         var view = await RolledBackByTheHostAsync(host);
         // The version brought back is a new worker, which starts with a closed breaker: no pause left to sit out.
@@ -629,17 +624,43 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task AnUpgradeWhoseRoutesKeepFailing_IsRolledBackByTheHost_WhenItsRouteFailuresAreWatched_ButNotWhileAnswersComeBetween()
+    {
+        // 2.0.0 starts and answers its health; some of its routes fail, others answer.
+        await using var host = await UpgradedHostAsync(["normal"], o => (o.RollbackOnRouteFailuresWithin, o.RouteFailuresToRollBack) = (TimeSpan.FromMinutes(5), 3));
+        var serving = host.Supervisor("up").Snapshot;
+        var statuses = new List<int>();
+        foreach (var path in new[] { "throw", "throw", "whoami", "throw", "throw" })
+        {
+            statuses.Add((int)(await host.Admin.GetAsync($"/plugins/up/{path}")).StatusCode);
+        }
+
+        await Task.Delay(300);
+        var afterBrokenRuns = host.Catalog.Find("up")!.Manifest!.Version;
+
+        // A third failure in a row.
+        statuses.Add((int)(await host.Admin.GetAsync("/plugins/up/throw")).StatusCode);
+        var view = await RolledBackByTheHostAsync(host);
+
+        Assert.Equal([502, 502, 200, 502, 502, 502], statuses);
+        Assert.Equal("2.0.0", afterBrokenRuns);
+        Assert.Equal("1.0.0", view.GetProperty("version").GetString());
+        Assert.NotEqual(serving.Pid, host.Supervisor("up").Snapshot.Pid);
+        Assert.Contains(view.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "rolled-back"
+            && e.GetProperty("detail").GetString()!.StartsWith("2.0.0 had its route calls fail ", StringComparison.Ordinal)
+            && e.GetProperty("detail").GetString()!.Contains("(3 route calls in a row failed, the last as Errored: ", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, (await host.Admin.GetAsync("/plugins/up/whoami")).StatusCode);
+        Assert.Contains(host.ErrorLogs, l => l.Contains("UpgradeRouteCallsFailed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AnUpgradeWhoseHooksHang_IsNotRolledBack_WhenOnlyCrashLoopsAreWatched()
     {
-        await using var host = await StrictHostAsync(configure: o =>
+        await using var host = await UpgradedHostAsync(["hang-in-hook"], o =>
         {
             o.RollbackOnCrashLoopWithin = TimeSpan.FromMinutes(5);
             o.HookBreakerTimeouts = 2;
         });
-        host.ExpectErrors = true; // the missed deadlines are errors
-        await InstallAsync(host, Bundle("1.0.0"));
-        await host.WaitForStateAsync("up", WorkerState.Ready);
-        await InstallAsync(host, _bundles.Pack("up", "2.0.0", ["hang-in-hook"], []));
 
         await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x")).AsTask()));
         await SupervisorTests.WaitUntilAsync(() => host.Services.GetRequiredService<Host.Hooks.Breaker.HookBreakers>().View("up").State == Host.Hooks.Breaker.HookBreakerState.Open, TimeSpan.FromSeconds(10));
@@ -743,7 +764,58 @@ public sealed class InstallUpgradeTests : IDisposable
         Assert.Equal("1.1.0", host.Catalog.Find("p")!.Manifest!.Version);
         Assert.Equal(WorkerState.Ready, host.Supervisor("p").Snapshot.State);
         Assert.Equal([("host", 200), ("host", 422)], entries.Reverse().Select(e => (e.GetProperty("actor").GetString(), e.GetProperty("status").GetInt32())));
-        Assert.Contains("its folder changed; 'p' 1.1.0 keeps serving", entries[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("its folder changed (plugin.json); 'p' 1.1.0 keeps serving", entries[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithReloadOnChange_APluginWritingIntoItsFolderAsItStarts_IsNotReloadedForEver_AndAnEditStillReloadsIt()
+    {
+        var manifest = PluginFolders.Test("w", "write-beside");
+        await using var host = await TestHost.StartAsync([manifest], o => o.ReloadOnChange = true);
+        await host.WaitForStateAsync("w", WorkerState.Ready);
+        var folder = Path.Combine(host.PluginsDirectory, "w");
+
+        // An author's edit reloads it; each start then writes started.log beside it, which
+        // would reload it again, for ever, were it taken for an edit.
+        await File.WriteAllTextAsync(Path.Combine(folder, "notes.txt"), "an edit");
+        JsonElement view = default;
+        await SupervisorTests.WaitUntilAsync(
+            () => (view = host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/w").GetAwaiter().GetResult()).GetProperty("reloadOnChangeIgnores").GetArrayLength() > 0,
+            TimeSpan.FromSeconds(30));
+        // Then it stays: no reload and no new worker for a while (a reload in flight may end first).
+        var reloads = await ReloadsAsync();
+        var pid = host.Supervisor("w").Snapshot.Pid;
+        for (var round = 0; ; round++)
+        {
+            await Task.Delay(Host.Registry.FolderReloads.Quiet * 4);
+            var (nowReloads, nowPid) = (await ReloadsAsync(), host.Supervisor("w").Snapshot.Pid);
+            if (nowReloads.Length == reloads.Length && nowPid == pid)
+            {
+                break;
+            }
+
+            Assert.True(round < 5, $"still reloaded after its file was ignored: {nowReloads.Length} reloads, pid {nowPid}");
+            (reloads, pid) = (nowReloads, nowPid);
+        }
+
+        // An edit after that still reloads it.
+        manifest["version"] = "1.1.0";
+        manifest["args"] = new JsonArray(TestPaths.TestPlugin, "write-beside", "--version", "1.1.0");
+        await File.WriteAllTextAsync(Path.Combine(folder, "plugin.json"), manifest.ToJsonString());
+        await SupervisorTests.WaitUntilAsync(() => ReloadsAsync().GetAwaiter().GetResult().Length == reloads.Length + 1, TimeSpan.FromSeconds(30));
+        var edited = await ReloadsAsync();
+
+        Assert.Equal(["started.log"], view.GetProperty("reloadOnChangeIgnores").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(WorkerState.Ready, host.Supervisor("w").Snapshot.State);
+        // The edit, then at most the one start whose file was not yet known to be the plugin's.
+        Assert.InRange(reloads.Length, 1, 1 + Host.Registry.FolderChangeSet.EchoesToIgnore - 1);
+        Assert.All(reloads, r => Assert.Equal(200, r.GetProperty("status").GetInt32()));
+        Assert.Contains("its folder changed (plugin.json)", edited[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("1.1.0", host.Catalog.Find("w")!.Manifest!.Version);
+        Assert.Contains(host.Services.GetRequiredService<Host.Registry.LifecycleEvents>().Recent("w"), e => e.Name == "folder-files-ignored" && e.Detail.Contains("started.log", StringComparison.Ordinal));
+
+        async Task<JsonElement[]> ReloadsAsync() =>
+            [.. (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.reload")).GetProperty("entries").EnumerateArray()];
     }
 
     [Fact]
@@ -846,6 +918,30 @@ public sealed class InstallUpgradeTests : IDisposable
         var entry = Assert.Single(audit.GetProperty("entries").EnumerateArray());
         Assert.Equal(("host", 200), (entry.GetProperty("actor").GetString(), entry.GetProperty("status").GetInt32()));
         return await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
+    }
+
+    /// <summary>
+    /// A host watching upgrades as <paramref name="configure"/> says, with 'up' 1.0.0 installed and
+    /// Ready, then upgraded through the admin API to a 2.0.0 running <paramref name="modeArgs"/>, serving.
+    /// Errors are expected: a misbehaving upgrade and a rollback are logged as errors.
+    /// </summary>
+    private async Task<TestHost> UpgradedHostAsync(string[] modeArgs, Action<GrpcPlugins.Host.Hosting.PluginHostOptions> configure)
+    {
+        var host = await StrictHostAsync(configure: configure);
+        try
+        {
+            host.ExpectErrors = true;
+            await InstallAsync(host, Bundle("1.0.0"));
+            await host.WaitForStateAsync("up", WorkerState.Ready);
+            await InstallAsync(host, _bundles.Pack("up", "2.0.0", modeArgs, []));
+            await host.WaitForAsync("up", s => s.State == WorkerState.Ready && host.Catalog.Find("up")!.Manifest!.Version == "2.0.0", "2.0.0 serving");
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
     }
 
     private async Task<TestHost> StrictHostAsync(string? kept = null, Action<GrpcPlugins.Host.Hosting.PluginHostOptions>? configure = null)

@@ -52,6 +52,10 @@ switch (mode)
     case "ignore-stdin":
         Modes.IgnoreStdin();
         break;
+    case "write-beside":
+        // A log kept in its own folder (its working directory) instead of its data directory.
+        await File.AppendAllTextAsync("started.log", $"started {Environment.ProcessId}\n");
+        break;
 }
 
 return await GrpcPlugins.Sdk.PluginRunner.RunAsync(new ModePlugin(id, mode, args), args);

@@ -81,7 +81,7 @@ internal static class BundleApi
             note.Detail = $"{result.Message} (bundle {address})";
             return result.Succeeded
                 ? Results.Ok(new { pluginId = result.PluginId, version = result.Version, result = result.Message, address })
-                : Results.Problem(title: "Install refused", detail: result.Message, statusCode: result.Status);
+                : Results.Problem(title: "Install refused", detail: result.Message, statusCode: result.Status, extensions: Consent(result));
         }).Audited("bundle.install");
 
         api.MapDelete("/plugins/{id}", async (string id, bool? keepSettings, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
@@ -122,6 +122,10 @@ internal static class BundleApi
         note.Detail = result.Message;
         return result.Succeeded
             ? Results.Ok(new { pluginId = result.PluginId, version = result.Version, result = result.Message })
-            : Results.Problem(title: result.Status == 404 ? "Unknown plugin" : refused, detail: result.Message, statusCode: result.Status);
+            : Results.Problem(title: result.Status == 404 ? "Unknown plugin" : refused, detail: result.Message, statusCode: result.Status, extensions: Consent(result));
     }
+
+    /// <summary>The permissions a refusal for want of consent names, for a client to ask its admin and send back as <c>?accept=</c>.</summary>
+    private static Dictionary<string, object?>? Consent(InstallResult result) =>
+        result.AwaitingConsent is { } permissions ? new() { ["permissions"] = permissions } : null;
 }

@@ -43,6 +43,12 @@ internal sealed record PluginView(
 
     /// <summary>The version <c>POST …/rollback</c> installs again (the bundle its last upgrade through the admin API replaced); null when none is kept.</summary>
     public string? RollbackTo { get; init; }
+
+    /// <summary>
+    /// Under <c>PluginHost:ReloadOnChange</c>, the files in the plugin's folder found to be its own
+    /// output (written as it starts, start after start) and no longer a reason to reload it; null when the option is off.
+    /// </summary>
+    public IReadOnlyList<string>? ReloadOnChangeIgnores { get; init; }
 }
 
 /// <summary>

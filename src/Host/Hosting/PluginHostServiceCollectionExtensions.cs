@@ -78,6 +78,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<StagedBundles>();
         services.AddSingleton<KeptBundles>();
         services.AddSingleton<UpgradeWatch>();
+        services.AddSingleton<Routes.RouteFailureRuns>();
         services.AddSingleton<PluginInstaller>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<StoredSettingsCheck>();
@@ -120,7 +121,8 @@ public static class PluginHostServiceCollectionExtensions
         services.AddHostedService<CallbackServer>();
         services.AddHostedService<PluginHostedService>();
         // After the plugins load: a change is a reload of a plugin that runs.
-        services.AddHostedService<FolderReloads>();
+        services.AddSingleton<FolderReloads>();
+        services.AddHostedService(sp => sp.GetRequiredService<FolderReloads>());
 
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         // Defined only where the application has not: its own definition wins whether it comes

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using GrpcPlugins.Host.Audit;
 using GrpcPlugins.Host.Hosting;
+using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,14 +13,26 @@ namespace GrpcPlugins.Host.Registry;
 /// whose folder changes (a build published over it, a manifest edited) is reloaded once the
 /// folder has been quiet for <see cref="Quiet"/>, as <c>POST /admin/api/plugins/{id}/reload</c>
 /// does, so the version serving keeps serving when the new files would be refused. Files a
-/// plugin writes at start beside itself (Python's <c>__pycache__</c>) are not changes of its build.
+/// plugin writes at start beside itself (Python's <c>__pycache__</c>, or a log it keeps in its
+/// folder, found by <see cref="FolderChangeSet"/>) are not changes of its build.
 /// </summary>
-internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options, PluginCatalog catalog, PluginInstaller installer, AuditTrail audit, TimeProvider time, ILogger<FolderReloads> logger) : IHostedService, IDisposable
+internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options, PluginCatalog catalog, PluginInstaller installer, AuditTrail audit, LifecycleEvents events, TimeProvider time, ILogger<FolderReloads> logger) : IHostedService, IDisposable
 {
     /// <summary>How long a folder must be quiet before its plugin is reloaded: a publish writes many files.</summary>
     public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
 
+    /// <summary>The longest a change waits for quiet: a plugin writing into its folder all the time would otherwise hold every reload back.</summary>
+    public static readonly TimeSpan MostWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long after its worker is Ready a plugin still counts as starting, for the files it writes
+    /// as it starts: short, so that an author saving again right after a reload is not taken for it.
+    /// </summary>
+    public static readonly TimeSpan JustReady = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<string, ITimer> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FolderChangeSet> _changes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _reloading = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private FileSystemWatcher? _watcher;
 
@@ -83,24 +96,82 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
             return;
         }
 
-        if (catalog.Entries.FirstOrDefault(e => e.Supervisor is not null && IsUnder(path, e.Folder)) is not { } entry)
+        if (catalog.Entries.FirstOrDefault(e => e.Supervisor is not null && IsUnder(path, e.Folder)) is not { Supervisor: { } supervisor } entry)
         {
             return;
         }
 
-        // Each change restarts the plugin's quiet time; the reload comes once the publish is done.
+        var snapshot = supervisor.Snapshot;
+        var asItStarted = _reloading.ContainsKey(entry.Id)
+            || snapshot.State == WorkerState.Starting
+            || (snapshot.ReadySince is { } ready && time.GetUtcNow() - ready <= JustReady);
+        var changes = _changes.GetOrAdd(entry.Id, _ => new FolderChangeSet());
+        TimeSpan due;
+        lock (changes)
+        {
+            var now = time.GetTimestamp();
+            if (!changes.Note(Path.GetRelativePath(entry.Folder, path), asItStarted, now))
+            {
+                return;
+            }
+
+            // Each change restarts the plugin's quiet time; the reload comes once the publish is done.
+            due = TimeSpan.FromTicks(Math.Min(Quiet.Ticks, Math.Max(0, (MostWait - time.GetElapsedTime(changes.FirstChange!.Value, now)).Ticks)));
+        }
+
         var timer = _pending.GetOrAdd(entry.Id, id => time.CreateTimer(_ => _ = ReloadAsync(id), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
-        timer.Change(Quiet, Timeout.InfiniteTimeSpan);
+        timer.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// The files in <paramref name="pluginId"/>'s folder found to be its own output and no longer
+    /// watched; null when <see cref="PluginHostOptions.ReloadOnChange"/> is off.
+    /// </summary>
+    public IReadOnlyList<string>? IgnoredIn(string pluginId)
+    {
+        if (!options.Value.ReloadOnChange)
+        {
+            return null;
+        }
+
+        if (!_changes.TryGetValue(pluginId, out var changes))
+        {
+            return [];
+        }
+
+        lock (changes)
+        {
+            return changes.Ignored;
+        }
     }
 
     private async Task ReloadAsync(string id)
     {
-        if (_stopping.IsCancellationRequested)
+        if (_stopping.IsCancellationRequested || !_changes.TryGetValue(id, out var changes))
+        {
+            return;
+        }
+
+        FolderChanges taken;
+        lock (changes)
+        {
+            taken = changes.Take();
+        }
+
+        if (taken.FoundToBeThePlugins.Count > 0)
+        {
+            var files = string.Join(", ", taken.FoundToBeThePlugins);
+            Log.PluginWritesItsFolder(logger, id, files, FolderChangeSet.EchoesToIgnore);
+            events.Record(id, "folder-files-ignored", $"{files} changed as the plugin started, {FolderChangeSet.EchoesToIgnore} starts in a row: the plugin's own output, no longer a reason to reload it.");
+        }
+
+        if (taken.Changed.Count == 0)
         {
             return;
         }
 
         InstallResult result;
+        _reloading[id] = 0;
         try
         {
             result = await installer.ReloadAsync(id, new HashSet<string>(), _stopping.Token).ConfigureAwait(false);
@@ -115,6 +186,10 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
             // Isolation boundary: the plugin keeps serving as it was, and the reason is said.
             result = InstallResult.Fail(500, $"{ex.GetType().Name}: {ex.Message}");
         }
+        finally
+        {
+            _reloading.TryRemove(id, out _);
+        }
 
         if (result.Succeeded)
         {
@@ -125,8 +200,11 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
             Log.NotReloaded(logger, id, result.Message);
         }
 
-        await audit.RecordAsync(UpgradeWatch.Actor, string.Empty, "plugin.reload", id, string.Empty, result.Succeeded ? 200 : result.Status, $"its folder changed; {result.Message}").ConfigureAwait(false);
+        await audit.RecordAsync(UpgradeWatch.Actor, string.Empty, "plugin.reload", id, string.Empty, result.Succeeded ? 200 : result.Status, $"its folder changed ({Named(taken.Changed)}); {result.Message}").ConfigureAwait(false);
     }
+
+    private static string Named(IReadOnlyList<string> files) =>
+        files.Count <= 3 ? string.Join(", ", files) : $"{string.Join(", ", files.Take(3))} and {files.Count - 3} more";
 
     private static bool IsUnder(string path, string folder)
     {
@@ -147,5 +225,8 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
 
         [LoggerMessage(EventId = 1100, EventName = "ReloadOnChangeFailed", Level = LogLevel.Error, Message = "PluginHost:ReloadOnChange does not watch {Directory}: {Reason}. Reload plugins with POST /admin/api/plugins/{{id}}/reload, or raise the machine's inotify limits (fs.inotify.max_user_watches) and restart the host.")]
         public static partial void WatchFailed(ILogger logger, string directory, string reason);
+
+        [LoggerMessage(EventId = 1101, EventName = "PluginWritesItsFolder", Level = LogLevel.Warning, Message = "Plugin {PluginId} writes {Files} into its own folder as it starts ({Starts} starts in a row): PluginHost:ReloadOnChange no longer reloads it when they change. A plugin's own files belong in its data directory (PLUGIN_DATA_DIR), which outlives upgrades; its folder is replaced by each one.")]
+        public static partial void PluginWritesItsFolder(ILogger logger, string pluginId, string files, int starts);
     }
 }

@@ -226,7 +226,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             var asked = manifest.Permissions.Except(entry.Manifest.Permissions).Where(p => !accepted.Contains(p)).ToList();
             if (asked.Count > 0)
             {
-                return InstallResult.Fail(409, $"consent required: its folder's plugin.json now asks for {string.Join(", ", asked)}, which '{id}' {entry.Manifest.Version} did not; reload with ?accept={string.Join(",", asked)}.");
+                return InstallResult.Fail(409, $"consent required: its folder's plugin.json now asks for {string.Join(", ", asked)}, which '{id}' {entry.Manifest.Version} did not; reload with ?accept={string.Join(",", asked)}.") with { AwaitingConsent = asked };
             }
 
             return await UpgradeAsync(entry, manifest, entry.Folder, cancellationToken).ConfigureAwait(false);
@@ -362,7 +362,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 Directory.Delete(extracted, recursive: true);
                 return preview.Errors.Count > 0
                     ? InstallResult.Fail(422, string.Join(" ", preview.Errors))
-                    : InstallResult.Fail(409, $"consent required: accept the permissions {string.Join(", ", missing)} (?accept={string.Join(",", preview.Permissions)}).");
+                    : InstallResult.Fail(409, $"consent required: accept the permissions {string.Join(", ", missing)} (?accept={string.Join(",", preview.Permissions)}).") with { AwaitingConsent = missing };
             }
 
             if (catalog.Find(preview.Id!) is { Supervisor: null } refused)
@@ -610,6 +610,9 @@ internal sealed record InstallPreview(string Address, string? Id, string? Versio
 /// <summary>The outcome of an install, upgrade or uninstall.</summary>
 internal sealed record InstallResult(bool Succeeded, int Status, string Message, string? PluginId, string? Version)
 {
+    /// <summary>The permissions the admin has yet to accept, when that is why it was refused (409); null otherwise.</summary>
+    public IReadOnlyList<string>? AwaitingConsent { get; init; }
+
     public static InstallResult Ok(string id, string version, string what) => new(true, 200, what, id, version);
 
     public static InstallResult Fail(int status, string message) => new(false, status, message, null, null);

@@ -9,16 +9,17 @@ using Microsoft.Extensions.Options;
 namespace GrpcPlugins.Host.Registry;
 
 /// <summary>
-/// Watches a version an upgrade switched to for <see cref="PluginHostOptions.RollbackOnCrashLoopWithin"/>
-/// and <see cref="PluginHostOptions.RollbackOnHookPauseWithin"/>: if it crash-loops (it started,
-/// then kept dying: a fault its start did not show, met on real traffic) or its hook calls are
-/// paused (its handlers hang while its health answers) within that time, the host rolls it back
+/// Watches a version an upgrade switched to for <see cref="PluginHostOptions.RollbackOnCrashLoopWithin"/>,
+/// <see cref="PluginHostOptions.RollbackOnHookPauseWithin"/> and <see cref="PluginHostOptions.RollbackOnRouteFailuresWithin"/>:
+/// if it crash-loops (it started, then kept dying: a fault its start did not show, met on real
+/// traffic), its hook calls are paused (its handlers hang while its health answers) or its route
+/// calls keep failing (its routes are broken while its health answers) within that time, the host rolls it back
 /// to the bundle it replaced, at 3 a.m. as at noon, instead of leaving the plugin down until an
 /// admin comes. Said as an error, a lifecycle event and the host's own entry in the audit trail.
 /// The version a rollback brings back is not watched in turn: two versions are not swapped back
 /// and forth.
 /// </summary>
-internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, HookBreakers breakers, AuditTrail audit, LifecycleEvents events, TimeProvider time, ILogger<UpgradeWatch> logger)
+internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, HookBreakers breakers, Routes.RouteFailureRuns routeFailures, AuditTrail audit, LifecycleEvents events, TimeProvider time, ILogger<UpgradeWatch> logger)
 {
     /// <summary>Who the audit trail says acted.</summary>
     public const string Actor = "host";
@@ -26,6 +27,7 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
     // What the version did, as the event, the audit entry and the log say it.
     private const string CrashLooped = "crash-looped";
     private const string HookCallsWerePaused = "had its hook calls paused";
+    private const string RouteCallsFailed = "had its route calls fail";
 
     private readonly ConcurrentDictionary<string, byte> _rollingBack = new(StringComparer.Ordinal);
 
@@ -34,19 +36,28 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
     {
         var crashWindow = options.Value.RollbackOnCrashLoopWithin;
         var pauseWindow = options.Value.RollbackOnHookPauseWithin;
-        if (_rollingBack.TryRemove(upgraded.Id, out _) || (crashWindow <= TimeSpan.Zero && pauseWindow <= TimeSpan.Zero) || upgraded.Supervisor is not { } supervisor)
+        var routeWindow = options.Value.RollbackOnRouteFailuresWithin;
+        if (_rollingBack.TryRemove(upgraded.Id, out _) || (crashWindow <= TimeSpan.Zero && pauseWindow <= TimeSpan.Zero && routeWindow <= TimeSpan.Zero) || upgraded.Supervisor is not { } supervisor)
         {
             return;
         }
 
         var since = time.GetTimestamp();
         var fired = 0;
-        ITimer? pauseWatchEnds = null;
+        ITimer? callWatchEnds = null;
+        IDisposable? routeRun = null;
+        void StopCallWatches()
+        {
+            breakers.Paused -= OnPaused;
+            routeFailures.Failing -= OnRoutesFailing;
+            routeRun?.Dispose();
+        }
+
         void Stop()
         {
             supervisor.StateChanged -= OnChanged;
-            breakers.Paused -= OnPaused;
-            pauseWatchEnds?.Dispose();
+            StopCallWatches();
+            callWatchEnds?.Dispose();
         }
 
         void Fire(string sign, string why, TimeSpan window)
@@ -76,11 +87,29 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
             }
         }
 
+        void OnRoutesFailing(string pluginId, string why)
+        {
+            if (pluginId == upgraded.Id)
+            {
+                Fire(RouteCallsFailed, why, routeWindow);
+            }
+        }
+
         if (pauseWindow > TimeSpan.Zero)
         {
             breakers.Paused += OnPaused;
-            // The singleton's event lets go of this version once its window is over.
-            pauseWatchEnds = time.CreateTimer(_ => breakers.Paused -= OnPaused, null, pauseWindow, Timeout.InfiniteTimeSpan);
+        }
+
+        if (routeWindow > TimeSpan.Zero)
+        {
+            routeFailures.Failing += OnRoutesFailing;
+            routeRun = routeFailures.Watch(upgraded.Id, options.Value.RouteFailuresToRollBack);
+        }
+
+        if (pauseWindow > TimeSpan.Zero || routeWindow > TimeSpan.Zero)
+        {
+            // The singletons' events let go of this version once its windows are over.
+            callWatchEnds = time.CreateTimer(_ => StopCallWatches(), null, pauseWindow > routeWindow ? pauseWindow : routeWindow, Timeout.InfiniteTimeSpan);
         }
 
         if (crashWindow > TimeSpan.Zero)
@@ -99,9 +128,13 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
         {
             Log.CrashLooping(logger, id, version, after, window, why);
         }
-        else
+        else if (sign == HookCallsWerePaused)
         {
             Log.HookCallsPaused(logger, id, version, after, window, why);
+        }
+        else
+        {
+            Log.RouteCallsFailed(logger, id, version, after, window, why);
         }
 
         _rollingBack[id] = 0;
@@ -134,6 +167,9 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
 
         [LoggerMessage(EventId = 1096, EventName = "UpgradeHookCallsPaused", Level = LogLevel.Error, Message = "Plugin {PluginId} {Version} had its hook calls paused {After} after its upgrade, within PluginHost:RollbackOnHookPauseWithin ({Window}): rolling it back to the bundle it replaced. {Why}")]
         public static partial void HookCallsPaused(ILogger logger, string pluginId, string version, TimeSpan after, TimeSpan window, string why);
+
+        [LoggerMessage(EventId = 1102, EventName = "UpgradeRouteCallsFailed", Level = LogLevel.Error, Message = "Plugin {PluginId} {Version} had its route calls fail {After} after its upgrade, within PluginHost:RollbackOnRouteFailuresWithin ({Window}): rolling it back to the bundle it replaced. {Why}")]
+        public static partial void RouteCallsFailed(ILogger logger, string pluginId, string version, TimeSpan after, TimeSpan window, string why);
 
         [LoggerMessage(EventId = 1095, EventName = "UpgradeNotRolledBack", Level = LogLevel.Error, Message = "Plugin {PluginId} {Version} {Sign} after its upgrade and could not be rolled back: {Reason} It stays so until an admin acts (upload and install a version that works, then enable it).")]
         public static partial void NotRolledBack(ILogger logger, string pluginId, string version, string sign, string reason);
