@@ -32,7 +32,8 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
 
     private readonly ConcurrentDictionary<string, ITimer> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FolderChangeSet> _changes = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _reloading = new(StringComparer.Ordinal);
+    // Reloads on change running per plugin: a count, since one may start while another still drains.
+    private readonly ConcurrentDictionary<string, int> _reloading = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private FileSystemWatcher? _watcher;
 
@@ -102,7 +103,7 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
         }
 
         var snapshot = supervisor.Snapshot;
-        var asItStarted = _reloading.ContainsKey(entry.Id)
+        var asItStarted = _reloading.GetValueOrDefault(entry.Id) > 0
             || snapshot.State == WorkerState.Starting
             || (snapshot.ReadySince is { } ready && time.GetUtcNow() - ready <= JustReady);
         var changes = _changes.GetOrAdd(entry.Id, _ => new FolderChangeSet());
@@ -171,7 +172,7 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
         }
 
         InstallResult result;
-        _reloading[id] = 0;
+        _reloading.AddOrUpdate(id, 1, (_, running) => running + 1);
         try
         {
             result = await installer.ReloadAsync(id, new HashSet<string>(), _stopping.Token).ConfigureAwait(false);
@@ -188,7 +189,7 @@ internal sealed partial class FolderReloads(IOptions<PluginHostOptions> options,
         }
         finally
         {
-            _reloading.TryRemove(id, out _);
+            _reloading.AddOrUpdate(id, 0, (_, running) => running - 1);
         }
 
         if (result.Succeeded)
