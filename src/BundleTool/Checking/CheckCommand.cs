@@ -35,6 +35,10 @@ internal static class CheckCommand
             var passed = request.IsBundle
                 ? await BundleCheck.RunAsync(request, TimeProvider.System, Report, interrupted.Token).ConfigureAwait(false)
                 : await new PluginCheck(request, TimeProvider.System).RunAsync(Report, interrupted.Token).ConfigureAwait(false);
+
+            // A step the interruption cut short may have ended as a failure of its own (the host's start,
+            // a call): the check was still interrupted, and says so.
+            interrupted.Token.ThrowIfCancellationRequested();
             Console.WriteLine(passed ? "passed: a host will run it as checked" : "FAILED: see the lines marked FAIL");
             outcome = passed ? "passed" : "failed";
         }
