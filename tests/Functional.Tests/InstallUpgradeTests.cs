@@ -629,6 +629,7 @@ public sealed class InstallUpgradeTests : IDisposable
         // 2.0.0 starts and answers its health; some of its routes fail, others answer.
         await using var host = await UpgradedHostAsync(["normal"], o => (o.RollbackOnRouteFailuresWithin, o.RouteFailuresToRollBack) = (TimeSpan.FromMinutes(5), 3));
         var serving = host.Supervisor("up").Snapshot;
+        var watched = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
         var statuses = new List<int>();
         foreach (var path in new[] { "throw", "throw", "whoami", "throw", "throw" })
         {
@@ -643,6 +644,11 @@ public sealed class InstallUpgradeTests : IDisposable
         var view = await RolledBackByTheHostAsync(host);
 
         Assert.Equal([502, 502, 200, 502, 502, 502], statuses);
+        var watch = Assert.Single(watched.GetProperty("upgradeWatch").EnumerateArray());
+        Assert.Equal("route calls failing", watch.GetProperty("what").GetString());
+        Assert.InRange(watch.GetProperty("until").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5));
+        // The version brought back is not watched in turn.
+        Assert.Empty(view.GetProperty("upgradeWatch").EnumerateArray());
         Assert.Equal("2.0.0", afterBrokenRuns);
         Assert.Equal("1.0.0", view.GetProperty("version").GetString());
         Assert.NotEqual(serving.Pid, host.Supervisor("up").Snapshot.Pid);

@@ -49,6 +49,12 @@ internal sealed record PluginView(
     /// output (written as it starts, start after start) and no longer a reason to reload it; null when the option is off.
     /// </summary>
     public IReadOnlyList<string>? ReloadOnChangeIgnores { get; init; }
+
+    /// <summary>
+    /// What the host watches the version an upgrade switched to for, each until when, rolling it
+    /// back by itself if it happens (<c>PluginHost:RollbackOn…Within</c>); empty when nothing.
+    /// </summary>
+    public IReadOnlyList<Registry.UpgradeWatchItem> UpgradeWatch { get; init; } = [];
 }
 
 /// <summary>

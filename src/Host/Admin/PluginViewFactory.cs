@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace GrpcPlugins.Host.Admin;
 
 /// <summary>Builds admin views from the catalog, the supervisors' read models and the call stats.</summary>
-internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, PluginLifecycle lifecycle, LifecycleEvents events, Hooks.Tenancy.TenantScopes scopes, KeptBundles kept, FolderReloads folderReloads, IOptions<PluginHostOptions> options, TimeProvider time)
+internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, PluginLifecycle lifecycle, LifecycleEvents events, Hooks.Tenancy.TenantScopes scopes, KeptBundles kept, FolderReloads folderReloads, UpgradeWatch upgradeWatch, IOptions<PluginHostOptions> options, TimeProvider time)
 {
     public PluginView Create(PluginEntry entry, bool includeLogs)
     {
@@ -58,6 +58,7 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
             AttachedAt = manifest?.AttachAddress?.ToString(),
             RollbackTo = entry.IsRefused ? null : kept.PreviousOf(entry.Id, entry.Folder)?.Version,
             ReloadOnChangeIgnores = folderReloads.IgnoredIn(entry.Id),
+            UpgradeWatch = upgradeWatch.WatchOf(entry.Id),
         };
     }
 

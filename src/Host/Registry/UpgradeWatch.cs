@@ -30,6 +30,17 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
     private const string RouteCallsFailed = "had its route calls fail";
 
     private readonly ConcurrentDictionary<string, byte> _rollingBack = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IReadOnlyList<UpgradeWatchItem>> _watching = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// What the host watches <paramref name="pluginId"/>'s upgraded version for now, each until when;
+    /// empty when nothing (no upgrade watched, its windows over, or rolled back).
+    /// </summary>
+    public IReadOnlyList<UpgradeWatchItem> WatchOf(string pluginId)
+    {
+        var now = time.GetUtcNow();
+        return _watching.TryGetValue(pluginId, out var items) ? [.. items.Where(i => i.Until > now)] : [];
+    }
 
     /// <summary>Watches <paramref name="upgraded"/>'s new version; <paramref name="rollBack"/> installs the bundle it replaced.</summary>
     public void Watch(PluginEntry upgraded, Func<CancellationToken, Task<InstallResult>> rollBack)
@@ -37,10 +48,17 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
         var crashWindow = options.Value.RollbackOnCrashLoopWithin;
         var pauseWindow = options.Value.RollbackOnHookPauseWithin;
         var routeWindow = options.Value.RollbackOnRouteFailuresWithin;
+        _watching.TryRemove(upgraded.Id, out _);
         if (_rollingBack.TryRemove(upgraded.Id, out _) || (crashWindow <= TimeSpan.Zero && pauseWindow <= TimeSpan.Zero && routeWindow <= TimeSpan.Zero) || upgraded.Supervisor is not { } supervisor)
         {
             return;
         }
+
+        var now = time.GetUtcNow();
+        IReadOnlyList<UpgradeWatchItem> watched = [.. new (string What, TimeSpan Window)[] { ("crash loop", crashWindow), ("hook calls paused", pauseWindow), ("route calls failing", routeWindow) }
+            .Where(w => w.Window > TimeSpan.Zero)
+            .Select(w => new UpgradeWatchItem(w.What, now + w.Window))];
+        _watching[upgraded.Id] = watched;
 
         var since = time.GetTimestamp();
         var fired = 0;
@@ -64,6 +82,8 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
         {
             var after = time.GetElapsedTime(since);
             Stop();
+            // This version's watch only: a later upgrade's stays.
+            _watching.TryRemove(new KeyValuePair<string, IReadOnlyList<UpgradeWatchItem>>(upgraded.Id, watched));
             if (after <= window && Interlocked.Exchange(ref fired, 1) == 0)
             {
                 // Off the caller's thread: the rollback stops this very supervisor.
@@ -175,3 +195,6 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
         public static partial void NotRolledBack(ILogger logger, string pluginId, string version, string sign, string reason);
     }
 }
+
+/// <summary>One thing the host watches an upgraded version for (<c>crash loop</c>, <c>hook calls paused</c>, <c>route calls failing</c>), and until when.</summary>
+internal sealed record UpgradeWatchItem(string What, DateTimeOffset Until);
