@@ -51,6 +51,47 @@ public sealed class AdminKeyTests
     }
 
     [Fact]
+    public async Task AReadOnlyHoldersKey_ReadsTheAdminApiAndPluginRoutes_ButEveryChangeIs403_SaidAndAudited_WhileAFullKeyActs()
+    {
+        const string DashboardKey = "the-dashboards-own-key";
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("t")], o =>
+        {
+            o.AdminApiKeys["alice"] = AliceKey;
+            o.AdminApiKeys["dashboard"] = DashboardKey;
+            o.ReadOnlyAdmins.Add("dashboard");
+        });
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var me = await SendAsync(HttpMethod.Get, "/admin/api/me", DashboardKey);
+        var plugins = await StatusAsync(host, DashboardKey);
+        var route = await StatusAsync(host, DashboardKey, "/plugins/t/whoami");
+        var disable = await SendAsync(HttpMethod.Post, "/admin/api/plugins/t/disable", DashboardKey);
+        var postToRoute = await SendAsync(HttpMethod.Post, "/plugins/t/echo/x", DashboardKey);
+        var stateAfter = host.Supervisor("t").Snapshot.State;
+        var alice = await SendAsync(HttpMethod.Post, "/admin/api/plugins/t/disable", AliceKey);
+        var audit = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.disable")).GetProperty("entries").EnumerateArray()
+            .Select(e => $"{e.GetProperty("actor").GetString()} {e.GetProperty("status").GetInt32()}");
+
+        Assert.Equal(HttpStatusCode.OK, me.Status);
+        Assert.Equal("""{"holder":"dashboard","readOnly":true}""", me.Body);
+        Assert.Equal(HttpStatusCode.OK, plugins);
+        Assert.Equal(HttpStatusCode.OK, route);
+        Assert.Equal(HttpStatusCode.Forbidden, disable.Status);
+        Assert.Contains("'dashboard' holds a read-only admin key (PluginHost:ReadOnlyAdmins): it may look (GET, HEAD), not change anything.", disable.Body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, postToRoute.Status);
+        Assert.Equal(WorkerState.Ready, stateAfter);
+        Assert.Equal(HttpStatusCode.OK, alice.Status);
+        Assert.Equal(["alice 200", "dashboard 403"], audit);
+
+        async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string path, string key)
+        {
+            using var request = AsHolder(method, path, key);
+            using var response = await host.Client.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task AKeyAddedRotatedOrRevokedInAConfigurationFile_TakesEffectWithoutARestart_AndABadEditChangesNothing()
     {
         await using var host = await TestHost.StartAsync([PluginFolders.Test("t")], configure: null);

@@ -388,6 +388,32 @@ public sealed class AdminPageTests
     }
 
     [Fact]
+    public async Task AReadOnlyKeysHolder_SeesThePluginsAndTheirSettings_WithNoControlThatChangesThem()
+    {
+        const string ViewerKey = "the-viewers-own-long-key";
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("t")], o =>
+        {
+            o.AdminApiKeys["viewer"] = ViewerKey;
+            o.ReadOnlyAdmins.Add("viewer");
+        });
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await SignInAsync(browser, host, ViewerKey);
+
+        await page.WaitForSelectorAsync("#signed-in:has-text('Signed in as viewer, with a read-only key')");
+        await page.WaitForSelectorAsync("#plugin-t .state-Ready");
+        await page.ClickAsync("#plugin-t .action-settings");
+        await page.WaitForSelectorAsync("#detail:not([hidden])");
+
+        Assert.False(await page.IsVisibleAsync("#plugin-t .action-disable"));
+        Assert.False(await page.IsVisibleAsync("#plugin-t .action-reload"));
+        Assert.False(await page.IsVisibleAsync("#save-settings"));
+        Assert.False(await page.IsVisibleAsync("#upload-bundle"));
+        Assert.True(await page.IsVisibleAsync("#setting-greeting"));
+    }
+
+    [Fact]
     public async Task Admin_SeesRecentAdminActions_WhoDidWhat_WithRefusalsAndFailedSignInsMarked()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
@@ -441,12 +467,12 @@ public sealed class AdminPageTests
         Assert.Equal("good", await page.InputValueAsync("#setting-greeting"));
     }
 
-    internal static async Task<IPage> SignInAsync(IBrowser browser, TestHost host)
+    internal static async Task<IPage> SignInAsync(IBrowser browser, TestHost host, string key = TestHost.AdminKey)
     {
         var page = await browser.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         await page.GotoAsync(new Uri(host.Client.BaseAddress!, "/admin").ToString());
-        await page.FillAsync("#key", TestHost.AdminKey);
+        await page.FillAsync("#key", key);
         await page.ClickAsync("button[type=submit]");
         return page;
     }

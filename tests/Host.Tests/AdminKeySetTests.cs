@@ -28,6 +28,43 @@ public sealed class AdminKeySetTests
     }
 
     [Fact]
+    public void AReadOnlyHolder_IsSaidSo_AndAConfigurationThatOnlyChangesWhoIsReadOnly_IsAChange()
+    {
+        var options = Options("the-admins-key-1", ("grafana", "grafanas-long-key"));
+        var before = AdminKeySet.From(options);
+        options.ReadOnlyAdmins.Add("grafana");
+        var after = AdminKeySet.From(options);
+
+        Assert.False(before.IsReadOnly("grafana"));
+        Assert.True(after.IsReadOnly("grafana"));
+        Assert.False(after.IsReadOnly("admin"));
+        Assert.False(after.SameAs(before));
+        Assert.True(after.SameAs(AdminKeySet.From(options)));
+    }
+
+    [Theory]
+    [InlineData("GET", false, true)]
+    [InlineData("HEAD", false, true)]
+    [InlineData("POST", false, false)]
+    [InlineData("DELETE", false, false)]
+    [InlineData("POST", true, true)]
+    public void AReadOnlyKey_MakesSafeRequestsOnly_AndAFullOneAnything(string method, bool full, bool allowed)
+    {
+        var claims = new List<System.Security.Claims.Claim> { new(System.Security.Claims.ClaimTypes.Name, "someone") };
+        if (!full)
+        {
+            claims.Add(new(AdminAccess.ClaimType, AdminAccess.ReadOnly));
+        }
+
+        var user = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(claims, "test"));
+        var request = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        request.Request.Method = method;
+        var context = new Microsoft.AspNetCore.Authorization.AuthorizationHandlerContext([], user, request);
+
+        Assert.Equal(allowed, AdminAccess.Allows(context));
+    }
+
+    [Fact]
     public void NoKeys_AndABlankedKey_LetNobodyIn()
     {
         var none = AdminKeySet.From(Options(null));

@@ -34,7 +34,7 @@ public sealed class PluginHostPoliciesTests
     }
 
     [Fact]
-    public void WithoutTheApplicationsPolicies_BothAskForTheAdminKey()
+    public void WithoutTheApplicationsPolicies_BothAskForTheAdminKey_AndHoldReadOnlyKeysToReading()
     {
         var services = new ServiceCollection();
         services.AddPluginHost();
@@ -45,7 +45,10 @@ public sealed class PluginHostPoliciesTests
         {
             var policy = options.GetPolicy(name)!;
             Assert.Equal([ApiKeyAuthenticationHandler.SchemeName], policy.AuthenticationSchemes);
-            Assert.IsType<Microsoft.AspNetCore.Authorization.Infrastructure.DenyAnonymousAuthorizationRequirement>(Assert.Single(policy.Requirements));
+            Assert.Collection(
+                policy.Requirements,
+                r => Assert.IsType<Microsoft.AspNetCore.Authorization.Infrastructure.DenyAnonymousAuthorizationRequirement>(r),
+                r => Assert.IsType<Microsoft.AspNetCore.Authorization.Infrastructure.AssertionRequirement>(r));
         }
     }
 }

@@ -22,6 +22,10 @@ internal static class AdminApi
 
         api.MapGet("/hooks", (HookPointViewFactory views, EndpointDataSource endpoints) => Results.Ok(views.Create(endpoints.Endpoints)));
 
+        // Who the caller is to the host, for the page to offer only what its key may do.
+        api.MapGet("/me", (HttpContext context) =>
+            Results.Ok(new { holder = Audit.AdminActor.Of(context.User), readOnly = Auth.AdminAccess.IsReadOnly(context.User) }));
+
         api.MapGet("/plugins/{id}", (string id, PluginCatalog catalog, PluginViewFactory views) =>
             catalog.Find(id) is { } entry ? Results.Ok(views.Create(entry, includeLogs: true)) : UnknownPlugin(id));
 

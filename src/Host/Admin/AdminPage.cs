@@ -25,7 +25,7 @@ internal static class AdminPage
         {
             var policy = (await policies.GetPolicyAsync(PluginHostPolicies.Admin).ConfigureAwait(false))!;
             var authenticated = await evaluator.AuthenticateAsync(policy, context).ConfigureAwait(false);
-            var authorized = await evaluator.AuthorizeAsync(policy, authenticated, context, null).ConfigureAwait(false);
+            var authorized = await evaluator.AuthorizeAsync(policy, authenticated, context, context).ConfigureAwait(false);
             return authorized.Succeeded
                 ? Html(s_page.Value, 200)
                 : Html(s_login.Value.Replace("{{error}}", string.Empty, StringComparison.Ordinal), 401);

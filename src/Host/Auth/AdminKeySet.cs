@@ -21,8 +21,13 @@ internal sealed class AdminKeySet
     public const int MaxNameLength = 64;
 
     private readonly (string Name, byte[] Digest)[] _keys;
+    private readonly HashSet<string> _readOnly;
 
-    private AdminKeySet((string Name, byte[] Digest)[] keys) => _keys = keys;
+    private AdminKeySet((string Name, byte[] Digest)[] keys, IEnumerable<string> readOnly)
+    {
+        _keys = keys;
+        _readOnly = new HashSet<string>(readOnly, StringComparer.Ordinal);
+    }
 
     /// <summary>The holders' names, in order.</summary>
     public IEnumerable<string> Names => _keys.Select(k => k.Name);
@@ -31,7 +36,10 @@ internal sealed class AdminKeySet
 
     /// <summary>The keys the options name: <see cref="PluginHostOptions.AdminApiKey"/> as "admin", then <see cref="PluginHostOptions.AdminApiKeys"/>.</summary>
     public static AdminKeySet From(PluginHostOptions options) =>
-        new([.. Configured(options).Select(k => (k.Name, Digest(k.Key)))]);
+        new([.. Configured(options).Select(k => (k.Name, Digest(k.Key)))], options.ReadOnlyAdmins);
+
+    /// <summary>Whether <paramref name="holder"/>'s key may only read (<see cref="PluginHostOptions.ReadOnlyAdmins"/>).</summary>
+    public bool IsReadOnly(string holder) => _readOnly.Contains(holder);
 
     /// <summary>The holder of <paramref name="presented"/>, or null when it is no admin key.</summary>
     public string? Find(string? presented)
@@ -57,7 +65,8 @@ internal sealed class AdminKeySet
 
     /// <summary>Whether both sets hold the same holders with the same keys.</summary>
     public bool SameAs(AdminKeySet other) =>
-        _keys.Length == other._keys.Length && _keys.Zip(other._keys).All(p => p.First.Name == p.Second.Name && p.First.Digest.AsSpan().SequenceEqual(p.Second.Digest));
+        _keys.Length == other._keys.Length && _keys.Zip(other._keys).All(p => p.First.Name == p.Second.Name && p.First.Digest.AsSpan().SequenceEqual(p.Second.Digest))
+        && _readOnly.SetEquals(other._readOnly);
 
     /// <summary>What is wrong with the configured keys, each with its fix; never quoting a key.</summary>
     public static IEnumerable<string> Problems(PluginHostOptions options)

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Host.Auth;
 
-/// <summary>What a presented admin key came to: its holder, or how long its address is still locked out.</summary>
-internal readonly record struct AdminKeyVerdict(string? Holder, TimeSpan LockedOutFor);
+/// <summary>What a presented admin key came to: its holder (and whether it may only read), or how long its address is still locked out.</summary>
+internal readonly record struct AdminKeyVerdict(string? Holder, TimeSpan LockedOutFor, bool ReadOnly = false);
 
 /// <summary>
 /// The one check of a presented admin key, for the API's scheme and the page's sign-in alike:
@@ -22,10 +22,11 @@ internal sealed partial class AdminKeyVerifier(AdminKeys keys, AdminKeyGuard gua
             return new AdminKeyVerdict(null, locked);
         }
 
-        if (keys.Current.Find(presented) is { } holder)
+        var current = keys.Current;
+        if (current.Find(presented) is { } holder)
         {
             guard.Succeeded(remote);
-            return new AdminKeyVerdict(holder, TimeSpan.Zero);
+            return new AdminKeyVerdict(holder, TimeSpan.Zero, current.IsReadOnly(holder));
         }
 
         if (!guard.Failed(remote))

@@ -16,7 +16,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    AdminKeyVerifier verifier) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
+    AdminKeyVerifier verifier,
+    Audit.AuditTrail audit) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
 {
     public const string SchemeName = "PluginHostApiKey";
 
@@ -62,7 +63,38 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, holder)], SchemeName);
+        if (verdict.ReadOnly)
+        {
+            identity.AddClaim(new Claim(AdminAccess.ClaimType, AdminAccess.ReadOnly));
+        }
+
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        if (!AdminAccess.IsReadOnly(Context.User))
+        {
+            await base.HandleForbiddenAsync(properties).ConfigureAwait(false);
+            return;
+        }
+
+        // A read-only key's change refused before any endpoint (and its audit filter) ran: kept in the trail here.
+        var holder = Audit.AdminActor.Of(Context.User);
+        var detail = $"'{holder}' holds a read-only admin key (PluginHost:ReadOnlyAdmins): it may look (GET, HEAD), not change anything. Ask for a key of your own that may act, or remove '{holder}' from PluginHost:ReadOnlyAdmins.";
+        if (Context.GetEndpoint()?.Metadata.GetMetadata<Audit.AuditedAction>() is { } action)
+        {
+            await audit.RecordAsync(holder, Context.Connection.RemoteIpAddress?.ToString() ?? string.Empty, action.Name, Request.RouteValues["id"] as string ?? string.Empty,
+                Request.Query["tenant"].ToString(), StatusCodes.Status403Forbidden, detail).ConfigureAwait(false);
+        }
+
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        await Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+        {
+            Status = StatusCodes.Status403Forbidden,
+            Title = "Read-only admin key",
+            Detail = detail,
+        }).ConfigureAwait(false);
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

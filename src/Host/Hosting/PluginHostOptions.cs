@@ -259,6 +259,15 @@ public sealed class PluginHostOptions
     public Dictionary<string, string> AdminApiKeys { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// Key holders (of <see cref="AdminApiKeys"/>, or "admin" for <see cref="AdminApiKey"/>) whose
+    /// keys may only read: the admin API's GETs and the page, not one change (403, in the audit
+    /// trail), for a dashboard or an on-call engineer who watches plugins. With the default
+    /// policies, their keys make only GET and HEAD requests to plugin routes too. Follows the
+    /// configuration as it reloads, as the keys do.
+    /// </summary>
+    public List<string> ReadOnlyAdmins { get; set; } = [];
+
+    /// <summary>
     /// How many wrong admin keys one address (an IPv6 one's /64) may present within
     /// <see cref="AdminKeyLockout"/> before every key from it is refused (429) for that long. Defaults to 10.
     /// </summary>

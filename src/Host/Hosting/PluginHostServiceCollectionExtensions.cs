@@ -134,7 +134,7 @@ public static class PluginHostServiceCollectionExtensions
             {
                 if (o.GetPolicy(name) is null)
                 {
-                    o.AddPolicy(name, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
+                    o.AddPolicy(name, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().RequireAssertion(AdminAccess.Allows));
                 }
             }
         });

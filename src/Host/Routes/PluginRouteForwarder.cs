@@ -282,7 +282,8 @@ internal sealed class PluginRouteForwarder(
         var policy = await policies.GetPolicyAsync(PluginHostPolicies.Routes).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The authorization policy '{PluginHostPolicies.Routes}' is not defined; AddPluginHost defines it.");
         var authentication = await evaluator.AuthenticateAsync(policy, context).ConfigureAwait(false);
-        var result = await evaluator.AuthorizeAsync(policy, authentication, context, resource: null).ConfigureAwait(false);
+        // The request as the resource, as the authorization middleware passes it: a policy may judge by its method.
+        var result = await evaluator.AuthorizeAsync(policy, authentication, context, resource: context).ConfigureAwait(false);
         if (result.Succeeded)
         {
             return true;
