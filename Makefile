@@ -5,6 +5,8 @@ CONFIG ?= Release
 BUILD := build
 PORT ?= 5080
 ADMIN_KEY ?= dev-admin-key
+# A key that may only look (PluginHost:ReadOnlyAdmins): the admin page without its controls.
+VIEWER_KEY ?= dev-viewer-key
 
 .PHONY: all deps python-stubs node-deps go-plugin build pack plugins run run-replicas test check-plugin aot r2r bench bundle-demo screenshot clean
 
@@ -43,8 +45,8 @@ plugins: build
 
 run: plugins
 	$(DOTNET) build examples/ReferenceHost -c $(CONFIG) --nologo -v q
-	@echo "reference host on http://127.0.0.1:$(PORT) (admin key: $(ADMIN_KEY)); Ctrl+C stops it and every worker"
-	PluginHost__AdminApiKey=$(ADMIN_KEY) $(DOTNET) examples/ReferenceHost/bin/$(CONFIG)/net10.0/GrpcPlugins.ReferenceHost.dll \
+	@echo "reference host on http://127.0.0.1:$(PORT) (admin key: $(ADMIN_KEY); read-only key: $(VIEWER_KEY)); Ctrl+C stops it and every worker"
+	PluginHost__AdminApiKey=$(ADMIN_KEY) PluginHost__AdminApiKeys__viewer=$(VIEWER_KEY) PluginHost__ReadOnlyAdmins__0=viewer $(DOTNET) examples/ReferenceHost/bin/$(CONFIG)/net10.0/GrpcPlugins.ReferenceHost.dll \
 		--contentRoot $(CURDIR)/examples/ReferenceHost/bin/$(CONFIG)/net10.0 \
 		--urls http://127.0.0.1:$(PORT) \
 		--PluginHost:PluginsDirectory=$(CURDIR)/$(BUILD)/plugins \
