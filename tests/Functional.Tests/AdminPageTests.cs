@@ -119,7 +119,7 @@ public sealed class AdminPageTests
             {
                 o.AllowUnsignedPlugins = false;
                 o.TrustedKeysDirectory = trust;
-                o.RollbackOnRouteFailuresWithin = TimeSpan.FromMinutes(30);
+                o.RollbackOnCallFailuresWithin = TimeSpan.FromMinutes(30);
             });
             using var playwright = await Playwright.CreateAsync();
             await using var browser = await LaunchAsync(playwright);
@@ -154,7 +154,7 @@ public sealed class AdminPageTests
             var upgradeAddress = (await upgrade.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString();
             (await host.Admin.PostAsync($"/admin/api/bundles/{upgradeAddress}/install?accept=settings.read", null)).EnsureSuccessStatusCode();
             // The host watches the version an upgrade switched to, and the row says for what.
-            await page.WaitForSelectorAsync("#plugin-shop .upgrade-watch:has-text('(watched: route calls failing until')");
+            await page.WaitForSelectorAsync("#plugin-shop .upgrade-watch:has-text('(watched: calls failing until')");
             await page.ClickAsync("#plugin-shop .action-rollback:has-text('Roll back to 1.2.0')");
             await page.WaitForSelectorAsync("#plugin-shop .action-rollback:has-text('Roll back to 1.3.0')", new PageWaitForSelectorOptions { Timeout = 30_000 });
             Assert.Equal("1.2.0", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/shop")).GetProperty("version").GetString());

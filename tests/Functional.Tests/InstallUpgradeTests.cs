@@ -624,10 +624,10 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
-    public async Task AnUpgradeWhoseRoutesKeepFailing_IsRolledBackByTheHost_WhenItsRouteFailuresAreWatched_ButNotWhileAnswersComeBetween()
+    public async Task AnUpgradeWhoseRoutesKeepFailing_IsRolledBackByTheHost_WhenItsCallFailuresAreWatched_ButNotWhileAnswersComeBetween()
     {
         // 2.0.0 starts and answers its health; some of its routes fail, others answer.
-        await using var host = await UpgradedHostAsync(["normal"], o => (o.RollbackOnRouteFailuresWithin, o.RouteFailuresToRollBack) = (TimeSpan.FromMinutes(5), 3));
+        await using var host = await UpgradedHostAsync(["normal"], o => (o.RollbackOnCallFailuresWithin, o.CallFailuresToRollBack) = (TimeSpan.FromMinutes(5), 3));
         var serving = host.Supervisor("up").Snapshot;
         var watched = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up");
         var statuses = new List<int>();
@@ -645,7 +645,7 @@ public sealed class InstallUpgradeTests : IDisposable
 
         Assert.Equal([502, 502, 200, 502, 502, 502], statuses);
         var watch = Assert.Single(watched.GetProperty("upgradeWatch").EnumerateArray());
-        Assert.Equal("route calls failing", watch.GetProperty("what").GetString());
+        Assert.Equal("calls failing", watch.GetProperty("what").GetString());
         Assert.InRange(watch.GetProperty("until").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5));
         // The version brought back is not watched in turn.
         Assert.Empty(view.GetProperty("upgradeWatch").EnumerateArray());
@@ -653,10 +653,33 @@ public sealed class InstallUpgradeTests : IDisposable
         Assert.Equal("1.0.0", view.GetProperty("version").GetString());
         Assert.NotEqual(serving.Pid, host.Supervisor("up").Snapshot.Pid);
         Assert.Contains(view.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "rolled-back"
-            && e.GetProperty("detail").GetString()!.StartsWith("2.0.0 had its route calls fail ", StringComparison.Ordinal)
+            && e.GetProperty("detail").GetString()!.StartsWith("2.0.0 had its calls fail ", StringComparison.Ordinal)
             && e.GetProperty("detail").GetString()!.Contains("(3 route calls in a row failed, the last as Errored: ", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.OK, (await host.Admin.GetAsync("/plugins/up/whoami")).StatusCode);
-        Assert.Contains(host.ErrorLogs, l => l.Contains("UpgradeRouteCallsFailed", StringComparison.Ordinal));
+        Assert.Contains(host.ErrorLogs, l => l.Contains("UpgradeCallsFailed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnUpgradeWhoseHooksKeepFailing_IsRolledBackByTheHost_WhenItsCallFailuresAreWatched()
+    {
+        // 2.0.0 starts and answers its health; its hook handler throws at every call (skipped at a fail-open point).
+        await using var host = await UpgradedHostAsync(["error-in-hook"], o => (o.RollbackOnCallFailuresWithin, o.CallFailuresToRollBack) = (TimeSpan.FromMinutes(5), 3));
+        var failing = host.Supervisor("up").Snapshot;
+        var skipped = new List<int>();
+        for (var call = 0; call < 3; call++)
+        {
+            skipped.Add(Assert.IsType<Host.Hooks.HookOutcome.Continued>(await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"))).Skipped.Count);
+        }
+
+        var view = await RolledBackByTheHostAsync(host);
+        var answered = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
+
+        Assert.Equal([1, 1, 1], skipped);
+        Assert.Equal("1.0.0", view.GetProperty("version").GetString());
+        Assert.NotEqual(failing.Pid, host.Supervisor("up").Snapshot.Pid);
+        Assert.Contains(view.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "rolled-back"
+            && e.GetProperty("detail").GetString()!.Contains("(3 hook calls in a row failed, the last as Errored: ", StringComparison.Ordinal));
+        Assert.Empty(Assert.IsType<Host.Hooks.HookOutcome.Continued>(answered).Skipped);
     }
 
     [Fact]

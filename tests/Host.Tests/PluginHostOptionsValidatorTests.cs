@@ -165,13 +165,13 @@ public sealed class PluginHostOptionsValidatorTests
     [Fact]
     public void ARollbackWindow_ThatIsNegative_IsRefused_AndZeroTurnsItOff()
     {
-        var negative = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { RollbackOnCrashLoopWithin = TimeSpan.FromMinutes(-1), RollbackOnHookPauseWithin = TimeSpan.FromSeconds(-5), RollbackOnRouteFailuresWithin = TimeSpan.FromSeconds(-2), RouteFailuresToRollBack = 0 });
+        var negative = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { RollbackOnCrashLoopWithin = TimeSpan.FromMinutes(-1), RollbackOnHookPauseWithin = TimeSpan.FromSeconds(-5), RollbackOnCallFailuresWithin = TimeSpan.FromSeconds(-2), CallFailuresToRollBack = 0 });
         var off = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions());
 
         Assert.Contains("PluginHost:RollbackOnCrashLoopWithin is -00:01:00; use 00:00:00 (never roll back by itself) or a positive time", negative.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("PluginHost:RollbackOnHookPauseWithin is -00:00:05; use 00:00:00 (never roll back by itself) or a positive time", negative.FailureMessage, StringComparison.Ordinal);
-        Assert.Contains("PluginHost:RollbackOnRouteFailuresWithin is -00:00:02; use 00:00:00 (never roll back by itself) or a positive time", negative.FailureMessage, StringComparison.Ordinal);
-        Assert.Contains("PluginHost:RouteFailuresToRollBack is 0; use 1 or more (5 by default)", negative.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:RollbackOnCallFailuresWithin is -00:00:02; use 00:00:00 (never roll back by itself) or a positive time", negative.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:CallFailuresToRollBack is 0; use 1 or more (5 by default)", negative.FailureMessage, StringComparison.Ordinal);
         Assert.True(off.Succeeded, off.FailureMessage);
     }
 

@@ -10,7 +10,7 @@ namespace GrpcPlugins.Host.Hooks;
 /// first short-circuit wins. Failures are values, reported once, and mapped by
 /// the point's mode: skipped (fail-open) or the call's answer (fail-closed).
 /// </summary>
-internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter reporter, PluginMetrics metrics, TimeProvider time) : IHookDispatcher
+internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter reporter, CallFailureRuns failureRuns, PluginMetrics metrics, TimeProvider time) : IHookDispatcher
 {
     public async ValueTask<HookOutcome> DispatchAsync(HookPoint point, HookInput input, CancellationToken cancellationToken = default)
     {
@@ -65,6 +65,7 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
             if (result.Failure is { } failure)
             {
                 reporter.Report(failure, $"hook '{point.Name}'");
+                failureRuns.Failed(failure, CallSide.Hook);
                 if (point.FailureMode == HookFailureMode.FailClosed)
                 {
                     return new HookOutcome.Failed(failure, skipped ?? []);
@@ -74,6 +75,7 @@ internal sealed class HookDispatcher(IHookTargets targets, CallFailureReporter r
                 continue;
             }
 
+            failureRuns.Answered(target.PluginId, CallSide.Hook);
             var response = result.Response!;
             switch (response.DecisionCase)
             {

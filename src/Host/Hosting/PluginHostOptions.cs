@@ -103,17 +103,18 @@ public sealed class PluginHostOptions
     public TimeSpan RollbackOnHookPauseWithin { get; set; }
 
     /// <summary>
-    /// Within this long after an upgrade through the admin API, a new version whose route calls
-    /// fail <see cref="RouteFailuresToRollBack"/> times in a row (the plugin errors, dies in the
-    /// call or misses its deadline, or answers 5xx, with no other answer in between: it runs and
-    /// its health answers, but its routes are broken) is rolled back by the host to the bundle it
-    /// replaced, as for a crash loop. Zero (the default) leaves it serving, for an admin to decide;
-    /// a host whose plugins' routes answer 5xx for a backend's outage keeps it so.
+    /// Within this long after an upgrade through the admin API, a new version whose hook calls or
+    /// whose route calls (counted apart) fail <see cref="CallFailuresToRollBack"/> times in a row
+    /// (the plugin errors, dies in the call or misses its deadline, or a route answers 5xx, with no
+    /// other answer of the same kind in between: it runs and its health answers, but its handlers
+    /// are broken) is rolled back by the host to the bundle it replaced, as for a crash loop. Zero
+    /// (the default) leaves it serving, for an admin to decide; a host whose plugins fail for a
+    /// backend's outage keeps it so.
     /// </summary>
-    public TimeSpan RollbackOnRouteFailuresWithin { get; set; }
+    public TimeSpan RollbackOnCallFailuresWithin { get; set; }
 
-    /// <summary>How many route calls in a row must fail for <see cref="RollbackOnRouteFailuresWithin"/> to roll an upgrade back. Defaults to 5.</summary>
-    public int RouteFailuresToRollBack { get; set; } = 5;
+    /// <summary>How many hook calls, or route calls, in a row must fail for <see cref="RollbackOnCallFailuresWithin"/> to roll an upgrade back. Defaults to 5.</summary>
+    public int CallFailuresToRollBack { get; set; } = 5;
 
     internal Bundles.BundleLimits BundleLimits => new(MaxBundleExpandedBytes, MaxBundleEntries, DiskReserveBytes);
 

@@ -54,10 +54,10 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
 
         RollbackWindow(errors, nameof(options.RollbackOnCrashLoopWithin), options.RollbackOnCrashLoopWithin);
         RollbackWindow(errors, nameof(options.RollbackOnHookPauseWithin), options.RollbackOnHookPauseWithin);
-        RollbackWindow(errors, nameof(options.RollbackOnRouteFailuresWithin), options.RollbackOnRouteFailuresWithin);
-        if (options.RouteFailuresToRollBack < 1)
+        RollbackWindow(errors, nameof(options.RollbackOnCallFailuresWithin), options.RollbackOnCallFailuresWithin);
+        if (options.CallFailuresToRollBack < 1)
         {
-            errors.Add($"PluginHost:RouteFailuresToRollBack is {options.RouteFailuresToRollBack}; use 1 or more (5 by default), or turn RollbackOnRouteFailuresWithin off (00:00:00).");
+            errors.Add($"PluginHost:CallFailuresToRollBack is {options.CallFailuresToRollBack}; use 1 or more (5 by default), or turn RollbackOnCallFailuresWithin off (00:00:00).");
         }
 
         try

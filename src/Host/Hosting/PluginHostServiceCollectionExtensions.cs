@@ -78,7 +78,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<StagedBundles>();
         services.AddSingleton<KeptBundles>();
         services.AddSingleton<UpgradeWatch>();
-        services.AddSingleton<Routes.RouteFailureRuns>();
+        services.AddSingleton<CallFailureRuns>();
         services.AddSingleton<PluginInstaller>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<StoredSettingsCheck>();

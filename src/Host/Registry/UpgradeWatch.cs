@@ -10,16 +10,16 @@ namespace GrpcPlugins.Host.Registry;
 
 /// <summary>
 /// Watches a version an upgrade switched to for <see cref="PluginHostOptions.RollbackOnCrashLoopWithin"/>,
-/// <see cref="PluginHostOptions.RollbackOnHookPauseWithin"/> and <see cref="PluginHostOptions.RollbackOnRouteFailuresWithin"/>:
+/// <see cref="PluginHostOptions.RollbackOnHookPauseWithin"/> and <see cref="PluginHostOptions.RollbackOnCallFailuresWithin"/>:
 /// if it crash-loops (it started, then kept dying: a fault its start did not show, met on real
-/// traffic), its hook calls are paused (its handlers hang while its health answers) or its route
-/// calls keep failing (its routes are broken while its health answers) within that time, the host rolls it back
+/// traffic), its hook calls are paused (its handlers hang while its health answers) or its hook or
+/// route calls keep failing (they are broken while its health answers) within that time, the host rolls it back
 /// to the bundle it replaced, at 3 a.m. as at noon, instead of leaving the plugin down until an
 /// admin comes. Said as an error, a lifecycle event and the host's own entry in the audit trail.
 /// The version a rollback brings back is not watched in turn: two versions are not swapped back
 /// and forth.
 /// </summary>
-internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, HookBreakers breakers, Routes.RouteFailureRuns routeFailures, AuditTrail audit, LifecycleEvents events, TimeProvider time, ILogger<UpgradeWatch> logger)
+internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, HookBreakers breakers, Calls.CallFailureRuns callFailures, AuditTrail audit, LifecycleEvents events, TimeProvider time, ILogger<UpgradeWatch> logger)
 {
     /// <summary>Who the audit trail says acted.</summary>
     public const string Actor = "host";
@@ -27,7 +27,7 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
     // What the version did, as the event, the audit entry and the log say it.
     private const string CrashLooped = "crash-looped";
     private const string HookCallsWerePaused = "had its hook calls paused";
-    private const string RouteCallsFailed = "had its route calls fail";
+    private const string CallsFailed = "had its calls fail";
 
     private readonly ConcurrentDictionary<string, byte> _rollingBack = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IReadOnlyList<UpgradeWatchItem>> _watching = new(StringComparer.Ordinal);
@@ -47,15 +47,15 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
     {
         var crashWindow = options.Value.RollbackOnCrashLoopWithin;
         var pauseWindow = options.Value.RollbackOnHookPauseWithin;
-        var routeWindow = options.Value.RollbackOnRouteFailuresWithin;
+        var callWindow = options.Value.RollbackOnCallFailuresWithin;
         _watching.TryRemove(upgraded.Id, out _);
-        if (_rollingBack.TryRemove(upgraded.Id, out _) || (crashWindow <= TimeSpan.Zero && pauseWindow <= TimeSpan.Zero && routeWindow <= TimeSpan.Zero) || upgraded.Supervisor is not { } supervisor)
+        if (_rollingBack.TryRemove(upgraded.Id, out _) || (crashWindow <= TimeSpan.Zero && pauseWindow <= TimeSpan.Zero && callWindow <= TimeSpan.Zero) || upgraded.Supervisor is not { } supervisor)
         {
             return;
         }
 
         var now = time.GetUtcNow();
-        IReadOnlyList<UpgradeWatchItem> watched = [.. new (string What, TimeSpan Window)[] { ("crash loop", crashWindow), ("hook calls paused", pauseWindow), ("route calls failing", routeWindow) }
+        IReadOnlyList<UpgradeWatchItem> watched = [.. new (string What, TimeSpan Window)[] { ("crash loop", crashWindow), ("hook calls paused", pauseWindow), ("calls failing", callWindow) }
             .Where(w => w.Window > TimeSpan.Zero)
             .Select(w => new UpgradeWatchItem(w.What, now + w.Window))];
         _watching[upgraded.Id] = watched;
@@ -63,12 +63,12 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
         var since = time.GetTimestamp();
         var fired = 0;
         ITimer? callWatchEnds = null;
-        IDisposable? routeRun = null;
+        IDisposable? callRun = null;
         void StopCallWatches()
         {
             breakers.Paused -= OnPaused;
-            routeFailures.Failing -= OnRoutesFailing;
-            routeRun?.Dispose();
+            callFailures.Failing -= OnCallsFailing;
+            callRun?.Dispose();
         }
 
         void Stop()
@@ -107,11 +107,11 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
             }
         }
 
-        void OnRoutesFailing(string pluginId, string why)
+        void OnCallsFailing(string pluginId, string why)
         {
             if (pluginId == upgraded.Id)
             {
-                Fire(RouteCallsFailed, why, routeWindow);
+                Fire(CallsFailed, why, callWindow);
             }
         }
 
@@ -120,16 +120,16 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
             breakers.Paused += OnPaused;
         }
 
-        if (routeWindow > TimeSpan.Zero)
+        if (callWindow > TimeSpan.Zero)
         {
-            routeFailures.Failing += OnRoutesFailing;
-            routeRun = routeFailures.Watch(upgraded.Id, options.Value.RouteFailuresToRollBack);
+            callFailures.Failing += OnCallsFailing;
+            callRun = callFailures.Watch(upgraded.Id, options.Value.CallFailuresToRollBack);
         }
 
-        if (pauseWindow > TimeSpan.Zero || routeWindow > TimeSpan.Zero)
+        if (pauseWindow > TimeSpan.Zero || callWindow > TimeSpan.Zero)
         {
             // The singletons' events let go of this version once its windows are over.
-            callWatchEnds = time.CreateTimer(_ => StopCallWatches(), null, pauseWindow > routeWindow ? pauseWindow : routeWindow, Timeout.InfiniteTimeSpan);
+            callWatchEnds = time.CreateTimer(_ => StopCallWatches(), null, pauseWindow > callWindow ? pauseWindow : callWindow, Timeout.InfiniteTimeSpan);
         }
 
         if (crashWindow > TimeSpan.Zero)
@@ -154,7 +154,7 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
         }
         else
         {
-            Log.RouteCallsFailed(logger, id, version, after, window, why);
+            Log.CallsFailed(logger, id, version, after, window, why);
         }
 
         _rollingBack[id] = 0;
@@ -188,13 +188,13 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
         [LoggerMessage(EventId = 1096, EventName = "UpgradeHookCallsPaused", Level = LogLevel.Error, Message = "Plugin {PluginId} {Version} had its hook calls paused {After} after its upgrade, within PluginHost:RollbackOnHookPauseWithin ({Window}): rolling it back to the bundle it replaced. {Why}")]
         public static partial void HookCallsPaused(ILogger logger, string pluginId, string version, TimeSpan after, TimeSpan window, string why);
 
-        [LoggerMessage(EventId = 1102, EventName = "UpgradeRouteCallsFailed", Level = LogLevel.Error, Message = "Plugin {PluginId} {Version} had its route calls fail {After} after its upgrade, within PluginHost:RollbackOnRouteFailuresWithin ({Window}): rolling it back to the bundle it replaced. {Why}")]
-        public static partial void RouteCallsFailed(ILogger logger, string pluginId, string version, TimeSpan after, TimeSpan window, string why);
+        [LoggerMessage(EventId = 1102, EventName = "UpgradeCallsFailed", Level = LogLevel.Error, Message = "Plugin {PluginId} {Version} had its hook or route calls fail {After} after its upgrade, within PluginHost:RollbackOnCallFailuresWithin ({Window}): rolling it back to the bundle it replaced. {Why}")]
+        public static partial void CallsFailed(ILogger logger, string pluginId, string version, TimeSpan after, TimeSpan window, string why);
 
         [LoggerMessage(EventId = 1095, EventName = "UpgradeNotRolledBack", Level = LogLevel.Error, Message = "Plugin {PluginId} {Version} {Sign} after its upgrade and could not be rolled back: {Reason} It stays so until an admin acts (upload and install a version that works, then enable it).")]
         public static partial void NotRolledBack(ILogger logger, string pluginId, string version, string sign, string reason);
     }
 }
 
-/// <summary>One thing the host watches an upgraded version for (<c>crash loop</c>, <c>hook calls paused</c>, <c>route calls failing</c>), and until when.</summary>
+/// <summary>One thing the host watches an upgraded version for (<c>crash loop</c>, <c>hook calls paused</c>, <c>calls failing</c>), and until when.</summary>
 internal sealed record UpgradeWatchItem(string What, DateTimeOffset Until);

@@ -35,7 +35,7 @@ internal sealed class PluginRouteForwarder(
     EndpointHookServices hooks,
     PulledBodies bodies,
     Hooks.Tenancy.TenantScopes scopes,
-    RouteFailureRuns failureRuns,
+    CallFailureRuns failureRuns,
     TimeProvider time)
 {
     private static readonly Task<Exception?> s_noUpload = Task.FromResult<Exception?>(null);
@@ -233,7 +233,7 @@ internal sealed class PluginRouteForwarder(
                 throw new RpcException(new Status(StatusCode.Internal, "the plugin ended the call without a response head"));
             }
 
-            failureRuns.Answered(id, context.Response.StatusCode);
+            failureRuns.Answered(id, CallSide.Route, context.Response.StatusCode);
             return "ok";
         }
         catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException or BadHttpRequestException)
@@ -253,7 +253,7 @@ internal sealed class PluginRouteForwarder(
 
             var failure = RpcFailureClassifier.Classify(id, ex, deadline, worker);
             reporter.Report(failure, $"route {method} {path}", ex is RpcException ? null : ex);
-            failureRuns.Failed(failure);
+            failureRuns.Failed(failure, CallSide.Route);
             if (responseStarted)
             {
                 // Status is already on the wire: the only honest signal left is an aborted response.
