@@ -32,7 +32,7 @@ public sealed class AdminPageTests
         Assert.False(await page.IsVisibleAsync("#audit-replica"));
 
         // A build published over t's folder asks for one more permission: the page asks the admin
-        // before it reloads; refused, 1.0.0 keeps serving, and the page says why.
+        // before it reloads; not granted, nothing is asked of the host, and 1.0.0 keeps serving.
         var republished = PluginFolders.Test("t", "normal", "--version", "1.1.0");
         republished["version"] = "1.1.0";
         republished["permissions"] = new System.Text.Json.Nodes.JsonArray("settings.read", "settings.write");
@@ -46,9 +46,9 @@ public sealed class AdminPageTests
 
         page.Dialog += Refuse;
         await page.ClickAsync("#plugin-t .action-reload");
-        await page.WaitForSelectorAsync("#status:has-text('Reload of t refused. consent required')");
+        await page.WaitForSelectorAsync("#status:has-text('Reload of t not done: settings.write not granted.')");
         page.Dialog -= Refuse;
-        Assert.Equal("t's folder now asks for settings.write, which 1.0.0 did not. Grant it and reload?", asked);
+        Assert.Equal("t's folder holds 1.1.0 (serving 1.0.0), which asks for settings.write: 1.0.0 did not. Grant it and reload?", asked);
         Assert.Equal("1.0.0", host.Catalog.Find("t")!.Manifest!.Version);
 
         // Granted, it reloads, and the row shows the new version.
@@ -59,6 +59,9 @@ public sealed class AdminPageTests
         page.Dialog -= Grant;
         await page.WaitForSelectorAsync("#plugin-t td:has-text('1.1.0')");
         Assert.Equal(["settings.read", "settings.write"], host.Catalog.Find("t")!.Manifest!.Permissions.Order(StringComparer.Ordinal));
+        // One reload asked of the host, the granted one: the preview and the declined one change nothing, so they are not actions.
+        var reloads = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.reload")).GetProperty("entries");
+        Assert.Equal([200], reloads.EnumerateArray().Select(e => e.GetProperty("status").GetInt32()));
         await page.WaitForSelectorAsync("#plugin-t .state-Ready");
 
         // Disable a plugin.

@@ -716,15 +716,18 @@ public sealed class InstallUpgradeTests : IDisposable
 
         // A manifest broken in place: 1.1.0 keeps serving.
         await File.WriteAllTextAsync(Path.Combine(folder, "plugin.json"), """{ "id": "p", "version": "1.2.0" }""");
+        var brokenPreview = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/p/reload");
         var broken = await host.Admin.PostAsync("/admin/api/plugins/p/reload", null);
         var still = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/p/whoami");
 
         // A permission the loaded manifest did not ask for needs the admin's consent, as an install does.
         manifest["permissions"] = new JsonArray("settings.read", "settings.write");
         Rewrite(manifest, "1.2.0");
+        var preview = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/p/reload");
         var unconsented = await host.Admin.PostAsync("/admin/api/plugins/p/reload", null);
         var consented = await host.Admin.PostAsync("/admin/api/plugins/p/reload?accept=settings.write", null);
         var unknown = await host.Admin.PostAsync("/admin/api/plugins/nope/reload", null);
+        var unknownPreview = await host.Admin.GetAsync("/admin/api/plugins/nope/reload");
         var audit = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.reload");
 
         Assert.True(reloaded.IsSuccessStatusCode, await reloaded.Content.ReadAsStringAsync());
@@ -738,6 +741,13 @@ public sealed class InstallUpgradeTests : IDisposable
         Assert.Contains("'p' 1.1.0 keeps serving; its folder as it is now would be refused:", refusal, StringComparison.Ordinal);
         Assert.Contains("command", refusal, StringComparison.Ordinal);
         Assert.Equal("1.1.0", still.GetProperty("version").GetString());
+        Assert.Null(brokenPreview.GetProperty("folder").GetString());
+        Assert.Equal("1.1.0", brokenPreview.GetProperty("serving").GetString());
+        Assert.Contains(brokenPreview.GetProperty("problems").EnumerateArray(), e => e.GetString()!.Contains("command", StringComparison.Ordinal));
+        Assert.Equal(("1.1.0", "1.2.0"), (preview.GetProperty("serving").GetString(), preview.GetProperty("folder").GetString()));
+        Assert.Equal(["settings.write"], preview.GetProperty("permissions").EnumerateArray().Select(e => e.GetString()));
+        Assert.Empty(preview.GetProperty("problems").EnumerateArray());
+        Assert.Equal(HttpStatusCode.NotFound, unknownPreview.StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, unconsented.StatusCode);
         Assert.Contains("reload with ?accept=settings.write", await unconsented.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.True(consented.IsSuccessStatusCode, await consented.Content.ReadAsStringAsync());

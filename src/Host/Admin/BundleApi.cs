@@ -97,6 +97,12 @@ internal static class BundleApi
             Answer(context, id, "Rollback refused", await installer.RollBackAsync(id, AdminActor.Of(context.User), ct).ConfigureAwait(false)))
             .Audited("plugin.rollback");
 
+        // What a reload would find, changing nothing: for the page to ask consent before it acts, and for a script's dry run.
+        api.MapGet("/plugins/{id}/reload", async (string id, PluginInstaller installer, CancellationToken ct) =>
+            await installer.PreviewReloadAsync(id, ct).ConfigureAwait(false) is { } preview
+                ? Results.Ok(preview)
+                : Results.Problem(title: "Unknown plugin", detail: $"No plugin with id '{id}' runs here: it is not installed, or was refused at load (mend its folder and restart the host).", statusCode: 404));
+
         api.MapPost("/plugins/{id}/reload", async (string id, string? accept, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
             Answer(context, id, "Reload refused", await installer.ReloadAsync(id, Accepted(accept), ct).ConfigureAwait(false)))
             .Audited("plugin.reload");

@@ -202,23 +202,8 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 return InstallResult.Fail(409, $"'{id}' was refused at load; mend its folder and restart the host, or install a bundle of it.");
             }
 
-            var found = lifecycle.ReadFolder(id, entry.Folder);
-            var errors = found.Errors.ToList();
-            if (found.Manifest is { } read && read.Id != id)
-            {
-                errors.Add($"its folder's plugin.json now says id '{read.Id}'; a reload keeps the id ('{id}'): install the other plugin as a bundle.");
-            }
-
-            if (found.Manifest is { } readManifest)
-            {
-                errors.AddRange(DependencyRefusals(readManifest));
-                if (await SettingsRefusalAsync(readManifest, entry.Manifest, cancellationToken).ConfigureAwait(false) is { } refusal)
-                {
-                    errors.Add(refusal);
-                }
-            }
-
-            if (errors.Count > 0 || found.Manifest is not { } manifest)
+            var (manifest, errors) = await CheckFolderAsync(id, entry, entry.Manifest, cancellationToken).ConfigureAwait(false);
+            if (manifest is null)
             {
                 return InstallResult.Fail(422, $"'{id}' {entry.Manifest.Version} keeps serving; its folder as it is now would be refused: {string.Join(" ", errors)}");
             }
@@ -235,6 +220,44 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         {
             _oneAtATime.Release();
         }
+    }
+
+    /// <summary>
+    /// What <see cref="ReloadAsync"/> would find in <paramref name="id"/>'s folder, changing nothing:
+    /// the version there, the permissions it asks for that the serving version did not, and why it
+    /// would be refused; null when no such plugin runs.
+    /// </summary>
+    public async Task<ReloadPreview?> PreviewReloadAsync(string id, CancellationToken cancellationToken)
+    {
+        if (catalog.Find(id) is not { Manifest: { } serving, Supervisor: not null } entry)
+        {
+            return null;
+        }
+
+        var (manifest, errors) = await CheckFolderAsync(id, entry, serving, cancellationToken).ConfigureAwait(false);
+        return new ReloadPreview(id, serving.Version, manifest?.Version, manifest is null ? [] : [.. manifest.Permissions.Except(serving.Permissions)], errors);
+    }
+
+    /// <summary>The manifest <paramref name="entry"/>'s folder holds now, checked as a load checks it; null with every reason when it would be refused.</summary>
+    private async Task<(PluginManifest? Manifest, IReadOnlyList<string> Errors)> CheckFolderAsync(string id, PluginEntry entry, PluginManifest serving, CancellationToken cancellationToken)
+    {
+        var found = lifecycle.ReadFolder(id, entry.Folder);
+        var errors = found.Errors.ToList();
+        if (found.Manifest is { } read && read.Id != id)
+        {
+            errors.Add($"its folder's plugin.json now says id '{read.Id}'; a reload keeps the id ('{id}'): install the other plugin as a bundle.");
+        }
+
+        if (found.Manifest is { } readManifest)
+        {
+            errors.AddRange(DependencyRefusals(readManifest));
+            if (await SettingsRefusalAsync(readManifest, serving, cancellationToken).ConfigureAwait(false) is { } refusal)
+            {
+                errors.Add(refusal);
+            }
+        }
+
+        return (errors.Count == 0 ? found.Manifest : null, errors);
     }
 
     /// <summary>
@@ -600,6 +623,13 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         return signature?.KeyId ?? string.Empty;
     }
 }
+
+/// <summary>
+/// What a reload of <paramref name="PluginId"/> would find in its folder: <paramref name="Folder"/>'s version
+/// (null when it would be refused, for the <paramref name="Problems"/>), in place of <paramref name="Serving"/>,
+/// and the <paramref name="Permissions"/> it asks for that the serving version did not.
+/// </summary>
+internal sealed record ReloadPreview(string PluginId, string Serving, string? Folder, IReadOnlyList<string> Permissions, IReadOnlyList<string> Problems);
 
 /// <summary>What a staged bundle is and asks for, before consent.</summary>
 internal sealed record InstallPreview(string Address, string? Id, string? Version, string? InstalledVersion, IReadOnlyList<string> Permissions, string? Signer, IReadOnlyList<string> Errors)
