@@ -75,8 +75,12 @@ public sealed class AdminPageTests
         await page.WaitForSelectorAsync("#status:has-text(\"Restart of t refused. 't' is disabled\")");
         Assert.Equal(WorkerState.Stopped, host.Supervisor("t").Snapshot.State);
 
-        // An invalid value shows its error beside the field, and nothing is saved.
+        // What happened to it, newest first: the disable, then the reload.
         await page.ClickAsync("#plugin-t .action-settings");
+        await page.WaitForSelectorAsync("#events tbody tr:first-child.event-deactivated");
+        Assert.Contains("reloaded from its folder, 1.0.0 before", await page.TextContentAsync("#events tr.event-activated"), StringComparison.Ordinal);
+
+        // An invalid value shows its error beside the field, and nothing is saved.
         await page.FillAsync("#setting-limit", "0");
         await page.ClickAsync("#save-settings");
         await page.WaitForSelectorAsync("#error-limit:not(:empty)");
