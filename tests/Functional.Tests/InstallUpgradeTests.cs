@@ -683,6 +683,28 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task ASecondUpgradeWithinTheWindow_EndsTheFirstsWatch_SoItsFailuresRollBackOnceToTheVersionItReplaced()
+    {
+        await using var host = await UpgradedHostAsync(["normal"], o => (o.RollbackOnCallFailuresWithin, o.CallFailuresToRollBack) = (TimeSpan.FromMinutes(5), 2));
+
+        // 3.0.0 replaces 2.0.0 while 2.0.0 is still watched; 3.0.0's hook throws at every call.
+        await InstallAsync(host, _bundles.Pack("up", "3.0.0", ["error-in-hook"], []));
+        await host.WaitForAsync("up", s => s.State == WorkerState.Ready && host.Catalog.Find("up")!.Manifest!.Version == "3.0.0", "3.0.0 serving");
+        for (var call = 0; call < 2; call++)
+        {
+            await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("x"));
+        }
+
+        var view = await RolledBackByTheHostAsync(host);
+        // A second rollback, by 2.0.0's watch taking 3.0.0's failures for its own, would swap 3.0.0 back in.
+        await Task.Delay(1000);
+
+        Assert.Equal("2.0.0", view.GetProperty("version").GetString());
+        Assert.Equal("2.0.0", host.Catalog.Find("up")!.Manifest!.Version);
+        Assert.Single((await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.rollback")).GetProperty("entries").EnumerateArray());
+    }
+
+    [Fact]
     public async Task AnUpgradeWhoseHooksHang_IsNotRolledBack_WhenOnlyCrashLoopsAreWatched()
     {
         await using var host = await UpgradedHostAsync(["hang-in-hook"], o =>

@@ -32,6 +32,10 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
     private readonly ConcurrentDictionary<string, byte> _rollingBack = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IReadOnlyList<UpgradeWatchItem>> _watching = new(StringComparer.Ordinal);
 
+    // How to stop each plugin's watch: a newer upgrade (or a rollback) ends the older version's,
+    // whose handlers would otherwise take the newer version's signs, named by the same id, for their own.
+    private readonly ConcurrentDictionary<string, Action> _stops = new(StringComparer.Ordinal);
+
     /// <summary>
     /// What the host watches <paramref name="pluginId"/>'s upgraded version for now, each until when;
     /// empty when nothing (no upgrade watched, its windows over, or rolled back).
@@ -49,6 +53,10 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
         var pauseWindow = options.Value.RollbackOnHookPauseWithin;
         var callWindow = options.Value.RollbackOnCallFailuresWithin;
         _watching.TryRemove(upgraded.Id, out _);
+        if (_stops.TryRemove(upgraded.Id, out var stopPrevious))
+        {
+            stopPrevious();
+        }
         if (_rollingBack.TryRemove(upgraded.Id, out _) || (crashWindow <= TimeSpan.Zero && pauseWindow <= TimeSpan.Zero && callWindow <= TimeSpan.Zero) || upgraded.Supervisor is not { } supervisor)
         {
             return;
@@ -84,6 +92,7 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
             Stop();
             // This version's watch only: a later upgrade's stays.
             _watching.TryRemove(new KeyValuePair<string, IReadOnlyList<UpgradeWatchItem>>(upgraded.Id, watched));
+            _stops.TryRemove(new KeyValuePair<string, Action>(upgraded.Id, Stop));
             if (after <= window && Interlocked.Exchange(ref fired, 1) == 0)
             {
                 // Off the caller's thread: the rollback stops this very supervisor.
@@ -115,6 +124,7 @@ internal sealed partial class UpgradeWatch(IOptions<PluginHostOptions> options, 
             }
         }
 
+        _stops[upgraded.Id] = Stop;
         if (pauseWindow > TimeSpan.Zero)
         {
             breakers.Paused += OnPaused;
