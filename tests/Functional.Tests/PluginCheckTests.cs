@@ -275,14 +275,17 @@ public sealed partial class PluginCheckTests : IDisposable
         var folder = Write(PluginFolders.Test("p"));
 
         var (code, output) = await CheckAsync(
-            folder, "--call", "GET /items/42/parts/wheel", "--call", $"POST /echo/orders?x=1 {order}", "--call", "GET /throw", "--call", "DELETE /nowhere");
+            folder, "--call", "GET /items/42/parts/wheel", "--call", $"POST /echo/orders?x=1 {order}", "--call", $"PUT /echo/orders/2 @{order}",
+            "--call", """POST /echo/inline {"note": "a body in the line, spaces kept"}""", "--call", "GET /throw", "--call", "DELETE /nowhere");
         var (badSyntax, told) = await CheckAsync(folder, "--call", "get /x");
-        var (noBody, toldBody) = await CheckAsync(folder, "--call", "POST /echo/x " + Path.Combine(_root, "missing.json"));
+        var (noBody, toldBody) = await CheckAsync(folder, "--call", "POST /echo/x @" + Path.Combine(_root, "missing.json"));
 
         Assert.Equal(1, code);
-        Assert.Contains("skip  route * /*: not called: it needs parameters the check cannot guess; call it with --call \"<METHOD> </path[?query]> [<body-file>]\"", output, StringComparison.Ordinal);
+        Assert.Contains("skip  route * /*: not called: it needs parameters the check cannot guess; call it with --call \"<METHOD> </path[?query]> [@<body-file> | <body>]\"", output, StringComparison.Ordinal);
         Assert.Matches(@"ok    call GET /items/42/parts/wheel: 200 in [\d.]+ ms, \d+ bytes of application/json", output);
         Assert.Matches(@"ok    call POST /echo/orders\?x=1: 200 in [\d.]+ ms", output);
+        Assert.Matches(@"ok    call PUT /echo/orders/2: 200 in [\d.]+ ms", output);
+        Assert.Matches(@"ok    call POST /echo/inline: 200 in [\d.]+ ms, \d+ bytes of application/json", output);
         Assert.Contains("FAIL  call GET /throw: ", output, StringComparison.Ordinal);
         Assert.Contains("warn  call DELETE /nowhere: 404 in", output, StringComparison.Ordinal);
         Assert.Contains("no route of its manifest takes DELETE /nowhere, or the plugin answered so itself", output, StringComparison.Ordinal);

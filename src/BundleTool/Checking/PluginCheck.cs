@@ -269,11 +269,13 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
     {
         var subject = new CheckSubject("call", call.Target);
         using var request = new HttpRequestMessage(new HttpMethod(call.Method), $"/plugins/{Uri.EscapeDataString(id)}{call.PathAndQuery}");
-        if (call.BodyFile is not null)
+        var body = call.BodyText is { } text ? System.Text.Encoding.UTF8.GetBytes(text)
+            : call.BodyFile is { } file ? await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (body is not null)
         {
-            request.Content = new ByteArrayContent(await File.ReadAllBytesAsync(call.BodyFile, cancellationToken).ConfigureAwait(false));
-            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(
-                call.BodyFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "application/json" : "application/octet-stream");
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(call.ContentType);
         }
 
         var (result, status) = await SendAsync(host, subject, request, cancellationToken).ConfigureAwait(false);
