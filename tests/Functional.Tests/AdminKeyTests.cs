@@ -71,6 +71,8 @@ public sealed class AdminKeyTests
         var alice = await SendAsync(HttpMethod.Post, "/admin/api/plugins/t/disable", AliceKey);
         var audit = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?action=plugin.disable")).GetProperty("entries").EnumerateArray()
             .Select(e => $"{e.GetProperty("actor").GetString()} {e.GetProperty("status").GetInt32()}");
+        var byDashboard = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/audit?actor=dashboard")).GetProperty("entries").EnumerateArray()
+            .Select(e => $"{e.GetProperty("action").GetString()} {e.GetProperty("status").GetInt32()}");
 
         Assert.Equal(HttpStatusCode.OK, me.Status);
         Assert.Equal("""{"holder":"dashboard","readOnly":true}""", me.Body);
@@ -82,6 +84,8 @@ public sealed class AdminKeyTests
         Assert.Equal(WorkerState.Ready, stateAfter);
         Assert.Equal(HttpStatusCode.OK, alice.Status);
         Assert.Equal(["alice 200", "dashboard 403"], audit);
+        // What one holder did, asked of the trail by their name.
+        Assert.Equal(["plugin.disable 403"], byDashboard);
 
         async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string path, string key)
         {

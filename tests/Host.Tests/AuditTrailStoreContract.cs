@@ -59,6 +59,24 @@ public abstract class AuditTrailStoreContract
     }
 
     [Fact]
+    public async Task APage_IsFilteredByWhoActed_WithThePluginAndActionFilters()
+    {
+        var store = OpenStore();
+        for (var n = 1; n <= 6; n++)
+        {
+            await store.AppendAuditAsync(Entry(n % 2 == 0 ? "a" : "b", "plugin.disable", n) with { Actor = n % 3 == 0 ? "grafana" : "alice" }, kept: 1000, CancellationToken.None);
+        }
+
+        var grafana = await store.GetAuditAsync(new AuditQuery(null, null, null, 10, "grafana"), CancellationToken.None);
+        var aliceOnA = await store.GetAuditAsync(new AuditQuery("a", "plugin.disable", null, 10, "alice"), CancellationToken.None);
+        var nobody = await store.GetAuditAsync(new AuditQuery(null, null, null, 10, "mallory"), CancellationToken.None);
+
+        Assert.Equal(["#6", "#3"], grafana.Select(e => e.Detail));
+        Assert.Equal(["#4", "#2"], aliceOnA.Select(e => e.Detail));
+        Assert.Empty(nobody);
+    }
+
+    [Fact]
     public async Task UninstallingAPlugin_KeepsItsAuditEntries()
     {
         var store = OpenStore();

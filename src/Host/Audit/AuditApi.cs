@@ -15,7 +15,7 @@ internal static class AuditApi
     {
         var api = endpoints.MapGroup("/admin/api").RequireAuthorization(PluginHostPolicies.Admin);
 
-        api.MapGet("/audit", async (string? plugin, string? action, long? before, int? limit, AuditTrail trail, CancellationToken ct) =>
+        api.MapGet("/audit", async (string? plugin, string? action, string? actor, long? before, int? limit, AuditTrail trail, CancellationToken ct) =>
         {
             if (limit is < 1 or > MaxLimit)
             {
@@ -28,7 +28,7 @@ internal static class AuditApi
             }
 
             var take = limit ?? DefaultLimit;
-            var entries = await trail.ReadAsync(new AuditQuery(Blank(plugin), Blank(action), before, take), ct).ConfigureAwait(false);
+            var entries = await trail.ReadAsync(new AuditQuery(Blank(plugin), Blank(action), before, take, Blank(actor)), ct).ConfigureAwait(false);
             return Results.Ok(new
             {
                 entries = entries.Select(e => new { e.Id, e.At, e.Actor, e.Remote, e.Action, pluginId = e.PluginId, tenant = e.Tenant, e.Status, e.Detail, e.Replica }),

@@ -31,11 +31,12 @@ internal sealed partial class PostgresPluginStore
     {
         await using var command = dataSource.CreateCommand("""
             SELECT id, at, actor, remote, action, plugin_id, tenant_id, status, detail, replica FROM audit
-            WHERE (@p::text IS NULL OR plugin_id = @p) AND (@a::text IS NULL OR action = @a) AND (@b::bigint IS NULL OR id < @b)
+            WHERE (@p::text IS NULL OR plugin_id = @p) AND (@a::text IS NULL OR action = @a) AND (@w::text IS NULL OR actor = @w) AND (@b::bigint IS NULL OR id < @b)
             ORDER BY id DESC LIMIT @n
             """);
         command.Parameters.AddWithValue("p", NpgsqlTypes.NpgsqlDbType.Text, (object?)query.PluginId ?? DBNull.Value);
         command.Parameters.AddWithValue("a", NpgsqlTypes.NpgsqlDbType.Text, (object?)query.Action ?? DBNull.Value);
+        command.Parameters.AddWithValue("w", NpgsqlTypes.NpgsqlDbType.Text, (object?)query.Actor ?? DBNull.Value);
         command.Parameters.AddWithValue("b", NpgsqlTypes.NpgsqlDbType.Bigint, (object?)query.Before ?? DBNull.Value);
         command.Parameters.AddWithValue("n", query.Limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -37,11 +37,12 @@ internal sealed partial class SqlitePluginStore
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT id, at, actor, remote, action, plugin_id, tenant_id, status, detail, replica FROM audit
-            WHERE ($p IS NULL OR plugin_id = $p) AND ($a IS NULL OR action = $a) AND ($b IS NULL OR id < $b)
+            WHERE ($p IS NULL OR plugin_id = $p) AND ($a IS NULL OR action = $a) AND ($w IS NULL OR actor = $w) AND ($b IS NULL OR id < $b)
             ORDER BY id DESC LIMIT $n
             """;
         command.Parameters.AddWithValue("$p", (object?)query.PluginId ?? DBNull.Value);
         command.Parameters.AddWithValue("$a", (object?)query.Action ?? DBNull.Value);
+        command.Parameters.AddWithValue("$w", (object?)query.Actor ?? DBNull.Value);
         command.Parameters.AddWithValue("$b", (object?)query.Before ?? DBNull.Value);
         command.Parameters.AddWithValue("$n", query.Limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
