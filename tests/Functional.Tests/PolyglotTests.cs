@@ -65,11 +65,7 @@ public sealed class PolyglotTests
         var stopped = await host.Hooks.DispatchAsync(TestHost.Request, WalkingSkeletonTests.Input("python-stop"));
         var pong = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/python-hello/ping");
 
-        // hello runs first (ids in order), then python sees its output.
-        var continued = Assert.IsType<HookOutcome.Continued>(modified);
-        Assert.Equal("HELLO from the hello plugin (seen by python)", Encoding.UTF8.GetString(continued.Body.Span));
-        Assert.Equal("1.0.0", continued.Headers["x-python-plugin"]);
-        Assert.Equal(418, Assert.IsType<HookOutcome.ShortCircuited>(stopped).StatusCode);
+        AssertSeenAfterHello(modified, stopped, "python");
         Assert.StartsWith("python/3", pong.GetProperty("runtime").GetString(), StringComparison.Ordinal);
         // Its Describe announces HandleHttpBuffered, so a bodiless request comes whole.
         Assert.Equal("HandleHttpBuffered", pong.GetProperty("rpc").GetString());
@@ -138,11 +134,7 @@ public sealed class PolyglotTests
         var health = await Assert.ThrowsAsync<RpcException>(() => new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(new Grpc.Health.V1.HealthCheckRequest()).ResponseAsync);
         var disabled = await host.Admin.PostAsync("/admin/api/plugins/go-hello/disable", null);
 
-        // hello runs first (ids in order), then go sees its output.
-        var continued = Assert.IsType<HookOutcome.Continued>(modified);
-        Assert.Equal("HELLO from the hello plugin (seen by go)", Encoding.UTF8.GetString(continued.Body.Span));
-        Assert.Equal("1.0.0", continued.Headers["x-go-plugin"]);
-        Assert.Equal(418, Assert.IsType<HookOutcome.ShortCircuited>(stopped).StatusCode);
+        AssertSeenAfterHello(modified, stopped, "go");
         Assert.StartsWith("go/go1.", pong.GetProperty("runtime").GetString(), StringComparison.Ordinal);
         Assert.Equal("HandleHttp", pong.GetProperty("rpc").GetString());
         Assert.Equal(pid, pong.GetProperty("pid").GetInt32());
@@ -177,5 +169,14 @@ public sealed class PolyglotTests
 
         Assert.NotEqual(0, process.ExitCode);
         Assert.Contains("plugin for a GrpcPlugins host", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>hello runs first (ids in order), then the plugin in <paramref name="language"/> sees its output, and stops a call at its word.</summary>
+    private static void AssertSeenAfterHello(HookOutcome modified, HookOutcome stopped, string language)
+    {
+        var continued = Assert.IsType<HookOutcome.Continued>(modified);
+        Assert.Equal($"HELLO from the hello plugin (seen by {language})", Encoding.UTF8.GetString(continued.Body.Span));
+        Assert.Equal("1.0.0", continued.Headers[$"x-{language}-plugin"]);
+        Assert.Equal(418, Assert.IsType<HookOutcome.ShortCircuited>(stopped).StatusCode);
     }
 }

@@ -32,12 +32,12 @@ internal sealed class AdminAuditFilter(string action) : IEndpointFilter
                 OperationCanceledException when context.RequestAborted.IsCancellationRequested => 499,
                 _ => 500,
             };
-            await RecordAsync(context, note, status, $"{ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+            await RecordAsync(context, action, note, status, $"{ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
             throw;
         }
 
         var (answered, detail) = Outcome(result);
-        await RecordAsync(context, note, answered, detail ?? note.Detail ?? string.Empty).ConfigureAwait(false);
+        await RecordAsync(context, action, note, answered, detail ?? note.Detail ?? string.Empty).ConfigureAwait(false);
         return result;
     }
 
@@ -59,7 +59,12 @@ internal sealed class AdminAuditFilter(string action) : IEndpointFilter
             : text;
     }
 
-    private Task RecordAsync(HttpContext context, AuditNote note, int status, string detail) =>
+    /// <summary>
+    /// Records <paramref name="action"/>'s answer for the request: who (the note's, else the caller's
+    /// holder), from where, on which plugin (the note's, else the route's id) and tenant. Also for
+    /// an answer no endpoint gave (a read-only key's change, refused by its scheme).
+    /// </summary>
+    internal static Task RecordAsync(HttpContext context, string action, AuditNote note, int status, string detail) =>
         context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(
             note.Actor ?? AdminActor.Of(context.User),
             context.Connection.RemoteIpAddress?.ToString() ?? string.Empty,

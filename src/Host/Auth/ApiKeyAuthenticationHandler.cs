@@ -16,8 +16,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    AdminKeyVerifier verifier,
-    Audit.AuditTrail audit) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
+    AdminKeyVerifier verifier) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
 {
     public const string SchemeName = "PluginHostApiKey";
 
@@ -84,8 +83,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var detail = $"'{holder}' holds a read-only admin key (PluginHost:ReadOnlyAdmins): it may look (GET, HEAD), not change anything. Ask for a key of your own that may act, or remove '{holder}' from PluginHost:ReadOnlyAdmins.";
         if (Context.GetEndpoint()?.Metadata.GetMetadata<Audit.AuditedAction>() is { } action)
         {
-            await audit.RecordAsync(holder, Context.Connection.RemoteIpAddress?.ToString() ?? string.Empty, action.Name, Request.RouteValues["id"] as string ?? string.Empty,
-                Request.Query["tenant"].ToString(), StatusCodes.Status403Forbidden, detail).ConfigureAwait(false);
+            await Audit.AdminAuditFilter.RecordAsync(Context, action.Name, new Audit.AuditNote(), StatusCodes.Status403Forbidden, detail).ConfigureAwait(false);
         }
 
         Response.StatusCode = StatusCodes.Status403Forbidden;
