@@ -15,6 +15,8 @@ builder.Services.AddPluginHost(options =>
 });
 
 var app = builder.Build();
+// Plugins' WebSocket routes (hello's /greet) need the framework's WebSockets middleware.
+app.UseWebSockets();
 app.MapPluginEndpoints();
 app.MapPost("/demo/echo", DemoEcho.HandleAsync).WithPluginHooks(DemoEcho.Hooks);
 app.MapGet("/", () => Results.Text("GrpcPlugins reference host. Try GET /plugins/hello/ping, POST /demo/echo, GET /admin/api/plugins (with the admin key).\n"));

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Sdk;
 
@@ -6,7 +8,7 @@ return await PluginRunner.RunAsync(new Hello.HelloPlugin(), args);
 
 namespace Hello
 {
-    /// <summary>Rewrites request bodies, refuses the word "forbidden", and answers /ping.</summary>
+    /// <summary>Rewrites request bodies, refuses the word "forbidden", answers /ping, and greets over a WebSocket at /greet.</summary>
     public sealed class HelloPlugin : IPlugin
     {
         // A case-insensitive search through SearchValues is vectorised; string.Contains with
@@ -38,6 +40,20 @@ namespace Hello
                 ["version"] = Version,
                 ["pid"] = Environment.ProcessId,
             }.ToJsonString()), allowAnonymous: true);
+
+            // A WebSocket: each text message is answered with a greeting, until the client closes.
+            plugin.MapWebSocket("/greet", async ws =>
+            {
+                using var socket = await ws.AcceptAsync();
+                var buffer = new byte[4096];
+                while (await socket.ReceiveAsync(buffer, ws.Aborted) is { MessageType: not WebSocketMessageType.Close } got)
+                {
+                    var name = Encoding.UTF8.GetString(buffer, 0, got.Count);
+                    await socket.SendAsync(Encoding.UTF8.GetBytes($"hello, {name}, from {Id} {Version}"), WebSocketMessageType.Text, true, ws.Aborted);
+                }
+
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", ws.Aborted);
+            });
         }
     }
 }

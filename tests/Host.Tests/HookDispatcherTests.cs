@@ -208,7 +208,7 @@ public sealed class HookDispatcherTests
     private static HookDispatcher Dispatcher(CallStats stats, params IHookTarget[] targets)
     {
         var time = new FakeTimeProvider();
-        return new HookDispatcher(new FakeTargets(targets), new CallFailureReporter(stats, NullLogger<CallFailureReporter>.Instance, time), new CallFailureRuns(), new PluginMetrics(new TestMeterFactory(), new Registry.PluginCatalog()), time);
+        return new HookDispatcher(new FakeTargets(targets), new CallFailureReporter(stats, NullLogger<CallFailureReporter>.Instance, time), new CallFailureRuns(), new PluginMetrics(new TestMeterFactory(), new Registry.PluginCatalog(), new Routes.WebSockets.OpenWebSockets()), time);
     }
 
     private static HookInput Input(string body) => new(Encoding.UTF8.GetBytes(body), "text/plain", new Dictionary<string, string>(), new HookCallContext());

@@ -301,4 +301,15 @@ public sealed class PluginHostOptionsValidatorTests
 
         Assert.Equal(new ManifestLimits(300, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30), 1000, 3, 2), effective);
     }
+
+    [Fact]
+    public void WebSocketLimits_BelowOne_AreRefused_NamingTheSettingAndItsDefault()
+    {
+        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { MaxWebSocketMessageBytes = 0, MaxWebSocketsPerPlugin = 0, WebSocketCloseTimeout = TimeSpan.Zero });
+
+        Assert.True(result.Failed);
+        Assert.Contains("PluginHost:MaxWebSocketMessageBytes is 0; use 1 or more (the default is 1048576)", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:MaxWebSocketsPerPlugin is 0", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:WebSocketCloseTimeout", result.FailureMessage, StringComparison.Ordinal);
+    }
 }

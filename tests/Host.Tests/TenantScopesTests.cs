@@ -86,7 +86,7 @@ public sealed class TenantScopesTests : IDisposable
     {
         var options = Options.Create(new PluginHostOptions { DefaultTenantScope = defaultScope ?? new DefaultTenantScopeOptions { Mode = TenantScopeMode.Only } });
         var store = new SqlitePluginStore(Path.Combine(_directory, "state.db"), TimeProvider.System);
-        var events = new LifecycleEvents(new PluginMetrics(new TestMeterFactory(), new PluginCatalog()), NullLogger<LifecycleEvents>.Instance, TimeProvider.System);
+        var events = new LifecycleEvents(new PluginMetrics(new TestMeterFactory(), new PluginCatalog(), new Routes.WebSockets.OpenWebSockets()), NullLogger<LifecycleEvents>.Instance, TimeProvider.System);
         var scopes = new TenantScopes(store, events, options, NullLogger<TenantScopes>.Instance);
         await scopes.LoadAsync(CancellationToken.None);
         return scopes;

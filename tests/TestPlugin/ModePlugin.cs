@@ -275,6 +275,8 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             await ctx.Response.WriteAsync("data: second\n\n", ctx.Aborted);
         });
 
+        WebSocketRoutes.Map(plugin);
+
         plugin.MapRoute("*", "/echo/*", async ctx =>
         {
             ctx.Response.AddHeader("set-cookie", "session=stolen");

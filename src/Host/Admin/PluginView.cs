@@ -55,7 +55,16 @@ internal sealed record PluginView(
     /// back by itself if it happens (<c>PluginHost:RollbackOn…Within</c>); empty when nothing.
     /// </summary>
     public IReadOnlyList<Registry.UpgradeWatchItem> UpgradeWatch { get; init; } = [];
+
+    /// <summary>The WebSockets on the plugin's routes; null when it takes none (its worker's Describe did not say it serves them).</summary>
+    public WebSocketsView? WebSockets { get; init; }
 }
+
+/// <summary>
+/// WebSockets open on a plugin's routes against <c>PluginHost:MaxWebSocketsPerPlugin</c>; <paramref name="Opened"/>
+/// and <paramref name="Refused"/> (at the limit) since the host started.
+/// </summary>
+internal sealed record WebSocketsView(int Open, int Limit, long Opened, long Refused);
 
 /// <summary>
 /// Whether the plugin's hook calls go through: <c>closed</c> (they do), <c>open</c> (skipped

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace GrpcPlugins.Host.Admin;
 
 /// <summary>Builds admin views from the catalog, the supervisors' read models and the call stats.</summary>
-internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, PluginLifecycle lifecycle, LifecycleEvents events, Hooks.Tenancy.TenantScopes scopes, KeptBundles kept, FolderReloads folderReloads, UpgradeWatch upgradeWatch, IOptions<PluginHostOptions> options, TimeProvider time)
+internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, PluginLifecycle lifecycle, LifecycleEvents events, Hooks.Tenancy.TenantScopes scopes, KeptBundles kept, FolderReloads folderReloads, UpgradeWatch upgradeWatch, Routes.WebSockets.OpenWebSockets webSockets, IOptions<PluginHostOptions> options, TimeProvider time)
 {
     public PluginView Create(PluginEntry entry, bool includeLogs)
     {
@@ -59,7 +59,16 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
             RollbackTo = entry.IsRefused ? null : kept.PreviousOf(entry.Id, entry.Folder)?.Version,
             ReloadOnChangeIgnores = folderReloads.IgnoredIn(entry.Id),
             UpgradeWatch = upgradeWatch.WatchOf(entry.Id),
+            WebSockets = WebSocketsOf(entry),
         };
+    }
+
+    private WebSocketsView? WebSocketsOf(PluginEntry entry)
+    {
+        var (open, opened, refused) = webSockets.Of(entry.Id);
+        return entry.Supervisor?.ReadyWorker is { Description.ServesWebsockets: true } || open > 0
+            ? new WebSocketsView(open, options.Value.MaxWebSocketsPerPlugin, opened, refused)
+            : null;
     }
 
     private static WorkerStartView? StartOf(PluginSupervisor? supervisor)

@@ -10,7 +10,7 @@ internal sealed class PluginMetrics : IDisposable
 
     private readonly Meter _meter;
 
-    public PluginMetrics(IMeterFactory meterFactory, PluginCatalog catalog)
+    public PluginMetrics(IMeterFactory meterFactory, PluginCatalog catalog, Routes.WebSockets.OpenWebSockets webSockets)
     {
         _meter = meterFactory.Create(MeterName);
         HookCalls = _meter.CreateCounter<long>("plugin.hook.calls", description: "Hook calls by plugin, point and outcome");
@@ -37,6 +37,7 @@ internal sealed class PluginMetrics : IDisposable
             description: "1 for each plugin's current supervisor state");
         _meter.CreateObservableGauge("plugin.calls.in_flight", () => Observe(catalog, s => s.InFlight), description: "Calls (hooks and routes) in flight to each plugin");
         _meter.CreateObservableGauge("plugin.calls.limit", () => Observe(catalog, s => s.MaxConcurrentCalls), description: "Calls each plugin may have in flight at once");
+        _meter.CreateObservableGauge("plugin.websockets.open", () => webSockets.All().Select(p => new Measurement<int>(p.Value, new KeyValuePair<string, object?>("plugin", p.Key))), description: "WebSockets open on each plugin's routes (not counted in calls in flight)");
         _meter.CreateObservableCounter("plugin.calls.refused", () => Observe(catalog, s => s.CallsRefused), description: "Calls refused, not made, because the plugin had its limit in flight");
     }
 

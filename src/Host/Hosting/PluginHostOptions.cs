@@ -62,6 +62,27 @@ public sealed class PluginHostOptions
     public long MaxRequestBodyBytes { get; set; } = 30L * 1024 * 1024;
 
     /// <summary>
+    /// The largest message a client may send on a plugin's WebSocket, counted over its pieces as
+    /// they arrive (nothing is buffered whole): past it the host closes the socket with 1009,
+    /// message too big, and tells the plugin the same. Defaults to 1 MiB.
+    /// </summary>
+    public long MaxWebSocketMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// WebSockets open at once on one plugin's routes: past it a handshake is answered 503 with
+    /// Retry-After, without a call. Apart from <c>MaxConcurrentCallsPerPlugin</c>, since an open
+    /// WebSocket holds no call place. Defaults to 1000.
+    /// </summary>
+    public int MaxWebSocketsPerPlugin { get; set; } = 1000;
+
+    /// <summary>
+    /// How long a closing WebSocket waits for the other end's close (the client's, or the
+    /// plugin's) before it ends anyway, and how long the plugin has to accept a handshake
+    /// is the route's deadline. Defaults to 5 seconds.
+    /// </summary>
+    public TimeSpan WebSocketCloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Whether a plugin that offers to (Describe's pulls_http_body) reads a streamed route
     /// request body from the host itself (PluginHost.ReadHttpBody) rather than taking it in
     /// HandleHttp's frames. Defaults to true: uploads reach the plugin about 1.5 times as

@@ -24,6 +24,7 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         Positive(errors, nameof(options.ShutdownGrace), options.ShutdownGrace);
         Positive(errors, nameof(options.RouteTimeout), options.RouteTimeout);
         Positive(errors, nameof(options.RouteIdleTimeout), options.RouteIdleTimeout);
+        Positive(errors, nameof(options.WebSocketCloseTimeout), options.WebSocketCloseTimeout);
         Positive(errors, nameof(options.HealthInterval), options.HealthInterval);
         Positive(errors, nameof(options.HealthTimeout), options.HealthTimeout);
         Positive(errors, nameof(options.MemoryCheckInterval), options.MemoryCheckInterval);
@@ -187,6 +188,16 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
         if (options.MaxSettingsBytesPerPlugin < options.MaxSettingsBytes)
         {
             errors.Add($"PluginHost:MaxSettingsBytesPerPlugin ({options.MaxSettingsBytesPerPlugin}) is less than MaxSettingsBytes ({options.MaxSettingsBytes}); one document must fit.");
+        }
+
+        if (options.MaxWebSocketMessageBytes < 1)
+        {
+            errors.Add($"PluginHost:MaxWebSocketMessageBytes is {options.MaxWebSocketMessageBytes}; use 1 or more (the default is 1048576).");
+        }
+
+        if (options.MaxWebSocketsPerPlugin < 1)
+        {
+            errors.Add($"PluginHost:MaxWebSocketsPerPlugin is {options.MaxWebSocketsPerPlugin}; use 1 or more (the default is 1000).");
         }
 
         if (options.MaxRequestBodyBytes < 0)

@@ -96,6 +96,8 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<IHookDispatcher, HookDispatcher>();
         services.AddSingleton<Hooks.Endpoints.EndpointHookServices>();
         services.AddSingleton<PluginRouteForwarder>();
+        services.AddSingleton<Routes.WebSockets.OpenWebSockets>();
+        services.AddSingleton<Routes.WebSockets.PluginWebSocketRelay>();
         services.AddSingleton<PulledBodies>();
         services.AddSingleton<PluginViewFactory>();
         services.AddSingleton<Admin.HookPointViewFactory>();

@@ -36,8 +36,12 @@ internal sealed class PluginRouteForwarder(
     PulledBodies bodies,
     Hooks.Tenancy.TenantScopes scopes,
     CallFailureRuns failureRuns,
+    WebSockets.PluginWebSocketRelay webSockets,
     TimeProvider time)
 {
+    /// <summary>The outcome of a route request that became a WebSocket, whatever ended it.</summary>
+    internal const string PluginWebSocketOutcome = "websocket";
+
     private static readonly Task<Exception?> s_noUpload = Task.FromResult<Exception?>(null);
 
     // The route's hook points take the route's tenant when they name none of their own.
@@ -55,7 +59,11 @@ internal sealed class PluginRouteForwarder(
                 : await ServeAsync(context, admission).ConfigureAwait(false));
         var tags = new TagList { { "plugin", id }, { "outcome", outcome } };
         metrics.RouteCalls.Add(1, tags);
-        metrics.RouteDuration.Record(time.GetElapsedTime(started).TotalSeconds, tags);
+        if (outcome != PluginWebSocketOutcome)
+        {
+            // A WebSocket's life is no latency: it would swamp the routes' histogram.
+            metrics.RouteDuration.Record(time.GetElapsedTime(started).TotalSeconds, tags);
+        }
     }
 
     /// <summary>A request the host lets through to the plugin, or the outcome it was answered with instead.</summary>
@@ -83,7 +91,8 @@ internal sealed class PluginRouteForwarder(
         }
 
         // :: Step 2: default-deny auth; only routes the manifest declares anonymous skip it.
-        var method = context.Request.Method.ToUpperInvariant();
+        // A WebSocket asked over HTTP/2 is a CONNECT (RFC 8441); its route is the GET the manifest declares.
+        var method = HttpMethods.IsConnect(context.Request.Method) && WebSockets.WebSocketHandshake.IsAsked(context) ? "GET" : context.Request.Method.ToUpperInvariant();
         var anonymous = entry.Manifest?.IsAnonymous(method, path) == true;
         if (!anonymous && !await AuthorizeAsync(context).ConfigureAwait(false))
         {
@@ -135,6 +144,12 @@ internal sealed class PluginRouteForwarder(
             return "refused";
         }
 
+        if (WebSockets.WebSocketHandshake.IsAsked(context)
+            && await webSockets.TryServeAsync(context, supervisor, manifest, HeadOf(context, id, path, method, anonymous, tenant, webSocket: true)).ConfigureAwait(false) is { } webSocketOutcome)
+        {
+            return webSocketOutcome;
+        }
+
         using var lease = supervisor.Lease();
         if (lease.Worker is not { } worker)
         {
@@ -165,16 +180,7 @@ internal sealed class PluginRouteForwarder(
         PulledBody? pulled = null;
         try
         {
-            var head = new HttpRequestHead
-            {
-                Method = method,
-                Path = path,
-                Query = context.Request.QueryString.Value ?? string.Empty,
-                User = anonymous ? string.Empty : context.User.Identity?.Name ?? string.Empty,
-                Traceparent = Activity.Current?.Id ?? string.Empty,
-                TenantId = tenant,
-            };
-            head.Headers.AddRange(HeaderPolicy.ForRequest(context.Request, $"/plugins/{id}").Select(h => new HttpHeader { Name = h.Key, Value = h.Value }));
+            var head = HeadOf(context, id, path, method, anonymous, tenant, webSocket: false);
 
             // :: Step 5: send the request. A small one with a known length goes whole in one
             // message when the plugin serves that; any other the plugin reads itself from the
@@ -271,6 +277,29 @@ internal sealed class PluginRouteForwarder(
             // Every exit: no offer outlives its route call (the copy is stopped and waited for).
             await EndPullAsync(pulled).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The request's head as the plugin sees it; a WebSocket's handshake headers are the host's own.</summary>
+    private static HttpRequestHead HeadOf(HttpContext context, string id, string path, string method, bool anonymous, string tenant, bool webSocket)
+    {
+        var head = new HttpRequestHead
+        {
+            Method = method,
+            Path = path,
+            Query = context.Request.QueryString.Value ?? string.Empty,
+            User = anonymous ? string.Empty : context.User.Identity?.Name ?? string.Empty,
+            Traceparent = Activity.Current?.Id ?? string.Empty,
+            TenantId = tenant,
+        };
+        foreach (var (name, value) in HeaderPolicy.ForRequest(context.Request, $"/plugins/{id}"))
+        {
+            if (!webSocket || !name.StartsWith("sec-websocket-", StringComparison.Ordinal))
+            {
+                head.Headers.Add(new HttpHeader { Name = name, Value = value });
+            }
+        }
+
+        return head;
     }
 
     /// <summary>Withdraws a body offered to the plugin, waiting for a read in progress to stop.</summary>

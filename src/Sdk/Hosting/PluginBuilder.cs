@@ -141,6 +141,41 @@ public sealed class PluginBuilder
     public PluginBuilder MapPost(string path, Func<RouteContext, Task> handler, bool allowAnonymous = false) => MapRoute("POST", path, handler, allowAnonymous);
 
     /// <summary>
+    /// Takes WebSockets at <paramref name="path"/> under the plugin's prefix: the host completes
+    /// a client's handshake once the handler accepts it, then relays messages both ways. The
+    /// manifest declares it as a GET route (a plain GET is answered 426, Upgrade Required).
+    /// The socket ends with the handler: one left open is closed normally (1000), after a
+    /// failure with 1011, and with 1001 when the worker stops.
+    /// </summary>
+    /// <param name="path">A route template, as for <see cref="MapRoute"/>.</param>
+    /// <param name="handler">Accepts (or refuses) the handshake, then serves the socket until it ends.</param>
+    /// <param name="allowAnonymous">As for <see cref="MapRoute"/>.</param>
+    /// <example>
+    /// <code>
+    /// plugin.MapWebSocket("/echo", async ws =>
+    /// {
+    ///     using var socket = await ws.AcceptAsync();
+    ///     var buffer = new byte[4096];
+    ///     while (await socket.ReceiveAsync(buffer, ws.Aborted) is { MessageType: not WebSocketMessageType.Close } got)
+    ///     {
+    ///         await socket.SendAsync(buffer.AsMemory(0, got.Count), got.MessageType, got.EndOfMessage, ws.Aborted);
+    ///     }
+    /// });
+    /// </code>
+    /// </example>
+    public PluginBuilder MapWebSocket(string path, Func<WebSocketRouteContext, Task> handler, bool allowAnonymous = false)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        MapGet(path, static context =>
+        {
+            context.Response.StatusCode = 426;
+            return context.Response.WriteAsync($"{context.Request.Path} takes WebSocket connections only; open one (ws:// or wss://) instead of a plain GET.", context.Aborted);
+        }, allowAnonymous);
+        _routes[^1] = _routes[^1] with { WebSocketHandler = handler };
+        return this;
+    }
+
+    /// <summary>
     /// Publishes the JSON Schema of the plugin's settings and, optionally, a
     /// handler that receives them at start and on every change. Returning
     /// errors rejects the settings; the host then commits nothing.

@@ -16,5 +16,8 @@ internal sealed record HookRegistration(string Point, int Priority, HookMatch? M
 /// <summary>One served route; <see cref="Path"/> is parsed once, here, so a bad template fails at registration.</summary>
 internal sealed record RouteRegistration(string Method, string Path, bool AllowAnonymous, Func<RouteContext, Task> Handler)
 {
+    /// <summary>Set on a GET route that takes WebSockets; its <see cref="Handler"/> then answers plain requests 426.</summary>
+    public Func<WebSocketRouteContext, Task>? WebSocketHandler { get; init; }
+
     public Routing.RouteTemplate Template { get; } = Routing.RouteTemplate.Parse(Path);
 }

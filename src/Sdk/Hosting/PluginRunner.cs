@@ -22,6 +22,9 @@ public static class PluginRunner
     private static readonly TimeSpan s_stdinExitGrace = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a stop waits for open WebSockets' handlers to see it and send their close (1001, going away).</summary>
+    private static readonly TimeSpan s_socketCloseWait = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// Serves <paramref name="plugin"/> for the host that started this process:
     /// listens on a Unix socket in the host's socket directory, prints the
@@ -120,6 +123,7 @@ public static class PluginRunner
         }
 
         await lifetime.Stopping.WhenCancelledAsync().ConfigureAwait(false);
+        await lifetime.WhenSocketsClosedAsync(s_socketCloseWait, TimeProvider.System).ConfigureAwait(false);
         using var drain = new CancellationTokenSource(s_drainTimeout);
         await server.StopAsync(drain.Token).ConfigureAwait(false);
         return 0;

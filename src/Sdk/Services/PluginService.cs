@@ -33,6 +33,7 @@ internal sealed partial class PluginService(PluginDefinition plugin, PluginHostC
             ServesHttpBuffered = true,
             // An attached worker its host offers no way back cannot pull, so the host streams each body in the call.
             PullsHttpBody = host.CanCallBack,
+            ServesWebsockets = plugin.Routes.Routes.Any(r => r.WebSocketHandler is not null),
         };
         reply.Hooks.AddRange(plugin.Hooks.Select(h => new Protocol.V1.HookRegistration { Point = h.Point, Priority = h.Priority, Match = ToProto(h.Match) }));
         reply.Routes.AddRange(plugin.Routes.Routes.Select(r => new Protocol.V1.RouteRegistration { Method = r.Method, Path = r.Path, AllowAnonymous = r.AllowAnonymous }));

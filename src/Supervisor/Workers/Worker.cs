@@ -76,9 +76,21 @@ internal sealed class Worker : IAsyncDisposable
     {
         lock (_stopLock)
         {
+            if (_stopping is null)
+            {
+                StoppedWhileRunning = !Process.Exited.IsCompleted;
+            }
+
             return _stopping ??= StopCoreAsync(reason);
         }
     }
+
+    /// <summary>
+    /// True once the host asked a running worker to stop (a disable, an upgrade, a restart):
+    /// a call that breaks after it broke because of the stop. A worker that exited by itself
+    /// is stopped after its exit, so this stays false for a crash.
+    /// </summary>
+    public bool StoppedWhileRunning { get; private set; }
 
     private async Task StopCoreAsync(string reason)
     {

@@ -21,6 +21,7 @@ internal static partial class Plugin
         table.AddUnary(__Method_InvokeHook, service.InvokeHook);
         table.AddDuplexStreaming(__Method_HandleHttp, service.HandleHttp);
         table.AddServerStreaming(__Method_HandleHttpBuffered, service.HandleHttpBuffered);
+        table.AddDuplexStreaming(__Method_HandleWebSocket, service.HandleWebSocket);
         table.AddUnary(__Method_Shutdown, service.Shutdown);
     }
 }
