@@ -13,7 +13,10 @@ namespace GrpcPlugins.Sdk.WebSockets;
 /// </summary>
 internal sealed class GrpcWebSocket(IAsyncStreamReader<WebSocketClientFrame> frames, IServerStreamWriter<WebSocketServerFrame> writer, string? subProtocol, CancellationToken aborted) : WebSocket
 {
-    /// <summary>A message sent whole is cut into pieces of this size: the host's channel takes 4 MiB messages at most.</summary>
+    /// <summary>
+    /// A message sent whole is cut into pieces of this size: one gRPC message may carry 16 MiB at
+    /// most, and the host passes each piece on as it comes, so the client gets a large message as it is sent.
+    /// </summary>
     internal const int MaxPieceBytes = 64 * 1024;
 
     private readonly Lock _gate = new();
