@@ -63,7 +63,7 @@ internal sealed class BenchHost : IAsyncDisposable
         ["version"] = "1.0.0",
         ["assembly"] = Output("examples/hello", "Hello.dll"),
         ["hooks"] = HelloHooks(),
-        ["routes"] = AnonymousRoutes(("GET", "/ping")),
+        ["routes"] = AnonymousRoutes(("GET", "/ping"), ("GET", "/greet")),
     };
 
     /// <summary>The NativeAOT build of hello from `make aot`, or null when it was not built.</summary>
@@ -170,6 +170,7 @@ internal sealed class BenchHost : IAsyncDisposable
             configure?.Invoke(o);
         });
         var app = builder.Build();
+        app.UseWebSockets();
         app.MapPluginEndpoints();
         // A short answer written by the host app itself: what the host's own
         // pipeline (Kestrel, routing, authentication) costs, without a worker.

@@ -16,7 +16,7 @@ void Row(string what, string value)
     Console.WriteLine($"{what,-62} {value}");
 }
 
-// `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, transfer, attached,
+// `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, transfer, attached, websocket,
 // settings, replicas, restart, cold, polyglot, memory, chain, many); every section runs by default.
 if (args is [PingPong.ChildCommand, var pingSocket])
 {
@@ -67,6 +67,41 @@ if (Runs("transfer"))
 if (Runs("attached"))
 {
     await AttachedAsync();
+}
+
+if (Runs("websocket"))
+{
+    await WebSocketsAsync();
+}
+
+// Hello's /greet WebSocket through the host against the same handler behind YARP (its backend
+// in a process of its own, as a plugin is): a message's round trip once the socket is open,
+// one socket at a time and sixteen at once, in windows taken in turn.
+async Task WebSocketsAsync()
+{
+    await using var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]);
+    await host.WaitReadyAsync("hello");
+    await using var yarp = await YarpBaseline.StartAsync(backendInOwnProcess: true);
+    var ourUri = new UriBuilder(host.Address) { Scheme = "ws", Path = "/plugins/hello/greet" }.Uri;
+    var yarpUri = new UriBuilder(yarp.Address) { Scheme = "ws", Path = "/yarp/greet" }.Uri;
+    await using var ours = await WebSocketRoundTrips.ConnectAsync(ourUri, 16);
+    await using var theirs = await WebSocketRoundTrips.ConnectAsync(yarpUri, 16);
+    foreach (var trips in new[] { ours, theirs })
+    {
+        await Load.InFlightAsync(trips.RoundTripAsync, 16, TimeSpan.FromSeconds(5));
+    }
+
+    var ourLatencies = await Load.LatenciesAsync(ours.RoundTripAsync, 3000);
+    var yarpLatencies = await Load.LatenciesAsync(theirs.RoundTripAsync, 3000);
+    Row("WebSocket message round trip through the host (hello /greet), 1 socket: p50 / p99", $"{Stats.Percentile(ourLatencies, 50):0} µs / {Stats.Percentile(ourLatencies, 99):0} µs");
+    Row("WebSocket message round trip through YARP (backend in its own process): p50 / p99", $"{Stats.Percentile(yarpLatencies, 50):0} µs / {Stats.Percentile(yarpLatencies, 99):0} µs");
+    var rounds = await AlternatingAsync(ours.RoundTripAsync, theirs.RoundTripAsync);
+    Row("WebSocket messages/s, 16 sockets one message each in flight: ours / YARP's (medians)", $"{Stats.Median([.. rounds.Select(r => r.A.Rate)]):0} / {Stats.Median([.. rounds.Select(r => r.B.Rate)]):0}");
+    Row("WebSocket rate ratio, host / YARP, 2 s windows taken in turn ×8: median (min–max)", Spread([.. rounds.Select(r => r.A.Rate / r.B.Rate)]));
+    Row("WebSocket latency ratio, host / YARP, p50 of 400 at 1 in flight, in turn ×8", Spread([.. rounds.Select(r => r.A.P50 / r.B.P50)]));
+    var cpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(ours.RoundTripAsync, 16, TimeSpan.FromSeconds(3)), host.Supervisor("hello").Snapshot.Pid);
+    var yarpCpu = await Load.MeasureCpuAsync(() => Load.InFlightAsync(theirs.RoundTripAsync, 16, TimeSpan.FromSeconds(3)), yarp.BackendPid);
+    Row("WebSocket CPU per message round trip: bench process + worker; YARP: bench process + backend", $"{cpu}; {yarpCpu}");
 }
 
 // The same plugin twice, spawned (Unix socket) and attached (mutual TLS over loopback TCP),

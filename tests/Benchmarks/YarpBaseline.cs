@@ -101,6 +101,20 @@ internal sealed class YarpBaseline : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http1AndHttp2));
         var backend = builder.Build();
+        backend.UseWebSockets();
+        // Hello's /greet: each text message answered with a greeting, until the client closes.
+        backend.Map("/greet", async (HttpContext context) =>
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[4096];
+            while (await socket.ReceiveAsync(buffer, context.RequestAborted) is { MessageType: not System.Net.WebSockets.WebSocketMessageType.Close } got)
+            {
+                var name = System.Text.Encoding.UTF8.GetString(buffer, 0, got.Count);
+                await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes($"hello, {name}, from hello 1.0.0"), System.Net.WebSockets.WebSocketMessageType.Text, true, context.RequestAborted);
+            }
+
+            await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", context.RequestAborted);
+        });
         backend.MapGet("/ping", () => Results.Text(new JsonObject { ["plugin"] = "hello", ["version"] = "1.0.0", ["pid"] = Environment.ProcessId }.ToJsonString(), "application/json"));
 
         // The test plugin's /bytes and /upload, for the transfer rows: the same bytes in the same writes.
