@@ -128,9 +128,10 @@ class Plugin(plugin_pb2_grpc.PluginServicer):
             id=PLUGIN_ID, version=VERSION, runtime=f"python/{platform.python_version()}",
             hooks=[plugin_pb2.HookRegistration(point="request")],
             routes=[plugin_pb2.RouteRegistration(method="GET", path="/ping", allow_anonymous=True),
-                    plugin_pb2.RouteRegistration(method="POST", path="/count")],
-            # Optional: small requests whole in one message, and large bodies read from the host.
-            serves_http_buffered=True, pulls_http_body=not ATTACH or _offer is not None)
+                    plugin_pb2.RouteRegistration(method="POST", path="/count"),
+                    plugin_pb2.RouteRegistration(method="GET", path="/shout")],
+            # Optional: small requests whole in one message, large bodies read from the host, WebSockets.
+            serves_http_buffered=True, pulls_http_body=not ATTACH or _offer is not None, serves_websockets=True)
 
     def Configure(self, request, context):
         # This plugin keeps no settings. One that does keeps them per request.tenant_id,
@@ -162,6 +163,27 @@ class Plugin(plugin_pb2_grpc.PluginServicer):
             yield from answer(request.head, "HandleHttpBuffered", body, "ReadHttpBody")
         else:
             yield from answer(request.head, "HandleHttpBuffered", iter([request.body]), "in the call")
+
+    def HandleWebSocket(self, request_iterator, context):
+        # Optional, because Describe set serves_websockets: /shout answers each message in capitals.
+        # A message may come in pieces; each piece is answered as it comes (bytes.upper leaves
+        # UTF-8's multi-byte characters alone, so a piece may end anywhere).
+        opened = next(request_iterator).open
+        if opened.head.path != "/shout":
+            yield plugin_pb2.WebSocketServerFrame(refuse=plugin_pb2.WebSocketRefusal(
+                status_code=404, reason=f"no WebSocket at {opened.head.path}"))
+            return
+        yield plugin_pb2.WebSocketServerFrame(accept=plugin_pb2.WebSocketAccept())
+        for frame in request_iterator:
+            if frame.WhichOneof("frame") == "message":
+                piece = frame.message
+                yield plugin_pb2.WebSocketServerFrame(message=plugin_pb2.WebSocketMessage(
+                    data=piece.data.upper(), text=piece.text, end_of_message=piece.end_of_message))
+            elif frame.WhichOneof("frame") == "close":
+                # Answer the client's close with the same status, then end the call.
+                yield plugin_pb2.WebSocketServerFrame(close=plugin_pb2.WebSocketClose(
+                    status=frame.close.status or 1000, description=frame.close.description))
+                return
 
     def Shutdown(self, request, context):
         log("info", f"shutdown requested: {request.reason}")
@@ -200,10 +222,11 @@ def watch_stdin():
     stopping.set()
 
 
-# Eight threads serve every call, health probes too: plugin.json's limits.maxConcurrentCalls (6)
-# keeps the host's hook and route calls from taking them all, so a probe always finds one.
+# Ten threads serve every call, health probes too: plugin.json's limits.maxConcurrentCalls (6)
+# and limits.maxWebSockets (2: an open WebSocket holds its thread for as long as it lives) keep
+# the host's calls and sockets from taking them all, so a probe always finds one.
 # Attached, TLS refuses every caller without the host's certificate, so there is no token to check.
-server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), interceptors=[] if ATTACH else [TokenInterceptor()])
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=10), interceptors=[] if ATTACH else [TokenInterceptor()])
 plugin_pb2_grpc.add_PluginServicer_to_server(Plugin(), server)
 server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("grpc.health.v1.Health", {
     "Check": grpc.unary_unary_rpc_method_handler(health_check, request_deserializer=None, response_serializer=None),

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,6 +11,7 @@ using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Protocol;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.AspNetCore.Builder;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -178,5 +181,58 @@ public sealed class PolyglotTests
         Assert.Equal($"HELLO from the hello plugin (seen by {language})", Encoding.UTF8.GetString(continued.Body.Span));
         Assert.Equal("1.0.0", continued.Headers[$"x-{language}-plugin"]);
         Assert.Equal(418, Assert.IsType<HookOutcome.ShortCircuited>(stopped).StatusCode);
+    }
+
+    [Fact]
+    public async Task PythonPlugin_ServesAWebSocket_PieceByPiece_WithinItsManifestsLimitOfSockets()
+    {
+        var python = Python();
+        python["routes"]!.AsArray().Add(new JsonObject { ["method"] = "GET", ["path"] = "/shout" });
+        python["limits"] = new JsonObject { ["maxWebSockets"] = 2, ["maxConcurrentCalls"] = 6 };
+        await using var host = await TestHost.StartAsync([python, Node()], null, mapApplication: app => app.UseWebSockets());
+        await Task.WhenAll(host.WaitForStateAsync("python-hello", WorkerState.Ready), host.WaitForStateAsync("node-hello", WorkerState.Ready));
+        var uri = new UriBuilder(host.Admin.BaseAddress!) { Scheme = "ws", Path = "/plugins/python-hello/shout" }.Uri;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var first = await ConnectAsync(uri, timeout.Token);
+        using var second = await ConnectAsync(uri, timeout.Token);
+
+        // A message in two pieces comes back in capitals, whole.
+        await first.SendAsync(Encoding.UTF8.GetBytes("hello, "), WebSocketMessageType.Text, false, timeout.Token);
+        await first.SendAsync(Encoding.UTF8.GetBytes("grpcio"), WebSocketMessageType.Text, true, timeout.Token);
+        var buffer = new byte[256];
+        var received = 0;
+        WebSocketReceiveResult got;
+        do
+        {
+            got = await first.ReceiveAsync(new ArraySegment<byte>(buffer, received, buffer.Length - received), timeout.Token);
+            received += got.Count;
+        }
+        while (!got.EndOfMessage);
+        Assert.Equal("HELLO, GRPCIO", Encoding.UTF8.GetString(buffer, 0, received));
+
+        // Its manifest's limit, not the host's thousand: a third socket would take one of its ten threads.
+        using var third = new ClientWebSocket();
+        third.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
+        third.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<WebSocketException>(() => third.ConnectAsync(uri, timeout.Token));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, third.HttpStatusCode);
+
+        await first.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+        Assert.Equal("done", first.CloseStatusDescription);
+
+        // A plugin that does not serve WebSockets (Describe leaves serves_websockets false) gets the request as a plain GET.
+        using var plain = new ClientWebSocket();
+        plain.Options.CollectHttpResponseDetails = true;
+        var nodeUri = new UriBuilder(uri) { Path = "/plugins/node-hello/ping" }.Uri;
+        await Assert.ThrowsAsync<WebSocketException>(() => plain.ConnectAsync(nodeUri, timeout.Token));
+        Assert.Equal(HttpStatusCode.OK, plain.HttpStatusCode);
+    }
+
+    private static async Task<ClientWebSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
+        await socket.ConnectAsync(uri, cancellationToken);
+        return socket;
     }
 }

@@ -43,6 +43,8 @@ public sealed class ManifestReaderTests
     [InlineData("maxConcurrentCalls", 0, "$.limits.maxConcurrentCalls: 0 must be 1 or more")]
     [InlineData("maxConcurrentCalls", -5, "$.limits.maxConcurrentCalls: -5 must be 1 or more")]
     [InlineData("maxConcurrentCalls", 64, null)]
+    [InlineData("maxWebSockets", 0, "$.limits.maxWebSockets: 0 must be 1 or more")]
+    [InlineData("maxWebSockets", 2, null)]
     [InlineData("dataMiB", 0, "$.limits.dataMiB: 0 must be 1 or more")]
     [InlineData("dataMiB", 2048, null)]
     [InlineData("maxRequestBodyBytes", -1, "$.limits.maxRequestBodyBytes: -1 must be 0 or more")]
@@ -55,7 +57,12 @@ public sealed class ManifestReaderTests
         if (error is null)
         {
             Assert.Empty(errors);
-            Assert.Equal(value, field == "dataMiB" ? manifest!.Limits.DataMiB : manifest!.Limits.MaxConcurrentCalls);
+            Assert.Equal(value, field switch
+            {
+                "dataMiB" => manifest!.Limits.DataMiB,
+                "maxWebSockets" => manifest!.Limits.MaxWebSockets,
+                _ => manifest!.Limits.MaxConcurrentCalls,
+            });
         }
         else
         {

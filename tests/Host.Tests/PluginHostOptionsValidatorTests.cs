@@ -295,11 +295,11 @@ public sealed class PluginHostOptionsValidatorTests
     [Fact]
     public void LimitsSetByTheHost_ReplaceTheManifestsOneByOne_AndKeepTheRest()
     {
-        var manifest = new ManifestLimits(300, TimeSpan.FromSeconds(5), null, TimeSpan.FromSeconds(30), 1000, 100, 64);
+        var manifest = new ManifestLimits(300, TimeSpan.FromSeconds(5), null, TimeSpan.FromSeconds(30), 1000, 100, 64, 10);
 
-        var effective = manifest.OverriddenBy(new PluginLimitsOptions { DataMiB = 2, MaxConcurrentCalls = 3, CallTimeoutMs = 250 }.ToLimits());
+        var effective = manifest.OverriddenBy(new PluginLimitsOptions { DataMiB = 2, MaxConcurrentCalls = 3, CallTimeoutMs = 250, MaxWebSockets = 4 }.ToLimits());
 
-        Assert.Equal(new ManifestLimits(300, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30), 1000, 3, 2), effective);
+        Assert.Equal(new ManifestLimits(300, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30), 1000, 3, 2, 4), effective);
     }
 
     [Fact]

@@ -67,7 +67,7 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
     {
         var (open, opened, refused) = webSockets.Of(entry.Id);
         return entry.Supervisor?.ReadyWorker is { Description.ServesWebsockets: true } || open > 0
-            ? new WebSocketsView(open, options.Value.MaxWebSocketsPerPlugin, opened, refused)
+            ? new WebSocketsView(open, entry.Manifest?.Limits.MaxWebSockets ?? options.Value.MaxWebSocketsPerPlugin, opened, refused)
             : null;
     }
 

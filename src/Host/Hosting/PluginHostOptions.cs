@@ -69,7 +69,8 @@ public sealed class PluginHostOptions
     public long MaxWebSocketMessageBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
-    /// WebSockets open at once on one plugin's routes: past it a handshake is answered 503 with
+    /// WebSockets open at once on one plugin's routes when its manifest sets no
+    /// <c>limits.maxWebSockets</c>: past it a handshake is answered 503 with
     /// Retry-After, without a call. Apart from <c>MaxConcurrentCallsPerPlugin</c>, since an open
     /// WebSocket holds no call place. Defaults to 1000.
     /// </summary>

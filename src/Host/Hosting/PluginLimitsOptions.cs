@@ -31,6 +31,9 @@ public sealed class PluginLimitsOptions
     /// <summary>Calls to it (hooks and routes together) in flight at once; at least 1.</summary>
     public int? MaxConcurrentCalls { get; set; }
 
+    /// <summary>WebSockets open on its routes at once; at least 1. A plugin whose server spends a thread on each open call (Python's grpcio, say) sets it to what it can spare.</summary>
+    public int? MaxWebSockets { get; set; }
+
     /// <summary>Adds an error for every value out of range, each named by <paramref name="name"/> from its manifest field name.</summary>
     internal void Check(Func<string, string> name, List<string> errors)
     {
@@ -68,6 +71,11 @@ public sealed class PluginLimitsOptions
         {
             errors.Add($"{name("maxConcurrentCalls")}: {MaxConcurrentCalls} must be 1 or more (calls to the plugin, hooks and routes together, in flight at once).");
         }
+
+        if (MaxWebSockets is < 1)
+        {
+            errors.Add($"{name("maxWebSockets")}: {MaxWebSockets} must be 1 or more (WebSockets open on its routes at once; leave it out for the host's PluginHost:MaxWebSocketsPerPlugin).");
+        }
     }
 
     /// <summary>The values set, in the units the host works in.</summary>
@@ -78,7 +86,8 @@ public sealed class PluginLimitsOptions
         RouteTimeoutSeconds is { } r ? TimeSpan.FromSeconds(r) : null,
         MaxRequestBodyBytes,
         MaxConcurrentCalls,
-        DataMiB);
+        DataMiB,
+        MaxWebSockets);
 
     /// <summary>The manifest field names of the values set, with their values, as the admin view shows them.</summary>
     internal IReadOnlyList<string> Describe()
@@ -99,6 +108,7 @@ public sealed class PluginLimitsOptions
         Add("routeTimeoutSeconds", RouteTimeoutSeconds);
         Add("maxRequestBodyBytes", MaxRequestBodyBytes);
         Add("maxConcurrentCalls", MaxConcurrentCalls);
+        Add("maxWebSockets", MaxWebSockets);
         return set;
     }
 }

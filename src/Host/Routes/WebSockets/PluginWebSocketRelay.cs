@@ -65,11 +65,11 @@ internal sealed partial class PluginWebSocketRelay(
                 return "websockets-off";
             }
 
-            var limit = options.Value.MaxWebSocketsPerPlugin;
+            var limit = manifest.Limits.MaxWebSockets ?? options.Value.MaxWebSocketsPerPlugin;
             using var place = open.TryTake(id, limit);
             if (place is null)
             {
-                await RouteProblem.WriteAsync(context, 503, "websockets-full", $"Plugin '{id}' has its limit of WebSockets open", $"{limit} WebSockets are open on plugin '{id}' (PluginHost:MaxWebSocketsPerPlugin); try again once one closes.", TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                await RouteProblem.WriteAsync(context, 503, "websockets-full", $"Plugin '{id}' has its limit of WebSockets open", $"{limit} WebSockets are open on plugin '{id}', its limit (limits.maxWebSockets in its manifest, or PluginHost:MaxWebSocketsPerPlugin); try again once one closes.", TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                 return "websockets-full";
             }
 
