@@ -115,10 +115,12 @@ public sealed class WebSocketRouteTests
         Assert.DoesNotContain("x-api-key", headers);
         Assert.Contains("x-forwarded-prefix", headers);
 
-        // An open socket is shown, and holds no call place.
+        // An open socket is shown and measured, and holds no call place.
         var view = await WebSocketsViewAsync(host);
         Assert.Equal(1, view.GetProperty("open").GetInt32());
+        Assert.Equal(1000, view.GetProperty("limit").GetInt32());
         Assert.Equal(0, host.Supervisor("t").InFlight);
+        Assert.Matches("""plugin_websockets_open\{[^}]*plugin="t"[^}]*\} 1\b""", await host.Admin.GetStringAsync("/metrics"));
 
         using var timeout = new CancellationTokenSource(s_wait);
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
@@ -305,5 +307,25 @@ public sealed class WebSocketRouteTests
         using var timeout = new CancellationTokenSource(s_wait);
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
         Assert.Equal("bye", socket.CloseStatusDescription);
+    }
+
+    [Fact]
+    public async Task AStoppingHost_ClosesOpenSocketsWith1001_AndStopsWithoutWaitingForThem()
+    {
+        await using var host = await StartAsync();
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        var pid = host.Supervisor("t").Snapshot.Pid!.Value;
+        using var socket = await ConnectAsync(host, "/plugins/t/ws/echo");
+
+        var stopping = host.StopAsync();
+        var closed = await ReceiveWholeAsync(socket);
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        var stopped = await Task.WhenAny(stopping, Task.Delay(s_wait));
+
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, closed.Last.CloseStatus);
+        Assert.Equal("the host is stopping", closed.Last.CloseStatusDescription);
+        Assert.Same(stopping, stopped);
+        await stopping;
+        Assert.False(Liveness.IsAlive(pid), $"worker pid {pid} outlived its host");
     }
 }

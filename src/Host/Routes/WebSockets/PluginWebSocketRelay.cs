@@ -10,6 +10,7 @@ using GrpcPlugins.Supervisor.Supervision;
 using GrpcPlugins.Supervisor.Workers;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,7 @@ internal sealed partial class PluginWebSocketRelay(
     PluginCatalog catalog,
     CallFailureReporter reporter,
     IOptions<PluginHostOptions> options,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<PluginWebSocketRelay> logger)
 {
@@ -42,6 +44,8 @@ internal sealed partial class PluginWebSocketRelay(
     private PluginCatalog Catalog => catalog;
 
     private ILogger Logger => logger;
+
+    private CancellationToken HostStopping => lifetime.ApplicationStopping;
 
     /// <summary>
     /// Serves the handshake when the plugin takes WebSockets; null, having answered nothing,
@@ -155,6 +159,9 @@ internal sealed partial class PluginWebSocketRelay(
 
         public async Task<string> RunAsync()
         {
+            // The host's server waits for open requests before it stops, and this one would not end
+            // by itself: the client is asked to close, and the plugin hears it from the client.
+            using var hostStopping = relay.HostStopping.Register(() => _ = HostStoppingAsync());
             var relayed = Task.WhenAll(UpAsync(), DownAsync());
             await Task.WhenAny(relayed, _closing.Task).ConfigureAwait(false);
             if (!relayed.IsCompleted && await Task.WhenAny(relayed, Task.Delay(relay.Options.WebSocketCloseTimeout, relay.Time)).ConfigureAwait(false) != relayed)
@@ -174,6 +181,13 @@ internal sealed partial class PluginWebSocketRelay(
         {
             _giveUp.Dispose();
             _sending.Dispose();
+        }
+
+        private async Task HostStoppingAsync()
+        {
+            _ended = "the host is stopping";
+            _closing.TrySetResult();
+            await CloseClientAsync(WebSocketCloseStatus.EndpointUnavailable, "the host is stopping").ConfigureAwait(false);
         }
 
         /// <summary>The client's messages to the plugin, then its close (or the reason it is gone).</summary>
