@@ -285,7 +285,7 @@ public sealed class AdminPageTests
 
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("Degraded (at its limit: 1 of 1 calls in flight, 1 refused)", health);
-        Assert.Equal($"1 of 1 calls in flight, 1 refused at the limit. Its data directory: {Path.Combine(host.Root, "state", "data", "t")} Limits the host sets over its manifest's: maxConcurrentCalls=1.", facts);
+        Assert.Equal($"1 of 1 calls in flight, 1 refused at the limit. 0 of 1000 WebSockets open (0 opened, 0 refused at the limit). Its data directory: {Path.Combine(host.Root, "state", "data", "t")} Limits the host sets over its manifest's: maxConcurrentCalls=1.", facts);
     }
 
     [Fact]

@@ -126,7 +126,17 @@ internal sealed partial class PluginWebSocketRelay(
                     return failure.Kind.ToString();
             }
 
-            var socket = await context.WebSockets.AcceptWebSocketAsync(answer.Accept.SubProtocol.Length == 0 ? null : answer.Accept.SubProtocol).ConfigureAwait(false);
+            WebSocket socket;
+            try
+            {
+                socket = await context.WebSockets.AcceptWebSocketAsync(answer.Accept.SubProtocol.Length == 0 ? null : answer.Accept.SubProtocol).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or ConnectionAbortedException or OperationCanceledException)
+            {
+                // The client left while the plugin decided: the call's end tells the plugin.
+                return "client-cancelled";
+            }
+
             using (socket)
             {
                 Log.Opened(logger, id, head.Path);
