@@ -80,6 +80,8 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<UpgradeWatch>();
         services.AddSingleton<CallFailureRuns>();
         services.AddSingleton<PluginInstaller>();
+        services.AddSingleton<InstallChecks>();
+        services.AddSingleton<VersionSwitch>();
         services.AddSingleton<SettingsValidator>();
         services.AddSingleton<StoredSettingsCheck>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.SettingsLimits);

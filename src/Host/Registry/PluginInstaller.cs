@@ -1,7 +1,6 @@
 using GrpcPlugins.Host.Bundles;
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Host.Settings;
-using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Host.Registry;
@@ -11,9 +10,11 @@ namespace GrpcPlugins.Host.Registry;
 /// stage and verify → show the permissions asked for → install on consent.
 /// An upgrade starts the new version beside the old one, switches new calls to
 /// it once it is Ready, lets calls in flight on the old one finish, then stops
-/// it; if the new version fails to start, the old one keeps serving.
+/// it; if the new version fails to start, the old one keeps serving. The reasons
+/// to refuse a version are <see cref="InstallChecks"/>', putting one in place is
+/// <see cref="VersionSwitch"/>'s; this class orders the steps, one change at a time.
 /// </summary>
-internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StagedBundles staging, KeptBundles kept, UpgradeWatch upgradeWatch, StoredSettingsCheck settingsCheck, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
+internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StagedBundles staging, KeptBundles kept, UpgradeWatch upgradeWatch, InstallChecks checks, VersionSwitch versions, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
@@ -99,49 +100,12 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
 
         try
         {
-            return await InspectAsync(extracted, address, cancellationToken).ConfigureAwait(false);
+            return await checks.InspectAsync(extracted, address, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             Directory.Delete(extracted, recursive: true);
         }
-    }
-
-    /// <summary>Inspects an extracted bundle: what it is, what it asks for, and every reason to refuse it.</summary>
-    private async Task<InstallPreview> InspectAsync(string extracted, string address, CancellationToken cancellationToken)
-    {
-        var (manifest, signed, errors) = BundleInspection.Inspect(extracted, TrustStore.Load(options.Value.TrustedKeysDirectory));
-        if (manifest is not null)
-        {
-            errors.AddRange(DependencyRefusals(manifest));
-        }
-
-        var current = manifest is null ? null : catalog.Find(manifest.Id)?.Manifest;
-        if (manifest is not null && current is not null && await SettingsRefusalAsync(manifest, current, cancellationToken).ConfigureAwait(false) is { } refusal)
-        {
-            errors.Add(refusal);
-        }
-
-        return new InstallPreview(address, manifest?.Id, manifest?.Version, current?.Version, manifest?.Permissions ?? [], signed is null ? null : SignerOf(extracted), errors);
-    }
-
-    /// <summary>
-    /// A serving plugin is replaced only by a version that accepts its stored
-    /// settings: started with settings its schema refuses, the new version
-    /// would fail (or worse, run misconfigured) after the old one stopped. A
-    /// dormant plugin has nothing to keep serving; its new version waits for
-    /// settings as a first install does.
-    /// </summary>
-    private async Task<string?> SettingsRefusalAsync(PluginManifest manifest, PluginManifest current, CancellationToken cancellationToken)
-    {
-        if (lifecycle.StateOf(manifest.Id).State is LifecycleState.Disabled or LifecycleState.PendingConfig or LifecycleState.Refused
-            || await settingsCheck.FindAsync(manifest, cancellationToken).ConfigureAwait(false) is not { } problem)
-        {
-            return null;
-        }
-
-        return $"settings: {manifest.Version} would not start with what '{manifest.Id}' has stored: {problem.What}; {current.Version} keeps serving. "
-            + $"Disable '{manifest.Id}', install this bundle (it stays disabled), store the settings {manifest.Version} needs ({problem.Calls(manifest.Id)}), then enable it.";
     }
 
     /// <summary>Installs or upgrades from a staged bundle once the admin accepted every permission it asks for; other host replicas follow.</summary>
@@ -202,7 +166,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 return InstallResult.Fail(409, $"'{id}' was refused at load; mend its folder and restart the host, or install a bundle of it.");
             }
 
-            var (manifest, errors) = await CheckFolderAsync(id, entry, entry.Manifest, cancellationToken).ConfigureAwait(false);
+            var (manifest, errors) = await checks.CheckFolderAsync(id, entry, entry.Manifest, cancellationToken).ConfigureAwait(false);
             if (manifest is null)
             {
                 return InstallResult.Fail(422, $"'{id}' {entry.Manifest.Version} keeps serving; its folder as it is now would be refused: {string.Join(" ", errors)}");
@@ -214,7 +178,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 return InstallResult.Fail(409, $"consent required: its folder's plugin.json now asks for {string.Join(", ", asked)}, which '{id}' {entry.Manifest.Version} did not; reload with ?accept={string.Join(",", asked)}.") with { AwaitingConsent = asked };
             }
 
-            return await UpgradeAsync(entry, manifest, entry.Folder, cancellationToken).ConfigureAwait(false);
+            return await versions.UpgradeAsync(entry, manifest, entry.Folder, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -234,30 +198,8 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             return null;
         }
 
-        var (manifest, errors) = await CheckFolderAsync(id, entry, serving, cancellationToken).ConfigureAwait(false);
+        var (manifest, errors) = await checks.CheckFolderAsync(id, entry, serving, cancellationToken).ConfigureAwait(false);
         return new ReloadPreview(id, serving.Version, manifest?.Version, manifest is null ? [] : [.. manifest.Permissions.Except(serving.Permissions)], errors);
-    }
-
-    /// <summary>The manifest <paramref name="entry"/>'s folder holds now, checked as a load checks it; null with every reason when it would be refused.</summary>
-    private async Task<(PluginManifest? Manifest, IReadOnlyList<string> Errors)> CheckFolderAsync(string id, PluginEntry entry, PluginManifest serving, CancellationToken cancellationToken)
-    {
-        var found = lifecycle.ReadFolder(id, entry.Folder);
-        var errors = found.Errors.ToList();
-        if (found.Manifest is { } read && read.Id != id)
-        {
-            errors.Add($"its folder's plugin.json now says id '{read.Id}'; a reload keeps the id ('{id}'): install the other plugin as a bundle.");
-        }
-
-        if (found.Manifest is { } readManifest)
-        {
-            errors.AddRange(DependencyRefusals(readManifest));
-            if (await SettingsRefusalAsync(readManifest, serving, cancellationToken).ConfigureAwait(false) is { } refusal)
-            {
-                errors.Add(refusal);
-            }
-        }
-
-        return (errors.Count == 0 ? found.Manifest : null, errors);
     }
 
     /// <summary>
@@ -371,7 +313,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             InstallPreview preview;
             try
             {
-                preview = await InspectAsync(extracted, address, cancellationToken).ConfigureAwait(false);
+                preview = await checks.InspectAsync(extracted, address, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -423,8 +365,8 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             var current = catalog.Find(manifest.Id);
             var upgrade = current is { Supervisor: not null };
             var result = upgrade
-                ? await UpgradeAsync(current!, manifest, folder, cancellationToken).ConfigureAwait(false)
-                : await InstallNewAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
+                ? await versions.UpgradeAsync(current!, manifest, folder, cancellationToken).ConfigureAwait(false)
+                : await versions.InstallNewAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
                 if (upgrade)
@@ -476,7 +418,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 return InstallResult.Fail(404, $"No plugin with id '{id}' is installed.");
             }
 
-            var installed = Installed();
+            var installed = checks.Installed();
             var dependents = DependencyResolver.RefusalsCausedBy(installed, [.. installed.Where(m => m.Id != id)]);
             if (dependents.Count > 0)
             {
@@ -517,133 +459,5 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
         }
     }
 
-    private async Task<InstallResult> InstallNewAsync(PluginManifest manifest, string folder, CancellationToken cancellationToken)
-    {
-        var entry = lifecycle.CreateEntry(manifest, folder);
-        catalog.Change(entries => [.. entries, entry]);
-        await lifecycle.ActivateNewAsync(entry, cancellationToken).ConfigureAwait(false);
-        return InstallResult.Ok(manifest.Id, manifest.Version, "installed");
-    }
-
-    private async Task<InstallResult> UpgradeAsync(PluginEntry old, PluginManifest manifest, string folder, CancellationToken cancellationToken)
-    {
-        if (lifecycle.StateOf(old.Id).State is LifecycleState.Disabled or LifecycleState.PendingConfig)
-        {
-            return await ReplaceDormantAsync(old, manifest, folder, cancellationToken).ConfigureAwait(false);
-        }
-
-        var next = lifecycle.CreateEntry(manifest, folder);
-        var supervisor = next.Supervisor!;
-        await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        // The new version must become Ready beside the old one before any call moves.
-        var limit = manifest.Limits.StartTimeout ?? options.Value.StartTimeout;
-        var start = time.GetTimestamp();
-        while (supervisor.State != WorkerState.Ready && time.GetElapsedTime(start) < limit + limit)
-        {
-            if (supervisor.State is WorkerState.CrashLooping or WorkerState.Halted or WorkerState.Exited)
-            {
-                break;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (supervisor.State != WorkerState.Ready)
-        {
-            var reason = supervisor.Snapshot.LastError ?? $"not Ready within {limit.TotalSeconds:0} s";
-            await supervisor.DisposeAsync().ConfigureAwait(false);
-            return InstallResult.Fail(422, $"upgrade of '{manifest.Id}' to {manifest.Version} failed to start; {old.Manifest!.Version} keeps serving. {reason}");
-        }
-
-        catalog.Change(entries => [.. entries.Select(e => e == old ? next : e)]);
-        lifecycle.MarkActive(manifest.Id, Switched(old, folder, manifest.Version));
-        await old.Supervisor!.DrainAsync(TimeSpan.FromMilliseconds(200), options.Value.RouteTimeout, cancellationToken).ConfigureAwait(false);
-        await old.Supervisor.DisposeAsync().ConfigureAwait(false);
-        DeleteReplaced(old, folder);
-        return InstallResult.Ok(manifest.Id, manifest.Version, Switched(old, folder, to: null));
-    }
-
-    /// <summary>
-    /// Upgrades a plugin that serves nothing (disabled, or waiting for settings):
-    /// there is no call to keep flowing, so the new version takes the old one's
-    /// place at once and keeps its state; a disabled plugin stays disabled (as
-    /// its persisted state says), one waiting for settings starts if the new
-    /// version has what it requires.
-    /// </summary>
-    private async Task<InstallResult> ReplaceDormantAsync(PluginEntry old, PluginManifest manifest, string folder, CancellationToken cancellationToken)
-    {
-        var next = lifecycle.CreateEntry(manifest, folder);
-        catalog.Change(entries => [.. entries.Select(e => e == old ? next : e)]);
-        await old.Supervisor!.DisposeAsync().ConfigureAwait(false);
-        DeleteReplaced(old, folder);
-        await lifecycle.OnSettingsCommittedAsync(manifest.Id, cancellationToken).ConfigureAwait(false);
-        var (state, reason) = lifecycle.StateOf(manifest.Id);
-        var now = state switch
-        {
-            LifecycleState.Disabled => "; it stays disabled: enable it to start this version",
-            LifecycleState.PendingConfig => $"; not started: {reason}",
-            _ => string.Empty,
-        };
-        return InstallResult.Ok(manifest.Id, manifest.Version, $"{Switched(old, folder, to: null)}{now}");
-    }
-
-    // A reload starts the plugin again from the folder it runs from: that folder stays.
-    private static void DeleteReplaced(PluginEntry old, string folder)
-    {
-        if (old.Folder != folder)
-        {
-            Directory.Delete(old.Folder, recursive: true);
-        }
-    }
-
-    /// <summary>What took the old version's place: "upgraded from 1.0.0 to 1.1.0", or a reload from the folder it runs from.</summary>
-    private static string Switched(PluginEntry old, string folder, string? to) => old.Folder == folder
-        ? $"reloaded from its folder, {old.Manifest!.Version} before{(to is null ? string.Empty : $", {to} now")}"
-        : $"upgraded from {old.Manifest!.Version}{(to is null ? string.Empty : $" to {to}")}";
-
-    /// <summary>Every dependency that <paramref name="manifest"/> in place of its installed version would break: its own, then the installed plugins'.</summary>
-    private IEnumerable<string> DependencyRefusals(PluginManifest manifest)
-    {
-        var installed = Installed();
-        var changed = DependencyResolver.RefusalsCausedBy(installed, [.. installed.Where(m => m.Id != manifest.Id), manifest]);
-        return changed.OrderBy(r => r.Key != manifest.Id).ThenBy(r => r.Key, StringComparer.Ordinal).Select(r => r.Key == manifest.Id
-            ? $"dependency: '{r.Key}' {r.Value}"
-            : $"dependency: installed plugin '{r.Key}' would be refused at its next start, as it {r.Value} Upgrade or uninstall '{r.Key}' first.");
-    }
-
-    /// <summary>The manifests of the plugins that load (refused ones are not counted on by anyone).</summary>
-    private List<PluginManifest> Installed() => [.. catalog.Entries.Where(e => e.Supervisor is not null).Select(e => e.Manifest!)];
-
     public void Dispose() => _oneAtATime.Dispose();
-
-    private static string SignerOf(string extracted)
-    {
-        var signature = BundleSignature.Parse(File.ReadAllBytes(Path.Combine(extracted, BundleManifest.Directory, BundleManifest.SignatureFile)));
-        return signature?.KeyId ?? string.Empty;
-    }
-}
-
-/// <summary>
-/// What a reload of <paramref name="PluginId"/> would find in its folder: <paramref name="Folder"/>'s version
-/// (null when it would be refused, for the <paramref name="Problems"/>), in place of <paramref name="Serving"/>,
-/// and the <paramref name="Permissions"/> it asks for that the serving version did not.
-/// </summary>
-internal sealed record ReloadPreview(string PluginId, string Serving, string? Folder, IReadOnlyList<string> Permissions, IReadOnlyList<string> Problems);
-
-/// <summary>What a staged bundle is and asks for, before consent.</summary>
-internal sealed record InstallPreview(string Address, string? Id, string? Version, string? InstalledVersion, IReadOnlyList<string> Permissions, string? Signer, IReadOnlyList<string> Errors)
-{
-    public string Action => InstalledVersion is null ? "install" : "upgrade";
-}
-
-/// <summary>The outcome of an install, upgrade or uninstall.</summary>
-internal sealed record InstallResult(bool Succeeded, int Status, string Message, string? PluginId, string? Version)
-{
-    /// <summary>The permissions the admin has yet to accept, when that is why it was refused (409); null otherwise.</summary>
-    public IReadOnlyList<string>? AwaitingConsent { get; init; }
-
-    public static InstallResult Ok(string id, string version, string what) => new(true, 200, what, id, version);
-
-    public static InstallResult Fail(int status, string message) => new(false, status, message, null, null);
 }
