@@ -9,11 +9,20 @@ if (index < 0 || index + 1 >= args.Length)
     return 2;
 }
 
-var plugin = PluginActivator.Create(args[index + 1], out var error);
-if (plugin is null)
+var assembly = args[index + 1];
+try
 {
-    await Console.Error.WriteLineAsync("fail: " + error);
+    var plugin = PluginActivator.Create(assembly, out var error);
+    if (plugin is null)
+    {
+        await Console.Error.WriteLineAsync("fail: " + error);
+        return 3;
+    }
+
+    return await PluginRunner.RunAsync(plugin, [.. args.Where((_, i) => i != index && i != index + 1)]);
+}
+catch (Exception ex) when (SdkMismatch.Explain(ex, assembly) is { } mismatch)
+{
+    await Console.Error.WriteLineAsync("fail: " + mismatch);
     return 3;
 }
-
-return await PluginRunner.RunAsync(plugin, [.. args.Where((_, i) => i != index && i != index + 1)]);
