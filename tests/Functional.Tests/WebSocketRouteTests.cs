@@ -328,4 +328,21 @@ public sealed class WebSocketRouteTests
         await stopping;
         Assert.False(Liveness.IsAlive(pid), $"worker pid {pid} outlived its host");
     }
+
+    [Fact]
+    public async Task APluginThatNeverAnswersAClose_IsNotWaitedForPastTheCloseTimeout_AndTheClientGetsItsAnswer()
+    {
+        await using var host = await StartAsync(o => o.WebSocketCloseTimeout = TimeSpan.FromMilliseconds(500));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        using var socket = await ConnectAsync(host, "/plugins/t/ws/deaf");
+
+        using var timeout = new CancellationTokenSource(s_wait);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
+
+        Assert.Equal(WebSocketState.Closed, socket.State);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        Assert.Equal("the plugin did not answer the close", socket.CloseStatusDescription);
+        await UntilAsync(async () => (await WebSocketsViewAsync(host)).GetProperty("open").GetInt32() == 0, "the socket to leave the count");
+        await AssertANewSocketEchoesAsync(host, "the plugin still serves");
+    }
 }

@@ -21,6 +21,13 @@ internal static class WebSocketRoutes
             throw new InvalidOperationException("failed after accepting, on purpose");
         });
 
+        // Accepts, then neither reads nor closes, ignoring every token: a plugin the host must not wait for.
+        plugin.MapWebSocket("/ws/deaf", async ws =>
+        {
+            await ws.AcceptAsync();
+            await Task.Delay(Timeout.Infinite, CancellationToken.None);
+        });
+
         // What the echo's last socket was told by the host when it ended: its close status and reason.
         plugin.MapGet("/ws/last-close", ctx => ctx.Response.WriteAsync(Volatile.Read(ref _lastClose), ctx.Aborted));
     }

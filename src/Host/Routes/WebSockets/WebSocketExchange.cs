@@ -37,6 +37,13 @@ internal sealed partial class WebSocketExchange(PluginWebSocketRelay relay, stri
         {
             // One end did not answer the other's close in time: neither is waited for any longer.
             _ended = $"{_ended}; the other end did not close within {relay.Options.WebSocketCloseTimeout.TotalSeconds:0.#} s";
+            if (socket.State == WebSocketState.CloseReceived)
+            {
+                // The client closed and the plugin never answered: the client still gets its answer,
+                // unless it stopped reading too.
+                await Task.WhenAny(CloseClientAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "the plugin did not answer the close"), Task.Delay(TimeSpan.FromSeconds(1), relay.Time)).ConfigureAwait(false);
+            }
+
             await _giveUp.CancelAsync().ConfigureAwait(false);
             await callCancel.CancelAsync().ConfigureAwait(false);
             socket.Abort();
