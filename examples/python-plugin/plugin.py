@@ -205,6 +205,10 @@ def answer(head, rpc, body, body_came=None):
         yield plugin_pb2.HttpResponseFrame(head=plugin_pb2.HttpResponseHead(
             status_code=200, headers=[plugin_pb2.HttpHeader(name="content-type", value="application/json")]))
         yield plugin_pb2.HttpResponseFrame(body_chunk=payload)
+    elif head.path == "/shout":
+        # A WebSocket route asked for as a plain GET.
+        yield plugin_pb2.HttpResponseFrame(head=plugin_pb2.HttpResponseHead(status_code=426))
+        yield plugin_pb2.HttpResponseFrame(body_chunk=b"GET /shout takes WebSocket connections only")
     else:
         yield plugin_pb2.HttpResponseFrame(head=plugin_pb2.HttpResponseHead(status_code=404))
         yield plugin_pb2.HttpResponseFrame(body_chunk=f"no route {head.path}".encode())

@@ -32,6 +32,9 @@ public sealed partial class PluginCheckTests : IDisposable
         Assert.Matches(@"ok    hook request: answered in [\d.]+ ms \(POST /check, text/plain\): body replaced", output);
         Assert.Matches(@"ok    route GET /ping: 200 in [\d.]+ ms, \d+ bytes of application/json", output);
         Assert.Contains("skip  route POST /count: not called", output, StringComparison.Ordinal);
+        Assert.Matches(@"ok    route GET /shout: 426 in [\d.]+ ms", output);
+        Assert.Matches(@"ok    websocket GET /shout: accepted in [\d.]+ ms, answered 'CHECK' in [\d.]+ ms; closed with 1000 in [\d.]+ ms", output);
+        Assert.Contains("skip  websocket GET /ping: takes no WebSocket: the plugin refused the handshake with 404", output, StringComparison.Ordinal);
         Assert.Matches(@"ok    shutdown: pid \d+ exited with code 0", output);
         Assert.EndsWith("passed: a host will run it as checked", output.TrimEnd(), StringComparison.Ordinal);
         Assert.DoesNotContain("FAIL", output, StringComparison.Ordinal);
@@ -89,6 +92,20 @@ public sealed partial class PluginCheckTests : IDisposable
         Assert.Contains("skip  route * /*: not called: ", output, StringComparison.Ordinal);
         Assert.EndsWith("FAILED: see the lines marked FAIL", output.TrimEnd(), StringComparison.Ordinal);
         Assert.All(Pids(output), pid => Assert.False(Liveness.IsAlive(pid), $"pid {pid} outlived the check"));
+    }
+
+    [Fact]
+    public async Task AWebSocketWhoseCloseThePluginNeverAnswers_FailsItsCheck_SayingWhatToDo()
+    {
+        var manifest = PluginFolders.Test("deaf");
+        manifest["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/ws/deaf" });
+
+        var (code, output) = await CheckAsync(Write(manifest));
+
+        Assert.True(code == 1, output);
+        Assert.Matches(@"ok    route GET /ws/deaf: 426 in [\d.]+ ms", output);
+        Assert.Contains("FAIL  websocket GET /ws/deaf: accepted", output, StringComparison.Ordinal);
+        Assert.Contains("no message back within 3 s; the plugin did not answer the host's close within 5 s (PluginHost:WebSocketCloseTimeout): answer a close frame with yours, then end the call", output, StringComparison.Ordinal);
     }
 
     [Fact]

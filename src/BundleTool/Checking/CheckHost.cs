@@ -96,6 +96,7 @@ internal sealed class CheckHost : IAsyncDisposable
             });
 
             app = builder.Build();
+            app.UseWebSockets();
             app.MapPluginEndpoints();
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             return new CheckHost(app, root, adminKey);

@@ -87,6 +87,14 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
                     Report(await RouteAsync(host, manifest.Id, route, cancellationToken).ConfigureAwait(false));
                 }
 
+                if (host.Catalog.Find(manifest.Id)?.Supervisor?.ReadyWorker is { Description.ServesWebsockets: true })
+                {
+                    foreach (var route in manifest.Routes.Where(r => r.Method == "GET" && !r.Path.Contains('{', StringComparison.Ordinal) && !r.Path.Contains('*', StringComparison.Ordinal)))
+                    {
+                        Report(await WebSocketCheck.RunAsync(host, manifest.Id, route, time, cancellationToken).ConfigureAwait(false));
+                    }
+                }
+
                 foreach (var call in request.Calls ?? [])
                 {
                     Report(await CallAsync(host, manifest.Id, call, cancellationToken).ConfigureAwait(false));
