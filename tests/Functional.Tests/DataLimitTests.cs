@@ -108,7 +108,8 @@ public sealed class DataLimitTests
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
-        Assert.Contains("'d' is Ready", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // Running: Ready, or Unhealthy for a moment if a busy machine delayed a health probe.
+        Assert.Matches("'d' is (Ready|Unhealthy); its data directory is emptied only while no worker of it runs", problem.GetProperty("detail").GetString());
         Assert.Contains("Disable it", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("kept", await host.Admin.GetStringAsync("/plugins/d/data/note"));
         Assert.Equal(HttpStatusCode.NotFound, (await host.Admin.DeleteAsync("/admin/api/plugins/nope/data")).StatusCode);
