@@ -13,9 +13,6 @@ namespace GrpcPlugins.BundleTool.Checking;
 /// </summary>
 internal static class WebSocketCheck
 {
-    /// <summary>What the host says to a client whose close the plugin never answered (PluginHost's WebSocketExchange).</summary>
-    private const string UnansweredClose = "the plugin did not answer the close";
-
     private static readonly TimeSpan s_answerWait = TimeSpan.FromSeconds(3);
 
     public static async Task<CheckResult> RunAsync(CheckHost host, string id, ManifestRoute route, TimeProvider time, CancellationToken cancellationToken)
@@ -85,7 +82,7 @@ internal static class WebSocketCheck
                 receiving = null;
             }
 
-            if (socket.CloseStatusDescription == UnansweredClose)
+            if (socket.CloseStatusDescription == Host.Routes.WebSockets.WebSocketExchange.UnansweredClose)
             {
                 return CheckResult.Fail(subject, $"{accepted}, {answer}; the plugin did not answer the host's close within {host.Options.WebSocketCloseTimeout.TotalSeconds:0.#} s (PluginHost:WebSocketCloseTimeout): answer a close frame with yours, then end the call (docs/protocol.md, HandleWebSocket)");
             }

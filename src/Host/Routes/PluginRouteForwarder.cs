@@ -144,13 +144,14 @@ internal sealed class PluginRouteForwarder(
             return "refused";
         }
 
-        if (WebSockets.WebSocketHandshake.IsAsked(context)
-            && await webSockets.TryServeAsync(context, supervisor, manifest, HeadOf(context, id, path, method, anonymous, tenant, webSocket: true)).ConfigureAwait(false) is { } webSocketOutcome)
+        var lease = supervisor.Lease();
+        if (lease.Worker is { Description.ServesWebsockets: true } && WebSockets.WebSocketHandshake.IsAsked(context))
         {
-            return webSocketOutcome;
+            // The relay owns the lease from here: it gives the call place back once the plugin has answered the handshake.
+            return await webSockets.ServeAsync(context, supervisor, lease, manifest, HeadOf(context, id, path, method, anonymous, tenant, webSocket: true)).ConfigureAwait(false);
         }
 
-        using var lease = supervisor.Lease();
+        using var owned = lease;
         if (lease.Worker is not { } worker)
         {
             var failure = LeaseFailure.Of(supervisor, lease);

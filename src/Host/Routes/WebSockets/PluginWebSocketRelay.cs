@@ -43,21 +43,16 @@ internal sealed partial class PluginWebSocketRelay(
     internal CancellationToken HostStopping => lifetime.ApplicationStopping;
 
     /// <summary>
-    /// Serves the handshake when the plugin takes WebSockets; null, having answered nothing,
-    /// when it does not (or has no Ready worker), so that the request goes the plain way.
+    /// Serves a WebSocket handshake to a plugin whose Ready worker takes WebSockets, holding the
+    /// route's <paramref name="lease"/> (this method's to give back) until the plugin has answered it.
     /// </summary>
-    public async Task<string?> TryServeAsync(HttpContext context, PluginSupervisor supervisor, PluginManifest manifest, HttpRequestHead head)
+    public async Task<string> ServeAsync(HttpContext context, PluginSupervisor supervisor, CallLease lease, PluginManifest manifest, HttpRequestHead head)
     {
         var id = supervisor.PluginId;
-        var lease = supervisor.Lease();
+        var worker = lease.Worker!;
         var leased = true;
         try
         {
-            if (lease.Worker is not { Description.ServesWebsockets: true } worker)
-            {
-                return null;
-            }
-
             if (!WebSocketHandshake.CanAccept(context))
             {
                 await RouteProblem.WriteAsync(context, 501, "websockets-off", "WebSockets are not enabled in this host", $"Plugin '{id}' takes WebSockets, but the host application cannot complete the handshake: it must call app.UseWebSockets() before app.MapPluginEndpoints().").ConfigureAwait(false);

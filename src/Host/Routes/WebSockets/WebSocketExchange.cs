@@ -17,6 +17,9 @@ namespace GrpcPlugins.Host.Routes.WebSockets;
 /// </summary>
 internal sealed partial class WebSocketExchange(PluginWebSocketRelay relay, string id, string path, PluginSupervisor supervisor, Worker worker, WebSocket socket, AsyncDuplexStreamingCall<WebSocketClientFrame, WebSocketServerFrame> call, CancellationTokenSource callCancel) : IDisposable
 {
+    /// <summary>The reason a client is sent when the plugin never answered its close (the check looks for it).</summary>
+    internal const string UnansweredClose = "the plugin did not answer the close";
+
     /// <summary>What one read of the client's side takes: a message larger comes to the plugin in pieces of this size.</summary>
     private const int ReceiveBufferBytes = 16 * 1024;
 
@@ -41,7 +44,7 @@ internal sealed partial class WebSocketExchange(PluginWebSocketRelay relay, stri
             {
                 // The client closed and the plugin never answered: the client still gets its answer,
                 // unless it stopped reading too.
-                await Task.WhenAny(CloseClientAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "the plugin did not answer the close"), Task.Delay(TimeSpan.FromSeconds(1), relay.Time)).ConfigureAwait(false);
+                await Task.WhenAny(CloseClientAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, UnansweredClose), Task.Delay(TimeSpan.FromSeconds(1), relay.Time)).ConfigureAwait(false);
             }
 
             await _giveUp.CancelAsync().ConfigureAwait(false);
