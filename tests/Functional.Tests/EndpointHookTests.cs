@@ -231,7 +231,8 @@ public sealed class EndpointHookTests
         // The limiter answers every hook call it gets with 429: a 401 says the hooks were not reached.
         await using var host = await TestHost.StartAsync(
             [PluginFolders.Test("limiter", "short-circuit"), PluginFolders.Test("tp")],
-            o => o.PluginRouteHooks = new EndpointHooks { Inbound = TestHost.Request });
+            o => o.PluginRouteHooks = new EndpointHooks { Inbound = TestHost.Request },
+            mapApplication: app => app.UseWebSockets());
         await Task.WhenAll(host.WaitForStateAsync("limiter", WorkerState.Ready), host.WaitForStateAsync("tp", WorkerState.Ready));
 
         using var anonymous = await host.Client.GetAsync("/plugins/tp/whoami");
@@ -240,6 +241,15 @@ public sealed class EndpointHookTests
         using var admitted = await host.Admin.GetAsync("/plugins/tp/whoami");
         Assert.Equal((HttpStatusCode)429, admitted.StatusCode);
         Assert.Equal("limiter", Assert.Single(admitted.Headers.GetValues("X-Short-Circuited-By")));
+
+        // A WebSocket's handshake is a request like any other: a hook that answers it instead keeps the socket from opening.
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
+        socket.Options.CollectHttpResponseDetails = true;
+        var socketUri = new UriBuilder(host.Admin.BaseAddress!) { Scheme = "ws", Path = "/plugins/tp/ws/echo" }.Uri;
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => socket.ConnectAsync(socketUri, CancellationToken.None));
+        Assert.Equal((HttpStatusCode)429, socket.HttpStatusCode);
+        Assert.Equal("limiter", Assert.Single(socket.HttpResponseHeaders!["X-Short-Circuited-By"]));
 
         // The admin view lists the plugin routes among the point's endpoints.
         var view = JsonNode.Parse(await host.Admin.GetStringAsync("/admin/api/hooks"))!.AsArray();

@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
@@ -190,6 +192,49 @@ public sealed class WebSocketRouteTests
         Assert.Equal(path.EndsWith("nowhere", StringComparison.Ordinal) ? HttpStatusCode.NotFound : (HttpStatusCode)426, plain.StatusCode);
         Assert.Equal(0, host.Supervisor("t").InFlight);
         Assert.Contains(why, await RefusalDetailAsync(host, path), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheHostsRouteHooks_SeeAHandshakeAndARefusal_ButLeaveAnAcceptedSocketAlone()
+    {
+        var inbound = new HookPoint("audit", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2));
+        var outbound = new HookPoint("response", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2));
+        var lines = PluginFolders.Test("lines", "normal", "--request-line-hook", "audit", "GET");
+        lines["hooks"] = new JsonArray("request", new JsonObject { ["point"] = "audit", ["match"] = new JsonObject { ["methods"] = new JsonArray("GET"), ["headersOnly"] = true } });
+        await using var host = await TestHost.StartAsync(
+            [PluginFolders.Hello(), lines, PluginFolders.Test("t")],
+            o => o.PluginRouteHooks = new EndpointHooks { Inbound = inbound, Outbound = outbound },
+            mapApplication: app => app.UseWebSockets());
+        await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("lines", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
+
+        using (var socket = await ConnectAsync(host, "/plugins/t/ws/echo"))
+        {
+            // The handshake went through the inbound point: the header a hook set reached the plugin with it.
+            await SendTextAsync(socket, "whoami");
+            var who = JsonDocument.Parse((await ReceiveWholeAsync(socket)).Data).RootElement;
+            Assert.Contains("x-request-line", who.GetProperty("headers").EnumerateArray().Select(h => h.GetString()));
+
+            // An accepted socket is no response for the outbound point: it relays and closes as without hooks.
+            Assert.Equal(HttpStatusCode.SwitchingProtocols, socket.HttpStatusCode);
+            Assert.False(socket.HttpResponseHeaders!.ContainsKey("x-hello-plugin"));
+            await SendTextAsync(socket, "after the hooks");
+            Assert.Equal("after the hooks", Encoding.UTF8.GetString((await ReceiveWholeAsync(socket)).Data));
+            using var timeout = new CancellationTokenSource(s_wait);
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+            Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        }
+
+        // A refusal is an HTTP answer like any other: it goes out through the outbound point.
+        using var refused = new ClientWebSocket();
+        refused.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
+        refused.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(SocketUri(host, "/plugins/t/ws/refuse"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.HttpStatusCode);
+        Assert.Equal("1.0.0", Assert.Single(refused.HttpResponseHeaders!["x-hello-plugin"]));
+
+        // The socket's end is the route's end: the host logged no error for it (checked as the host stops) and the worker serves on.
+        await UntilAsync(async () => (await WebSocketsViewAsync(host)).GetProperty("open").GetInt32() == 0, "the socket to be counted closed");
+        await AssertANewSocketEchoesAsync(host, "still here");
     }
 
     /// <summary>A handshake made by hand, to read the problem the host answers with.</summary>

@@ -108,7 +108,9 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
             context.Features.Set(original);
         }
 
-        if (capture.Streamed)
+        // A response that started without a byte through the capture was taken over by the endpoint (a
+        // WebSocket accepted: its head went out through the upgrade): there is no response left to hook.
+        if (capture.Streamed || context.Response.HasStarted)
         {
             return;
         }
