@@ -9,6 +9,8 @@ using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -199,10 +201,8 @@ public sealed class WebSocketRouteTests
     {
         var inbound = new HookPoint("audit", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2));
         var outbound = new HookPoint("response", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2));
-        var lines = PluginFolders.Test("lines", "normal", "--request-line-hook", "audit", "GET");
-        lines["hooks"] = new JsonArray("request", new JsonObject { ["point"] = "audit", ["match"] = new JsonObject { ["methods"] = new JsonArray("GET"), ["headersOnly"] = true } });
         await using var host = await TestHost.StartAsync(
-            [PluginFolders.Hello(), lines, PluginFolders.Test("t")],
+            [PluginFolders.Hello(), AuditLinesPlugin(), PluginFolders.Test("t")],
             o => o.PluginRouteHooks = new EndpointHooks { Inbound = inbound, Outbound = outbound },
             mapApplication: app => app.UseWebSockets());
         await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("lines", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
@@ -235,6 +235,42 @@ public sealed class WebSocketRouteTests
         // The socket's end is the route's end: the host logged no error for it (checked as the host stops) and the worker serves on.
         await UntilAsync(async () => (await WebSocketsViewAsync(host)).GetProperty("open").GetInt32() == 0, "the socket to be counted closed");
         await AssertANewSocketEchoesAsync(host, "still here");
+    }
+
+    [Fact]
+    public async Task AWebSocketAskedOverHttp2_IsTheGetItsRouteDeclares_ForTheManifestAndForAHookMatchedOnGet()
+    {
+        await using var host = await TestHost.StartAsync(
+            [AuditLinesPlugin(), PluginFolders.Test("t")],
+            o => o.PluginRouteHooks = new EndpointHooks { Inbound = new HookPoint("audit", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2)) },
+            mapApplication: app => app.UseWebSockets(),
+            services: s => s.Configure<KestrelServerOptions>(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2)));
+        await Task.WhenAll(host.WaitForStateAsync("lines", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
+        using var socket = new ClientWebSocket();
+        socket.Options.HttpVersion = HttpVersion.Version20;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        socket.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
+        socket.Options.CollectHttpResponseDetails = true;
+        using var timeout = new CancellationTokenSource(s_wait);
+
+        // An extended CONNECT (RFC 8441), answered 200 where HTTP/1.1 answers 101.
+        await socket.ConnectAsync(SocketUri(host, "/plugins/t/ws/echo"), invoker, timeout.Token);
+        await SendTextAsync(socket, "whoami");
+        var who = JsonDocument.Parse((await ReceiveWholeAsync(socket)).Data).RootElement;
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+
+        Assert.Equal(HttpStatusCode.OK, socket.HttpStatusCode);
+        Assert.Contains("x-request-line", who.GetProperty("headers").EnumerateArray().Select(h => h.GetString()));
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+    }
+
+    /// <summary>A plugin whose headers-only hook at "audit", for GET requests only, sets x-request-line.</summary>
+    private static JsonObject AuditLinesPlugin()
+    {
+        var lines = PluginFolders.Test("lines", "normal", "--request-line-hook", "audit", "GET");
+        lines["hooks"] = new JsonArray("request", new JsonObject { ["point"] = "audit", ["match"] = new JsonObject { ["methods"] = new JsonArray("GET"), ["headersOnly"] = true } });
+        return lines;
     }
 
     /// <summary>A handshake made by hand, to read the problem the host answers with.</summary>

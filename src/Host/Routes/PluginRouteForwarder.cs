@@ -91,8 +91,7 @@ internal sealed class PluginRouteForwarder(
         }
 
         // :: Step 2: default-deny auth; only routes the manifest declares anonymous skip it.
-        // A WebSocket asked over HTTP/2 is a CONNECT (RFC 8441); its route is the GET the manifest declares.
-        var method = HttpMethods.IsConnect(context.Request.Method) && WebSockets.WebSocketHandshake.IsAsked(context) ? "GET" : context.Request.Method.ToUpperInvariant();
+        var method = WebSockets.WebSocketHandshake.MethodOf(context).ToUpperInvariant();
         var anonymous = entry.Manifest?.IsAnonymous(method, path) == true;
         if (!anonymous && !await AuthorizeAsync(context).ConfigureAwait(false))
         {

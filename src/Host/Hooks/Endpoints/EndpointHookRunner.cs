@@ -1,6 +1,7 @@
 using System.Buffers;
 using GrpcPlugins.Host.Http;
 using GrpcPlugins.Host.Routes;
+using GrpcPlugins.Host.Routes.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -50,7 +51,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
     {
         var request = context.Request;
         // Plugins that are all headers only are offered the head alone: the body is not read for them.
-        var wantsBody = services.AnyWantsBody(point, routeId, context.Request.Method, tenant);
+        var wantsBody = services.AnyWantsBody(point, routeId, WebSocketHandshake.MethodOf(context), tenant);
         var (body, whole) = wantsBody
             ? await ReadUpToAsync(request, hooks.MaxBodyBytes, context.RequestAborted).ConfigureAwait(false)
             : (ReadOnlyMemory<byte>.Empty, false);
@@ -95,7 +96,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
         var original = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         // Plugins that are all headers only see the head before the first byte goes, and the body is
         // never held: as a stream past the limit, from its first write.
-        var wantsBody = services.AnyWantsBody(point, routeId, context.Request.Method, tenant);
+        var wantsBody = services.AnyWantsBody(point, routeId, WebSocketHandshake.MethodOf(context), tenant);
         var capture = new ResponseCapture(original, wantsBody ? hooks.MaxBodyBytes : 0, ct => PassStreamAsync(context, point, tenant, original, wantsBody, ct));
         context.Features.Set<IHttpResponseBodyFeature>(capture);
         try
@@ -232,7 +233,7 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
         var request = context.Request;
         return new(routeId, tenant, Direction: direction, IsStreaming: streaming)
         {
-            Method = request.Method,
+            Method = WebSocketHandshake.MethodOf(context),
             Path = request.PathBase.Add(request.Path).Value ?? string.Empty,
             Query = request.QueryString.Value ?? string.Empty,
             StatusCode = direction == HookDirection.Outbound ? context.Response.StatusCode : 0,

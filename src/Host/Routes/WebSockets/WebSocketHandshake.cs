@@ -27,6 +27,14 @@ internal static class WebSocketHandshake
             && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true };
     }
 
+    /// <summary>
+    /// The method a request's route and hooks go by: a WebSocket asked over HTTP/2 is a CONNECT,
+    /// and is taken as the GET it is over HTTP/1.1, so a manifest's route or a hook matched on
+    /// GET covers it whichever version the client speaks.
+    /// </summary>
+    public static string MethodOf(HttpContext context) =>
+        HttpMethods.IsConnect(context.Request.Method) && IsAsked(context) ? HttpMethods.Get : context.Request.Method;
+
     /// <summary>Whether the application's pipeline can complete the handshake (it added <c>UseWebSockets()</c>).</summary>
     public static bool CanAccept(HttpContext context) => context.WebSockets.IsWebSocketRequest;
 }
