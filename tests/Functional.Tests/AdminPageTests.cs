@@ -10,17 +10,21 @@ namespace GrpcPlugins.Functional.Tests;
 /// The admin page in a real browser: Debian's chromium driven by Playwright.
 /// Set SCREENSHOT_PATH to keep a picture for humans (make screenshot).
 /// </summary>
-public sealed class AdminPageTests
+public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedBrowser>, IAsyncLifetime
 {
     private const string Chromium = "/usr/bin/chromium";
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // Each test's pages close with it, whatever it asserted: the next test's browser starts empty.
+    public Task DisposeAsync() => shared.CloseContextsAsync();
 
     [Fact]
     public async Task Admin_SignsIn_ReloadsAPluginGrantingWhatItNowAsks_DisablesIt_SeesAFieldError_SavesASetting_AndTheApiAgrees()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Hello(), PluginFolders.Test("t"));
         await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        var browser = shared.Browser;
         var page = await SignInAsync(browser, host);
         await page.WaitForSelectorAsync("#plugin-t .state-Ready");
         // Waited for, not read once: the tests' 500 ms health probes can miss one while chromium
@@ -128,8 +132,7 @@ public sealed class AdminPageTests
                 o.TrustedKeysDirectory = trust;
                 o.RollbackOnCallFailuresWithin = TimeSpan.FromMinutes(30);
             });
-            using var playwright = await Playwright.CreateAsync();
-            await using var browser = await LaunchAsync(playwright);
+            var browser = shared.Browser;
             var page = await SignInAsync(browser, host);
             await page.WaitForSelectorAsync("#status:has-text('0 plugins')");
 
@@ -199,8 +202,7 @@ public sealed class AdminPageTests
         }
 
         (await host.Admin.PostAsync("/admin/api/plugins/hello/disable", null)).EnsureSuccessStatusCode();
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        var browser = shared.Browser;
         var page = await SignInAsync(browser, host);
 
         await page.WaitForSelectorAsync("#hook-request .hook-plugins:has-text('tagger (content types application/json) → hello → typo')");
@@ -220,8 +222,7 @@ public sealed class AdminPageTests
         });
         await host.WaitForStateAsync("stuck", WorkerState.Ready);
         await host.Hooks.DispatchAsync(new Host.Hooks.HookPoint("request", Host.Hooks.HookFailureMode.FailOpen, TimeSpan.FromMilliseconds(200)), WalkingSkeletonTests.Input("x"));
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        var browser = shared.Browser;
         var page = await SignInAsync(browser, host);
 
         await page.WaitForSelectorAsync("#plugin-stuck .hook-breaker");
@@ -241,8 +242,7 @@ public sealed class AdminPageTests
         await host.WaitForStateAsync("d", WorkerState.Ready);
         await DataLimitTests.WriteThroughThePluginAsync(host, "d", 3 * 1024 * 1024);
         await host.WaitForStateAsync("d", WorkerState.Halted);
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        var browser = shared.Browser;
         var page = await SignInAsync(browser, host);
 
         await page.WaitForSelectorAsync("#plugin-d .state-Halted");
@@ -271,8 +271,7 @@ public sealed class AdminPageTests
         var slow = host.Admin.GetAsync("/plugins/t/slow", giveUp.Token);
         await SupervisorTests.WaitUntilAsync(() => host.Supervisor("t").InFlight == 1, TimeSpan.FromSeconds(20));
         using var refused = await host.Admin.GetAsync("/plugins/t/echo/a");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        var browser = shared.Browser;
         var page = await SignInAsync(browser, host);
 
         await page.WaitForSelectorAsync("#plugin-t .call-limit");
@@ -301,8 +300,7 @@ public sealed class AdminPageTests
             Assert.Equal("revision 1", await written.Content.ReadAsStringAsync());
         }
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        var browser = shared.Browser;
         var page = await SignInAsync(browser, host);
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
         await page.ClickAsync("#plugin-t .action-settings");
@@ -333,8 +331,7 @@ public sealed class AdminPageTests
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
         await host.WaitForStateAsync("t", WorkerState.Ready);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        var browser = shared.Browser;
         var page = await SignInAsync(browser, host);
         await page.ClickAsync("#plugin-t .action-settings");
         await page.WaitForFunctionAsync("() => document.getElementById('scope-saved').textContent === 'Now: every tenant.'");
@@ -404,8 +401,7 @@ public sealed class AdminPageTests
             o.ReadOnlyAdmins.Add("viewer");
         });
         await host.WaitForStateAsync("t", WorkerState.Ready);
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        var browser = shared.Browser;
         var page = await SignInAsync(browser, host, ViewerKey);
 
         await page.WaitForSelectorAsync("#signed-in:has-text('Signed in as viewer, with a read-only key')");
@@ -426,8 +422,7 @@ public sealed class AdminPageTests
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
         await host.WaitForStateAsync("t", WorkerState.Ready);
         using var guess = await host.Client.PostAsync("/admin/login", new FormUrlEncodedContent([new("key", "guess")]));
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        var browser = shared.Browser;
         var page = await SignInAsync(browser, host);
 
         await page.ClickAsync("#plugin-t .action-disable");
@@ -455,8 +450,7 @@ public sealed class AdminPageTests
         await host.WaitForStateAsync("t", WorkerState.Ready);
         (await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"good","apiKey":"kept-secret"}"""))).EnsureSuccessStatusCode();
         (await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"bad"}"""))).EnsureSuccessStatusCode();
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        var browser = shared.Browser;
         var page = await SignInAsync(browser, host);
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
 
