@@ -136,6 +136,58 @@ public sealed class WebSocketRouteTests
     }
 
     [Fact]
+    public async Task APluginAskingForCompression_GetsItWhereTheHostAllowsAndTheClientOffers_AndTheLimitCountsInflatedBytes()
+    {
+        var text = string.Concat(Enumerable.Repeat("a line a client sends again and again\n", 1_500));
+        await using (var host = await StartAsync())
+        {
+            await host.WaitForStateAsync("t", WorkerState.Ready);
+            // The host does not allow it by default: the socket opens uncompressed, and works.
+            using var socket = await ConnectDeflatingAsync(host, "/plugins/t/ws/deflate");
+            Assert.Equal(string.Empty, Extensions(socket));
+            await SendTextAsync(socket, text);
+            Assert.Equal(text, Encoding.UTF8.GetString((await ReceiveWholeAsync(socket)).Data));
+        }
+
+        await using (var host = await StartAsync(o => (o.AllowWebSocketCompression, o.MaxWebSocketMessageBytes) = (true, 100_000)))
+        {
+            await host.WaitForStateAsync("t", WorkerState.Ready);
+            using var deflated = await ConnectDeflatingAsync(host, "/plugins/t/ws/deflate");
+            Assert.StartsWith("permessage-deflate", Extensions(deflated), StringComparison.Ordinal);
+            Assert.Contains("server_no_context_takeover", Extensions(deflated), StringComparison.Ordinal);
+            await SendTextAsync(deflated, text);
+            Assert.Equal(text, Encoding.UTF8.GetString((await ReceiveWholeAsync(deflated)).Data));
+
+            // A route whose plugin does not ask stays uncompressed, though the client offered.
+            using (var plain = await ConnectDeflatingAsync(host, "/plugins/t/ws/echo"))
+            {
+                Assert.Equal(string.Empty, Extensions(plain));
+            }
+
+            // A megabyte of zeros is a kilobyte or so on the wire, and still ten times the limit.
+            await deflated.SendAsync(new byte[1_000_000], WebSocketMessageType.Binary, true, CancellationToken.None);
+            var closed = await ReceiveWholeAsync(deflated);
+            Assert.Equal(WebSocketCloseStatus.MessageTooBig, closed.Last.CloseStatus);
+            Assert.Contains("100000 bytes at most", closed.Last.CloseStatusDescription, StringComparison.Ordinal);
+        }
+    }
+
+    private static async Task<ClientWebSocket> ConnectDeflatingAsync(TestHost host, string path)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+        using var timeout = new CancellationTokenSource(s_wait);
+        await socket.ConnectAsync(SocketUri(host, path), timeout.Token);
+        return socket;
+    }
+
+    /// <summary>The extensions the host agreed to in its handshake answer, or empty for none.</summary>
+    private static string Extensions(ClientWebSocket socket) =>
+        string.Join(", ", socket.HttpResponseHeaders!.Where(h => h.Key.Equals("Sec-WebSocket-Extensions", StringComparison.OrdinalIgnoreCase)).SelectMany(h => h.Value));
+
+    [Fact]
     public async Task APluginThatClosesFirst_HasItsStatusAndReasonRelayed_AndHearsTheClientsAnswer()
     {
         await using var host = await StartAsync();

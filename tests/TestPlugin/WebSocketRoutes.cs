@@ -12,7 +12,8 @@ internal static class WebSocketRoutes
 
     public static void Map(PluginBuilder plugin)
     {
-        plugin.MapWebSocket("/ws/echo", EchoAsync);
+        plugin.MapWebSocket("/ws/echo", ws => EchoAsync(ws, compress: false));
+        plugin.MapWebSocket("/ws/deflate", ws => EchoAsync(ws, compress: true));
         plugin.MapWebSocket("/ws/refuse", ws => ws.RefuseAsync(403, "this socket is not for you"));
         plugin.MapWebSocket("/ws/forget", _ => Task.CompletedTask);
         plugin.MapWebSocket("/ws/throw-after-accept", async ws =>
@@ -32,9 +33,9 @@ internal static class WebSocketRoutes
         plugin.MapGet("/ws/last-close", ctx => ctx.Response.WriteAsync(Volatile.Read(ref _lastClose), ctx.Aborted));
     }
 
-    private static async Task EchoAsync(WebSocketRouteContext ws)
+    private static async Task EchoAsync(WebSocketRouteContext ws, bool compress)
     {
-        using var socket = await ws.AcceptAsync(ws.SubProtocols.Contains("chat") ? "chat" : null);
+        using var socket = await ws.AcceptAsync(ws.SubProtocols.Contains("chat") ? "chat" : null, compress);
         var buffer = new byte[8 * 1024];
         var message = new MemoryStream();
         while (true)

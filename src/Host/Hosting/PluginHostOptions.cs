@@ -77,6 +77,16 @@ public sealed class PluginHostOptions
     public int MaxWebSocketsPerPlugin { get; set; } = 1000;
 
     /// <summary>
+    /// Whether a plugin that asks for it when it accepts a WebSocket (WebSocketAccept.compress) has
+    /// the socket's messages to and from a client that offers it compressed (permessage-deflate,
+    /// RFC 7692). Off by default: compression spends the host's CPU and memory on every socket
+    /// that uses it, and can reveal a secret sent in the same message as text a client chooses
+    /// (as CRIME and BREACH did), which the plugin, not the host, knows to avoid. A client's
+    /// message counts against <see cref="MaxWebSocketMessageBytes"/> inflated.
+    /// </summary>
+    public bool AllowWebSocketCompression { get; set; }
+
+    /// <summary>
     /// How long a closing WebSocket waits for the other end's close (the client's, or the
     /// plugin's) before it ends anyway, and how long the plugin has to accept a handshake
     /// is the route's deadline. Defaults to 5 seconds.

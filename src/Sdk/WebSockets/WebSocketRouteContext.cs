@@ -41,16 +41,23 @@ public sealed class WebSocketRouteContext
     /// (PluginHost:MaxWebSocketMessageBytes) closes the socket with 1009 before it reaches here.
     /// </summary>
     /// <param name="subProtocol">One of <see cref="SubProtocols"/>, or null for none.</param>
+    /// <param name="compress">
+    /// Asks the host to compress the socket's messages to and from the client (permessage-deflate),
+    /// which it does when the client offered it and the host allows it
+    /// (PluginHost:AllowWebSocketCompression); otherwise the socket opens uncompressed. Leave it off
+    /// for a socket that sends a secret in the same message as text a client chooses: compression
+    /// can reveal it, as CRIME and BREACH did.
+    /// </param>
     /// <exception cref="ArgumentException"><paramref name="subProtocol"/> is not one the client offered.</exception>
     /// <exception cref="InvalidOperationException">The handshake was already accepted or refused.</exception>
-    public Task<WebSocket> AcceptAsync(string? subProtocol = null)
+    public Task<WebSocket> AcceptAsync(string? subProtocol = null, bool compress = false)
     {
         if (subProtocol is not null && !SubProtocols.Contains(subProtocol, StringComparer.Ordinal))
         {
             throw new ArgumentException($"The client did not offer the subprotocol '{subProtocol}'; it offered {(SubProtocols.Count == 0 ? "none" : string.Join(", ", SubProtocols))}.", nameof(subProtocol));
         }
 
-        return _session.AcceptAsync(subProtocol);
+        return _session.AcceptAsync(subProtocol, compress);
     }
 
     /// <summary>Answers the handshake with an HTTP error instead of a WebSocket.</summary>

@@ -17,10 +17,10 @@ internal sealed class WebSocketSession(IAsyncStreamReader<WebSocketClientFrame> 
 
     public GrpcWebSocket? Socket { get; private set; }
 
-    public async Task<WebSocket> AcceptAsync(string? subProtocol)
+    public async Task<WebSocket> AcceptAsync(string? subProtocol, bool compress)
     {
         Answer();
-        await writer.WriteAsync(new WebSocketServerFrame { Accept = new WebSocketAccept { SubProtocol = subProtocol ?? string.Empty } }, aborted).ConfigureAwait(false);
+        await writer.WriteAsync(new WebSocketServerFrame { Accept = new WebSocketAccept { SubProtocol = subProtocol ?? string.Empty, Compress = compress } }, aborted).ConfigureAwait(false);
         lifetime.SocketOpened();
         return Socket = new GrpcWebSocket(frames, writer, subProtocol, aborted);
     }

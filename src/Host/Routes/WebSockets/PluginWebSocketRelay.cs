@@ -42,6 +42,16 @@ internal sealed partial class PluginWebSocketRelay(
 
     internal CancellationToken HostStopping => lifetime.ApplicationStopping;
 
+    // Compression is the plugin's to ask for (it knows whether a socket mixes a secret with a
+    // client's text) and the host's to allow (it pays for it); the client's offer decides the rest.
+    private WebSocketAcceptContext AcceptContext(WebSocketAccept accept) => new()
+    {
+        SubProtocol = accept.SubProtocol.Length == 0 ? null : accept.SubProtocol,
+        DangerousEnableCompression = accept.Compress && options.Value.AllowWebSocketCompression,
+        // Each message is compressed on its own, so an idle socket holds no compressor's state.
+        DisableServerContextTakeover = true,
+    };
+
     /// <summary>
     /// Serves a WebSocket handshake to a plugin whose Ready worker takes WebSockets, holding the
     /// route's <paramref name="lease"/> (this method's to give back) until the plugin has answered it.
@@ -119,7 +129,7 @@ internal sealed partial class PluginWebSocketRelay(
             WebSocket socket;
             try
             {
-                socket = await context.WebSockets.AcceptWebSocketAsync(answer.Accept.SubProtocol.Length == 0 ? null : answer.Accept.SubProtocol).ConfigureAwait(false);
+                socket = await context.WebSockets.AcceptWebSocketAsync(AcceptContext(answer.Accept)).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or ConnectionAbortedException or OperationCanceledException)
             {
