@@ -139,7 +139,8 @@ internal sealed partial class PluginWebSocketRelay(
 
             using (socket)
             {
-                Log.Opened(logger, id, head.Path);
+                // What the handshake agreed to (permessage-deflate costs this host CPU), or none.
+                Log.Opened(logger, id, head.Path, context.Response.Headers.SecWebSocketExtensions.Count == 0 ? "none" : context.Response.Headers.SecWebSocketExtensions.ToString());
                 using var exchange = new WebSocketExchange(this, id, head.Path, supervisor, worker, socket, call, callCancel);
                 var ended = await exchange.RunAsync().ConfigureAwait(false);
                 Log.Closed(logger, id, head.Path, ended);
@@ -157,8 +158,8 @@ internal sealed partial class PluginWebSocketRelay(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1110, EventName = "WebSocketOpened", Level = LogLevel.Debug, Message = "Plugin {PluginId}: WebSocket {Path} open")]
-        public static partial void Opened(ILogger logger, string pluginId, string path);
+        [LoggerMessage(EventId = 1110, EventName = "WebSocketOpened", Level = LogLevel.Debug, Message = "Plugin {PluginId}: WebSocket {Path} open, extensions: {Extensions}")]
+        public static partial void Opened(ILogger logger, string pluginId, string path, string extensions);
 
         [LoggerMessage(EventId = 1111, EventName = "WebSocketClosed", Level = LogLevel.Debug, Message = "Plugin {PluginId}: WebSocket {Path} ended: {How}")]
         public static partial void Closed(ILogger logger, string pluginId, string path, string how);
