@@ -292,12 +292,17 @@ public sealed class WebSocketRouteTests
     [Fact]
     public async Task AWebSocketAskedOverHttp2_IsTheGetItsRouteDeclares_ForTheManifestAndForAHookMatchedOnGet()
     {
+        // hello's headers-only response hook at the outbound point: an accepted socket leaves it nothing to see over HTTP/2 too.
         await using var host = await TestHost.StartAsync(
-            [AuditLinesPlugin(), PluginFolders.Test("t")],
-            o => o.PluginRouteHooks = new EndpointHooks { Inbound = new HookPoint("audit", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2)) },
+            [AuditLinesPlugin(), PluginFolders.Hello(), PluginFolders.Test("t")],
+            o => o.PluginRouteHooks = new EndpointHooks
+            {
+                Inbound = new HookPoint("audit", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2)),
+                Outbound = new HookPoint("response", HookFailureMode.FailOpen, TimeSpan.FromSeconds(2)),
+            },
             mapApplication: app => app.UseWebSockets(),
             services: s => s.Configure<KestrelServerOptions>(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2)));
-        await Task.WhenAll(host.WaitForStateAsync("lines", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
+        await Task.WhenAll(host.WaitForStateAsync("lines", WorkerState.Ready), host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
         using var socket = new ClientWebSocket();
         socket.Options.HttpVersion = HttpVersion.Version20;
@@ -313,6 +318,7 @@ public sealed class WebSocketRouteTests
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
 
         Assert.Equal(HttpStatusCode.OK, socket.HttpStatusCode);
+        Assert.False(socket.HttpResponseHeaders!.ContainsKey("x-hello-plugin"));
         Assert.Contains("x-request-line", who.GetProperty("headers").EnumerateArray().Select(h => h.GetString()));
         Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
     }
