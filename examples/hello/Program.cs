@@ -44,7 +44,8 @@ namespace Hello
             // A WebSocket: each text message is answered with a greeting, until the client closes.
             plugin.MapWebSocket("/greet", async ws =>
             {
-                using var socket = await ws.AcceptAsync();
+                // A greeting holds no secret, so the host may compress the socket (if it allows it and the client asks).
+                using var socket = await ws.AcceptAsync(compress: true);
                 var buffer = new byte[4096];
                 while (await socket.ReceiveAsync(buffer, ws.Aborted) is { MessageType: not WebSocketMessageType.Close } got)
                 {

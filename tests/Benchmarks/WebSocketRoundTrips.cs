@@ -10,22 +10,40 @@ namespace GrpcPlugins.Benchmarks;
 /// </summary>
 internal sealed class WebSocketRoundTrips : IAsyncDisposable
 {
-    private static readonly byte[] s_message = Encoding.UTF8.GetBytes("bench");
+    private static readonly byte[] s_short = Encoding.UTF8.GetBytes("bench");
     private readonly ConcurrentQueue<(ClientWebSocket Socket, byte[] Buffer)> _idle = new();
     private readonly List<ClientWebSocket> _all = [];
+    private readonly byte[] _message;
 
-    private WebSocketRoundTrips()
+    private WebSocketRoundTrips(byte[] message)
     {
+        _message = message;
     }
 
-    public static async Task<WebSocketRoundTrips> ConnectAsync(Uri uri, int sockets)
+    /// <summary>A message of 1 KiB (1,026 bytes; about 160 deflated) as a live view sends it: JSON whose names repeat, the kind compression is for.</summary>
+    public static byte[] JsonMessage { get; } = Encoding.UTF8.GetBytes(
+        "[" + string.Join(",", Enumerable.Range(0, 23).Select(i => $$"""{"id":{{1000 + i}},"name":"item {{i}}","state":"ready"}""")) + "]");
+
+    /// <summary>Opens the sockets; <paramref name="deflate"/> offers permessage-deflate in each handshake, which fails the run if the host does not agree.</summary>
+    public static async Task<WebSocketRoundTrips> ConnectAsync(Uri uri, int sockets, byte[]? message = null, bool deflate = false)
     {
-        var trips = new WebSocketRoundTrips();
+        var trips = new WebSocketRoundTrips(message ?? s_short);
         for (var i = 0; i < sockets; i++)
         {
             var socket = new ClientWebSocket();
             trips._all.Add(socket);
+            if (deflate)
+            {
+                socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+                socket.Options.CollectHttpResponseDetails = true;
+            }
+
             await socket.ConnectAsync(uri, CancellationToken.None);
+            if (deflate && socket.HttpResponseHeaders?.Keys.Any(k => k.Equals("Sec-WebSocket-Extensions", StringComparison.OrdinalIgnoreCase)) != true)
+            {
+                throw new InvalidOperationException($"{uri} did not agree to permessage-deflate");
+            }
+
             trips._idle.Enqueue((socket, new byte[4096]));
         }
 
@@ -40,7 +58,7 @@ internal sealed class WebSocketRoundTrips : IAsyncDisposable
         }
 
         var (socket, buffer) = taken;
-        await socket.SendAsync(s_message, WebSocketMessageType.Text, true, CancellationToken.None);
+        await socket.SendAsync(_message, WebSocketMessageType.Text, true, CancellationToken.None);
         WebSocketReceiveResult got;
         do
         {
