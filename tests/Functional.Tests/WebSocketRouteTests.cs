@@ -290,6 +290,25 @@ public sealed class WebSocketRouteTests
     }
 
     [Fact]
+    public async Task AnInboundRouteHookThatTakesBodies_DoesNotHoldAHandshake_WhoseBodyIsTheUpgradedConnection()
+    {
+        // The test plugin's own request hook takes bodies (it appends its id): a handshake has none
+        // to give, and reading one must not wait on the connection the socket will take over.
+        await using var host = await StartAsync(o => o.PluginRouteHooks = new EndpointHooks { Inbound = TestHost.Request });
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        using var socket = await ConnectAsync(host, "/plugins/t/ws/echo");
+        await SendTextAsync(socket, "through a body hook");
+
+        Assert.Equal("through a body hook", Encoding.UTF8.GetString((await ReceiveWholeAsync(socket)).Data));
+        using var timeout = new CancellationTokenSource(s_wait);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+        // The hook was called for the handshake, and answered with its body.
+        var metrics = await host.Admin.GetStringAsync("/metrics");
+        Assert.Contains(metrics.Split('\n'), l => l.StartsWith("plugin_hook_calls_total{", StringComparison.Ordinal) && l.Contains("plugin=\"t\"", StringComparison.Ordinal) && l.Contains("outcome=\"Modify\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AWebSocketAskedOverHttp2_IsTheGetItsRouteDeclares_ForTheManifestAndForAHookMatchedOnGet()
     {
         // hello's headers-only response hook at the outbound point: an accepted socket leaves it nothing to see over HTTP/2 too.
