@@ -164,6 +164,11 @@ public sealed class WebSocketRouteTests
                 Assert.Equal(string.Empty, Extensions(plain));
             }
 
+            // The admin sees what the host pays for: of the sockets opened, how many compress.
+            var view = await WebSocketsViewAsync(host);
+            Assert.Equal(2, view.GetProperty("opened").GetInt64());
+            Assert.Equal(1, view.GetProperty("compressed").GetInt64());
+
             // A megabyte of zeros is a kilobyte or so on the wire, and still ten times the limit.
             await deflated.SendAsync(new byte[1_000_000], WebSocketMessageType.Binary, true, CancellationToken.None);
             var closed = await ReceiveWholeAsync(deflated);

@@ -64,7 +64,7 @@ internal sealed record PluginView(
 /// WebSockets open on a plugin's routes against <c>PluginHost:MaxWebSocketsPerPlugin</c>; <paramref name="Opened"/>
 /// and <paramref name="Refused"/> (at the limit) since the host started.
 /// </summary>
-internal sealed record WebSocketsView(int Open, int Limit, long Opened, long Refused);
+internal sealed record WebSocketsView(int Open, int Limit, long Opened, long Compressed, long Refused);
 
 /// <summary>
 /// Whether the plugin's hook calls go through: <c>closed</c> (they do), <c>open</c> (skipped

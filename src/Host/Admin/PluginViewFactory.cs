@@ -65,9 +65,9 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
 
     private WebSocketsView? WebSocketsOf(PluginEntry entry)
     {
-        var (open, opened, refused) = webSockets.Of(entry.Id);
+        var (open, opened, compressed, refused) = webSockets.Of(entry.Id);
         return entry.Supervisor?.ReadyWorker is { Description.ServesWebsockets: true } || open > 0
-            ? new WebSocketsView(open, entry.Manifest?.Limits.MaxWebSockets ?? options.Value.MaxWebSocketsPerPlugin, opened, refused)
+            ? new WebSocketsView(open, entry.Manifest?.Limits.MaxWebSockets ?? options.Value.MaxWebSocketsPerPlugin, opened, compressed, refused)
             : null;
     }
 

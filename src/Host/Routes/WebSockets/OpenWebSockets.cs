@@ -25,9 +25,11 @@ internal sealed class OpenWebSockets
         return new Place(counter);
     }
 
-    /// <summary>What <paramref name="pluginId"/>'s sockets are now: open, opened since the host started, refused at the limit.</summary>
-    public (int Open, long Opened, long Refused) Of(string pluginId) =>
-        _open.TryGetValue(pluginId, out var counter) ? (Volatile.Read(ref counter.Value), Interlocked.Read(ref counter.Opened), Interlocked.Read(ref counter.Refused)) : (0, 0, 0);
+    /// <summary>What <paramref name="pluginId"/>'s sockets are now: open, opened since the host started (and of those, compressed), refused at the limit.</summary>
+    public (int Open, long Opened, long Compressed, long Refused) Of(string pluginId) =>
+        _open.TryGetValue(pluginId, out var counter)
+            ? (Volatile.Read(ref counter.Value), Interlocked.Read(ref counter.Opened), Interlocked.Read(ref counter.Compressed), Interlocked.Read(ref counter.Refused))
+            : (0, 0, 0, 0);
 
     /// <summary>Every plugin with a socket open now or before, for the metrics.</summary>
     public IEnumerable<KeyValuePair<string, int>> All() => _open.Select(p => new KeyValuePair<string, int>(p.Key, Volatile.Read(ref p.Value.Value)));
@@ -36,6 +38,7 @@ internal sealed class OpenWebSockets
     {
         public int Value;
         public long Opened;
+        public long Compressed;
         public long Refused;
     }
 
@@ -43,6 +46,9 @@ internal sealed class OpenWebSockets
     internal sealed class Place(Counter counter) : IDisposable
     {
         private int _given;
+
+        /// <summary>The socket's handshake agreed to compression (permessage-deflate), which the host pays for.</summary>
+        public void Compressed() => Interlocked.Increment(ref counter.Compressed);
 
         public void Dispose()
         {

@@ -140,7 +140,13 @@ internal sealed partial class PluginWebSocketRelay(
             using (socket)
             {
                 // What the handshake agreed to (permessage-deflate costs this host CPU), or none.
-                Log.Opened(logger, id, head.Path, context.Response.Headers.SecWebSocketExtensions.Count == 0 ? "none" : context.Response.Headers.SecWebSocketExtensions.ToString());
+                var extensions = context.Response.Headers.SecWebSocketExtensions;
+                if (extensions.Count > 0)
+                {
+                    place.Compressed();
+                }
+
+                Log.Opened(logger, id, head.Path, extensions.Count == 0 ? "none" : extensions.ToString());
                 using var exchange = new WebSocketExchange(this, id, head.Path, supervisor, worker, socket, call, callCancel);
                 var ended = await exchange.RunAsync().ConfigureAwait(false);
                 Log.Closed(logger, id, head.Path, ended);
