@@ -25,16 +25,28 @@ public sealed class WebSocketRouteTests
     private static Uri SocketUri(TestHost host, string path) =>
         new UriBuilder(host.Admin.BaseAddress!) { Scheme = "ws", Path = path }.Uri;
 
-    private static async Task<ClientWebSocket> ConnectAsync(TestHost host, string path, params string[] subProtocols)
+    /// <summary>A client with the admin key that keeps the handshake's answer (status and headers) to be read.</summary>
+    private static ClientWebSocket AdminClient()
     {
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
         socket.Options.CollectHttpResponseDetails = true;
+        return socket;
+    }
+
+    private static Task<ClientWebSocket> ConnectAsync(TestHost host, string path, params string[] subProtocols)
+    {
+        var socket = AdminClient();
         foreach (var protocol in subProtocols)
         {
             socket.Options.AddSubProtocol(protocol);
         }
 
+        return OpenAsync(socket, host, path);
+    }
+
+    private static async Task<ClientWebSocket> OpenAsync(ClientWebSocket socket, TestHost host, string path)
+    {
         using var timeout = new CancellationTokenSource(s_wait);
         await socket.ConnectAsync(SocketUri(host, path), timeout.Token);
         return socket;
@@ -177,15 +189,11 @@ public sealed class WebSocketRouteTests
         }
     }
 
-    private static async Task<ClientWebSocket> ConnectDeflatingAsync(TestHost host, string path)
+    private static Task<ClientWebSocket> ConnectDeflatingAsync(TestHost host, string path)
     {
-        var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
-        socket.Options.CollectHttpResponseDetails = true;
+        var socket = AdminClient();
         socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
-        using var timeout = new CancellationTokenSource(s_wait);
-        await socket.ConnectAsync(SocketUri(host, path), timeout.Token);
-        return socket;
+        return OpenAsync(socket, host, path);
     }
 
     /// <summary>The extensions the host agreed to in its handshake answer, or empty for none.</summary>
@@ -238,9 +246,7 @@ public sealed class WebSocketRouteTests
     {
         await using var host = await StartAsync();
         await host.WaitForStateAsync("t", WorkerState.Ready);
-        using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
-        socket.Options.CollectHttpResponseDetails = true;
+        using var socket = AdminClient();
 
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(SocketUri(host, path), CancellationToken.None));
 
@@ -282,9 +288,7 @@ public sealed class WebSocketRouteTests
         }
 
         // A refusal is an HTTP answer like any other: it goes out through the outbound point.
-        using var refused = new ClientWebSocket();
-        refused.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
-        refused.Options.CollectHttpResponseDetails = true;
+        using var refused = AdminClient();
         await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(SocketUri(host, "/plugins/t/ws/refuse"), CancellationToken.None));
         Assert.Equal(HttpStatusCode.Forbidden, refused.HttpStatusCode);
         Assert.Equal("1.0.0", Assert.Single(refused.HttpResponseHeaders!["x-hello-plugin"]));
@@ -328,11 +332,9 @@ public sealed class WebSocketRouteTests
             services: s => s.Configure<KestrelServerOptions>(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2)));
         await Task.WhenAll(host.WaitForStateAsync("lines", WorkerState.Ready), host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
-        using var socket = new ClientWebSocket();
+        using var socket = AdminClient();
         socket.Options.HttpVersion = HttpVersion.Version20;
         socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
-        socket.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
-        socket.Options.CollectHttpResponseDetails = true;
         using var timeout = new CancellationTokenSource(s_wait);
 
         // An extended CONNECT (RFC 8441), answered 200 where HTTP/1.1 answers 101.
@@ -430,9 +432,7 @@ public sealed class WebSocketRouteTests
         await using var host = await StartAsync(o => o.MaxWebSocketsPerPlugin = 1);
         await host.WaitForStateAsync("t", WorkerState.Ready);
         using var first = await ConnectAsync(host, "/plugins/t/ws/echo");
-        using var second = new ClientWebSocket();
-        second.Options.SetRequestHeader("X-Api-Key", TestHost.AdminKey);
-        second.Options.CollectHttpResponseDetails = true;
+        using var second = AdminClient();
 
         await Assert.ThrowsAsync<WebSocketException>(() => second.ConnectAsync(SocketUri(host, "/plugins/t/ws/echo"), CancellationToken.None));
 

@@ -89,7 +89,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
 
                 if (host.Catalog.Find(manifest.Id)?.Supervisor?.ReadyWorker is { Description.ServesWebsockets: true })
                 {
-                    foreach (var route in manifest.Routes.Where(r => r.Method == "GET" && !r.Path.Contains('{', StringComparison.Ordinal) && !r.Path.Contains('*', StringComparison.Ordinal)))
+                    foreach (var route in manifest.Routes.Where(r => r.Method == "GET" && !NeedsParameters(r)))
                     {
                         Report(await WebSocketCheck.RunAsync(host, manifest.Id, route, time, cancellationToken).ConfigureAwait(false));
                     }
@@ -255,6 +255,10 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
         };
     }
 
+    /// <summary>A route with parameters or a catch-all: the check cannot guess a path to call.</summary>
+    private static bool NeedsParameters(ManifestRoute route) =>
+        route.Path.Contains('{', StringComparison.Ordinal) || route.Path.Contains('*', StringComparison.Ordinal);
+
     private async Task<CheckResult> RouteAsync(CheckHost host, string id, ManifestRoute route, CancellationToken cancellationToken)
     {
         var subject = new CheckSubject("route", $"{route.Method} {route.Path}");
@@ -263,7 +267,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
             return CheckResult.Skip(subject, $"not called: only GET routes are, since another method may change the plugin's state; call it with --call {RouteCall.Syntax}");
         }
 
-        if (route.Path.Contains('{', StringComparison.Ordinal) || route.Path.Contains('*', StringComparison.Ordinal))
+        if (NeedsParameters(route))
         {
             return CheckResult.Skip(subject, $"not called: it needs parameters the check cannot guess; call it with --call {RouteCall.Syntax}");
         }
