@@ -11,7 +11,17 @@ namespace GrpcPlugins.Functional.Tests;
 /// </summary>
 public sealed partial class PluginCheckTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("gpt-").FullName;
+    private readonly string _root;
+
+    // The check's TMPDIR: its own temp directory (a host's state, the workers' sockets) lands
+    // here, so a check killed by a failing test is removed with the test's directory.
+    private readonly string _temp;
+
+    public PluginCheckTests()
+    {
+        _root = Directory.CreateTempSubdirectory("gpt-").FullName;
+        _temp = Directory.CreateDirectory(Path.Combine(_root, "tmp")).FullName;
+    }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
@@ -208,6 +218,7 @@ public sealed partial class PluginCheckTests : IDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            Environment = { ["TMPDIR"] = _temp },
         };
         using var check = System.Diagnostics.Process.Start(start)!;
         var stdout = check.StandardOutput.ReadToEndAsync();
@@ -234,6 +245,7 @@ public sealed partial class PluginCheckTests : IDisposable
         Assert.Contains("interrupted: the check's workers are stopped and its temp directory removed", await stderr, StringComparison.Ordinal);
         Assert.Contains("ok    manifest: slow 1.0.0", await stdout, StringComparison.Ordinal);
         Assert.Empty(ProcessesWith(marker));
+        Assert.Empty(CheckTempDirectories());
         var written = JsonNode.Parse(await File.ReadAllTextAsync(report))!;
         Assert.Equal("interrupted", (string?)written["outcome"]);
         Assert.Equal("manifest", (string?)written["steps"]![0]!["step"]);
@@ -339,10 +351,18 @@ public sealed partial class PluginCheckTests : IDisposable
         return Path.Combine(_root, manifest["id"]!.GetValue<string>());
     }
 
-    private static Task<(int Code, string Output)> CheckAsync(string folder, params string[] options) => RunAsync(["check", folder, .. options]);
+    private async Task<(int Code, string Output)> CheckAsync(string folder, params string[] options)
+    {
+        var result = await RunAsync(["check", folder, .. options]);
+        // Passed or failed, a check leaves no temp directory behind.
+        Assert.True(CheckTempDirectories().Count == 0, $"the check left {string.Join(", ", CheckTempDirectories())}; it said:\n{result.Output}");
+        return result;
+    }
 
-    private static Task<(int Code, string Output)> RunAsync(string[] args) =>
-        DotnetCli.RunAsync([TestPaths.Example("src/BundleTool", "GrpcPlugins.BundleTool.dll"), .. args], TestPaths.RepoRoot, TimeSpan.FromMinutes(1));
+    private Task<(int Code, string Output)> RunAsync(string[] args) =>
+        DotnetCli.RunAsync([TestPaths.Example("src/BundleTool", "GrpcPlugins.BundleTool.dll"), .. args], TestPaths.RepoRoot, TimeSpan.FromMinutes(1), _temp);
+
+    private List<string> CheckTempDirectories() => [.. Directory.EnumerateDirectories(_temp, "gpc-*")];
 
     private static List<int> ProcessesWith(string marker) =>
         [.. Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => int.TryParse(n, out _)).Where(n =>

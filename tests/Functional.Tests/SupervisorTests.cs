@@ -188,6 +188,44 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public async Task AKilledDotnetWorker_LeavesNoRuntimeSocketOrPipesInItsTempDirectory()
+    {
+        // Its own TMPDIR, so that only this worker's files are there to see.
+        var temp = Directory.CreateTempSubdirectory("gpt-tmp-").FullName;
+        try
+        {
+            var manifest = PluginFolders.Test("killed");
+            manifest["env"] = new JsonObject { ["TMPDIR"] = temp };
+            await using var host = await TestHost.StartAsync(manifest);
+            var first = (await host.WaitForStateAsync("killed", WorkerState.Ready)).Pid!.Value;
+            string[] RuntimeFilesOf(int pid) => [.. Directory.EnumerateFileSystemEntries(temp, $"*-{pid}-*").Select(Path.GetFileName)!];
+            // The runtime's diagnostic socket and its debugger's pipes, which it removes only at a clean exit.
+            Assert.Equal(3, RuntimeFilesOf(first).Length);
+
+            using (var worker = Process.GetProcessById(first))
+            {
+                worker.Kill();
+            }
+
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            WorkerSnapshot next;
+            do
+            {
+                next = await host.WaitForStateAsync("killed", WorkerState.Ready);
+            }
+            while (next.Pid == first && DateTime.UtcNow < deadline);
+
+            Assert.Equal(9, next.LastExit!.Signal);
+            Assert.True(RuntimeFilesOf(first).Length == 0, $"left by the killed worker: {string.Join(", ", RuntimeFilesOf(first))}");
+            Assert.Equal(3, RuntimeFilesOf(next.Pid!.Value).Length);
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AWorkerThatExitsWhenAsked_LeavesItsCleanExitAndNoError()
     {
         var host = await TestHost.StartAsync(PluginFolders.Test("polite"));

@@ -18,6 +18,9 @@ internal sealed partial class WorkerLauncher
         [LoggerMessage(EventId = 4005, EventName = "WorkerAttached", Level = LogLevel.Information, Message = "Plugin {PluginId}: attached to the worker at {Address}, described in {ElapsedMs:0.0} ms")]
         public static partial void Attached(ILogger logger, string pluginId, Uri address, double elapsedMs);
 
+        [LoggerMessage(EventId = 4006, EventName = "RuntimeLeftoversNotRemoved", Level = LogLevel.Warning, Message = "Plugin {PluginId}: the runtime files worker pid {Pid} left in its temp directory could not be removed ({Error}); they are the .NET runtime's diagnostic socket and debugger pipes, safe to delete by hand")]
+        public static partial void LeftoversNotRemoved(ILogger logger, string pluginId, int pid, string error);
+
         [LoggerMessage(EventId = 4004, EventName = "EarlyDescribeRefused", Level = LogLevel.Debug, Message = "Plugin {PluginId}: Describe sent beside the first health probe was refused ({Status}: {Detail}); asking again once the worker serves")]
         public static partial void EarlyDescribeRefused(ILogger logger, string pluginId, Grpc.Core.StatusCode status, string detail);
     }

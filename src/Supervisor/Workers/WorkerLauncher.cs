@@ -38,7 +38,11 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         try
         {
             cgroup = CreateCgroup(spec);
-            process = WorkerProcess.Start(spec, BuildEnvironment(spec, socketDirectory.Path, token), time, output.OnStdout, output.OnStderr, pid => ledger?.Remove(pid), cgroup?.ProcsFile, Settings.Nice);
+            var environment = BuildEnvironment(spec, socketDirectory.Path, token);
+            RuntimeLeftovers? leftovers = null;
+            process = WorkerProcess.Start(spec, environment, time, output.OnStdout, output.OnStderr, pid => Exited(pid, leftovers), cgroup?.ProcsFile, Settings.Nice);
+            // Read while the process runs or waits to be reaped; one that is already gone had no runtime to leave files.
+            leftovers = RuntimeLeftovers.Of(process.Pid, environment);
             Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
             ledger?.Add(process.Pid, spec.PluginId);
 
@@ -84,6 +88,15 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         {
             await CleanUpAsync().ConfigureAwait(false);
             throw;
+        }
+
+        void Exited(int pid, RuntimeLeftovers? leftovers)
+        {
+            ledger?.Remove(pid);
+            if (leftovers?.Remove() is { } error)
+            {
+                Log.LeftoversNotRemoved(logger, spec.PluginId, pid, error);
+            }
         }
 
         async Task CleanUpAsync()

@@ -6,13 +6,22 @@ namespace GrpcPlugins.Functional.Tests.Infrastructure;
 internal static class DotnetCli
 {
     /// <summary>Runs <c>dotnet</c> with <paramref name="args"/> in <paramref name="directory"/>; stdout and stderr together.</summary>
-    public static async Task<(int Code, string Output)> RunAsync(string[] args, string directory, TimeSpan? timeout = null)
+    /// <param name="args">The CLI's arguments.</param>
+    /// <param name="directory">Where it runs.</param>
+    /// <param name="timeout">How long it may take before its process tree is killed (4 minutes if not given).</param>
+    /// <param name="tempDirectory">Its TMPDIR, when a test must find (and remove) what a killed run left there.</param>
+    public static async Task<(int Code, string Output)> RunAsync(string[] args, string directory, TimeSpan? timeout = null, string? tempDirectory = null)
     {
         // No build servers or reused nodes: they would outlive the test run.
         var start = new ProcessStartInfo("dotnet", args) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
         start.Environment["UseSharedCompilation"] = "false";
+        if (tempDirectory is not null)
+        {
+            start.Environment["TMPDIR"] = tempDirectory;
+        }
+
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
