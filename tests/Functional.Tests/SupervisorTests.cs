@@ -345,10 +345,16 @@ public sealed class SupervisorTests
             await Task.Delay(1500);
             Assert.True(Liveness.IsAlive(orphan), "the stubborn worker should have outlived its host");
 
+            // The runtime's diagnostic socket and debugger pipes, which its kill will leave. Its
+            // exit has begun (stdin closed) and stopped in this mode's hang, so some may be gone already.
+            string[] RuntimeFilesOfOrphan() => [.. Directory.EnumerateFileSystemEntries(HostProcess.TempDirectory(root), $"*-{orphan}-*")];
+            Assert.NotEmpty(RuntimeFilesOfOrphan());
+
             await using (var again = await HostProcess.StartAsync(root))
             {
                 await WaitUntilAsync(() => !Liveness.IsAlive(orphan), TimeSpan.FromSeconds(5));
                 Assert.False(Liveness.IsAlive(orphan), $"orphan {orphan} was not reaped");
+                Assert.True(RuntimeFilesOfOrphan().Length == 0, $"the reaped orphan left {string.Join(", ", RuntimeFilesOfOrphan())}");
             }
         }
         finally

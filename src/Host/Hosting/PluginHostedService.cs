@@ -18,9 +18,13 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Sta
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(ledger.Path))!);
-        foreach (var (pid, pluginId) in ledger.ReapLeftovers())
+        foreach (var reaped in ledger.ReapLeftovers())
         {
-            Log.ReapedLeftover(logger, pluginId, pid);
+            Log.ReapedLeftover(logger, reaped.PluginId, reaped.Pid);
+            if (reaped.FilesNotRemoved is { } error)
+            {
+                Log.ReapedLeftoverFilesStay(logger, reaped.PluginId, reaped.Pid, error);
+            }
         }
 
         // The workers' cgroups of a run that ended without cleaning up (the host was killed).
@@ -62,6 +66,9 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Sta
     {
         [LoggerMessage(EventId = 4301, EventName = "LeftoverWorkerReaped", Level = LogLevel.Warning, Message = "Plugin {PluginId}: killed worker pid {Pid} left over from a previous run of the host")]
         public static partial void ReapedLeftover(ILogger logger, string pluginId, int pid);
+
+        [LoggerMessage(EventId = 4304, EventName = "LeftoverWorkerFilesStay", Level = LogLevel.Warning, Message = "Plugin {PluginId}: the runtime files of worker pid {Pid}, killed as a previous run's leftover, could not be removed ({Error}); they are the .NET runtime's diagnostic socket and debugger pipes, safe to delete by hand")]
+        public static partial void ReapedLeftoverFilesStay(ILogger logger, string pluginId, int pid, string error);
 
         [LoggerMessage(EventId = 4302, EventName = "LeftoverCgroupRemoved", Level = LogLevel.Warning, Message = "Removed worker cgroup {Path} left over from a previous run of the host")]
         public static partial void RemovedLeftoverCgroup(ILogger logger, string path);

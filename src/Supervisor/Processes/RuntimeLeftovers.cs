@@ -18,6 +18,14 @@ internal sealed record RuntimeLeftovers(string Directory, int Pid, long StartTim
     public static RuntimeLeftovers? Of(int pid, IReadOnlyDictionary<string, string?> environment) =>
         WorkerLedger.ReadStartTime(pid) is { } start ? new RuntimeLeftovers(TempDirectoryOf(environment), pid, start) : null;
 
+    /// <summary>The temp directory a worker's runtime uses, as it chooses it: TMPDIR when set and not empty, else /tmp.</summary>
+    /// <param name="environment">What the worker's environment sets or removes over the host's; empty for the host's own.</param>
+    public static string TempDirectoryOf(IReadOnlyDictionary<string, string?> environment)
+    {
+        var value = environment.TryGetValue(TempVariable, out var set) ? set : Environment.GetEnvironmentVariable(TempVariable);
+        return string.IsNullOrEmpty(value) ? "/tmp" : value;
+    }
+
     public IReadOnlyList<string> Paths =>
     [
         Path.Combine(Directory, $"dotnet-diagnostic-{Pid}-{StartTime}-socket"),
@@ -42,12 +50,5 @@ internal sealed record RuntimeLeftovers(string Directory, int Pid, long StartTim
         }
 
         return failures is null ? null : string.Join("; ", failures);
-    }
-
-    // As the runtime chooses it: TMPDIR when set and not empty, else /tmp.
-    private static string TempDirectoryOf(IReadOnlyDictionary<string, string?> environment)
-    {
-        var value = environment.TryGetValue(TempVariable, out var set) ? set : Environment.GetEnvironmentVariable(TempVariable);
-        return string.IsNullOrEmpty(value) ? "/tmp" : value;
     }
 }

@@ -3,19 +3,23 @@ using System.Globalization;
 namespace GrpcPlugins.Supervisor.Processes;
 
 /// <summary>
-/// A file listing the workers this host runs (pid and kernel start time), the
-/// backstop against orphans: if the host dies before its workers notice their
-/// closed stdin, the next start reaps whatever is still listed. The start time
-/// makes sure a pid the kernel has since reused is never killed.
+/// A file listing the workers this host runs (pid, kernel start time, plugin and
+/// temp directory), the backstop against orphans: if the host dies before its
+/// workers notice their closed stdin, the next start reaps whatever is still
+/// listed, and the runtime files a killed .NET worker cannot remove. The start
+/// time makes sure a pid the kernel has since reused is never killed.
 /// </summary>
 internal sealed class WorkerLedger(string path)
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<int, (long StartTime, string PluginId)> _entries = [];
+    private readonly Dictionary<int, (long StartTime, string PluginId, string TempDirectory)> _entries = [];
 
     public string Path { get; } = path;
 
-    public void Add(int pid, string pluginId)
+    /// <param name="pid">The worker's pid.</param>
+    /// <param name="pluginId">Its plugin.</param>
+    /// <param name="tempDirectory">Its runtime's temp directory (<see cref="RuntimeLeftovers.TempDirectoryOf"/>).</param>
+    public void Add(int pid, string pluginId, string tempDirectory)
     {
         var start = ReadStartTime(pid);
         if (start is null)
@@ -25,7 +29,7 @@ internal sealed class WorkerLedger(string path)
 
         lock (_lock)
         {
-            _entries[pid] = (start.Value, pluginId);
+            _entries[pid] = (start.Value, pluginId, tempDirectory);
             Save();
         }
     }
@@ -41,10 +45,13 @@ internal sealed class WorkerLedger(string path)
         }
     }
 
-    /// <summary>Kills the process groups of a previous run's workers that still run; returns what it reaped.</summary>
-    public IReadOnlyList<(int Pid, string PluginId)> ReapLeftovers()
+    /// <summary>
+    /// Kills the process groups of a previous run's workers that still run, and removes the
+    /// runtime files their kill leaves; returns what it reaped.
+    /// </summary>
+    public IReadOnlyList<ReapedWorker> ReapLeftovers()
     {
-        var reaped = new List<(int, string)>();
+        var reaped = new List<ReapedWorker>();
         if (!File.Exists(Path))
         {
             return reaped;
@@ -52,8 +59,9 @@ internal sealed class WorkerLedger(string path)
 
         foreach (var line in File.ReadAllLines(Path))
         {
-            var parts = line.Split(' ', 3);
-            if (parts.Length != 3 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var pid) || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out var start))
+            // A ledger written before the temp directory was kept has three fields: the host's temp directory was the worker's too.
+            var parts = line.Split(' ', 4);
+            if (parts.Length < 3 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var pid) || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out var start))
             {
                 continue;
             }
@@ -61,7 +69,8 @@ internal sealed class WorkerLedger(string path)
             if (pid > 1 && ReadStartTime(pid) == start)
             {
                 ProcessSignals.SignalGroup(pid, ProcessSignals.SigKill);
-                reaped.Add((pid, parts[2]));
+                var temp = parts.Length == 4 ? parts[3] : RuntimeLeftovers.TempDirectoryOf(new Dictionary<string, string?>());
+                reaped.Add(new ReapedWorker(pid, parts[2], new RuntimeLeftovers(temp, pid, start).Remove()));
             }
         }
 
@@ -72,7 +81,7 @@ internal sealed class WorkerLedger(string path)
     private void Save()
     {
         var temp = Path + ".tmp";
-        File.WriteAllLines(temp, _entries.Select(e => $"{e.Key} {e.Value.StartTime} {e.Value.PluginId}"));
+        File.WriteAllLines(temp, _entries.Select(e => $"{e.Key} {e.Value.StartTime} {e.Value.PluginId} {e.Value.TempDirectory}"));
         File.Move(temp, Path, overwrite: true);
     }
 

@@ -44,7 +44,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             // Read while the process runs or waits to be reaped; one that is already gone had no runtime to leave files.
             leftovers = RuntimeLeftovers.Of(process.Pid, environment);
             Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
-            ledger?.Add(process.Pid, spec.PluginId);
+            ledger?.Add(process.Pid, spec.PluginId, leftovers?.Directory ?? RuntimeLeftovers.TempDirectoryOf(environment));
 
             using var startTimeout = new CancellationTokenSource(spec.Limits.StartTimeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token, cancellationToken);

@@ -8,15 +8,18 @@ namespace GrpcPlugins.Functional.Tests.Infrastructure;
 
 /// <summary>
 /// The test plugin run as an attached worker, the way a container would run it: started by
-/// the test, not the host, serving mutual TLS on a TCP port. Disposing kills it.
+/// the test, not the host, serving mutual TLS on a TCP port. Disposing kills it and removes
+/// its temp directory, where its runtime left the files a killed process cannot remove.
 /// </summary>
 internal sealed class AttachedWorker : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly string _temp;
 
-    private AttachedWorker(Process process, int port, ConcurrentQueue<string> stderr)
+    private AttachedWorker(Process process, string temp, int port, ConcurrentQueue<string> stderr)
     {
         _process = process;
+        _temp = temp;
         Port = port;
         Stderr = stderr;
     }
@@ -55,6 +58,8 @@ internal sealed class AttachedWorker : IAsyncDisposable
         start.Environment[HandshakeEnvironment.TlsKey] = identity.Key;
         start.Environment[HandshakeEnvironment.TlsClientCa] = clientCaPath;
         start.Environment[HandshakeEnvironment.PluginId] = id;
+        var temp = Directory.CreateTempSubdirectory("gpt-attached-").FullName;
+        start.Environment["TMPDIR"] = temp;
         var process = Process.Start(start)!;
         var stderr = new ConcurrentQueue<string>();
         var serving = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -80,13 +85,14 @@ internal sealed class AttachedWorker : IAsyncDisposable
                 throw new InvalidOperationException($"the attached worker exited before it served: {string.Join(" | ", stderr)}");
             }
 
-            return new AttachedWorker(process, port, stderr);
+            return new AttachedWorker(process, temp, port, stderr);
         }
         catch
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
             process.Dispose();
+            Directory.Delete(temp, recursive: true);
             throw;
         }
     }
@@ -106,5 +112,6 @@ internal sealed class AttachedWorker : IAsyncDisposable
     {
         await KillAsync();
         _process.Dispose();
+        Directory.Delete(_temp, recursive: true);
     }
 }

@@ -54,6 +54,8 @@ internal sealed class DirectWorker : IAsyncDisposable
         start.Environment[HandshakeEnvironment.HostAddress] = "unix://" + Path.Combine(directory, "no-host.sock");
         start.Environment[HandshakeEnvironment.Token] = token;
         start.Environment[HandshakeEnvironment.PluginId] = "direct";
+        // Its runtime's files too, so a worker killed at disposal leaves none in /tmp.
+        start.Environment["TMPDIR"] = directory;
         var process = Process.Start(start)!;
         var stderr = new ConcurrentQueue<string>();
         process.ErrorDataReceived += (_, line) =>

@@ -39,6 +39,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // Its temp directory, the workers' too, inside the test's: the runtime files a host killed with
+        // SIGKILL cannot remove (its diagnostic socket, its debugger's pipes) go with the test's directory.
+        start.Environment["TMPDIR"] = TempDirectory(root);
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
@@ -62,6 +65,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The TMPDIR of a host started in <paramref name="root"/>, and of its workers.</summary>
+    public static string TempDirectory(string root) => Directory.CreateDirectory(Path.Combine(root, "tmp")).FullName;
 
     /// <summary>Kills the host with SIGKILL: no shutdown code of its own runs.</summary>
     public async Task KillAsync()

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using GrpcPlugins.Supervisor.Processes;
+
+namespace GrpcPlugins.Supervisor.Tests;
+
+/// <summary>The ledger's reaping of a previous run's workers, on real processes and files.</summary>
+public sealed class WorkerLedgerTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("gpt-ledger-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    // A worker leads its own process group, which is what the ledger kills: setsid makes the group,
+    // then execs sleep in the same pid, so once the pid is sleep, the group is there.
+    private static Process StartOrphan()
+    {
+        var process = Process.Start("/usr/bin/setsid", ["sleep", "60"]);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!File.ReadAllText($"/proc/{process.Id}/comm").StartsWith("sleep", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+
+        return process;
+    }
+
+    [Fact]
+    public async Task AListedWorkerStillRunning_IsKilled_AndTheRuntimeFilesInItsTempDirectoryAreRemoved()
+    {
+        using var orphan = StartOrphan();
+        try
+        {
+            var ledger = new WorkerLedger(Path.Combine(_root, "workers.ledger"));
+            ledger.Add(orphan.Id, "stubborn", _root);
+            var leftovers = new RuntimeLeftovers(_root, orphan.Id, WorkerLedger.ReadStartTime(orphan.Id)!.Value);
+            foreach (var path in leftovers.Paths)
+            {
+                await File.WriteAllTextAsync(path, string.Empty);
+            }
+
+            // The next run's ledger, reading what this one wrote.
+            var reaped = Assert.Single(new WorkerLedger(ledger.Path).ReapLeftovers());
+
+            Assert.Equal(new ReapedWorker(orphan.Id, "stubborn", null), reaped);
+            await orphan.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Empty(Directory.EnumerateFiles(_root));
+        }
+        finally
+        {
+            if (!orphan.HasExited)
+            {
+                orphan.Kill();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ALedgerWrittenBeforeTempDirectoriesWereKept_IsStillReaped()
+    {
+        using var orphan = StartOrphan();
+        try
+        {
+            var path = Path.Combine(_root, "workers.ledger");
+            await File.WriteAllTextAsync(path, $"{orphan.Id} {WorkerLedger.ReadStartTime(orphan.Id)} stubborn\n");
+
+            var reaped = Assert.Single(new WorkerLedger(path).ReapLeftovers());
+
+            Assert.Equal((orphan.Id, "stubborn"), (reaped.Pid, reaped.PluginId));
+            await orphan.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            if (!orphan.HasExited)
+            {
+                orphan.Kill();
+            }
+        }
+    }
+}
