@@ -330,10 +330,10 @@ public sealed class SupervisorTests
     public async Task WorkerThatOutlivesAKilledHost_IsReapedAtTheNextStart()
     {
         var root = Directory.CreateTempSubdirectory("gpt-reap-").FullName;
+        var orphan = 0;
         try
         {
             PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("stubborn", "ignore-shutdown"));
-            int orphan;
             await using (var host = await HostProcess.StartAsync(root))
             {
                 using var client = new HttpClient { BaseAddress = host.Address };
@@ -359,6 +359,12 @@ public sealed class SupervisorTests
         }
         finally
         {
+            // A failure before the second host's start leaves an orphan that ignores its stdin and Shutdown alike.
+            if (orphan > 0 && Liveness.IsAlive(orphan))
+            {
+                ProcessSignals.SignalGroup(orphan, ProcessSignals.SigKill);
+            }
+
             Directory.Delete(root, recursive: true);
         }
     }
