@@ -2,30 +2,43 @@ using System.Diagnostics;
 
 namespace GrpcPlugins.Functional.Tests.Infrastructure;
 
-/// <summary>Runs the dotnet CLI (build, publish, msbuild) for a test, and leaves nothing running.</summary>
+/// <summary>Runs the dotnet CLI (build, publish, msbuild) for a test, and leaves nothing running or in /tmp.</summary>
 internal static class DotnetCli
 {
     /// <summary>Runs <c>dotnet</c> with <paramref name="args"/> in <paramref name="directory"/>; stdout and stderr together.</summary>
     /// <param name="args">The CLI's arguments.</param>
     /// <param name="directory">Where it runs.</param>
     /// <param name="timeout">How long it may take before its process tree is killed (4 minutes if not given).</param>
-    /// <param name="tempDirectory">Its TMPDIR, when a test must find (and remove) what a killed run left there.</param>
+    /// <param name="tempDirectory">Its TMPDIR, when a test must find (and remove) what a killed run left there;
+    /// otherwise one of its own, removed after the run: every dotnet build, publish or test leaves two empty
+    /// directories in its temp directory (dotnet/sdk#35353).</param>
     public static async Task<(int Code, string Output)> RunAsync(string[] args, string directory, TimeSpan? timeout = null, string? tempDirectory = null)
+    {
+        var ownTemp = tempDirectory is null ? Directory.CreateTempSubdirectory("gpt-dotnet-").FullName : null;
+        try
+        {
+            return await RunInAsync(args, directory, timeout ?? TimeSpan.FromMinutes(4), tempDirectory ?? ownTemp!);
+        }
+        finally
+        {
+            if (ownTemp is not null)
+            {
+                Directory.Delete(ownTemp, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<(int Code, string Output)> RunInAsync(string[] args, string directory, TimeSpan allowed, string tempDirectory)
     {
         // No build servers or reused nodes: they would outlive the test run.
         var start = new ProcessStartInfo("dotnet", args) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
         start.Environment["UseSharedCompilation"] = "false";
-        if (tempDirectory is not null)
-        {
-            start.Environment["TMPDIR"] = tempDirectory;
-        }
-
+        start.Environment["TMPDIR"] = tempDirectory;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        var allowed = timeout ?? TimeSpan.FromMinutes(4);
         using var limit = new CancellationTokenSource(allowed);
         try
         {
