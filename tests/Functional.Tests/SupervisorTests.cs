@@ -195,7 +195,8 @@ public sealed class SupervisorTests
         try
         {
             var manifest = PluginFolders.Test("killed");
-            manifest["env"] = new JsonObject { ["TMPDIR"] = temp };
+            // Diagnostics on whatever the machine's environment says: they are what makes the files.
+            manifest["env"] = new JsonObject { ["TMPDIR"] = temp, ["DOTNET_EnableDiagnostics"] = "1" };
             await using var host = await TestHost.StartAsync(manifest);
             var first = (await host.WaitForStateAsync("killed", WorkerState.Ready)).Pid!.Value;
             string[] RuntimeFilesOf(int pid) => [.. Directory.EnumerateFileSystemEntries(temp, $"*-{pid}-*").Select(Path.GetFileName)!];
@@ -333,7 +334,10 @@ public sealed class SupervisorTests
         var orphan = 0;
         try
         {
-            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("stubborn", "ignore-shutdown"));
+            var stubborn = PluginFolders.Test("stubborn", "ignore-shutdown");
+            // Diagnostics on whatever the machine's environment says: they make the runtime files the reaping removes.
+            stubborn["env"] = new JsonObject { ["DOTNET_EnableDiagnostics"] = "1" };
+            PluginFolders.Write(Path.Combine(root, "plugins"), stubborn);
             await using (var host = await HostProcess.StartAsync(root))
             {
                 using var client = new HttpClient { BaseAddress = host.Address };
