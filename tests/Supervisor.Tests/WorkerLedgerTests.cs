@@ -31,8 +31,8 @@ public sealed class WorkerLedgerTests : IDisposable
         try
         {
             var ledger = new WorkerLedger(Path.Combine(_root, "workers.ledger"));
-            ledger.Add(orphan.Id, "stubborn", _root);
             var leftovers = new RuntimeLeftovers(_root, orphan.Id, WorkerLedger.ReadStartTime(orphan.Id)!.Value);
+            ledger.Add(leftovers, "stubborn");
             foreach (var path in leftovers.Paths)
             {
                 await File.WriteAllTextAsync(path, string.Empty);

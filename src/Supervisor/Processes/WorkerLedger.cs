@@ -12,24 +12,17 @@ namespace GrpcPlugins.Supervisor.Processes;
 internal sealed class WorkerLedger(string path)
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<int, (long StartTime, string PluginId, string TempDirectory)> _entries = [];
+    private readonly Dictionary<int, (RuntimeLeftovers Worker, string PluginId)> _entries = [];
 
     public string Path { get; } = path;
 
-    /// <param name="pid">The worker's pid.</param>
+    /// <param name="worker">The worker's pid, start time and temp directory, as read at its spawn.</param>
     /// <param name="pluginId">Its plugin.</param>
-    /// <param name="tempDirectory">Its runtime's temp directory (<see cref="RuntimeLeftovers.TempDirectoryOf"/>).</param>
-    public void Add(int pid, string pluginId, string tempDirectory)
+    public void Add(RuntimeLeftovers worker, string pluginId)
     {
-        var start = ReadStartTime(pid);
-        if (start is null)
-        {
-            return;
-        }
-
         lock (_lock)
         {
-            _entries[pid] = (start.Value, pluginId, tempDirectory);
+            _entries[worker.Pid] = (worker, pluginId);
             Save();
         }
     }
@@ -81,7 +74,7 @@ internal sealed class WorkerLedger(string path)
     private void Save()
     {
         var temp = Path + ".tmp";
-        File.WriteAllLines(temp, _entries.Select(e => $"{e.Key} {e.Value.StartTime} {e.Value.PluginId} {e.Value.TempDirectory}"));
+        File.WriteAllLines(temp, _entries.Values.Select(e => $"{e.Worker.Pid} {e.Worker.StartTime} {e.PluginId} {e.Worker.Directory}"));
         File.Move(temp, Path, overwrite: true);
     }
 

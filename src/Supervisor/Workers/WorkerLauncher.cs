@@ -41,10 +41,14 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             var environment = BuildEnvironment(spec, socketDirectory.Path, token);
             RuntimeLeftovers? leftovers = null;
             process = WorkerProcess.Start(spec, environment, time, output.OnStdout, output.OnStderr, pid => Exited(pid, leftovers), cgroup?.ProcsFile, Settings.Nice);
-            // Read while the process runs or waits to be reaped; one that is already gone had no runtime to leave files.
+            // Read while the process runs or waits to be reaped; one that is already gone had no runtime
+            // to leave files, and is no orphan for the ledger to reap.
             leftovers = RuntimeLeftovers.Of(process.Pid, environment);
             Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
-            ledger?.Add(process.Pid, spec.PluginId, leftovers?.Directory ?? RuntimeLeftovers.TempDirectoryOf(environment));
+            if (leftovers is not null)
+            {
+                ledger?.Add(leftovers, spec.PluginId);
+            }
 
             using var startTimeout = new CancellationTokenSource(spec.Limits.StartTimeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token, cancellationToken);
