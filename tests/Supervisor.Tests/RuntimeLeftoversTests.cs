@@ -19,7 +19,7 @@ public sealed class RuntimeLeftoversTests : IDisposable
 
         Assert.Equal(_root, own!.Directory);
         Assert.Equal("/tmp", removed!.Directory);
-        Assert.Equal(WorkerLedger.ReadStartTime(self), own.StartTime);
+        Assert.Equal(ProcessStartTime.Read(self), own.StartTime);
     }
 
     [Fact]

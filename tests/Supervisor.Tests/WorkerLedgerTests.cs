@@ -31,7 +31,7 @@ public sealed class WorkerLedgerTests : IDisposable
         try
         {
             var ledger = new WorkerLedger(Path.Combine(_root, "workers.ledger"));
-            var leftovers = new RuntimeLeftovers(_root, orphan.Id, WorkerLedger.ReadStartTime(orphan.Id)!.Value);
+            var leftovers = new RuntimeLeftovers(_root, orphan.Id, ProcessStartTime.Read(orphan.Id)!.Value);
             ledger.Add(leftovers, "stubborn");
             foreach (var path in leftovers.Paths)
             {
@@ -61,7 +61,7 @@ public sealed class WorkerLedgerTests : IDisposable
         try
         {
             var path = Path.Combine(_root, "workers.ledger");
-            await File.WriteAllTextAsync(path, $"{orphan.Id} {WorkerLedger.ReadStartTime(orphan.Id)} stubborn\n");
+            await File.WriteAllTextAsync(path, $"{orphan.Id} {ProcessStartTime.Read(orphan.Id)} stubborn\n");
 
             var reaped = Assert.Single(new WorkerLedger(path).ReapLeftovers());
 

@@ -16,7 +16,7 @@ internal sealed record RuntimeLeftovers(string Directory, int Pid, long StartTim
     /// <param name="pid">The worker's pid, read while it runs (or waits to be reaped).</param>
     /// <param name="environment">What the worker's environment sets or removes over the host's.</param>
     public static RuntimeLeftovers? Of(int pid, IReadOnlyDictionary<string, string?> environment) =>
-        WorkerLedger.ReadStartTime(pid) is { } start ? new RuntimeLeftovers(TempDirectoryOf(environment), pid, start) : null;
+        ProcessStartTime.Read(pid) is { } start ? new RuntimeLeftovers(TempDirectoryOf(environment), pid, start) : null;
 
     /// <summary>The temp directory a worker's runtime uses, as it chooses it: TMPDIR when set and not empty, else /tmp.</summary>
     /// <param name="environment">What the worker's environment sets or removes over the host's; empty for the host's own.</param>

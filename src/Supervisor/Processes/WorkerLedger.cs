@@ -59,7 +59,7 @@ internal sealed class WorkerLedger(string path)
                 continue;
             }
 
-            if (pid > 1 && ReadStartTime(pid) == start)
+            if (pid > 1 && ProcessStartTime.Read(pid) == start)
             {
                 ProcessSignals.SignalGroup(pid, ProcessSignals.SigKill);
                 var temp = parts.Length == 4 ? parts[3] : RuntimeLeftovers.TempDirectoryOf(new Dictionary<string, string?>());
@@ -76,21 +76,5 @@ internal sealed class WorkerLedger(string path)
         var temp = Path + ".tmp";
         File.WriteAllLines(temp, _entries.Values.Select(e => $"{e.Worker.Pid} {e.Worker.StartTime} {e.PluginId} {e.Worker.Directory}"));
         File.Move(temp, Path, overwrite: true);
-    }
-
-    /// <summary>The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or null if it is gone.</summary>
-    internal static long? ReadStartTime(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            // Fields after "(comm)" start at field 3, so field 22 is index 19.
-            return long.TryParse(fields[19], CultureInfo.InvariantCulture, out var start) ? start : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 }
