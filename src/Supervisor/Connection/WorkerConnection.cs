@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using GrpcPlugins.Protocol;
@@ -24,13 +23,7 @@ internal sealed class WorkerConnection : IDisposable
     public WorkerConnection(GrpcChannel channel, string? token)
     {
         _channel = channel;
-        var invoker = token is null
-            ? channel.CreateCallInvoker()
-            : channel.Intercept(metadata =>
-            {
-                metadata.Add(HandshakeEnvironment.TokenMetadataKey, token);
-                return metadata;
-            });
+        var invoker = token is null ? channel.CreateCallInvoker() : new TokenCallInvoker(channel.CreateCallInvoker(), token);
         Plugin = new Protocol.V1.Plugin.PluginClient(invoker);
         Health = new Health.HealthClient(invoker);
     }
