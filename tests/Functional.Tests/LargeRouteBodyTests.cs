@@ -139,7 +139,7 @@ public sealed class LargeRouteBodyTests
             ["args"] = new JsonArray(TestPaths.WholeBodyChunkPlugin),
             ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/*" }),
         });
-        await host.WaitForStateAsync("whole", WorkerState.Ready);
+        var ready = await host.WaitForStateAsync("whole", WorkerState.Ready);
 
         // The head may already be on its way, so the client sees either a 502 or a cut response.
         var failed = false;
@@ -158,7 +158,12 @@ public sealed class LargeRouteBodyTests
         Assert.Equal(1, view.GetProperty("callFailures").GetInt64());
         Assert.Contains("ResourceExhausted", view.GetProperty("lastCallError").GetString(), StringComparison.Ordinal);
         Assert.Contains("may carry at most 16 MiB: send a large body as chunks", view.GetProperty("lastCallError").GetString(), StringComparison.Ordinal);
-        Assert.Equal(WorkerState.Ready, host.Supervisor("whole").Snapshot.State);
+        // The plugin's mistake costs it that call, not its worker. Python still busy with its
+        // 17 MiB may miss one 500 ms health probe on a loaded machine (one is no restart);
+        // the same worker serves on.
+        var after = await host.WaitForStateAsync("whole", WorkerState.Ready);
+        Assert.Equal(ready.Pid, after.Pid);
+        Assert.Equal(0, after.Restarts);
     }
 
     [Fact]
