@@ -13,12 +13,12 @@ public sealed class ProcessStartTimeTests
         try
         {
             var own = ProcessStartTime.Read(Environment.ProcessId);
-            var childs = ProcessStartTime.Read(child.Id);
+            var childStart = ProcessStartTime.Read(child.Id);
 
             Assert.NotNull(own);
-            Assert.NotNull(childs);
-            Assert.True(childs > own, $"the child's start time {childs} is not after this process's {own}");
-            Assert.Equal(childs, ProcessStartTime.Read(child.Id));
+            Assert.NotNull(childStart);
+            Assert.True(childStart > own, $"the child's start time {childStart} is not after this process's {own}");
+            Assert.Equal(childStart, ProcessStartTime.Read(child.Id));
         }
         finally
         {
