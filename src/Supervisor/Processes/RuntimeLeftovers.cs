@@ -18,8 +18,11 @@ internal sealed record RuntimeLeftovers(string Directory, int Pid, long StartTim
     public static RuntimeLeftovers? Of(int pid, IReadOnlyDictionary<string, string?> environment) =>
         ProcessStartTime.Read(pid) is { } start ? new RuntimeLeftovers(TempDirectoryOf(environment), pid, start) : null;
 
+    /// <summary>The host's own temp directory: a worker's whose environment leaves TMPDIR as the host has it.</summary>
+    public static string HostTempDirectory => TempDirectoryOf(new Dictionary<string, string?>());
+
     /// <summary>The temp directory a worker's runtime uses, as it chooses it: TMPDIR when set and not empty, else /tmp.</summary>
-    /// <param name="environment">What the worker's environment sets or removes over the host's; empty for the host's own.</param>
+    /// <param name="environment">What the worker's environment sets or removes over the host's.</param>
     public static string TempDirectoryOf(IReadOnlyDictionary<string, string?> environment)
     {
         var value = environment.TryGetValue(TempVariable, out var set) ? set : Environment.GetEnvironmentVariable(TempVariable);

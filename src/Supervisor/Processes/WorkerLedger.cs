@@ -62,7 +62,7 @@ internal sealed class WorkerLedger(string path)
             if (pid > 1 && ProcessStartTime.Read(pid) == start)
             {
                 ProcessSignals.SignalGroup(pid, ProcessSignals.SigKill);
-                var temp = parts.Length == 4 ? parts[3] : RuntimeLeftovers.TempDirectoryOf(new Dictionary<string, string?>());
+                var temp = parts.Length == 4 ? parts[3] : RuntimeLeftovers.HostTempDirectory;
                 reaped.Add(new ReapedWorker(pid, parts[2], new RuntimeLeftovers(temp, pid, start).Remove()));
             }
         }
