@@ -296,6 +296,49 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
+    public async Task AnInstallWhoseTenantScopeTheStoreCannotKeep_LeavesNoFolderBehind_AndSucceedsOnceTheStoreAnswers()
+    {
+        var database = server.CreateDatabase();
+        using var bundles = new SignedBundles(_work);
+        await using var host = await StrictReplica(database, "pod-a", bundles.TrustDirectory());
+        host.ExpectErrors = true; // the store's refusal is logged as an error, as it must be
+        using var storeFailures = new MetricCollector<long>(host.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.admin.store.failures");
+        using var staged = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(bundles.Pack("up", "1.0.0"))));
+        var address = (await staged.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString();
+        var install = $"/admin/api/bundles/{address}/install?accept=settings.read";
+        var acmeOnly = JsonContent.Create(new { tenantScope = new { only = new[] { "acme" } } });
+
+        server.AllowConnections(database, false);
+        server.DropConnections(database);
+        using (var refused = await host.Admin.PostAsync(install, acmeOnly))
+        {
+            // The store's fault, said as such, rather than an empty 500.
+            var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal("The host's store failed", problem.GetProperty("title").GetString());
+            Assert.Contains("Send the request again once the store answers", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+
+        Assert.Single(storeFailures.GetMeasurementSnapshot());
+
+        // Installed without its scope, a folder left behind would load at the next start for every
+        // tenant, and would refuse this very install as a folder "another host" put there.
+        Assert.Empty(Directory.GetDirectories(host.PluginsDirectory));
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Admin.GetAsync("/admin/api/plugins/up")).StatusCode);
+
+        server.AllowConnections(database, true);
+        using (var installed = await host.Admin.PostAsync(install, acmeOnly))
+        {
+            Assert.True(installed.IsSuccessStatusCode, await installed.Content.ReadAsStringAsync());
+        }
+
+        await Until(async () => await VersionAsync(host) == "1.0.0", "1.0.0 serving once the store answers");
+        var scope = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/tenant-scope");
+        Assert.Contains("acme", scope.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ABundleUploadedThroughOneReplica_InstallsThroughAnother_AsALoadBalancerMaySendTheTwoRequests()
     {
         var database = server.CreateDatabase();

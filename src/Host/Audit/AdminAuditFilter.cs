@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -30,6 +31,7 @@ internal sealed class AdminAuditFilter(string action) : IEndpointFilter
             {
                 BadHttpRequestException bad => bad.StatusCode,
                 OperationCanceledException when context.RequestAborted.IsCancellationRequested => 499,
+                DbException => StatusCodes.Status503ServiceUnavailable, // Admin.StoreFailureFilter's answer
                 _ => 500,
             };
             await RecordAsync(context, action, note, status, $"{ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);

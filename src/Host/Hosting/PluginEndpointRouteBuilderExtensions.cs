@@ -27,6 +27,7 @@ public static class PluginEndpointRouteBuilderExtensions
             .AllowAnonymous()
             .WithDisplayName("Plugin routes");
         var admin = endpoints.MapGroup(string.Empty);
+        admin.AddEndpointFilter<StoreFailureFilter>();
         AdminApi.Map(admin);
         AdminPage.Map(admin);
         BundleApi.Map(admin);

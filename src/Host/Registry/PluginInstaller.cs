@@ -352,15 +352,26 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                     : InstallResult.Fail(409, $"{folder} exists already, but this host did not load it: does another host replica share this plugins directory? Give each replica a PluginHost:PluginsDirectory of its own (as each pod has its own image); the replicas install and uninstall together through the shared store.");
             }
 
-            Directory.Move(extracted, folder);
-            var manifest = ManifestReader.Read(folder, out _)!;
             // A scope given with the install holds from the plugin's first hook call: a gateway
-            // installing a plugin for some tenants never lets the others' calls reach it.
-            var scopeBefore = tenantScopes.SetByAdmin(manifest.Id);
+            // installing a plugin for some tenants never lets the others' calls reach it. It is
+            // kept before the folder takes its place, so a store that refuses it leaves no folder
+            // to load, for every tenant, at the next start.
+            var scopeBefore = tenantScopes.SetByAdmin(preview.Id!);
             if (tenantScope is not null)
             {
-                await tenantScopes.SetAsync(manifest.Id, tenantScope, by, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await tenantScopes.SetAsync(preview.Id!, tenantScope, by, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    Directory.Delete(extracted, recursive: true);
+                    throw;
+                }
             }
+
+            Directory.Move(extracted, folder);
+            var manifest = ManifestReader.Read(folder, out _)!;
 
             var current = catalog.Find(manifest.Id);
             var upgrade = current is { Supervisor: not null };
