@@ -82,6 +82,36 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
+    public async Task APluginsSettingsWrite_WhileTheStoreIsDown_IsAnsweredUnavailable_SayingTheStoreFailed_AndGoesThroughOnceItAnswers()
+    {
+        var database = server.CreateDatabase();
+        var manifest = PluginFolders.Test("t");
+        manifest["permissions"] = new System.Text.Json.Nodes.JsonArray("settings.read", "settings.write");
+        await using var host = await TestHost.StartAsync([manifest], o => o.Store.PostgreSqlConnectionString = database);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        host.ExpectErrors = true; // the store's refusal is logged as an error, as it must be
+        using var storeFailures = new MetricCollector<long>(host.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.store.failures");
+
+        server.AllowConnections(database, false);
+        server.DropConnections(database);
+        using (var refused = await host.Admin.PostAsync("/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"while down"}""")))
+        {
+            // What the plugin's PutSettings call answered (gRPC's code to try again), not "Exception was thrown by handler".
+            var said = await refused.Content.ReadAsStringAsync();
+            Assert.StartsWith("Unavailable: the host's store failed (", said, StringComparison.Ordinal);
+            Assert.Contains("the call did not complete: try it again later", said, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("plugin", Assert.Single(storeFailures.GetMeasurementSnapshot()).Tags["caller"]);
+        Assert.Contains(host.ErrorLogs, e => e.Contains("[PluginCallStoreFailed]", StringComparison.Ordinal));
+
+        server.AllowConnections(database, true);
+        (await host.Admin.PostAsync("/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"once up"}"""))).EnsureSuccessStatusCode();
+        var stored = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+        Assert.Equal("once up", stored.GetProperty("settings").GetProperty("greeting").GetString());
+    }
+
+    [Fact]
     public async Task APluginHungInConfigureOnOneReplica_DelaysNoOtherPluginsChanges()
     {
         var database = server.CreateDatabase();
@@ -302,7 +332,7 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         using var bundles = new SignedBundles(_work);
         await using var host = await StrictReplica(database, "pod-a", bundles.TrustDirectory());
         host.ExpectErrors = true; // the store's refusal is logged as an error, as it must be
-        using var storeFailures = new MetricCollector<long>(host.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.admin.store.failures");
+        using var storeFailures = new MetricCollector<long>(host.Services.GetRequiredService<IMeterFactory>(), PluginMetrics.MeterName, "plugin.store.failures");
         using var staged = await host.Admin.PostAsync("/admin/api/bundles", new ByteArrayContent(await File.ReadAllBytesAsync(bundles.Pack("up", "1.0.0"))));
         var address = (await staged.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString();
         var install = $"/admin/api/bundles/{address}/install?accept=settings.read";
@@ -320,7 +350,7 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
             Assert.NotNull(refused.Headers.RetryAfter);
         }
 
-        Assert.Single(storeFailures.GetMeasurementSnapshot());
+        Assert.Equal("admin", Assert.Single(storeFailures.GetMeasurementSnapshot()).Tags["caller"]);
 
         // Installed without its scope, a folder left behind would load at the next start for every
         // tenant, and would refuse this very install as a folder "another host" put there.

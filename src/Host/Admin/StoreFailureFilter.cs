@@ -21,7 +21,7 @@ internal sealed partial class StoreFailureFilter(PluginMetrics metrics, ILogger<
         catch (DbException ex)
         {
             var context = invocation.HttpContext;
-            metrics.AdminStoreFailures.Add(1);
+            metrics.StoreFailures.Add(1, new KeyValuePair<string, object?>("caller", "admin"));
             Log.StoreFailed(logger, ex, context.Request.Method, context.Request.Path);
             context.Response.Headers.RetryAfter = "5";
             return TypedResults.Problem(

@@ -18,7 +18,7 @@ namespace GrpcPlugins.Host.Callback;
 /// workers, on a TCP port of its own with mutual TLS), in a server of its own: workers
 /// never reach the public endpoints, and the public port never exposes the plugin-facing API.
 /// </summary>
-internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, SettingsWritePace pace, Routes.PulledBodies bodies, IOptions<PluginHostOptions> options, WorkerLauncher launcher, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, SettingsWritePace pace, Routes.PulledBodies bodies, Calls.PluginMetrics metrics, IOptions<PluginHostOptions> options, WorkerLauncher launcher, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -33,7 +33,8 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
         builder.Services.AddSingleton<CallerTurns>();
         builder.Services.AddSingleton(pace);
         builder.Services.AddSingleton(bodies);
-        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(metrics);
+        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<StoreFailureInterceptor>());
         var connections = new PeerConnectionLimit(
             options.Value.MaxHostConnectionsPerPlugin,
             group => catalog.Entries.FirstOrDefault(e => e.Supervisor?.Snapshot.Pid == group)?.Id,

@@ -22,7 +22,7 @@ internal sealed class PluginMetrics : IDisposable
         SettingsWritesRefused = _meter.CreateCounter<long>("plugin.settings.writes.refused", description: "A plugin's own settings writes refused for their pace");
         AdminActions = _meter.CreateCounter<long>("plugin.admin.actions", description: "Admin actions answered, by action and outcome (done, refused)");
         AuditWritesFailed = _meter.CreateCounter<long>("plugin.audit.writes.failed", description: "Admin actions the audit trail could not keep (each logged as an error)");
-        AdminStoreFailures = _meter.CreateCounter<long>("plugin.admin.store.failures", description: "Admin requests answered 503 because the host's store failed (each logged as an error)");
+        StoreFailures = _meter.CreateCounter<long>("plugin.store.failures", description: "Requests answered as failed because the host's store failed, by caller (admin: 503; plugin: UNAVAILABLE), each logged as an error");
         ReplicaChanges = _meter.CreateCounter<long>("plugin.replica.changes", description: "Changes from other host replicas, by kind and outcome (applied, failed)");
         ReplicaLinkLosses = _meter.CreateCounter<long>("plugin.replica.link.losses", description: "Times this replica lost the shared store's notices (each logged as an error)");
 
@@ -60,7 +60,7 @@ internal sealed class PluginMetrics : IDisposable
 
     public Counter<long> AuditWritesFailed { get; }
 
-    public Counter<long> AdminStoreFailures { get; }
+    public Counter<long> StoreFailures { get; }
 
     public Counter<long> ReplicaChanges { get; }
 
