@@ -326,7 +326,7 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
-    public async Task AnInstallWhoseTenantScopeTheStoreCannotKeep_LeavesNoFolderBehind_AndSucceedsOnceTheStoreAnswers()
+    public async Task AnInstallOrUninstallTheStoreCannotRecord_ChangesNothing_AndSucceedsOnceTheStoreAnswers()
     {
         var database = server.CreateDatabase();
         using var bundles = new SignedBundles(_work);
@@ -340,6 +340,14 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
 
         server.AllowConnections(database, false);
         server.DropConnections(database);
+        using (var refused = await host.Admin.PostAsync(install, null))
+        {
+            // Without a scope the store's first refusal comes as the plugin is enabled.
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        Assert.Empty(Directory.GetDirectories(host.PluginsDirectory));
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Admin.GetAsync("/admin/api/plugins/up")).StatusCode);
         using (var refused = await host.Admin.PostAsync(install, acmeOnly))
         {
             // The store's fault, said as such, rather than an empty 500.
@@ -350,7 +358,8 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
             Assert.NotNull(refused.Headers.RetryAfter);
         }
 
-        Assert.Equal("admin", Assert.Single(storeFailures.GetMeasurementSnapshot()).Tags["caller"]);
+        Assert.All(storeFailures.GetMeasurementSnapshot(), m => Assert.Equal("admin", m.Tags["caller"]));
+        Assert.Equal(2, storeFailures.GetMeasurementSnapshot().Count);
 
         // Installed without its scope, a folder left behind would load at the next start for every
         // tenant, and would refuse this very install as a folder "another host" put there.
@@ -366,6 +375,20 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
         await Until(async () => await VersionAsync(host) == "1.0.0", "1.0.0 serving once the store answers");
         var scope = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/up/tenant-scope");
         Assert.Contains("acme", scope.ToString(), StringComparison.Ordinal);
+
+        // An uninstall the store cannot record leaves the plugin serving, to be sent again.
+        server.AllowConnections(database, false);
+        server.DropConnections(database);
+        using (var refused = await host.Admin.DeleteAsync("/admin/api/plugins/up?keepSettings=false"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        Assert.Equal("1.0.0", await VersionAsync(host));
+        server.AllowConnections(database, true);
+        (await host.Admin.DeleteAsync("/admin/api/plugins/up?keepSettings=false")).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Admin.GetAsync("/admin/api/plugins/up")).StatusCode);
+        Assert.Empty(Directory.GetDirectories(host.PluginsDirectory));
     }
 
     [Fact]

@@ -375,9 +375,25 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
 
             var current = catalog.Find(manifest.Id);
             var upgrade = current is { Supervisor: not null };
-            var result = upgrade
-                ? await versions.UpgradeAsync(current!, manifest, folder, cancellationToken).ConfigureAwait(false)
-                : await versions.InstallNewAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
+            InstallResult result;
+            try
+            {
+                result = upgrade
+                    ? await versions.UpgradeAsync(current!, manifest, folder, cancellationToken).ConfigureAwait(false)
+                    : await versions.InstallNewAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (catalog.Find(manifest.Id)?.Folder != folder)
+            {
+                // Failed by an exception (the store), not refused: nothing of it stays to load at the next start.
+                Directory.Delete(folder, recursive: true);
+                if (tenantScope is not null)
+                {
+                    await tenantScopes.RestoreAsync(manifest.Id, scopeBefore, by, cancellationToken).ConfigureAwait(false);
+                }
+
+                throw;
+            }
+
             if (result.Succeeded)
             {
                 if (upgrade)
@@ -436,6 +452,20 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
                 return InstallResult.Fail(409, $"'{id}' is a dependency of {string.Join(", ", dependents.Keys.Order(StringComparer.Ordinal).Select(d => $"'{d}'"))}, which would be refused at their next start. Uninstall those first.");
             }
 
+            // The store first: an uninstall the store cannot record leaves the plugin serving as it
+            // was (the admin is answered 503 and sends it again), where one stopped and deleted first
+            // left its settings behind, and on replicas an install the others kept and this one
+            // followed again at its next start.
+            if (!followed)
+            {
+                if (!keepSettings)
+                {
+                    await store.DeletePluginAsync(id, cancellationToken).ConfigureAwait(false);
+                }
+
+                await shared.UninstalledAsync(id, entry.Manifest?.Version ?? string.Empty, keepSettings, by, cancellationToken).ConfigureAwait(false);
+            }
+
             catalog.Change(entries => [.. entries.Where(e => e != entry)]);
             if (entry.Supervisor is { } supervisor)
             {
@@ -446,22 +476,12 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             Directory.Delete(entry.Folder, recursive: true);
             if (!keepSettings)
             {
-                if (!followed)
-                {
-                    await store.DeletePluginAsync(id, cancellationToken).ConfigureAwait(false);
-                }
-
                 await tenantScopes.ForgetAsync(id).ConfigureAwait(false);
                 PluginDataDirectory.Delete(options.Value, id);
             }
 
             lifecycle.Forget(id);
             kept.Forget(id);
-            if (!followed)
-            {
-                await shared.UninstalledAsync(id, entry.Manifest?.Version ?? string.Empty, keepSettings, by, cancellationToken).ConfigureAwait(false);
-            }
-
             return InstallResult.Ok(id, entry.Manifest?.Version ?? string.Empty, "uninstalled");
         }
         finally

@@ -16,7 +16,23 @@ internal sealed class VersionSwitch(PluginCatalog catalog, PluginLifecycle lifec
     {
         var entry = lifecycle.CreateEntry(manifest, folder);
         catalog.Change(entries => [.. entries, entry]);
-        await lifecycle.ActivateNewAsync(entry, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await lifecycle.ActivateNewAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not enabled (the store failed to keep it): not installed, rather than in the catalog
+            // unstarted, where the admin's retry would be refused as installed already.
+            catalog.Change(entries => [.. entries.Where(e => e != entry)]);
+            if (entry.Supervisor is { } supervisor)
+            {
+                await supervisor.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
         return InstallResult.Ok(manifest.Id, manifest.Version, "installed");
     }
 
