@@ -112,6 +112,44 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
+    public async Task ASettingsWriteThePluginAcceptedButTheStoreRefused_IsTakenBackFromThePlugin_AndAnswered503()
+    {
+        var database = server.CreateDatabase();
+        await using var host = await Replica(database);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"kept"}"""))).EnsureSuccessStatusCode();
+        host.ExpectErrors = true; // the store's refusal is logged as an error, as it must be
+
+        // A store that reads but refuses to write (a full disk, a read-only failover), after the plugin has said yes.
+        await Sql(database, "CREATE FUNCTION refuse_writes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no room left, say'; END $$; CREATE TRIGGER refuse_writes BEFORE INSERT OR UPDATE ON settings FOR EACH ROW EXECUTE FUNCTION refuse_writes()");
+        using (var refused = await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"never stored"}""")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Contains("no room left, say", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("kept", await host.Admin.GetStringAsync("/plugins/t/last-configured"), StringComparison.Ordinal);
+        using (var refused = await host.Admin.PutAsync("/admin/api/plugins/t/settings?tenant=acme", SettingsAndAdminTests.Json("""{"limit":3}""")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        Assert.Equal("null", await host.Admin.GetStringAsync("/plugins/t/last-configured?tenant=acme"));
+
+        await Sql(database, "DROP TRIGGER refuse_writes ON settings");
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"stored now"}"""))).EnsureSuccessStatusCode();
+        Assert.Contains("stored now", await host.Admin.GetStringAsync("/plugins/t/last-configured"), StringComparison.Ordinal);
+    }
+
+    private static async Task Sql(string database, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
     public async Task APluginHungInConfigureOnOneReplica_DelaysNoOtherPluginsChanges()
     {
         var database = server.CreateDatabase();

@@ -194,9 +194,10 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
             return new SettingsWriteResult.Invalid(errors);
         }
 
-        if (pushToPlugin && entry.Supervisor?.ReadyWorker is { } worker)
+        var offeredTo = pushToPlugin ? entry.Supervisor?.ReadyWorker : null;
+        if (offeredTo is not null)
         {
-            var (reply, failure) = await ConfigureAsync(pluginId, worker, new ConfigureRequest { TenantId = tenantId, SettingsJson = json, Revision = (previous?.Revision ?? 0) + 1 }, cancellationToken).ConfigureAwait(false);
+            var (reply, failure) = await ConfigureAsync(pluginId, offeredTo, new ConfigureRequest { TenantId = tenantId, SettingsJson = json, Revision = (previous?.Revision ?? 0) + 1 }, cancellationToken).ConfigureAwait(false);
             if (reply is null)
             {
                 return new SettingsWriteResult.NotAnswered(failure!);
@@ -210,10 +211,28 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
 
         // The plugin was offered them in clear; the store keeps the secrets sealed. Checked again
         // in the store's own write: another host may share the store.
-        return await store.PutSettingsAsync(pluginId, tenantId, secrets.Seal(json, secretFields), expectedRevision, cancellationToken).ConfigureAwait(false) is { } revision
+        long? committed;
+        try
+        {
+            committed = await store.PutSettingsAsync(pluginId, tenantId, secrets.Seal(json, secretFields), expectedRevision, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (offeredTo is not null)
+        {
+            // The plugin accepted what the store then refused: it is given back what the store
+            // still holds, so that it does not run on settings nobody can read back or restore.
+            await ConfigureAsync(pluginId, offeredTo, StillStored(tenantId, previous), CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        return committed is { } revision
             ? new SettingsWriteResult.Committed(revision)
             : new SettingsWriteResult.Conflict(expectedRevision ?? 0, (await store.GetSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false))?.Revision ?? 0);
     }
+
+    /// <summary>What a scope's plugin is given back when a write it accepted was not committed: the stored settings, or none.</summary>
+    private static ConfigureRequest StillStored(string tenantId, StoredSettings? previous) => previous is not null
+        ? new ConfigureRequest { TenantId = tenantId, SettingsJson = previous.Json, Revision = previous.Revision }
+        : new ConfigureRequest { TenantId = tenantId, SettingsJson = "{}", Revision = 0, Removed = tenantId.Length > 0 };
 
     public void Dispose()
     {
