@@ -6,7 +6,6 @@ using GrpcPlugins.Host.Audit;
 using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcPlugins.Functional.Tests;
@@ -92,13 +91,7 @@ public sealed class AuditTrailTests
         host.ExpectErrors = true; // the lost record is logged as an error, once
         await host.WaitForStateAsync("t", WorkerState.Ready);
         // A store the host can no longer write its trail into, as a full disk or a hand edit leaves it.
-        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(host.Root, "state", "plugins.db")}"))
-        {
-            await connection.OpenAsync();
-            await using var drop = connection.CreateCommand();
-            drop.CommandText = "DROP TABLE audit";
-            await drop.ExecuteNonQueryAsync();
-        }
+        await host.ExecuteOnStoreAsync("DROP TABLE audit");
 
         using var disable = await host.Admin.PostAsync("/admin/api/plugins/t/disable", null);
         var metrics = await host.Client.GetStringAsync("/metrics");

@@ -35,7 +35,7 @@ public sealed class SettingsAndAdminTests
         host.ExpectErrors = true; // the store's refusal is logged as an error, as it must be
 
         // The SQLite file refusing writes after the plugin has said yes, as a full disk would.
-        await SqliteAsync(host, "CREATE TRIGGER refuse_inserts BEFORE INSERT ON settings BEGIN SELECT RAISE(ABORT, 'no room left, say'); END; CREATE TRIGGER refuse_updates BEFORE UPDATE ON settings BEGIN SELECT RAISE(ABORT, 'no room left, say'); END;");
+        await host.ExecuteOnStoreAsync("CREATE TRIGGER refuse_inserts BEFORE INSERT ON settings BEGIN SELECT RAISE(ABORT, 'no room left, say'); END; CREATE TRIGGER refuse_updates BEFORE UPDATE ON settings BEGIN SELECT RAISE(ABORT, 'no room left, say'); END;");
         using (var refused = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"never stored"}""")))
         {
             var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
@@ -48,18 +48,9 @@ public sealed class SettingsAndAdminTests
         Assert.Equal("kept", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured")).GetProperty("greeting").GetString());
         Assert.Contains(host.ErrorLogs, e => e.Contains("[AdminStoreFailed]", StringComparison.Ordinal));
 
-        await SqliteAsync(host, "DROP TRIGGER refuse_inserts; DROP TRIGGER refuse_updates;");
+        await host.ExecuteOnStoreAsync("DROP TRIGGER refuse_inserts; DROP TRIGGER refuse_updates;");
         (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"stored now"}"""))).EnsureSuccessStatusCode();
         Assert.Equal("stored now", (await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured")).GetProperty("greeting").GetString());
-    }
-
-    private static async Task SqliteAsync(TestHost host, string sql)
-    {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(host.Root, "state", "plugins.db")};Pooling=false");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]

@@ -66,6 +66,16 @@ internal sealed class TestHost : IAsyncDisposable
 
     public string PluginsDirectory => Path.Combine(Root, "plugins");
 
+    /// <summary>Runs <paramref name="sql"/> on the host's embedded store (its SQLite file), as a hand edit or a failing disk would change it.</summary>
+    public async Task ExecuteOnStoreAsync(string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(Root, "state", "plugins.db")};Pooling=false");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
     public HttpClient Client { get; }
 
     public HttpClient Admin { get; }
