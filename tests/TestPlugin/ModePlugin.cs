@@ -371,8 +371,9 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             return Task.CompletedTask;
         });
 
+        // describe-schema SCHEMA: publishes SCHEMA in Describe instead of its own, as a plugin with no schema in its manifest may.
         plugin.UseSettings(
-            """
+            mode == "describe-schema" ? args[1] : """
             {
               "type": "object",
               "properties": {

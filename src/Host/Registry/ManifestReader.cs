@@ -132,6 +132,10 @@ internal static partial class ManifestReader
         {
             list.Add("$.settingsSchema: must be a JSON Schema object.");
         }
+        else if (doc.SettingsSchema is { } objectSchema)
+        {
+            list.AddRange(Settings.SettingsValidator.Problems(objectSchema.GetRawText(), "$.settingsSchema"));
+        }
 
         var limits = doc.Limits ?? new PluginLimitsOptions();
         limits.Check(field => $"$.limits.{field}", list);

@@ -27,6 +27,13 @@ internal sealed class PluginStartCheck(PluginManifest manifest, IPluginStore sto
             throw Rejected(worker, $"plugin '{manifest.Id}' disagrees with its manifest: {string.Join("; ", disagreements)}. Make the plugin and its plugin.json say the same.");
         }
 
+        // A schema only Describe publishes is checked here, as a manifest's is when it is read.
+        if (manifest.SettingsSchema is null && worker.Description.SettingsSchemaJson is { Length: > 0 } described
+            && SettingsValidator.Problems(described, "settings_schema_json") is { Count: > 0 } problems)
+        {
+            throw Rejected(worker, $"plugin '{manifest.Id}' published a settings schema in Describe that the host cannot use: {string.Join(" ", problems)}");
+        }
+
         // The plugin-wide settings always ("{}" when none), then every tenant's.
         var all = await store.GetAllSettingsAsync(manifest.Id, cancellationToken).ConfigureAwait(false);
         var pushes = all.Any(s => s.TenantId.Length == 0) ? all : [(string.Empty, new StoredSettings("{}", 0, DateTimeOffset.MinValue)), .. all];
