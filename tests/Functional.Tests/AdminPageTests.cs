@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.Playwright;
@@ -466,6 +467,39 @@ public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedB
         Assert.Equal("good", configured.GetProperty("greeting").GetString());
         Assert.Equal("kept-secret", configured.GetProperty("apiKey").GetString());
         Assert.Equal("good", await page.InputValueAsync("#setting-greeting"));
+    }
+
+    [Fact]
+    public async Task Admin_EditsANestedSettingAsJson_ItsSecretShownMasked_AndKeptWhenTheMaskIsSavedBack_AMalformedEditRefusedOnThePage()
+    {
+        var manifest = PluginFolders.Test("t");
+        manifest["settingsSchema"]!["properties"]!["connection"] = JsonNode.Parse("""{ "type": "object", "properties": { "host": { "type": "string" }, "password": { "type": "string", "writeOnly": true } } }""");
+        await using var host = await TestHost.StartAsync(manifest);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"connection":{"host":"db","password":"n3sted-s3cr3t"}}"""))).EnsureSuccessStatusCode();
+        var page = await SignInAsync(shared.Browser, host);
+
+        await page.ClickAsync("#plugin-t .action-settings");
+        await page.WaitForSelectorAsync("#setting-connection");
+        var shown = JsonNode.Parse(await page.InputValueAsync("#setting-connection"))!;
+        Assert.Equal(("db", "********"), (shown["host"]!.GetValue<string>(), shown["password"]!.GetValue<string>()));
+        Assert.Equal("connection (JSON)", await page.TextContentAsync("label[for=setting-connection]"));
+
+        // Malformed JSON never leaves the page; a value the schema refuses is named where it is.
+        await page.FillAsync("#setting-connection", """{"host": "db2", """);
+        await page.ClickAsync("#save-settings");
+        await page.WaitForSelectorAsync("#error-connection:has-text('Not valid JSON')");
+        await page.FillAsync("#setting-connection", """{"host": 5, "password": "********"}""");
+        await page.ClickAsync("#save-settings");
+        await page.WaitForSelectorAsync("#error-connection:has-text('host: StringExpected')");
+        Assert.Equal(1, (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings")).GetProperty("revision").GetInt64());
+
+        await page.FillAsync("#setting-connection", """{"host": "db2", "password": "********"}""");
+        await page.ClickAsync("#save-settings");
+        await page.WaitForSelectorAsync("#settings-saved:has-text('revision 2')");
+        var configured = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
+        Assert.Equal("db2", configured.GetProperty("connection").GetProperty("host").GetString());
+        Assert.Equal("n3sted-s3cr3t", configured.GetProperty("connection").GetProperty("password").GetString());
     }
 
     internal static async Task<IPage> SignInAsync(IBrowser browser, TestHost host, string key = TestHost.AdminKey)

@@ -242,6 +242,32 @@ public sealed class SettingsAndAdminTests
         Assert.Contains("\"greeting\":\"hi\"", onDisk, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ANestedSecret_DeclaredThroughADefinition_IsSealedInTheStore_MaskedInTheAdminApi_AndKeptWhenItsMaskIsWrittenBack()
+    {
+        var manifest = PluginFolders.Test("t");
+        var schema = manifest["settingsSchema"]!.AsObject();
+        schema["definitions"] = JsonNode.Parse("""{ "secret": { "type": "string", "writeOnly": true } }""");
+        schema["properties"]!["connection"] = JsonNode.Parse("""{ "type": "object", "properties": { "host": { "type": "string" }, "password": { "$ref": "#/definitions/secret" } } }""");
+        await using var host = await TestHost.StartAsync(manifest);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"connection":{"host":"db","password":"n3sted-s3cr3t"}}"""))).EnsureSuccessStatusCode();
+
+        var shown = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+        var revisions = await host.Admin.GetStringAsync("/admin/api/plugins/t/settings/revisions");
+        var onDisk = string.Concat(Directory.GetFiles(Path.Combine(host.Root, "state"), "plugins.db*").Select(ReadShared));
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"connection":{"host":"db2","password":"********"}}"""))).EnsureSuccessStatusCode();
+        var seen = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
+
+        Assert.Equal("********", shown.GetProperty("settings").GetProperty("connection").GetProperty("password").GetString());
+        Assert.Equal("db", shown.GetProperty("settings").GetProperty("connection").GetProperty("host").GetString());
+        Assert.DoesNotContain("n3sted-s3cr3t", revisions, StringComparison.Ordinal);
+        Assert.DoesNotContain("n3sted-s3cr3t", onDisk, StringComparison.Ordinal);
+        Assert.Contains(GrpcPlugins.Host.Settings.SealedSecrets.Marker, onDisk, StringComparison.Ordinal);
+        Assert.Equal("n3sted-s3cr3t", seen.GetProperty("connection").GetProperty("password").GetString());
+        Assert.Equal("db2", seen.GetProperty("connection").GetProperty("host").GetString());
+    }
+
     private static string ReadShared(string path)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

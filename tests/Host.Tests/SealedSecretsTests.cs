@@ -9,7 +9,7 @@ namespace GrpcPlugins.Host.Tests;
 
 public sealed class SealedSecretsTests
 {
-    private static readonly HashSet<string> s_secrets = ["apiKey", "pin"];
+    private static readonly HashSet<string> s_secrets = ["/apiKey", "/pin"];
 
     [Fact]
     public void SecretFields_AreSealed_TheOthersLeftReadable_AndOpenedBackWhole()
@@ -54,6 +54,26 @@ public sealed class SealedSecretsTests
         Assert.Equal(LogLevel.Error, log.Level);
         Assert.StartsWith("Plugin p's tenant 'acme' secret setting 'apiKey' cannot be opened: the key ring in /state/keys is not the one that sealed it", log.Message, StringComparison.Ordinal);
         Assert.Contains("set the secret again through the admin API", log.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NestedSecrets_AreSealedWhereverTheyAre_AndOpenedBack_AnUnreadableItemReadingAsNull()
+    {
+        var paths = new HashSet<string> { "/connection/password", "/replicas/~e/token" };
+        const string settings = """{"connection":{"host":"db","password":"p4ss"},"replicas":[{"token":"t1"},{"token":"t2"}]}""";
+
+        var sealedJson = Sealer().Seal(settings, paths);
+        var sealer = Sealer();
+        var byThisOne = sealer.Seal(settings, paths);
+        var opened = sealer.Open(byThisOne, "p", "");
+        var elsewhere = JsonNode.Parse(Sealer().Open(sealedJson, "p", ""))!;
+
+        Assert.DoesNotContain("p4ss", sealedJson, StringComparison.Ordinal);
+        Assert.DoesNotContain("t1", sealedJson, StringComparison.Ordinal);
+        Assert.Equal("db", JsonNode.Parse(sealedJson)!["connection"]!["host"]!.GetValue<string>());
+        Assert.Equal(settings, opened);
+        Assert.False(elsewhere["connection"]!.AsObject().ContainsKey("password"));
+        Assert.Equal([null, null], elsewhere["replicas"]!.AsArray().Select(r => r!["token"]));
     }
 
     private static SealedSecrets Sealer(ILogger<SealedSecrets>? logger = null) =>

@@ -91,10 +91,10 @@ public sealed class SharedStoreTests(PostgresServer server) : IClassFixture<Post
         // The race of two replicas' first start: each read the ring before the other's key was
         // in it, so each made a key of its own and keeps the ring it read.
         var other = SealedSecrets.CreateShared(new PostgresKeyRing(_database.Source(), TimeProvider.System), "test", null, NullLogger<SealedSecrets>.Instance);
-        var sealedByOther = other.Seal("""{"password":"first"}""", new HashSet<string> { "password" });
+        var sealedByOther = other.Seal("""{"password":"first"}""", new HashSet<string> { "/password" });
         var one = SealedSecrets.CreateShared(new BlindAtFirst(new PostgresKeyRing(_database.Source(), TimeProvider.System)), "test", null, NullLogger<SealedSecrets>.Instance);
 
-        var sealedByOne = one.Seal("""{"password":"hunter2","user":"sa"}""", new HashSet<string> { "password" });
+        var sealedByOne = one.Seal("""{"password":"hunter2","user":"sa"}""", new HashSet<string> { "/password" });
 
         Assert.DoesNotContain("hunter2", sealedByOne, StringComparison.Ordinal);
         Assert.Equal("""{"password":"hunter2","user":"sa"}""", other.Open(sealedByOne, "p", ""));
@@ -110,7 +110,7 @@ public sealed class SharedStoreTests(PostgresServer server) : IClassFixture<Post
         var one = SealedSecrets.CreateShared(new PostgresKeyRing(_database.Source(), TimeProvider.System), "test", certificate, NullLogger<SealedSecrets>.Instance);
         var other = SealedSecrets.CreateShared(new PostgresKeyRing(_database.Source(), TimeProvider.System), "test", certificate, NullLogger<SealedSecrets>.Instance);
 
-        var sealedByOne = one.Seal("""{"password":"hunter2"}""", new HashSet<string> { "password" });
+        var sealedByOne = one.Seal("""{"password":"hunter2"}""", new HashSet<string> { "/password" });
 
         Assert.Equal("""{"password":"hunter2"}""", other.Open(sealedByOne, "p", ""));
         var stored = Assert.Single(new PostgresKeyRing(_database.Source(), TimeProvider.System).GetAllElements()).ToString();

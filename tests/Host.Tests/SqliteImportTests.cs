@@ -17,8 +17,8 @@ public sealed class SqliteImportTests(PostgresServer server) : IClassFixture<Pos
     {
         var secrets = SealedSecrets.Create(_state, NullLogger<SealedSecrets>.Instance);
         var sqlite = new SqlitePluginStore(Path.Combine(_state, "plugins.db"), TimeProvider.System, secrets);
-        await sqlite.PutSettingsAsync("p", "", secrets.Seal("""{"password":"hunter2"}""", new HashSet<string> { "password" }), null, default);
-        await sqlite.PutSettingsAsync("p", "", secrets.Seal("""{"password":"hunter3"}""", new HashSet<string> { "password" }), null, default);
+        await sqlite.PutSettingsAsync("p", "", secrets.Seal("""{"password":"hunter2"}""", new HashSet<string> { "/password" }), null, default);
+        await sqlite.PutSettingsAsync("p", "", secrets.Seal("""{"password":"hunter3"}""", new HashSet<string> { "/password" }), null, default);
         await sqlite.PutSettingsAsync("p", "acme", "{}", null, default);
         await sqlite.SetEnabledAsync("p", false, default);
         await sqlite.SetTenantScopeAsync("p", """{"only":["acme"]}""", default);

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace GrpcPlugins.Host.Settings;
 
 /// <summary>
-/// Secret settings (the schema's <c>writeOnly</c> or <c>x-secret</c> fields) are kept sealed in
+/// Secret settings (the schema's <c>writeOnly</c> or <c>x-secret</c> fields, at any depth) are kept sealed in
 /// the store with ASP.NET Core Data Protection, so a copy of the database (a backup, a support
 /// bundle) does not carry a plugin's passwords in clear. The key ring is the host's own, in its
 /// state directory, apart from the application's Data Protection setup, which a library must not
@@ -56,7 +56,7 @@ internal sealed partial class SealedSecrets(IDataProtector protector, string key
         return new SealedSecrets(provider.CreateProtector(Purpose), where, logger);
     }
 
-    /// <summary>The settings with each of <paramref name="secrets"/> that has a value sealed.</summary>
+    /// <summary>The settings with each value at one of <paramref name="secrets"/>' paths (<see cref="SecretFields"/>) sealed.</summary>
     public string Seal(string json, IReadOnlySet<string> secrets)
     {
         if (secrets.Count == 0 || JsonNode.Parse(json) is not JsonObject settings)
@@ -64,23 +64,21 @@ internal sealed partial class SealedSecrets(IDataProtector protector, string key
             return json;
         }
 
-        foreach (var name in secrets)
+        foreach (var path in secrets)
         {
-            if (settings[name] is { } value && !IsSealed(value))
-            {
-                settings[name] = Marker + protector.Protect(value.ToJsonString());
-            }
+            SecretSlots.Replace(settings, path, (_, value) =>
+                value is not null && !IsSealed(value) ? Marker + protector.Protect(value.ToJsonString()) : value);
         }
 
         return settings.ToJsonString();
     }
 
     /// <summary>
-    /// The settings with every sealed value opened; unchanged when nothing in them is sealed. A
-    /// value sealed under a key ring this host does not have reads as missing, logged once as an
-    /// error: the plugin then lacks that secret (a required one stops its start with
-    /// "required settings missing", which an admin fixes by setting it again) instead of the
-    /// whole read failing, which would keep the admin from setting it again.
+    /// The settings with every sealed value opened, at any depth; unchanged when nothing in them
+    /// is sealed. A value sealed under a key ring this host does not have reads as missing,
+    /// logged once as an error: the plugin then lacks that secret (a required one stops its
+    /// start with "required settings missing", which an admin fixes by setting it again)
+    /// instead of the whole read failing, which would keep the admin from setting it again.
     /// </summary>
     public string Open(string json, string pluginId, string tenantId)
     {
@@ -89,27 +87,73 @@ internal sealed partial class SealedSecrets(IDataProtector protector, string key
             return json;
         }
 
-        foreach (var (name, value) in settings.ToList())
+        OpenWithin(settings, string.Empty, pluginId, tenantId);
+        return settings.ToJsonString();
+    }
+
+    private void OpenWithin(JsonNode node, string pointer, string pluginId, string tenantId)
+    {
+        switch (node)
         {
-            if (value is not null && IsSealed(value))
-            {
-                var text = value.GetValue<string>();
-                try
+            case JsonObject obj:
+                foreach (var (name, value) in obj.ToList())
                 {
-                    settings[name] = JsonNode.Parse(protector.Unprotect(text[Marker.Length..]));
-                }
-                catch (CryptographicException ex)
-                {
-                    settings.Remove(name);
-                    if (_reported.TryAdd(text, 0))
+                    var place = pointer + "/" + SecretSlots.Step(name);
+                    if (value is not null && IsSealed(value))
                     {
-                        Log.CannotOpen(logger, pluginId, tenantId.Length == 0 ? "plugin-wide" : $"tenant '{tenantId}'", name, keyRing, ex.Message);
+                        if (Opened(value, place, pluginId, tenantId) is { } opened)
+                        {
+                            obj[name] = opened;
+                        }
+                        else
+                        {
+                            obj.Remove(name);
+                        }
+                    }
+                    else if (value is not null)
+                    {
+                        OpenWithin(value, place, pluginId, tenantId);
                     }
                 }
-            }
-        }
 
-        return settings.ToJsonString();
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (array[i] is { } item)
+                    {
+                        // An item cannot be left out without moving the others: unreadable, it is null.
+                        if (IsSealed(item))
+                        {
+                            array[i] = Opened(item, $"{pointer}/{i}", pluginId, tenantId);
+                        }
+                        else
+                        {
+                            OpenWithin(item, $"{pointer}/{i}", pluginId, tenantId);
+                        }
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private JsonNode? Opened(JsonNode value, string place, string pluginId, string tenantId)
+    {
+        var text = value.GetValue<string>();
+        try
+        {
+            return JsonNode.Parse(protector.Unprotect(text[Marker.Length..]));
+        }
+        catch (CryptographicException ex)
+        {
+            if (_reported.TryAdd(text, 0))
+            {
+                Log.CannotOpen(logger, pluginId, tenantId.Length == 0 ? "plugin-wide" : $"tenant '{tenantId}'", place.TrimStart('/'), keyRing, ex.Message);
+            }
+
+            return null;
+        }
     }
 
     private static bool IsSealed(JsonNode value) =>

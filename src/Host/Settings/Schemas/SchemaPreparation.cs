@@ -60,7 +60,7 @@ internal static class SchemaPreparation
             case JsonObject obj:
                 foreach (var (key, value) in obj)
                 {
-                    if (key == "$ref" && value is JsonValue reference && reference.TryGetValue<string>(out var target) && !IsLocal(target))
+                    if (key == "$ref" && value is JsonValue reference && reference.TryGetValue<string>(out var target) && !SchemaReference.IsLocal(target))
                     {
                         problems.Add($"{path}.$ref: '{target}' points outside the schema, and the host resolves only references within it (\"#\" or \"#/definitions/...\"); copy what it points to into the schema's \"definitions\" and refer to it there.");
                     }
@@ -78,8 +78,6 @@ internal static class SchemaPreparation
                 break;
         }
     }
-
-    private static bool IsLocal(string reference) => reference == "#" || reference.StartsWith("#/", StringComparison.Ordinal);
 
     /// <summary>One pass over the subschemas NJsonSchema's validator visits, and those references reach.</summary>
     private sealed class Walk(JsonNode root, List<string> problems)
@@ -163,9 +161,8 @@ internal static class SchemaPreparation
         private JsonNode? Resolve(string reference)
         {
             var node = root;
-            foreach (var segment in reference.TrimStart('#').Split('/', StringSplitOptions.RemoveEmptyEntries))
+            foreach (var name in SchemaReference.Steps(reference))
             {
-                var name = Uri.UnescapeDataString(segment).Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
                 node = node switch
                 {
                     JsonObject obj => obj[name],
