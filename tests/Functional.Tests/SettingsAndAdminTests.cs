@@ -268,6 +268,28 @@ public sealed class SettingsAndAdminTests
         Assert.Equal("db2", seen.GetProperty("connection").GetProperty("host").GetString());
     }
 
+    [Fact]
+    public async Task ASchemaOnlyDescribePublishes_StillMasksAndSealsItsSecrets_AndValidatesWrites_WhileThePluginIsStopped()
+    {
+        // The test plugin publishes the same schema in Describe, apiKey writeOnly in it.
+        var manifest = PluginFolders.Test("t");
+        manifest.Remove("settingsSchema");
+        await using var host = await TestHost.StartAsync(manifest);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"d3scribed-s3cr3t","greeting":"hi"}"""))).EnsureSuccessStatusCode();
+
+        (await host.Admin.PostAsync("/admin/api/plugins/t/disable", null)).EnsureSuccessStatusCode();
+        await host.WaitForStateAsync("t", WorkerState.Stopped);
+        var shown = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+        var invalid = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"limit":0}"""));
+        var onDisk = string.Concat(Directory.GetFiles(Path.Combine(host.Root, "state"), "plugins.db*").Select(ReadShared));
+
+        Assert.Equal("********", shown.GetProperty("settings").GetProperty("apiKey").GetString());
+        Assert.True(shown.GetProperty("schema").GetProperty("properties").GetProperty("apiKey").GetProperty("writeOnly").GetBoolean());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
+        Assert.DoesNotContain("d3scribed-s3cr3t", onDisk, StringComparison.Ordinal);
+    }
+
     private static string ReadShared(string path)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

@@ -51,7 +51,7 @@ internal static class AdminApi
 
         api.MapGet("/plugins/{id}/settings", async (string id, string? tenant, HttpResponse response, PluginCatalog catalog, SettingsService settings, CancellationToken ct) =>
         {
-            var manifest = catalog.Find(id)!.Manifest!;
+            var entry = catalog.Find(id)!;
             var stored = await settings.GetAsync(id, tenant ?? string.Empty, maskSecrets: true, ct).ConfigureAwait(false);
             response.Headers.ETag = SettingsRevisionTag.Format(stored?.Revision ?? 0);
             return Results.Ok(new
@@ -60,7 +60,7 @@ internal static class AdminApi
                 tenant = tenant ?? string.Empty,
                 revision = stored?.Revision ?? 0,
                 settings = JsonDocument.Parse(stored?.Json ?? "{}").RootElement,
-                schema = manifest.SettingsSchema,
+                schema = entry.SettingsSchema,
             });
         }).ForSettingsScope();
 

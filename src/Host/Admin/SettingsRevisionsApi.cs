@@ -22,7 +22,7 @@ internal static class SettingsRevisionsApi
 
         api.MapGet(string.Empty, async (string id, string? tenant, PluginCatalog catalog, IPluginStore store, CancellationToken ct) =>
         {
-            var secrets = SecretFields.Of(catalog.Find(id)!.Manifest!.SettingsSchema);
+            var secrets = SecretFields.Of(catalog.Find(id)!.SettingsSchema);
             var revisions = await store.GetSettingsRevisionsAsync(id, tenant ?? string.Empty, ct).ConfigureAwait(false);
             return Results.Ok(new
             {

@@ -135,7 +135,8 @@ internal sealed partial class PluginLifecycle(
         }
 
         var settings = options.Value;
-        var check = new PluginStartCheck(manifest, store);
+        var described = new DescribedSettingsSchema();
+        var check = new PluginStartCheck(manifest, store, described);
         var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, memory, check.RunAsync, loggerFactory, time);
         var previous = WorkerState.Stopped;
         supervisor.StateChanged += snapshot =>
@@ -165,7 +166,7 @@ internal sealed partial class PluginLifecycle(
             Log.AnonymousRoutes(_logger, manifest.Id, manifest.Version, routes);
         }
 
-        return new PluginEntry(manifest.Id, folder, manifest, supervisor, []) { DeclaredLimits = declared, LimitsSetByHost = admin?.Describe() ?? [] };
+        return new PluginEntry(manifest.Id, folder, manifest, supervisor, []) { DeclaredLimits = declared, LimitsSetByHost = admin?.Describe() ?? [], Described = described };
     }
 
     private static PluginLimitsOptions? HostLimits(PluginHostOptions settings, string id) =>

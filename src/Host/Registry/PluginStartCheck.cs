@@ -10,7 +10,7 @@ namespace GrpcPlugins.Host.Registry;
 /// call: that it agrees with its manifest, and that it accepts its stored
 /// settings. A failure refuses the start with the evidence.
 /// </summary>
-internal sealed class PluginStartCheck(PluginManifest manifest, IPluginStore store)
+internal sealed class PluginStartCheck(PluginManifest manifest, IPluginStore store, DescribedSettingsSchema described)
 {
     /// <summary>
     /// The revision of each scope the last start configured the worker with: a write committed
@@ -28,11 +28,13 @@ internal sealed class PluginStartCheck(PluginManifest manifest, IPluginStore sto
         }
 
         // A schema only Describe publishes is checked here, as a manifest's is when it is read.
-        if (manifest.SettingsSchema is null && worker.Description.SettingsSchemaJson is { Length: > 0 } described
-            && SettingsValidator.Problems(described, "settings_schema_json") is { Count: > 0 } problems)
+        if (manifest.SettingsSchema is null && worker.Description.SettingsSchemaJson is { Length: > 0 } published
+            && SettingsValidator.Problems(published, "settings_schema_json") is { Count: > 0 } problems)
         {
             throw Rejected(worker, $"plugin '{manifest.Id}' published a settings schema in Describe that the host cannot use: {string.Join(" ", problems)}");
         }
+
+        described.Keep(manifest.SettingsSchema is null ? worker.Description.SettingsSchemaJson : string.Empty);
 
         // The plugin-wide settings always ("{}" when none), then every tenant's.
         var all = await store.GetAllSettingsAsync(manifest.Id, cancellationToken).ConfigureAwait(false);

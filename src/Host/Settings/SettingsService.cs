@@ -22,12 +22,12 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
     public async Task<StoredSettings?> GetAsync(string pluginId, string tenantId, bool maskSecrets, CancellationToken cancellationToken)
     {
         var stored = await store.GetSettingsAsync(pluginId, tenantId, cancellationToken).ConfigureAwait(false);
-        if (stored is null || !maskSecrets || catalog.Find(pluginId)?.Manifest is not { } manifest)
+        if (stored is null || !maskSecrets || catalog.Find(pluginId) is not { Manifest: not null } entry)
         {
             return stored;
         }
 
-        return stored with { Json = SecretFields.MaskIn(stored.Json, SecretFields.Of(manifest.SettingsSchema)) };
+        return stored with { Json = SecretFields.MaskIn(stored.Json, SecretFields.Of(entry.SettingsSchema)) };
     }
 
     /// <summary>
@@ -153,7 +153,7 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
 
     private async Task<SettingsWriteResult> WriteAsync(string pluginId, string tenantId, string json, bool pushToPlugin, long? expectedRevision, CancellationToken cancellationToken)
     {
-        if (catalog.Find(pluginId) is not { Manifest: { } manifest } entry)
+        if (catalog.Find(pluginId) is not { Manifest: not null } entry)
         {
             return new SettingsWriteResult.UnknownPlugin();
         }
@@ -177,7 +177,7 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
             return new SettingsWriteResult.Conflict(expected, previous?.Revision ?? 0);
         }
 
-        var secretFields = SecretFields.Of(manifest.SettingsSchema);
+        var secretFields = SecretFields.Of(entry.SettingsSchema);
         json = SecretFields.Unmask(json, previous?.Json, secretFields);
 
         // Checked before the write rather than in it, so writers racing past the totals
@@ -187,8 +187,8 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
             return new SettingsWriteResult.OverLimit(overLimit);
         }
 
-        var schema = SchemaOf(manifest, entry);
-        var errors = await validator.ValidateAsync(schema, json).ConfigureAwait(false);
+        // The manifest's schema is the source of truth; a plugin without one may publish it through Describe.
+        var errors = await validator.ValidateAsync(entry.SettingsSchema?.GetRawText() ?? string.Empty, json).ConfigureAwait(false);
         if (errors.Count > 0)
         {
             return new SettingsWriteResult.Invalid(errors);
@@ -238,9 +238,4 @@ internal sealed class SettingsService(PluginCatalog catalog, IPluginStore store,
     {
         _writes.Dispose();
     }
-
-    /// <summary>The manifest's schema is the source of truth; a plugin without one in its manifest may publish it through Describe.</summary>
-    public static string SchemaOf(PluginManifest manifest, PluginEntry entry) =>
-        manifest.SettingsSchema is { } schema ? schema.GetRawText()
-        : entry.Supervisor?.ReadyWorker?.Description.SettingsSchemaJson ?? string.Empty;
 }
