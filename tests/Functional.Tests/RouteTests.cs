@@ -233,6 +233,16 @@ public sealed class RouteTests
 
         (await host.Admin.GetAsync("/plugins/t/log?level=warn&message=caf%C3%A9+au+lait")).EnsureSuccessStatusCode();
 
+        var line = await LoggedOnRequestAsync(host);
+
+        Assert.NotNull(line);
+        Assert.StartsWith("warn: t", line, StringComparison.Ordinal);
+        Assert.Contains("logged on request: caf\u00e9 au lait", line, StringComparison.Ordinal);
+    }
+
+    // The plugin's line as the admin sees it among its recent ones, once it has come through.
+    private static async Task<string?> LoggedOnRequestAsync(TestHost host)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         string? line = null;
         while (line is null && DateTime.UtcNow < deadline)
@@ -242,9 +252,24 @@ public sealed class RouteTests
             await Task.Delay(20);
         }
 
+        return line;
+    }
+
+    [Fact]
+    public async Task APluginsLogLine_WithControlCharacters_ReachesTheHostEscaped_SoItCannotOverwriteOrForgeTheHostsLines()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        // A carriage return and a terminal escape: on a console, the host's prefix overwritten, the screen cleared.
+        (await host.Admin.GetAsync("/plugins/t/log?level=warn&message=mine%0D%5Bhost%5D+info%3A+admin+key+rotated%1B%5B2J")).EnsureSuccessStatusCode();
+
+        var line = await LoggedOnRequestAsync(host);
+
         Assert.NotNull(line);
-        Assert.StartsWith("warn: t", line, StringComparison.Ordinal);
-        Assert.Contains("logged on request: caf\u00e9 au lait", line, StringComparison.Ordinal);
+        // The Sdk's logger keeps its own lines whole (the return is a space); the escape is the host's to make harmless.
+        Assert.EndsWith("logged on request: mine [host] info: admin key rotated\\x1B[2J", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(line, c => char.IsControl(c));
     }
 
     [Fact]

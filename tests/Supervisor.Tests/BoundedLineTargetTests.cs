@@ -28,4 +28,15 @@ public sealed class BoundedLineTargetTests
         Assert.Equal((new string('x', 16), true), lines[0]);
         Assert.Equal(("next", false), lines[1]);
     }
+
+    [Fact]
+    public async Task ControlCharacters_ThatCouldOverwriteOrForgeALogLine_AreEscaped_TextAndTabsKept()
+    {
+        var lines = new List<string>();
+        var target = new BoundedLineTarget((line, _) => lines.Add(line));
+
+        await target.CopyFromAsync(new MemoryStream(Encoding.UTF8.GetBytes("ok\tgrüße 日本\nreal\r[host] info: forged\b\b\u001b[2J\u202Eevil\u0085\n")));
+
+        Assert.Equal(["ok\tgrüße 日本", "real\\x0D[host] info: forged\\x08\\x08\\x1B[2J\\u202Eevil\\x85"], lines);
+    }
 }

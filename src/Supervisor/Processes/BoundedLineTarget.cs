@@ -6,7 +6,8 @@ namespace GrpcPlugins.Supervisor.Processes;
 /// <summary>
 /// Reads a worker's stdout or stderr line by line with bounded memory: a line
 /// longer than <see cref="MaxLineBytes"/> is cut and the rest of it discarded,
-/// so a plugin that floods one endless line cannot grow the host's heap.
+/// so a plugin that floods one endless line cannot grow the host's heap. A line
+/// reaches the host with its control characters escaped (<see cref="PrintableLine"/>).
 /// </summary>
 internal sealed class BoundedLineTarget(Action<string, bool> onLine, int maxLineBytes = BoundedLineTarget.DefaultMaxLineBytes) : PipeTarget
 {
@@ -58,6 +59,6 @@ internal sealed class BoundedLineTarget(Action<string, bool> onLine, int maxLine
             length--;
         }
 
-        onLine(Encoding.UTF8.GetString(line, 0, length), cut);
+        onLine(PrintableLine.Of(Encoding.UTF8.GetString(line, 0, length)), cut);
     }
 }
