@@ -381,6 +381,43 @@ public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedB
         Assert.Contains("not an admin key", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ThePage_RunsOnlyItsOwnScriptAndStyle_TalksOnlyToItsHost_AndNoOtherSiteMayFrameIt()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        var signIn = await host.Client.GetAsync("/admin");
+        var page = await SignInAsync(shared.Browser, host);
+        var refused = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                refused.Add(message.Text);
+            }
+        };
+
+        await page.ClickAsync("#plugin-t .action-settings");
+        await page.WaitForSelectorAsync("#setting-greeting");
+        // What an injected script would be: refused, since it is not the page's own.
+        var injectedRan = await page.EvaluateAsync<bool>("""
+            () => new Promise(done => {
+              const script = document.createElement("script");
+              script.textContent = "window.injected = true";
+              document.body.append(script);
+              setTimeout(() => done(window.injected === true), 200);
+            })
+            """);
+
+        var policy = signIn.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
+        Assert.Contains("connect-src 'self'", policy, StringComparison.Ordinal);
+        Assert.Equal("DENY", signIn.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("nosniff", signIn.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.False(injectedRan, "a script the page did not ship ran in it");
+        Assert.Single(refused);
+    }
+
     internal static Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: 'make test' installs Debian's chromium package");

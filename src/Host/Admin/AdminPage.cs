@@ -18,6 +18,8 @@ internal static class AdminPage
 {
     private static readonly Lazy<string> s_page = new(() => Resource("admin.html"));
     private static readonly Lazy<string> s_login = new(() => Resource("login.html"));
+    private static readonly Lazy<string> s_pagePolicy = new(() => PageSecurityPolicy.For(s_page.Value));
+    private static readonly Lazy<string> s_loginPolicy = new(() => PageSecurityPolicy.For(s_login.Value));
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
@@ -27,8 +29,8 @@ internal static class AdminPage
             var authenticated = await evaluator.AuthenticateAsync(policy, context).ConfigureAwait(false);
             var authorized = await evaluator.AuthorizeAsync(policy, authenticated, context, context).ConfigureAwait(false);
             return authorized.Succeeded
-                ? Html(s_page.Value, 200)
-                : Html(s_login.Value.Replace("{{error}}", string.Empty, StringComparison.Ordinal), 401);
+                ? Html(context, s_page.Value, s_pagePolicy.Value, 200)
+                : Login(context, string.Empty, 401);
         }).AllowAnonymous();
 
         endpoints.MapPost("/admin/login", async (HttpContext context, AdminKeyVerifier verifier, AdminKeys keys) =>
@@ -42,7 +44,7 @@ internal static class AdminPage
                     ? $"Too many wrong keys came from your address; every key from it is refused for the next {Math.Ceiling(verdict.LockedOutFor.TotalSeconds)} s."
                     : keys.Current.IsEmpty ? "No admin key is configured (PluginHost:AdminApiKey or PluginHost:AdminApiKeys)." : "That key is not an admin key.";
                 AuditNote.Of(context).Detail = message;
-                return Html(s_login.Value.Replace("{{error}}", WebUtility.HtmlEncode(message), StringComparison.Ordinal), verdict.LockedOutFor > TimeSpan.Zero ? 429 : 401);
+                return Login(context, message, verdict.LockedOutFor > TimeSpan.Zero ? 429 : 401);
             }
 
             context.Response.Cookies.Append(ApiKeyAuthenticationHandler.CookieName, key, new CookieOptions
@@ -57,7 +59,14 @@ internal static class AdminPage
         }).AllowAnonymous().DisableAntiforgery().Audited("admin.sign-in");
     }
 
-    private static IResult Html(string html, int status) => Results.Content(html, "text/html; charset=utf-8", statusCode: status);
+    private static IResult Login(HttpContext context, string error, int status) =>
+        Html(context, s_login.Value.Replace("{{error}}", WebUtility.HtmlEncode(error), StringComparison.Ordinal), s_loginPolicy.Value, status);
+
+    private static IResult Html(HttpContext context, string html, string policy, int status)
+    {
+        PageSecurityPolicy.Apply(context.Response, policy);
+        return Results.Content(html, "text/html; charset=utf-8", statusCode: status);
+    }
 
     private static string Resource(string name)
     {
