@@ -418,6 +418,26 @@ public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedB
         Assert.Single(refused);
     }
 
+    [Fact]
+    public async Task APluginsPage_OpenedByASignedInAdmin_IsSandboxed_SoItsScriptCannotUseTheAdminApi_UnlessTheHostTrustsThatPlugin()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("t"), PluginFolders.Test("trusted")], o => o.SameOriginPlugins = ["trusted"]);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        await host.WaitForStateAsync("trusted", WorkerState.Ready);
+        var page = await SignInAsync(shared.Browser, host);
+        await page.WaitForSelectorAsync("#plugin-t");
+
+        await page.GotoAsync(new Uri(host.Client.BaseAddress!, "/plugins/t/page").ToString());
+        await page.WaitForFunctionAsync("() => document.title !== 'loading'");
+        var sandboxed = await page.TitleAsync();
+        await page.GotoAsync(new Uri(host.Client.BaseAddress!, "/plugins/trusted/page").ToString());
+        await page.WaitForFunctionAsync("() => document.title !== 'loading'");
+        var trusted = await page.TitleAsync();
+
+        Assert.StartsWith("refused", sandboxed, StringComparison.Ordinal);
+        Assert.StartsWith("read 200", trusted, StringComparison.Ordinal);
+    }
+
     internal static Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: 'make test' installs Debian's chromium package");

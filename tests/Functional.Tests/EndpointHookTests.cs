@@ -53,6 +53,7 @@ public sealed class EndpointHookTests
 
         Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
         Assert.Equal("hello", Assert.Single(answer.Headers.GetValues("X-Short-Circuited-By")));
+        Assert.StartsWith("sandbox allow-scripts", Assert.Single(answer.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
         Assert.Contains("hello refused this request", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(0, calls);
     }

@@ -88,6 +88,20 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             }));
         }
 
+        // A page whose script tries what a hostile plugin's would: the admin API, with the admin's cookie.
+        plugin.MapGet("/page", ctx =>
+        {
+            ctx.Response.ContentType = "text/html; charset=utf-8";
+            return ctx.Response.WriteAsync("""
+                <!doctype html><title>loading</title>
+                <script>
+                fetch("/admin/api/plugins", { credentials: "include" })
+                  .then(r => r.text().then(t => { document.title = "read " + r.status + ": " + t.length + " chars"; }))
+                  .catch(e => { document.title = "refused: " + e.name; });
+                </script>
+                """);
+        });
+
         plugin.MapGet("/whoami", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = id, ["pid"] = Environment.ProcessId, ["mode"] = mode, ["version"] = Version }.ToJsonString()));
 
         plugin.MapGet("/items/{id}/parts/{part}", ctx => ctx.Response.WriteJsonAsync(new JsonObject { ["id"] = ctx.Request.RouteValues["id"], ["part"] = ctx.Request.RouteValues["part"] }.ToJsonString()));

@@ -87,6 +87,16 @@ public sealed class PluginHostOptions
     public bool AllowWebSocketCompression { get; set; }
 
     /// <summary>
+    /// Plugins whose route responses are served without the sandbox every other plugin's are
+    /// (<c>Content-Security-Policy: sandbox</c>, without same-origin). A page a plugin serves is
+    /// on the host's origin: unsandboxed, its script would run as the admin page's does, with
+    /// the admin's cookie, and could call the admin API (install, uninstall, read settings) as
+    /// the admin who opened it. Name here only plugins trusted as much as the admin page, whose
+    /// pages need the host's cookies or same-origin storage. Empty by default.
+    /// </summary>
+    public List<string> SameOriginPlugins { get; set; } = [];
+
+    /// <summary>
     /// How long a closing WebSocket waits for the other end's close (the client's, or the
     /// plugin's) before it ends anyway, and how long the plugin has to accept a handshake
     /// is the route's deadline. Defaults to 5 seconds.

@@ -28,6 +28,14 @@ internal static class HeaderPolicy
         "set-cookie", "content-length", "server", "date", "strict-transport-security", "alt-svc",
     };
 
+    /// <summary>
+    /// The policy every plugin's route response carries beside any of its own (both hold): a page
+    /// a plugin serves is on the host's origin, where its script would act with the admin's
+    /// cookie; sandboxed without same-origin, it runs as an opaque origin of its own.
+    /// <c>PluginHost:SameOriginPlugins</c> names the plugins trusted not to need it.
+    /// </summary>
+    public const string PluginSandbox = "sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads allow-modals";
+
     /// <summary>The request headers a plugin receives, plus the host's forwarding headers.</summary>
     public static IEnumerable<KeyValuePair<string, string>> ForRequest(HttpRequest request, string pluginPrefix)
     {

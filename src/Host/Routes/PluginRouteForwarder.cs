@@ -17,6 +17,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace GrpcPlugins.Host.Routes;
 
@@ -223,6 +224,11 @@ internal sealed class PluginRouteForwarder(
                     ? RouteExchange.PumpRequestAsync(rest, call.RequestStream, maxBody, callCancel, () => bodyTooLarge = true)
                     : RouteExchange.EndWithoutBodyAsync(call.RequestStream, callCancel.Token);
                 (answer, callHandle) = (call.ResponseStream, call);
+            }
+
+            if (!options.Value.SameOriginPlugins.Contains(id))
+            {
+                context.Response.Headers.Append(HeaderNames.ContentSecurityPolicy, HeaderPolicy.PluginSandbox);
             }
 
             using (callHandle)

@@ -5,6 +5,7 @@ using GrpcPlugins.Host.Routes.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 
 namespace GrpcPlugins.Host.Hooks.Endpoints;
 
@@ -189,6 +190,11 @@ internal sealed partial class EndpointHookRunner(EndpointHooks hooks, string rou
                 response.StatusCode = answer.StatusCode;
                 Refused(point, HookedHeaders.Apply(response.Headers, s_none, answer.Headers, HeaderPolicy.AllowsResponse));
                 response.Headers[ShortCircuitHeader] = answer.PluginId;
+                if (!services.Options.Value.SameOriginPlugins.Contains(answer.PluginId))
+                {
+                    // The plugin's answer stands where the application's page would: sandboxed, as its routes are.
+                    response.Headers.Append(HeaderNames.ContentSecurityPolicy, HeaderPolicy.PluginSandbox);
+                }
                 if (answer.ContentType.Length > 0)
                 {
                     response.ContentType = answer.ContentType;

@@ -1,9 +1,11 @@
+using GrpcPlugins.Host.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Host.Hooks.Endpoints;
 
-/// <summary>What every endpoint's hook runner shares: the dispatcher, the points' plugins (to know who wants a body) and the log.</summary>
-internal sealed record EndpointHookServices(IHookDispatcher Dispatcher, IHookTargets Targets, ILogger<EndpointHookRunner> Logger)
+/// <summary>What every endpoint's hook runner shares: the dispatcher, the points' plugins (to know who wants a body), the host's options and the log.</summary>
+internal sealed record EndpointHookServices(IHookDispatcher Dispatcher, IHookTargets Targets, IOptions<PluginHostOptions> Options, ILogger<EndpointHookRunner> Logger)
 {
     /// <summary>
     /// True when a plugin at <paramref name="point"/> that may take <paramref name="tenant"/>'s
