@@ -279,6 +279,53 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public async Task AHelperThatLeftTheWorkersGroup_IsKilledWithItsWorker_AndTheWorkersCrashIsStillSeen()
+    {
+        var host = await TestHost.StartAsync(PluginFolders.Test("daemon", "spawn-escapee"));
+        var escapees = new List<int>();
+        try
+        {
+            var first = await host.WaitForStateAsync("daemon", WorkerState.Ready);
+            var escapee = EscapeePid(first);
+            escapees.Add(escapee);
+            Assert.NotEqual(first.Pid, Liveness.Group(escapee));
+
+            // The worker dies while its helper holds the worker's stdout and stderr open.
+            KillQuietly(first.Pid!.Value);
+            var second = await host.WaitForAsync("daemon", s => s.State == WorkerState.Ready && s.Pid != first.Pid, "a new worker after the crash", TimeSpan.FromSeconds(30));
+            escapees.Add(EscapeePid(second));
+            await WaitUntilAsync(() => !Liveness.IsAlive(escapee), TimeSpan.FromSeconds(5));
+            Assert.False(Liveness.IsAlive(escapee), $"the crashed worker's helper {escapee} survived it");
+
+            await host.DisposeAsync();
+
+            await WaitUntilAsync(() => !Liveness.IsAlive(escapees[1]), TimeSpan.FromSeconds(5));
+            Assert.False(Liveness.IsAlive(escapees[1]), $"the stopped worker's helper {escapees[1]} survived the host");
+        }
+        finally
+        {
+            await host.DisposeAsync();
+            escapees.ForEach(KillQuietly);
+        }
+    }
+
+    private static void KillQuietly(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            process.Kill();
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            // Gone already.
+        }
+    }
+
+    private static int EscapeePid(WorkerSnapshot snapshot) =>
+        snapshot.StderrTail.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"escapee pid (\d+)")).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Last();
+
+    [Fact]
     public async Task StderrFlood_LeavesTheHostServing_AndDropsAreCounted()
     {
         await using var host = await TestHost.StartAsync([PluginFolders.Hello(), PluginFolders.Test("flood", "flood-stderr")], o => o.StartTimeout = TimeSpan.FromSeconds(60));

@@ -40,6 +40,12 @@ internal static partial class Modes
         }
     }
 
+    public static void SpawnEscapee()
+    {
+        using var child = Process.Start(new ProcessStartInfo("setsid", "sleep 1000") { UseShellExecute = false });
+        Console.Error.WriteLine($"info: escapee pid {child!.Id}");
+    }
+
     public static void HogMemory()
     {
         // Native memory, touched page by page: invisible to the GC's heap limit, so only the host's watchdog can stop it.

@@ -32,6 +32,10 @@ switch (mode)
     case "spawn-grandchildren":
         Modes.SpawnGrandchildren(3);
         break;
+    case "spawn-escapee":
+        // A helper daemon as native drivers start them: a session of its own, out of the worker's group, holding its stdout and stderr.
+        Modes.SpawnEscapee();
+        break;
     case "trace":
         System.Diagnostics.ActivitySource.AddActivityListener(new System.Diagnostics.ActivityListener
         {

@@ -13,19 +13,24 @@ internal sealed class WorkerProcess : IWorkerProcess
     private const string SetSid = "/usr/bin/setsid";
     private const string NiceProgram = "/usr/bin/nice";
 
+    // How long a dead worker's last output may take to be read before what holds it open is killed.
+    private static readonly TimeSpan OutputDrainTime = TimeSpan.FromMilliseconds(250);
+
     private readonly Pipe _stdin = new();
     private readonly CancellationTokenSource _forceful = new();
     private readonly TaskCompletionSource<string?> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<int, string> _onStdout;
     private readonly Action<int, string> _onStderr;
     private readonly Action<int> _onExited;
+    private readonly Action _killHelpers;
     private readonly TimeProvider _time;
     private CommandTask<CommandResult>? _task;
     private int _disposed;
 
-    private WorkerProcess(TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int> onExited)
+    private WorkerProcess(TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int> onExited, Action killHelpers)
     {
         _onExited = onExited;
+        _killHelpers = killHelpers;
         _time = time;
         _onStdout = onStdout;
         _onStderr = onStderr;
@@ -58,9 +63,13 @@ internal sealed class WorkerProcess : IWorkerProcess
     /// <param name="onExited">Called with the pid once the process is gone.</param>
     /// <param name="cgroupProcsFile">When set, the worker joins this cgroup before its program starts.</param>
     /// <param name="nice">Above 0, the worker's niceness from its first instruction, every thread of it included.</param>
-    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int>? onExited = null, string? cgroupProcsFile = null, int nice = 0)
+    /// <param name="killHelpers">
+    /// Kills the processes the worker started outside its process group (<see cref="EscapedHelpers"/>):
+    /// called with every kill of the worker, and when the worker is gone but something still holds its output open.
+    /// </param>
+    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int>? onExited = null, string? cgroupProcsFile = null, int nice = 0, Action? killHelpers = null)
     {
-        var process = new WorkerProcess(time, onStdout, onStderr, onExited ?? (_ => { }));
+        var process = new WorkerProcess(time, onStdout, onStderr, onExited ?? (_ => { }), killHelpers ?? (() => { }));
         process.Spawn(spec, environment, cgroupProcsFile, nice);
         return process;
     }
@@ -121,6 +130,31 @@ internal sealed class WorkerProcess : IWorkerProcess
         Pid = _task.ProcessId;
         StartedAt = _time.GetUtcNow();
         Exited = WaitForExitAsync(_task);
+        _ = WatchOutputOutlivingAsync(_task);
+    }
+
+    /// <summary>
+    /// The worker's exit is seen when its output closes, and a helper it started outside its
+    /// group holds that open after it died: its crash would be seen only by a failed health
+    /// probe, and its stop would wait out the grace period. So the process itself is watched,
+    /// and once it is gone, what still holds its output is killed.
+    /// </summary>
+    private async Task WatchOutputOutlivingAsync(CommandTask<CommandResult> task)
+    {
+        try
+        {
+            using var own = System.Diagnostics.Process.GetProcessById(Pid);
+            await own.WaitForExitAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Gone already, or not to be watched: the output's end is the exit, as without this watch.
+        }
+
+        if (await Task.WhenAny(task.Task, Task.Delay(OutputDrainTime, _time)).ConfigureAwait(false) != task.Task)
+        {
+            _killHelpers();
+        }
     }
 
     private async Task<WorkerExit> WaitForExitAsync(CommandTask<CommandResult> task)
@@ -175,6 +209,8 @@ internal sealed class WorkerProcess : IWorkerProcess
         {
             ProcessSignals.SignalProcess(Pid, ProcessSignals.SigKill);
         }
+
+        _killHelpers();
     }
 
     /// <summary>Kills the group and waits for the exit; stopping twice is harmless.</summary>

@@ -40,7 +40,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             cgroup = CreateCgroup(spec);
             var environment = BuildEnvironment(spec, socketDirectory.Path, token);
             RuntimeLeftovers? leftovers = null;
-            process = WorkerProcess.Start(spec, environment, time, output.OnStdout, output.OnStderr, pid => Exited(pid, leftovers), cgroup?.ProcsFile, Settings.Nice);
+            process = WorkerProcess.Start(spec, environment, time, output.OnStdout, output.OnStderr, pid => Exited(pid, leftovers), cgroup?.ProcsFile, Settings.Nice, () => KillHelpers(process?.Pid ?? 0));
             // Read while the process runs or waits to be reaped; one that is already gone had no runtime
             // to leave files, and is no orphan for the ledger to reap.
             leftovers = RuntimeLeftovers.Of(process.Pid, environment);
@@ -94,8 +94,18 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             throw;
         }
 
+        void KillHelpers(int pid)
+        {
+            if (EscapedHelpers.Kill(HandshakeEnvironment.Token, token) is { Count: > 0 } helpers)
+            {
+                Log.HelpersKilled(logger, spec.PluginId, pid, string.Join(", ", helpers));
+            }
+        }
+
         void Exited(int pid, RuntimeLeftovers? leftovers)
         {
+            // Those that did not hold its output open are found once it is gone.
+            KillHelpers(pid);
             ledger?.Remove(pid);
             if (leftovers?.Remove() is { } error)
             {
