@@ -424,6 +424,8 @@ public sealed class RouteTests
         Assert.False(headers.TryGetProperty("cookie", out _));
         Assert.False(headers.TryGetProperty("authorization", out _));
         Assert.False(response.Headers.Contains("Set-Cookie"));
+        Assert.False(response.Headers.Contains("Clear-Site-Data"));
+        Assert.False(response.Headers.Contains("Service-Worker-Allowed"));
         Assert.Equal("ok", response.Headers.GetValues("x-plugin-header").Single());
     }
 

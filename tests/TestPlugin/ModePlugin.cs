@@ -294,6 +294,8 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
         plugin.MapRoute("*", "/echo/*", async ctx =>
         {
             ctx.Response.AddHeader("set-cookie", "session=stolen");
+            ctx.Response.AddHeader("clear-site-data", "\"cookies\", \"storage\"");
+            ctx.Response.AddHeader("service-worker-allowed", "/");
             ctx.Response.AddHeader("x-plugin-header", "ok");
             var headers = new JsonObject();
             foreach (var (name, value) in ctx.Request.Headers)

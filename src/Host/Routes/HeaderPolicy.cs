@@ -6,7 +6,8 @@ namespace GrpcPlugins.Host.Routes;
 /// Which headers cross the boundary, after YARP's rules: hop-by-hop headers
 /// never do; forwarding headers are set by the host, never taken from the
 /// client; the host's credentials and cookies stay with the host; a plugin
-/// may not set cookies or framing headers on the host's responses.
+/// may not set cookies or framing headers on the host's responses, nor
+/// headers that act on the host's whole origin.
 /// </summary>
 internal static class HeaderPolicy
 {
@@ -26,6 +27,9 @@ internal static class HeaderPolicy
     private static readonly HashSet<string> s_responseBlocked = new(StringComparer.OrdinalIgnoreCase)
     {
         "set-cookie", "content-length", "server", "date", "strict-transport-security", "alt-svc",
+        // The origin is the host's: a plugin may not wipe an admin's cookies and storage on it, nor
+        // let a service worker of its own take the host's pages.
+        "clear-site-data", "service-worker-allowed",
     };
 
     /// <summary>
