@@ -59,6 +59,36 @@ public sealed class MemoryCgroupTests
     }
 
     [Fact]
+    public async Task AHelperThatLeftTheGroupAndClearedItsEnvironment_IsStillKilledThroughTheCgroup_WhichIsRemoved()
+    {
+        using var parent = TestCgroup.Create();
+        var manifest = PluginFolders.Test("daemon", "spawn-bare-escapee");
+        manifest["limits"] = new JsonObject { ["memoryMiB"] = 300 };
+        var helper = 0;
+        try
+        {
+            await using (var host = await TestHost.StartAsync([manifest], o => o.MemoryCgroupDirectory = parent.Path))
+            {
+                var ready = await host.WaitForStateAsync("daemon", WorkerState.Ready);
+                helper = ready.StderrTail.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"escapee pid (\d+)")).Last(m => m.Success).Groups[1].Value is var pid ? int.Parse(pid, CultureInfo.InvariantCulture) : 0;
+                Assert.NotEqual(ready.Pid, Liveness.Group(helper));
+            }
+
+            await SupervisorTests.WaitUntilAsync(() => !Liveness.IsAlive(helper), TimeSpan.FromSeconds(5));
+            Assert.False(Liveness.IsAlive(helper), $"the helper {helper} outlived the host");
+            Assert.Empty(parent.Children);
+        }
+        finally
+        {
+            if (helper > 0 && Liveness.IsAlive(helper))
+            {
+                using var left = System.Diagnostics.Process.GetProcessById(helper);
+                left.Kill();
+            }
+        }
+    }
+
+    [Fact]
     public async Task WorkerCgroupsLeftByAKilledHost_AreRemovedAtTheNextStart()
     {
         using var parent = TestCgroup.Create();

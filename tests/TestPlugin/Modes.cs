@@ -40,9 +40,11 @@ internal static partial class Modes
         }
     }
 
-    public static void SpawnEscapee()
+    public static void SpawnEscapee(bool clearEnvironment)
     {
-        using var child = Process.Start(new ProcessStartInfo("setsid", "sleep 1000") { UseShellExecute = false });
+        using var child = Process.Start(clearEnvironment
+            ? new ProcessStartInfo("env", "-i /usr/bin/setsid /bin/sleep 1000") { UseShellExecute = false }
+            : new ProcessStartInfo("setsid", "sleep 1000") { UseShellExecute = false });
         Console.Error.WriteLine($"info: escapee pid {child!.Id}");
     }
 

@@ -34,7 +34,11 @@ switch (mode)
         break;
     case "spawn-escapee":
         // A helper daemon as native drivers start them: a session of its own, out of the worker's group, holding its stdout and stderr.
-        Modes.SpawnEscapee();
+        Modes.SpawnEscapee(clearEnvironment: false);
+        break;
+    case "spawn-bare-escapee":
+        // The same, with its environment cleared: only a cgroup still holds it.
+        Modes.SpawnEscapee(clearEnvironment: true);
         break;
     case "trace":
         System.Diagnostics.ActivitySource.AddActivityListener(new System.Diagnostics.ActivityListener

@@ -51,8 +51,11 @@ internal sealed class WorkerCgroup(string path, CgroupVersion version, long limi
 
     /// <summary>
     /// Removes the cgroup at <paramref name="path"/>; the kernel refuses while a
-    /// process is still in it, so a few short retries cover a process group that
-    /// is still being torn down. Returns the error when it stays.
+    /// process is still in it. The worker is gone by then, so what is left is a
+    /// process it started that escaped its group and its token (a daemon that
+    /// cleared its environment) but not its cgroup, which the kernel keeps every
+    /// descendant in: each is killed, and a few short retries cover their
+    /// teardown. Returns the error when it stays.
     /// </summary>
     public static async Task<string?> RemoveAsync(string path, TimeProvider time)
     {
@@ -64,7 +67,32 @@ internal sealed class WorkerCgroup(string path, CgroupVersion version, long limi
                 return error;
             }
 
+            KillMembers(path);
             await Task.Delay(TimeSpan.FromMilliseconds(50), time).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Kills every process in this cgroup: the worker's and whatever it started, whichever group or environment they took.</summary>
+    public void KillMembers() => KillMembers(Path);
+
+    private static void KillMembers(string path)
+    {
+        string[] pids;
+        try
+        {
+            pids = File.ReadAllLines(System.IO.Path.Combine(path, "cgroup.procs"));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+
+        foreach (var line in pids)
+        {
+            if (int.TryParse(line, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) && pid > 1)
+            {
+                Processes.ProcessSignals.SignalProcess(pid, Processes.ProcessSignals.SigKill);
+            }
         }
     }
 

@@ -96,6 +96,8 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
 
         void KillHelpers(int pid)
         {
+            // The kernel keeps every descendant in the worker's cgroup, whatever it did to its group and environment.
+            cgroup?.KillMembers();
             if (EscapedHelpers.Kill(HandshakeEnvironment.Token, token) is { Count: > 0 } helpers)
             {
                 Log.HelpersKilled(logger, spec.PluginId, pid, string.Join(", ", helpers));
