@@ -70,7 +70,7 @@ public sealed class MemoryCgroupTests
             await using (var host = await TestHost.StartAsync([manifest], o => o.MemoryCgroupDirectory = parent.Path))
             {
                 var ready = await host.WaitForStateAsync("daemon", WorkerState.Ready);
-                helper = ready.StderrTail.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"escapee pid (\d+)")).Last(m => m.Success).Groups[1].Value is var pid ? int.Parse(pid, CultureInfo.InvariantCulture) : 0;
+                helper = SupervisorTests.EscapeePid(ready);
                 Assert.NotEqual(ready.Pid, Liveness.Group(helper));
             }
 

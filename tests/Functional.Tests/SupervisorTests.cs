@@ -322,7 +322,8 @@ public sealed class SupervisorTests
         }
     }
 
-    private static int EscapeePid(WorkerSnapshot snapshot) =>
+    // The helper's pid, as the test plugin's spawn-escapee modes say it on stderr.
+    internal static int EscapeePid(WorkerSnapshot snapshot) =>
         snapshot.StderrTail.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"escapee pid (\d+)")).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Last();
 
     [Fact]
