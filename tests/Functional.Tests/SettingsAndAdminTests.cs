@@ -360,6 +360,23 @@ public sealed class SettingsAndAdminTests
     }
 
     [Fact]
+    public async Task APluginHoldingAnotherWorkersToken_ReadFromItsEnvironment_IsRefused_TheTokensOwnerStillServed()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("thief"), PluginFolders.Test("victim"));
+        await host.WaitForStateAsync("thief", WorkerState.Ready);
+        var victim = await host.WaitForStateAsync("victim", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/victim/settings", Json("""{"apiKey":"v1ctim-s3cr3t"}"""))).EnsureSuccessStatusCode();
+
+        var stolen = await (await host.Admin.PostAsync($"/plugins/thief/impersonate?pid={victim.Pid}", null)).Content.ReadAsStringAsync();
+        var own = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/victim/settings");
+
+        Assert.DoesNotContain("v1ctim-s3cr3t", stolen, StringComparison.Ordinal);
+        Assert.StartsWith("Unauthenticated: ", stolen, StringComparison.Ordinal);
+        Assert.Contains("the token was given to the worker of plugin 'victim'", stolen, StringComparison.Ordinal);
+        Assert.Equal("v1ctim-s3cr3t", own.GetProperty("apiKey").GetString());
+    }
+
+    [Fact]
     public async Task PutSettings_ToAPluginThatHangsOrDiesInConfigure_AnswersWithTheReason_AndSavesNothing()
     {
         var manifest = PluginFolders.Test("t");

@@ -144,6 +144,24 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             }
         });
 
+        plugin.MapPost("/impersonate", async ctx =>
+        {
+            // What a hostile plugin can try: another worker's token, read from its environment (same user), used as its own.
+            var environ = await File.ReadAllTextAsync($"/proc/{ctx.Request.QueryValue("pid")}/environ", ctx.Aborted);
+            var stolen = environ.Split('\0').Single(e => e.StartsWith("PLUGIN_TOKEN=", StringComparison.Ordinal))["PLUGIN_TOKEN=".Length..];
+            using var channel = GrpcPlugins.Protocol.UnixSocketChannel.Create(Environment.GetEnvironmentVariable("PLUGIN_HOST_ADDRESS")!["unix://".Length..]);
+            var client = new GrpcPlugins.Protocol.V1.PluginHost.PluginHostClient(channel);
+            try
+            {
+                var reply = await client.GetSettingsAsync(new GrpcPlugins.Protocol.V1.GetSettingsRequest(), new Grpc.Core.Metadata { { "plugin-token", stolen } }, cancellationToken: ctx.Aborted);
+                await ctx.Response.WriteAsync("read: " + reply.SettingsJson);
+            }
+            catch (Grpc.Core.RpcException ex)
+            {
+                await ctx.Response.WriteAsync($"{ex.StatusCode}: {ex.Status.Detail}");
+            }
+        });
+
         plugin.MapPost("/settings-storm", async ctx =>
         {
             // Many writers at once for a while: a buggy plugin keeping per-request state in its settings.

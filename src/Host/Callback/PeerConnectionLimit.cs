@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
-using GrpcPlugins.Supervisor.Limits;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Host.Callback;
@@ -16,15 +13,12 @@ namespace GrpcPlugins.Host.Callback;
 /// </summary>
 internal sealed partial class PeerConnectionLimit(int limit, Func<int, string?> pluginOfGroup, ILogger logger)
 {
-    private const int SolSocket = 1;
-    private const int SoPeerCred = 17;
-
     private readonly ConcurrentDictionary<int, int> _open = new();
     private readonly ConcurrentDictionary<int, byte> _warned = new();
 
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
     {
-        if (GroupOf(connection) is not { } group)
+        if (PeerProcessGroup.Of(connection) is not { } group)
         {
             await next(connection).ConfigureAwait(false);
             return;
@@ -58,21 +52,6 @@ internal sealed partial class PeerConnectionLimit(int limit, Func<int, string?> 
         {
             _open.TryRemove(KeyValuePair.Create(group, 0));
         }
-    }
-
-    private static int? GroupOf(ConnectionContext connection)
-    {
-        if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { AddressFamily: AddressFamily.Unix } socket)
-        {
-            return null;
-        }
-
-        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
-        Span<byte> credentials = stackalloc byte[12];
-        return socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials) >= 4
-            && BitConverter.ToInt32(credentials) is var pid and > 0
-            ? ProcessTreeMemory.ReadGroup(pid)
-            : null;
     }
 
     private static partial class Log

@@ -5,6 +5,8 @@ using GrpcPlugins.Host.Settings;
 using GrpcPlugins.Protocol;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Supervisor.Workers;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Host.Callback;
 
@@ -12,7 +14,7 @@ namespace GrpcPlugins.Host.Callback;
 /// The PluginHost service workers call. The caller is whoever holds the token
 /// it presents; every call is scoped to that plugin and gated by its declared permissions.
 /// </summary>
-internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, CallerTurns turns, SettingsWritePace pace, PulledBodies bodies) : PluginHost.PluginHostBase
+internal sealed partial class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, CallerTurns turns, SettingsWritePace pace, PulledBodies bodies, ILogger<PluginHostGrpcService> logger) : PluginHost.PluginHostBase
 {
     private const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
 
@@ -78,11 +80,26 @@ internal sealed class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog 
     private PluginManifest Authenticate(ServerCallContext context)
     {
         var token = context.RequestHeaders.GetValue(HandshakeEnvironment.TokenMetadataKey);
-        if (tokens.FindPlugin(token) is not { } pluginId || catalog.Find(pluginId)?.Manifest is not { } manifest)
+        if (tokens.Find(token) is not { } holder || catalog.Find(holder.PluginId)?.Manifest is not { } manifest)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, $"missing or unknown '{HandshakeEnvironment.TokenMetadataKey}': only workers this host spawned or attached to may call it"));
         }
 
+        // A spawned worker's token is good only from its process group: another plugin, as the
+        // same user, can read it from the worker's environment.
+        if (holder.ProcessGroup > 0 && PeerProcessGroup.Remembered(context.GetHttpContext().Features.Get<IConnectionItemsFeature>()?.Items) is var caller && caller != holder.ProcessGroup)
+        {
+            var from = caller is { } group ? catalog.Entries.FirstOrDefault(e => e.Supervisor?.Snapshot.Pid == group)?.Id : null;
+            Log.TokenFromElsewhere(logger, holder.PluginId, holder.ProcessGroup, caller?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown", from ?? "none");
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"the token was given to the worker of plugin '{holder.PluginId}' (process group {holder.ProcessGroup}), and this call comes from process group {caller?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}: a token is good only from the worker it was given to and the processes it starts in its group"));
+        }
+
         return manifest;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2009, EventName = "TokenFromElsewhere", Level = LogLevel.Warning, Message = "A call to the PluginHost service carried the token of plugin {PluginId}'s worker (process group {Group}) from process group {Caller} (plugin: {CallerPlugin}); it was refused. Another plugin read that worker's environment: treat the calling plugin as hostile")]
+        public static partial void TokenFromElsewhere(ILogger logger, string pluginId, int group, string caller, string callerPlugin);
     }
 }

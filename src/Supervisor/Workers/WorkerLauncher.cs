@@ -44,6 +44,11 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             // Read while the process runs or waits to be reaped; one that is already gone had no runtime
             // to leave files, and is no orphan for the ledger to reap.
             leftovers = RuntimeLeftovers.Of(process.Pid, environment);
+            if (process.OwnsProcessGroup)
+            {
+                tokens.BindProcessGroup(token, process.Pid);
+            }
+
             Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
             if (leftovers is not null)
             {
