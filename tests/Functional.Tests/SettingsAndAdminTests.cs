@@ -371,7 +371,8 @@ public sealed class SettingsAndAdminTests
         var own = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/victim/settings");
 
         Assert.DoesNotContain("v1ctim-s3cr3t", stolen, StringComparison.Ordinal);
-        Assert.StartsWith("Unauthenticated: ", stolen, StringComparison.Ordinal);
+        // Nor may it call the worker itself with that token: the worker takes only the host's connections.
+        Assert.StartsWith("worker: refused; Unauthenticated: ", stolen, StringComparison.Ordinal);
         Assert.Contains("the token was given to the worker of plugin 'victim'", stolen, StringComparison.Ordinal);
         Assert.Equal("v1ctim-s3cr3t", own.GetProperty("apiKey").GetString());
     }

@@ -149,6 +149,8 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             // What a hostile plugin can try: another worker's token, read from its environment (same user), used as its own.
             var environ = await File.ReadAllTextAsync($"/proc/{ctx.Request.QueryValue("pid")}/environ", ctx.Aborted);
             var stolen = environ.Split('\0').Single(e => e.StartsWith("PLUGIN_TOKEN=", StringComparison.Ordinal))["PLUGIN_TOKEN=".Length..];
+            var socketDirectory = environ.Split('\0').Single(e => e.StartsWith("PLUGIN_SOCKET_DIR=", StringComparison.Ordinal))["PLUGIN_SOCKET_DIR=".Length..];
+            await ctx.Response.WriteAsync($"worker: {await TalksToAsync(Path.Combine(socketDirectory, "plugin.sock"), ctx.Aborted)}; ");
             using var channel = GrpcPlugins.Protocol.UnixSocketChannel.Create(Environment.GetEnvironmentVariable("PLUGIN_HOST_ADDRESS")!["unix://".Length..]);
             var client = new GrpcPlugins.Protocol.V1.PluginHost.PluginHostClient(channel);
             try
@@ -161,6 +163,26 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                 await ctx.Response.WriteAsync($"{ex.StatusCode}: {ex.Status.Detail}");
             }
         });
+
+        // Whether a worker's socket answers an HTTP/2 client's opening (its SETTINGS) or closes on it.
+        static async Task<string> TalksToAsync(string socketPath, CancellationToken cancellationToken)
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath), cancellationToken);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(TimeSpan.FromSeconds(5));
+            var buffer = new byte[64];
+            try
+            {
+                // A refused connection may already be closed when the opening is sent (a broken pipe).
+                await socket.SendAsync("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray().Concat(new byte[] { 0, 0, 0, 4, 0, 0, 0, 0, 0 }).ToArray(), cancellationToken);
+                return await socket.ReceiveAsync(buffer, wait.Token) > 0 ? "answered" : "refused";
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return "refused";
+            }
+        }
 
         plugin.MapPost("/settings-storm", async ctx =>
         {

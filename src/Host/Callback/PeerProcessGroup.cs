@@ -11,8 +11,6 @@ namespace GrpcPlugins.Host.Callback;
 /// </summary>
 internal static class PeerProcessGroup
 {
-    private const int SolSocket = 1;
-    private const int SoPeerCred = 17;
     private static readonly object s_key = new();
 
     /// <summary>The peer's process group, remembered for the connection; null off a Unix socket or when unknown.</summary>
@@ -34,13 +32,6 @@ internal static class PeerProcessGroup
     public static int? Remembered(IDictionary<object, object?>? connectionItems) =>
         connectionItems is not null && connectionItems.TryGetValue(s_key, out var known) ? (int?)known : null;
 
-    private static int? Read(Socket socket)
-    {
-        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
-        Span<byte> credentials = stackalloc byte[12];
-        return socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials) >= 4
-            && BitConverter.ToInt32(credentials) is var pid and > 0
-            ? ProcessTreeMemory.ReadGroup(pid)
-            : null;
-    }
+    private static int? Read(Socket socket) =>
+        GrpcPlugins.Protocol.PeerCredentials.PidOf(socket) is { } pid ? ProcessTreeMemory.ReadGroup(pid) : null;
 }

@@ -93,7 +93,7 @@ public static class PluginRunner
         else
         {
             socketPath = Path.Combine(environment.SocketDirectory, SocketFileName);
-            server = new WorkerServer(socketPath, dispatcher, loggers);
+            server = new WorkerServer(socketPath, environment.HostPid, dispatcher, loggers);
         }
 
         await using var serving = server;

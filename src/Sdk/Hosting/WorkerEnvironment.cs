@@ -8,6 +8,9 @@ internal sealed record WorkerEnvironment(IReadOnlyList<int> ProtocolVersions, st
     /// <summary>The plugin's own writable directory; null under a host older than it.</summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>The host's pid (PLUGIN_HOST_PID): the only process whose connections the worker's socket takes; null from a host that sets none.</summary>
+    public int? HostPid { get; init; }
+
     /// <summary>What the data directory may hold; null without a limit, or under a host older than it.</summary>
     public long? DataLimitBytes { get; init; }
 
@@ -62,6 +65,7 @@ internal sealed record WorkerEnvironment(IReadOnlyList<int> ProtocolVersions, st
         return new WorkerEnvironment(versions, get(HandshakeEnvironment.SocketDirectory)!, get(HandshakeEnvironment.HostAddress)!, get(HandshakeEnvironment.Token)!, get(HandshakeEnvironment.PluginId)!)
         {
             DataDirectory = get(HandshakeEnvironment.DataDirectory) is { Length: > 0 } data ? data : null,
+            HostPid = int.TryParse(get(HandshakeEnvironment.HostPid), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var hostPid) && hostPid > 0 ? hostPid : null,
             DataLimitBytes = long.TryParse(get(HandshakeEnvironment.DataLimitBytes), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit > 0 ? limit : null,
         };
     }

@@ -22,10 +22,23 @@ internal sealed class WorkerServer : IAsyncDisposable
     private readonly WebApplication? _host;
     private readonly GrpcDispatcher _dispatcher;
 
-    public WorkerServer(string socketPath, GrpcDispatcher dispatcher, ILoggerFactory loggers)
+    public WorkerServer(string socketPath, int? hostPid, GrpcDispatcher dispatcher, ILoggerFactory loggers)
     {
         var options = CreateOptions(EmptyServiceProvider.Instance);
-        options.ListenUnixSocket(socketPath, listen => listen.Protocols = HttpProtocols.Http2);
+        options.ListenUnixSocket(socketPath, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            if (hostPid is { } host)
+            {
+                // Every plugin runs as the same user, so another can reach this socket, and read
+                // the token from this process's environment: only the host's connections are taken.
+                listen.Use(next => connection =>
+                    connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { } socket
+                    && GrpcPlugins.Protocol.PeerCredentials.PidOf(socket) is { } peer && peer != host
+                        ? RefuseAsync(connection, peer)
+                        : next(connection));
+            }
+        });
         _kestrel = new KestrelServer(Options.Create(options), new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggers), loggers);
         _dispatcher = dispatcher;
     }
@@ -58,6 +71,12 @@ internal sealed class WorkerServer : IAsyncDisposable
         _host = builder.Build();
         _kestrel = _host.Services.GetRequiredService<IServer>();
         _dispatcher = dispatcher;
+    }
+
+    private static Task RefuseAsync(Microsoft.AspNetCore.Connections.ConnectionContext connection, int peer)
+    {
+        connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException($"process {peer} is not this worker's host"));
+        return Task.CompletedTask;
     }
 
     private static KestrelServerOptions CreateOptions(IServiceProvider services)

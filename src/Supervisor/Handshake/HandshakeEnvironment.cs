@@ -35,6 +35,13 @@ internal static class HandshakeEnvironment
     public const string PluginId = "PLUGIN_ID";
 
     /// <summary>
+    /// The host's pid: a worker refuses connections to its socket from any other process (the
+    /// kernel says who connected), so that another plugin holding its token cannot call it.
+    /// Added after plugin.v1's first release: a host before it sets none, and then nothing is refused.
+    /// </summary>
+    public const string HostPid = "PLUGIN_HOST_PID";
+
+    /// <summary>
     /// The plugin's own writable directory (mode 0700), kept across restarts and upgrades and
     /// removed only with its settings. Added after plugin.v1's first release: a host before it
     /// sets none.

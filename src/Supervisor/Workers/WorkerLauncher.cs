@@ -181,6 +181,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         environment[HandshakeEnvironment.HostAddress] = Settings.HostAddress;
         environment[HandshakeEnvironment.Token] = token;
         environment[HandshakeEnvironment.PluginId] = spec.PluginId;
+        environment[HandshakeEnvironment.HostPid] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return environment;
     }
 
