@@ -18,7 +18,7 @@ internal sealed partial class WorkerLauncher
         [LoggerMessage(EventId = 4005, EventName = "WorkerAttached", Level = LogLevel.Information, Message = "Plugin {PluginId}: attached to the worker at {Address}, described in {ElapsedMs:0.0} ms")]
         public static partial void Attached(ILogger logger, string pluginId, Uri address, double elapsedMs);
 
-        [LoggerMessage(EventId = 4007, EventName = "EscapedHelpersKilled", Level = LogLevel.Warning, Message = "Plugin {PluginId}: worker pid {Pid} had started processes outside its process group (pids {Pids}), which outlived it; they were killed. A plugin's helper processes must stay in its group (no setsid or daemonizing), so that they stop with it")]
+        [LoggerMessage(EventId = 4007, EventName = "EscapedHelpersKilled", Level = LogLevel.Warning, Message = "Plugin {PluginId}: processes worker pid {Pid} started (pids {Pids}) were still running when it ended, or held its output open after it; they were killed. A plugin's helper processes stop with its worker: end them when it stops, and keep them in its process group (no setsid or daemonizing)")]
         public static partial void HelpersKilled(ILogger logger, string pluginId, int pid, string pids);
 
         [LoggerMessage(EventId = 4006, EventName = "RuntimeLeftoversNotRemoved", Level = LogLevel.Warning, Message = "Plugin {PluginId}: the runtime files worker pid {Pid} left in its temp directory could not be removed ({Error}); they are the .NET runtime's diagnostic socket and debugger pipes, safe to delete by hand")]
