@@ -375,6 +375,10 @@ public sealed class SettingsAndAdminTests
         Assert.StartsWith("worker: refused; Unauthenticated: ", stolen, StringComparison.Ordinal);
         Assert.Contains("the token was given to the worker of plugin 'victim'", stolen, StringComparison.Ordinal);
         Assert.Equal("v1ctim-s3cr3t", own.GetProperty("apiKey").GetString());
+        var victimEvents = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/victim")).GetProperty("recentEvents").EnumerateArray();
+        var thiefEvents = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/thief")).GetProperty("recentEvents").EnumerateArray();
+        Assert.Contains(victimEvents, e => e.GetProperty("name").GetString() == "token-used-elsewhere" && e.GetProperty("detail").GetString()!.Contains("plugin 'thief'", StringComparison.Ordinal));
+        Assert.Contains(thiefEvents, e => e.GetProperty("name").GetString() == "used-another-token");
     }
 
     [Fact]

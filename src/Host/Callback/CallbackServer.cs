@@ -18,7 +18,7 @@ namespace GrpcPlugins.Host.Callback;
 /// workers, on a TCP port of its own with mutual TLS), in a server of its own: workers
 /// never reach the public endpoints, and the public port never exposes the plugin-facing API.
 /// </summary>
-internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, SettingsWritePace pace, Routes.PulledBodies bodies, Calls.PluginMetrics metrics, IOptions<PluginHostOptions> options, WorkerLauncher launcher, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, SettingsWritePace pace, Routes.PulledBodies bodies, Calls.PluginMetrics metrics, LifecycleEvents events, IOptions<PluginHostOptions> options, WorkerLauncher launcher, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -34,6 +34,7 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
         builder.Services.AddSingleton(pace);
         builder.Services.AddSingleton(bodies);
         builder.Services.AddSingleton(metrics);
+        builder.Services.AddSingleton(events);
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<StoreFailureInterceptor>());
         var connections = new PeerConnectionLimit(
             options.Value.MaxHostConnectionsPerPlugin,

@@ -14,7 +14,7 @@ namespace GrpcPlugins.Host.Callback;
 /// The PluginHost service workers call. The caller is whoever holds the token
 /// it presents; every call is scoped to that plugin and gated by its declared permissions.
 /// </summary>
-internal sealed partial class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, CallerTurns turns, SettingsWritePace pace, PulledBodies bodies, ILogger<PluginHostGrpcService> logger) : PluginHost.PluginHostBase
+internal sealed partial class PluginHostGrpcService(TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, CallerTurns turns, SettingsWritePace pace, PulledBodies bodies, LifecycleEvents events, ILogger<PluginHostGrpcService> logger) : PluginHost.PluginHostBase
 {
     private const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
 
@@ -91,6 +91,13 @@ internal sealed partial class PluginHostGrpcService(TokenRegistry tokens, Plugin
         {
             var from = caller is { } group ? catalog.Entries.FirstOrDefault(e => e.Supervisor?.Snapshot.Pid == group)?.Id : null;
             Log.TokenFromElsewhere(logger, holder.PluginId, holder.ProcessGroup, caller?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown", from ?? "none");
+            // Shown where an admin looks: on the plugin whose token it was, and on the one that used it.
+            events.Record(holder.PluginId, "token-used-elsewhere", $"its worker's token came from {(from is null ? $"process group {caller}" : $"plugin '{from}'")}; refused");
+            if (from is not null)
+            {
+                events.Record(from, "used-another-token", $"called the host with plugin '{holder.PluginId}''s token; refused: treat this plugin as hostile");
+            }
+
             throw new RpcException(new Status(StatusCode.Unauthenticated, $"the token was given to the worker of plugin '{holder.PluginId}' (process group {holder.ProcessGroup}), and this call comes from process group {caller?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}: a token is good only from the worker it was given to and the processes it starts in its group"));
         }
 

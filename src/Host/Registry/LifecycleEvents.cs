@@ -6,7 +6,8 @@ namespace GrpcPlugins.Host.Registry;
 
 /// <summary>
 /// Lifecycle events (installed, activated, deactivated, crashed, crash-looping,
-/// pending-config, restart-requested, settings-changed, settings-deleted, settings-writes-paced, start-failed, uninstalled):
+/// pending-config, restart-requested, settings-changed, settings-deleted, settings-writes-paced, start-failed, uninstalled,
+/// token-used-elsewhere, used-another-token):
 /// logged once, counted, and the recent ones kept per plugin
 /// for the admin API.
 /// </summary>
