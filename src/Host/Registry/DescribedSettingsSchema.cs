@@ -9,12 +9,24 @@ namespace GrpcPlugins.Host.Registry;
 /// </summary>
 internal sealed class DescribedSettingsSchema
 {
-    private volatile JsonDocument? _schema;
+    private volatile Kept? _kept;
 
     /// <summary>The schema, or null when none was published (or none yet).</summary>
-    public JsonElement? Schema => _schema?.RootElement;
+    public JsonElement? Schema => _kept?.Schema;
 
     /// <summary>Keeps what a started worker's Describe published; empty for none.</summary>
-    public void Keep(string schemaJson) =>
-        _schema = string.IsNullOrWhiteSpace(schemaJson) ? null : JsonDocument.Parse(schemaJson);
+    public void Keep(string schemaJson)
+    {
+        if (string.IsNullOrWhiteSpace(schemaJson))
+        {
+            _kept = null;
+            return;
+        }
+
+        // A clone owns its memory: the parsed document goes back to the pool at once, and readers of the old one are never cut off.
+        using var document = JsonDocument.Parse(schemaJson);
+        _kept = new Kept(document.RootElement.Clone());
+    }
+
+    private sealed record Kept(JsonElement Schema);
 }

@@ -48,48 +48,40 @@ internal static class SecretSlots
 
     private static void Walk(JsonNode node, string[] steps, int at, string pointer, Func<string, JsonNode?, JsonNode?> visit)
     {
-        var last = at == steps.Length - 1;
         switch (node)
         {
             case JsonObject obj:
                 var names = steps[at] == Each ? [.. obj.Select(p => p.Key)] : obj.ContainsKey(Unescape(steps[at])) ? [Unescape(steps[at])] : Array.Empty<string>();
                 foreach (var name in names)
                 {
-                    var place = pointer + "/" + Step(name);
-                    if (last)
-                    {
-                        var replaced = visit(place, obj[name]);
-                        if (!ReferenceEquals(replaced, obj[name]))
-                        {
-                            obj[name] = replaced;
-                        }
-                    }
-                    else if (obj[name] is { } child)
-                    {
-                        Walk(child, steps, at + 1, place, visit);
-                    }
+                    Reach(steps, at, pointer + "/" + Step(name), obj[name], value => obj[name] = value, visit);
                 }
 
                 break;
             case JsonArray array when steps[at] == Each:
                 for (var i = 0; i < array.Count; i++)
                 {
-                    var place = $"{pointer}/{i}";
-                    if (last)
-                    {
-                        var replaced = visit(place, array[i]);
-                        if (!ReferenceEquals(replaced, array[i]))
-                        {
-                            array[i] = replaced;
-                        }
-                    }
-                    else if (array[i] is { } child)
-                    {
-                        Walk(child, steps, at + 1, place, visit);
-                    }
+                    var index = i;
+                    Reach(steps, at, $"{pointer}/{i}", array[i], value => array[index] = value, visit);
                 }
 
                 break;
+        }
+    }
+
+    // One place the path reaches: the value there is visited at the path's last step, walked into before it.
+    private static void Reach(string[] steps, int at, string place, JsonNode? value, Action<JsonNode?> replace, Func<string, JsonNode?, JsonNode?> visit)
+    {
+        if (at < steps.Length - 1)
+        {
+            if (value is not null)
+            {
+                Walk(value, steps, at + 1, place, visit);
+            }
+        }
+        else if (visit(place, value) is var replaced && !ReferenceEquals(replaced, value))
+        {
+            replace(replaced);
         }
     }
 
