@@ -71,7 +71,7 @@ try
             return await GrpcPlugins.BundleTool.Checking.CheckCommand.RunAsync(rest);
         case ["import-store", var stateDirectory, var connectionString]:
             var counts = await GrpcPlugins.Host.Replicas.SqliteImport.ImportAsync(stateDirectory, connectionString, CancellationToken.None);
-            Console.WriteLine($"imported {counts.Settings} settings scopes ({counts.Revisions} revisions), {counts.EnabledStates} enabled states, {counts.TenantScopes} tenant scopes, {counts.Installs} installs, {counts.AuditEntries} audit entries and {counts.Keys} keys of the key ring; point every replica's PluginHost:Store:PostgreSqlConnectionString at it");
+            Console.WriteLine($"imported {counts.Settings} settings scopes ({counts.Revisions} revisions), {counts.EnabledStates} enabled states, {counts.TenantScopes} tenant scopes, {counts.Installs} installs, {counts.AuditEntries} audit entries, {counts.DescribedSchemas} described settings schemas and {counts.Keys} keys of the key ring; point every replica's PluginHost:Store:PostgreSqlConnectionString at it");
             return 0;
         default:
             await Console.Error.WriteLineAsync(Usage);

@@ -298,7 +298,7 @@ async Task ImportAsync(GrpcPlugins.Functional.Tests.Infrastructure.PostgresServe
         var started = Stopwatch.GetTimestamp();
         var counts = await GrpcPlugins.Host.Replicas.SqliteImport.ImportAsync(state, database, CancellationToken.None);
         var took = Stopwatch.GetElapsedTime(started);
-        var rows = counts.Settings + counts.Revisions + counts.AuditEntries + counts.Installs + counts.EnabledStates + counts.TenantScopes + counts.Keys;
+        var rows = counts.Settings + counts.Revisions + counts.AuditEntries + counts.Installs + counts.EnabledStates + counts.TenantScopes + counts.Keys + counts.DescribedSchemas;
         Row($"import-store of a long-lived host into PostgreSQL: {counts.AuditEntries} audit entries, {counts.Settings} settings with {counts.Revisions} revisions", $"{took.TotalSeconds:0.00} s ({rows / took.TotalSeconds:0} rows/s)");
     }
     finally

@@ -198,6 +198,25 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
     }
 
     [Fact]
+    public async Task AReplicaStartedWhileAPluginIsDisabled_MasksTheSecretsOfTheSchemaItPublishedOnlyInDescribe()
+    {
+        var database = server.CreateDatabase();
+        var describedOnly = PluginFolders.Test("t");
+        describedOnly.Remove("settingsSchema");
+        await using var one = await TestHost.StartAsync([describedOnly], o => o.Store.PostgreSqlConnectionString = database);
+        await one.WaitForStateAsync("t", WorkerState.Ready);
+        (await one.Admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"apiKey":"d3scribed-s3cr3t"}"""))).EnsureSuccessStatusCode();
+        (await one.Admin.PostAsync("/admin/api/plugins/t/disable", null)).EnsureSuccessStatusCode();
+
+        // Its worker never starts here: the schema is what the other replica's worker described.
+        await using var other = await TestHost.StartAsync([describedOnly], o => o.Store.PostgreSqlConnectionString = database);
+        var shown = await other.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+
+        Assert.Equal(WorkerState.Stopped, other.Supervisor("t").State);
+        Assert.Equal("********", shown.GetProperty("settings").GetProperty("apiKey").GetString());
+    }
+
+    [Fact]
     public async Task AReplicaThatLostItsConnection_SaysSo_ReconnectsAndCatchesUpOnWhatItMissed()
     {
         var database = server.CreateDatabase();

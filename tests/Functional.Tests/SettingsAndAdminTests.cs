@@ -290,6 +290,33 @@ public sealed class SettingsAndAdminTests
         Assert.DoesNotContain("d3scribed-s3cr3t", onDisk, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ASchemaOnlyDescribePublishes_IsKeptAcrossAHostRestart_SoANeverStartedPluginsSecretsStayMaskedAndSealed()
+    {
+        var manifest = PluginFolders.Test("t");
+        manifest.Remove("settingsSchema");
+        await using var first = await TestHost.StartAsync(manifest);
+        await first.WaitForStateAsync("t", WorkerState.Ready);
+        (await first.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"d3scribed-s3cr3t","greeting":"hi"}"""))).EnsureSuccessStatusCode();
+        (await first.Admin.PostAsync("/admin/api/plugins/t/disable", null)).EnsureSuccessStatusCode();
+        await first.StopAsync();
+
+        // The next host on the same state directory: the plugin stays disabled, so no worker of it answers Describe.
+        await using var second = await TestHost.StartAsync([], configure: null, root: first.Root);
+        Assert.Equal(WorkerState.Stopped, second.Catalog.Find("t")!.Supervisor!.State);
+        var shown = await second.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+        var revisions = await second.Admin.GetStringAsync("/admin/api/plugins/t/settings/revisions");
+        var invalid = await second.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"limit":0}"""));
+        (await second.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"an0ther-s3cr3t","greeting":"hi"}"""))).EnsureSuccessStatusCode();
+        var onDisk = string.Concat(Directory.GetFiles(Path.Combine(second.Root, "state"), "plugins.db*").Select(ReadShared));
+
+        Assert.Equal("********", shown.GetProperty("settings").GetProperty("apiKey").GetString());
+        Assert.True(shown.GetProperty("schema").GetProperty("properties").GetProperty("apiKey").GetProperty("writeOnly").GetBoolean());
+        Assert.DoesNotContain("d3scribed-s3cr3t", revisions, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
+        Assert.DoesNotContain("an0ther-s3cr3t", onDisk, StringComparison.Ordinal);
+    }
+
     private static string ReadShared(string path)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

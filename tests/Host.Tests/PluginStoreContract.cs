@@ -9,6 +9,31 @@ public abstract class PluginStoreContract
     private protected abstract IPluginStore OpenStore();
 
     [Fact]
+    public async Task DescribedSchemas_EachVersionKeepsItsOwn_TheNewestFourAreKept_AndAnUninstallDropsThem()
+    {
+        var start = new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);
+        var store = OpenStore();
+        for (var minor = 0; minor < 6; minor++)
+        {
+            await store.KeepDescribedSchemaAsync(new DescribedSchema("p", $"1.{minor}.0", $$"""{"title":"v{{minor}}"}""", start.AddMinutes(minor)), CancellationToken.None);
+        }
+
+        await store.KeepDescribedSchemaAsync(new DescribedSchema("p", "1.5.0", """{"title":"v5 again"}""", start.AddMinutes(10)), CancellationToken.None);
+        await store.KeepDescribedSchemaAsync(new DescribedSchema("other", "2.0.0", string.Empty, start), CancellationToken.None);
+
+        // Read through another host sharing the store, as a replica starting later would.
+        var kept = (await OpenStore().GetDescribedSchemasAsync(CancellationToken.None)).OrderBy(s => s.PluginId, StringComparer.Ordinal).ThenBy(s => s.Version, StringComparer.Ordinal).ToList();
+        Assert.Equal(
+            ["other 2.0.0 ", """p 1.2.0 {"title":"v2"}""", """p 1.3.0 {"title":"v3"}""", """p 1.4.0 {"title":"v4"}""", """p 1.5.0 {"title":"v5 again"}"""],
+            kept.Select(s => $"{s.PluginId} {s.Version} {s.SchemaJson}"));
+        Assert.Equal(start.AddMinutes(10), kept.Single(s => s.Version == "1.5.0").At);
+
+        await store.DeletePluginAsync("p", CancellationToken.None);
+
+        Assert.Equal(["other"], (await store.GetDescribedSchemasAsync(CancellationToken.None)).Select(s => s.PluginId));
+    }
+
+    [Fact]
     public async Task AWriteThatExpectsARevision_CommitsOnlyOverThatRevision_InTheStoreItself()
     {
         // Two stores on one file: two hosts sharing it, with no lock in common.

@@ -23,6 +23,7 @@ public sealed class SqliteImportTests(PostgresServer server) : IClassFixture<Pos
         await sqlite.SetEnabledAsync("p", false, default);
         await sqlite.SetTenantScopeAsync("p", """{"only":["acme"]}""", default);
         await sqlite.RecordInstallAsync(new InstallRecord("p", "1.0.0", "sha256:aa", "publisher", DateTimeOffset.UtcNow, "admin"), default);
+        await sqlite.KeepDescribedSchemaAsync(new DescribedSchema("p", "1.0.0", """{"type":"object"}""", DateTimeOffset.UtcNow), default);
         for (var n = 1; n <= 3; n++)
         {
             await sqlite.AppendAuditAsync(new AuditEntry(0, DateTimeOffset.UtcNow, "admin", "", "settings.put", "p", "", 200, $"#{n}"), 100, default);
@@ -32,7 +33,7 @@ public sealed class SqliteImportTests(PostgresServer server) : IClassFixture<Pos
 
         var counts = await SqliteImport.ImportAsync(_state, database, default);
 
-        Assert.Equal(new ImportCounts(Settings: 2, Revisions: 3, Installs: 1, EnabledStates: 1, TenantScopes: 1, AuditEntries: 3, Keys: 1), counts);
+        Assert.Equal(new ImportCounts(Settings: 2, Revisions: 3, Installs: 1, EnabledStates: 1, TenantScopes: 1, AuditEntries: 3, Keys: 1, DescribedSchemas: 1), counts);
         using var replica = new PostgresDatabaseOn(database);
         var shared = SealedSecrets.CreateShared(new PostgresKeyRing(replica.Source, TimeProvider.System), "test", null, NullLogger<SealedSecrets>.Instance);
         var store = new PostgresPluginStore(replica.Source, ReplicaIdentity.New("test"), TimeProvider.System, shared);
@@ -42,6 +43,7 @@ public sealed class SqliteImportTests(PostgresServer server) : IClassFixture<Pos
         Assert.False(await store.GetEnabledAsync("p", default));
         Assert.Equal("""{"only":["acme"]}""", (await store.GetTenantScopesAsync(default))["p"]);
         Assert.Equal("1.0.0", Assert.Single(await store.GetInstallsAsync("p", default)).Version);
+        Assert.Equal(("p", "1.0.0", """{"type":"object"}"""), Assert.Single(await store.GetDescribedSchemasAsync(default)) is var kept ? (kept.PluginId, kept.Version, kept.SchemaJson) : default);
         // The audit trail keeps its ids, and the next entry follows them.
         await store.AppendAuditAsync(new AuditEntry(0, DateTimeOffset.UtcNow, "admin", "", "plugin.enable", "p", "", 200, "#4"), 100, default);
         Assert.Equal([4L, 3L, 2L, 1L], (await store.GetAuditAsync(new AuditQuery(null, null, null, 10), default)).Select(e => e.Id));

@@ -70,6 +70,7 @@ public static class PluginHostServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.MemoryCheckInterval / 5));
         services.AddSingleton<PluginLifecycle>();
+        services.AddSingleton<DescribedSchemas>();
         services.AddSingleton<LifecycleEvents>();
         services.AddSingleton<Audit.AuditTrail>();
         services.AddSingleton<AdminKeys>();

@@ -5,7 +5,8 @@ namespace GrpcPlugins.Host.Registry;
 /// <summary>
 /// The settings schema a plugin with none in its manifest published in Describe, kept from
 /// its last start: its secrets stay masked and sealed, and writes validated, while no worker
-/// of it is up (stopped, crashed, restarting). Unknown until its first start on this host.
+/// of it is up (stopped, crashed, restarting). Before its first start on this host, what the
+/// store kept (<see cref="DescribedSchemas"/>).
 /// </summary>
 internal sealed class DescribedSettingsSchema
 {

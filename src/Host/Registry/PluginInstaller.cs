@@ -14,7 +14,7 @@ namespace GrpcPlugins.Host.Registry;
 /// to refuse a version are <see cref="InstallChecks"/>', putting one in place is
 /// <see cref="VersionSwitch"/>'s; this class orders the steps, one change at a time.
 /// </summary>
-internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StagedBundles staging, KeptBundles kept, UpgradeWatch upgradeWatch, InstallChecks checks, VersionSwitch versions, Hooks.Tenancy.TenantScopes tenantScopes, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
+internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lifecycle, IPluginStore store, Replicas.ISharedBundles shared, StagedBundles staging, KeptBundles kept, UpgradeWatch upgradeWatch, InstallChecks checks, VersionSwitch versions, Hooks.Tenancy.TenantScopes tenantScopes, DescribedSchemas describedSchemas, IOptions<PluginHostOptions> options, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
@@ -477,6 +477,7 @@ internal sealed class PluginInstaller(PluginCatalog catalog, PluginLifecycle lif
             if (!keepSettings)
             {
                 await tenantScopes.ForgetAsync(id).ConfigureAwait(false);
+                describedSchemas.Forget(id);
                 PluginDataDirectory.Delete(options.Value, id);
             }
 

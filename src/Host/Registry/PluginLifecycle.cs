@@ -27,6 +27,7 @@ internal sealed partial class PluginLifecycle(
     LifecycleEvents events,
     Hooks.Tenancy.TenantScopes tenantScopes,
     SettingsCatchUp catchUp,
+    DescribedSchemas describedSchemas,
     ILoggerFactory loggerFactory,
     TimeProvider time) : IDisposable
 {
@@ -44,6 +45,8 @@ internal sealed partial class PluginLifecycle(
     {
         // Before any plugin is published as a hook target: no call may reach a tenant an admin kept it from.
         await tenantScopes.LoadAsync(cancellationToken).ConfigureAwait(false);
+        // Before any entry is made: one a plugin not started yet gets is what the store kept.
+        await describedSchemas.LoadAsync(cancellationToken).ConfigureAwait(false);
         var settings = options.Value;
         var entries = new List<PluginEntry>();
         var trust = Bundles.TrustStore.Load(settings.TrustedKeysDirectory);
@@ -55,7 +58,7 @@ internal sealed partial class PluginLifecycle(
             {
                 Log.PluginRefused(_logger, found.Id, found.Folder, refusal);
                 _states[found.Id] = (LifecycleState.Refused, refusal);
-                entries.Add(new PluginEntry(found.Id, found.Folder, found.Manifest, null, [refusal]));
+                entries.Add(new PluginEntry(found.Id, found.Folder, found.Manifest, null, [refusal]) { Described = Described(found.Manifest) });
                 continue;
             }
 
@@ -63,7 +66,7 @@ internal sealed partial class PluginLifecycle(
             {
                 Log.PluginRefused(_logger, found.Id, found.Folder, string.Join(" ", found.Errors));
                 _states[found.Id] = (LifecycleState.Refused, string.Join(" ", found.Errors));
-                entries.Add(new PluginEntry(found.Id, found.Folder, found.Manifest, null, found.Errors));
+                entries.Add(new PluginEntry(found.Id, found.Folder, found.Manifest, null, found.Errors) { Described = Described(found.Manifest) });
                 continue;
             }
 
@@ -135,8 +138,8 @@ internal sealed partial class PluginLifecycle(
         }
 
         var settings = options.Value;
-        var described = new DescribedSettingsSchema();
-        var check = new PluginStartCheck(manifest, store, described);
+        var described = describedSchemas.For(manifest);
+        var check = new PluginStartCheck(manifest, store, describedSchemas, described);
         var supervisor = new PluginSupervisor(WorkerSpecFactory.Create(manifest, settings), CreateSupervision(manifest, settings), launcher, memory, check.RunAsync, loggerFactory, time);
         var previous = WorkerState.Stopped;
         supervisor.StateChanged += snapshot =>
@@ -168,6 +171,9 @@ internal sealed partial class PluginLifecycle(
 
         return new PluginEntry(manifest.Id, folder, manifest, supervisor, []) { DeclaredLimits = declared, LimitsSetByHost = admin?.Describe() ?? [], Described = described };
     }
+
+    // A refused plugin's settings are still shown and written: its kept schema masks and validates them.
+    private DescribedSettingsSchema Described(PluginManifest? manifest) => manifest is null ? new() : describedSchemas.For(manifest);
 
     private static PluginLimitsOptions? HostLimits(PluginHostOptions settings, string id) =>
         settings.PluginLimits.TryGetValue(id, out var admin) ? admin : null;

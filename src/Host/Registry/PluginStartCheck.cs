@@ -10,7 +10,7 @@ namespace GrpcPlugins.Host.Registry;
 /// call: that it agrees with its manifest, and that it accepts its stored
 /// settings. A failure refuses the start with the evidence.
 /// </summary>
-internal sealed class PluginStartCheck(PluginManifest manifest, IPluginStore store, DescribedSettingsSchema described)
+internal sealed class PluginStartCheck(PluginManifest manifest, IPluginStore store, DescribedSchemas kept, DescribedSettingsSchema described)
 {
     /// <summary>
     /// The revision of each scope the last start configured the worker with: a write committed
@@ -34,7 +34,7 @@ internal sealed class PluginStartCheck(PluginManifest manifest, IPluginStore sto
             throw Rejected(worker, $"plugin '{manifest.Id}' published a settings schema in Describe that the host cannot use: {string.Join(" ", problems)}");
         }
 
-        described.Keep(manifest.SettingsSchema is null ? worker.Description.SettingsSchemaJson : string.Empty);
+        await kept.KeepAsync(manifest, described, worker.Description.SettingsSchemaJson, cancellationToken).ConfigureAwait(false);
 
         // The plugin-wide settings always ("{}" when none), then every tenant's.
         var all = await store.GetAllSettingsAsync(manifest.Id, cancellationToken).ConfigureAwait(false);

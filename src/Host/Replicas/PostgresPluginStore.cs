@@ -192,7 +192,7 @@ internal sealed partial class PostgresPluginStore(NpgsqlDataSource dataSource, R
 
     public Task DeletePluginAsync(string pluginId, CancellationToken cancellationToken) =>
         WriteAndNotifyAsync(
-            "DELETE FROM settings WHERE plugin_id = @p; DELETE FROM settings_history WHERE plugin_id = @p; DELETE FROM plugin_state WHERE plugin_id = @p; DELETE FROM tenant_scope WHERE plugin_id = @p",
+            "DELETE FROM settings WHERE plugin_id = @p; DELETE FROM settings_history WHERE plugin_id = @p; DELETE FROM plugin_state WHERE plugin_id = @p; DELETE FROM tenant_scope WHERE plugin_id = @p; DELETE FROM described_schemas WHERE plugin_id = @p",
             _ => { },
             StoreChangeKind.PluginDeleted,
             pluginId,

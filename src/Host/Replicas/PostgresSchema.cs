@@ -11,9 +11,9 @@ namespace GrpcPlugins.Host.Replicas;
 internal static class PostgresSchema
 {
     /// <summary>
-    /// The version this host writes and reads. Tables added since (cluster_plugins and
-    /// bundle_chunks) left it at 1: a host without them never reads them, and reads nothing
-    /// of its own differently.
+    /// The version this host writes and reads. Tables added since (cluster_plugins,
+    /// bundle_chunks, described_schemas) left it at 1: a host without them never reads them,
+    /// and reads nothing of its own differently.
     /// </summary>
     public const int Version = 1;
 
@@ -88,6 +88,12 @@ internal static class PostgresSchema
                 staged_at timestamptz NOT NULL,
                 staged_by text NOT NULL,
                 replica text NOT NULL);
+            CREATE TABLE IF NOT EXISTS described_schemas (
+                plugin_id text NOT NULL,
+                version text NOT NULL,
+                schema text NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (plugin_id, version));
             CREATE TABLE IF NOT EXISTS key_ring (
                 name text PRIMARY KEY,
                 xml text NOT NULL,

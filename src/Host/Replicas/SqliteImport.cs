@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace GrpcPlugins.Host.Replicas;
 
 /// <summary>How many of each a <see cref="SqliteImport"/> carried over.</summary>
-internal sealed record ImportCounts(int Settings, int Revisions, int Installs, int EnabledStates, int TenantScopes, int AuditEntries, int Keys);
+internal sealed record ImportCounts(int Settings, int Revisions, int Installs, int EnabledStates, int TenantScopes, int AuditEntries, int Keys, int DescribedSchemas);
 
 /// <summary>
 /// Moves a single host's state (its SQLite file and the key ring beside it) into an empty
@@ -16,7 +16,7 @@ internal sealed record ImportCounts(int Settings, int Revisions, int Installs, i
 /// </summary>
 internal static class SqliteImport
 {
-    private static readonly string[] Tables = ["settings", "settings_history", "installs", "plugin_state", "tenant_scope", "audit", "key_ring"];
+    private static readonly string[] Tables = ["settings", "settings_history", "installs", "plugin_state", "tenant_scope", "audit", "key_ring", "described_schemas"];
 
     // How each SQLite column becomes the value PostgreSQL's column takes, in COPY's binary form.
     private static readonly Column Text = new((import, row, i, ct) => import.WriteAsync(row.GetString(i), NpgsqlDbType.Text, ct));
@@ -59,7 +59,8 @@ internal static class SqliteImport
             await CopyAsync(source, "SELECT plugin_id, scope, updated_at FROM tenant_scope", connection, "tenant_scope (plugin_id, scope, updated_at)", [Text, Text, Time], cancellationToken).ConfigureAwait(false),
             // Ids kept, so a page cursor an admin holds still means the same entry (COPY writes identity columns as given).
             await CopyAsync(source, "SELECT id, at, actor, remote, action, plugin_id, tenant_id, status, detail, replica FROM audit ORDER BY id", connection, "audit (id, at, actor, remote, action, plugin_id, tenant_id, status, detail, replica)", [Long, Time, Text, Text, Text, Text, Text, Int, Text, Text], cancellationToken).ConfigureAwait(false),
-            await CopyKeysAsync(Path.Combine(stateDirectory, "keys"), connection, transaction, cancellationToken).ConfigureAwait(false));
+            await CopyKeysAsync(Path.Combine(stateDirectory, "keys"), connection, transaction, cancellationToken).ConfigureAwait(false),
+            await CopyAsync(source, "SELECT plugin_id, version, schema, updated_at FROM described_schemas", connection, "described_schemas (plugin_id, version, schema, updated_at)", [Text, Text, Text, Time], cancellationToken).ConfigureAwait(false));
         await ExecuteAsync(connection, transaction, "SELECT setval(pg_get_serial_sequence('audit', 'id'), GREATEST((SELECT max(id) FROM audit), 1), (SELECT max(id) FROM audit) IS NOT NULL)", cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return counts;

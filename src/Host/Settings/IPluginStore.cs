@@ -66,12 +66,35 @@ internal interface IPluginStore
     /// <summary>A page of the audit trail, newest first.</summary>
     Task<IReadOnlyList<Audit.AuditEntry>> GetAuditAsync(Audit.AuditQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Deletes every tenant's settings, the enabled state and the tenant scope of a plugin (uninstall without keeping settings).</summary>
+    /// <summary>
+    /// Every settings schema a plugin with none in its manifest published in Describe, by plugin and
+    /// version, so a plugin not started since the host started (disabled, refused, waiting) still has
+    /// its secrets masked and sealed and its writes validated.
+    /// </summary>
+    Task<IReadOnlyList<DescribedSchema>> GetDescribedSchemasAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Keeps what one version of a plugin published in Describe ("" for no schema), replacing that
+    /// version's, and drops all but the plugin's <see cref="DescribedSchema.VersionsKept"/> newest.
+    /// </summary>
+    Task KeepDescribedSchemaAsync(DescribedSchema schema, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every tenant's settings, the enabled state, the tenant scope and the described schemas of a plugin (uninstall without keeping settings).</summary>
     Task DeletePluginAsync(string pluginId, CancellationToken cancellationToken);
 }
 
 /// <summary>Who installed what, from which bundle, signed by whom, when.</summary>
 internal sealed record InstallRecord(string PluginId, string Version, string Address, string Signer, DateTimeOffset At, string By);
+
+/// <summary>The settings schema one version of a plugin published in Describe ("" for none), and when.</summary>
+internal sealed record DescribedSchema(string PluginId, string Version, string SchemaJson, DateTimeOffset At)
+{
+    /// <summary>
+    /// How many versions of one plugin keep theirs: the serving one and an upgrade that failed to
+    /// start beside it each keep their own, and a plugin upgraded many times keeps no more than these.
+    /// </summary>
+    public const int VersionsKept = 4;
+}
 
 /// <summary>Settings as stored.</summary>
 internal sealed record StoredSettings(string Json, long Revision, DateTimeOffset UpdatedAt);

@@ -50,6 +50,7 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
             """);
         CreateAuditTable(connection);
         CreateHistoryTable(connection);
+        CreateDescribedSchemasTable(connection);
     }
 
     public async Task<StoredSettings?> GetSettingsAsync(string pluginId, string tenantId, CancellationToken cancellationToken)
@@ -259,7 +260,7 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
         using var turn = await _turns.WriteAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM settings WHERE plugin_id = $p; DELETE FROM settings_history WHERE plugin_id = $p; DELETE FROM plugin_state WHERE plugin_id = $p; DELETE FROM tenant_scope WHERE plugin_id = $p";
+        command.CommandText = "DELETE FROM settings WHERE plugin_id = $p; DELETE FROM settings_history WHERE plugin_id = $p; DELETE FROM plugin_state WHERE plugin_id = $p; DELETE FROM tenant_scope WHERE plugin_id = $p; DELETE FROM described_schemas WHERE plugin_id = $p";
         command.Parameters.AddWithValue("$p", pluginId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
