@@ -55,7 +55,7 @@ if (Runs("hooks") || Runs("routes") || Runs("endpoint"))
         await EndpointHooksAsync(host);
     }
 
-    var idle = ProcessTreeMemory.ReadRss(host.Supervisor("hello").Snapshot.Pid!.Value);
+    var idle = ProcessGroups.ReadRss(host.Supervisor("hello").Snapshot.Pid!.Value);
     Row("worker RSS after the load above (JIT, PluginWorker + hello)", $"{idle / (1024.0 * 1024):0.0} MiB");
 }
 
@@ -867,7 +867,7 @@ async Task ColdStartAsync(JsonObject manifest, string what, Action<GrpcPlugins.H
     {
         await Task.Delay(500);
         var pid = supervisor.Snapshot.Pid!.Value;
-        rss = ProcessTreeMemory.ReadRss(pid);
+        rss = ProcessGroups.ReadRss(pid);
         supervisor.RequestRestart();
         while (supervisor.Snapshot.State != WorkerState.Ready || supervisor.Snapshot.Pid == pid)
         {
@@ -921,7 +921,7 @@ async Task MemoryLimitAsync()
         long lastSeen = 0;
         while (Directory.Exists($"/proc/{pid}") && host.Supervisor("hog").Snapshot.State == WorkerState.Ready)
         {
-            lastSeen = Math.Max(lastSeen, ProcessTreeMemory.ReadGroupRss(pid));
+            lastSeen = Math.Max(lastSeen, ProcessGroups.ReadGroupRss(pid));
             if (crossed == 0 && lastSeen > limit)
             {
                 crossed = Stopwatch.GetTimestamp();
@@ -938,7 +938,7 @@ async Task MemoryLimitAsync()
         var scan = Stopwatch.GetTimestamp();
         for (var i = 0; i < 100; i++)
         {
-            ProcessTreeMemory.ReadGroupRss(Environment.ProcessId);
+            ProcessGroups.ReadGroupRss(Environment.ProcessId);
         }
 
         Row("one RSS scan of a process group from /proc", $"{Stopwatch.GetElapsedTime(scan).TotalMilliseconds * 10:0} µs");
@@ -1056,7 +1056,7 @@ async Task ManyAsync()
         }
 
         Row("100 plugins (NativeAOT) Ready after host start", $"{Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms");
-        long rss = manyIds.Sum(id => ProcessTreeMemory.ReadRss(host.Supervisor(id).Snapshot.Pid!.Value));
+        long rss = manyIds.Sum(id => ProcessGroups.ReadRss(host.Supervisor(id).Snapshot.Pid!.Value));
         Row("100 idle NativeAOT workers, RSS in total", $"{rss / (1024.0 * 1024):0} MiB");
 
         // What watching 100 idle workers costs the host: health probes every 5 s, memory every 250 ms.

@@ -33,6 +33,8 @@ public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedB
         await page.WaitForSelectorAsync("#plugin-hello .state-Ready");
         Assert.Equal("Ready", await page.TextContentAsync("#plugin-hello .state"));
         Assert.Equal(" (RSS watchdog)", await page.TextContentAsync("#plugin-hello .enforcement"));
+        // Its threads against the default limit, once the first reading after Ready is in (the page refreshes itself).
+        await page.WaitForSelectorAsync("#plugin-hello .threads:text-matches('^[1-9][0-9]* / 1024 threads$')");
         await page.WaitForSelectorAsync("#store:has-text(\"State: a SQLite file of this host's.\")");
         Assert.False(await page.IsVisibleAsync("#audit-replica"));
 

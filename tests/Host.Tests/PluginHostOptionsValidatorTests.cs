@@ -276,11 +276,27 @@ public sealed class PluginHostOptionsValidatorTests
         }
     }
 
+    [Theory]
+    [InlineData(-1, false)]
+    [InlineData(0, true)]
+    [InlineData(15, false)]
+    [InlineData(16, true)]
+    public void TheDefaultThreadLimit_IsZeroForNone_OrAtLeastWhatARuntimeRunsItself(int threads, bool valid)
+    {
+        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { DefaultMaxThreads = threads });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains($"PluginHost:DefaultMaxThreads is {threads}; use 16 or more (threads of a worker's whole process group), or 0 for no limit.", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void APluginsLimitsSetByTheHost_AreCheckedAsAManifestsAre_NamedByTheirConfigurationKey()
     {
         var options = new PluginHostOptions();
-        options.PluginLimits["hello"] = new PluginLimitsOptions { MemoryMiB = 8, DataMiB = 0, MaxConcurrentCalls = 4 };
+        options.PluginLimits["hello"] = new PluginLimitsOptions { MemoryMiB = 8, DataMiB = 0, MaxConcurrentCalls = 4, MaxThreads = 15 };
         options.PluginLimits["other"] = new PluginLimitsOptions { StartTimeoutSeconds = 900 };
 
         var result = new PluginHostOptionsValidator().Validate(null, options);
@@ -288,6 +304,7 @@ public sealed class PluginHostOptionsValidatorTests
         Assert.False(result.Succeeded);
         Assert.Contains("PluginHost:PluginLimits:hello:MemoryMiB: 8 is too small; give at least 16.", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("PluginHost:PluginLimits:hello:DataMiB: 0 must be 1 or more", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:PluginLimits:hello:MaxThreads: 15 is too few for any runtime's own threads; give at least 16", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("PluginHost:PluginLimits:other:StartTimeoutSeconds: 900 must be between 0 and 600.", result.FailureMessage, StringComparison.Ordinal);
         Assert.DoesNotContain("MaxConcurrentCalls", result.FailureMessage, StringComparison.Ordinal);
     }
@@ -295,11 +312,11 @@ public sealed class PluginHostOptionsValidatorTests
     [Fact]
     public void LimitsSetByTheHost_ReplaceTheManifestsOneByOne_AndKeepTheRest()
     {
-        var manifest = new ManifestLimits(300, TimeSpan.FromSeconds(5), null, TimeSpan.FromSeconds(30), 1000, 100, 64, 10);
+        var manifest = new ManifestLimits(300, TimeSpan.FromSeconds(5), null, TimeSpan.FromSeconds(30), 1000, 100, 64, 10, MaxThreads: 100);
 
-        var effective = manifest.OverriddenBy(new PluginLimitsOptions { DataMiB = 2, MaxConcurrentCalls = 3, CallTimeoutMs = 250, MaxWebSockets = 4 }.ToLimits());
+        var effective = manifest.OverriddenBy(new PluginLimitsOptions { DataMiB = 2, MaxConcurrentCalls = 3, CallTimeoutMs = 250, MaxWebSockets = 4, MaxThreads = 50 }.ToLimits());
 
-        Assert.Equal(new ManifestLimits(300, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30), 1000, 3, 2, 4), effective);
+        Assert.Equal(new ManifestLimits(300, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30), 1000, 3, 2, 4, 50), effective);
     }
 
     [Fact]

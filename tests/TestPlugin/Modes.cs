@@ -48,6 +48,23 @@ internal static partial class Modes
         Console.Error.WriteLine($"info: escapee pid {child!.Id}");
     }
 
+    /// <summary>
+    /// Runs <paramref name="leak"/> every 10 ms from half a second on (the worker is Ready by then),
+    /// at most 2,000 times: a host that failed to stop it fails its test, not the machine.
+    /// </summary>
+    public static void Leak(Action leak)
+    {
+        new Thread(() =>
+        {
+            Thread.Sleep(500);
+            for (var n = 0; n < 2000; n++)
+            {
+                leak();
+                Thread.Sleep(10);
+            }
+        }) { IsBackground = true }.Start();
+    }
+
     public static void HogMemory()
     {
         // Native memory, touched page by page: invisible to the GC's heap limit, so only the host's watchdog can stop it.

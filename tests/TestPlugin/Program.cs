@@ -50,6 +50,14 @@ switch (mode)
     case "memory-hog":
         Modes.HogMemory();
         break;
+    case "leak-threads":
+        // A native driver's pool that never ends a thread: one more every 10 ms.
+        Modes.Leak(() => new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start());
+        break;
+    case "leak-processes":
+        // A plugin forking helpers it never reaps, each in its process group.
+        Modes.Leak(() => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "1000") { UseShellExecute = false })!.Dispose());
+        break;
     case "ignore-shutdown":
         Modes.IgnoreShutdown();
         break;

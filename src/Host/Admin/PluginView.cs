@@ -58,7 +58,13 @@ internal sealed record PluginView(
 
     /// <summary>The WebSockets on the plugin's routes; null when it takes none (its worker's Describe did not say it serves them).</summary>
     public WebSocketsView? WebSockets { get; init; }
+
+    /// <summary>The threads of its worker's process group against its limit; null for an attached worker, whose threads are not on this machine.</summary>
+    public ThreadsView? Threads { get; init; }
 }
+
+/// <summary>The threads a worker's whole process group ran at the last reading (0 while none is Ready), and how many it may (0: no limit).</summary>
+internal sealed record ThreadsView(int Count, int Limit);
 
 /// <summary>
 /// WebSockets open on a plugin's routes against <c>PluginHost:MaxWebSocketsPerPlugin</c>; <paramref name="Opened"/>

@@ -33,5 +33,5 @@ internal static class PeerProcessGroup
         connectionItems is not null && connectionItems.TryGetValue(s_key, out var known) ? (int?)known : null;
 
     private static int? Read(Socket socket) =>
-        GrpcPlugins.Protocol.PeerCredentials.PidOf(socket) is { } pid ? ProcessTreeMemory.ReadGroup(pid) : null;
+        GrpcPlugins.Protocol.PeerCredentials.PidOf(socket) is { } pid ? ProcessGroups.ReadGroup(pid) : null;
 }

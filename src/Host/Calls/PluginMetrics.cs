@@ -30,6 +30,8 @@ internal sealed class PluginMetrics : IDisposable
         _meter.CreateObservableCounter("plugin.restarts", () => Observe(catalog, s => s.Snapshot.Restarts), description: "Worker restarts by plugin");
         _meter.CreateObservableGauge("plugin.memory", () => Observe(catalog, s => s.Snapshot.MemoryBytes), unit: "By", description: "Resident memory of the worker's process tree");
         _meter.CreateObservableGauge("plugin.memory.limit", () => Observe(catalog, s => s.Snapshot.MemoryLimitBytes), unit: "By", description: "The worker's memory limit");
+        _meter.CreateObservableGauge("plugin.threads", () => Observe(catalog, s => s.Snapshot.Threads), description: "Threads of the worker's process group (a process counts its own)");
+        _meter.CreateObservableGauge("plugin.threads.limit", () => Observe(catalog, s => s.Snapshot.ThreadLimit), description: "The threads the worker's process group may run (0: no limit)");
         _meter.CreateObservableGauge("plugin.data", () => Observe(catalog, s => s.Snapshot.DataBytes), unit: "By", description: "What the plugin's data directory held at its last measurement");
         _meter.CreateObservableGauge("plugin.data.limit", () => Observe(catalog, s => s.Snapshot.DataLimitBytes), unit: "By", description: "What the plugin's data directory may hold (0: no limit)");
         _meter.CreateObservableGauge("plugin.state", () => catalog.Entries

@@ -215,6 +215,15 @@ public sealed class PluginHostOptions
     public int DefaultMemoryLimitMiB { get; set; } = 512;
 
     /// <summary>
+    /// The threads a worker's whole process group may run when its manifest sets no
+    /// <c>limits.maxThreads</c>; a worker over it is killed and restarted (with backoff, under the
+    /// crash-loop breaker). Every plugin runs as the host's user, whose threads the kernel bounds
+    /// together with the machine's: one plugin leaking threads or forking without end would leave
+    /// the host none. 0 counts and shows them without a limit. Defaults to 1024.
+    /// </summary>
+    public int DefaultMaxThreads { get; set; } = 1024;
+
+    /// <summary>
     /// What a plugin's data directory may hold when its manifest sets no <c>limits.dataMiB</c>.
     /// A plugin over it is stopped and not restarted until an admin makes room, so one plugin's
     /// runaway cache cannot fill the disk the host's store is on. 0 measures and shows each

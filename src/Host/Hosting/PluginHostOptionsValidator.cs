@@ -84,6 +84,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:DefaultMemoryLimitMiB is {options.DefaultMemoryLimitMiB}; use 16 or more.");
         }
 
+        if (options.DefaultMaxThreads is < 0 or (> 0 and < 16))
+        {
+            errors.Add($"PluginHost:DefaultMaxThreads is {options.DefaultMaxThreads}; use 16 or more (threads of a worker's whole process group), or 0 for no limit.");
+        }
+
         foreach (var (id, limits) in options.PluginLimits)
         {
             limits.Check(field => $"PluginHost:PluginLimits:{id}:{char.ToUpperInvariant(field[0])}{field[1..]}", errors);

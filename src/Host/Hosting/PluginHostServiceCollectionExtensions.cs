@@ -66,7 +66,7 @@ public static class PluginHostServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
         // A pass over /proc may answer watchdogs for a fifth of their interval.
-        services.AddSingleton(sp => new GroupMemorySampler(
+        services.AddSingleton(sp => new ProcessGroupSampler(
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.MemoryCheckInterval / 5));
         services.AddSingleton<PluginLifecycle>();

@@ -13,6 +13,9 @@ public sealed class PluginLimitsOptions
     /// <summary>Memory limit of the worker's whole process group, in MiB; at least 16.</summary>
     public int? MemoryMiB { get; set; }
 
+    /// <summary>Threads its worker's whole process group may run (a process counts its own); at least 16.</summary>
+    public int? MaxThreads { get; set; }
+
     /// <summary>What its data directory may hold, in MiB; at least 1.</summary>
     public int? DataMiB { get; set; }
 
@@ -40,6 +43,11 @@ public sealed class PluginLimitsOptions
         if (MemoryMiB is < 16)
         {
             errors.Add($"{name("memoryMiB")}: {MemoryMiB} is too small; give at least 16.");
+        }
+
+        if (MaxThreads is < 16)
+        {
+            errors.Add($"{name("maxThreads")}: {MaxThreads} is too few for any runtime's own threads; give at least 16 (threads of the worker's whole process group).");
         }
 
         if (DataMiB is < 1)
@@ -87,7 +95,8 @@ public sealed class PluginLimitsOptions
         MaxRequestBodyBytes,
         MaxConcurrentCalls,
         DataMiB,
-        MaxWebSockets);
+        MaxWebSockets,
+        MaxThreads);
 
     /// <summary>The manifest field names of the values set, with their values, as the admin view shows them.</summary>
     internal IReadOnlyList<string> Describe()
@@ -102,6 +111,7 @@ public sealed class PluginLimitsOptions
         }
 
         Add("memoryMiB", MemoryMiB);
+        Add("maxThreads", MaxThreads);
         Add("dataMiB", DataMiB);
         Add("startTimeoutSeconds", StartTimeoutSeconds);
         Add("callTimeoutMs", CallTimeoutMs);

@@ -20,7 +20,7 @@ internal sealed partial class PluginLifecycle(
     IPluginStore store,
     StoredSettingsCheck settingsCheck,
     WorkerLauncher launcher,
-    GroupMemorySampler memory,
+    ProcessGroupSampler memory,
     IOptions<PluginHostOptions> options,
     IOptionsMonitor<PluginHostOptions> current,
     Health.PluginHealthRegistrations health,

@@ -57,7 +57,7 @@ internal sealed record ManifestRoute(string Method, Routing.RouteTemplate Templa
 }
 
 /// <summary>Per-plugin limits; null means the host's default.</summary>
-internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, TimeSpan? CallTimeout, TimeSpan? RouteTimeout, long? MaxRequestBodyBytes, int? MaxConcurrentCalls = null, int? DataMiB = null, int? MaxWebSockets = null)
+internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, TimeSpan? CallTimeout, TimeSpan? RouteTimeout, long? MaxRequestBodyBytes, int? MaxConcurrentCalls = null, int? DataMiB = null, int? MaxWebSockets = null, int? MaxThreads = null)
 {
     /// <summary>These limits with every value <paramref name="admin"/> sets in their place.</summary>
     public ManifestLimits OverriddenBy(ManifestLimits admin) => new(
@@ -68,5 +68,6 @@ internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, Ti
         admin.MaxRequestBodyBytes ?? MaxRequestBodyBytes,
         admin.MaxConcurrentCalls ?? MaxConcurrentCalls,
         admin.DataMiB ?? DataMiB,
-        admin.MaxWebSockets ?? MaxWebSockets);
+        admin.MaxWebSockets ?? MaxWebSockets,
+        admin.MaxThreads ?? MaxThreads);
 }

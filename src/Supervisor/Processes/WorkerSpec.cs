@@ -38,7 +38,8 @@ internal sealed record RequiredFile(string Path, string Fix);
 /// <param name="MemoryLimitBytes">The worker's memory limit, whole process tree.</param>
 /// <param name="MaxConcurrentCalls">Calls (hooks and routes together) in flight at once; more are refused without a call.</param>
 /// <param name="Data">The plugin's own data directory and what it may hold, or null when none is watched.</param>
-internal sealed record WorkerLimits(TimeSpan StartTimeout, TimeSpan ShutdownGrace, long MemoryLimitBytes, int MaxConcurrentCalls = int.MaxValue, DataLimit? Data = null);
+/// <param name="MaxThreads">The threads its whole process group may run (processes count theirs); 0 for no limit.</param>
+internal sealed record WorkerLimits(TimeSpan StartTimeout, TimeSpan ShutdownGrace, long MemoryLimitBytes, int MaxConcurrentCalls = int.MaxValue, DataLimit? Data = null, int MaxThreads = 0);
 
 /// <summary>A plugin's data directory with the bytes it may hold; 0 watches and shows its size without a limit.</summary>
 internal sealed record DataLimit(string Directory, long LimitBytes);

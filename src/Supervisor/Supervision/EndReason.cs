@@ -17,6 +17,9 @@ internal enum EndKind
     /// <summary>It crossed its memory limit and was killed.</summary>
     MemoryLimit,
 
+    /// <summary>Its process group ran more threads than its limit (a leak, or a fork without end) and was killed.</summary>
+    ThreadLimit,
+
     /// <summary>Its data directory held more than its limit; stopped, and not restarted, since a restart frees nothing.</summary>
     DataLimit,
 

@@ -3,7 +3,7 @@ using GrpcPlugins.Supervisor.Workers;
 
 namespace GrpcPlugins.Supervisor.Supervision;
 
-/// <summary>Watching a Ready worker: its exit, its health probes, its memory, its data directory, an admin's restart, the stop.</summary>
+/// <summary>Watching a Ready worker: its exit, its health probes, its memory, its threads, its data directory, an admin's restart, the stop.</summary>
 internal sealed partial class PluginSupervisor
 {
     private async Task<EndReason> MonitorAsync(Worker worker, CancellationToken stop)
@@ -12,10 +12,11 @@ internal sealed partial class PluginSupervisor
         var restart = _restartRequested.Task;
         var health = WatchHealthAsync(worker, watch.Token);
         var memory = WatchMemoryAsync(worker, watch.Token);
+        var threads = WatchThreadsAsync(worker, watch.Token);
         var data = WatchDataAsync(watch.Token);
         var stopped = Task.Delay(Timeout.Infinite, stop);
 
-        var first = await Task.WhenAny(worker.Exited, health, memory, data, restart, stopped).ConfigureAwait(false);
+        var first = await Task.WhenAny(worker.Exited, health, memory, threads, data, restart, stopped).ConfigureAwait(false);
         await watch.CancelAsync().ConfigureAwait(false);
 
         EndReason end;
@@ -26,7 +27,7 @@ internal sealed partial class PluginSupervisor
                 ? new EndReason(EndKind.Unresponsive, $"the connection to the attached worker at {Spec.AttachAddress} was lost; it is attached again (Describe, Configure) before it is called")
                 : new EndReason(EndKind.Exited, $"worker pid {worker.Pid} exited: {exit}", exit);
         }
-        else if (first == health || first == memory || first == data)
+        else if (first == health || first == memory || first == threads || first == data)
         {
             end = await (Task<EndReason>)first;
             worker.Process.Kill();
@@ -41,7 +42,7 @@ internal sealed partial class PluginSupervisor
             end = new EndReason(EndKind.Stopping, "stopping");
         }
 
-        await Task.WhenAll(health, memory, data).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await Task.WhenAll(health, memory, threads, data).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         return end;
     }
 
@@ -103,13 +104,43 @@ internal sealed partial class PluginSupervisor
                 continue;
             }
 
-            var rss = worker.Process.OwnsProcessGroup ? _memory.ReadGroupRss(worker.Pid) : ProcessTreeMemory.ReadRss(worker.Pid);
+            var rss = worker.Process.OwnsProcessGroup ? _groups.Read(worker.Pid).RssBytes : ProcessGroups.ReadRss(worker.Pid);
             Interlocked.Exchange(ref _memoryBytes, rss);
             if (limit > 0 && rss > limit)
             {
                 // Kill first, explain after: every millisecond over the limit is memory the host may need.
                 worker.Process.Kill();
                 return new EndReason(EndKind.MemoryLimit, $"memory limit exceeded: {rss / (1024 * 1024)} MiB > {limit / (1024 * 1024)} MiB");
+            }
+
+            await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Counts the threads of the worker's process group until they pass its limit. Every plugin runs
+    /// as the host's user, and the kernel's threads of one user (RLIMIT_NPROC) and of the machine
+    /// (pid_max) are shared: a plugin leaking threads, or forking without end, would leave the host
+    /// none to start. Read from the same pass over /proc as the memory; a fork bomb outpaces any
+    /// pass, so this bounds a leak, and a cgroup's pids.max is the hard bound.
+    /// </summary>
+    private async Task<EndReason> WatchThreadsAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        if (worker.IsAttached)
+        {
+            // Whatever runs it limits it: its threads are not on this machine.
+            await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        var limit = Spec.Limits.MaxThreads;
+        while (true)
+        {
+            var threads = worker.Process.OwnsProcessGroup ? _groups.Read(worker.Pid).Threads : ProcessGroups.ReadUsage(worker.Pid).Threads;
+            Volatile.Write(ref _threads, threads);
+            if (limit > 0 && threads > limit)
+            {
+                worker.Process.Kill();
+                return new EndReason(EndKind.ThreadLimit, $"thread limit exceeded: {threads} threads > {limit} in worker pid {worker.Pid}'s process group. Fix the plugin's thread or process leak, or raise limits.maxThreads in its manifest if it needs that many.");
             }
 
             await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);

@@ -19,7 +19,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     private readonly SupervisionSettings _settings;
     private readonly Func<Worker, CancellationToken, Task>? _onStarted;
     private readonly TimeProvider _time;
-    private readonly GroupMemorySampler _memory;
+    private readonly ProcessGroupSampler _groups;
     private readonly ILogger _logger;
     private readonly WorkerLogForwarder _log;
     private readonly RestartTracker _tracker;
@@ -31,6 +31,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     private volatile Worker? _ready;
     private WorkerSnapshot _snapshot;
     private long _memoryBytes;
+    private int _threads;
     private long _dataBytes;
     private readonly CallLimit _calls;
 
@@ -38,7 +39,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         WorkerSpec spec,
         SupervisionSettings settings,
         WorkerLauncher launcher,
-        GroupMemorySampler memory,
+        ProcessGroupSampler groups,
         Func<Worker, CancellationToken, Task>? onStarted,
         ILoggerFactory loggerFactory,
         TimeProvider time)
@@ -47,7 +48,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         _calls = new CallLimit(spec.Limits.MaxConcurrentCalls);
         _settings = settings;
         _launcher = launcher;
-        _memory = memory;
+        _groups = groups;
         _onStarted = onStarted;
         _time = time;
         _logger = loggerFactory.CreateLogger<PluginSupervisor>();
@@ -56,6 +57,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         _snapshot = new WorkerSnapshot(spec.PluginId, WorkerState.Stopped, null, null, 0, 0, null, null, [], 0, spec.Limits.MemoryLimitBytes, 0)
         {
             DataLimitBytes = spec.Limits.Data?.LimitBytes ?? 0,
+            ThreadLimit = spec.Limits.MaxThreads,
         };
     }
 
@@ -149,6 +151,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
                     StderrLinesDropped = _log.Dropped,
                     MemoryCgroup = _ready?.Cgroup?.Path,
                     DataBytes = Interlocked.Read(ref _dataBytes),
+                    Threads = Volatile.Read(ref _threads),
                 };
             }
         }
@@ -320,6 +323,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
 
             _ready = null;
             Interlocked.Exchange(ref _memoryBytes, 0);
+            Interlocked.Exchange(ref _threads, 0);
             if (worker is not null)
             {
                 end = WithKernelMemoryKill(end, worker);

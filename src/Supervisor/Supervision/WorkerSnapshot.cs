@@ -28,4 +28,10 @@ internal sealed record WorkerSnapshot(
 
     /// <summary>The most its data directory may hold, in bytes; 0 when there is no limit.</summary>
     public long DataLimitBytes { get; init; }
+
+    /// <summary>The threads of the Ready worker's whole process group at the last reading.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>The most threads its process group may run; 0 when there is no limit.</summary>
+    public int ThreadLimit { get; init; }
 }

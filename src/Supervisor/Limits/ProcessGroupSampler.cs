@@ -1,35 +1,35 @@
 namespace GrpcPlugins.Supervisor.Limits;
 
 /// <summary>
-/// One pass over /proc shared by every worker's memory watchdog. A pass reads
+/// One pass over /proc shared by every worker's memory and thread watchdogs. A pass reads
 /// every process on the machine, so a pass per worker per interval grew with
 /// workers × processes (100 workers every 250 ms made 400 passes a second).
 /// A pass younger than the maximum age answers every watchdog.
 /// </summary>
-internal sealed class GroupMemorySampler
+internal sealed class ProcessGroupSampler
 {
     private readonly TimeProvider _time;
     private readonly TimeSpan _maxAge;
-    private readonly Func<IReadOnlyDictionary<int, long>> _scan;
+    private readonly Func<IReadOnlyDictionary<int, GroupUsage>> _scan;
     private readonly Lock _lock = new();
-    private IReadOnlyDictionary<int, long> _groups = new Dictionary<int, long>();
+    private IReadOnlyDictionary<int, GroupUsage> _groups = new Dictionary<int, GroupUsage>();
     private long? _scannedAt;
 
     /// <param name="time">The clock that ages a pass.</param>
     /// <param name="maxAge">How old a pass may be and still answer; it adds to the watchdog's reaction time.</param>
-    /// <param name="scan">One pass: the RSS of every process group (a test gives its own).</param>
-    public GroupMemorySampler(TimeProvider time, TimeSpan maxAge, Func<IReadOnlyDictionary<int, long>>? scan = null)
+    /// <param name="scan">One pass: what every process group uses (a test gives its own).</param>
+    public ProcessGroupSampler(TimeProvider time, TimeSpan maxAge, Func<IReadOnlyDictionary<int, GroupUsage>>? scan = null)
     {
         _time = time;
         _maxAge = maxAge;
-        _scan = scan ?? ProcessTreeMemory.ReadAllGroups;
+        _scan = scan ?? ProcessGroups.ReadAllGroups;
     }
 
     /// <summary>How many passes over /proc were made (what the tests check).</summary>
     public long Passes { get; private set; }
 
-    /// <summary>The summed RSS in bytes of process group <paramref name="groupId"/>, from a pass no older than the maximum age.</summary>
-    public long ReadGroupRss(int groupId)
+    /// <summary>What process group <paramref name="groupId"/> uses, from a pass no older than the maximum age.</summary>
+    public GroupUsage Read(int groupId)
     {
         lock (_lock)
         {

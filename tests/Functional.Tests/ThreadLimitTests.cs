@@ -1,0 +1,57 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>
+/// A plugin leaking threads or processes: every plugin runs as the host's user, whose threads the
+/// kernel bounds together, so one that never stops would leave the host none to start.
+/// </summary>
+public sealed class ThreadLimitTests
+{
+    [Theory]
+    [InlineData("leak-threads")]
+    [InlineData("leak-processes")]
+    public async Task APluginLeakingThreadsOrProcesses_IsKilledAtItsThreadLimit_AndTheCauseIsShown(string mode)
+    {
+        var manifest = PluginFolders.Test("leaky", mode);
+        manifest["limits"] = new JsonObject { ["maxThreads"] = 64 };
+        await using var host = await TestHost.StartAsync([manifest], o => o.MaxRestarts = 0);
+        host.ExpectErrors = true; // the leaker is killed on purpose
+
+        var snapshot = await host.WaitForStateAsync("leaky", WorkerState.CrashLooping, TimeSpan.FromSeconds(30));
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/leaky");
+
+        Assert.Contains("thread limit exceeded: ", snapshot.LastError, StringComparison.Ordinal);
+        Assert.Contains("threads > 64 in worker pid", snapshot.LastError, StringComparison.Ordinal);
+        Assert.Equal(64, view.GetProperty("threads").GetProperty("limit").GetInt32());
+        Assert.Contains("thread limit exceeded", view.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWorkersThreads_AreShownAgainstTheDefaultLimit_AndAnAdminsLimitReplacesTheManifests()
+    {
+        var manifest = PluginFolders.Test("t");
+        manifest["limits"] = new JsonObject { ["maxThreads"] = 500 };
+        var other = PluginFolders.Test("u");
+        await using var host = await TestHost.StartAsync([manifest, other], o => o.PluginLimits["t"] = new() { MaxThreads = 200 });
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        await host.WaitForStateAsync("u", WorkerState.Ready);
+
+        // A reading comes within the watchdog's interval of Ready.
+        JsonElement view = default;
+        await ReplicaTests.Until(async () => (view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t")).GetProperty("threads").GetProperty("count").GetInt32() > 0, "a reading of t's threads");
+        var defaults = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/u");
+        var metrics = await host.Client.GetStringAsync("/metrics");
+
+        // A .NET worker runs a dozen or more threads of its own.
+        Assert.InRange(view.GetProperty("threads").GetProperty("count").GetInt32(), 8, 200);
+        Assert.Equal(200, view.GetProperty("threads").GetProperty("limit").GetInt32());
+        Assert.Contains("maxThreads=200", view.GetProperty("limitsSetByHost").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(1024, defaults.GetProperty("threads").GetProperty("limit").GetInt32());
+        Assert.Matches("plugin_threads_limit\\{[^}]*plugin=\"t\"[^}]*\\} 200", metrics);
+    }
+}
