@@ -83,6 +83,12 @@ func main() {
 		logf("fail", "cannot listen on %s: %v", socket, err)
 		os.Exit(1)
 	}
+	if hostPid, err := strconv.Atoi(os.Getenv("PLUGIN_HOST_PID")); err == nil {
+		// Every plugin runs as the host's user: another one can reach this socket and read our
+		// token from /proc. Only the host's own connections get through (a host before
+		// PLUGIN_HOST_PID sets none, and then the token alone guards).
+		listener = hostOnlyListener{listener, hostPid}
+	}
 
 	stop := make(chan string, 2)
 	server := serve(listener, os.Getenv("PLUGIN_ID"), stop,
@@ -109,6 +115,50 @@ func main() {
 	logf("info", "go plugin %s serving on %s", os.Getenv("PLUGIN_ID"), socket)
 
 	stopServer(server, <-stop)
+}
+
+// hostOnlyListener closes every connection whose peer is not the host's process, as the kernel
+// names it (SO_PEERCRED), before a byte of it is read.
+type hostOnlyListener struct {
+	net.Listener
+	hostPid int
+}
+
+func (l hostOnlyListener) Accept() (net.Conn, error) {
+	for {
+		conn, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		pid, err := peerPid(conn)
+		if err == nil && pid == l.hostPid {
+			return conn, nil
+		}
+		logf("warn", "refused a connection from pid %d (%v): only the host, pid %d, may call this plugin", pid, err, l.hostPid)
+		conn.Close()
+	}
+}
+
+func peerPid(conn net.Conn) (int, error) {
+	unix, ok := conn.(*net.UnixConn)
+	if !ok {
+		return 0, fmt.Errorf("not a unix socket")
+	}
+	raw, err := unix.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var credentials *syscall.Ucred
+	var readErr error
+	if err := raw.Control(func(fd uintptr) {
+		credentials, readErr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	}); err != nil {
+		return 0, err
+	}
+	if readErr != nil {
+		return 0, readErr
+	}
+	return int(credentials.Pid), nil
 }
 
 // serveAttached serves over TCP with mutual TLS: only a client whose certificate the given CA

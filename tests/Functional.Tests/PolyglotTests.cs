@@ -150,6 +150,22 @@ public sealed class PolyglotTests
     }
 
     [Fact]
+    public async Task GoPlugin_TakesConnectionsOnlyFromTheHost_NotFromAnotherPluginHoldingItsToken()
+    {
+        await using var host = await TestHost.StartAsync(Go(), PluginFolders.Test("thief"));
+        await host.WaitForStateAsync("thief", WorkerState.Ready);
+        var victim = await host.WaitForStateAsync("go-hello", WorkerState.Ready);
+
+        // The thief reads the Go worker's token and socket from its environment, then calls it.
+        var stolen = await (await host.Admin.PostAsync($"/plugins/thief/impersonate?pid={victim.Pid}", null)).Content.ReadAsStringAsync();
+        var pong = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/go-hello/ping");
+
+        Assert.StartsWith("worker: refused; ", stolen, StringComparison.Ordinal);
+        Assert.Equal("HandleHttp", pong.GetProperty("rpc").GetString());
+        Assert.Contains(host.Supervisor("go-hello").RecentStderr, line => line.Contains("only the host, pid " + Environment.ProcessId + ", may call this plugin", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task PythonPlugin_RefusesCallsWithoutTheToken()
     {
         await using var host = await TestHost.StartAsync(Python());
