@@ -25,10 +25,38 @@ public sealed class ThreadLimitTests
         var snapshot = await host.WaitForStateAsync("leaky", WorkerState.CrashLooping, TimeSpan.FromSeconds(30));
         var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/leaky");
 
-        Assert.Contains("thread limit exceeded: ", snapshot.LastError, StringComparison.Ordinal);
-        Assert.Contains("threads > 64 in worker pid", snapshot.LastError, StringComparison.Ordinal);
+        // Caught by the watchdog once Ready, or by the start's watch on a machine slow to start it.
+        Assert.Matches(@"thread limit exceeded: \d+ threads > 64 in ", snapshot.LastError);
         Assert.Equal(64, view.GetProperty("threads").GetProperty("limit").GetInt32());
         Assert.Contains("thread limit exceeded", view.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("leak-threads-while-starting", 64, 0, @"thread limit exceeded: \d+ threads > 64 in plugin 'starting''s process group while it started; it was killed\. Fix its thread or process leak")]
+    [InlineData("hog-while-starting", 0, 160, @"memory limit exceeded: \d+ MiB > 160 MiB in plugin 'starting''s process group while it started; it was killed\. Raise limits\.memoryMiB")]
+    public async Task APluginOverItsLimitsBeforeItServes_IsKilledThen_NotAtItsStartTimeout(string mode, int maxThreads, int memoryMiB, string error)
+    {
+        // It never serves: unwatched until Ready, it ran over its limits for its whole start timeout.
+        var manifest = PluginFolders.Test("starting", mode);
+        manifest["limits"] = new JsonObject { ["startTimeoutSeconds"] = 20 };
+        if (maxThreads > 0)
+        {
+            manifest["limits"]!["maxThreads"] = maxThreads;
+        }
+
+        if (memoryMiB > 0)
+        {
+            manifest["limits"]!["memoryMiB"] = memoryMiB;
+        }
+
+        await using var host = await TestHost.StartAsync([manifest], o => o.MaxRestarts = 0);
+        host.ExpectErrors = true; // killed on purpose
+        var started = DateTime.UtcNow;
+
+        var snapshot = await host.WaitForStateAsync("starting", WorkerState.CrashLooping, TimeSpan.FromSeconds(30));
+
+        Assert.Matches(error, snapshot.LastError);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15), $"ended {DateTime.UtcNow - started} after the start: at its start timeout, not its limit");
     }
 
     [Fact]

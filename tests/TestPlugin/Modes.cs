@@ -65,12 +65,12 @@ internal static partial class Modes
         }) { IsBackground = true }.Start();
     }
 
-    public static void HogMemory()
+    public static void HogMemory(long atMostBytes = long.MaxValue)
     {
         // Native memory, touched page by page: invisible to the GC's heap limit, so only the host's watchdog can stop it.
         new Thread(() =>
         {
-            while (true)
+            for (long held = 0; held < atMostBytes; held += 8 * 1024 * 1024)
             {
                 var block = Marshal.AllocHGlobal(8 * 1024 * 1024);
                 for (var offset = 0; offset < 8 * 1024 * 1024; offset += 4096)

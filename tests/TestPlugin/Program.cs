@@ -50,6 +50,15 @@ switch (mode)
     case "memory-hog":
         Modes.HogMemory();
         break;
+    case "hog-while-starting":
+        // Loads more than its limit before it serves (a model, a cache), and never gets to serve; 1 GiB at most.
+        Modes.HogMemory(1024L * 1024 * 1024);
+        await Task.Delay(Timeout.Infinite);
+        return 0;
+    case "leak-threads-while-starting":
+        Modes.Leak(() => new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start());
+        await Task.Delay(Timeout.Infinite);
+        return 0;
     case "leak-threads":
         // A native driver's pool that never ends a thread: one more every 10 ms.
         Modes.Leak(() => new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start());

@@ -21,8 +21,11 @@ internal enum StartFailureKind
     /// <summary>The worker answered, but what it said about itself is wrong.</summary>
     Rejected,
 
-    /// <summary>The kernel killed the worker at its cgroup memory limit before it was ready.</summary>
+    /// <summary>It crossed its memory limit before it was ready: the kernel killed it at its cgroup's, or the host at its RSS.</summary>
     MemoryLimit,
+
+    /// <summary>Its process group ran more threads than its limit before it was ready, and was killed.</summary>
+    ThreadLimit,
 
     /// <summary>An attached worker could not be reached, or its TLS was not accepted, within the start timeout.</summary>
     Unreachable,

@@ -312,7 +312,12 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             }
             catch (WorkerStartException ex)
             {
-                var kind = ex.Failure.Kind == StartFailureKind.MemoryLimit ? EndKind.MemoryLimit : EndKind.StartFailed;
+                var kind = ex.Failure.Kind switch
+                {
+                    StartFailureKind.MemoryLimit => EndKind.MemoryLimit,
+                    StartFailureKind.ThreadLimit => EndKind.ThreadLimit,
+                    _ => EndKind.StartFailed,
+                };
                 end = new EndReason(kind, ex.Failure.ToString(), ex.Failure.ExitCode is { } code ? new WorkerExit(code, _time.GetUtcNow()) : null);
             }
             catch (Exception ex)

@@ -34,6 +34,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         WorkerProcess? process = null;
         WorkerConnection? connection = null;
         WorkerCgroup? cgroup = null;
+        StartLimitWatch? limits = null;
         tokens.Add(token, spec.PluginId);
         try
         {
@@ -50,6 +51,11 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             }
 
             Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
+            if (Settings.StartLimits is { } checks)
+            {
+                limits = new StartLimitWatch(spec, process, cgroup is not null, checks.Groups, checks.Interval, time);
+            }
+
             if (leftovers is not null)
             {
                 ledger?.Add(leftovers, spec.PluginId);
@@ -84,6 +90,11 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             Log.Ready(logger, spec.PluginId, process.Pid, times.Described.TotalMilliseconds, times.Handshake.TotalMilliseconds, times.Healthy.TotalMilliseconds);
             return worker;
         }
+        catch (WorkerStartException ex) when (limits?.Breach is { } breach)
+        {
+            await CleanUpAsync().ConfigureAwait(false);
+            throw new WorkerStartException(ex.Failure with { Kind = breach.Kind, Message = breach.Message });
+        }
         catch (WorkerStartException ex) when (cgroup is { OomKills: > 0 })
         {
             await CleanUpAsync().ConfigureAwait(false);
@@ -97,6 +108,14 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         {
             await CleanUpAsync().ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            // Ready or failed, the start's watch ends here: the supervisor's watchdogs, or nobody, take over.
+            if (limits is not null)
+            {
+                await limits.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         void KillHelpers(int pid)

@@ -1,0 +1,66 @@
+using GrpcPlugins.Supervisor.Limits;
+using GrpcPlugins.Supervisor.Processes;
+
+namespace GrpcPlugins.Supervisor.Workers;
+
+/// <summary>
+/// Holds a starting worker's process group to its memory and thread limits until it is Ready,
+/// when the supervisor's watchdogs take over. A plugin may load gigabytes (a model, a cache) or
+/// leak threads before its handshake, and a start may last minutes: unwatched, it ran over its
+/// limits for as long as its start timeout allowed. The memory is the kernel's to enforce when
+/// the worker has a cgroup; the threads are counted either way.
+/// </summary>
+internal sealed class StartLimitWatch : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private StartFailure? _breach;
+
+    public StartLimitWatch(WorkerSpec spec, WorkerProcess process, bool kernelLimitsMemory, ProcessGroupSampler groups, TimeSpan interval, TimeProvider time)
+    {
+        _loop = WatchAsync(spec, process, kernelLimitsMemory, groups, interval, time, _stop.Token);
+    }
+
+    /// <summary>The limit the starting worker crossed (it was killed for it), or null.</summary>
+    public StartFailure? Breach { get => Volatile.Read(ref _breach); private set => Volatile.Write(ref _breach, value); }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private async Task WatchAsync(WorkerSpec spec, WorkerProcess process, bool kernelLimitsMemory, ProcessGroupSampler groups, TimeSpan interval, TimeProvider time, CancellationToken stop)
+    {
+        var memoryLimit = kernelLimitsMemory ? 0 : spec.Limits.MemoryLimitBytes;
+        var threadLimit = spec.Limits.MaxThreads;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var usage = process.OwnsProcessGroup ? groups.Read(process.Pid) : ProcessGroups.ReadUsage(process.Pid);
+                if (memoryLimit > 0 && usage.RssBytes > memoryLimit)
+                {
+                    // Said before the kill, which the start sees as an exit and reports as this.
+                    Breach = new StartFailure(StartFailureKind.MemoryLimit, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB in plugin '{spec.PluginId}''s process group while it started; it was killed. Raise limits.memoryMiB in its manifest, or fix its memory use.", null, []);
+                    process.Kill();
+                    return;
+                }
+
+                if (threadLimit > 0 && usage.Threads > threadLimit)
+                {
+                    Breach = new StartFailure(StartFailureKind.ThreadLimit, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in plugin '{spec.PluginId}''s process group while it started; it was killed. Fix its thread or process leak, or raise limits.maxThreads in its manifest if it needs that many.", null, []);
+                    process.Kill();
+                    return;
+                }
+
+                await Task.Delay(interval, time, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Ready, or the start failed for another reason: the watchdogs or nobody take over.
+        }
+    }
+}
