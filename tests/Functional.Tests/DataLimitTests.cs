@@ -28,12 +28,22 @@ public sealed class DataLimitTests
 
     /// <summary>
     /// The plugin writes <paramref name="bytes"/> into its data directory. Past its limit the
-    /// watchdog may stop it mid-write (the answer is then 502), so what is left is up to that size.
+    /// watchdog may stop it mid-write (the answer is then 502), or after its answer's head left
+    /// it but before its call ended (the host then aborts the response, the one honest signal
+    /// once a status may be on the wire: the client sees the connection reset), so what is left
+    /// is up to that size.
     /// </summary>
     internal static async Task WriteThroughThePluginAsync(TestHost host, string id, int bytes)
     {
-        using var written = await host.Admin.PostAsync($"/plugins/{id}/data/note", new StringContent(new string('x', bytes)));
-        Assert.True(written.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.BadGateway, $"writing {bytes} B: {written.StatusCode}");
+        try
+        {
+            using var written = await host.Admin.PostAsync($"/plugins/{id}/data/note", new StringContent(new string('x', bytes)));
+            Assert.True(written.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.BadGateway, $"writing {bytes} B: {written.StatusCode}");
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is IOException)
+        {
+            // Stopped after its head: seen once in a whole suite's run on two busy cores.
+        }
     }
 
     private static Task<TestHost> StartAsync(params JsonObject[] plugins) =>

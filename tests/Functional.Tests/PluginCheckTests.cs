@@ -39,6 +39,7 @@ public sealed partial class PluginCheckTests : IDisposable
         Assert.Contains("ok    health: Healthy in /healthz", output, StringComparison.Ordinal);
         Assert.Contains("ok    token: Health and Describe refused without the token and with a wrong one (UNAUTHENTICATED)", output, StringComparison.Ordinal);
         Assert.Matches(@"ok    memory: [\d.]+ MiB after the check's calls, \d+ % of its limit of 128 MiB", output);
+        Assert.Matches(@"ok    threads: \d+ after the check's calls, \d+ % of its limit of 1024 \(its whole process group\)", output);
         Assert.Matches(@"ok    hook request: answered in [\d.]+ ms \(POST /check, text/plain\): body replaced", output);
         Assert.Matches(@"ok    route GET /ping: 200 in [\d.]+ ms, \d+ bytes of application/json", output);
         Assert.Contains("skip  route POST /count: not called", output, StringComparison.Ordinal);

@@ -101,6 +101,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
                 }
 
                 Report(Memory(host, manifest.Id));
+                Report(Threads(host, manifest.Id));
                 await new ExitChecks(host, manifest.Id, time, _said.Add).RunAsync(Report, cancellationToken).ConfigureAwait(false);
             }
             else
@@ -328,6 +329,26 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
         return share < 0.8
             ? CheckResult.Pass("memory", figures)
             : CheckResult.Warn("memory", $"{figures}: at the limit a host kills it; raise limits.memoryMiB in its manifest or make it smaller");
+    }
+
+    private static CheckResult Threads(CheckHost host, string id)
+    {
+        var snapshot = host.Catalog.Find(id)!.Supervisor!.Snapshot;
+        if (snapshot.Threads <= 0)
+        {
+            return CheckResult.Skip("threads", "not counted yet");
+        }
+
+        if (snapshot.ThreadLimit <= 0)
+        {
+            return CheckResult.Pass("threads", $"{snapshot.Threads} after the check's calls (its whole process group), with no limit");
+        }
+
+        var share = (double)snapshot.Threads / snapshot.ThreadLimit;
+        var figures = $"{snapshot.Threads} after the check's calls, {share * 100:0} % of its limit of {snapshot.ThreadLimit} (its whole process group)";
+        return share < 0.8
+            ? CheckResult.Pass("threads", figures)
+            : CheckResult.Warn("threads", $"{figures}: past the limit a host kills it; raise limits.maxThreads in its manifest or start fewer");
     }
 
     private CheckResult Said(string text, CheckResult result)
