@@ -39,6 +39,9 @@ internal sealed class StartLimitWatch : IAsyncDisposable
         {
             while (!stop.IsCancellationRequested)
             {
+                // Read after the interval, not at the spawn: a pass over /proc costs milliseconds of
+                // CPU the start would share, and most workers are Ready (watched from then) sooner.
+                await Task.Delay(interval, time, stop).ConfigureAwait(false);
                 var usage = process.OwnsProcessGroup ? groups.Read(process.Pid) : ProcessGroups.ReadUsage(process.Pid);
                 if (memoryLimit > 0 && usage.RssBytes > memoryLimit)
                 {
@@ -54,8 +57,6 @@ internal sealed class StartLimitWatch : IAsyncDisposable
                     process.Kill();
                     return;
                 }
-
-                await Task.Delay(interval, time, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
