@@ -802,6 +802,13 @@ async Task RestartAsync()
         }
 
         total.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+
+        // The snapshot says Ready a moment before its StateChanged handler has run.
+        while (!HasSeen(WorkerState.Ready))
+        {
+            await Task.Delay(1);
+        }
+
         lock (seen)
         {
             long At(WorkerState state) => seen.First(s => s.State == state).At;
@@ -809,6 +816,14 @@ async Task RestartAsync()
             toExit.Add(Ms(start, At(WorkerState.Crashed)));
             backoff.Add(Ms(At(WorkerState.Crashed), At(WorkerState.Starting)));
             toReady.Add(Ms(At(WorkerState.Starting), At(WorkerState.Ready)));
+        }
+    }
+
+    bool HasSeen(WorkerState state)
+    {
+        lock (seen)
+        {
+            return seen.Any(s => s.State == state);
         }
     }
 
