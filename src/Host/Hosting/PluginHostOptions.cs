@@ -266,7 +266,7 @@ public sealed class PluginHostOptions
     /// </summary>
     public string? MemoryCgroupDirectory { get; set; }
 
-    /// <summary>Time between RSS readings of each worker's process group. Defaults to 250 ms.</summary>
+    /// <summary>Time between readings of each worker's process group (its RSS and threads, against their limits). Defaults to 250 ms.</summary>
     public TimeSpan MemoryCheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>

@@ -11,12 +11,11 @@ internal sealed partial class PluginSupervisor
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var restart = _restartRequested.Task;
         var health = WatchHealthAsync(worker, watch.Token);
-        var memory = WatchMemoryAsync(worker, watch.Token);
-        var threads = WatchThreadsAsync(worker, watch.Token);
+        var usage = WatchUsageAsync(worker, watch.Token);
         var data = WatchDataAsync(watch.Token);
         var stopped = Task.Delay(Timeout.Infinite, stop);
 
-        var first = await Task.WhenAny(worker.Exited, health, memory, threads, data, restart, stopped).ConfigureAwait(false);
+        var first = await Task.WhenAny(worker.Exited, health, usage, data, restart, stopped).ConfigureAwait(false);
         await watch.CancelAsync().ConfigureAwait(false);
 
         EndReason end;
@@ -27,7 +26,7 @@ internal sealed partial class PluginSupervisor
                 ? new EndReason(EndKind.Unresponsive, $"the connection to the attached worker at {Spec.AttachAddress} was lost; it is attached again (Describe, Configure) before it is called")
                 : new EndReason(EndKind.Exited, $"worker pid {worker.Pid} exited: {exit}", exit);
         }
-        else if (first == health || first == memory || first == threads || first == data)
+        else if (first == health || first == usage || first == data)
         {
             end = await (Task<EndReason>)first;
             worker.Process.Kill();
@@ -42,7 +41,7 @@ internal sealed partial class PluginSupervisor
             end = new EndReason(EndKind.Stopping, "stopping");
         }
 
-        await Task.WhenAll(health, memory, threads, data).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await Task.WhenAll(health, usage, data).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         return end;
     }
 
@@ -83,64 +82,50 @@ internal sealed partial class PluginSupervisor
         }
     }
 
-    private async Task<EndReason> WatchMemoryAsync(Worker worker, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the worker's process group, from the pass over /proc every watchdog shares, until it
+    /// passes its memory or its thread limit. Threads because every plugin runs as the host's
+    /// user, and the kernel bounds one user's threads (RLIMIT_NPROC) and the machine's (pid_max)
+    /// together: a plugin leaking threads, or forking without end, would leave the host none to
+    /// start. A fork bomb outpaces any pass, so this bounds a leak; a cgroup's pids.max is the hard
+    /// bound. One loop for both, so a hundred idle workers wake the host no more often than before.
+    /// </summary>
+    private async Task<EndReason> WatchUsageAsync(Worker worker, CancellationToken cancellationToken)
     {
-        var limit = Spec.Limits.MemoryLimitBytes;
         if (worker.IsAttached)
         {
-            // Its memory is whoever runs it to limit (a container's own limit): nothing here to read.
+            // Whoever runs it limits it (a container's own limits): nothing of it is on this machine to read.
             await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken).ConfigureAwait(false);
         }
 
+        var memoryLimit = Spec.Limits.MemoryLimitBytes;
+        var threadLimit = Spec.Limits.MaxThreads;
         while (true)
         {
+            var usage = worker.Process.OwnsProcessGroup ? _groups.Read(worker.Pid) : ProcessGroups.ReadUsage(worker.Pid);
+            Volatile.Write(ref _threads, usage.Threads);
+            if (threadLimit > 0 && usage.Threads > threadLimit)
+            {
+                worker.Process.Kill();
+                return new EndReason(EndKind.ThreadLimit, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in worker pid {worker.Pid}'s process group. Fix the plugin's thread or process leak, or raise limits.maxThreads in its manifest if it needs that many.");
+            }
+
             if (worker.Cgroup is { } cgroup)
             {
                 // The kernel enforces; RSS would also count shared pages (the runtime's
                 // files, charged to whoever read them first), so the cgroup's own
                 // figure is what is shown against the limit, and nobody here kills.
                 Interlocked.Exchange(ref _memoryBytes, cgroup.UsageBytes);
-                await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);
-                continue;
             }
-
-            var rss = worker.Process.OwnsProcessGroup ? _groups.Read(worker.Pid).RssBytes : ProcessGroups.ReadRss(worker.Pid);
-            Interlocked.Exchange(ref _memoryBytes, rss);
-            if (limit > 0 && rss > limit)
+            else
             {
-                // Kill first, explain after: every millisecond over the limit is memory the host may need.
-                worker.Process.Kill();
-                return new EndReason(EndKind.MemoryLimit, $"memory limit exceeded: {rss / (1024 * 1024)} MiB > {limit / (1024 * 1024)} MiB");
-            }
-
-            await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Counts the threads of the worker's process group until they pass its limit. Every plugin runs
-    /// as the host's user, and the kernel's threads of one user (RLIMIT_NPROC) and of the machine
-    /// (pid_max) are shared: a plugin leaking threads, or forking without end, would leave the host
-    /// none to start. Read from the same pass over /proc as the memory; a fork bomb outpaces any
-    /// pass, so this bounds a leak, and a cgroup's pids.max is the hard bound.
-    /// </summary>
-    private async Task<EndReason> WatchThreadsAsync(Worker worker, CancellationToken cancellationToken)
-    {
-        if (worker.IsAttached)
-        {
-            // Whatever runs it limits it: its threads are not on this machine.
-            await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken).ConfigureAwait(false);
-        }
-
-        var limit = Spec.Limits.MaxThreads;
-        while (true)
-        {
-            var threads = worker.Process.OwnsProcessGroup ? _groups.Read(worker.Pid).Threads : ProcessGroups.ReadUsage(worker.Pid).Threads;
-            Volatile.Write(ref _threads, threads);
-            if (limit > 0 && threads > limit)
-            {
-                worker.Process.Kill();
-                return new EndReason(EndKind.ThreadLimit, $"thread limit exceeded: {threads} threads > {limit} in worker pid {worker.Pid}'s process group. Fix the plugin's thread or process leak, or raise limits.maxThreads in its manifest if it needs that many.");
+                Interlocked.Exchange(ref _memoryBytes, usage.RssBytes);
+                if (memoryLimit > 0 && usage.RssBytes > memoryLimit)
+                {
+                    // Kill first, explain after: every millisecond over the limit is memory the host may need.
+                    worker.Process.Kill();
+                    return new EndReason(EndKind.MemoryLimit, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB");
+                }
             }
 
             await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);
