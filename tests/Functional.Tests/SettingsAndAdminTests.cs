@@ -317,6 +317,55 @@ public sealed class SettingsAndAdminTests
         Assert.DoesNotContain("an0ther-s3cr3t", onDisk, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AValueStoredBeforeItsFieldBecameSecret_IsSealedInTheStore_OnceTheVersionThatSaysSoStarts()
+    {
+        var before = PluginFolders.Test("t");
+        before["settingsSchema"]!["properties"]!["apiKey"]!.AsObject().Remove("writeOnly");
+        await using var first = await TestHost.StartAsync(before);
+        await first.WaitForStateAsync("t", WorkerState.Ready);
+        (await first.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"f0rmerly-pl4in","greeting":"hi"}"""))).EnsureSuccessStatusCode();
+        (await first.Admin.PutAsync("/admin/api/plugins/t/settings?tenant=acme", Json("""{"apiKey":"f0rmerly-pl4in"}"""))).EnsureSuccessStatusCode();
+        (await first.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"f0rmerly-pl4in","greeting":"hello"}"""))).EnsureSuccessStatusCode();
+        await first.StopAsync();
+
+        // Its next version's manifest marks the field secret.
+        var after = PluginFolders.Test("t", "normal", "--version", "1.1.0");
+        after["version"] = "1.1.0";
+        PluginFolders.Write(first.PluginsDirectory, after);
+        await using var second = await TestHost.StartAsync([], configure: null, root: first.Root);
+        await second.WaitForStateAsync("t", WorkerState.Ready);
+        await ReplicaTests.Until(async () => (await second.Admin.GetStringAsync("/admin/api/plugins/t")).Contains("secrets-sealed", StringComparison.Ordinal), "the sealing's event");
+        var rows = await RawSettingsRowsAsync(second, "t");
+        var seen = await second.Admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
+        var revisions = await second.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings/revisions");
+
+        // Two scopes' current settings and three kept revisions, each sealed where it lies.
+        Assert.Equal(5, rows.Count);
+        Assert.All(rows, row => Assert.DoesNotContain("f0rmerly-pl4in", row, StringComparison.Ordinal));
+        Assert.All(rows, row => Assert.Contains(GrpcPlugins.Host.Settings.SealedSecrets.Marker, row, StringComparison.Ordinal));
+        Assert.Equal("f0rmerly-pl4in", seen.GetProperty("apiKey").GetString());
+        Assert.Equal([2L, 1L], revisions.GetProperty("revisions").EnumerateArray().Select(r => r.GetProperty("revision").GetInt64()));
+        Assert.Contains("5 stored settings", await second.Admin.GetStringAsync("/admin/api/plugins/t"), StringComparison.Ordinal);
+    }
+
+    private static async Task<List<string>> RawSettingsRowsAsync(TestHost host, string pluginId)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(host.Root, "state", "plugins.db")};Mode=ReadOnly;Pooling=false");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT json FROM settings WHERE plugin_id = $p UNION ALL SELECT json FROM settings_history WHERE plugin_id = $p";
+        command.Parameters.AddWithValue("$p", pluginId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(reader.GetString(0));
+        }
+
+        return rows;
+    }
+
     private static string ReadShared(string path)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

@@ -9,6 +9,26 @@ public abstract class PluginStoreContract
     private protected abstract IPluginStore OpenStore();
 
     [Fact]
+    public async Task SealStored_RewritesEveryRowOfThePluginTheSealChanges_CurrentAndKeptRevisions_KeepingTheirRevisions()
+    {
+        var store = OpenStore();
+        await store.PutSettingsAsync("p", "", """{"key":"clear","n":1}""", null, CancellationToken.None);
+        await store.PutSettingsAsync("p", "", """{"key":"clear","n":2}""", null, CancellationToken.None);
+        await store.PutSettingsAsync("p", "acme", """{"n":3}""", null, CancellationToken.None);
+        await store.PutSettingsAsync("other", "", """{"key":"clear"}""", null, CancellationToken.None);
+
+        var rewritten = await store.SealStoredAsync("p", json => json.Replace("\"clear\"", "\"sealed\"", StringComparison.Ordinal), CancellationToken.None);
+        var again = await store.SealStoredAsync("p", json => json.Replace("\"clear\"", "\"sealed\"", StringComparison.Ordinal), CancellationToken.None);
+
+        // The current plugin-wide row and its two kept revisions; acme's rows had nothing to seal.
+        Assert.Equal(3, rewritten);
+        Assert.Equal(0, again);
+        Assert.Equal(("""{"key":"sealed","n":2}""", 2L), await store.GetSettingsAsync("p", "", CancellationToken.None) is { } current ? (current.Json, current.Revision) : default);
+        Assert.Equal(["""{"key":"sealed","n":2}""", """{"key":"sealed","n":1}"""], (await store.GetSettingsRevisionsAsync("p", "", CancellationToken.None)).Select(r => r.Json));
+        Assert.Equal("""{"key":"clear"}""", (await store.GetSettingsAsync("other", "", CancellationToken.None))!.Json);
+    }
+
+    [Fact]
     public async Task DescribedSchemas_EachVersionKeepsItsOwn_TheNewestFourAreKept_AndAnUninstallDropsThem()
     {
         var start = new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);

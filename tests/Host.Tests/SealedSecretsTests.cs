@@ -36,6 +36,10 @@ public sealed class SealedSecretsTests
 
         Assert.Same(plain, secrets.Open(plain, "p", ""));
         Assert.Equal(once, secrets.Seal(once, s_secrets));
+        // Nothing left to seal: the settings as written, spacing and all, so a caller can tell nothing changed.
+        const string spaced = """{ "greeting": "hi" }""";
+        Assert.Same(spaced, secrets.Seal(spaced, s_secrets));
+        Assert.Same(once, secrets.Seal(once, s_secrets));
     }
 
     [Fact]

@@ -72,6 +72,7 @@ public static class PluginHostServiceCollectionExtensions
             sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.MemoryCheckInterval / 5));
         services.AddSingleton<PluginLifecycle>();
         services.AddSingleton<DescribedSchemas>();
+        services.AddSingleton<StoredSecretsSealing>();
         services.AddSingleton<LifecycleEvents>();
         services.AddSingleton<Audit.AuditTrail>();
         services.AddSingleton<AdminKeys>();

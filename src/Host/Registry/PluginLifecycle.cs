@@ -28,6 +28,7 @@ internal sealed partial class PluginLifecycle(
     Hooks.Tenancy.TenantScopes tenantScopes,
     SettingsCatchUp catchUp,
     DescribedSchemas describedSchemas,
+    StoredSecretsSealing sealing,
     ILoggerFactory loggerFactory,
     TimeProvider time) : IDisposable
 {
@@ -148,6 +149,7 @@ internal sealed partial class PluginLifecycle(
             if (snapshot.State == WorkerState.Ready && previous == WorkerState.Starting && !_stopping.IsCancellationRequested)
             {
                 _ = catchUp.RunAsync(manifest.Id, check.Configured, _stopping.Token); // logs its own failures
+                _ = sealing.RunAsync(manifest.Id, manifest.SettingsSchema ?? described.Schema, _stopping.Token); // the same
             }
 
             previous = snapshot.State;

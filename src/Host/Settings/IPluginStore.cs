@@ -39,6 +39,14 @@ internal interface IPluginStore
     /// </summary>
     Task<IReadOnlyList<StoredSettings>> GetSettingsRevisionsAsync(string pluginId, string tenantId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Rewrites in place every stored settings row of a plugin (each scope's current settings and
+    /// its kept revisions) that <paramref name="seal"/> changes, each only if it still holds what
+    /// was read, and returns how many it rewrote. For values that became secret after they were
+    /// written: the values and revision numbers stay, only kept sealed.
+    /// </summary>
+    Task<int> SealStoredAsync(string pluginId, Func<string, string> seal, CancellationToken cancellationToken);
+
     /// <summary>Whether an admin enabled (true) or disabled (false) the plugin; null when never said.</summary>
     Task<bool?> GetEnabledAsync(string pluginId, CancellationToken cancellationToken);
 

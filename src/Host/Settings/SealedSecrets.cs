@@ -56,7 +56,10 @@ internal sealed partial class SealedSecrets(IDataProtector protector, string key
         return new SealedSecrets(provider.CreateProtector(Purpose), where, logger);
     }
 
-    /// <summary>The settings with each value at one of <paramref name="secrets"/>' paths (<see cref="SecretFields"/>) sealed.</summary>
+    /// <summary>
+    /// The settings with each value at one of <paramref name="secrets"/>' paths (<see cref="SecretFields"/>)
+    /// sealed; <paramref name="json"/> itself, as it was written, when none was left to seal.
+    /// </summary>
     public string Seal(string json, IReadOnlySet<string> secrets)
     {
         if (secrets.Count == 0 || JsonNode.Parse(json) is not JsonObject settings)
@@ -64,13 +67,22 @@ internal sealed partial class SealedSecrets(IDataProtector protector, string key
             return json;
         }
 
+        var sealedAny = false;
         foreach (var path in secrets)
         {
             SecretSlots.Replace(settings, path, (_, value) =>
-                value is not null && !IsSealed(value) ? Marker + protector.Protect(value.ToJsonString()) : value);
+            {
+                if (value is null || IsSealed(value))
+                {
+                    return value;
+                }
+
+                sealedAny = true;
+                return Marker + protector.Protect(value.ToJsonString());
+            });
         }
 
-        return settings.ToJsonString();
+        return sealedAny ? settings.ToJsonString() : json;
     }
 
     /// <summary>
