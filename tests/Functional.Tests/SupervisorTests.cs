@@ -124,6 +124,23 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public async Task APluginStartingHelpersAllTheTime_IsNotKilledForTheMemoryAHelperSharesWithItBeforeItsExec()
+    {
+        // About 120 MiB of its own against 200: a helper between its fork and its exec shows the
+        // same pages again, and summed with them the group looked past its limit.
+        var manifest = PluginFolders.Test("spawner", "spawn-often");
+        manifest["limits"] = new JsonObject { ["memoryMiB"] = 200 };
+        await using var host = await TestHost.StartAsync([manifest], o => o.MaxRestarts = 0);
+        var ready = await host.WaitForStateAsync("spawner", WorkerState.Ready);
+
+        await Task.Delay(TimeSpan.FromSeconds(8)); // 32 readings of its group
+        var now = host.Supervisor("spawner").Snapshot;
+
+        Assert.True(now.State == WorkerState.Ready && now.Pid == ready.Pid, $"{now.State}, pid {now.Pid} (was {ready.Pid}): {now.LastError}");
+        Assert.InRange(now.MemoryBytes, 64L * 1024 * 1024, 200L * 1024 * 1024);
+    }
+
+    [Fact]
     public async Task FrozenWorker_FailsItsHealthProbes_AndIsRestartedAsUnresponsive()
     {
         await using var host = await TestHost.StartAsync([PluginFolders.Test("frozen")], o => o.HealthFailureThreshold = 2);

@@ -37,6 +37,32 @@ public sealed class ProcessGroupSamplerTests
     }
 
     [Fact]
+    public void AChildStillOnItsParentsPages_CountsItsThreads_NotItsMemoryAgain_UntilItsThirdSecond()
+    {
+        const long Now = 100_000;
+        var sums = ProcessGroups.Sum(
+        [
+            new ProcessStat(Pid: 100, ParentPid: 1, Group: 100, Threads: 20, RssBytes: 500, StartTicks: 1000, Layout: (0x5000, 0x7ff0)),
+            // Between its fork (or vfork) and its exec: its parent's layout, a tick old.
+            new ProcessStat(Pid: 101, ParentPid: 100, Group: 100, Threads: 1, RssBytes: 480, StartTicks: Now - 1, Layout: (0x5000, 0x7ff0)),
+            // Exec'd: a layout of its own.
+            new ProcessStat(Pid: 102, ParentPid: 100, Group: 100, Threads: 1, RssBytes: 50, StartTicks: Now - 1, Layout: (0x9000, 0x7ee0)),
+            // Forked and never exec'd, three seconds ago: a worker of its own, counted.
+            new ProcessStat(Pid: 103, ParentPid: 100, Group: 100, Threads: 1, RssBytes: 70, StartTicks: Now - 300, Layout: (0x5000, 0x7ff0)),
+            // Its parent's layout, but in a group of its own: not the parent's to answer for.
+            new ProcessStat(Pid: 200, ParentPid: 100, Group: 200, Threads: 1, RssBytes: 500, StartTicks: Now - 1, Layout: (0x5000, 0x7ff0)),
+            // A layout the kernel does not show (0): counted.
+            new ProcessStat(Pid: 300, ParentPid: 1, Group: 300, Threads: 2, RssBytes: 10, StartTicks: 1000, Layout: default),
+            new ProcessStat(Pid: 301, ParentPid: 300, Group: 300, Threads: 1, RssBytes: 10, StartTicks: Now - 1, Layout: default),
+        ],
+            Now);
+
+        Assert.Equal(new GroupUsage(620, 23), sums[100]);
+        Assert.Equal(new GroupUsage(500, 1), sums[200]);
+        Assert.Equal(new GroupUsage(20, 3), sums[300]);
+    }
+
+    [Fact]
     public void OneRealPass_CountsThisProcessesMemoryAndThreadsInItsOwnGroup()
     {
         var groups = ProcessGroups.ReadAllGroups();

@@ -65,6 +65,22 @@ internal static partial class Modes
         }) { IsBackground = true }.Start();
     }
 
+    /// <summary>Starts <c>true</c> and waits for it, again and again, on two threads of its own.</summary>
+    public static void SpawnOften()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            new Thread(() =>
+            {
+                while (true)
+                {
+                    using var helper = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+                    helper.WaitForExit();
+                }
+            }) { IsBackground = true }.Start();
+        }
+    }
+
     public static void HogMemory(long atMostBytes = long.MaxValue)
     {
         // Native memory, touched page by page: invisible to the GC's heap limit, so only the host's watchdog can stop it.

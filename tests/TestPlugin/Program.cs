@@ -59,6 +59,11 @@ switch (mode)
         Modes.Leak(() => new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start());
         await Task.Delay(Timeout.Infinite);
         return 0;
+    case "spawn-often":
+        // 64 MiB of its own, then a short-lived helper after another, as a connector shelling out does.
+        Modes.HogMemory(64L * 1024 * 1024);
+        Modes.SpawnOften();
+        break;
     case "leak-threads":
         // A native driver's pool that never ends a thread: one more every 10 ms.
         Modes.Leak(() => new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start());

@@ -8,6 +8,8 @@ namespace GrpcPlugins.Supervisor.Limits;
 /// </summary>
 internal static class ProcessGroups
 {
+    // USER_HZ: what /proc counts start times in, 100 on every Linux architecture .NET runs on.
+    private const long TicksPerSecond = 100;
     private static readonly long s_pageSize = Environment.SystemPageSize;
 
     /// <summary>The summed RSS in bytes of every process whose group is <paramref name="groupId"/>.</summary>
@@ -19,15 +21,45 @@ internal static class ProcessGroups
     /// </summary>
     public static Dictionary<int, GroupUsage> ReadAllGroups()
     {
-        var groups = new Dictionary<int, GroupUsage>();
+        var processes = new List<ProcessStat>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             var name = Path.GetFileName(dir.AsSpan());
-            if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && ReadStat(pid) is var (group, usage))
+            if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && ReadStat(pid) is { } stat)
             {
-                var sum = groups.GetValueOrDefault(group);
-                groups[group] = new GroupUsage(sum.RssBytes + usage.RssBytes, sum.Threads + usage.Threads);
+                processes.Add(stat);
             }
+        }
+
+        return Sum(processes, NowTicks());
+    }
+
+    /// <summary>
+    /// Sums processes by group. A child still on its parent's pages, between its fork (or vfork)
+    /// and its exec, shows its parent's memory again: it has its parent's layout (where code and
+    /// stack begin; an exec, even of the same program, draws a new one) and is under two seconds
+    /// old. Its threads count, its memory does not, or a plugin that starts helpers would be seen,
+    /// for that instant, at up to twice its memory and killed for it. A child that forked and
+    /// never exec'd (a pre-forked worker) counts fully from its third second.
+    /// </summary>
+    internal static Dictionary<int, GroupUsage> Sum(IReadOnlyCollection<ProcessStat> processes, long nowTicks)
+    {
+        var byPid = new Dictionary<int, ProcessStat>(processes.Count);
+        foreach (var process in processes)
+        {
+            byPid[process.Pid] = process;
+        }
+
+        var groups = new Dictionary<int, GroupUsage>();
+        foreach (var process in processes)
+        {
+            var onParentsPages = byPid.TryGetValue(process.ParentPid, out var parent)
+                && parent.Group == process.Group
+                && process.Layout != default
+                && process.Layout == parent.Layout
+                && nowTicks - process.StartTicks < 2 * TicksPerSecond;
+            var sum = groups.GetValueOrDefault(process.Group);
+            groups[process.Group] = new GroupUsage(sum.RssBytes + (onParentsPages ? 0 : process.RssBytes), sum.Threads + process.Threads);
         }
 
         return groups;
@@ -37,16 +69,17 @@ internal static class ProcessGroups
     public static int? ReadGroup(int pid) => ReadStat(pid)?.Group;
 
     /// <summary>The RSS of one process in bytes; 0 if it is gone.</summary>
-    public static long ReadRss(int pid) => ReadStat(pid)?.Usage.RssBytes ?? 0;
+    public static long ReadRss(int pid) => ReadStat(pid)?.RssBytes ?? 0;
 
     /// <summary>What one process uses; nothing if it is gone.</summary>
-    public static GroupUsage ReadUsage(int pid) => ReadStat(pid)?.Usage ?? default;
+    public static GroupUsage ReadUsage(int pid) => ReadStat(pid) is { } stat ? new GroupUsage(stat.RssBytes, stat.Threads) : default;
 
-    private static (int Group, GroupUsage Usage)? ReadStat(int pid)
+    private static ProcessStat? ReadStat(int pid)
     {
-        // /proc/PID/stat: "pid (comm) state ppid pgrp ... num_threads ... rss ..."; comm may hold
-        // spaces and parentheses. After comm, pgrp is the 3rd field, num_threads the 18th and
-        // rss (pages) the 22nd.
+        // /proc/PID/stat: "pid (comm) state ppid pgrp ... num_threads ... starttime vsize rss rsslim
+        // startcode endcode startstack ..."; comm may hold spaces and parentheses. After comm (from
+        // 0): ppid is 1, pgrp 2, num_threads 17, starttime 19, rss (pages) 21, startcode 23 and
+        // startstack 25.
         var stat = TryRead($"/proc/{pid}/stat");
         if (stat is null)
         {
@@ -54,14 +87,27 @@ internal static class ProcessGroups
         }
 
         var afterComm = stat.AsSpan(stat.LastIndexOf(')') + 2);
-        Span<Range> parts = stackalloc Range[23];
+        Span<Range> parts = stackalloc Range[27];
         var count = afterComm.Split(parts, ' ');
-        return count >= 22
+        return count >= 26
+            && int.TryParse(afterComm[parts[1]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parent)
             && int.TryParse(afterComm[parts[2]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var group)
             && int.TryParse(afterComm[parts[17]], NumberStyles.None, CultureInfo.InvariantCulture, out var threads)
+            && long.TryParse(afterComm[parts[19]], NumberStyles.None, CultureInfo.InvariantCulture, out var started)
             && long.TryParse(afterComm[parts[21]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var pages)
-            ? (group, new GroupUsage(pages * s_pageSize, threads))
+            && ulong.TryParse(afterComm[parts[23]], NumberStyles.None, CultureInfo.InvariantCulture, out var code)
+            && ulong.TryParse(afterComm[parts[25]], NumberStyles.None, CultureInfo.InvariantCulture, out var stack)
+            ? new ProcessStat(pid, parent, group, threads, pages * s_pageSize, started, (code, stack))
             : null;
+    }
+
+    /// <summary>Clock ticks since boot, as process start times count them (USER_HZ, 100 on Linux).</summary>
+    private static long NowTicks()
+    {
+        var uptime = TryRead("/proc/uptime");
+        return uptime is not null && double.TryParse(uptime.AsSpan(0, uptime.IndexOf(' ')), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            ? (long)(seconds * TicksPerSecond)
+            : long.MaxValue;
     }
 
     private static string? TryRead(string path)
