@@ -149,7 +149,9 @@ internal sealed partial class PluginLifecycle(
             if (snapshot.State == WorkerState.Ready && previous == WorkerState.Starting && !_stopping.IsCancellationRequested)
             {
                 _ = catchUp.RunAsync(manifest.Id, check.Configured, _stopping.Token); // logs its own failures
-                _ = sealing.RunAsync(manifest.Id, manifest.SettingsSchema ?? described.Schema, _stopping.Token); // the same
+                // Off the state change's thread: SQLite's calls run synchronously, and a plugin may have many rows.
+                var (schema, stopping) = (manifest.SettingsSchema ?? described.Schema, _stopping.Token);
+                _ = Task.Run(() => sealing.RunAsync(manifest.Id, schema, stopping), CancellationToken.None); // logs its own failures
             }
 
             previous = snapshot.State;

@@ -18,15 +18,16 @@ internal sealed partial class StoredSecretsSealing(IPluginStore store, SealedSec
 
     public async Task RunAsync(string pluginId, JsonElement? schema, CancellationToken cancellationToken)
     {
-        var fields = SecretFields.Of(schema);
-        var key = pluginId + "\n" + string.Join("\n", fields.Order(StringComparer.Ordinal));
-        if (fields.Count == 0 || !_done.TryAdd(key, 0))
-        {
-            return;
-        }
-
+        var key = pluginId;
         try
         {
+            var fields = SecretFields.Of(schema);
+            key = pluginId + "\n" + string.Join("\n", fields.Order(StringComparer.Ordinal));
+            if (fields.Count == 0 || !_done.TryAdd(key, 0))
+            {
+                return;
+            }
+
             var rewritten = await store.SealStoredAsync(pluginId, json => secrets.Seal(json, fields), cancellationToken).ConfigureAwait(false);
             if (rewritten > 0)
             {
