@@ -19,25 +19,29 @@ internal static class StoredSeal
     /// <summary>Returns how many rows were rewritten.</summary>
     public static async Task<int> RunAsync(DbConnection connection, DbTransaction transaction, string pluginId, Func<string, string> seal, CancellationToken cancellationToken)
     {
-        var rows = new List<(string Table, string Tenant, long Revision, string Json)>();
+        // Only the rows the seal changes are held (a plugin's settings and their revisions may run to
+        // hundreds of megabytes); they are written once the read is done, since a connection runs
+        // one command at a time.
+        var changed = new List<(string Table, string Tenant, long Revision, string Json, string Sealed)>();
         await using (var read = Command(connection, transaction, Read, ("@p", pluginId)))
         {
             await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3)));
+                var json = reader.GetString(3);
+                if (seal(json) is var sealedJson && sealedJson != json)
+                {
+                    changed.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), json, sealedJson));
+                }
             }
         }
 
         var rewritten = 0;
-        foreach (var (table, tenant, revision, json) in rows)
+        foreach (var (table, tenant, revision, json, sealedJson) in changed)
         {
-            if (seal(json) is var sealedJson && sealedJson != json)
-            {
-                var sql = $"UPDATE {(table == "settings" ? "settings" : "settings_history")} SET json = @sealed WHERE plugin_id = @p AND tenant_id = @t AND revision = @r AND json = @was";
-                await using var write = Command(connection, transaction, sql, ("@p", pluginId), ("@t", tenant), ("@r", revision), ("@was", json), ("@sealed", sealedJson));
-                rewritten += await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            var sql = $"UPDATE {(table == "settings" ? "settings" : "settings_history")} SET json = @sealed WHERE plugin_id = @p AND tenant_id = @t AND revision = @r AND json = @was";
+            await using var write = Command(connection, transaction, sql, ("@p", pluginId), ("@t", tenant), ("@r", revision), ("@was", json), ("@sealed", sealedJson));
+            rewritten += await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return rewritten;
