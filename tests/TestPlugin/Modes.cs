@@ -49,14 +49,14 @@ internal static partial class Modes
     }
 
     /// <summary>
-    /// Runs <paramref name="leak"/> every 10 ms from half a second on (the worker is Ready by then),
-    /// at most 2,000 times: a host that failed to stop it fails its test, not the machine.
+    /// Runs <paramref name="leak"/> every 10 ms from <paramref name="afterMs"/> on, at most 2,000
+    /// times: a host that failed to stop it fails its test, not the machine.
     /// </summary>
-    public static void Leak(Action leak)
+    public static void Leak(Action leak, int afterMs)
     {
         new Thread(() =>
         {
-            Thread.Sleep(500);
+            Thread.Sleep(afterMs);
             for (var n = 0; n < 2000; n++)
             {
                 leak();

@@ -56,7 +56,7 @@ switch (mode)
         await Task.Delay(Timeout.Infinite);
         return 0;
     case "leak-threads-while-starting":
-        Modes.Leak(() => new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start());
+        Modes.Leak(() => new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start(), afterMs: 500);
         await Task.Delay(Timeout.Infinite);
         return 0;
     case "spawn-often":
@@ -66,11 +66,12 @@ switch (mode)
         break;
     case "leak-threads":
         // A native driver's pool that never ends a thread: one more every 10 ms.
-        Modes.Leak(() => new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start());
+        // From 3 s on: well after it is Ready, so the supervisor's watchdog is the one that sees it.
+        Modes.Leak(() => new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start(), afterMs: 3000);
         break;
     case "leak-processes":
         // A plugin forking helpers it never reaps, each in its process group.
-        Modes.Leak(() => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "1000") { UseShellExecute = false })!.Dispose());
+        Modes.Leak(() => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "1000") { UseShellExecute = false })!.Dispose(), afterMs: 3000);
         break;
     case "ignore-shutdown":
         Modes.IgnoreShutdown();
