@@ -15,9 +15,14 @@ public sealed class ThreadLimitTests
     [Theory]
     [InlineData("leak-threads")]
     [InlineData("leak-processes")]
-    public async Task APluginLeakingThreadsOrProcesses_IsKilledAtItsThreadLimit_AndTheCauseIsShown(string mode)
+    [InlineData("leak-processes", "300")]
+    [InlineData("leak-processes", "500")]
+    [InlineData("leak-processes", "700")]
+    public async Task APluginLeakingThreadsOrProcesses_IsKilledAtItsThreadLimit_AndTheCauseIsShown(string mode, params string[] leakFromMs)
     {
-        var manifest = PluginFolders.Test("leaky", mode);
+        // Leaking from 300 to 700 ms crosses the limit about when its start hands it to the
+        // supervisor: a kill in that instant was reported as a plain SIGKILL exit.
+        var manifest = PluginFolders.Test("leaky", mode, leakFromMs);
         // Memory to spare: a child caught between its fork and its exec counts the parent's pages
         // again in the group's RSS, and on a loaded machine a few of them passed 512 MiB first.
         manifest["limits"] = new JsonObject { ["maxThreads"] = 64, ["memoryMiB"] = 4096 };

@@ -71,7 +71,8 @@ switch (mode)
         break;
     case "leak-processes":
         // A plugin forking helpers it never reaps, each in its process group.
-        Modes.Leak(() => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "1000") { UseShellExecute = false })!.Dispose(), afterMs: 3000);
+        // From the given milliseconds (3 s unless said): a test of the start's hand-over leaks sooner.
+        Modes.Leak(() => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "1000") { UseShellExecute = false })!.Dispose(), afterMs: args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3000);
         break;
     case "ignore-shutdown":
         Modes.IgnoreShutdown();

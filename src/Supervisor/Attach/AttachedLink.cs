@@ -1,3 +1,4 @@
+using GrpcPlugins.Supervisor.Limits;
 using GrpcPlugins.Supervisor.Processes;
 
 namespace GrpcPlugins.Supervisor.Attach;
@@ -48,6 +49,11 @@ internal sealed class AttachedLink(TimeProvider time) : IWorkerProcess
     }
 
     public void Kill() => _released.TrySetResult(new WorkerExit(0, time.GetUtcNow()));
+
+    // Nothing of an attached worker is on this machine to measure, so no limit of it is read, and none kills it.
+    public LimitBreach? KilledFor => null;
+
+    public void Kill(LimitBreach breach) => Kill();
 
     public ValueTask DisposeAsync()
     {

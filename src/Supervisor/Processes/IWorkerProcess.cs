@@ -1,3 +1,5 @@
+using GrpcPlugins.Supervisor.Limits;
+
 namespace GrpcPlugins.Supervisor.Processes;
 
 /// <summary>
@@ -24,6 +26,12 @@ internal interface IWorkerProcess : IAsyncDisposable
     /// <summary>Closes the worker's stdin, which asks it to exit.</summary>
     void CloseStdin();
 
+    /// <summary>The limit the host killed the worker for, once it did; null otherwise.</summary>
+    LimitBreach? KilledFor { get; }
+
     /// <summary>Ends the worker at once.</summary>
     void Kill();
+
+    /// <summary>Ends the worker at once for crossing a limit, and keeps why in <see cref="KilledFor"/>.</summary>
+    void Kill(LimitBreach breach);
 }

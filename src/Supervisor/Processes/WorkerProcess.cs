@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using CliWrap;
 using GrpcPlugins.Supervisor.Handshake;
+using GrpcPlugins.Supervisor.Limits;
 
 namespace GrpcPlugins.Supervisor.Processes;
 
@@ -22,6 +23,7 @@ internal sealed class WorkerProcess : IWorkerProcess
     private readonly Action<int, string> _onStdout;
     private readonly Action<int, string> _onStderr;
     private readonly Action<int> _onExited;
+    private LimitBreach? _killedFor;
     private readonly Action _killHelpers;
     private readonly TimeProvider _time;
     private CommandTask<CommandResult>? _task;
@@ -186,6 +188,23 @@ internal sealed class WorkerProcess : IWorkerProcess
     /// <summary>Closes the worker's stdin, which asks it to exit.</summary>
     public void CloseStdin() => _stdin.Writer.Complete();
 
+
+    /// <summary>The limit the host killed the worker for, once it did; the first such kill's.</summary>
+    public LimitBreach? KilledFor => Volatile.Read(ref _killedFor);
+
+    /// <summary>
+    /// Kills the worker for crossing a limit, and keeps why: a worker killed in the instant its
+    /// start hands it to the supervisor has its exit seen by a side that did not kill it.
+    /// </summary>
+    public void Kill(LimitBreach breach)
+    {
+        if (!Exited.IsCompleted)
+        {
+            Interlocked.CompareExchange(ref _killedFor, breach, null);
+        }
+
+        Kill();
+    }
 
     /// <summary>Kills the worker's whole process group (or the process alone without setsid).</summary>
     public void Kill()

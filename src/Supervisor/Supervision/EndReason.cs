@@ -1,3 +1,4 @@
+using GrpcPlugins.Supervisor.Limits;
 using GrpcPlugins.Supervisor.Processes;
 
 namespace GrpcPlugins.Supervisor.Supervision;
@@ -33,6 +34,10 @@ internal enum EndKind
 /// <summary>Why a worker's run ended, with the evidence.</summary>
 internal sealed record EndReason(EndKind Kind, string Message, WorkerExit? Exit = null)
 {
+    /// <summary>The end of a worker the host killed at a limit.</summary>
+    public static EndReason Of(LimitBreach breach, WorkerExit? exit = null) =>
+        new(breach.Limit == LimitKind.Memory ? EndKind.MemoryLimit : EndKind.ThreadLimit, breach.Message, exit);
+
     /// <summary>Everything but a clean exit the plugin chose, an admin restart or a stop is abnormal.</summary>
     public bool IsAbnormal => Kind switch
     {

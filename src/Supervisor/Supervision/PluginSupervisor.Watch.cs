@@ -46,14 +46,27 @@ internal sealed partial class PluginSupervisor
     }
 
     /// <summary>
-    /// An end the kernel caused: when the worker's cgroup saw an OOM kill, whatever
-    /// the symptom (an exit by SIGKILL, a failed call), the cause is the memory limit.
-    /// Read before the worker stops, since stopping removes its cgroup.
+    /// An end a limit caused, whatever the symptom (an exit by SIGKILL, a failed Configure):
+    /// the host's own kill, which the start's watch may have made in the instant it handed the
+    /// worker over, so that the monitor saw only an exit; else the kernel's, when the worker's
+    /// cgroup saw an OOM kill. Read before the worker stops, since stopping removes its cgroup.
     /// </summary>
-    private static EndReason WithKernelMemoryKill(EndReason end, Worker worker) =>
-        end.Kind is EndKind.Stopping or EndKind.RestartRequested or EndKind.MemoryLimit || worker.Cgroup is not { OomKills: > 0 } cgroup
+    private static EndReason WithLimitKill(EndReason end, Worker worker)
+    {
+        if (end.Kind is EndKind.Stopping or EndKind.RestartRequested)
+        {
+            return end;
+        }
+
+        if (worker.Process.KilledFor is { } breach)
+        {
+            return EndReason.Of(breach, end.Exit);
+        }
+
+        return end.Kind is EndKind.MemoryLimit || worker.Cgroup is not { OomKills: > 0 } cgroup
             ? end
             : new EndReason(EndKind.MemoryLimit, $"memory limit exceeded: the kernel killed worker pid {worker.Pid} at its cgroup limit of {cgroup.LimitBytes / (1024 * 1024)} MiB ({end.Message})", end.Exit);
+    }
 
     private async Task<EndReason> WatchHealthAsync(Worker worker, CancellationToken cancellationToken)
     {
@@ -106,8 +119,7 @@ internal sealed partial class PluginSupervisor
             Volatile.Write(ref _threads, usage.Threads);
             if (threadLimit > 0 && usage.Threads > threadLimit)
             {
-                worker.Process.Kill();
-                return new EndReason(EndKind.ThreadLimit, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in worker pid {worker.Pid}'s process group. Fix the plugin's thread or process leak, or raise limits.maxThreads in its manifest if it needs that many.");
+                return KillFor(new LimitBreach(LimitKind.Threads, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in worker pid {worker.Pid}'s process group. Fix the plugin's thread or process leak, or raise limits.maxThreads in its manifest if it needs that many."));
             }
 
             if (worker.Cgroup is { } cgroup)
@@ -122,13 +134,17 @@ internal sealed partial class PluginSupervisor
                 Interlocked.Exchange(ref _memoryBytes, usage.RssBytes);
                 if (memoryLimit > 0 && usage.RssBytes > memoryLimit)
                 {
-                    // Kill first, explain after: every millisecond over the limit is memory the host may need.
-                    worker.Process.Kill();
-                    return new EndReason(EndKind.MemoryLimit, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB");
+                    return KillFor(new LimitBreach(LimitKind.Memory, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB"));
                 }
             }
 
             await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        EndReason KillFor(LimitBreach breach)
+        {
+            worker.Process.Kill(breach);
+            return EndReason.Of(breach);
         }
     }
 

@@ -331,7 +331,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             Interlocked.Exchange(ref _threads, 0);
             if (worker is not null)
             {
-                end = WithKernelMemoryKill(end, worker);
+                end = WithLimitKill(end, worker);
                 SetState(WorkerState.Stopping, worker.ProcessId, readySince);
                 await worker.StopAsync(end.Message).ConfigureAwait(false);
                 if (!worker.IsAttached)

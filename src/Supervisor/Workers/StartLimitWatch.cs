@@ -14,15 +14,11 @@ internal sealed class StartLimitWatch : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private StartFailure? _breach;
 
     public StartLimitWatch(WorkerSpec spec, WorkerProcess process, bool kernelLimitsMemory, ProcessGroupSampler groups, TimeSpan interval, TimeProvider time)
     {
         _loop = WatchAsync(spec, process, kernelLimitsMemory, groups, interval, time, _stop.Token);
     }
-
-    /// <summary>The limit the starting worker crossed (it was killed for it), or null.</summary>
-    public StartFailure? Breach { get => Volatile.Read(ref _breach); private set => Volatile.Write(ref _breach, value); }
 
     public async ValueTask DisposeAsync()
     {
@@ -31,7 +27,7 @@ internal sealed class StartLimitWatch : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task WatchAsync(WorkerSpec spec, WorkerProcess process, bool kernelLimitsMemory, ProcessGroupSampler groups, TimeSpan interval, TimeProvider time, CancellationToken stop)
+    private static async Task WatchAsync(WorkerSpec spec, WorkerProcess process, bool kernelLimitsMemory, ProcessGroupSampler groups, TimeSpan interval, TimeProvider time, CancellationToken stop)
     {
         var memoryLimit = kernelLimitsMemory ? 0 : spec.Limits.MemoryLimitBytes;
         var threadLimit = spec.Limits.MaxThreads;
@@ -45,16 +41,14 @@ internal sealed class StartLimitWatch : IAsyncDisposable
                 var usage = process.OwnsProcessGroup ? groups.Read(process.Pid) : ProcessGroups.ReadUsage(process.Pid);
                 if (memoryLimit > 0 && usage.RssBytes > memoryLimit)
                 {
-                    // Said before the kill, which the start sees as an exit and reports as this.
-                    Breach = new StartFailure(StartFailureKind.MemoryLimit, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB in plugin '{spec.PluginId}''s process group while it started; it was killed. Raise limits.memoryMiB in its manifest, or fix its memory use.", null, []);
-                    process.Kill();
+                    // Kept on the process it kills: the start, or the supervisor it was just handed to, sees an exit and reports this.
+                    process.Kill(new LimitBreach(LimitKind.Memory, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB in plugin '{spec.PluginId}''s process group while it started; it was killed. Raise limits.memoryMiB in its manifest, or fix its memory use."));
                     return;
                 }
 
                 if (threadLimit > 0 && usage.Threads > threadLimit)
                 {
-                    Breach = new StartFailure(StartFailureKind.ThreadLimit, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in plugin '{spec.PluginId}''s process group while it started; it was killed. Fix its thread or process leak, or raise limits.maxThreads in its manifest if it needs that many.", null, []);
-                    process.Kill();
+                    process.Kill(new LimitBreach(LimitKind.Threads, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in plugin '{spec.PluginId}''s process group while it started; it was killed. Fix its thread or process leak, or raise limits.maxThreads in its manifest if it needs that many."));
                     return;
                 }
             }

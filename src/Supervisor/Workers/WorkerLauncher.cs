@@ -90,10 +90,10 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             Log.Ready(logger, spec.PluginId, process.Pid, times.Described.TotalMilliseconds, times.Handshake.TotalMilliseconds, times.Healthy.TotalMilliseconds);
             return worker;
         }
-        catch (WorkerStartException ex) when (limits?.Breach is { } breach)
+        catch (WorkerStartException ex) when (process?.KilledFor is { } breach)
         {
             await CleanUpAsync().ConfigureAwait(false);
-            throw new WorkerStartException(ex.Failure with { Kind = breach.Kind, Message = breach.Message });
+            throw new WorkerStartException(ex.Failure with { Kind = breach.Limit == LimitKind.Memory ? StartFailureKind.MemoryLimit : StartFailureKind.ThreadLimit, Message = breach.Message });
         }
         catch (WorkerStartException ex) when (cgroup is { OomKills: > 0 })
         {
