@@ -116,15 +116,28 @@ public sealed class MemoryCgroupTests
         Assert.Equal("rss-watchdog", view.GetProperty("memoryEnforcement").GetString());
     }
 
-    [Fact]
-    public async Task HostGivenAPathThatIsNoCgroup_RefusesToStart_AndSaysHowToFixIt()
+    [Theory]
+    [InlineData("Memory", "is not a memory cgroup", "Point PluginHost:MemoryCgroupDirectory at a cgroup delegated to the host")]
+    [InlineData("Pids", "is not a cgroup v1 pids cgroup below its hierarchy's root: it has no pids.max", "Point PluginHost:PidsCgroupDirectory at a child of the pids hierarchy")]
+    public async Task HostGivenAPathThatIsNoCgroup_RefusesToStart_AndSaysHowToFixIt(string controller, string what, string fix)
     {
         var notACgroup = Directory.CreateTempSubdirectory("gpt-notcg-").FullName;
         try
         {
-            var error = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync([PluginFolders.Test("t")], o => o.MemoryCgroupDirectory = notACgroup));
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync([PluginFolders.Test("t")], o =>
+            {
+                if (controller == "Memory")
+                {
+                    o.MemoryCgroupDirectory = notACgroup;
+                }
+                else
+                {
+                    o.PidsCgroupDirectory = notACgroup;
+                }
+            }));
 
-            Assert.Contains("is not a memory cgroup", error.ToString(), StringComparison.Ordinal);
+            Assert.Contains(what, error.ToString(), StringComparison.Ordinal);
+            Assert.Contains(fix, error.ToString(), StringComparison.Ordinal);
         }
         finally
         {

@@ -18,6 +18,7 @@ public sealed class ThreadLimitTests
     [InlineData("leak-processes", "300")]
     [InlineData("leak-processes", "500")]
     [InlineData("leak-processes", "700")]
+    [InlineData("fork-fast")]
     public async Task APluginLeakingThreadsOrProcesses_IsKilledAtItsThreadLimit_AndTheCauseIsShown(string mode, params string[] leakFromMs)
     {
         // Leaking from 300 to 700 ms crosses the limit about when its start hands it to the
@@ -85,6 +86,8 @@ public sealed class ThreadLimitTests
         // A .NET worker runs a dozen or more threads of its own.
         Assert.InRange(view.GetProperty("threads").GetProperty("count").GetInt32(), 8, 200);
         Assert.Equal(200, view.GetProperty("threads").GetProperty("limit").GetInt32());
+        // No pids cgroup given to this host: the watchdog holds the limit, and the view says so.
+        Assert.Equal("watchdog", view.GetProperty("threads").GetProperty("enforcement").GetString());
         Assert.Contains("maxThreads=200", view.GetProperty("limitsSetByHost").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(1024, defaults.GetProperty("threads").GetProperty("limit").GetInt32());
         Assert.Matches("plugin_threads_limit\\{[^}]*plugin=\"t\"[^}]*\\} 200", metrics);

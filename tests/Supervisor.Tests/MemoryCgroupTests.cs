@@ -13,7 +13,7 @@ public sealed class MemoryCgroupTests : IDisposable
     [InlineData("oom_kill_disable 0\nunder_oom 0\n", 0)]
     [InlineData("", 0)]
     public void OomKillCounter_IsReadFromEitherInterfacesFile(string text, long expected) =>
-        Assert.Equal(expected, MemoryCgroup.ReadCounter(text, "oom_kill"));
+        Assert.Equal(expected, CgroupFiles.ParseCounter(text, "oom_kill"));
 
     [Fact]
     public void ADirectoryThatIsNoCgroup_IsRefusedWithTheFix()

@@ -49,10 +49,10 @@ internal static partial class Modes
     }
 
     /// <summary>
-    /// Runs <paramref name="leak"/> every 10 ms from <paramref name="afterMs"/> on, at most 2,000
-    /// times: a host that failed to stop it fails its test, not the machine.
+    /// Runs <paramref name="leak"/> every <paramref name="everyMs"/> from <paramref name="afterMs"/> on,
+    /// at most 2,000 times: a host that failed to stop it fails its test, not the machine.
     /// </summary>
-    public static void Leak(Action leak, int afterMs)
+    public static void Leak(Action leak, int afterMs, int everyMs = 10)
     {
         new Thread(() =>
         {
@@ -60,7 +60,7 @@ internal static partial class Modes
             for (var n = 0; n < 2000; n++)
             {
                 leak();
-                Thread.Sleep(10);
+                Thread.Sleep(everyMs);
             }
         }) { IsBackground = true }.Start();
     }

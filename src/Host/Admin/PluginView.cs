@@ -63,8 +63,12 @@ internal sealed record PluginView(
     public ThreadsView? Threads { get; init; }
 }
 
-/// <summary>The threads a worker's whole process group ran at the last reading (0 while none is Ready), and how many it may (0: no limit).</summary>
-internal sealed record ThreadsView(int Count, int Limit);
+/// <summary>
+/// The threads a worker's whole process group ran at the last reading (0 while none is Ready), how
+/// many it may (0: no limit), and who holds it to that: "cgroup {path}" (the kernel refuses past
+/// it, and counts every task of the cgroup) or "watchdog" (killed once a reading is over it).
+/// </summary>
+internal sealed record ThreadsView(int Count, int Limit, string Enforcement);
 
 /// <summary>
 /// WebSockets open on a plugin's routes against <c>PluginHost:MaxWebSocketsPerPlugin</c>; <paramref name="Opened"/>

@@ -56,7 +56,7 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
             includeLogs ? events.Recent(entry.Id) : null)
         {
             AttachedAt = manifest?.AttachAddress?.ToString(),
-            Threads = manifest?.AttachAddress is null && snapshot is not null ? new ThreadsView(snapshot.Threads, snapshot.ThreadLimit) : null,
+            Threads = manifest?.AttachAddress is null && snapshot is not null ? new ThreadsView(snapshot.Threads, snapshot.ThreadLimit, snapshot.PidsCgroup is { } pids ? $"cgroup {pids}" : "watchdog") : null,
             RollbackTo = entry.IsRefused ? null : kept.PreviousOf(entry.Id, entry.Folder)?.Version,
             ReloadOnChangeIgnores = folderReloads.IgnoredIn(entry.Id),
             UpgradeWatch = upgradeWatch.WatchOf(entry.Id),

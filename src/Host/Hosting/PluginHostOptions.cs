@@ -266,6 +266,14 @@ public sealed class PluginHostOptions
     /// </summary>
     public string? MemoryCgroupDirectory { get; set; }
 
+    /// <summary>
+    /// A cgroup v1 pids directory delegated to the host under which each worker with a thread
+    /// limit gets its own cgroup, its pids.max that limit: the kernel refuses the thread or fork
+    /// past it, however fast they come, and the worker is then killed for it. Unset (the default),
+    /// the thread watchdog alone holds the limit. See docs/architecture.md, "Thread limits".
+    /// </summary>
+    public string? PidsCgroupDirectory { get; set; }
+
     /// <summary>Time between readings of each worker's process group (its RSS and threads, against their limits). Defaults to 250 ms.</summary>
     public TimeSpan MemoryCheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 

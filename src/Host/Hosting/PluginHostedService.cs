@@ -28,18 +28,26 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Sta
         }
 
         // The workers' cgroups of a run that ended without cleaning up (the host was killed).
-        if (launcher.Settings.MemoryCgroup is { } cgroups)
+        var leftoverCgroups = new List<(string Path, string? Error)>();
+        if (launcher.Settings.MemoryCgroup is { } memory)
         {
-            foreach (var (path, error) in await cgroups.RemoveLeftoversAsync(time).ConfigureAwait(false))
+            leftoverCgroups.AddRange(await memory.RemoveLeftoversAsync(time).ConfigureAwait(false));
+        }
+
+        if (launcher.Settings.PidsCgroup is { } pids)
+        {
+            leftoverCgroups.AddRange(await pids.RemoveLeftoversAsync(time).ConfigureAwait(false));
+        }
+
+        foreach (var (path, error) in leftoverCgroups)
+        {
+            if (error is null)
             {
-                if (error is null)
-                {
-                    Log.RemovedLeftoverCgroup(logger, path);
-                }
-                else
-                {
-                    Log.LeftoverCgroupStays(logger, path, error);
-                }
+                Log.RemovedLeftoverCgroup(logger, path);
+            }
+            else
+            {
+                Log.LeftoverCgroupStays(logger, path, error);
             }
         }
 

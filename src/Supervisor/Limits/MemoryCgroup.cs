@@ -87,46 +87,13 @@ internal sealed class MemoryCgroup
     /// alone, so every child is a worker's). Call it after reaping that run's
     /// workers: a cgroup goes once its processes are gone.
     /// </summary>
-    public async Task<IReadOnlyList<(string Path, string? Error)>> RemoveLeftoversAsync(TimeProvider time)
-    {
-        var removed = new List<(string, string?)>();
-        foreach (var child in System.IO.Directory.GetDirectories(Directory))
-        {
-            removed.Add((child, await WorkerCgroup.RemoveAsync(child, time).ConfigureAwait(false)));
-        }
-
-        return removed;
-    }
-
-    /// <summary>The value of counter <paramref name="key"/> in a flat-keyed cgroup file ("oom_kill 3"), or 0.</summary>
-    public static long ReadCounter(string text, string key)
-    {
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length == 2 && parts[0] == key && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-            {
-                return value;
-            }
-        }
-
-        return 0;
-    }
+    public Task<IReadOnlyList<(string Path, string? Error)>> RemoveLeftoversAsync(TimeProvider time) => WorkerCgroup.RemoveChildrenAsync(Directory, time);
 
     private static HashSet<string> ReadWords(string file) =>
         File.Exists(file) ? [.. File.ReadAllText(file).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)] : [];
 
-    private static void TryWrite(string file, string value, string directory, string purpose)
-    {
-        try
-        {
-            File.WriteAllText(file, value);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException($"The host cannot write {Path.GetFileName(file)} in cgroup '{directory}' to {purpose}: {ex.Message}. Give the host a delegated cgroup it owns, or leave PluginHost:MemoryCgroupDirectory unset.", ex);
-        }
-    }
+    private static void TryWrite(string file, string value, string directory, string purpose) =>
+        CgroupFiles.Write(file, value, directory, purpose, "PluginHost:MemoryCgroupDirectory");
 
     private static void WriteIfPresent(string file, string value)
     {

@@ -13,38 +13,10 @@ internal sealed class WorkerCgroup(string path, CgroupVersion version, long limi
     public string ProcsFile => System.IO.Path.Combine(Path, "cgroup.procs");
 
     /// <summary>The memory the kernel charges to this cgroup now, in bytes; 0 once it is gone.</summary>
-    public long UsageBytes
-    {
-        get
-        {
-            try
-            {
-                var text = File.ReadAllText(System.IO.Path.Combine(Path, version == CgroupVersion.V2 ? "memory.current" : "memory.usage_in_bytes"));
-                return long.TryParse(text.AsSpan().Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) ? bytes : 0;
-            }
-            catch (IOException)
-            {
-                return 0;
-            }
-        }
-    }
+    public long UsageBytes => CgroupFiles.ReadNumber(System.IO.Path.Combine(Path, version == CgroupVersion.V2 ? "memory.current" : "memory.usage_in_bytes"));
 
     /// <summary>How many times the kernel's OOM killer killed a process of this cgroup.</summary>
-    public long OomKills
-    {
-        get
-        {
-            var file = System.IO.Path.Combine(Path, version == CgroupVersion.V2 ? "memory.events" : "memory.oom_control");
-            try
-            {
-                return MemoryCgroup.ReadCounter(File.ReadAllText(file), "oom_kill");
-            }
-            catch (IOException)
-            {
-                return 0;
-            }
-        }
-    }
+    public long OomKills => CgroupFiles.ReadCounter(System.IO.Path.Combine(Path, version == CgroupVersion.V2 ? "memory.events" : "memory.oom_control"), "oom_kill");
 
     /// <summary>Removes this cgroup (see <see cref="RemoveAsync(string, TimeProvider)"/>).</summary>
     public Task<string?> RemoveAsync(TimeProvider time) => RemoveAsync(Path, time);
@@ -75,7 +47,24 @@ internal sealed class WorkerCgroup(string path, CgroupVersion version, long limi
     /// <summary>Kills every process in this cgroup: the worker's and whatever it started, whichever group or environment they took.</summary>
     public void KillMembers() => KillMembers(Path);
 
-    private static void KillMembers(string path)
+    /// <summary>
+    /// Removes the child cgroups of <paramref name="directory"/> a previous run left (the directory
+    /// is the host's alone, so every child is a worker's). Call it after reaping that run's
+    /// workers: a cgroup goes once its processes are gone.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string Path, string? Error)>> RemoveChildrenAsync(string directory, TimeProvider time)
+    {
+        var removed = new List<(string, string?)>();
+        foreach (var child in Directory.GetDirectories(directory))
+        {
+            removed.Add((child, await RemoveAsync(child, time).ConfigureAwait(false)));
+        }
+
+        return removed;
+    }
+
+    /// <summary>Kills every process in the cgroup at <paramref name="path"/>.</summary>
+    internal static void KillMembers(string path)
     {
         string[] pids;
         try

@@ -63,20 +63,20 @@ internal sealed class WorkerProcess : IWorkerProcess
     /// <param name="onStdout">Each stdout line after the handshake, with the pid.</param>
     /// <param name="onStderr">Each stderr line, with the pid.</param>
     /// <param name="onExited">Called with the pid once the process is gone.</param>
-    /// <param name="cgroupProcsFile">When set, the worker joins this cgroup before its program starts.</param>
+    /// <param name="cgroupProcsFiles">The cgroups (one a hierarchy) the worker joins before its program starts; none when null or empty.</param>
     /// <param name="nice">Above 0, the worker's niceness from its first instruction, every thread of it included.</param>
     /// <param name="killHelpers">
     /// Kills the processes the worker started outside its process group (<see cref="EscapedHelpers"/>):
     /// called with every kill of the worker, and when the worker is gone but something still holds its output open.
     /// </param>
-    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int>? onExited = null, string? cgroupProcsFile = null, int nice = 0, Action? killHelpers = null)
+    public static WorkerProcess Start(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, TimeProvider time, Action<int, string> onStdout, Action<int, string> onStderr, Action<int>? onExited = null, IReadOnlyList<string>? cgroupProcsFiles = null, int nice = 0, Action? killHelpers = null)
     {
         var process = new WorkerProcess(time, onStdout, onStderr, onExited ?? (_ => { }), killHelpers ?? (() => { }));
-        process.Spawn(spec, environment, cgroupProcsFile, nice);
+        process.Spawn(spec, environment, cgroupProcsFiles ?? [], nice);
         return process;
     }
 
-    private void Spawn(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, string? cgroupProcsFile, int nice)
+    private void Spawn(WorkerSpec spec, IReadOnlyDictionary<string, string?> environment, IReadOnlyList<string> cgroupProcsFiles, int nice)
     {
         if (spec.Requires is { } required && !File.Exists(required.Path))
         {
@@ -94,12 +94,12 @@ internal sealed class WorkerProcess : IWorkerProcess
             program = [NiceProgram, "-n", nice.ToString(System.Globalization.CultureInfo.InvariantCulture), .. program];
         }
 
-        var command = cgroupProcsFile is null
+        var command = cgroupProcsFiles.Count == 0
             ? Cli.Wrap(program[0]).WithArguments(program[1..])
-            // The shell moves itself into the worker's cgroup and then becomes the
+            // The shell moves itself into the worker's cgroups and then becomes the
             // worker (exec keeps the pid; setsid does not fork a non-leader), so the
-            // kernel counts every byte from the first instruction on.
-            : Cli.Wrap("/bin/sh").WithArguments(["-c", "echo $$ > \"$0\" && exec \"$@\"", cgroupProcsFile, .. program]);
+            // kernel counts every byte and every thread from the first instruction on.
+            : Cli.Wrap("/bin/sh").WithArguments(["-c", JoinCgroupsThenExec(cgroupProcsFiles.Count), .. cgroupProcsFiles, .. program]);
 
         command = command
             .WithWorkingDirectory(spec.WorkingDirectory)
@@ -188,6 +188,13 @@ internal sealed class WorkerProcess : IWorkerProcess
     /// <summary>Closes the worker's stdin, which asks it to exit.</summary>
     public void CloseStdin() => _stdin.Writer.Complete();
 
+
+    /// <summary>
+    /// The shell script given the procs files as $0, $1… and then the program: it writes its
+    /// own pid into each file, shifting past them, and execs what is left.
+    /// </summary>
+    private static string JoinCgroupsThenExec(int files) =>
+        "echo $$ > \"$0\"" + string.Concat(Enumerable.Repeat(" && echo $$ > \"$1\" && shift", files - 1)) + " && exec \"$@\"";
 
     /// <summary>The limit the host killed the worker for, once it did; the first such kill's.</summary>
     public LimitBreach? KilledFor => Volatile.Read(ref _killedFor);

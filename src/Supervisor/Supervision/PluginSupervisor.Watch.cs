@@ -49,7 +49,7 @@ internal sealed partial class PluginSupervisor
     /// An end a limit caused, whatever the symptom (an exit by SIGKILL, a failed Configure):
     /// the host's own kill, which the start's watch may have made in the instant it handed the
     /// worker over, so that the monitor saw only an exit; else the kernel's, when the worker's
-    /// cgroup saw an OOM kill. Read before the worker stops, since stopping removes its cgroup.
+    /// pids cgroup refused it a thread or its memory cgroup saw an OOM kill. Read before the worker stops, since stopping removes its cgroup.
     /// </summary>
     private static EndReason WithLimitKill(EndReason end, Worker worker)
     {
@@ -61,6 +61,12 @@ internal sealed partial class PluginSupervisor
         if (worker.Process.KilledFor is { } breach)
         {
             return EndReason.Of(breach, end.Exit);
+        }
+
+        if (worker.PidsCgroup?.Breach($"worker pid {worker.Pid}") is { } refused)
+        {
+            // Refused a thread, the runtime may crash before a watchdog reads the refusal.
+            return EndReason.Of(refused with { Message = $"{refused.Message} ({end.Message})" }, end.Exit);
         }
 
         return end.Kind is EndKind.MemoryLimit || worker.Cgroup is not { OomKills: > 0 } cgroup
@@ -116,7 +122,20 @@ internal sealed partial class PluginSupervisor
         while (true)
         {
             var usage = worker.Process.OwnsProcessGroup ? _groups.Read(worker.Pid) : ProcessGroups.ReadUsage(worker.Pid);
-            Volatile.Write(ref _threads, usage.Threads);
+            if (worker.PidsCgroup is { } pids)
+            {
+                // The kernel's count: every task it holds the worker to, helpers in sessions of their own too.
+                Volatile.Write(ref _threads, pids.Current);
+                if (pids.Breach($"worker pid {worker.Pid}") is { } refused)
+                {
+                    return KillFor(refused);
+                }
+            }
+            else
+            {
+                Volatile.Write(ref _threads, usage.Threads);
+            }
+
             if (threadLimit > 0 && usage.Threads > threadLimit)
             {
                 return KillFor(new LimitBreach(LimitKind.Threads, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in worker pid {worker.Pid}'s process group. Fix the plugin's thread or process leak, or raise limits.maxThreads in its manifest if it needs that many."));

@@ -150,6 +150,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
                     MemoryBytes = Interlocked.Read(ref _memoryBytes),
                     StderrLinesDropped = _log.Dropped,
                     MemoryCgroup = _ready?.Cgroup?.Path,
+                    PidsCgroup = _ready?.PidsCgroup?.Path,
                     DataBytes = Interlocked.Read(ref _dataBytes),
                     Threads = Volatile.Read(ref _threads),
                 };

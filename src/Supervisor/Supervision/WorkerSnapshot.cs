@@ -23,6 +23,9 @@ internal sealed record WorkerSnapshot(
     /// <summary>The Ready worker's own memory cgroup, or null when the RSS watchdog alone enforces the limit.</summary>
     public string? MemoryCgroup { get; init; }
 
+    /// <summary>The Ready worker's own pids cgroup, or null when the thread watchdog alone enforces the limit.</summary>
+    public string? PidsCgroup { get; init; }
+
     /// <summary>What the plugin's data directory held at its last measurement, in bytes.</summary>
     public long DataBytes { get; init; }
 

@@ -8,16 +8,17 @@ namespace GrpcPlugins.Supervisor.Workers;
 /// when the supervisor's watchdogs take over. A plugin may load gigabytes (a model, a cache) or
 /// leak threads before its handshake, and a start may last minutes: unwatched, it ran over its
 /// limits for as long as its start timeout allowed. The memory is the kernel's to enforce when
-/// the worker has a cgroup; the threads are counted either way.
+/// the worker has a memory cgroup; the threads are counted either way, and a pids cgroup's
+/// refusals read as the limit crossed.
 /// </summary>
 internal sealed class StartLimitWatch : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public StartLimitWatch(WorkerSpec spec, WorkerProcess process, bool kernelLimitsMemory, ProcessGroupSampler groups, TimeSpan interval, TimeProvider time)
+    public StartLimitWatch(WorkerSpec spec, WorkerProcess process, bool kernelLimitsMemory, WorkerPidsCgroup? pids, ProcessGroupSampler groups, TimeSpan interval, TimeProvider time)
     {
-        _loop = WatchAsync(spec, process, kernelLimitsMemory, groups, interval, time, _stop.Token);
+        _loop = WatchAsync(spec, process, kernelLimitsMemory, pids, groups, interval, time, _stop.Token);
     }
 
     public async ValueTask DisposeAsync()
@@ -27,7 +28,7 @@ internal sealed class StartLimitWatch : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static async Task WatchAsync(WorkerSpec spec, WorkerProcess process, bool kernelLimitsMemory, ProcessGroupSampler groups, TimeSpan interval, TimeProvider time, CancellationToken stop)
+    private static async Task WatchAsync(WorkerSpec spec, WorkerProcess process, bool kernelLimitsMemory, WorkerPidsCgroup? pids, ProcessGroupSampler groups, TimeSpan interval, TimeProvider time, CancellationToken stop)
     {
         var memoryLimit = kernelLimitsMemory ? 0 : spec.Limits.MemoryLimitBytes;
         var threadLimit = spec.Limits.MaxThreads;
@@ -43,6 +44,12 @@ internal sealed class StartLimitWatch : IAsyncDisposable
                 {
                     // Kept on the process it kills: the start, or the supervisor it was just handed to, sees an exit and reports this.
                     process.Kill(new LimitBreach(LimitKind.Memory, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB in plugin '{spec.PluginId}''s process group while it started; it was killed. Raise limits.memoryMiB in its manifest, or fix its memory use."));
+                    return;
+                }
+
+                if (pids?.Breach($"plugin '{spec.PluginId}' while it started; it was killed") is { } refused)
+                {
+                    process.Kill(refused);
                     return;
                 }
 

@@ -40,6 +40,9 @@ internal sealed class Worker : IAsyncDisposable
     /// <summary>The worker's own memory cgroup, or null when the RSS watchdog alone enforces the limit.</summary>
     public WorkerCgroup? Cgroup { get; }
 
+    /// <summary>The worker's own pids cgroup, or null when the thread watchdog alone enforces its thread limit.</summary>
+    public WorkerPidsCgroup? PidsCgroup { get; init; }
+
     public IWorkerProcess Process { get; }
 
     /// <summary>The handshake line it printed; null for an attached worker, which prints none.</summary>

@@ -34,14 +34,16 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         WorkerProcess? process = null;
         WorkerConnection? connection = null;
         WorkerCgroup? cgroup = null;
+        WorkerPidsCgroup? pids = null;
         StartLimitWatch? limits = null;
         tokens.Add(token, spec.PluginId);
         try
         {
             cgroup = CreateCgroup(spec);
+            pids = CreatePidsCgroup(spec);
             var environment = BuildEnvironment(spec, socketDirectory.Path, token);
             RuntimeLeftovers? leftovers = null;
-            process = WorkerProcess.Start(spec, environment, time, output.OnStdout, output.OnStderr, pid => Exited(pid, leftovers), cgroup?.ProcsFile, Settings.Nice, () => KillHelpers(process?.Pid ?? 0));
+            process = WorkerProcess.Start(spec, environment, time, output.OnStdout, output.OnStderr, pid => Exited(pid, leftovers), [.. new[] { cgroup?.ProcsFile, pids?.ProcsFile }.OfType<string>()], Settings.Nice, () => KillHelpers(process?.Pid ?? 0));
             // Read while the process runs or waits to be reaped; one that is already gone had no runtime
             // to leave files, and is no orphan for the ledger to reap.
             leftovers = RuntimeLeftovers.Of(process.Pid, environment);
@@ -53,7 +55,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
             if (Settings.StartLimits is { } checks)
             {
-                limits = new StartLimitWatch(spec, process, cgroup is not null, checks.Groups, checks.Interval, time);
+                limits = new StartLimitWatch(spec, process, cgroup is not null, pids, checks.Groups, checks.Interval, time);
             }
 
             if (leftovers is not null)
@@ -86,7 +88,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
 
             var times = new WorkerStartTimes(handshakeAt, healthyAt, SinceSpawn());
 
-            var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token), cgroup, () => RemoveCgroupAsync(cgroup, logger), times);
+            var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token), cgroup, () => RemoveCgroupsAsync(cgroup, pids, logger), times) { PidsCgroup = pids };
             Log.Ready(logger, spec.PluginId, process.Pid, times.Described.TotalMilliseconds, times.Handshake.TotalMilliseconds, times.Healthy.TotalMilliseconds);
             return worker;
         }
@@ -94,6 +96,12 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         {
             await CleanUpAsync().ConfigureAwait(false);
             throw new WorkerStartException(ex.Failure with { Kind = breach.Limit == LimitKind.Memory ? StartFailureKind.MemoryLimit : StartFailureKind.ThreadLimit, Message = breach.Message });
+        }
+        catch (WorkerStartException ex) when (pids?.Breach($"plugin '{spec.PluginId}' while it started") is { } refused)
+        {
+            // The runtime or the plugin failed on the thread or fork the kernel refused: that is the cause.
+            await CleanUpAsync().ConfigureAwait(false);
+            throw new WorkerStartException(ex.Failure with { Kind = StartFailureKind.ThreadLimit, Message = $"{refused.Message} ({ex.Failure.Message})" });
         }
         catch (WorkerStartException ex) when (cgroup is { OomKills: > 0 })
         {
@@ -120,8 +128,9 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
 
         void KillHelpers(int pid)
         {
-            // The kernel keeps every descendant in the worker's cgroup, whatever it did to its group and environment.
+            // The kernel keeps every descendant in the worker's cgroups, whatever it did to its group and environment.
             cgroup?.KillMembers();
+            pids?.KillMembers();
             if (EscapedHelpers.Kill(HandshakeEnvironment.Token, token) is { Count: > 0 } helpers)
             {
                 Log.HelpersKilled(logger, spec.PluginId, pid, string.Join(", ", helpers));
@@ -149,33 +158,48 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             }
 
             socketDirectory.Dispose();
-            await RemoveCgroupAsync(cgroup, logger).ConfigureAwait(false);
+            await RemoveCgroupsAsync(cgroup, pids, logger).ConfigureAwait(false);
         }
     }
 
     /// <summary>The worker's own memory cgroup, when the host has a delegated one and the plugin a limit.</summary>
-    private WorkerCgroup? CreateCgroup(WorkerSpec spec)
-    {
-        if (Settings.MemoryCgroup is not { } parent || spec.Limits.MemoryLimitBytes <= 0)
-        {
-            return null;
-        }
+    private WorkerCgroup? CreateCgroup(WorkerSpec spec) =>
+        Settings.MemoryCgroup is { } parent && spec.Limits.MemoryLimitBytes > 0
+            ? OwnCgroup(spec, "memory", name => parent.Create(name, spec.Limits.MemoryLimitBytes))
+            : null;
 
+    /// <summary>
+    /// The worker's own pids cgroup, when the host has a delegated one and the plugin a thread
+    /// limit: the kernel then refuses its threads and forks past it, however fast they come.
+    /// </summary>
+    private WorkerPidsCgroup? CreatePidsCgroup(WorkerSpec spec) =>
+        Settings.PidsCgroup is { } parent && spec.Limits.MaxThreads > 0
+            ? OwnCgroup(spec, "pids", name => parent.Create(name, spec.Limits.MaxThreads))
+            : null;
+
+    /// <summary>A cgroup of the worker's own, named for its plugin; a failure to make one is a failed start that says why.</summary>
+    private static T OwnCgroup<T>(WorkerSpec spec, string controller, Func<string, T> create)
+    {
         try
         {
-            return parent.Create($"{spec.PluginId}-{Guid.NewGuid():N}", spec.Limits.MemoryLimitBytes);
+            return create($"{spec.PluginId}-{Guid.NewGuid():N}");
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
         {
-            throw new WorkerStartException(new StartFailure(StartFailureKind.SpawnFailed, $"plugin '{spec.PluginId}' could not get its memory cgroup: {ex.Message}", null, []));
+            throw new WorkerStartException(new StartFailure(StartFailureKind.SpawnFailed, $"plugin '{spec.PluginId}' could not get its {controller} cgroup: {ex.Message}", null, []));
         }
     }
 
-    private async Task RemoveCgroupAsync(WorkerCgroup? cgroup, ILogger logger)
+    private async Task RemoveCgroupsAsync(WorkerCgroup? cgroup, WorkerPidsCgroup? pids, ILogger logger)
     {
         if (cgroup is not null && await cgroup.RemoveAsync(time).ConfigureAwait(false) is { } error)
         {
             Log.CgroupNotRemoved(logger, cgroup.Path, error);
+        }
+
+        if (pids is not null && await pids.RemoveAsync(time).ConfigureAwait(false) is { } pidsError)
+        {
+            Log.CgroupNotRemoved(logger, pids.Path, pidsError);
         }
     }
 

@@ -4,7 +4,7 @@ namespace GrpcPlugins.Functional.Tests.Infrastructure;
 
 /// <summary>
 /// A fresh memory cgroup for one test, under the machine's cgroup v2 root or its
-/// cgroup v1 memory hierarchy, removed at the end. Creating one needs root (as in
+/// cgroup v1 memory hierarchy (or a pids cgroup, under its v1 pids hierarchy), removed at the end. Creating one needs root (as in
 /// CI) or a delegated cgroup; without either the test says so and fails.
 /// </summary>
 internal sealed class TestCgroup : IDisposable
@@ -23,6 +23,23 @@ internal sealed class TestCgroup : IDisposable
             throw new InvalidOperationException("This machine has no memory cgroup (neither cgroup v2 with the memory controller nor a cgroup v1 memory hierarchy); the kernel-enforced limit cannot be tested here.");
         }
 
+        return Under(root);
+    }
+
+    /// <summary>A fresh cgroup in the machine's cgroup v1 pids hierarchy, which the host takes for thread limits.</summary>
+    public static TestCgroup CreatePids()
+    {
+        const string Root = "/sys/fs/cgroup/pids";
+        if (!Directory.Exists(Root) || File.Exists(System.IO.Path.Combine(Root, "cgroup.controllers")))
+        {
+            throw new InvalidOperationException("This machine has no cgroup v1 pids hierarchy at /sys/fs/cgroup/pids; the kernel-enforced thread limit cannot be tested here.");
+        }
+
+        return Under(Root);
+    }
+
+    private static TestCgroup Under(string root)
+    {
         var path = System.IO.Path.Combine(root, "gpt-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
