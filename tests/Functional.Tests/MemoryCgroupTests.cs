@@ -119,6 +119,7 @@ public sealed class MemoryCgroupTests
     [Theory]
     [InlineData("Memory", "is not a memory cgroup", "Point PluginHost:MemoryCgroupDirectory at a cgroup delegated to the host")]
     [InlineData("Pids", "is not a cgroup v1 pids cgroup below its hierarchy's root: it has no pids.max", "Point PluginHost:PidsCgroupDirectory at a child of the pids hierarchy")]
+    [InlineData("Cpu", "is not a cgroup v1 cpu cgroup below its hierarchy's root: it has no cpu.cfs_quota_us", "Point PluginHost:CpuCgroupDirectory at a child of the cpu hierarchy")]
     public async Task HostGivenAPathThatIsNoCgroup_RefusesToStart_AndSaysHowToFixIt(string controller, string what, string fix)
     {
         var notACgroup = Directory.CreateTempSubdirectory("gpt-notcg-").FullName;
@@ -126,13 +127,17 @@ public sealed class MemoryCgroupTests
         {
             var error = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync([PluginFolders.Test("t")], o =>
             {
-                if (controller == "Memory")
+                switch (controller)
                 {
-                    o.MemoryCgroupDirectory = notACgroup;
-                }
-                else
-                {
-                    o.PidsCgroupDirectory = notACgroup;
+                    case "Memory":
+                        o.MemoryCgroupDirectory = notACgroup;
+                        break;
+                    case "Pids":
+                        o.PidsCgroupDirectory = notACgroup;
+                        break;
+                    default:
+                        o.CpuCgroupDirectory = notACgroup;
+                        break;
                 }
             }));
 

@@ -71,7 +71,7 @@ public sealed class ThreadLimitTests
     public async Task AWorkersThreads_AreShownAgainstTheDefaultLimit_AndAnAdminsLimitReplacesTheManifests()
     {
         var manifest = PluginFolders.Test("t");
-        manifest["limits"] = new JsonObject { ["maxThreads"] = 500 };
+        manifest["limits"] = new JsonObject { ["maxThreads"] = 500, ["cpus"] = 0.5 };
         var other = PluginFolders.Test("u");
         await using var host = await TestHost.StartAsync([manifest, other], o => o.PluginLimits["t"] = new() { MaxThreads = 200 });
         await host.WaitForStateAsync("t", WorkerState.Ready);
@@ -88,6 +88,10 @@ public sealed class ThreadLimitTests
         Assert.Equal(200, view.GetProperty("threads").GetProperty("limit").GetInt32());
         // No pids cgroup given to this host: the watchdog holds the limit, and the view says so.
         Assert.Equal("watchdog", view.GetProperty("threads").GetProperty("enforcement").GetString());
+        // A CPU limit with no cpu cgroup to hold it is said to be unenforced, not shown as if it were.
+        Assert.Equal(0.5, view.GetProperty("cpu").GetProperty("limit").GetDouble());
+        Assert.Equal("not enforced: the host has no PluginHost:CpuCgroupDirectory", view.GetProperty("cpu").GetProperty("enforcement").GetString());
+        Assert.Equal("none", defaults.GetProperty("cpu").GetProperty("enforcement").GetString());
         Assert.Contains("maxThreads=200", view.GetProperty("limitsSetByHost").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(1024, defaults.GetProperty("threads").GetProperty("limit").GetInt32());
         Assert.Matches("plugin_threads_limit\\{[^}]*plugin=\"t\"[^}]*\\} 200", metrics);

@@ -114,8 +114,9 @@ public sealed class ManifestReaderTests
     [InlineData("""{ "address": "http://orders.internal:7001" }""", "", "$.attach.address: 'http://orders.internal:7001' is not an https address with a host and a port")]
     [InlineData("""{ "address": "https://orders.internal" }""", "", "$.attach.address: 'https://orders.internal' is not an https address with a host and a port")]
     [InlineData("""{ "address": "https://orders.internal:7001" }""", "\"args\": [\"x\"],", "$.attach: an attached worker's arguments and environment are set by whoever runs it")]
-    [InlineData("""{ "address": "https://orders.internal:7001" }""", "\"limits\": {\"memoryMiB\": 64},", "$.attach: an attached worker's memory, threads and disk are limited where it runs")]
-    [InlineData("""{ "address": "https://orders.internal:7001" }""", "\"limits\": {\"maxThreads\": 64},", "$.attach: an attached worker's memory, threads and disk are limited where it runs (its container's limits); remove limits.memoryMiB, limits.maxThreads and limits.dataMiB.")]
+    [InlineData("""{ "address": "https://orders.internal:7001" }""", "\"limits\": {\"memoryMiB\": 64},", "$.attach: an attached worker's memory, threads, CPU and disk are limited where it runs")]
+    [InlineData("""{ "address": "https://orders.internal:7001" }""", "\"limits\": {\"maxThreads\": 64},", "$.attach: an attached worker's memory, threads, CPU and disk are limited where it runs (its container's limits); remove limits.memoryMiB, limits.maxThreads, limits.cpus and limits.dataMiB.")]
+    [InlineData("""{ "address": "https://orders.internal:7001" }""", "\"limits\": {\"cpus\": 0.5},", "$.attach: an attached worker's memory, threads, CPU and disk are limited where it runs")]
     [InlineData("""{ "address": "https://orders.internal:7001" }""", "\"command\": \"./run\",", "$: set exactly one of 'command'")]
     public void ABadAttach_IsRefused_SayingWhatToWrite(string attach, string more, string error)
     {

@@ -71,6 +71,26 @@ public sealed class ManifestSchemaTests
     }
 
     [Theory]
+    [InlineData("""{"maxThreads": 64}""", true)]
+    [InlineData("""{"maxThreads": 8}""", false)]
+    [InlineData("""{"cpus": 0.5}""", true)]
+    [InlineData("""{"cpus": 2}""", true)]
+    [InlineData("""{"cpus": 0}""", false)]
+    [InlineData("""{"cpus": 2000}""", false)]
+    [InlineData("""{"memoryMiB": 256, "dataMiB": 64, "maxConcurrentCalls": 8, "maxWebSockets": 4}""", true)]
+    [InlineData("""{"memoryMiB": 8}""", false)]
+    [InlineData("""{"dataMiB": 0}""", false)]
+    [InlineData("""{"threads": 64}""", false)]
+    public async Task SchemaAndReader_AgreeOnLimits(string limits, bool valid)
+    {
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(s_root, "docs/plugin.schema.json"));
+        var json = $$"""{ "id": "demo", "version": "1.0.0", "command": "./run", "limits": {{limits}} }""";
+
+        Assert.Equal(valid, schema.Validate(json).Count == 0);
+        Assert.Equal(valid, ManifestReader.Parse(json, "/p", out _) is not null);
+    }
+
+    [Theory]
     [InlineData("""{"LD_LIBRARY_PATH": "${pluginDir}/native"}""", true)]
     [InlineData("""{"PLUGIN_TOKEN": "x"}""", false)]
     [InlineData("""{"1BAD": "x"}""", false)]

@@ -292,11 +292,27 @@ public sealed class PluginHostOptionsValidatorTests
         }
     }
 
+    [Theory]
+    [InlineData(-0.5, false)]
+    [InlineData(0, true)]
+    [InlineData(0.25, true)]
+    [InlineData(2000, false)]
+    public void TheDefaultCpuLimit_IsZeroForNone_OrACoresWorth(double cpus, bool valid)
+    {
+        var result = new PluginHostOptionsValidator().Validate(null, new PluginHostOptions { DefaultCpus = cpus });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains(FormattableString.Invariant($"PluginHost:DefaultCpus is {cpus}; use the cores' worth of CPU time a worker may use (0.5: half a core; at most 1024), or 0 for no limit."), result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void APluginsLimitsSetByTheHost_AreCheckedAsAManifestsAre_NamedByTheirConfigurationKey()
     {
         var options = new PluginHostOptions();
-        options.PluginLimits["hello"] = new PluginLimitsOptions { MemoryMiB = 8, DataMiB = 0, MaxConcurrentCalls = 4, MaxThreads = 15 };
+        options.PluginLimits["hello"] = new PluginLimitsOptions { MemoryMiB = 8, DataMiB = 0, MaxConcurrentCalls = 4, MaxThreads = 15, Cpus = 0 };
         options.PluginLimits["other"] = new PluginLimitsOptions { StartTimeoutSeconds = 900 };
 
         var result = new PluginHostOptionsValidator().Validate(null, options);
@@ -305,6 +321,7 @@ public sealed class PluginHostOptionsValidatorTests
         Assert.Contains("PluginHost:PluginLimits:hello:MemoryMiB: 8 is too small; give at least 16.", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("PluginHost:PluginLimits:hello:DataMiB: 0 must be 1 or more", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("PluginHost:PluginLimits:hello:MaxThreads: 15 is too few for any runtime's own threads; give at least 16", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("PluginHost:PluginLimits:hello:Cpus: 0 must be more than 0 and at most 1024", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("PluginHost:PluginLimits:other:StartTimeoutSeconds: 900 must be between 0 and 600.", result.FailureMessage, StringComparison.Ordinal);
         Assert.DoesNotContain("MaxConcurrentCalls", result.FailureMessage, StringComparison.Ordinal);
     }
@@ -314,9 +331,9 @@ public sealed class PluginHostOptionsValidatorTests
     {
         var manifest = new ManifestLimits(300, TimeSpan.FromSeconds(5), null, TimeSpan.FromSeconds(30), 1000, 100, 64, 10, MaxThreads: 100);
 
-        var effective = manifest.OverriddenBy(new PluginLimitsOptions { DataMiB = 2, MaxConcurrentCalls = 3, CallTimeoutMs = 250, MaxWebSockets = 4, MaxThreads = 50 }.ToLimits());
+        var effective = manifest.OverriddenBy(new PluginLimitsOptions { DataMiB = 2, MaxConcurrentCalls = 3, CallTimeoutMs = 250, MaxWebSockets = 4, MaxThreads = 50, Cpus = 0.5 }.ToLimits());
 
-        Assert.Equal(new ManifestLimits(300, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30), 1000, 3, 2, 4, 50), effective);
+        Assert.Equal(new ManifestLimits(300, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30), 1000, 3, 2, 4, 50, 0.5), effective);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class PidsCgroupTests
         {
             File.WriteAllText(Path.Combine(directory.FullName, "cgroup.controllers"), "cpu memory pids\n");
 
-            var error = Assert.Throws<InvalidOperationException>(() => PidsCgroup.Open(directory.FullName));
+            var error = Assert.Throws<InvalidOperationException>(() => WorkerPidsCgroup.OpenParent(directory.FullName));
 
             Assert.Contains("is a cgroup v2 directory", error.Message, StringComparison.Ordinal);
             Assert.Contains("the thread watchdog still holds every worker to limits.maxThreads", error.Message, StringComparison.Ordinal);

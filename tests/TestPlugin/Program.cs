@@ -74,6 +74,20 @@ switch (mode)
         // From the given milliseconds (3 s unless said): a test of the start's hand-over leaks sooner.
         Modes.Leak(() => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "1000") { UseShellExecute = false })!.Dispose(), afterMs: args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3000);
         break;
+    case "spin":
+        // A plugin stuck in a loop on two threads: every core of this machine.
+        for (var i = 0; i < 2; i++)
+        {
+            new Thread(() =>
+            {
+                while (true)
+                {
+                    Thread.SpinWait(1000);
+                }
+            }) { IsBackground = true }.Start();
+        }
+
+        break;
     case "fork-fast":
         // Helpers as fast as it can start them, from 3 s on: faster than any pass over /proc.
         Modes.Leak(() => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "1000") { UseShellExecute = false })!.Dispose(), afterMs: 3000, everyMs: 0);

@@ -61,7 +61,18 @@ internal sealed record PluginView(
 
     /// <summary>The threads of its worker's process group against its limit; null for an attached worker, whose threads are not on this machine.</summary>
     public ThreadsView? Threads { get; init; }
+
+    /// <summary>Its worker's CPU limit and how much the kernel held it back; null for an attached worker, limited where it runs.</summary>
+    public CpuView? Cpu { get; init; }
 }
+
+/// <summary>
+/// The cores' worth of CPU time a worker may use (0: no limit), how long the kernel held its
+/// Ready worker back at it (since that worker started), and who holds it to that: "cgroup {path}",
+/// "cgroup, from its start" (not Ready), "none" (no limit), or "not enforced: …" when it asks for a
+/// limit the host has no cpu cgroup to hold.
+/// </summary>
+internal sealed record CpuView(double Limit, double ThrottledSeconds, string Enforcement);
 
 /// <summary>
 /// The threads a worker's whole process group ran at the last reading (0 while none is Ready), how

@@ -57,12 +57,21 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
         {
             AttachedAt = manifest?.AttachAddress?.ToString(),
             Threads = manifest?.AttachAddress is null && snapshot is not null ? new ThreadsView(snapshot.Threads, snapshot.ThreadLimit, snapshot.PidsCgroup is { } pids ? $"cgroup {pids}" : "watchdog") : null,
+            Cpu = manifest?.AttachAddress is null && snapshot is not null ? CpuOf(snapshot) : null,
             RollbackTo = entry.IsRefused ? null : kept.PreviousOf(entry.Id, entry.Folder)?.Version,
             ReloadOnChangeIgnores = folderReloads.IgnoredIn(entry.Id),
             UpgradeWatch = upgradeWatch.WatchOf(entry.Id),
             WebSockets = WebSocketsOf(entry),
         };
     }
+
+    private CpuView CpuOf(WorkerSnapshot snapshot) => new(
+        snapshot.CpuLimit,
+        Math.Round(snapshot.CpuThrottled.TotalSeconds, 3),
+        snapshot.CpuLimit <= 0 ? "none"
+            : snapshot.CpuCgroup is { } cgroup ? $"cgroup {cgroup}"
+            : options.Value.CpuCgroupDirectory is { Length: > 0 } ? "cgroup, from its start"
+            : "not enforced: the host has no PluginHost:CpuCgroupDirectory");
 
     private WebSocketsView? WebSocketsOf(PluginEntry entry)
     {

@@ -32,6 +32,8 @@ internal sealed class PluginMetrics : IDisposable
         _meter.CreateObservableGauge("plugin.memory.limit", () => Observe(catalog, s => s.Snapshot.MemoryLimitBytes), unit: "By", description: "The worker's memory limit");
         _meter.CreateObservableGauge("plugin.threads", () => Observe(catalog, s => s.Snapshot.Threads), description: "Threads of the worker's process group (a process counts its own)");
         _meter.CreateObservableGauge("plugin.threads.limit", () => Observe(catalog, s => s.Snapshot.ThreadLimit), description: "The threads the worker's process group may run (0: no limit)");
+        _meter.CreateObservableGauge("plugin.cpu.limit", () => Observe(catalog, s => s.Snapshot.CpuLimit), description: "The cores' worth of CPU time the worker may use (0: no limit)");
+        _meter.CreateObservableCounter("plugin.cpu.throttled", () => Observe(catalog, s => s.Snapshot.CpuThrottled.TotalSeconds), unit: "s", description: "How long the kernel held the Ready worker back at its CPU limit, since it started");
         _meter.CreateObservableGauge("plugin.data", () => Observe(catalog, s => s.Snapshot.DataBytes), unit: "By", description: "What the plugin's data directory held at its last measurement");
         _meter.CreateObservableGauge("plugin.data.limit", () => Observe(catalog, s => s.Snapshot.DataLimitBytes), unit: "By", description: "What the plugin's data directory may hold (0: no limit)");
         _meter.CreateObservableGauge("plugin.state", () => catalog.Entries
@@ -70,8 +72,9 @@ internal sealed class PluginMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    private static IEnumerable<Measurement<long>> Observe(PluginCatalog catalog, Func<Supervisor.Supervision.PluginSupervisor, long> value) =>
+    private static IEnumerable<Measurement<T>> Observe<T>(PluginCatalog catalog, Func<Supervisor.Supervision.PluginSupervisor, T> value)
+        where T : struct =>
         catalog.Entries
             .Where(e => e.Supervisor is not null)
-            .Select(e => new Measurement<long>(value(e.Supervisor!), new KeyValuePair<string, object?>("plugin", e.Id)));
+            .Select(e => new Measurement<T>(value(e.Supervisor!), new KeyValuePair<string, object?>("plugin", e.Id)));
 }

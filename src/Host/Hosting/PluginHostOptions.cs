@@ -224,6 +224,14 @@ public sealed class PluginHostOptions
     public int DefaultMaxThreads { get; set; } = 1024;
 
     /// <summary>
+    /// The cores' worth of CPU time a worker may use when its manifest sets no <c>limits.cpus</c>
+    /// (0.5: half a core), held by the kernel in the worker's own cgroup under
+    /// <see cref="CpuCgroupDirectory"/>: a plugin spinning on every core is throttled to its share,
+    /// and the host's threads keep the rest. 0 (the default) sets none.
+    /// </summary>
+    public double DefaultCpus { get; set; }
+
+    /// <summary>
     /// What a plugin's data directory may hold when its manifest sets no <c>limits.dataMiB</c>.
     /// A plugin over it is stopped and not restarted until an admin makes room, so one plugin's
     /// runaway cache cannot fill the disk the host's store is on. 0 measures and shows each
@@ -273,6 +281,14 @@ public sealed class PluginHostOptions
     /// the thread watchdog alone holds the limit. See docs/architecture.md, "Thread limits".
     /// </summary>
     public string? PidsCgroupDirectory { get; set; }
+
+    /// <summary>
+    /// A cgroup v1 cpu directory delegated to the host under which each worker with a CPU limit
+    /// (<c>limits.cpus</c>, or <see cref="DefaultCpus"/>) gets its own cgroup, its CFS quota that
+    /// limit. Unset (the default), no CPU limit is enforced and the admin view says so for each
+    /// plugin that asks for one. See docs/architecture.md, "CPU limits".
+    /// </summary>
+    public string? CpuCgroupDirectory { get; set; }
 
     /// <summary>Time between readings of each worker's process group (its RSS and threads, against their limits). Defaults to 250 ms.</summary>
     public TimeSpan MemoryCheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);

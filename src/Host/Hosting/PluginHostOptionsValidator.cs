@@ -89,6 +89,11 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             errors.Add($"PluginHost:DefaultMaxThreads is {options.DefaultMaxThreads}; use 16 or more (threads of a worker's whole process group), or 0 for no limit.");
         }
 
+        if (options.DefaultCpus is < 0 or > PluginLimitsOptions.MostCpus || double.IsNaN(options.DefaultCpus))
+        {
+            errors.Add($"PluginHost:DefaultCpus is {options.DefaultCpus}; use the cores' worth of CPU time a worker may use (0.5: half a core; at most {PluginLimitsOptions.MostCpus}), or 0 for no limit.");
+        }
+
         foreach (var (id, limits) in options.PluginLimits)
         {
             limits.Check(field => $"PluginHost:PluginLimits:{id}:{char.ToUpperInvariant(field[0])}{field[1..]}", errors);

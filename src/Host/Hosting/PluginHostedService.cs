@@ -34,9 +34,9 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Sta
             leftoverCgroups.AddRange(await memory.RemoveLeftoversAsync(time).ConfigureAwait(false));
         }
 
-        if (launcher.Settings.PidsCgroup is { } pids)
+        foreach (var hierarchy in new[] { launcher.Settings.PidsCgroup, launcher.Settings.CpuCgroup }.OfType<Supervisor.Limits.V1Cgroup>())
         {
-            leftoverCgroups.AddRange(await pids.RemoveLeftoversAsync(time).ConfigureAwait(false));
+            leftoverCgroups.AddRange(await hierarchy.RemoveLeftoversAsync(time).ConfigureAwait(false));
         }
 
         foreach (var (path, error) in leftoverCgroups)

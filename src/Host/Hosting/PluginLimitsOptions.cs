@@ -16,6 +16,9 @@ public sealed class PluginLimitsOptions
     /// <summary>Threads its worker's whole process group may run (a process counts its own); at least 16.</summary>
     public int? MaxThreads { get; set; }
 
+    /// <summary>The cores' worth of CPU time its worker may use (0.5: half a core); more than 0, at most <see cref="MostCpus"/>. Held by the kernel only with <see cref="PluginHostOptions.CpuCgroupDirectory"/>.</summary>
+    public double? Cpus { get; set; }
+
     /// <summary>What its data directory may hold, in MiB; at least 1.</summary>
     public int? DataMiB { get; set; }
 
@@ -37,6 +40,9 @@ public sealed class PluginLimitsOptions
     /// <summary>WebSockets open on its routes at once; at least 1. A plugin whose server spends a thread on each open call (Python's grpcio, say) sets it to what it can spare.</summary>
     public int? MaxWebSockets { get; set; }
 
+    /// <summary>The most cores a CPU limit may name: more than any machine the host runs on has.</summary>
+    internal const double MostCpus = 1024;
+
     /// <summary>Adds an error for every value out of range, each named by <paramref name="name"/> from its manifest field name.</summary>
     internal void Check(Func<string, string> name, List<string> errors)
     {
@@ -48,6 +54,11 @@ public sealed class PluginLimitsOptions
         if (MaxThreads is < 16)
         {
             errors.Add($"{name("maxThreads")}: {MaxThreads} is too few for any runtime's own threads; give at least 16 (threads of the worker's whole process group).");
+        }
+
+        if (Cpus is <= 0 or > MostCpus || Cpus is double.NaN)
+        {
+            errors.Add($"{name("cpus")}: {Cpus} must be more than 0 and at most {MostCpus} (the cores' worth of CPU time its worker may use: 0.5 is half a core).");
         }
 
         if (DataMiB is < 1)
@@ -96,7 +107,8 @@ public sealed class PluginLimitsOptions
         MaxConcurrentCalls,
         DataMiB,
         MaxWebSockets,
-        MaxThreads);
+        MaxThreads,
+        Cpus);
 
     /// <summary>The manifest field names of the values set, with their values, as the admin view shows them.</summary>
     internal IReadOnlyList<string> Describe()
@@ -112,6 +124,7 @@ public sealed class PluginLimitsOptions
 
         Add("memoryMiB", MemoryMiB);
         Add("maxThreads", MaxThreads);
+        Add("cpus", Cpus);
         Add("dataMiB", DataMiB);
         Add("startTimeoutSeconds", StartTimeoutSeconds);
         Add("callTimeoutMs", CallTimeoutMs);

@@ -49,7 +49,7 @@ internal static class WorkerSpecFactory
             environment[HandshakeEnvironment.DataLimitBytes] = dataLimit.LimitBytes.ToString(CultureInfo.InvariantCulture);
         }
 
-        var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes, manifest.Limits.MaxConcurrentCalls ?? options.MaxConcurrentCallsPerPlugin, dataLimit, manifest.Limits.MaxThreads ?? options.DefaultMaxThreads);
+        var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes, manifest.Limits.MaxConcurrentCalls ?? options.MaxConcurrentCallsPerPlugin, dataLimit, manifest.Limits.MaxThreads ?? options.DefaultMaxThreads, manifest.Limits.Cpus ?? options.DefaultCpus);
         if (manifest.Assembly is { } assembly)
         {
             var worker = Path.GetFullPath(options.WorkerPath);

@@ -204,9 +204,9 @@ internal static partial class ManifestReader
             errors.Add("$.attach: an attached worker's arguments and environment are set by whoever runs it; remove 'args' and 'env'.");
         }
 
-        if (doc.Limits is { MemoryMiB: not null } or { DataMiB: not null } or { MaxThreads: not null })
+        if (doc.Limits is { MemoryMiB: not null } or { DataMiB: not null } or { MaxThreads: not null } or { Cpus: not null })
         {
-            errors.Add("$.attach: an attached worker's memory, threads and disk are limited where it runs (its container's limits); remove limits.memoryMiB, limits.maxThreads and limits.dataMiB.");
+            errors.Add("$.attach: an attached worker's memory, threads, CPU and disk are limited where it runs (its container's limits); remove limits.memoryMiB, limits.maxThreads, limits.cpus and limits.dataMiB.");
         }
 
         if (!Uri.TryCreate(attach.Address, UriKind.Absolute, out var address)

@@ -57,7 +57,7 @@ internal sealed record ManifestRoute(string Method, Routing.RouteTemplate Templa
 }
 
 /// <summary>Per-plugin limits; null means the host's default.</summary>
-internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, TimeSpan? CallTimeout, TimeSpan? RouteTimeout, long? MaxRequestBodyBytes, int? MaxConcurrentCalls = null, int? DataMiB = null, int? MaxWebSockets = null, int? MaxThreads = null)
+internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, TimeSpan? CallTimeout, TimeSpan? RouteTimeout, long? MaxRequestBodyBytes, int? MaxConcurrentCalls = null, int? DataMiB = null, int? MaxWebSockets = null, int? MaxThreads = null, double? Cpus = null)
 {
     /// <summary>These limits with every value <paramref name="admin"/> sets in their place.</summary>
     public ManifestLimits OverriddenBy(ManifestLimits admin) => new(
@@ -69,5 +69,6 @@ internal sealed record ManifestLimits(int? MemoryMiB, TimeSpan? StartTimeout, Ti
         admin.MaxConcurrentCalls ?? MaxConcurrentCalls,
         admin.DataMiB ?? DataMiB,
         admin.MaxWebSockets ?? MaxWebSockets,
-        admin.MaxThreads ?? MaxThreads);
+        admin.MaxThreads ?? MaxThreads,
+        admin.Cpus ?? Cpus);
 }

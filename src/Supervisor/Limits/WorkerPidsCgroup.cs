@@ -1,8 +1,20 @@
 namespace GrpcPlugins.Supervisor.Limits;
 
-/// <summary>One worker's own pids cgroup: its thread limit, what the kernel refused at it, and its removal after the worker exits.</summary>
+/// <summary>
+/// One worker's own pids cgroup: its thread limit as pids.max, so that the kernel refuses the
+/// thread or fork past it, which no pass over /proc can do for a loop forking as fast as it can;
+/// what the kernel refused at it; and its removal after the worker exits.
+/// </summary>
 internal sealed class WorkerPidsCgroup(string path, int limit)
 {
+    /// <summary>Opens the host's delegated pids directory (<see cref="V1Cgroup.Open"/>).</summary>
+    public static V1Cgroup OpenParent(string directory) =>
+        V1Cgroup.Open(directory, "pids", "pids.max", "PluginHost:PidsCgroupDirectory", "the thread watchdog still holds every worker to limits.maxThreads");
+
+    /// <summary>Creates the worker's cgroup under <paramref name="parent"/>, with <paramref name="maxTasks"/> (threads and processes alike: the kernel counts tasks) as its pids.max.</summary>
+    public static WorkerPidsCgroup Create(V1Cgroup parent, string name, int maxTasks) =>
+        new(parent.Create(name, [("pids.max", maxTasks.ToString(System.Globalization.CultureInfo.InvariantCulture))], "set its thread limit"), maxTasks);
+
     /// <summary>The cgroup's directory.</summary>
     public string Path { get; } = path;
 

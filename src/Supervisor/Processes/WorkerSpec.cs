@@ -39,7 +39,8 @@ internal sealed record RequiredFile(string Path, string Fix);
 /// <param name="MaxConcurrentCalls">Calls (hooks and routes together) in flight at once; more are refused without a call.</param>
 /// <param name="Data">The plugin's own data directory and what it may hold, or null when none is watched.</param>
 /// <param name="MaxThreads">The threads its whole process group may run (processes count theirs); 0 for no limit.</param>
-internal sealed record WorkerLimits(TimeSpan StartTimeout, TimeSpan ShutdownGrace, long MemoryLimitBytes, int MaxConcurrentCalls = int.MaxValue, DataLimit? Data = null, int MaxThreads = 0);
+/// <param name="Cpus">The cores' worth of CPU time it may use (0.5: half a core), enforced in its cpu cgroup; 0 for no limit.</param>
+internal sealed record WorkerLimits(TimeSpan StartTimeout, TimeSpan ShutdownGrace, long MemoryLimitBytes, int MaxConcurrentCalls = int.MaxValue, DataLimit? Data = null, int MaxThreads = 0, double Cpus = 0);
 
 /// <summary>A plugin's data directory with the bytes it may hold; 0 watches and shows its size without a limit.</summary>
 internal sealed record DataLimit(string Directory, long LimitBytes);

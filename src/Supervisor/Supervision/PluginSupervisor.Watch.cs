@@ -136,6 +136,12 @@ internal sealed partial class PluginSupervisor
                 Volatile.Write(ref _threads, usage.Threads);
             }
 
+            if (worker.CpuCgroup is { } cpu)
+            {
+                // Not a breach: the kernel throttles, and the admin sees how much.
+                Interlocked.Exchange(ref _cpuThrottledTicks, cpu.Throttled.Ticks);
+            }
+
             if (threadLimit > 0 && usage.Threads > threadLimit)
             {
                 return KillFor(new LimitBreach(LimitKind.Threads, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in worker pid {worker.Pid}'s process group. Fix the plugin's thread or process leak, or raise limits.maxThreads in its manifest if it needs that many."));

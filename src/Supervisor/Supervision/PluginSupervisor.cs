@@ -32,6 +32,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     private WorkerSnapshot _snapshot;
     private long _memoryBytes;
     private int _threads;
+    private long _cpuThrottledTicks;
     private long _dataBytes;
     private readonly CallLimit _calls;
 
@@ -58,6 +59,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         {
             DataLimitBytes = spec.Limits.Data?.LimitBytes ?? 0,
             ThreadLimit = spec.Limits.MaxThreads,
+            CpuLimit = spec.Limits.Cpus,
         };
     }
 
@@ -151,6 +153,8 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
                     StderrLinesDropped = _log.Dropped,
                     MemoryCgroup = _ready?.Cgroup?.Path,
                     PidsCgroup = _ready?.PidsCgroup?.Path,
+                    CpuCgroup = _ready?.CpuCgroup?.Path,
+                    CpuThrottled = TimeSpan.FromTicks(Interlocked.Read(ref _cpuThrottledTicks)),
                     DataBytes = Interlocked.Read(ref _dataBytes),
                     Threads = Volatile.Read(ref _threads),
                 };
@@ -330,6 +334,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             _ready = null;
             Interlocked.Exchange(ref _memoryBytes, 0);
             Interlocked.Exchange(ref _threads, 0);
+            Interlocked.Exchange(ref _cpuThrottledTicks, 0);
             if (worker is not null)
             {
                 end = WithLimitKill(end, worker);

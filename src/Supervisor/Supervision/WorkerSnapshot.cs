@@ -37,4 +37,13 @@ internal sealed record WorkerSnapshot(
 
     /// <summary>The most threads its process group may run; 0 when there is no limit.</summary>
     public int ThreadLimit { get; init; }
+
+    /// <summary>The cores' worth of CPU time it may use; 0 when there is no limit.</summary>
+    public double CpuLimit { get; init; }
+
+    /// <summary>The Ready worker's own cpu cgroup, which holds it to <see cref="CpuLimit"/>; null when nothing does.</summary>
+    public string? CpuCgroup { get; init; }
+
+    /// <summary>How long the kernel held the Ready worker's threads back at its CPU limit since it started, at the last reading.</summary>
+    public TimeSpan CpuThrottled { get; init; }
 }

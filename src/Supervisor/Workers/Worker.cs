@@ -43,6 +43,9 @@ internal sealed class Worker : IAsyncDisposable
     /// <summary>The worker's own pids cgroup, or null when the thread watchdog alone enforces its thread limit.</summary>
     public WorkerPidsCgroup? PidsCgroup { get; init; }
 
+    /// <summary>The worker's own cpu cgroup, or null when its CPU time has no limit the kernel holds.</summary>
+    public WorkerCpuCgroup? CpuCgroup { get; init; }
+
     public IWorkerProcess Process { get; }
 
     /// <summary>The handshake line it printed; null for an attached worker, which prints none.</summary>

@@ -35,15 +35,19 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         WorkerConnection? connection = null;
         WorkerCgroup? cgroup = null;
         WorkerPidsCgroup? pids = null;
+        WorkerCpuCgroup? cpu = null;
         StartLimitWatch? limits = null;
         tokens.Add(token, spec.PluginId);
         try
         {
             cgroup = CreateCgroup(spec);
             pids = CreatePidsCgroup(spec);
+            cpu = Settings.CpuCgroup is { } cpuParent && spec.Limits.Cpus > 0
+                ? OwnCgroup(spec, "cpu", name => WorkerCpuCgroup.Create(cpuParent, name, spec.Limits.Cpus))
+                : null;
             var environment = BuildEnvironment(spec, socketDirectory.Path, token);
             RuntimeLeftovers? leftovers = null;
-            process = WorkerProcess.Start(spec, environment, time, output.OnStdout, output.OnStderr, pid => Exited(pid, leftovers), [.. new[] { cgroup?.ProcsFile, pids?.ProcsFile }.OfType<string>()], Settings.Nice, () => KillHelpers(process?.Pid ?? 0));
+            process = WorkerProcess.Start(spec, environment, time, output.OnStdout, output.OnStderr, pid => Exited(pid, leftovers), [.. new[] { cgroup?.ProcsFile, pids?.ProcsFile, cpu?.ProcsFile }.OfType<string>()], Settings.Nice, () => KillHelpers(process?.Pid ?? 0));
             // Read while the process runs or waits to be reaped; one that is already gone had no runtime
             // to leave files, and is no orphan for the ledger to reap.
             leftovers = RuntimeLeftovers.Of(process.Pid, environment);
@@ -88,7 +92,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
 
             var times = new WorkerStartTimes(handshakeAt, healthyAt, SinceSpawn());
 
-            var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token), cgroup, () => RemoveCgroupsAsync(cgroup, pids, logger), times) { PidsCgroup = pids };
+            var worker = new Worker(spec, process, socketDirectory, handshake, connection, description, time, () => tokens.Remove(token), cgroup, () => RemoveCgroupsAsync(cgroup, pids, cpu, logger), times) { PidsCgroup = pids, CpuCgroup = cpu };
             Log.Ready(logger, spec.PluginId, process.Pid, times.Described.TotalMilliseconds, times.Handshake.TotalMilliseconds, times.Healthy.TotalMilliseconds);
             return worker;
         }
@@ -158,7 +162,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             }
 
             socketDirectory.Dispose();
-            await RemoveCgroupsAsync(cgroup, pids, logger).ConfigureAwait(false);
+            await RemoveCgroupsAsync(cgroup, pids, cpu, logger).ConfigureAwait(false);
         }
     }
 
@@ -174,7 +178,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
     /// </summary>
     private WorkerPidsCgroup? CreatePidsCgroup(WorkerSpec spec) =>
         Settings.PidsCgroup is { } parent && spec.Limits.MaxThreads > 0
-            ? OwnCgroup(spec, "pids", name => parent.Create(name, spec.Limits.MaxThreads))
+            ? OwnCgroup(spec, "pids", name => WorkerPidsCgroup.Create(parent, name, spec.Limits.MaxThreads))
             : null;
 
     /// <summary>A cgroup of the worker's own, named for its plugin; a failure to make one is a failed start that says why.</summary>
@@ -190,16 +194,20 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         }
     }
 
-    private async Task RemoveCgroupsAsync(WorkerCgroup? cgroup, WorkerPidsCgroup? pids, ILogger logger)
+    private async Task RemoveCgroupsAsync(WorkerCgroup? cgroup, WorkerPidsCgroup? pids, WorkerCpuCgroup? cpu, ILogger logger)
     {
-        if (cgroup is not null && await cgroup.RemoveAsync(time).ConfigureAwait(false) is { } error)
+        (string Path, Task<string?> Removal)[] removals =
+        [
+            .. cgroup is null ? [] : new[] { (cgroup.Path, cgroup.RemoveAsync(time)) },
+            .. pids is null ? [] : new[] { (pids.Path, pids.RemoveAsync(time)) },
+            .. cpu is null ? [] : new[] { (cpu.Path, cpu.RemoveAsync(time)) },
+        ];
+        foreach (var (path, removal) in removals)
         {
-            Log.CgroupNotRemoved(logger, cgroup.Path, error);
-        }
-
-        if (pids is not null && await pids.RemoveAsync(time).ConfigureAwait(false) is { } pidsError)
-        {
-            Log.CgroupNotRemoved(logger, pids.Path, pidsError);
+            if (await removal.ConfigureAwait(false) is { } error)
+            {
+                Log.CgroupNotRemoved(logger, path, error);
+            }
         }
     }
 

@@ -27,15 +27,20 @@ internal sealed class TestCgroup : IDisposable
     }
 
     /// <summary>A fresh cgroup in the machine's cgroup v1 pids hierarchy, which the host takes for thread limits.</summary>
-    public static TestCgroup CreatePids()
+    public static TestCgroup CreatePids() => CreateV1("pids", "thread");
+
+    /// <summary>A fresh cgroup in the machine's cgroup v1 cpu hierarchy, which the host takes for CPU limits.</summary>
+    public static TestCgroup CreateCpu() => CreateV1("cpu", "CPU");
+
+    private static TestCgroup CreateV1(string controller, string limit)
     {
-        const string Root = "/sys/fs/cgroup/pids";
-        if (!Directory.Exists(Root) || File.Exists(System.IO.Path.Combine(Root, "cgroup.controllers")))
+        var root = "/sys/fs/cgroup/" + controller;
+        if (!Directory.Exists(root) || File.Exists(System.IO.Path.Combine(root, "cgroup.controllers")))
         {
-            throw new InvalidOperationException("This machine has no cgroup v1 pids hierarchy at /sys/fs/cgroup/pids; the kernel-enforced thread limit cannot be tested here.");
+            throw new InvalidOperationException($"This machine has no cgroup v1 {controller} hierarchy at {root}; the kernel-enforced {limit} limit cannot be tested here.");
         }
 
-        return Under(Root);
+        return Under(root);
     }
 
     private static TestCgroup Under(string root)
