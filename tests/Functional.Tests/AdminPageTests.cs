@@ -23,7 +23,9 @@ public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedB
     [Fact]
     public async Task Admin_SignsIn_ReloadsAPluginGrantingWhatItNowAsks_DisablesIt_SeesAFieldError_SavesASetting_AndTheApiAgrees()
     {
-        await using var host = await TestHost.StartAsync(PluginFolders.Hello(), PluginFolders.Test("t"));
+        var t = PluginFolders.Test("t");
+        t["limits"] = new JsonObject { ["cpus"] = 0.5 };
+        await using var host = await TestHost.StartAsync(PluginFolders.Hello(), t);
         await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
         var browser = shared.Browser;
         var page = await SignInAsync(browser, host);
@@ -35,6 +37,9 @@ public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedB
         Assert.Equal(" (RSS watchdog)", await page.TextContentAsync("#plugin-hello .enforcement"));
         // Its threads against the default limit, once the first reading after Ready is in (the page refreshes itself).
         await page.WaitForSelectorAsync("#plugin-hello .threads:text-matches('^[1-9][0-9]* / 1024 threads$')");
+        // A CPU limit this host has no cpu cgroup to hold is shown as such; none is shown for none.
+        Assert.Equal("≤ 0.5 cores, not enforced", await page.TextContentAsync("#plugin-t .cpu"));
+        Assert.Equal(0, await page.Locator("#plugin-hello .cpu").CountAsync());
         await page.WaitForSelectorAsync("#store:has-text(\"State: a SQLite file of this host's.\")");
         Assert.False(await page.IsVisibleAsync("#audit-replica"));
 

@@ -42,6 +42,8 @@ public sealed class ThreadLimitTests
     [Theory]
     [InlineData("leak-threads-while-starting", 64, 0, @"thread limit exceeded: \d+ threads > 64 in plugin 'starting''s process group while it started; it was killed\. Fix its thread or process leak")]
     [InlineData("hog-while-starting", 0, 160, @"memory limit exceeded: \d+ MiB > 160 MiB in plugin 'starting''s process group while it started; it was killed\. Raise limits\.memoryMiB")]
+    // Past its handshake and Describe, in the host's start check: the watchdog holds it from the hand-over on.
+    [InlineData("hog-in-configure", 0, 160, @"memory limit exceeded: \d+ MiB > 160 MiB in worker pid \d+'s process group\. Raise limits\.memoryMiB")]
     public async Task APluginOverItsLimitsBeforeItServes_IsKilledThen_NotAtItsStartTimeout(string mode, int maxThreads, int memoryMiB, string error)
     {
         // It never serves: unwatched until Ready, it ran over its limits for its whole start timeout.

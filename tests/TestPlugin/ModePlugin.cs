@@ -455,6 +455,14 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                     }
                 }
 
+                if (mode == "hog-in-configure")
+                {
+                    // Loads past its memory limit in Configure (a model, a pool sized by its settings) and
+                    // takes its time there: the host's deadline for it is the start timeout.
+                    Modes.HogMemory(1024L * 1024 * 1024);
+                    await Task.Delay(Timeout.Infinite, CancellationToken.None);
+                }
+
                 if (settings.Json.Contains("\"pause-me\"", StringComparison.Ordinal))
                 {
                     // A slow Configure that ends: a start that takes a while, for what happens meanwhile.

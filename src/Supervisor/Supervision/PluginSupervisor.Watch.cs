@@ -6,12 +6,37 @@ namespace GrpcPlugins.Supervisor.Supervision;
 /// <summary>Watching a Ready worker: its exit, its health probes, its memory, its threads, its data directory, an admin's restart, the stop.</summary>
 internal sealed partial class PluginSupervisor
 {
-    private async Task<EndReason> MonitorAsync(Worker worker, CancellationToken stop)
+    /// <summary>
+    /// Runs the host's start check (Configure with the stored settings) while the watchdog holds
+    /// the worker to its limits; the watchdog's end when the worker crossed one first, else null
+    /// once the check passed (its failure is thrown).
+    /// </summary>
+    private async Task<EndReason?> CheckStartAsync(Worker worker, Task<EndReason> usage, CancellationToken stop)
     {
-        using var watch = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        if (_onStarted is null)
+        {
+            return null;
+        }
+
+        using var checking = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var check = _onStarted(worker, checking.Token);
+        if (await Task.WhenAny(check, usage).ConfigureAwait(false) == check)
+        {
+            await check.ConfigureAwait(false);
+            return null;
+        }
+
+        // Killed at a limit: the check fails on the dead worker, a symptom of the kill, not a cause.
+        await checking.CancelAsync().ConfigureAwait(false);
+        await check.ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        return await usage.ConfigureAwait(false);
+    }
+
+    /// <summary>Watches a Ready worker until its run ends; <paramref name="usage"/> is the watchdog started at its hand-over, and <paramref name="watch"/> ends every watcher.</summary>
+    private async Task<EndReason> MonitorAsync(Worker worker, Task<EndReason> usage, CancellationTokenSource watch, CancellationToken stop)
+    {
         var restart = _restartRequested.Task;
         var health = WatchHealthAsync(worker, watch.Token);
-        var usage = WatchUsageAsync(worker, watch.Token);
         var data = WatchDataAsync(watch.Token);
         var stopped = Task.Delay(Timeout.Infinite, stop);
 
@@ -159,7 +184,7 @@ internal sealed partial class PluginSupervisor
                 Interlocked.Exchange(ref _memoryBytes, usage.RssBytes);
                 if (memoryLimit > 0 && usage.RssBytes > memoryLimit)
                 {
-                    return KillFor(new LimitBreach(LimitKind.Memory, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB"));
+                    return KillFor(new LimitBreach(LimitKind.Memory, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB in worker pid {worker.Pid}'s process group. Raise limits.memoryMiB in its manifest, or fix its memory use."));
                 }
             }
 

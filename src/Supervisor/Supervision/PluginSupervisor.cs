@@ -301,15 +301,31 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
 
                 worker = await _launcher.LaunchAsync(Spec, WorkerLauncher.NewToken(), new WorkerOutput(_log.OnStdout, _log.OnStderr), stop).ConfigureAwait(false);
                 SetState(WorkerState.Starting, worker.ProcessId);
-                if (_onStarted is not null)
-                {
-                    await _onStarted(worker, stop).ConfigureAwait(false);
-                }
 
-                readySince = _time.GetUtcNow();
-                _ready = worker;
-                SetState(WorkerState.Ready, worker.ProcessId, readySince);
-                end = await MonitorAsync(worker, stop).ConfigureAwait(false);
+                // The watchdog holds the worker to its memory and threads from the hand-over on: the
+                // start's own watch has ended, and the start check's Configure (a plugin loading a model
+                // or sizing a pool by its settings) may take as long and as much as its start did.
+                using var watch = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                var usage = WatchUsageAsync(worker, watch.Token);
+                try
+                {
+                    if (await CheckStartAsync(worker, usage, stop).ConfigureAwait(false) is { } crossed)
+                    {
+                        end = crossed;
+                    }
+                    else
+                    {
+                        readySince = _time.GetUtcNow();
+                        _ready = worker;
+                        SetState(WorkerState.Ready, worker.ProcessId, readySince);
+                        end = await MonitorAsync(worker, usage, watch, stop).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    await watch.CancelAsync().ConfigureAwait(false);
+                    await usage.ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
