@@ -326,9 +326,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
         const double MiB = 1024 * 1024;
         var share = (double)snapshot.MemoryBytes / snapshot.MemoryLimitBytes;
         var figures = $"{snapshot.MemoryBytes / MiB:0.#} MiB after the check's calls, {share * 100:0} % of its limit of {snapshot.MemoryLimitBytes / MiB:0} MiB (its whole process group)";
-        return share < 0.8
-            ? CheckResult.Pass("memory", figures)
-            : CheckResult.Warn("memory", $"{figures}: at the limit a host kills it; raise limits.memoryMiB in its manifest or make it smaller");
+        return AgainstLimit("memory", share, figures, "at the limit a host kills it; raise limits.memoryMiB in its manifest or make it smaller");
     }
 
     private static CheckResult Threads(CheckHost host, string id)
@@ -346,10 +344,12 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
 
         var share = (double)snapshot.Threads / snapshot.ThreadLimit;
         var figures = $"{snapshot.Threads} after the check's calls, {share * 100:0} % of its limit of {snapshot.ThreadLimit} (its whole process group)";
-        return share < 0.8
-            ? CheckResult.Pass("threads", figures)
-            : CheckResult.Warn("threads", $"{figures}: past the limit a host kills it; raise limits.maxThreads in its manifest or start fewer");
+        return AgainstLimit("threads", share, figures, "past the limit a host kills it; raise limits.maxThreads in its manifest or start fewer");
     }
+
+    /// <summary>A use of a limit: a warning from 80 % of it on, which leaves a plugin's author room before a host kills it.</summary>
+    private static CheckResult AgainstLimit(string subject, double share, string figures, string fix) =>
+        share < 0.8 ? CheckResult.Pass(subject, figures) : CheckResult.Warn(subject, $"{figures}: {fix}");
 
     private CheckResult Said(string text, CheckResult result)
     {
