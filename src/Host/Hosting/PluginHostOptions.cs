@@ -278,7 +278,7 @@ public sealed class PluginHostOptions
     /// A cgroup v1 pids directory delegated to the host under which each worker with a thread
     /// limit gets its own cgroup, its pids.max that limit: the kernel refuses the thread or fork
     /// past it, however fast they come, and the worker is then killed for it. Unset (the default),
-    /// the thread watchdog alone holds the limit. See docs/architecture.md, "Thread limits".
+    /// the thread watchdog alone holds the limit. See docs/architecture.md, "CPU and thread limits".
     /// </summary>
     public string? PidsCgroupDirectory { get; set; }
 
@@ -286,7 +286,7 @@ public sealed class PluginHostOptions
     /// A cgroup v1 cpu directory delegated to the host under which each worker with a CPU limit
     /// (<c>limits.cpus</c>, or <see cref="DefaultCpus"/>) gets its own cgroup, its CFS quota that
     /// limit. Unset (the default), no CPU limit is enforced and the admin view says so for each
-    /// plugin that asks for one. See docs/architecture.md, "CPU limits".
+    /// plugin that asks for one. See docs/architecture.md, "CPU and thread limits".
     /// </summary>
     public string? CpuCgroupDirectory { get; set; }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace GrpcPlugins.Supervisor.Limits;
 
-/// <summary>Reading and writing a cgroup's interface files, for the memory and the pids controllers alike.</summary>
+/// <summary>Reading and writing a cgroup's interface files, for the memory, pids and cpu controllers alike.</summary>
 internal static class CgroupFiles
 {
     /// <summary>The value of counter <paramref name="key"/> in a flat-keyed cgroup file's text ("oom_kill 3"), or 0.</summary>

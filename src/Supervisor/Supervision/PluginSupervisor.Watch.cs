@@ -74,7 +74,8 @@ internal sealed partial class PluginSupervisor
     /// An end a limit caused, whatever the symptom (an exit by SIGKILL, a failed Configure):
     /// the host's own kill, which the start's watch may have made in the instant it handed the
     /// worker over, so that the monitor saw only an exit; else the kernel's, when the worker's
-    /// pids cgroup refused it a thread or its memory cgroup saw an OOM kill. Read before the worker stops, since stopping removes its cgroup.
+    /// pids cgroup refused it a thread or its memory cgroup saw an OOM kill. Read before the
+    /// worker stops, since stopping removes its cgroups.
     /// </summary>
     private static EndReason WithLimitKill(EndReason end, Worker worker)
     {
