@@ -89,20 +89,31 @@ public sealed class MemoryCgroupTests
     }
 
     [Fact]
-    public async Task WorkerCgroupsLeftByAKilledHost_AreRemovedAtTheNextStart()
+    public async Task WorkerCgroupsLeftByAKilledHost_AreRemovedAtTheNextStart_InEveryHierarchy()
     {
-        using var parent = TestCgroup.Create();
-        var leftover = Directory.CreateDirectory(Path.Combine(parent.Path, "t-from-a-killed-host")).FullName;
+        using var memory = TestCgroup.Create();
+        using var pids = TestCgroup.CreatePids();
+        using var cpu = TestCgroup.CreateCpu();
+        TestCgroup[] parents = [memory, pids, cpu];
+        var leftovers = parents.Select(p => Directory.CreateDirectory(Path.Combine(p.Path, "t-from-a-killed-host")).FullName).ToList();
+        var manifest = PluginFolders.Test("t");
+        manifest["limits"] = new JsonObject { ["cpus"] = 1.5 };
 
-        await using (var host = await TestHost.StartAsync([PluginFolders.Test("t")], o => o.MemoryCgroupDirectory = parent.Path))
+        await using (var host = await TestHost.StartAsync([manifest], o =>
+        {
+            o.MemoryCgroupDirectory = memory.Path;
+            o.PidsCgroupDirectory = pids.Path;
+            o.CpuCgroupDirectory = cpu.Path;
+        }))
         {
             await host.WaitForStateAsync("t", WorkerState.Ready);
 
-            Assert.False(Directory.Exists(leftover), "the previous run's cgroup is still there");
-            Assert.Single(parent.Children);
+            Assert.All(leftovers, leftover => Assert.False(Directory.Exists(leftover), $"the previous run's cgroup {leftover} is still there"));
+            // The worker's own, one in each hierarchy.
+            Assert.All(parents, parent => Assert.Single(parent.Children));
         }
 
-        Assert.Empty(parent.Children);
+        Assert.All(parents, parent => Assert.Empty(parent.Children));
     }
 
     [Fact]
