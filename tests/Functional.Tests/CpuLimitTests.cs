@@ -26,6 +26,10 @@ public sealed class CpuLimitTests
             Assert.Equal("25000", File.ReadAllText(Path.Combine(child, "cpu.cfs_quota_us")).Trim());
             Assert.Equal("100000", File.ReadAllText(Path.Combine(child, "cpu.cfs_period_us")).Trim());
             Assert.Contains(pid.ToString(CultureInfo.InvariantCulture), File.ReadAllLines(Path.Combine(child, "cgroup.procs")));
+            // Told its limit, to size its pools by; Go's scheduler told it too, since it does not read the quota.
+            var environment = File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+            Assert.Contains("PLUGIN_CPU_LIMIT=0.25", environment);
+            Assert.Contains("GOMAXPROCS=1", environment);
 
             // Two threads spinning would take both cores (2 s of CPU a second); held, a quarter of one.
             var (before, at) = (CpuSeconds(pid), DateTime.UtcNow);

@@ -22,13 +22,16 @@ public sealed class WorkerEnvironmentTests
         Assert.Equal("10000000", environment["DOTNET_GCHeapHardLimit"]);
         Assert.Equal("0", environment["DOTNET_gcServer"]);
         Assert.Equal("env", environment["PLUGIN_ID"]);
+        // No CPU limit: nothing said of one.
+        Assert.False(environment.ContainsKey("PLUGIN_CPU_LIMIT"));
     }
 
     [Fact]
     public async Task AManifestsEnv_ReachesItsWorker_WithItsFolder_AndTheHostsWorkerEnvironmentWins()
     {
         var manifest = PluginFolders.Test("env");
-        manifest["env"] = new System.Text.Json.Nodes.JsonObject { ["VENDOR_HOME"] = "${pluginDir}/native", ["DOTNET_TieredPGO"] = "1" };
+        manifest["env"] = new System.Text.Json.Nodes.JsonObject { ["VENDOR_HOME"] = "${pluginDir}/native", ["DOTNET_TieredPGO"] = "1", ["GOMAXPROCS"] = "4" };
+        manifest["limits"] = new System.Text.Json.Nodes.JsonObject { ["cpus"] = 1.5 };
         await using var host = await TestHost.StartAsync([manifest], o => o.WorkerEnvironment["DOTNET_TieredPGO"] = "0");
         await host.WaitForStateAsync("env", WorkerState.Ready);
 
@@ -36,6 +39,9 @@ public sealed class WorkerEnvironmentTests
 
         Assert.Equal(Path.Combine(host.PluginsDirectory, "env", "native"), environment["VENDOR_HOME"]);
         Assert.Equal("0", environment["DOTNET_TieredPGO"]);
+        // The host's GOMAXPROCS for its CPU limit (2) is a default the plugin's author may replace.
+        Assert.Equal("4", environment["GOMAXPROCS"]);
+        Assert.Equal("1.5", environment["PLUGIN_CPU_LIMIT"]);
     }
 
     private static Dictionary<string, string> ReadEnvironment(int pid) =>

@@ -27,6 +27,14 @@ internal static class WorkerSpecFactory
             ["DOTNET_GCHeapHardLimit"] = (memoryBytes * 3 / 4).ToString("X", CultureInfo.InvariantCulture),
             ["DOTNET_gcServer"] = "0",
         };
+        var cpus = manifest.Limits.Cpus ?? options.DefaultCpus;
+        if (cpus > 0)
+        {
+            // Go's scheduler (before 1.25) does not read a CFS quota: left at the machine's cores, its
+            // threads run past the quota and are throttled for most of each period. .NET reads the quota.
+            environment["GOMAXPROCS"] = Math.Max(1, (int)Math.Ceiling(cpus)).ToString(CultureInfo.InvariantCulture);
+        }
+
         // Not a handshake variable the launcher sets: the supervisor knows nothing of the host's state.
         var data = PluginDataDirectory.Ensure(options, manifest.Id);
         environment[HandshakeEnvironment.DataDirectory] = data;
@@ -49,7 +57,13 @@ internal static class WorkerSpecFactory
             environment[HandshakeEnvironment.DataLimitBytes] = dataLimit.LimitBytes.ToString(CultureInfo.InvariantCulture);
         }
 
-        var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes, manifest.Limits.MaxConcurrentCalls ?? options.MaxConcurrentCallsPerPlugin, dataLimit, manifest.Limits.MaxThreads ?? options.DefaultMaxThreads, manifest.Limits.Cpus ?? options.DefaultCpus);
+        if (cpus > 0)
+        {
+            // So a plugin sizes its pools to the CPU it may use, whichever runtime it is written in.
+            environment[HandshakeEnvironment.CpuLimit] = cpus.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var limits = new WorkerLimits(manifest.Limits.StartTimeout ?? options.StartTimeout, options.ShutdownGrace, memoryBytes, manifest.Limits.MaxConcurrentCalls ?? options.MaxConcurrentCallsPerPlugin, dataLimit, manifest.Limits.MaxThreads ?? options.DefaultMaxThreads, cpus);
         if (manifest.Assembly is { } assembly)
         {
             var worker = Path.GetFullPath(options.WorkerPath);

@@ -55,6 +55,12 @@ internal static class HandshakeEnvironment
     public const string DataLimitBytes = "PLUGIN_DATA_LIMIT_BYTES";
 
     /// <summary>
+    /// The cores' worth of CPU time the worker may use ("0.5"), in invariant decimal; absent when
+    /// there is no limit. Added after plugin.v1's first release.
+    /// </summary>
+    public const string CpuLimit = "PLUGIN_CPU_LIMIT";
+
+    /// <summary>
     /// Set by whoever runs an attached worker (a container, a service manager), never by the
     /// host: the TCP address to serve on, such as "0.0.0.0:7001". With it, the worker serves
     /// over mutual TLS and needs none of the spawn variables above. Added after plugin.v1's
