@@ -97,4 +97,19 @@ public sealed class WorkerEnvironmentTests
 
         Assert.Equal(read, environment!.DataLimitBytes);
     }
+
+    [Theory]
+    [InlineData("0.5", 0.5)]
+    [InlineData("2", 2.0)]
+    [InlineData(null, null)]
+    [InlineData("half", null)]
+    [InlineData("-1", null)]
+    [InlineData("0", null)]
+    [InlineData("1e3", null)]
+    public void TheCpuLimit_IsReadWhenTheHostSetsOne_AndNullOtherwise(string? set, double? read)
+    {
+        var environment = WorkerEnvironment.Read(name => name == HandshakeEnvironment.CpuLimit ? set : s_host.GetValueOrDefault(name), out _);
+
+        Assert.Equal(read, environment!.CpuLimit);
+    }
 }

@@ -38,6 +38,14 @@ public sealed class PluginBuilder
     /// </summary>
     public long? DataLimitBytes { get; internal init; }
 
+    /// <summary>
+    /// The cores' worth of CPU time the worker may use (0.5: half a core): on a host that holds it,
+    /// threads busy past it are throttled, not run faster, so size worker pools to it (the runtime's
+    /// own thread pool already reads the kernel's quota when there is one). Null when the host sets
+    /// no limit, or under a host older than it.
+    /// </summary>
+    public double? CpuLimit { get; internal init; }
+
     /// <summary>Handles the hook point <paramref name="point"/> (for example "request").</summary>
     /// <param name="point">The hook point's name, as the host declares it.</param>
     /// <param name="handler">Decides Continue, Modify or ShortCircuit. The token fires at the host's deadline.</param>

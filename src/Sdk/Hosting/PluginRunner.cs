@@ -131,7 +131,7 @@ public static class PluginRunner
 
     private static PluginDefinition Build(IPlugin plugin, WorkerEnvironment environment, LoggerFactory loggers)
     {
-        var builder = new PluginBuilder(loggers.CreateLogger(plugin.Id)) { DataDirectory = environment.DataDirectory, DataLimitBytes = environment.DataLimitBytes };
+        var builder = new PluginBuilder(loggers.CreateLogger(plugin.Id)) { DataDirectory = environment.DataDirectory, DataLimitBytes = environment.DataLimitBytes, CpuLimit = environment.CpuLimit };
         plugin.Configure(builder);
         return builder.Build(plugin);
     }

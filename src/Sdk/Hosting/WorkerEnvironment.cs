@@ -14,6 +14,9 @@ internal sealed record WorkerEnvironment(IReadOnlyList<int> ProtocolVersions, st
     /// <summary>What the data directory may hold; null without a limit, or under a host older than it.</summary>
     public long? DataLimitBytes { get; init; }
 
+    /// <summary>The cores' worth of CPU time the worker may use; null without a limit, or under a host older than it.</summary>
+    public double? CpuLimit { get; init; }
+
     /// <summary>How an attached worker serves; null for a worker the host spawned.</summary>
     public AttachedListener? Attached { get; init; }
 
@@ -67,6 +70,7 @@ internal sealed record WorkerEnvironment(IReadOnlyList<int> ProtocolVersions, st
             DataDirectory = get(HandshakeEnvironment.DataDirectory) is { Length: > 0 } data ? data : null,
             HostPid = int.TryParse(get(HandshakeEnvironment.HostPid), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var hostPid) && hostPid > 0 ? hostPid : null,
             DataLimitBytes = long.TryParse(get(HandshakeEnvironment.DataLimitBytes), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit > 0 ? limit : null,
+            CpuLimit = double.TryParse(get(HandshakeEnvironment.CpuLimit), System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var cpus) && cpus > 0 ? cpus : null,
         };
     }
 
