@@ -41,9 +41,12 @@ public sealed class CpuLimitTests
             JsonElement cpu = default;
             await ReplicaTests.Until(async () => (cpu = (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/spinner")).GetProperty("cpu")).GetProperty("throttledSeconds").GetDouble() > 0, "a reading of the spinner's throttling");
             Assert.Equal(0.25, cpu.GetProperty("limit").GetDouble());
+            // What it used, read from its process group as for any plugin: at least its quota over the seconds it spun.
+            Assert.True(cpu.GetProperty("usedSeconds").GetDouble() >= 0.1, cpu.ToString());
             Assert.Equal($"cgroup {child}", cpu.GetProperty("enforcement").GetString());
             var metrics = await host.Client.GetStringAsync("/metrics");
             Assert.Matches("plugin_cpu_throttled_seconds_total\\{[^}]*plugin=\"spinner\"[^}]*\\} [0-9.]*[1-9]", metrics);
+            Assert.Matches("plugin_cpu_time_seconds_total\\{[^}]*plugin=\"spinner\"[^}]*\\} [0-9.]*[1-9]", metrics);
         }
 
         Assert.Empty(parent.Children);

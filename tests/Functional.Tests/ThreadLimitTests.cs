@@ -94,6 +94,8 @@ public sealed class ThreadLimitTests
         Assert.Equal(0.5, view.GetProperty("cpu").GetProperty("limit").GetDouble());
         Assert.Equal("not enforced: the host has no PluginHost:CpuCgroupDirectory", view.GetProperty("cpu").GetProperty("enforcement").GetString());
         Assert.Equal("none", defaults.GetProperty("cpu").GetProperty("enforcement").GetString());
+        // The CPU time a worker used is read for every plugin, held or not: a .NET start takes some.
+        Assert.True(view.GetProperty("cpu").GetProperty("usedSeconds").GetDouble() > 0, view.GetProperty("cpu").ToString());
         Assert.Contains("maxThreads=200", view.GetProperty("limitsSetByHost").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(1024, defaults.GetProperty("threads").GetProperty("limit").GetInt32());
         Assert.Matches("plugin_threads_limit\\{[^}]*plugin=\"t\"[^}]*\\} 200", metrics);

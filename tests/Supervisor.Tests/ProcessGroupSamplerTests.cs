@@ -29,6 +29,21 @@ public sealed class ProcessGroupSamplerTests
     }
 
     [Fact]
+    public void AGroupsCpuTime_IsEveryProcessOfItsSummed_AndNoOtherGroups()
+    {
+        var sums = ProcessGroups.Sum(
+        [
+            new ProcessStat(Pid: 100, ParentPid: 1, Group: 100, Threads: 20, RssBytes: 500, StartTicks: 1000, Layout: (0x5000, 0x7ff0), CpuTicks: 250),
+            new ProcessStat(Pid: 101, ParentPid: 100, Group: 100, Threads: 1, RssBytes: 50, StartTicks: 1500, Layout: (0x9000, 0x7ee0), CpuTicks: 30),
+            new ProcessStat(Pid: 200, ParentPid: 100, Group: 200, Threads: 1, RssBytes: 50, StartTicks: 1500, Layout: (0x9000, 0x7ee0), CpuTicks: 999),
+        ],
+            100_000);
+
+        Assert.Equal(280, sums[100].CpuTicks);
+        Assert.Equal(TimeSpan.FromSeconds(2.8), sums[100].Cpu);
+    }
+
+    [Fact]
     public void AGroupThePassDidNotSee_ReadsAsNothingUsed()
     {
         var sampler = new ProcessGroupSampler(new FakeTimeProvider(), TimeSpan.FromMilliseconds(50), () => new Dictionary<int, GroupUsage>());

@@ -67,12 +67,13 @@ internal sealed record PluginView(
 }
 
 /// <summary>
-/// The cores' worth of CPU time a worker may use (0: no limit), how long the kernel held its
-/// Ready worker back at it (since that worker started), and who holds it to that: "cgroup {path}",
+/// The cores' worth of CPU time a worker may use (0: no limit), the CPU time its worker's process
+/// group used and how long the kernel held it back at its limit (both since that worker started,
+/// at the last reading), and who holds it to that: "cgroup {path}",
 /// "cgroup, from its start" (not Ready), "none" (no limit), or "not enforced: …" when it asks for a
 /// limit the host has no cpu cgroup to hold.
 /// </summary>
-internal sealed record CpuView(double Limit, double ThrottledSeconds, string Enforcement);
+internal sealed record CpuView(double Limit, double UsedSeconds, double ThrottledSeconds, string Enforcement);
 
 /// <summary>
 /// The threads a worker's whole process group ran at the last reading (0 while none is Ready), how

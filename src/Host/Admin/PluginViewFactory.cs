@@ -67,6 +67,7 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
 
     private CpuView CpuOf(WorkerSnapshot snapshot) => new(
         snapshot.CpuLimit,
+        Math.Round(snapshot.CpuUsed.TotalSeconds, 2),
         Math.Round(snapshot.CpuThrottled.TotalSeconds, 3),
         snapshot.CpuLimit <= 0 ? "none"
             : snapshot.CpuCgroup is { } cgroup ? $"cgroup {cgroup}"

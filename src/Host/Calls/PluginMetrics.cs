@@ -33,6 +33,7 @@ internal sealed class PluginMetrics : IDisposable
         _meter.CreateObservableGauge("plugin.threads", () => Observe(catalog, s => s.Snapshot.Threads), description: "Threads of the worker's process group (a process counts its own)");
         _meter.CreateObservableGauge("plugin.threads.limit", () => Observe(catalog, s => s.Snapshot.ThreadLimit), description: "The threads the worker's process group may run (0: no limit)");
         _meter.CreateObservableGauge("plugin.cpu.limit", () => Observe(catalog, s => s.Snapshot.CpuLimit), description: "The cores' worth of CPU time the worker may use (0: no limit)");
+        _meter.CreateObservableCounter("plugin.cpu.time", () => Observe(catalog, s => s.Snapshot.CpuUsed.TotalSeconds), unit: "s", description: "CPU time the worker's process group used (user and system, helpers it reaped included), since it started");
         _meter.CreateObservableCounter("plugin.cpu.throttled", () => Observe(catalog, s => s.Snapshot.CpuThrottled.TotalSeconds), unit: "s", description: "How long the kernel held the Ready worker back at its CPU limit, since it started");
         _meter.CreateObservableGauge("plugin.data", () => Observe(catalog, s => s.Snapshot.DataBytes), unit: "By", description: "What the plugin's data directory held at its last measurement");
         _meter.CreateObservableGauge("plugin.data.limit", () => Observe(catalog, s => s.Snapshot.DataLimitBytes), unit: "By", description: "What the plugin's data directory may hold (0: no limit)");

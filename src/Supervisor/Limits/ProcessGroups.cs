@@ -9,7 +9,7 @@ namespace GrpcPlugins.Supervisor.Limits;
 internal static class ProcessGroups
 {
     // USER_HZ: what /proc counts start times in, 100 on every Linux architecture .NET runs on.
-    private const long TicksPerSecond = 100;
+    internal const long TicksPerSecond = 100;
     private static readonly long s_pageSize = Environment.SystemPageSize;
 
     /// <summary>The summed RSS in bytes of every process whose group is <paramref name="groupId"/>.</summary>
@@ -59,7 +59,7 @@ internal static class ProcessGroups
                 && process.Layout == parent.Layout
                 && nowTicks - process.StartTicks < 2 * TicksPerSecond;
             var sum = groups.GetValueOrDefault(process.Group);
-            groups[process.Group] = new GroupUsage(sum.RssBytes + (onParentsPages ? 0 : process.RssBytes), sum.Threads + process.Threads);
+            groups[process.Group] = new GroupUsage(sum.RssBytes + (onParentsPages ? 0 : process.RssBytes), sum.Threads + process.Threads, sum.CpuTicks + process.CpuTicks);
         }
 
         return groups;
@@ -72,14 +72,14 @@ internal static class ProcessGroups
     public static long ReadRss(int pid) => ReadStat(pid)?.RssBytes ?? 0;
 
     /// <summary>What one process uses; nothing if it is gone.</summary>
-    public static GroupUsage ReadUsage(int pid) => ReadStat(pid) is { } stat ? new GroupUsage(stat.RssBytes, stat.Threads) : default;
+    public static GroupUsage ReadUsage(int pid) => ReadStat(pid) is { } stat ? new GroupUsage(stat.RssBytes, stat.Threads, stat.CpuTicks) : default;
 
     private static ProcessStat? ReadStat(int pid)
     {
         // /proc/PID/stat: "pid (comm) state ppid pgrp ... num_threads ... starttime vsize rss rsslim
         // startcode endcode startstack ..."; comm may hold spaces and parentheses. After comm (from
-        // 0): ppid is 1, pgrp 2, num_threads 17, starttime 19, rss (pages) 21, startcode 23 and
-        // startstack 25.
+        // 0): ppid is 1, pgrp 2, utime 11, stime 12, cutime 13, cstime 14, num_threads 17,
+        // starttime 19, rss (pages) 21, startcode 23 and startstack 25.
         var stat = TryRead($"/proc/{pid}/stat");
         if (stat is null)
         {
@@ -97,8 +97,26 @@ internal static class ProcessGroups
             && long.TryParse(afterComm[parts[21]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var pages)
             && ulong.TryParse(afterComm[parts[23]], NumberStyles.None, CultureInfo.InvariantCulture, out var code)
             && ulong.TryParse(afterComm[parts[25]], NumberStyles.None, CultureInfo.InvariantCulture, out var stack)
-            ? new ProcessStat(pid, parent, group, threads, pages * s_pageSize, started, (code, stack))
+            && TryTicks(afterComm, parts, 11, out var cpu)
+            ? new ProcessStat(pid, parent, group, threads, pages * s_pageSize, started, (code, stack), cpu)
             : null;
+    }
+
+    /// <summary>utime, stime, cutime and cstime summed, from field <paramref name="first"/> on.</summary>
+    private static bool TryTicks(ReadOnlySpan<char> fields, ReadOnlySpan<Range> parts, int first, out long ticks)
+    {
+        ticks = 0;
+        for (var i = first; i < first + 4; i++)
+        {
+            if (!long.TryParse(fields[parts[i]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                return false;
+            }
+
+            ticks += value;
+        }
+
+        return true;
     }
 
     /// <summary>Clock ticks since boot, as process start times count them (USER_HZ, 100 on Linux).</summary>

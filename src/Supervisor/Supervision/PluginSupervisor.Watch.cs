@@ -162,6 +162,12 @@ internal sealed partial class PluginSupervisor
                 Volatile.Write(ref _threads, usage.Threads);
             }
 
+            if (usage.CpuTicks > 0)
+            {
+                // Which plugin burns the CPU, with a limit or without: read in the same pass.
+                Interlocked.Exchange(ref _cpuUsedTicks, usage.Cpu.Ticks);
+            }
+
             if (worker.CpuCgroup is { } cpu)
             {
                 // Not a breach: the kernel throttles, and the admin sees how much.

@@ -33,6 +33,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     private long _memoryBytes;
     private int _threads;
     private long _cpuThrottledTicks;
+    private long _cpuUsedTicks;
     private long _dataBytes;
     private readonly CallLimit _calls;
 
@@ -155,6 +156,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
                     PidsCgroup = _ready?.PidsCgroup?.Path,
                     CpuCgroup = _ready?.CpuCgroup?.Path,
                     CpuThrottled = TimeSpan.FromTicks(Interlocked.Read(ref _cpuThrottledTicks)),
+                    CpuUsed = TimeSpan.FromTicks(Interlocked.Read(ref _cpuUsedTicks)),
                     DataBytes = Interlocked.Read(ref _dataBytes),
                     Threads = Volatile.Read(ref _threads),
                 };
@@ -351,6 +353,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             Interlocked.Exchange(ref _memoryBytes, 0);
             Interlocked.Exchange(ref _threads, 0);
             Interlocked.Exchange(ref _cpuThrottledTicks, 0);
+            Interlocked.Exchange(ref _cpuUsedTicks, 0);
             if (worker is not null)
             {
                 end = WithLimitKill(end, worker);

@@ -44,6 +44,9 @@ internal sealed record WorkerSnapshot(
     /// <summary>The Ready worker's own cpu cgroup, which holds it to <see cref="CpuLimit"/>; null when nothing does.</summary>
     public string? CpuCgroup { get; init; }
 
+    /// <summary>The CPU time the worker's process group used since it started (user and system, helpers it reaped included), at the last reading.</summary>
+    public TimeSpan CpuUsed { get; init; }
+
     /// <summary>How long the kernel held the Ready worker's threads back at its CPU limit since it started, at the last reading.</summary>
     public TimeSpan CpuThrottled { get; init; }
 }
