@@ -40,6 +40,8 @@ public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedB
         // A CPU limit this host has no cpu cgroup to hold is shown as such; none is shown for none.
         Assert.Equal("≤ 0.5 cores, not enforced", await page.TextContentAsync("#plugin-t .cpu"));
         Assert.Equal(0, await page.Locator("#plugin-hello .cpu").CountAsync());
+        // The CPU time every worker used, limit or not (a start takes some).
+        await page.WaitForSelectorAsync("#plugin-hello .cpu-time:text-matches('^CPU (?!0\\.00)[0-9]+\\.[0-9]{2} s$')");
         await page.WaitForSelectorAsync("#store:has-text(\"State: a SQLite file of this host's.\")");
         Assert.False(await page.IsVisibleAsync("#audit-replica"));
 
