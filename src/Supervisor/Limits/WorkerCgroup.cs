@@ -18,9 +18,6 @@ internal sealed class WorkerCgroup(string path, CgroupVersion version, long limi
     /// <summary>How many times the kernel's OOM killer killed a process of this cgroup.</summary>
     public long OomKills => CgroupFiles.ReadCounter(System.IO.Path.Combine(Path, version == CgroupVersion.V2 ? "memory.events" : "memory.oom_control"), "oom_kill");
 
-    /// <summary>Removes this cgroup (see <see cref="RemoveAsync(string, TimeProvider)"/>).</summary>
-    public Task<string?> RemoveAsync(TimeProvider time) => RemoveAsync(Path, time);
-
     /// <summary>
     /// Removes the cgroup at <paramref name="path"/>; the kernel refuses while a
     /// process is still in it. The worker is gone by then, so what is left is a

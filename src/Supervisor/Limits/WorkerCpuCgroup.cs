@@ -38,7 +38,4 @@ internal sealed class WorkerCpuCgroup(string path, double cpus)
 
     /// <summary>How long the kernel held the cgroup's threads back at its quota, in all; zero once it is gone.</summary>
     public TimeSpan Throttled => TimeSpan.FromTicks(CgroupFiles.ReadCounter(System.IO.Path.Combine(Path, "cpu.stat"), "throttled_time") / 100);
-
-    /// <summary>Removes this cgroup once its processes are gone; the error when it stays.</summary>
-    public Task<string?> RemoveAsync(TimeProvider time) => WorkerCgroup.RemoveAsync(Path, time);
 }

@@ -46,7 +46,4 @@ internal sealed class WorkerPidsCgroup(string path, int limit)
 
     /// <summary>Kills every process in this cgroup.</summary>
     public void KillMembers() => WorkerCgroup.KillMembers(Path);
-
-    /// <summary>Removes this cgroup once its processes are gone; the error when it stays.</summary>
-    public Task<string?> RemoveAsync(TimeProvider time) => WorkerCgroup.RemoveAsync(Path, time);
 }

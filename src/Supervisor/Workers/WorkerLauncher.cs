@@ -196,15 +196,10 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
 
     private async Task RemoveCgroupsAsync(WorkerCgroup? cgroup, WorkerPidsCgroup? pids, WorkerCpuCgroup? cpu, ILogger logger)
     {
-        (string Path, Task<string?> Removal)[] removals =
-        [
-            .. cgroup is null ? [] : new[] { (cgroup.Path, cgroup.RemoveAsync(time)) },
-            .. pids is null ? [] : new[] { (pids.Path, pids.RemoveAsync(time)) },
-            .. cpu is null ? [] : new[] { (cpu.Path, cpu.RemoveAsync(time)) },
-        ];
-        foreach (var (path, removal) in removals)
+        // One removal for every controller's cgroup: each goes once its processes are gone.
+        foreach (var path in new[] { cgroup?.Path, pids?.Path, cpu?.Path }.OfType<string>())
         {
-            if (await removal.ConfigureAwait(false) is { } error)
+            if (await WorkerCgroup.RemoveAsync(path, time).ConfigureAwait(false) is { } error)
             {
                 Log.CgroupNotRemoved(logger, path, error);
             }
