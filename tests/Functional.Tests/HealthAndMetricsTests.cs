@@ -84,6 +84,30 @@ public sealed class HealthAndMetricsTests
         Assert.Contains("plugin_memory_bytes{", text, StringComparison.Ordinal);
         Assert.Contains("plugin_restarts_total{", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metrics_ShowOnlyTheirOwnHostsPlugins_AndOutliveAnotherHostInTheProcess()
+    {
+        // Two hosts in one process (an application's tests, or ours run in parallel) name their
+        // meters alike, and an exporter listening by name took the other host's plugins in: with
+        // a plugin of one id in both, the value last observed was shown (our CI saw a thread limit
+        // of 1024 where this host set 200).
+        await using var other = await TestHost.StartAsync(PluginFolders.Test("theirs"));
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("mine"));
+        await Task.WhenAll(other.WaitForStateAsync("theirs", WorkerState.Ready), host.WaitForStateAsync("mine", WorkerState.Ready));
+        var beside = await host.Client.GetStringAsync("/metrics");
+
+        // The other host's meters end with it; this host's go on.
+        await other.DisposeAsync();
+        // Twice: an exporter shows a metric whose instruments all ended once more, then drops it.
+        await host.Client.GetStringAsync("/metrics");
+        var after = await host.Client.GetStringAsync("/metrics");
+
+        Assert.Matches("plugin_threads_limit\\{[^}]*plugin=\"mine\"", beside);
+        Assert.DoesNotContain("plugin=\"theirs\"", beside, StringComparison.Ordinal);
+        Assert.Matches("plugin_threads_limit\\{[^}]*plugin=\"mine\"", after);
+        Assert.Matches("plugin_state\\{[^}]*plugin=\"mine\"", after);
+    }
 }
 
 public sealed class TraceContextTests

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using GrpcPlugins.Host.Admin;
 using GrpcPlugins.Host.Auth;
 using GrpcPlugins.Host.Callback;
@@ -122,6 +123,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PluginMetrics.MeterName)
             .AddPrometheusExporter());
+        services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(OwnMetersOnly.View(sp.GetRequiredService<IMeterFactory>())));
 
         // The shared store's tables must exist before anything reads them, and its notices be
         // heard before the first plugin starts with what it read.
