@@ -326,6 +326,38 @@ public sealed class SupervisorTests
         }
     }
 
+    [Fact]
+    public async Task AHelperThatLeftTheWorkersGroup_CountsAgainstItsWorkersMemoryLimit_AndBothAreKilledAtIt()
+    {
+        // No cgroup given to the host: the watchdog alone holds the limit. A helper in a session
+        // of its own was outside the group it sums, and took memory without end.
+        var manifest = PluginFolders.Test("daemon", "spawn-hogging-escapee");
+        manifest["limits"] = new JsonObject { ["memoryMiB"] = 300 };
+        var host = await TestHost.StartAsync([manifest], o => o.MaxRestarts = 0);
+        var helper = 0;
+        try
+        {
+            host.ExpectErrors = true; // killed on purpose
+            var ready = await host.WaitForStateAsync("daemon", WorkerState.Ready);
+            helper = EscapeePid(ready);
+            Assert.NotEqual(ready.Pid, Liveness.Group(helper));
+
+            var snapshot = await host.WaitForStateAsync("daemon", WorkerState.CrashLooping, TimeSpan.FromSeconds(30));
+
+            Assert.Matches(@"memory limit exceeded: \d+ MiB > 300 MiB in worker pid \d+'s process group", snapshot.LastError);
+            await WaitUntilAsync(() => !Liveness.IsAlive(helper), TimeSpan.FromSeconds(5));
+            Assert.False(Liveness.IsAlive(helper), $"the helper {helper} survived its worker");
+        }
+        finally
+        {
+            await host.DisposeAsync();
+            if (helper != 0)
+            {
+                KillQuietly(helper);
+            }
+        }
+    }
+
     private static void KillQuietly(int pid)
     {
         try

@@ -40,11 +40,13 @@ internal static partial class Modes
         }
     }
 
-    public static void SpawnEscapee(bool clearEnvironment)
+    /// <summary>Starts a helper in a session of its own: <c>sleep</c>, or this program in <paramref name="mode"/>.</summary>
+    public static void SpawnEscapee(bool clearEnvironment, string? mode = null)
     {
+        var program = mode is null ? "/bin/sleep 1000" : $"{Environment.ProcessPath} {typeof(Modes).Assembly.Location} {mode}";
         using var child = Process.Start(clearEnvironment
-            ? new ProcessStartInfo("env", "-i /usr/bin/setsid /bin/sleep 1000") { UseShellExecute = false }
-            : new ProcessStartInfo("setsid", "sleep 1000") { UseShellExecute = false });
+            ? new ProcessStartInfo("env", "-i /usr/bin/setsid " + program) { UseShellExecute = false }
+            : new ProcessStartInfo("setsid", program) { UseShellExecute = false });
         Console.Error.WriteLine($"info: escapee pid {child!.Id}");
     }
 

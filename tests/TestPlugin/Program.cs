@@ -36,6 +36,16 @@ switch (mode)
         // A helper daemon as native drivers start them: a session of its own, out of the worker's group, holding its stdout and stderr.
         Modes.SpawnEscapee(clearEnvironment: false);
         break;
+    case "spawn-hogging-escapee":
+        // A helper daemon in a session of its own that takes memory without end (1 GiB at most): out of the worker's group.
+        Modes.SpawnEscapee(clearEnvironment: false, "hog-alone");
+        break;
+    case "hog-alone":
+        // What that helper runs: no plugin, memory only, from 2 s on (its worker Ready by then).
+        await Task.Delay(2000);
+        Modes.HogMemory(1024L * 1024 * 1024);
+        await Task.Delay(Timeout.Infinite);
+        return 0;
     case "spawn-bare-escapee":
         // The same, with its environment cleared: only a cgroup still holds it.
         Modes.SpawnEscapee(clearEnvironment: true);

@@ -22,8 +22,11 @@ internal sealed class ProcessGroupSampler
     {
         _time = time;
         _maxAge = maxAge;
-        _scan = scan ?? ProcessGroups.ReadAllGroups;
+        _scan = scan ?? (() => ProcessGroups.ReadAllGroups(Helpers));
     }
+
+    /// <summary>The workers whose escaped helpers each pass counts in their group: a worker's launch registers it.</summary>
+    public HelperOwners Helpers { get; } = new();
 
     /// <summary>How many passes over /proc were made (what the tests check).</summary>
     public long Passes { get; private set; }

@@ -19,7 +19,12 @@ internal static class ProcessGroups
     /// What every process group on the machine uses, from one pass over /proc that reads each
     /// process's stat once (its group, threads and RSS together).
     /// </summary>
-    public static Dictionary<int, GroupUsage> ReadAllGroups()
+    public static Dictionary<int, GroupUsage> ReadAllGroups() => Sum(ReadAll(), NowTicks());
+
+    /// <summary>The same pass, each worker's escaped helpers counted in its group.</summary>
+    public static Dictionary<int, GroupUsage> ReadAllGroups(HelperOwners helpers) => Sum(helpers.Attribute(ReadAll()), NowTicks());
+
+    private static List<ProcessStat> ReadAll()
     {
         var processes = new List<ProcessStat>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -31,7 +36,7 @@ internal static class ProcessGroups
             }
         }
 
-        return Sum(processes, NowTicks());
+        return processes;
     }
 
     /// <summary>

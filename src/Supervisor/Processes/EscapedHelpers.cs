@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace GrpcPlugins.Supervisor.Processes;
 
 /// <summary>
@@ -39,7 +37,7 @@ internal static class EscapedHelpers
     /// <summary>The pids (other than this process) whose environment holds the variable with that value.</summary>
     public static IReadOnlyList<int> Find(string variable, string value)
     {
-        var entry = Encoding.UTF8.GetBytes(variable + "=" + value);
+        var entry = ProcessEnvironment.Entry(variable, value);
         var found = new List<int>();
         IEnumerable<string> processes;
         try
@@ -53,42 +51,13 @@ internal static class EscapedHelpers
 
         foreach (var directory in processes)
         {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid) || pid == Environment.ProcessId)
+            if (int.TryParse(Path.GetFileName(directory), out var pid) && pid != Environment.ProcessId
+                && ProcessEnvironment.Read(pid) is { } environment && ProcessEnvironment.Holds(environment, entry))
             {
-                continue;
-            }
-
-            try
-            {
-                // Another user's process, or one gone meanwhile, cannot be read: not ours to find.
-                if (HoldsEntry(File.ReadAllBytes(Path.Combine(directory, "environ")), entry))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
+                found.Add(pid);
             }
         }
 
         return found;
-    }
-
-    // The environment is NUL-separated entries; the entry must be one of them whole.
-    private static bool HoldsEntry(ReadOnlySpan<byte> environment, ReadOnlySpan<byte> entry)
-    {
-        while (environment.Length > 0)
-        {
-            var end = environment.IndexOf((byte)0);
-            var current = end < 0 ? environment : environment[..end];
-            if (current.SequenceEqual(entry))
-            {
-                return true;
-            }
-
-            environment = end < 0 ? [] : environment[(end + 1)..];
-        }
-
-        return false;
     }
 }

@@ -37,6 +37,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         WorkerPidsCgroup? pids = null;
         WorkerCpuCgroup? cpu = null;
         StartLimitWatch? limits = null;
+        IDisposable? helpersCounted = null;
         tokens.Add(token, spec.PluginId);
         try
         {
@@ -54,6 +55,8 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             if (process.OwnsProcessGroup)
             {
                 tokens.BindProcessGroup(token, process.Pid);
+                // Before its program runs: a helper it starts is counted against its limits from the first pass that sees it.
+                helpersCounted = Settings.StartLimits?.Groups.Helpers.Follow(process.Pid, HandshakeEnvironment.Token, token);
             }
 
             Log.Spawned(logger, spec.PluginId, process.Pid, spec.FileName);
@@ -145,6 +148,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         {
             // Those that did not hold its output open are found once it is gone.
             KillHelpers(pid);
+            helpersCounted?.Dispose();
             ledger?.Remove(pid);
             if (leftovers?.Remove() is { } error)
             {
@@ -155,6 +159,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         async Task CleanUpAsync()
         {
             tokens.Remove(token);
+            helpersCounted?.Dispose();
             connection?.Dispose();
             if (process is not null)
             {

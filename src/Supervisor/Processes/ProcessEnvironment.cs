@@ -1,0 +1,47 @@
+using System.Text;
+
+namespace GrpcPlugins.Supervisor.Processes;
+
+/// <summary>
+/// A process's environment as the kernel shows it: the block it was started with
+/// (/proc/PID/environ), which it cannot change later and every child inherits. What finds the
+/// processes a worker started by the token in theirs.
+/// </summary>
+internal static class ProcessEnvironment
+{
+    /// <summary>The entry <c>variable=value</c> as it stands in an environment block.</summary>
+    public static byte[] Entry(string variable, string value) => Encoding.UTF8.GetBytes(variable + "=" + value);
+
+    /// <summary>The environment block of <paramref name="pid"/>; null when it is gone or another user's.</summary>
+    public static byte[]? Read(int pid)
+    {
+        try
+        {
+            return File.ReadAllBytes($"/proc/{pid}/environ");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Another user's process, or one gone meanwhile, cannot be read: not ours to find.
+            return null;
+        }
+    }
+
+    /// <summary>Whether <paramref name="environment"/> holds <paramref name="entry"/> as one of its entries, whole.</summary>
+    public static bool Holds(ReadOnlySpan<byte> environment, ReadOnlySpan<byte> entry)
+    {
+        // NUL-separated entries: "A=1\0B=2\0".
+        while (environment.Length > 0)
+        {
+            var end = environment.IndexOf((byte)0);
+            var current = end < 0 ? environment : environment[..end];
+            if (current.SequenceEqual(entry))
+            {
+                return true;
+            }
+
+            environment = end < 0 ? [] : environment[(end + 1)..];
+        }
+
+        return false;
+    }
+}
