@@ -23,7 +23,8 @@ public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedB
     [Fact]
     public async Task Admin_SignsIn_ReloadsAPluginGrantingWhatItNowAsks_DisablesIt_SeesAFieldError_SavesASetting_AndTheApiAgrees()
     {
-        var t = PluginFolders.Test("t");
+        // t starts a daemon in a session of its own, as native drivers do.
+        var t = PluginFolders.Test("t", "spawn-escapee");
         t["limits"] = new JsonObject { ["cpus"] = 0.5 };
         await using var host = await TestHost.StartAsync(PluginFolders.Hello(), t);
         await Task.WhenAll(host.WaitForStateAsync("hello", WorkerState.Ready), host.WaitForStateAsync("t", WorkerState.Ready));
@@ -37,6 +38,9 @@ public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedB
         Assert.Equal(" (RSS watchdog)", await page.TextContentAsync("#plugin-hello .enforcement"));
         // Its threads against the default limit, once the first reading after Ready is in (the page refreshes itself).
         await page.WaitForSelectorAsync("#plugin-hello .threads:text-matches('^[1-9][0-9]* / 1024 threads$')");
+        // The daemon is counted in t's figures, and said to be; hello starts none.
+        await page.WaitForSelectorAsync("#plugin-t .helpers:text-is('incl. 1 helper outside its group')");
+        Assert.Equal(0, await page.Locator("#plugin-hello .helpers").CountAsync());
         // A CPU limit this host has no cpu cgroup to hold is shown as such; none is shown for none.
         Assert.Equal("≤ 0.5 cores, not enforced", await page.TextContentAsync("#plugin-t .cpu"));
         Assert.Equal(0, await page.Locator("#plugin-hello .cpu").CountAsync());

@@ -341,10 +341,15 @@ public sealed class SupervisorTests
             var ready = await host.WaitForStateAsync("daemon", WorkerState.Ready);
             helper = EscapeePid(ready);
             Assert.NotEqual(ready.Pid, Liveness.Group(helper));
+            // Shown while it runs, before it takes anything.
+            await ReplicaTests.Until(async () => (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/daemon")).GetProperty("helpers").GetInt32() == 1, "the helper counted in the admin view");
 
             var snapshot = await host.WaitForStateAsync("daemon", WorkerState.CrashLooping, TimeSpan.FromSeconds(30));
 
-            Assert.Matches(@"memory limit exceeded: \d+ MiB > 300 MiB in worker pid \d+'s process group", snapshot.LastError);
+            // Said so: the worker alone holds a fraction of it, and the admin must look at the daemon.
+            Assert.Matches(@"memory limit exceeded: \d+ MiB > 300 MiB in worker pid \d+'s process group and its (\d+ )?helpers? in (a session of its|sessions of their) own \(\d+ MiB of it\)\. Raise limits\.memoryMiB", snapshot.LastError);
+            // The crash loop's message quotes the cause's sentence without doubling its full stop.
+            Assert.EndsWith("or fix its memory use. Fix the plugin, then enable it again.", snapshot.LastError, StringComparison.Ordinal);
             await WaitUntilAsync(() => !Liveness.IsAlive(helper), TimeSpan.FromSeconds(5));
             Assert.False(Liveness.IsAlive(helper), $"the helper {helper} survived its worker");
         }

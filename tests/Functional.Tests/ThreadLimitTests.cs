@@ -98,6 +98,8 @@ public sealed class ThreadLimitTests
         Assert.True(view.GetProperty("cpu").GetProperty("usedSeconds").GetDouble() > 0, view.GetProperty("cpu").ToString());
         Assert.Contains("maxThreads=200", view.GetProperty("limitsSetByHost").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(1024, defaults.GetProperty("threads").GetProperty("limit").GetInt32());
+        // A worker that starts no daemon has none counted in its group: no other process holds its token.
+        Assert.Equal(0, view.GetProperty("helpers").GetInt32());
         Assert.Matches("plugin_threads_limit\\{[^}]*plugin=\"t\"[^}]*\\} 200", metrics);
     }
 }

@@ -26,10 +26,20 @@ public sealed class HelperOwnersTests
 
         var sums = ProcessGroups.Sum(owners.Attribute([Worker(100, started: 1000), Process(200, group: 200, started: 1200), Process(400, group: 400, started: 1300)]), 100_000);
 
-        Assert.Equal(new GroupUsage(500 + 70, 20 + 3, 250 + 40), sums[100]);
+        Assert.Equal(new GroupUsage(500 + 70, 20 + 3, 250 + 40, Helpers: 1, HelperRssBytes: 70), sums[100]);
         Assert.False(sums.ContainsKey(200));
         // A token the helper's only starts with is not its token.
         Assert.Equal(new GroupUsage(70, 3, 40), sums[400]);
+    }
+
+    [Fact]
+    public void ALimitsMessage_NamesTheHelpersCountedInTheGroup_AndTheirShareOfItsMemory()
+    {
+        const long MiB = 1024 * 1024;
+
+        Assert.Equal("worker pid 7's process group", new GroupUsage(400 * MiB, 5).Of("worker pid 7's process group"));
+        Assert.Equal("worker pid 7's process group and its helper in a session of its own (300 MiB of it)", new GroupUsage(400 * MiB, 5, 0, 1, 300 * MiB).Of("worker pid 7's process group"));
+        Assert.Equal("worker pid 7's process group and its 2 helpers in sessions of their own (300 MiB of it)", new GroupUsage(400 * MiB, 5, 0, 2, 300 * MiB).Of("worker pid 7's process group"));
     }
 
     [Fact]

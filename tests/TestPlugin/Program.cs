@@ -41,8 +41,8 @@ switch (mode)
         Modes.SpawnEscapee(clearEnvironment: false, "hog-alone");
         break;
     case "hog-alone":
-        // What that helper runs: no plugin, memory only, from 2 s on (its worker Ready by then).
-        await Task.Delay(2000);
+        // What that helper runs: no plugin, memory only, from 4 s on (its worker Ready, and seen with it, by then).
+        await Task.Delay(4000);
         Modes.HogMemory(1024L * 1024 * 1024);
         await Task.Delay(Timeout.Infinite);
         return 0;

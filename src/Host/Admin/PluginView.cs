@@ -64,6 +64,13 @@ internal sealed record PluginView(
 
     /// <summary>Its worker's CPU limit and how much the kernel held it back; null for an attached worker, limited where it runs.</summary>
     public CpuView? Cpu { get; init; }
+
+    /// <summary>
+    /// Processes its worker started that left its process group (a session of their own), found
+    /// by its token and counted in its memory, threads and CPU time, at the last reading; null
+    /// for an attached worker.
+    /// </summary>
+    public int? Helpers { get; init; }
 }
 
 /// <summary>

@@ -71,7 +71,7 @@ internal sealed class HelperOwners
             foreach (var process in processes)
             {
                 var owner = _tokens.ContainsKey(process.Group) || process.Pid == Environment.ProcessId ? 0 : OwnerOf(process, started, seen);
-                attributed.Add(owner != 0 ? process with { Group = owner } : process);
+                attributed.Add(owner != 0 ? process with { Group = owner, Helper = true } : process);
             }
 
             // What is gone is forgotten: a pid used again is another process, with its own start time.

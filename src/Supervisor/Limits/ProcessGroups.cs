@@ -64,7 +64,10 @@ internal static class ProcessGroups
                 && process.Layout == parent.Layout
                 && nowTicks - process.StartTicks < 2 * TicksPerSecond;
             var sum = groups.GetValueOrDefault(process.Group);
-            groups[process.Group] = new GroupUsage(sum.RssBytes + (onParentsPages ? 0 : process.RssBytes), sum.Threads + process.Threads, sum.CpuTicks + process.CpuTicks);
+            var rss = onParentsPages ? 0 : process.RssBytes;
+            groups[process.Group] = process.Helper
+                ? new GroupUsage(sum.RssBytes + rss, sum.Threads + process.Threads, sum.CpuTicks + process.CpuTicks, sum.Helpers + 1, sum.HelperRssBytes + rss)
+                : sum with { RssBytes = sum.RssBytes + rss, Threads = sum.Threads + process.Threads, CpuTicks = sum.CpuTicks + process.CpuTicks };
         }
 
         return groups;

@@ -162,6 +162,7 @@ internal sealed partial class PluginSupervisor
                 Volatile.Write(ref _threads, usage.Threads);
             }
 
+            Volatile.Write(ref _helpers, usage.Helpers);
             if (usage.CpuTicks > 0)
             {
                 // Which plugin burns the CPU, with a limit or without: read in the same pass.
@@ -176,7 +177,7 @@ internal sealed partial class PluginSupervisor
 
             if (threadLimit > 0 && usage.Threads > threadLimit)
             {
-                return KillFor(new LimitBreach(LimitKind.Threads, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in worker pid {worker.Pid}'s process group. Fix the plugin's thread or process leak, or raise limits.maxThreads in its manifest if it needs that many."));
+                return KillFor(new LimitBreach(LimitKind.Threads, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in {usage.Of($"worker pid {worker.Pid}'s process group")}. Fix the plugin's thread or process leak, or raise limits.maxThreads in its manifest if it needs that many."));
             }
 
             if (worker.Cgroup is { } cgroup)
@@ -191,7 +192,7 @@ internal sealed partial class PluginSupervisor
                 Interlocked.Exchange(ref _memoryBytes, usage.RssBytes);
                 if (memoryLimit > 0 && usage.RssBytes > memoryLimit)
                 {
-                    return KillFor(new LimitBreach(LimitKind.Memory, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB in worker pid {worker.Pid}'s process group. Raise limits.memoryMiB in its manifest, or fix its memory use."));
+                    return KillFor(new LimitBreach(LimitKind.Memory, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB in {usage.Of($"worker pid {worker.Pid}'s process group")}. Raise limits.memoryMiB in its manifest, or fix its memory use."));
                 }
             }
 

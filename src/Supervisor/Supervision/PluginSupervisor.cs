@@ -32,6 +32,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
     private WorkerSnapshot _snapshot;
     private long _memoryBytes;
     private int _threads;
+    private int _helpers;
     private long _cpuThrottledTicks;
     private long _cpuUsedTicks;
     private long _dataBytes;
@@ -159,6 +160,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
                     CpuUsed = TimeSpan.FromTicks(Interlocked.Read(ref _cpuUsedTicks)),
                     DataBytes = Interlocked.Read(ref _dataBytes),
                     Threads = Volatile.Read(ref _threads),
+                    Helpers = Volatile.Read(ref _helpers),
                 };
             }
         }
@@ -352,6 +354,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             _ready = null;
             Interlocked.Exchange(ref _memoryBytes, 0);
             Interlocked.Exchange(ref _threads, 0);
+            Interlocked.Exchange(ref _helpers, 0);
             Interlocked.Exchange(ref _cpuThrottledTicks, 0);
             Interlocked.Exchange(ref _cpuUsedTicks, 0);
             if (worker is not null)
@@ -394,7 +397,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
             var decision = _tracker.OnEnded(end.IsAbnormal, readySince);
             if (decision.CrashLooping)
             {
-                var message = $"crash loop: {decision.RestartsInWindow} restarts within {_settings.Restart.Window.TotalSeconds:0} s (limit {_settings.Restart.MaxRestarts}); last: {end.Message}. Fix the plugin, then enable it again.";
+                var message = $"crash loop: {decision.RestartsInWindow} restarts within {_settings.Restart.Window.TotalSeconds:0} s (limit {_settings.Restart.MaxRestarts}); last: {end.Message.TrimEnd('.')}. Fix the plugin, then enable it again.";
                 Log.CrashLooping(_logger, PluginId, message);
                 SetState(WorkerState.CrashLooping, null, lastError: message, restartsInWindow: decision.RestartsInWindow);
                 return;

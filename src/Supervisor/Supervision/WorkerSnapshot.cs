@@ -35,6 +35,13 @@ internal sealed record WorkerSnapshot(
     /// <summary>The threads of the Ready worker's whole process group at the last reading.</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// The helpers counted in its process group at the last reading: processes it started that
+    /// left the group (a session of their own), found by its token; their memory, threads and
+    /// CPU time are in the group's.
+    /// </summary>
+    public int Helpers { get; init; }
+
     /// <summary>The most threads its process group may run; 0 when there is no limit.</summary>
     public int ThreadLimit { get; init; }
 

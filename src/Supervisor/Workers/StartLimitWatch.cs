@@ -43,7 +43,7 @@ internal sealed class StartLimitWatch : IAsyncDisposable
                 if (memoryLimit > 0 && usage.RssBytes > memoryLimit)
                 {
                     // Kept on the process it kills: the start, or the supervisor it was just handed to, sees an exit and reports this.
-                    process.Kill(new LimitBreach(LimitKind.Memory, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB in plugin '{spec.PluginId}''s process group while it started; it was killed. Raise limits.memoryMiB in its manifest, or fix its memory use."));
+                    process.Kill(new LimitBreach(LimitKind.Memory, $"memory limit exceeded: {usage.RssBytes / (1024 * 1024)} MiB > {memoryLimit / (1024 * 1024)} MiB in {usage.Of($"plugin '{spec.PluginId}''s process group")} while it started; it was killed. Raise limits.memoryMiB in its manifest, or fix its memory use."));
                     return;
                 }
 
@@ -55,7 +55,7 @@ internal sealed class StartLimitWatch : IAsyncDisposable
 
                 if (threadLimit > 0 && usage.Threads > threadLimit)
                 {
-                    process.Kill(new LimitBreach(LimitKind.Threads, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in plugin '{spec.PluginId}''s process group while it started; it was killed. Fix its thread or process leak, or raise limits.maxThreads in its manifest if it needs that many."));
+                    process.Kill(new LimitBreach(LimitKind.Threads, $"thread limit exceeded: {usage.Threads} threads > {threadLimit} in {usage.Of($"plugin '{spec.PluginId}''s process group")} while it started; it was killed. Fix its thread or process leak, or raise limits.maxThreads in its manifest if it needs that many."));
                     return;
                 }
             }
