@@ -39,7 +39,7 @@ public sealed class WorkerLedgerTests : IDisposable
             }
 
             // The next run's ledger, reading what this one wrote.
-            var reaped = Assert.Single(new WorkerLedger(ledger.Path).ReapLeftovers());
+            var reaped = Assert.Single(new WorkerLedger(ledger.Path).ReapLeftovers().Workers);
 
             Assert.Equal(new ReapedWorker(orphan.Id, "stubborn", null), reaped);
             await orphan.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
@@ -55,6 +55,38 @@ public sealed class WorkerLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task AHelperAListedWorkerLeft_IsKilledAtTheNextStart_EvenWithItsWorkerGone_AndTheTokenIsNotOnDisk()
+    {
+        // The worker read its closed stdin and exited; its helper, in a session of its own, did not.
+        const string Token = "ledger-test-token-4b1e";
+        var helperStart = new ProcessStartInfo("/usr/bin/setsid", ["sleep", "60"]);
+        helperStart.Environment["PLUGIN_TOKEN"] = Token;
+        using var helper = Process.Start(helperStart)!;
+        using var gone = Process.Start("true")!;
+        await gone.WaitForExitAsync();
+        try
+        {
+            var ledger = new WorkerLedger(Path.Combine(_root, "workers.ledger"));
+            ledger.Add(new RuntimeLeftovers(_root, gone.Id, 1), "daemon", Token);
+            var written = await File.ReadAllTextAsync(ledger.Path);
+
+            var reaping = new WorkerLedger(ledger.Path).ReapLeftovers();
+
+            Assert.DoesNotContain(Token, written, StringComparison.Ordinal);
+            Assert.Empty(reaping.Workers);
+            Assert.Equal([helper.Id], reaping.Helpers);
+            await helper.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            if (!helper.HasExited)
+            {
+                helper.Kill();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ALedgerWrittenBeforeTempDirectoriesWereKept_IsStillReaped()
     {
         using var orphan = StartOrphan();
@@ -63,7 +95,7 @@ public sealed class WorkerLedgerTests : IDisposable
             var path = Path.Combine(_root, "workers.ledger");
             await File.WriteAllTextAsync(path, $"{orphan.Id} {ProcessStartTime.Read(orphan.Id)} stubborn\n");
 
-            var reaped = Assert.Single(new WorkerLedger(path).ReapLeftovers());
+            var reaped = Assert.Single(new WorkerLedger(path).ReapLeftovers().Workers);
 
             Assert.Equal((orphan.Id, "stubborn"), (reaped.Pid, reaped.PluginId));
             await orphan.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));

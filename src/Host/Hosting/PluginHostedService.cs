@@ -18,13 +18,19 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Sta
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(ledger.Path))!);
-        foreach (var reaped in ledger.ReapLeftovers())
+        var reaping = ledger.ReapLeftovers();
+        foreach (var reaped in reaping.Workers)
         {
             Log.ReapedLeftover(logger, reaped.PluginId, reaped.Pid);
             if (reaped.FilesNotRemoved is { } error)
             {
                 Log.ReapedLeftoverFilesStay(logger, reaped.PluginId, reaped.Pid, error);
             }
+        }
+
+        if (reaping.Helpers.Count > 0)
+        {
+            Log.ReapedLeftoverHelpers(logger, reaping.Helpers.Count, string.Join(", ", reaping.Helpers));
         }
 
         // The workers' cgroups of a run that ended without cleaning up (the host was killed).
@@ -77,6 +83,9 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Sta
 
         [LoggerMessage(EventId = 4304, EventName = "LeftoverWorkerFilesStay", Level = LogLevel.Warning, Message = "Plugin {PluginId}: the runtime files of worker pid {Pid}, killed as a previous run's leftover, could not be removed ({Error}); they are the .NET runtime's diagnostic socket and debugger pipes, safe to delete by hand")]
         public static partial void ReapedLeftoverFilesStay(ILogger logger, string pluginId, int pid, string error);
+
+        [LoggerMessage(EventId = 4305, EventName = "LeftoverHelpersReaped", Level = LogLevel.Warning, Message = "Killed {Count} helper process(es) left over from a previous run of the host, found by their workers' tokens: pids {Pids}")]
+        public static partial void ReapedLeftoverHelpers(ILogger logger, int count, string pids);
 
         [LoggerMessage(EventId = 4302, EventName = "LeftoverCgroupRemoved", Level = LogLevel.Warning, Message = "Removed worker cgroup {Path} left over from a previous run of the host")]
         public static partial void RemovedLeftoverCgroup(ILogger logger, string path);

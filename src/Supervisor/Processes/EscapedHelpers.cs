@@ -15,10 +15,17 @@ internal static class EscapedHelpers
     /// <summary>Kills every process whose environment holds <paramref name="variable"/>=<paramref name="value"/>; returns their pids.</summary>
     public static IReadOnlyList<int> Kill(string variable, string value)
     {
+        var entry = ProcessEnvironment.Entry(variable, value);
+        return Kill(environment => ProcessEnvironment.Holds(environment, entry));
+    }
+
+    /// <summary>Kills every process whose environment <paramref name="holds"/> says is one; returns their pids.</summary>
+    public static IReadOnlyList<int> Kill(Func<byte[], bool> holds)
+    {
         var killed = new List<int>();
         for (var round = 0; round < Rounds; round++)
         {
-            var found = Find(variable, value).Where(pid => !killed.Contains(pid)).ToList();
+            var found = Find(holds).Where(pid => !killed.Contains(pid)).ToList();
             if (found.Count == 0)
             {
                 break;
@@ -38,6 +45,11 @@ internal static class EscapedHelpers
     public static IReadOnlyList<int> Find(string variable, string value)
     {
         var entry = ProcessEnvironment.Entry(variable, value);
+        return Find(environment => ProcessEnvironment.Holds(environment, entry));
+    }
+
+    private static List<int> Find(Func<byte[], bool> holds)
+    {
         var found = new List<int>();
         IEnumerable<string> processes;
         try
@@ -52,7 +64,7 @@ internal static class EscapedHelpers
         foreach (var directory in processes)
         {
             if (int.TryParse(Path.GetFileName(directory), out var pid) && pid != Environment.ProcessId
-                && ProcessEnvironment.Read(pid) is { } environment && ProcessEnvironment.Holds(environment, entry))
+                && ProcessEnvironment.Read(pid) is { } environment && holds(environment))
             {
                 found.Add(pid);
             }

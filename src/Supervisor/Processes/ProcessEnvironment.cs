@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 
 namespace GrpcPlugins.Supervisor.Processes;
@@ -26,15 +27,31 @@ internal static class ProcessEnvironment
         }
     }
 
+    /// <summary>
+    /// A digest of the entry <c>variable=value</c>, to find the processes holding it later without
+    /// keeping the value (a worker's token) anywhere: hex SHA-256.
+    /// </summary>
+    public static string Digest(string variable, string value) => Convert.ToHexStringLower(SHA256.HashData(Entry(variable, value)));
+
+    /// <summary>Whether <paramref name="environment"/> holds an entry of <paramref name="variable"/> whose <see cref="Digest"/> is one of <paramref name="digests"/>.</summary>
+    public static bool HoldsDigest(ReadOnlySpan<byte> environment, string variable, IReadOnlySet<string> digests)
+    {
+        var prefix = Encoding.UTF8.GetBytes(variable + "=");
+        return Any(environment, entry => entry.StartsWith(prefix) && digests.Contains(Convert.ToHexStringLower(SHA256.HashData(entry))));
+    }
+
     /// <summary>Whether <paramref name="environment"/> holds <paramref name="entry"/> as one of its entries, whole.</summary>
-    public static bool Holds(ReadOnlySpan<byte> environment, ReadOnlySpan<byte> entry)
+    public static bool Holds(ReadOnlySpan<byte> environment, byte[] entry) => Any(environment, current => current.SequenceEqual(entry));
+
+    private delegate bool EntryTest(ReadOnlySpan<byte> entry);
+
+    private static bool Any(ReadOnlySpan<byte> environment, EntryTest test)
     {
         // NUL-separated entries: "A=1\0B=2\0".
         while (environment.Length > 0)
         {
             var end = environment.IndexOf((byte)0);
-            var current = end < 0 ? environment : environment[..end];
-            if (current.SequenceEqual(entry))
+            if (test(end < 0 ? environment : environment[..end]))
             {
                 return true;
             }

@@ -67,7 +67,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
 
             if (leftovers is not null)
             {
-                ledger?.Add(leftovers, spec.PluginId);
+                ledger?.Add(leftovers, spec.PluginId, token);
             }
 
             using var startTimeout = new CancellationTokenSource(spec.Limits.StartTimeout, time);
