@@ -7,6 +7,7 @@ using GrpcPlugins.Host.Calls;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Supervisor.Processes;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -323,6 +324,41 @@ public sealed class SupervisorTests
         {
             await host.DisposeAsync();
             escapees.ForEach(KillQuietly);
+        }
+    }
+
+    [Fact]
+    public async Task TheLedgerAHostWasKilledWith_LetsTheNextStartKillItsWorkersAndTheirHelpers_WithoutHoldingTheToken()
+    {
+        var host = await TestHost.StartAsync([PluginFolders.Test("daemon", "spawn-escapee")], o => o.MaxRestarts = 0);
+        var helper = 0;
+        try
+        {
+            host.ExpectErrors = true; // its worker is killed under it
+            var ready = await host.WaitForStateAsync("daemon", WorkerState.Ready);
+            helper = EscapeePid(ready);
+            var token = File.ReadAllText($"/proc/{ready.Pid}/environ").Split('\0').Single(e => e.StartsWith("PLUGIN_TOKEN=", StringComparison.Ordinal));
+            // The ledger as a host killed now would leave it, read by its next start.
+            var left = Path.Combine(host.Root, "killed-host.ledger");
+            File.Copy(host.Services.GetRequiredService<WorkerLedger>().Path, left);
+            var written = File.ReadAllText(left);
+
+            var reaping = new WorkerLedger(left).ReapLeftovers();
+
+            Assert.Contains($"{ready.Pid} ", written, StringComparison.Ordinal);
+            Assert.DoesNotContain(token["PLUGIN_TOKEN=".Length..], written, StringComparison.Ordinal);
+            Assert.Equal(ready.Pid, Assert.Single(reaping.Workers).Pid);
+            Assert.Equal([helper], reaping.Helpers);
+            await WaitUntilAsync(() => !Liveness.IsAlive(helper), TimeSpan.FromSeconds(5));
+            Assert.False(Liveness.IsAlive(helper), $"the helper {helper} survived the reaping");
+        }
+        finally
+        {
+            await host.DisposeAsync();
+            if (helper != 0)
+            {
+                KillQuietly(helper);
+            }
         }
     }
 
