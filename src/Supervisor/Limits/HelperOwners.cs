@@ -12,9 +12,8 @@ namespace GrpcPlugins.Supervisor.Limits;
 /// <remarks>
 /// A process's environment cannot change after its start, so each is read once and its owner
 /// kept by pid and start time. One found to hold no token is read again only when a worker
-/// registered since started before it: a process older than a worker cannot hold its token, and
-/// a pass over every process's environment at each worker's start would cost 100 plugins'
-/// start a second.
+/// registered since started before it: a process older than a worker cannot hold its token, so
+/// a worker's start does not make the next pass read every process's environment again.
 /// </remarks>
 internal sealed class HelperOwners
 {
@@ -26,9 +25,6 @@ internal sealed class HelperOwners
 
     /// <param name="readEnvironment">A process's environment block, or null when it cannot be read (a test gives its own).</param>
     public HelperOwners(Func<int, byte[]?>? readEnvironment = null) => _readEnvironment = readEnvironment ?? ProcessEnvironment.Read;
-
-    /// <summary>How many environments were read (what the tests check).</summary>
-    public long Reads { get; private set; }
 
     /// <summary>
     /// Counts the processes holding <paramref name="variable"/>=<paramref name="value"/> outside
@@ -110,7 +106,6 @@ internal sealed class HelperOwners
 
     private Owner Find(int pid)
     {
-        Reads++;
         if (_readEnvironment(pid) is { } environment)
         {
             foreach (var (group, token) in _tokens)
