@@ -379,6 +379,7 @@ public sealed class SupervisorTests
             Assert.NotEqual(ready.Pid, Liveness.Group(helper));
             // Shown while it runs, before it takes anything.
             await ReplicaTests.Until(async () => (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/daemon")).GetProperty("helpers").GetInt32() == 1, "the helper counted in the admin view");
+            Assert.Matches("plugin_helpers\\{[^}]*plugin=\"daemon\"[^}]*\\} 1", await host.Client.GetStringAsync("/metrics"));
 
             var snapshot = await host.WaitForStateAsync("daemon", WorkerState.CrashLooping, TimeSpan.FromSeconds(30));
 

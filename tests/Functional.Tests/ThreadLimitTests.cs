@@ -101,5 +101,6 @@ public sealed class ThreadLimitTests
         // A worker that starts no daemon has none counted in its group: no other process holds its token.
         Assert.Equal(0, view.GetProperty("helpers").GetInt32());
         Assert.Matches("plugin_threads_limit\\{[^}]*plugin=\"t\"[^}]*\\} 200", metrics);
+        Assert.Matches("plugin_helpers\\{[^}]*plugin=\"t\"[^}]*\\} 0", metrics);
     }
 }

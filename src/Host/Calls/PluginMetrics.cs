@@ -31,6 +31,7 @@ internal sealed class PluginMetrics : IDisposable
         _meter.CreateObservableGauge("plugin.memory", () => Observe(catalog, s => s.Snapshot.MemoryBytes), unit: "By", description: "Resident memory of the worker's process tree");
         _meter.CreateObservableGauge("plugin.memory.limit", () => Observe(catalog, s => s.Snapshot.MemoryLimitBytes), unit: "By", description: "The worker's memory limit");
         _meter.CreateObservableGauge("plugin.threads", () => Observe(catalog, s => s.Snapshot.Threads), description: "Threads of the worker's process group (a process counts its own)");
+        _meter.CreateObservableGauge("plugin.helpers", () => Observe(catalog, s => s.Snapshot.Helpers), description: "Processes the worker started that left its process group (a session of their own), counted in its memory, threads and CPU time");
         _meter.CreateObservableGauge("plugin.threads.limit", () => Observe(catalog, s => s.Snapshot.ThreadLimit), description: "The threads the worker's process group may run (0: no limit)");
         _meter.CreateObservableGauge("plugin.cpu.limit", () => Observe(catalog, s => s.Snapshot.CpuLimit), description: "The cores' worth of CPU time the worker may use (0: no limit)");
         _meter.CreateObservableCounter("plugin.cpu.time", () => Observe(catalog, s => s.Snapshot.CpuUsed.TotalSeconds), unit: "s", description: "CPU time the worker's process group used (user and system, helpers it reaped included), since it started");
