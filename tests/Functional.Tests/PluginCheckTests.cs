@@ -141,6 +141,17 @@ public sealed partial class PluginCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task APluginStartingADaemon_IsToldItsHelperCountsAgainstItsLimits()
+    {
+        // A native driver's agent in a session of its own: an author may not expect a host to count it.
+        var (code, output) = await CheckAsync(Write(PluginFolders.Test("p", "spawn-escapee")));
+
+        Assert.True(code == 0, output);
+        Assert.Matches(@"ok    memory: [\d.]+ MiB after the check's calls, \d+ % of its limit of \d+ MiB \(its whole process group, 1 helper in a session of its own included\)", output);
+        Assert.Matches(@"ok    threads: \d+ after the check's calls, \d+ % of its limit of 1024 \(its whole process group, 1 helper in a session of its own included\)", output);
+    }
+
+    [Fact]
     public async Task SettingsGivenToTheCheck_AreValidatedAndOfferedToThePlugin_ARefusalNamingTheField()
     {
         var folder = Write(PluginFolders.Test("p"));

@@ -325,7 +325,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
 
         const double MiB = 1024 * 1024;
         var share = (double)snapshot.MemoryBytes / snapshot.MemoryLimitBytes;
-        var figures = $"{snapshot.MemoryBytes / MiB:0.#} MiB after the check's calls, {share * 100:0} % of its limit of {snapshot.MemoryLimitBytes / MiB:0} MiB (its whole process group)";
+        var figures = $"{snapshot.MemoryBytes / MiB:0.#} MiB after the check's calls, {share * 100:0} % of its limit of {snapshot.MemoryLimitBytes / MiB:0} MiB ({Measured(snapshot)})";
         return AgainstLimit("memory", share, figures, "at the limit a host kills it; raise limits.memoryMiB in its manifest or make it smaller");
     }
 
@@ -339,13 +339,21 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
 
         if (snapshot.ThreadLimit <= 0)
         {
-            return CheckResult.Pass("threads", $"{snapshot.Threads} after the check's calls (its whole process group), with no limit");
+            return CheckResult.Pass("threads", $"{snapshot.Threads} after the check's calls ({Measured(snapshot)}), with no limit");
         }
 
         var share = (double)snapshot.Threads / snapshot.ThreadLimit;
-        var figures = $"{snapshot.Threads} after the check's calls, {share * 100:0} % of its limit of {snapshot.ThreadLimit} (its whole process group)";
+        var figures = $"{snapshot.Threads} after the check's calls, {share * 100:0} % of its limit of {snapshot.ThreadLimit} ({Measured(snapshot)})";
         return AgainstLimit("threads", share, figures, "past the limit a host kills it; raise limits.maxThreads in its manifest or start fewer");
     }
+
+    /// <summary>What a host holds to the limits: the worker's group, and the helpers it started in sessions of their own, which an author may not expect to count.</summary>
+    private static string Measured(WorkerSnapshot snapshot) => snapshot.Helpers switch
+    {
+        0 => "its whole process group",
+        1 => "its whole process group, 1 helper in a session of its own included",
+        var n => $"its whole process group, {n} helpers in sessions of their own included",
+    };
 
     /// <summary>A use of a limit: a warning from 80 % of it on, which leaves a plugin's author room before a host kills it.</summary>
     private static CheckResult AgainstLimit(string subject, double share, string figures, string fix) =>
