@@ -87,6 +87,42 @@ public sealed class WorkerLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task AListedWorkersOwnGroup_StillDyingOfItsKill_IsNotTakenForItsHelpers()
+    {
+        // A worker with thirty busy children in its group, all holding its token, and one helper
+        // that left the group. The group's kill is sent before the helpers are looked for, and a
+        // member waiting for a core is still there, token and all, until it is scheduled to die.
+        const string Token = "ledger-test-token-9c2d";
+        var workerStart = new ProcessStartInfo("/usr/bin/setsid", ["bash", "-c", "for i in $(seq 30); do (while :; do :; done) & done; echo spawned; exec sleep 60"]) { RedirectStandardOutput = true };
+        workerStart.Environment["PLUGIN_TOKEN"] = Token;
+        var helperStart = new ProcessStartInfo("/usr/bin/setsid", ["sleep", "60"]);
+        helperStart.Environment["PLUGIN_TOKEN"] = Token;
+        using var worker = Process.Start(workerStart)!;
+        using var helper = Process.Start(helperStart)!;
+        try
+        {
+            Assert.Equal("spawned", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+            var ledger = new WorkerLedger(Path.Combine(_root, "workers.ledger"));
+            ledger.Add(new RuntimeLeftovers(_root, worker.Id, ProcessStartTime.Read(worker.Id)!.Value), "busy", Token);
+
+            var reaping = new WorkerLedger(ledger.Path).ReapLeftovers();
+
+            Assert.Equal(worker.Id, Assert.Single(reaping.Workers).Pid);
+            Assert.Equal([helper.Id], reaping.Helpers);
+            await helper.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            ProcessSignals.SignalGroup(worker.Id, ProcessSignals.SigKill);
+            if (!helper.HasExited)
+            {
+                helper.Kill();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ALedgerWrittenBeforeTempDirectoriesWereKept_IsStillReaped()
     {
         using var orphan = StartOrphan();

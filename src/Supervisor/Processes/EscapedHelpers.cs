@@ -63,8 +63,9 @@ internal static class EscapedHelpers
 
         foreach (var directory in processes)
         {
+            // One already killed (its group's kill, a round before) is no helper still running.
             if (int.TryParse(Path.GetFileName(directory), out var pid) && pid != Environment.ProcessId
-                && ProcessEnvironment.Read(pid) is { } environment && holds(environment))
+                && ProcessEnvironment.Read(pid) is { } environment && holds(environment) && !DyingProcess.IsDying(pid))
             {
                 found.Add(pid);
             }
