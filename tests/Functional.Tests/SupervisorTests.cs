@@ -273,7 +273,12 @@ public sealed class SupervisorTests
     [Fact]
     public async Task AnAssemblyPlugin_WithoutThePluginWorker_FailsItsStart_NamingTheOptionToSet()
     {
-        await using var host = await TestHost.StartAsync([PluginFolders.Hello()], o => o.WorkerPath = "/nonexistent/GrpcPlugins.PluginWorker.dll");
+        // A long first backoff: on a busy machine six quick restarts could end in the crash loop's message before the test looks.
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello()], o =>
+        {
+            o.WorkerPath = "/nonexistent/GrpcPlugins.PluginWorker.dll";
+            o.RestartInitialBackoff = o.RestartMaxBackoff = TimeSpan.FromSeconds(30);
+        });
         host.ExpectErrors = true; // its restarts end in a crash loop, an error
 
         var failed = await host.WaitForAsync("hello", s => s.LastError is not null, "a start failure");
