@@ -17,7 +17,7 @@ void Row(string what, string value)
 }
 
 // `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, transfer, attached, websocket,
-// settings, replicas, restart, cold, polyglot, memory, chain, many); every section runs by default.
+// settings, replicas, restart, cold, hoststart, polyglot, memory, chain, many); every section runs by default.
 if (args is [PingPong.ChildCommand, var pingSocket])
 {
     PingPong.RunEcho(pingSocket);
@@ -835,6 +835,13 @@ async Task RestartAsync()
 if (Runs("cold"))
 {
     await ColdStartsAsync();
+}
+
+if (Runs("hoststart"))
+{
+    var start = await HostStart.MeasureAsync(7, CancellationToken.None);
+    Row("host start: the reference host spawned to its first admin answer (no plugins, JIT; median of 7)", $"{Stats.Median(start.Milliseconds):0} ms (min {start.Milliseconds.Min():0}, max {start.Milliseconds.Max():0})");
+    Row("  its CPU until then (median)", $"{Stats.Median(start.CpuMilliseconds):0} ms");
 }
 
 async Task ColdStartsAsync()

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+
+namespace GrpcPlugins.Benchmarks;
+
+/// <summary>
+/// The host's own start, as `make run` starts the reference host (its build output, JIT): from spawn to the
+/// first answer of the admin API, and the CPU the process spent until then. No plugins, so the figure is
+/// the host's part of every start (a restart of the host, a new replica).
+/// </summary>
+internal static class HostStart
+{
+    private const string AdminKey = "bench-admin-key-0123456789";
+
+    public sealed record Figures(List<double> Milliseconds, List<double> CpuMilliseconds);
+
+    public static async Task<Figures> MeasureAsync(int runs, CancellationToken cancellationToken)
+    {
+        var wall = new List<double>();
+        var cpu = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            var (elapsed, spent) = await OnceAsync(cancellationToken);
+            wall.Add(elapsed.TotalMilliseconds);
+            cpu.Add(spent.TotalMilliseconds);
+        }
+
+        return new Figures(wall, cpu);
+    }
+
+    private static async Task<(TimeSpan Elapsed, TimeSpan Cpu)> OnceAsync(CancellationToken cancellationToken)
+    {
+        var directory = Directory.CreateTempSubdirectory("gpb-host-");
+        var plugins = Directory.CreateDirectory(Path.Combine(directory.FullName, "plugins"));
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["PluginHost__AdminApiKey"] = AdminKey },
+        };
+        foreach (var argument in new[]
+        {
+            BenchHost.Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll"),
+            "--contentRoot", Path.GetDirectoryName(BenchHost.Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll"))!,
+            "--urls", $"http://127.0.0.1:{port}",
+            $"--PluginHost:PluginsDirectory={plugins.FullName}",
+            $"--PluginHost:StateDirectory={Path.Combine(directory.FullName, "state")}",
+            "--PluginHost:AllowUnsignedPlugins=true",
+            $"--PluginHost:WorkerPath={BenchHost.Output("src/PluginWorker", "GrpcPlugins.PluginWorker.dll")}",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        var watch = Stopwatch.StartNew();
+        using var host = Process.Start(start)!;
+        // Drained so that a chatty start never blocks on a full pipe.
+        _ = host.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = host.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                if (host.HasExited)
+                {
+                    throw new InvalidOperationException($"the reference host exited with {host.ExitCode} before answering: {await errors}");
+                }
+
+                try
+                {
+                    using var response = await client.GetAsync("/admin/api/plugins", cancellationToken);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // Not listening yet.
+                }
+
+                await Task.Delay(5, cancellationToken);
+            }
+
+            var elapsed = watch.Elapsed;
+            host.Refresh();
+            return (elapsed, host.TotalProcessorTime);
+        }
+        finally
+        {
+            host.Kill(entireProcessTree: true);
+            await host.WaitForExitAsync(CancellationToken.None);
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
