@@ -1,4 +1,5 @@
 using System.Globalization;
+using GrpcPlugins.Supervisor.Processes;
 
 namespace GrpcPlugins.Supervisor.Limits;
 
@@ -85,16 +86,10 @@ internal static class ProcessGroups
     private static ProcessStat? ReadStat(int pid)
     {
         // /proc/PID/stat: "pid (comm) state ppid pgrp ... num_threads ... starttime vsize rss rsslim
-        // startcode endcode startstack ..."; comm may hold spaces and parentheses. After comm (from
-        // 0): ppid is 1, pgrp 2, utime 11, stime 12, cutime 13, cstime 14, num_threads 17,
-        // starttime 19, rss (pages) 21, startcode 23 and startstack 25.
-        var stat = TryRead($"/proc/{pid}/stat");
-        if (stat is null)
-        {
-            return null;
-        }
-
-        var afterComm = stat.AsSpan(stat.LastIndexOf(')') + 2);
+        // startcode endcode startstack ...". After comm (from 0): ppid is 1, pgrp 2, utime 11,
+        // stime 12, cutime 13, cstime 14, num_threads 17, starttime 19, rss (pages) 21, startcode
+        // 23 and startstack 25.
+        var afterComm = ProcStatLine.Read(pid).Span;
         Span<Range> parts = stackalloc Range[27];
         var count = afterComm.Split(parts, ' ');
         return count >= 26

@@ -16,16 +16,20 @@ internal static class DyingProcess
     /// <summary>True when <paramref name="pid"/> has a SIGKILL pending, has begun to exit, or is gone.</summary>
     public static bool IsDying(int pid)
     {
+        var stat = ProcStatLine.Read(pid);
+        if (stat.IsEmpty)
+        {
+            return true;
+        }
+
+        // Field 9, the task's flags.
+        if (ulong.TryParse(ProcStatLine.Field(stat.Span, 9), NumberStyles.None, CultureInfo.InvariantCulture, out var flags) && (flags & Exiting) != 0)
+        {
+            return true;
+        }
+
         try
         {
-            // Field 9 of /proc/PID/stat, the task's flags; the fields after "(comm) " start at field 3.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (ulong.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out var flags) && (flags & Exiting) != 0)
-            {
-                return true;
-            }
-
             // A kill to the process lands in the shared set, one to its group in each thread's own too.
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {

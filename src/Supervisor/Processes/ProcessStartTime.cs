@@ -10,18 +10,6 @@ namespace GrpcPlugins.Supervisor.Processes;
 internal static class ProcessStartTime
 {
     /// <summary>The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or null if it is gone.</summary>
-    public static long? Read(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            // Fields after "(comm)" start at field 3, so field 22 is index 19.
-            return long.TryParse(fields[19], CultureInfo.InvariantCulture, out var start) ? start : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    public static long? Read(int pid) =>
+        long.TryParse(ProcStatLine.Field(ProcStatLine.Read(pid).Span, 22), NumberStyles.None, CultureInfo.InvariantCulture, out var start) ? start : null;
 }
