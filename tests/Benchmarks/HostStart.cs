@@ -13,6 +13,7 @@ namespace GrpcPlugins.Benchmarks;
 internal static class HostStart
 {
     private const string AdminKey = "bench-admin-key-0123456789";
+    private static readonly TimeSpan s_startDeadline = TimeSpan.FromSeconds(60);
 
     public sealed record Figures(List<double> Milliseconds, List<double> CpuMilliseconds);
 
@@ -57,11 +58,15 @@ internal static class HostStart
 
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        // A host that answers but never with a 200 (a key refused, a route gone) must end the run, not hold it.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(s_startDeadline);
         var watch = Stopwatch.StartNew();
         using var host = Process.Start(start)!;
         // Drained so that a chatty start never blocks on a full pipe.
-        _ = host.StandardOutput.ReadToEndAsync(cancellationToken);
-        var errors = host.StandardError.ReadToEndAsync(cancellationToken);
+        _ = host.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var errors = host.StandardError.ReadToEndAsync(CancellationToken.None);
+        HttpStatusCode? last = null;
         try
         {
             while (true)
@@ -73,8 +78,9 @@ internal static class HostStart
 
                 try
                 {
-                    using var response = await client.GetAsync("/admin/api/plugins", cancellationToken);
-                    if (response.StatusCode == HttpStatusCode.OK)
+                    using var response = await client.GetAsync("/admin/api/plugins", deadline.Token);
+                    last = response.StatusCode;
+                    if (last == HttpStatusCode.OK)
                     {
                         break;
                     }
@@ -84,12 +90,16 @@ internal static class HostStart
                     // Not listening yet.
                 }
 
-                await Task.Delay(5, cancellationToken);
+                await Task.Delay(5, deadline.Token);
             }
 
             var elapsed = watch.Elapsed;
             host.Refresh();
             return (elapsed, host.TotalProcessorTime);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the reference host gave GET /admin/api/plugins no 200 within {s_startDeadline.TotalSeconds:0} s (last answer: {last?.ToString() ?? "none, not listening"}); see that `make build` built examples/ReferenceHost");
         }
         finally
         {
