@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using GrpcPlugins.Supervisor.Processes;
 
 namespace GrpcPlugins.Benchmarks;
 
@@ -103,10 +104,30 @@ internal static class HostStart
         }
         finally
         {
-            host.Kill(entireProcessTree: true);
-            await host.WaitForExitAsync(CancellationToken.None);
+            await StopAsync(host);
             directory.Delete(recursive: true);
         }
+    }
+
+    /// <summary>SIGTERM first: a host killed outright leaves its socket directory in /tmp (it is not its own supervisor).</summary>
+    private static async Task StopAsync(Process host)
+    {
+        if (!host.HasExited && ProcessSignals.SignalProcess(host.Id, ProcessSignals.SigTerm))
+        {
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await host.WaitForExitAsync(grace.Token);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                // Still running after its grace: killed below.
+            }
+        }
+
+        host.Kill(entireProcessTree: true);
+        await host.WaitForExitAsync(CancellationToken.None);
     }
 
     private static int FreePort()
