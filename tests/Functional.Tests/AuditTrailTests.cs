@@ -114,6 +114,8 @@ public sealed class AuditTrailTests
             .ToList();
         using var badLimit = await host.Admin.GetAsync("/admin/api/audit?limit=0");
         using var badBefore = await host.Admin.GetAsync("/admin/api/audit?before=-3");
+        using var wordLimit = await host.Admin.GetAsync("/admin/api/audit?limit=ten");
+        using var wordBefore = await host.Admin.GetAsync("/admin/api/audit?before=yesterday");
         using var anonymous = await host.Client.GetAsync("/admin/api/audit");
 
         Assert.Equal(15, changing.Count);
@@ -121,6 +123,10 @@ public sealed class AuditTrailTests
         Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
         Assert.Contains("ask for 1 to 500 entries a page", await badLimit.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, badBefore.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, wordLimit.StatusCode);
+        Assert.Contains("'limit' is 'ten'; ask for 1 to 500 entries a page", await wordLimit.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, wordBefore.StatusCode);
+        Assert.Contains("'before' is 'yesterday'; it takes the 'next' of the previous page", await wordBefore.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 }

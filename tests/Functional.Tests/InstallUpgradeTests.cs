@@ -84,6 +84,21 @@ public sealed class InstallUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task Uninstall_WithAKeepSettingsNeitherTrueNorFalse_IsRefusedSayingWhatItTakes_AndRemovesNothing()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("t")]);
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        using var refused = await host.Admin.DeleteAsync("/admin/api/plugins/t?keepSettings=no");
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Nothing was uninstalled: 'keepSettings' is 'no'; it takes true", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.NotNull(host.Catalog.Find("t"));
+        Assert.Equal(WorkerState.Ready, host.Supervisor("t").Snapshot.State);
+    }
+
+    [Fact]
     public async Task Uninstall_StopsTheWorker_RemovesTheFiles_AndCanDeleteTheSettings()
     {
         await using var host = await StrictHostAsync();

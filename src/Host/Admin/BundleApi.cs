@@ -84,10 +84,17 @@ internal static class BundleApi
                 : Results.Problem(title: "Install refused", detail: result.Message, statusCode: result.Status, extensions: Consent(result));
         }).Audited("bundle.install");
 
-        api.MapDelete("/plugins/{id}", async (string id, bool? keepSettings, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
+        // keepSettings is read here, not bound as bool?: a binding failure answers a bare 400 that says nothing.
+        api.MapDelete("/plugins/{id}", async (string id, string? keepSettings, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
         {
-            AuditNote.Of(context).Detail = keepSettings ?? true ? "settings kept" : "settings and data directory removed";
-            return await installer.UninstallAsync(id, keepSettings ?? true, AdminActor.Of(context.User), followed: false, ct).ConfigureAwait(false) is { Succeeded: false } refused
+            var keep = true;
+            if (keepSettings is not null && !bool.TryParse(keepSettings, out keep))
+            {
+                return Results.Problem(title: "Bad keepSettings", detail: $"Nothing was uninstalled: 'keepSettings' is '{keepSettings}'; it takes true (the default: the plugin's settings stay in the store) or false (its settings and data directory are removed with it).", statusCode: 400);
+            }
+
+            AuditNote.Of(context).Detail = keep ? "settings kept" : "settings and data directory removed";
+            return await installer.UninstallAsync(id, keep, AdminActor.Of(context.User), followed: false, ct).ConfigureAwait(false) is { Succeeded: false } refused
                 ? Results.Problem(title: refused.Status == 404 ? "Unknown plugin" : "Uninstall refused", detail: refused.Message, statusCode: refused.Status)
                 : Results.NoContent();
         })

@@ -1,3 +1,4 @@
+using GrpcPlugins.Host.Admin;
 using GrpcPlugins.Host.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -15,20 +16,21 @@ internal static class AuditApi
     {
         var api = endpoints.MapGroup("/admin/api").RequireAuthorization(PluginHostPolicies.Admin);
 
-        api.MapGet("/audit", async (string? plugin, string? action, string? actor, long? before, int? limit, AuditTrail trail, CancellationToken ct) =>
+        // The numbers are read here, not bound as int? and long?: a binding failure answers a bare 400 that says nothing.
+        api.MapGet("/audit", async (string? plugin, string? action, string? actor, string? before, string? limit, AuditTrail trail, CancellationToken ct) =>
         {
-            if (limit is < 1 or > MaxLimit)
+            if (!QueryNumber.TryRead(limit, out var pageSize) || pageSize is < 1 or > MaxLimit)
             {
-                return Results.Problem(title: "Bad limit", detail: $"'limit' is {limit}; ask for 1 to {MaxLimit} entries a page (default {DefaultLimit}), and follow 'next' for more.", statusCode: 400);
+                return Results.Problem(title: "Bad limit", detail: $"'limit' is '{limit}'; ask for 1 to {MaxLimit} entries a page (default {DefaultLimit}), and follow 'next' for more.", statusCode: 400);
             }
 
-            if (before is < 1)
+            if (!QueryNumber.TryRead(before, out var olderThan) || olderThan is < 1)
             {
-                return Results.Problem(title: "Bad 'before'", detail: $"'before' is {before}; it takes the 'next' of the previous page (an entry's id, 1 or more), or leave it out for the newest entries.", statusCode: 400);
+                return Results.Problem(title: "Bad 'before'", detail: $"'before' is '{before}'; it takes the 'next' of the previous page (an entry's id, 1 or more), or leave it out for the newest entries.", statusCode: 400);
             }
 
-            var take = limit ?? DefaultLimit;
-            var entries = await trail.ReadAsync(new AuditQuery(Blank(plugin), Blank(action), before, take, Blank(actor)), ct).ConfigureAwait(false);
+            var take = (int)(pageSize ?? DefaultLimit);
+            var entries = await trail.ReadAsync(new AuditQuery(Blank(plugin), Blank(action), olderThan, take, Blank(actor)), ct).ConfigureAwait(false);
             return Results.Ok(new
             {
                 entries = entries.Select(e => new { e.Id, e.At, e.Actor, e.Remote, e.Action, pluginId = e.PluginId, tenant = e.Tenant, e.Status, e.Detail, e.Replica }),

@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace GrpcPlugins.Host.Admin;
+
+/// <summary>A whole number the admin API takes from a query string, read so that its answer can say what was wrong.</summary>
+internal static class QueryNumber
+{
+    /// <summary>
+    /// False only when <paramref name="text"/> is given but is not a whole number of digits (no sign, no
+    /// spaces); left out or empty, it reads as no value.
+    /// </summary>
+    public static bool TryRead(string? text, out long? value)
+    {
+        value = null;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return false;
+        }
+
+        value = number;
+        return true;
+    }
+}
