@@ -41,7 +41,7 @@ public sealed class SettingsRevisionsTests
     }
 
     [Fact]
-    public async Task ARevisionNotKept_AStaleIfMatch_AndAnUnknownPlugin_AreRefused_AndNothingIsWritten()
+    public async Task ARevisionNotKept_OrNoNumber_AStaleIfMatch_AndAnUnknownPlugin_AreRefused_AndNothingIsWritten()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
         await host.WaitForStateAsync("t", WorkerState.Ready);
@@ -56,6 +56,7 @@ public sealed class SettingsRevisionsTests
         stale.Headers.TryAddWithoutValidation("If-Match", "\"11\"");
         using var staleAnswer = await host.Admin.SendAsync(stale);
         using var unknown = await host.Admin.PostAsync("/admin/api/plugins/nope/settings/revisions/1/restore", null);
+        using var noNumber = await host.Admin.PostAsync("/admin/api/plugins/t/settings/revisions/latest/restore", null);
         var current = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
 
         Assert.Equal(Enumerable.Range(3, 10).Reverse().Select(n => (long)n), listed.GetProperty("revisions").EnumerateArray().Select(r => r.GetProperty("revision").GetInt64()));
@@ -64,6 +65,8 @@ public sealed class SettingsRevisionsTests
         Assert.Equal(HttpStatusCode.PreconditionFailed, staleAnswer.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Contains("Unknown plugin", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, noNumber.StatusCode);
+        Assert.Contains("Nothing was restored: 'latest' is not a revision number", await noNumber.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(12, current.GetProperty("revision").GetInt64());
         Assert.Equal(12, current.GetProperty("settings").GetProperty("limit").GetInt32());
     }

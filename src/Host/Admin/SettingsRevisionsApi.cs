@@ -38,21 +38,26 @@ internal static class SettingsRevisionsApi
             });
         }).ForSettingsScope();
 
-        api.MapPost("/{revision:long}/restore", async (string id, long revision, string? tenant, HttpRequest request, IPluginStore store, SettingsService settings, PluginLifecycle lifecycle, CancellationToken ct) =>
+        api.MapPost("/{revision}/restore", async (string id, string revision, string? tenant, HttpRequest request, IPluginStore store, SettingsService settings, PluginLifecycle lifecycle, CancellationToken ct) =>
         {
+            if (!WholeNumber.TryRead(revision, out var number) || number is not >= 1)
+            {
+                return Results.Problem(title: "Bad revision", detail: $"Nothing was restored: '{revision}' is not a revision number. GET /admin/api/plugins/{id}/settings/revisions lists the kept revisions, each numbered from 1.", statusCode: 400);
+            }
+
             if (!SettingsRevisionTag.TryParse(request.Headers.IfMatch, out var expected))
             {
                 return Results.Problem(title: "Bad If-Match", detail: $"Nothing was restored: If-Match takes the ETag that GET returned for these settings, such as {SettingsRevisionTag.Format(3)}; leave it out to restore over whatever the current revision.", statusCode: 400);
             }
 
             var kept = await store.GetSettingsRevisionsAsync(id, tenant ?? string.Empty, ct).ConfigureAwait(false);
-            if (kept.FirstOrDefault(r => r.Revision == revision) is not { } earlier)
+            if (kept.FirstOrDefault(r => r.Revision == number) is not { } earlier)
             {
                 var which = kept.Count == 0 ? "none are kept" : $"those kept are {string.Join(", ", kept.Select(r => r.Revision))}";
-                return Results.Problem(title: "No such revision", detail: $"Nothing was restored: revision {revision} of '{id}'{TenantText(tenant)} is not kept ({which}; the last {SqlitePluginStore.RevisionsKept} are). GET /admin/api/plugins/{id}/settings/revisions lists them.", statusCode: 404);
+                return Results.Problem(title: "No such revision", detail: $"Nothing was restored: revision {number} of '{id}'{TenantText(tenant)} is not kept ({which}; the last {SqlitePluginStore.RevisionsKept} are). GET /admin/api/plugins/{id}/settings/revisions lists them.", statusCode: 404);
             }
 
-            return await AdminApi.WriteSettingsAsync(request.HttpContext, id, tenant ?? string.Empty, earlier.Json, expected, settings, lifecycle, restoredAs => $"revision {revision} restored as revision {restoredAs}", ct).ConfigureAwait(false);
+            return await AdminApi.WriteSettingsAsync(request.HttpContext, id, tenant ?? string.Empty, earlier.Json, expected, settings, lifecycle, restoredAs => $"revision {number} restored as revision {restoredAs}", ct).ConfigureAwait(false);
         }).Audited("settings.restore").ForSettingsScope();
     }
 

@@ -16,15 +16,14 @@ internal static class AuditApi
     {
         var api = endpoints.MapGroup("/admin/api").RequireAuthorization(PluginHostPolicies.Admin);
 
-        // The numbers are read here, not bound as int? and long?: a binding failure answers a bare 400 that says nothing.
         api.MapGet("/audit", async (string? plugin, string? action, string? actor, string? before, string? limit, AuditTrail trail, CancellationToken ct) =>
         {
-            if (!QueryNumber.TryRead(limit, out var pageSize) || pageSize is < 1 or > MaxLimit)
+            if (!WholeNumber.TryRead(limit, out var pageSize) || pageSize is < 1 or > MaxLimit)
             {
                 return Results.Problem(title: "Bad limit", detail: $"'limit' is '{limit}'; ask for 1 to {MaxLimit} entries a page (default {DefaultLimit}), and follow 'next' for more.", statusCode: 400);
             }
 
-            if (!QueryNumber.TryRead(before, out var olderThan) || olderThan is < 1)
+            if (!WholeNumber.TryRead(before, out var olderThan) || olderThan is < 1)
             {
                 return Results.Problem(title: "Bad 'before'", detail: $"'before' is '{before}'; it takes the 'next' of the previous page (an entry's id, 1 or more), or leave it out for the newest entries.", statusCode: 400);
             }

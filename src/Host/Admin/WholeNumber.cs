@@ -2,8 +2,11 @@ using System.Globalization;
 
 namespace GrpcPlugins.Host.Admin;
 
-/// <summary>A whole number the admin API takes from a query string, read so that its answer can say what was wrong.</summary>
-internal static class QueryNumber
+/// <summary>
+/// A whole number the admin API takes from a query string or a path segment, read in the handler rather
+/// than bound: a binding failure answers a bare 400 (or, with a route constraint, a 404) that says nothing.
+/// </summary>
+internal static class WholeNumber
 {
     /// <summary>
     /// False only when <paramref name="text"/> is given but is not a whole number of digits (no sign, no
