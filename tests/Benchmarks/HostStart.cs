@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
+using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Supervisor.Processes;
 
 namespace GrpcPlugins.Benchmarks;
@@ -35,27 +35,23 @@ internal static class HostStart
     private static async Task<(TimeSpan Elapsed, TimeSpan Cpu)> OnceAsync(CancellationToken cancellationToken)
     {
         var directory = Directory.CreateTempSubdirectory("gpb-host-");
-        var plugins = Directory.CreateDirectory(Path.Combine(directory.FullName, "plugins"));
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet")
+        var port = LoopbackPort.Free();
+        var referenceHost = BenchHost.Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll");
+        var start = new ProcessStartInfo("dotnet",
+        [
+            referenceHost,
+            "--contentRoot", Path.GetDirectoryName(referenceHost)!,
+            "--urls", $"http://127.0.0.1:{port}",
+            $"--PluginHost:PluginsDirectory={Directory.CreateDirectory(Path.Combine(directory.FullName, "plugins")).FullName}",
+            $"--PluginHost:StateDirectory={Path.Combine(directory.FullName, "state")}",
+            "--PluginHost:AllowUnsignedPlugins=true",
+            $"--PluginHost:WorkerPath={BenchHost.Output("src/PluginWorker", "GrpcPlugins.PluginWorker.dll")}",
+        ])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             Environment = { ["PluginHost__AdminApiKey"] = AdminKey },
         };
-        foreach (var argument in new[]
-        {
-            BenchHost.Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll"),
-            "--contentRoot", Path.GetDirectoryName(BenchHost.Output("examples/ReferenceHost", "GrpcPlugins.ReferenceHost.dll"))!,
-            "--urls", $"http://127.0.0.1:{port}",
-            $"--PluginHost:PluginsDirectory={plugins.FullName}",
-            $"--PluginHost:StateDirectory={Path.Combine(directory.FullName, "state")}",
-            "--PluginHost:AllowUnsignedPlugins=true",
-            $"--PluginHost:WorkerPath={BenchHost.Output("src/PluginWorker", "GrpcPlugins.PluginWorker.dll")}",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
 
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
@@ -63,7 +59,18 @@ internal static class HostStart
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(s_startDeadline);
         var watch = Stopwatch.StartNew();
-        using var host = Process.Start(start)!;
+        Process host;
+        try
+        {
+            host = Process.Start(start)!;
+        }
+        catch
+        {
+            directory.Delete(recursive: true);
+            throw;
+        }
+
+        using var started = host;
         // Drained so that a chatty start never blocks on a full pipe.
         _ = host.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var errors = host.StandardError.ReadToEndAsync(CancellationToken.None);
@@ -128,12 +135,5 @@ internal static class HostStart
 
         host.Kill(entireProcessTree: true);
         await host.WaitForExitAsync(CancellationToken.None);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -63,7 +63,7 @@ public sealed class AttachedWorkerTests : IDisposable
     [Fact]
     public async Task AttachedWorker_ServesHooksAndRoutes_OverMutualTls()
     {
-        var port = AttachedWorker.FreePort();
+        var port = LoopbackPort.Free();
         await using var worker = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
         await using var host = await StartHostAsync(Attached("away", port));
 
@@ -93,8 +93,8 @@ public sealed class AttachedWorkerTests : IDisposable
     [Fact]
     public async Task AttachedWorker_WhoseHostOffersTheWayBack_ReadsItsSettings_AndPullsBodies_WithATokenOfEachAttach()
     {
-        var port = AttachedWorker.FreePort();
-        var callbackPort = AttachedWorker.FreePort();
+        var port = LoopbackPort.Free();
+        var callbackPort = LoopbackPort.Free();
         var first = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
         await using var host = await StartHostAsync(Attached("away", port), configure: o =>
         {
@@ -157,8 +157,8 @@ public sealed class AttachedWorkerTests : IDisposable
     public async Task PythonPluginRunAttached_ServesAHookAndARoute_AndPullsABodyThroughTheWayBack()
     {
         // protocol.md section 8 from grpcio alone: TLS both ways, no token, the way back from Describe.
-        var port = AttachedWorker.FreePort();
-        var callbackPort = AttachedWorker.FreePort();
+        var port = LoopbackPort.Free();
+        var callbackPort = LoopbackPort.Free();
         await using var worker = await AttachedWorker.StartAsync(["/usr/bin/python3", TestPaths.PythonPlugin], "python-hello", port, _pluginIdentity, _hosts.CaPath);
         var manifest = AttachedExample("python-hello", port);
         manifest["limits"] = new JsonObject { ["maxConcurrentCalls"] = 6 };
@@ -186,7 +186,7 @@ public sealed class AttachedWorkerTests : IDisposable
     {
         // protocol.md section 8 from grpc-js or grpc-go alone; neither calls the host, so no way back.
         var (id, command) = language == "go" ? ("go-hello", new[] { TestPaths.GoPlugin }) : ("node-hello", new[] { "node", TestPaths.NodePlugin });
-        var port = AttachedWorker.FreePort();
+        var port = LoopbackPort.Free();
         var worker = await AttachedWorker.StartAsync(command, id, port, _pluginIdentity, _hosts.CaPath);
         await using (worker)
         {
@@ -216,7 +216,7 @@ public sealed class AttachedWorkerTests : IDisposable
     [Fact]
     public async Task AttachedWorkerThatGoesAway_IsReachedAgainWhenItComesBack_WithoutTrippingTheBreaker_AndIsNeverEndedByTheHost()
     {
-        var port = AttachedWorker.FreePort();
+        var port = LoopbackPort.Free();
         var first = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
         await using var host = await StartHostAsync(Attached("away", port), configure: o =>
         {
@@ -255,7 +255,7 @@ public sealed class AttachedWorkerTests : IDisposable
     [Fact]
     public async Task HostThatDoesNotTrustTheWorkersCa_NeverCallsIt_AndSaysWhy()
     {
-        var port = AttachedWorker.FreePort();
+        var port = LoopbackPort.Free();
         await using var worker = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
         await using var host = await StartHostAsync(Attached("away", port), trustedCa: _hosts.CaPath, configure: o => o.StartTimeout = TimeSpan.FromSeconds(3));
 
@@ -268,7 +268,7 @@ public sealed class AttachedWorkerTests : IDisposable
     [Fact]
     public async Task WorkerRefusesCallers_WithoutACertificateFromTheHostsCa()
     {
-        var port = AttachedWorker.FreePort();
+        var port = LoopbackPort.Free();
         await using var worker = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
         var stranger = _plugins.IssueClient("stranger"); // the right kind of certificate, from the wrong CA
 
@@ -285,7 +285,7 @@ public sealed class AttachedWorkerTests : IDisposable
     [Fact]
     public async Task Admin_SeesAnAttachedPlugin_AsRunningElsewhere_WithWhereItIsAttached()
     {
-        var port = AttachedWorker.FreePort();
+        var port = LoopbackPort.Free();
         await using var worker = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
         await using var host = await StartHostAsync(Attached("away", port));
         await host.WaitForStateAsync("away", WorkerState.Ready);

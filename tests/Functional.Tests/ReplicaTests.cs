@@ -291,7 +291,7 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
             var hosts = TestPki.Create(pki, "hosts");
             var plugins = TestPki.Create(pki, "plugins");
             var hostIdentity = hosts.IssueIdentity("host");
-            var port = AttachedWorker.FreePort();
+            var port = LoopbackPort.Free();
             await using var worker = await AttachedWorker.StartAsync("away", port, plugins.IssueIdentity("plugin"), hosts.CaPath);
             var manifest = PluginFolders.Test("away");
             manifest.Remove("command");
@@ -299,7 +299,7 @@ public sealed class ReplicaTests(PostgresServer server) : IClassFixture<Postgres
             manifest["attach"] = new System.Text.Json.Nodes.JsonObject { ["address"] = $"https://localhost:{port}" };
             Task<TestHost> Start(string name)
             {
-                var callback = AttachedWorker.FreePort();
+                var callback = LoopbackPort.Free();
                 return TestHost.StartAsync([manifest.DeepClone().AsObject()], o =>
                 {
                     o.Store.PostgreSqlConnectionString = database;

@@ -125,22 +125,19 @@ internal static class ProcessGroups
     /// <summary>Clock ticks since boot, as process start times count them (USER_HZ, 100 on Linux).</summary>
     private static long NowTicks()
     {
-        var uptime = TryRead("/proc/uptime");
-        return uptime is not null && double.TryParse(uptime.AsSpan(0, uptime.IndexOf(' ')), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-            ? (long)(seconds * TicksPerSecond)
-            : long.MaxValue;
-    }
-
-    private static string? TryRead(string path)
-    {
+        string uptime;
         try
         {
-            return File.ReadAllText(path);
+            uptime = File.ReadAllText("/proc/uptime");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // The process ended between listing and reading.
-            return null;
+            // No /proc to read (a sandbox that hides it): no child is young enough to be on its parent's pages.
+            return long.MaxValue;
         }
+
+        return double.TryParse(uptime.AsSpan(0, uptime.IndexOf(' ')), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            ? (long)(seconds * TicksPerSecond)
+            : long.MaxValue;
     }
 }

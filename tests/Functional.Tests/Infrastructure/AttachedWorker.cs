@@ -32,14 +32,6 @@ internal sealed class AttachedWorker : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>A TCP port free on loopback now.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>Starts the worker and waits until it says it serves; throws with its stderr when it exits first.</summary>
     public static Task<AttachedWorker> StartAsync(string id, int port, (string Certificate, string Key) identity, string clientCaPath, string mode = "normal") =>
         StartAsync(["dotnet", TestPaths.TestPlugin, mode], id, port, identity, clientCaPath);

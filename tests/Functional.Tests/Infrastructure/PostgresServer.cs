@@ -38,7 +38,7 @@ public sealed class PostgresServer : IDisposable
         if (tls is var (certificate, key))
         {
             // As a managed PostgreSQL: TCP on loopback, TLS or nothing (the socket stays for making databases).
-            Port = FreeLoopbackPort();
+            Port = LoopbackPort.Free();
             File.Copy(certificate, Path.Combine(_directory, "server.crt"));
             File.Copy(key, Path.Combine(_directory, "server.key"));
             File.SetUnixFileMode(Path.Combine(_directory, "server.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -155,14 +155,6 @@ public sealed class PostgresServer : IDisposable
                 Thread.Sleep(50);
             }
         }
-    }
-
-    // This file is shared with projects that have no AttachedWorker.FreePort.
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string FindBinaries() =>
