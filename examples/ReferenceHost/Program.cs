@@ -1,6 +1,7 @@
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.ReferenceHost;
+using OpenTelemetry.Resources;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddPluginHost(options =>
@@ -13,6 +14,10 @@ builder.Services.AddPluginHost(options =>
     // The demo's tenant is the caller's X-Tenant header, for plugin routes as for /demo/echo.
     options.RouteTenant = context => context.Request.Headers["X-Tenant"].ToString();
 });
+
+// The host's /metrics carry the embedding application's name; without it they read
+// "unknown_service:dotnet". An application names itself this way or with OTEL_SERVICE_NAME.
+builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("grpc-plugins-reference-host"));
 
 var app = builder.Build();
 // Plugins' WebSocket routes (hello's /greet) need the framework's WebSockets middleware.
