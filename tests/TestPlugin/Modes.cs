@@ -43,11 +43,21 @@ internal static partial class Modes
     /// <summary>Starts a helper in a session of its own: <c>sleep</c>, or this program in <paramref name="mode"/>.</summary>
     public static void SpawnEscapee(bool clearEnvironment, string? mode = null)
     {
-        var program = mode is null ? "/bin/sleep 1000" : $"{Environment.ProcessPath} {typeof(Modes).Assembly.Location} {mode}";
+        var program = mode is null ? "/bin/sleep 1000" : $"{Self()} {mode}";
         using var child = Process.Start(clearEnvironment
             ? new ProcessStartInfo("env", "-i /usr/bin/setsid " + program) { UseShellExecute = false }
             : new ProcessStartInfo("setsid", program) { UseShellExecute = false });
         Console.Error.WriteLine($"info: escapee pid {child!.Id}");
+    }
+
+    /// <summary>
+    /// This program as a command line: <c>dotnet</c> and its assembly under the JIT, the one
+    /// executable when published NativeAOT (where an assembly has no location).
+    /// </summary>
+    private static string Self()
+    {
+        var entry = Environment.GetCommandLineArgs()[0];
+        return entry == Environment.ProcessPath ? entry : $"{Environment.ProcessPath} {entry}";
     }
 
     /// <summary>
