@@ -43,21 +43,28 @@ internal static partial class Modes
     /// <summary>Starts a helper in a session of its own: <c>sleep</c>, or this program in <paramref name="mode"/>.</summary>
     public static void SpawnEscapee(bool clearEnvironment, string? mode = null)
     {
-        var program = mode is null ? "/bin/sleep 1000" : $"{Self()} {mode}";
-        using var child = Process.Start(clearEnvironment
-            ? new ProcessStartInfo("env", "-i /usr/bin/setsid " + program) { UseShellExecute = false }
-            : new ProcessStartInfo("setsid", program) { UseShellExecute = false });
+        var start = new ProcessStartInfo(clearEnvironment ? "env" : "setsid") { UseShellExecute = false };
+        string[] program = mode is null ? ["/bin/sleep", "1000"] : [.. Self(), mode];
+        foreach (var argument in clearEnvironment ? ["-i", "/usr/bin/setsid", .. program] : program)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var child = Process.Start(start);
         Console.Error.WriteLine($"info: escapee pid {child!.Id}");
     }
 
     /// <summary>
-    /// This program as a command line: <c>dotnet</c> and its assembly under the JIT, the one
-    /// executable when published NativeAOT (where an assembly has no location).
+    /// This program as a command: <c>dotnet</c> and its assembly when run that way, else the
+    /// program alone (its apphost, or the one executable of a NativeAOT publish, where an
+    /// assembly has no location and argv[0] need not be a path).
     /// </summary>
-    private static string Self()
+    private static string[] Self()
     {
-        var entry = Environment.GetCommandLineArgs()[0];
-        return entry == Environment.ProcessPath ? entry : $"{Environment.ProcessPath} {entry}";
+        var process = Environment.ProcessPath!;
+        return Path.GetFileName(process) == "dotnet"
+            ? [process, Path.Combine(AppContext.BaseDirectory, typeof(Modes).Assembly.GetName().Name + ".dll")]
+            : [process];
     }
 
     /// <summary>
