@@ -17,7 +17,7 @@ void Row(string what, string value)
 }
 
 // `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, transfer, attached, websocket,
-// settings, replicas, restart, cold, hoststart, polyglot, memory, chain, many); every section runs by default.
+// settings, replicas, restart, cold, hoststart, soak, polyglot, memory, chain, many); every section runs by default.
 if (args is [PingPong.ChildCommand, var pingSocket])
 {
     PingPong.RunEcho(pingSocket);
@@ -837,6 +837,33 @@ if (Runs("hoststart"))
     var start = await HostStart.MeasureAsync(7, CancellationToken.None);
     Row("host start: the reference host spawned to its first admin answer (no plugins, JIT; median of 7)", $"{Stats.Median(start.Milliseconds):0} ms (min {start.Milliseconds.Min():0}, max {start.Milliseconds.Max():0})");
     Row("  its CPU until then (median)", $"{Stats.Median(start.CpuMilliseconds):0} ms");
+}
+
+if (Runs("soak"))
+{
+    await SoakAsync();
+}
+
+// Routes and hooks to hello for a minute, 8 of each in flight: what the host and the worker hold
+// after the first round and after the last, each time after a full collection.
+async Task SoakAsync()
+{
+    await using var host = await BenchHost.StartAsync([BenchHost.Hello("hello")]);
+    await host.WaitReadyAsync("hello");
+    using var http = new HttpClient { BaseAddress = host.Address };
+    var input = Input(16);
+    var samples = await Soak.RunAsync(
+        () => RouteAsync(http, "/plugins/hello/ping"),
+        () => HookAsync(host.Hooks, input),
+        host.Supervisor("hello").Snapshot.Pid!.Value,
+        inFlight: 8,
+        rounds: 6,
+        round: TimeSpan.FromSeconds(10));
+    string Each(Func<Soak.Sample, string> figure) => string.Join(", ", samples.Select(figure));
+    static string MiB(long bytes) => $"{bytes / (1024.0 * 1024):0.0}";
+    Row($"soak: routes and hooks to hello, 8 + 8 in flight for 60 s ({samples[^1].Calls} calls): bench process (client + host) managed heap after a full collection, every 10 s", $"{Each(s => MiB(s.ManagedBytes))} MiB");
+    Row("  bench process file descriptors; threads, every 10 s", $"{Each(s => s.Descriptors.ToString(System.Globalization.CultureInfo.InvariantCulture))}; {Each(s => s.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+    Row("  worker RSS; file descriptors, every 10 s", $"{Each(s => MiB(s.WorkerRss))} MiB; {Each(s => s.WorkerDescriptors.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
 }
 
 async Task ColdStartsAsync()
