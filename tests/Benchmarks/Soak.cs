@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using GrpcPlugins.Supervisor.Limits;
+using GrpcPlugins.Supervisor.Processes;
 
 namespace GrpcPlugins.Benchmarks;
 
@@ -28,6 +30,52 @@ internal static class Soak
         }
 
         return samples;
+    }
+
+    /// <summary>What one kill of the worker cost the callers: their failed calls, and how long from the kill to the last.</summary>
+    public sealed record Outage(int RouteFailures, int HookFailures, TimeSpan Gap);
+
+    /// <summary>
+    /// The same load, with the worker's process group killed (SIGKILL) as each round begins. A
+    /// failed call is counted and its caller waits a millisecond before the next, as a client
+    /// backing off would, so the counts say how many calls met the gap, not how fast a loop spins.
+    /// </summary>
+    public static async Task<(List<Outage> Outages, List<Sample> Samples)> WithKillsAsync(
+        Func<Task> route, Func<Task> hook, Func<Task<int>> readyWorkerPid, int inFlight, int rounds, TimeSpan round)
+    {
+        var outages = new List<Outage>(rounds);
+        var samples = new List<Sample>(rounds);
+        long calls = 0;
+        for (var i = 0; i < rounds; i++)
+        {
+            var pid = await readyWorkerPid();
+            var killed = Stopwatch.GetTimestamp();
+            long lastFailure = killed;
+            int routeFailures = 0, hookFailures = 0;
+            Func<Task> Counted(Func<Task> call, Action failed) => async () =>
+            {
+                try
+                {
+                    await call();
+                }
+                catch (Exception)
+                {
+                    failed();
+                    Interlocked.Exchange(ref lastFailure, Stopwatch.GetTimestamp());
+                    await Task.Delay(1);
+                }
+            };
+
+            ProcessSignals.SignalGroup(pid, ProcessSignals.SigKill);
+            var rates = await Task.WhenAll(
+                Load.InFlightAsync(Counted(route, () => Interlocked.Increment(ref routeFailures)), inFlight, round),
+                Load.InFlightAsync(Counted(hook, () => Interlocked.Increment(ref hookFailures)), inFlight, round));
+            calls += (long)(rates.Sum() * round.TotalSeconds);
+            outages.Add(new Outage(routeFailures, hookFailures, Stopwatch.GetElapsedTime(killed, Interlocked.Read(ref lastFailure))));
+            samples.Add(Take(calls, await readyWorkerPid()));
+        }
+
+        return (outages, samples);
     }
 
     private static Sample Take(long calls, int workerPid)
