@@ -166,6 +166,28 @@ public sealed class PolyglotTests
     }
 
     [Fact]
+    public async Task PythonPlugin_RefusesACallFromAnotherPluginHoldingItsToken_CutsItsConnection_AndServesTheHostAgain()
+    {
+        await using var host = await TestHost.StartAsync(Python(), PluginFolders.Test("thief"));
+        await host.WaitForStateAsync("thief", WorkerState.Ready);
+        var victim = await host.WaitForStateAsync("python-hello", WorkerState.Ready);
+
+        // The thief reads the Python worker's token and socket from its environment and calls its Describe.
+        var stolen = await (await host.Admin.PostAsync($"/plugins/thief/call-worker?pid={victim.Pid}", null)).Content.ReadAsStringAsync();
+        // Calls are refused while the thief's connection is open; grpcio closes it once it is cut.
+        var served = false;
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); !served && DateTime.UtcNow < deadline; await Task.Delay(50))
+        {
+            using var ping = await host.Client.GetAsync("/plugins/python-hello/ping");
+            served = ping.IsSuccessStatusCode;
+        }
+
+        Assert.StartsWith("refused: ", stolen, StringComparison.Ordinal);
+        Assert.True(served, "python-hello did not answer the host again after the thief's connection was cut");
+        Assert.Contains(host.Supervisor("python-hello").RecentStderr, line => line.Contains("only the host, pid " + Environment.ProcessId + ", may call this plugin", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task PythonPlugin_RefusesCallsWithoutTheToken()
     {
         await using var host = await TestHost.StartAsync(Python());

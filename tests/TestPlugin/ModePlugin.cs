@@ -164,6 +164,26 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
             }
         });
 
+        plugin.MapPost("/call-worker", async ctx =>
+        {
+            // Beyond the opening: a whole call of the victim's Describe with its token, over its own socket,
+            // for a plugin whose server answers any connection's opening and can refuse only its calls.
+            var environ = await File.ReadAllTextAsync($"/proc/{ctx.Request.QueryValue("pid")}/environ", ctx.Aborted);
+            string Variable(string name) => environ.Split('\0').Single(e => e.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
+            using var channel = GrpcPlugins.Protocol.UnixSocketChannel.Create(Path.Combine(Variable("PLUGIN_SOCKET_DIR"), "plugin.sock"));
+            var bytes = Grpc.Core.Marshallers.Create<byte[]>(b => b, b => b);
+            var describe = new Grpc.Core.Method<byte[], byte[]>(Grpc.Core.MethodType.Unary, "plugin.v1.Plugin", "Describe", bytes, bytes);
+            try
+            {
+                var answer = await channel.CreateCallInvoker().AsyncUnaryCall(describe, null, new Grpc.Core.CallOptions(new Grpc.Core.Metadata { { "plugin-token", Variable("PLUGIN_TOKEN") } }, cancellationToken: ctx.Aborted), []);
+                await ctx.Response.WriteAsync($"answered: {answer.Length} bytes");
+            }
+            catch (Grpc.Core.RpcException ex)
+            {
+                await ctx.Response.WriteAsync($"refused: {ex.StatusCode}: {ex.Status.Detail}");
+            }
+        });
+
         // Whether a worker's socket answers an HTTP/2 client's opening (its SETTINGS) or closes on it.
         static async Task<string> TalksToAsync(string socketPath, CancellationToken cancellationToken)
         {
