@@ -147,10 +147,9 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
         plugin.MapPost("/impersonate", async ctx =>
         {
             // What a hostile plugin can try: another worker's token, read from its environment (same user), used as its own.
-            var environ = await File.ReadAllTextAsync($"/proc/{ctx.Request.QueryValue("pid")}/environ", ctx.Aborted);
-            var stolen = environ.Split('\0').Single(e => e.StartsWith("PLUGIN_TOKEN=", StringComparison.Ordinal))["PLUGIN_TOKEN=".Length..];
-            var socketDirectory = environ.Split('\0').Single(e => e.StartsWith("PLUGIN_SOCKET_DIR=", StringComparison.Ordinal))["PLUGIN_SOCKET_DIR=".Length..];
-            await ctx.Response.WriteAsync($"worker: {await TalksToAsync(Path.Combine(socketDirectory, "plugin.sock"), ctx.Aborted)}; ");
+            var victim = await EnvironmentOfAsync(ctx.Request.QueryValue("pid"), ctx.Aborted);
+            var stolen = victim("PLUGIN_TOKEN");
+            await ctx.Response.WriteAsync($"worker: {await TalksToAsync(Path.Combine(victim("PLUGIN_SOCKET_DIR"), "plugin.sock"), ctx.Aborted)}; ");
             using var channel = GrpcPlugins.Protocol.UnixSocketChannel.Create(Environment.GetEnvironmentVariable("PLUGIN_HOST_ADDRESS")!["unix://".Length..]);
             var client = new GrpcPlugins.Protocol.V1.PluginHost.PluginHostClient(channel);
             try
@@ -168,14 +167,13 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
         {
             // Beyond the opening: a whole call of the victim's Describe with its token, over its own socket,
             // for a plugin whose server answers any connection's opening and can refuse only its calls.
-            var environ = await File.ReadAllTextAsync($"/proc/{ctx.Request.QueryValue("pid")}/environ", ctx.Aborted);
-            string Variable(string name) => environ.Split('\0').Single(e => e.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
-            using var channel = GrpcPlugins.Protocol.UnixSocketChannel.Create(Path.Combine(Variable("PLUGIN_SOCKET_DIR"), "plugin.sock"));
+            var victim = await EnvironmentOfAsync(ctx.Request.QueryValue("pid"), ctx.Aborted);
+            using var channel = GrpcPlugins.Protocol.UnixSocketChannel.Create(Path.Combine(victim("PLUGIN_SOCKET_DIR"), "plugin.sock"));
             var bytes = Grpc.Core.Marshallers.Create<byte[]>(b => b, b => b);
             var describe = new Grpc.Core.Method<byte[], byte[]>(Grpc.Core.MethodType.Unary, "plugin.v1.Plugin", "Describe", bytes, bytes);
             try
             {
-                var answer = await channel.CreateCallInvoker().AsyncUnaryCall(describe, null, new Grpc.Core.CallOptions(new Grpc.Core.Metadata { { "plugin-token", Variable("PLUGIN_TOKEN") } }, cancellationToken: ctx.Aborted), []);
+                var answer = await channel.CreateCallInvoker().AsyncUnaryCall(describe, null, new Grpc.Core.CallOptions(new Grpc.Core.Metadata { { "plugin-token", victim("PLUGIN_TOKEN") } }, cancellationToken: ctx.Aborted), []);
                 await ctx.Response.WriteAsync($"answered: {answer.Length} bytes");
             }
             catch (Grpc.Core.RpcException ex)
@@ -183,6 +181,13 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                 await ctx.Response.WriteAsync($"refused: {ex.StatusCode}: {ex.Status.Detail}");
             }
         });
+
+        // Another process's environment, as any process of the same user may read it: a variable's value by its name.
+        static async Task<Func<string, string>> EnvironmentOfAsync(string? pid, CancellationToken cancellationToken)
+        {
+            var variables = (await File.ReadAllTextAsync($"/proc/{pid}/environ", cancellationToken)).Split('\0');
+            return name => variables.Single(e => e.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
+        }
 
         // Whether a worker's socket answers an HTTP/2 client's opening (its SETTINGS) or closes on it.
         static async Task<string> TalksToAsync(string socketPath, CancellationToken cancellationToken)
