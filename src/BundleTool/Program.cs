@@ -69,6 +69,9 @@ try
             return 0;
         case ["check", .. var rest]:
             return await GrpcPlugins.BundleTool.Checking.CheckCommand.RunAsync(rest);
+        case [GrpcPlugins.BundleTool.Checking.HostOnlyCheck.ProbeCommand, var pid, var socketPath]:
+            // Not for people: the check runs it as the other process a worker must refuse.
+            return await GrpcPlugins.BundleTool.Checking.HostOnlyCheck.ProbeAsync(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture), socketPath);
         case ["import-store", var stateDirectory, var connectionString]:
             var counts = await GrpcPlugins.Host.Replicas.SqliteImport.ImportAsync(stateDirectory, connectionString, CancellationToken.None);
             Console.WriteLine($"imported {counts.Settings} settings scopes ({counts.Revisions} revisions), {counts.EnabledStates} enabled states, {counts.TenantScopes} tenant scopes, {counts.Installs} installs, {counts.AuditEntries} audit entries, {counts.DescribedSchemas} described settings schemas and {counts.Keys} keys of the key ring; point every replica's PluginHost:Store:PostgreSqlConnectionString at it");

@@ -38,6 +38,7 @@ public sealed partial class PluginCheckTests : IDisposable
         Assert.Matches(@"ok    start: Ready as pid \d+: handshake \d+ ms", output);
         Assert.Contains("ok    health: Healthy in /healthz", output, StringComparison.Ordinal);
         Assert.Contains("ok    token: Health and Describe refused without the token and with a wrong one (UNAUTHENTICATED)", output, StringComparison.Ordinal);
+        Assert.Contains("ok    host only: another process holding the token, read from /proc, was refused", output, StringComparison.Ordinal);
         Assert.Matches(@"ok    memory: [\d.]+ MiB after the check's calls, \d+ % of its limit of 128 MiB", output);
         Assert.Matches(@"ok    threads: \d+ after the check's calls, \d+ % of its limit of 1024 \(its whole process group\)", output);
         Assert.Matches(@"ok    hook request: answered in [\d.]+ ms \(POST /check, text/plain\): body replaced", output);
@@ -65,6 +66,8 @@ public sealed partial class PluginCheckTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Contains("ok    manifest: go-hello 1.0.0, runs ./plugin; hooks request; routes GET /ping, POST /count", output, StringComparison.Ordinal);
         Assert.Contains("ok    token: Health and Describe refused without the token and with a wrong one (UNAUTHENTICATED)", output, StringComparison.Ordinal);
+        Assert.Contains("ok    host only: another process holding the token, read from /proc, was refused", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("a connection from pid", output, StringComparison.Ordinal); // its refusal, logged, is the step's, not a host log warning
         Assert.Matches(@"ok    hook request: answered in [\d.]+ ms \(POST /check, text/plain\): body replaced", output);
         Assert.Matches(@"ok    route GET /ping: 200 in [\d.]+ ms, \d+ bytes of application/json", output);
         Assert.Matches(@"ok    shutdown: pid \d+ exited with code 0", output);
@@ -137,6 +140,8 @@ public sealed partial class PluginCheckTests : IDisposable
         var line = Assert.Single(output.Split('\n'), l => l.Contains("FAIL  token:", StringComparison.Ordinal));
         Assert.Contains("Health without a token was answered; Describe without a token was answered; Health with a wrong token was answered; Describe with a wrong token was answered.", line, StringComparison.Ordinal);
         Assert.Contains("docs/protocol.md, section 3", line, StringComparison.Ordinal);
+        // Answering anyone, it answers another process holding its token too: a warning, as the rule came after the first release.
+        Assert.Contains("warn  host only: another process that read PLUGIN_TOKEN from /proc/", output, StringComparison.Ordinal);
         Assert.Contains("ok    hook request", output, StringComparison.Ordinal);
     }
 

@@ -75,6 +75,7 @@ internal sealed class PluginCheck(CheckRequest request, TimeProvider time)
                 if (host.Catalog.Find(manifest.Id)?.Supervisor?.ReadyWorker is { } worker)
                 {
                     Report(await TokenCheck.RunAsync(worker, cancellationToken).ConfigureAwait(false));
+                    Report(await HostOnlyCheck.RunAsync(worker, _said.Add, cancellationToken).ConfigureAwait(false));
                 }
 
                 foreach (var hook in manifest.Hooks)
