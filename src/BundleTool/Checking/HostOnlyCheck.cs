@@ -53,8 +53,14 @@ internal static class HostOnlyCheck
         }
         catch (OperationCanceledException)
         {
-            probe.Kill();
-            throw;
+            probe.Kill(entireProcessTree: true);
+            await probe.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            return CheckResult.Skip("host only", $"not checked: the probe did not finish within {s_probeLimit.TotalSeconds:0} s");
         }
 
         var what = (await printed.ConfigureAwait(false)).Trim();
