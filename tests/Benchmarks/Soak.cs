@@ -24,8 +24,7 @@ internal static class Soak
         long calls = 0;
         for (var i = 0; i < rounds; i++)
         {
-            var rates = await Task.WhenAll(Load.InFlightAsync(route, inFlight, round), Load.InFlightAsync(hook, inFlight, round));
-            calls += (long)(rates.Sum() * round.TotalSeconds);
+            calls += await RoundAsync(route, hook, inFlight, round);
             samples.Add(Take(calls, workerPid));
         }
 
@@ -67,15 +66,19 @@ internal static class Soak
             };
 
             ProcessSignals.SignalGroup(pid, ProcessSignals.SigKill);
-            var rates = await Task.WhenAll(
-                Load.InFlightAsync(Counted(route, () => Interlocked.Increment(ref routeFailures)), inFlight, round),
-                Load.InFlightAsync(Counted(hook, () => Interlocked.Increment(ref hookFailures)), inFlight, round));
-            calls += (long)(rates.Sum() * round.TotalSeconds);
+            calls += await RoundAsync(Counted(route, () => Interlocked.Increment(ref routeFailures)), Counted(hook, () => Interlocked.Increment(ref hookFailures)), inFlight, round);
             outages.Add(new Outage(routeFailures, hookFailures, Stopwatch.GetElapsedTime(killed, Interlocked.Read(ref lastFailure))));
             samples.Add(Take(calls, await readyWorkerPid()));
         }
 
         return (outages, samples);
+    }
+
+    /// <summary>One round: both loads at once; how many calls they made.</summary>
+    private static async Task<long> RoundAsync(Func<Task> route, Func<Task> hook, int inFlight, TimeSpan round)
+    {
+        var rates = await Task.WhenAll(Load.InFlightAsync(route, inFlight, round), Load.InFlightAsync(hook, inFlight, round));
+        return (long)(rates.Sum() * round.TotalSeconds);
     }
 
     private static Sample Take(long calls, int workerPid)

@@ -185,8 +185,8 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
         // Another process's environment, as any process of the same user may read it: a variable's value by its name.
         static async Task<Func<string, string>> EnvironmentOfAsync(string? pid, CancellationToken cancellationToken)
         {
-            var variables = (await File.ReadAllTextAsync($"/proc/{pid}/environ", cancellationToken)).Split('\0');
-            return name => variables.Single(e => e.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
+            var environment = await File.ReadAllBytesAsync($"/proc/{pid}/environ", cancellationToken);
+            return name => GrpcPlugins.Supervisor.Processes.ProcessEnvironment.Value(environment, name) ?? throw new InvalidOperationException($"process {pid} has no {name}");
         }
 
         // Whether a worker's socket answers an HTTP/2 client's opening (its SETTINGS) or closes on it.

@@ -44,7 +44,7 @@ internal static partial class Modes
     public static void SpawnEscapee(bool clearEnvironment, string? mode = null)
     {
         var start = new ProcessStartInfo(clearEnvironment ? "env" : "setsid") { UseShellExecute = false };
-        string[] program = mode is null ? ["/bin/sleep", "1000"] : [.. Self(), mode];
+        string[] program = mode is null ? ["/bin/sleep", "1000"] : [.. GrpcPlugins.Supervisor.Processes.OwnCommand.Line(), mode];
         foreach (var argument in clearEnvironment ? ["-i", "/usr/bin/setsid", .. program] : program)
         {
             start.ArgumentList.Add(argument);
@@ -52,19 +52,6 @@ internal static partial class Modes
 
         using var child = Process.Start(start);
         Console.Error.WriteLine($"info: escapee pid {child!.Id}");
-    }
-
-    /// <summary>
-    /// This program as a command: <c>dotnet</c> and its assembly when run that way, else the
-    /// program alone (its apphost, or the one executable of a NativeAOT publish, where an
-    /// assembly has no location and argv[0] need not be a path).
-    /// </summary>
-    private static string[] Self()
-    {
-        var process = Environment.ProcessPath!;
-        return Path.GetFileName(process) == "dotnet"
-            ? [process, Path.Combine(AppContext.BaseDirectory, typeof(Modes).Assembly.GetName().Name + ".dll")]
-            : [process];
     }
 
     /// <summary>

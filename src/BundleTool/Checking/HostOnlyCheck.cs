@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Grpc.Core;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Supervisor.Connection;
+using GrpcPlugins.Supervisor.Processes;
 using GrpcPlugins.Protocol;
 using GrpcPlugins.Supervisor.Workers;
 
@@ -33,8 +34,9 @@ internal static class HostOnlyCheck
             return CheckResult.Skip("host only", "not checked: the worker does not serve on a Unix socket");
         }
 
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (string[])[.. Self(), ProbeCommand, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), handshake.Address])
+        var line = OwnCommand.Line();
+        var start = new ProcessStartInfo(line[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])[.. line[1..], ProbeCommand, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), handshake.Address])
         {
             start.ArgumentList.Add(argument);
         }
@@ -75,8 +77,12 @@ internal static class HostOnlyCheck
     /// <summary>The probe: reads the worker's token as another plugin would, and calls its Describe with it.</summary>
     public static async Task<int> ProbeAsync(int pid, string socketPath)
     {
-        var variables = (await File.ReadAllTextAsync($"/proc/{pid}/environ").ConfigureAwait(false)).Split('\0');
-        var token = variables.Single(v => v.StartsWith(HandshakeEnvironment.Token + "=", StringComparison.Ordinal))[(HandshakeEnvironment.Token.Length + 1)..];
+        if (ProcessEnvironment.Read(pid) is not { } environment || ProcessEnvironment.Value(environment, HandshakeEnvironment.Token) is not { } token)
+        {
+            Console.WriteLine($"no {HandshakeEnvironment.Token} in /proc/{pid}/environ");
+            return 2;
+        }
+
         using var connection = new WorkerConnection(socketPath, token);
         try
         {
@@ -91,10 +97,4 @@ internal static class HostOnlyCheck
             return Refused;
         }
     }
-
-    /// <summary>This tool as a command: <c>dotnet</c> and its assembly when run that way, else its own executable.</summary>
-    private static string[] Self() =>
-        Path.GetFileName(Environment.ProcessPath) == "dotnet"
-            ? [Path.Combine(AppContext.BaseDirectory, typeof(HostOnlyCheck).Assembly.GetName().Name + ".dll")]
-            : [];
 }

@@ -43,6 +43,24 @@ internal static class ProcessEnvironment
     /// <summary>Whether <paramref name="environment"/> holds <paramref name="entry"/> as one of its entries, whole.</summary>
     public static bool Holds(ReadOnlySpan<byte> environment, byte[] entry) => Any(environment, current => current.SequenceEqual(entry));
 
+    /// <summary>The value of <paramref name="variable"/> in <paramref name="environment"/>; null when it holds none.</summary>
+    public static string? Value(ReadOnlySpan<byte> environment, string variable)
+    {
+        var prefix = Encoding.UTF8.GetBytes(variable + "=");
+        string? value = null;
+        Any(environment, entry =>
+        {
+            if (!entry.StartsWith(prefix))
+            {
+                return false;
+            }
+
+            value = Encoding.UTF8.GetString(entry[prefix.Length..]);
+            return true;
+        });
+        return value;
+    }
+
     private delegate bool EntryTest(ReadOnlySpan<byte> entry);
 
     private static bool Any(ReadOnlySpan<byte> environment, EntryTest test)
