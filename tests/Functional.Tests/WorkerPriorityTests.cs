@@ -1,4 +1,5 @@
 using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Processes;
 using GrpcPlugins.Supervisor.Supervision;
 
 namespace GrpcPlugins.Functional.Tests;
@@ -6,13 +7,18 @@ namespace GrpcPlugins.Functional.Tests;
 /// <summary>Workers run at the niceness the host gives them, every thread from the first one, so a busy plugin yields the CPU to its host.</summary>
 public sealed class WorkerPriorityTests
 {
-    /// <summary>The niceness of every thread of <paramref name="pid"/>, from /proc (field 19 of each task's stat).</summary>
+    /// <summary>
+    /// The niceness of every thread of <paramref name="pid"/>, from /proc (field 19 of each task's stat);
+    /// a thread that ended between the listing and its read (a pool trimming itself) is left out.
+    /// </summary>
     private static int[] ThreadNiceness(int pid) =>
-        [.. Directory.GetDirectories($"/proc/{pid}/task").Select(task =>
-        {
-            var stat = File.ReadAllText(Path.Combine(task, "stat"));
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
-        })];
+        [.. Directory.GetDirectories($"/proc/{pid}/task")
+            .Select(task => Niceness(int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture)))
+            .OfType<int>()];
+
+    /// <summary>Field 19 of a task's stat (/proc/TID/stat serves a thread as /proc/PID/stat a process); null once it is gone.</summary>
+    private static int? Niceness(int tid) =>
+        int.TryParse(ProcStatLine.Field(ProcStatLine.Read(tid).Span, 19), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var nice) ? nice : null;
 
     [Fact]
     public async Task EveryThreadOfAWorker_RunsAtTheHostsWorkerNice_AndAtTheHostsOwnPriorityByDefault()
@@ -26,7 +32,7 @@ public sealed class WorkerPriorityTests
 
         var nicedThreads = ThreadNiceness(nicedPid);
         var plainThreads = ThreadNiceness(plainPid);
-        var host = ThreadNiceness(Environment.ProcessId)[0];
+        var host = Niceness(Environment.ProcessId)!.Value;
 
         Assert.True(nicedThreads.Length > 5, $"only {nicedThreads.Length} threads");
         Assert.All(nicedThreads, n => Assert.Equal(host + 7, n));
