@@ -31,6 +31,7 @@ internal sealed class BenchHost : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly string _root;
+    private Task? _stop;
 
     private BenchHost(WebApplication app, string root)
     {
@@ -220,9 +221,12 @@ internal sealed class BenchHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the host as its application's shutdown does: every supervisor stops its worker.</summary>
+    public Task StopAsync() => _stop ??= _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
+        await StopAsync();
         await _app.DisposeAsync();
         Directory.Delete(_root, recursive: true);
     }

@@ -1115,7 +1115,8 @@ async Task ManyAsync()
     if (manyIds.Select(BenchHost.TestAot).ToList() is { } many && many.All(m => m is not null))
     {
         var start = Stopwatch.GetTimestamp();
-        await using var host = await BenchHost.StartAsync(many!);
+        var host = await BenchHost.StartAsync(many!);
+        await using var disposeOnFailure = host;
         foreach (var id in manyIds)
         {
             await host.WaitReadyAsync(id);
@@ -1133,6 +1134,15 @@ async Task ManyAsync()
         await Task.Delay(TimeSpan.FromSeconds(10));
         var share = (Load.CpuSeconds(Environment.ProcessId) - cpuBefore) / Stopwatch.GetElapsedTime(watched).TotalSeconds;
         Row("host CPU while 100 workers idle (health and memory watchdogs)", $"{share * 100:0.0} % of one core");
+
+        // The host's stop with all of them: each worker asked to shut down (its drain, then exit)
+        // at once, as a pod's termination grace period counts it. Every pid must be gone after.
+        var pids = manyIds.Select(id => host.Supervisor(id).Snapshot.Pid!.Value).ToList();
+        var stopping = Stopwatch.GetTimestamp();
+        await host.StopAsync();
+        var stopped = Stopwatch.GetElapsedTime(stopping).TotalMilliseconds;
+        var left = pids.Count(pid => GrpcPlugins.Supervisor.Processes.ProcStatLine.Read(pid) is { IsEmpty: false } line && !line.Span.StartsWith("Z"));
+        Row("100 plugins: the host's stop, from StopAsync to every worker ended", $"{stopped:0} ms, {left} worker(s) left");
     }
 }
 
