@@ -221,6 +221,14 @@ internal sealed class BenchHost : IAsyncDisposable
         }
     }
 
+    /// <summary>A client of this host that holds the admin key.</summary>
+    public HttpClient AdminClient()
+    {
+        var http = new HttpClient { BaseAddress = Address };
+        http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
+        return http;
+    }
+
     /// <summary>Stops the host as its application's shutdown does: every supervisor stops its worker.</summary>
     public Task StopAsync() => _stop ??= _app.StopAsync();
 

@@ -311,8 +311,8 @@ async Task ReplicasInAsync(string database, string bundleWork, string trust, Sys
     await using var sqlite = await BenchHost.StartAsync([manifest], o => o.AdminApiKey = BenchHost.AdminKey);
     await using var one = await BenchHost.StartAsync([manifest.DeepClone().AsObject()], o => { o.AdminApiKey = BenchHost.AdminKey; o.Store.PostgreSqlConnectionString = database; o.TrustedKeysDirectory = trust; });
     await Task.WhenAll(sqlite.WaitReadyAsync("t"), one.WaitReadyAsync("t"));
-    using var onSqlite = Admin(sqlite);
-    using var onOne = Admin(one);
+    using var onSqlite = sqlite.AdminClient();
+    using var onOne = one.AdminClient();
 
     var n = 0;
     async Task WriteAsync(HttpClient http, string greeting)
@@ -430,13 +430,6 @@ async Task ReplicasInAsync(string database, string bundleWork, string trust, Sys
         var mib = new FileInfo(bundle).Length / (1024.0 * 1024);
         Row($"an install followed by the other replica, {mib:0.0} MiB bundle: upload and install on one / then answering there / answering on the other; the store read alone (median of 5)", $"{installedThere.TotalMilliseconds:0} ms / {answering[0].TotalMilliseconds:0} ms / {answering[1].TotalMilliseconds:0} ms; {Stats.Median(fetch):0} ms ({mib / (Stats.Median(fetch) / 1000):0} MiB/s)");
     }
-
-    static HttpClient Admin(BenchHost host)
-    {
-        var http = new HttpClient { BaseAddress = host.Address };
-        http.DefaultRequestHeaders.Add("X-Api-Key", BenchHost.AdminKey);
-        return http;
-    }
 }
 
 // The settings paths across the contract: a plugin reading its settings from the host during a
@@ -464,8 +457,7 @@ async Task SettingsAsync()
     });
     await host.WaitReadyAsync("t");
     await host.WaitReadyAsync("storm");
-    using var http = new HttpClient { BaseAddress = host.Address };
-    http.DefaultRequestHeaders.Add("X-Api-Key", BenchHost.AdminKey);
+    using var http = host.AdminClient();
 
     // The same route with and without the read: the difference is the callback.
     await Load.InFlightAsync(() => RouteAsync(http, "/plugins/t/settings"), 4, TimeSpan.FromSeconds(4));
@@ -1115,7 +1107,7 @@ async Task ManyAsync()
     if (manyIds.Select(BenchHost.TestAot).ToList() is { } many && many.All(m => m is not null))
     {
         var start = Stopwatch.GetTimestamp();
-        var host = await BenchHost.StartAsync(many!);
+        var host = await BenchHost.StartAsync(many!, o => o.AdminApiKey = BenchHost.AdminKey);
         await using var disposeOnFailure = host;
         foreach (var id in manyIds)
         {
@@ -1134,6 +1126,20 @@ async Task ManyAsync()
         await Task.Delay(TimeSpan.FromSeconds(10));
         var share = (Load.CpuSeconds(Environment.ProcessId) - cpuBefore) / Stopwatch.GetElapsedTime(watched).TotalSeconds;
         Row("host CPU while 100 workers idle (health and memory watchdogs)", $"{share * 100:0.0} % of one core");
+
+        // What an admin's dashboard and a metrics scraper read with 100 plugins: every worker's
+        // state, memory and limits, and every instrument's series.
+        using var admin = host.AdminClient();
+        // The exporter keeps a scrape for 300 ms by default, so scrapes are 0.4 s apart: each one is
+        // made afresh, as a scraper's every 15 s are.
+        foreach (var (what, path, pause) in new[] { ("GET /admin/api/plugins", "/admin/api/plugins", TimeSpan.Zero), ("GET /metrics, 0.4 s apart", "/metrics", TimeSpan.FromMilliseconds(400)) })
+        {
+            var size = 0;
+            async Task ReadAsync() => size = (await admin.GetByteArrayAsync(path)).Length;
+            await Load.LatenciesAsync(ReadAsync, 10, pause);
+            var reads = await Load.LatenciesAsync(ReadAsync, 40, pause);
+            Row($"100 plugins: {what}, 1 at a time: p50 / p99; size", $"{Stats.Percentile(reads, 50) / 1000:0.0} ms / {Stats.Percentile(reads, 99) / 1000:0.0} ms; {size / 1024.0:0} KiB");
+        }
 
         // The host's stop with all of them: each worker asked to shut down (its drain, then exit)
         // at once, as a pod's termination grace period counts it. Every pid must be gone after.
