@@ -24,9 +24,9 @@ if (args is [PingPong.ChildCommand, var pingSocket])
     return;
 }
 
-if (args is [YarpBaseline.BackendCommand, var backendSocket])
+if (args is [YarpBaseline.BackendCommand, var backendSocket, .. var backendProtocol])
 {
-    await YarpBaseline.RunBackendAsync(backendSocket);
+    await YarpBaseline.RunBackendAsync(backendSocket, backendProtocol is [YarpBaseline.Http2Argument]);
     return;
 }
 
@@ -691,6 +691,28 @@ async Task RoutesAsync(BenchHost host)
             // pipeline (routing, authentication) costs beside a bare app, with no worker or backend.
             var (ownRate, ownLatency) = await AlternatingRatiosAsync(http, "/bench/pong", yarpHttp, "/bench/pong");
             Row("an endpoint in the app itself, host's app / YARP's app, taken in turn ×8: throughput ratio; latency ratio", $"{ownRate}; {ownLatency}");
+
+            // YARP again, speaking HTTP/2 to its backend (prior knowledge on the Unix socket), as the
+            // host speaks to a worker: the framework's HTTP/2 client and server without gRPC or our
+            // code. Against the route, and against YARP over HTTP/1.1, each in windows taken in turn.
+            await using var yarp2 = await YarpBaseline.StartAsync(backendInOwnProcess: true, http2: true);
+            using var yarp2Http = new HttpClient { BaseAddress = yarp2.Address };
+            var overHttp2 = await MeasureRouteAsync(yarp2Http, "/yarp/ping", yarp2.BackendPid);
+            Row("YARP over HTTP/2 to its backend (own process), 1 in flight: p50 / p99", overHttp2.Latency);
+            Row("YARP over HTTP/2, 16 in flight", overHttp2.Throughput);
+            Row("YARP over HTTP/2, CPU per request", overHttp2.Cpu);
+            Row("YARP over HTTP/2, context switches per request", overHttp2.Switches);
+            var (h2Rate, h2Latency) = await AlternatingRatiosAsync(yarp2Http, "/yarp/ping", yarpHttp, "/yarp/ping");
+            Row("YARP over HTTP/2 / YARP over HTTP/1.1, taken in turn ×8: throughput ratio; latency ratio", $"{h2Rate}; {h2Latency}");
+            var (routeRate, routeLatency) = await AlternatingRatiosAsync(http, "/plugins/hello/ping", yarp2Http, "/yarp/ping");
+            Row("route / YARP over HTTP/2, taken in turn ×8: throughput ratio; latency ratio", $"{routeRate}; {routeLatency}");
+
+            // A request with a body, as every gRPC call has (the route's request message): 16 B
+            // posted through YARP over HTTP/2 to a handler that reads it.
+            var small = new byte[16];
+            await Load.InFlightAsync(() => PostAsync(yarp2Http, "/yarp/upload", small), 16, TimeSpan.FromSeconds(3));
+            var posted = await Load.MeasureCpuAsync(() => Load.InFlightAsync(() => PostAsync(yarp2Http, "/yarp/upload", small), 16, TimeSpan.FromSeconds(3)), yarp2.BackendPid);
+            Row("YARP over HTTP/2, POST of 16 B, 16 in flight: rate; CPU per request; switches per request", $"{posted.Rate:0} req/s; {posted}; {posted.SwitchesPerCall}");
         }
     }
 }

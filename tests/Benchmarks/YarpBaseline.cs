@@ -24,6 +24,9 @@ internal sealed class YarpBaseline : IAsyncDisposable
     /// <summary>The argument that makes this program the separate backend.</summary>
     public const string BackendCommand = "yarp-backend";
 
+    /// <summary>The backend's argument after its socket that makes it serve HTTP/2 alone.</summary>
+    public const string Http2Argument = "h2";
+
     private readonly WebApplication? _backend;
     private readonly Process? _backendProcess;
     private readonly WebApplication _proxy;
@@ -40,7 +43,12 @@ internal sealed class YarpBaseline : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<YarpBaseline> StartAsync(bool backendInOwnProcess)
+    /// <summary>
+    /// Starts the proxy and its backend. With <paramref name="http2"/> the proxy speaks HTTP/2
+    /// (prior knowledge, no TLS) to a backend that serves HTTP/2 alone: the framework's HTTP/2
+    /// client and server, which a route's gRPC leg rides on, without gRPC or any code of ours.
+    /// </summary>
+    public static async Task<YarpBaseline> StartAsync(bool backendInOwnProcess, bool http2 = false)
     {
         var directory = Directory.CreateTempSubdirectory("gpb-yarp-").FullName;
         var socket = Path.Combine(directory, "backend.sock");
@@ -49,11 +57,11 @@ internal sealed class YarpBaseline : IAsyncDisposable
         Process? backendProcess = null;
         if (backendInOwnProcess)
         {
-            backendProcess = await StartBackendProcessAsync(socket);
+            backendProcess = await StartBackendProcessAsync(socket, http2);
         }
         else
         {
-            backend = BuildBackend(socket);
+            backend = BuildBackend(socket, http2);
             await backend.StartAsync();
         }
 
@@ -75,31 +83,32 @@ internal sealed class YarpBaseline : IAsyncDisposable
             },
         });
         var forwarder = proxy.Services.GetRequiredService<IHttpForwarder>();
+        var config = http2 ? new ForwarderRequestConfig { Version = System.Net.HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact } : ForwarderRequestConfig.Empty;
         proxy.MapGet("/bench/pong", () => "pong");
         proxy.Map("/yarp/{**rest}", async (HttpContext context, string? rest) =>
         {
             context.Request.Path = "/" + rest;
-            await forwarder.SendAsync(context, "http://localhost/", invoker, ForwarderRequestConfig.Empty, HttpTransformer.Default);
+            await forwarder.SendAsync(context, "http://localhost/", invoker, config, HttpTransformer.Default);
         });
         await proxy.StartAsync();
         return new YarpBaseline(backend, backendProcess, proxy, directory);
     }
 
     /// <summary>The backend as a process of its own: serves until its stdin closes, as a worker does.</summary>
-    public static async Task RunBackendAsync(string socket)
+    public static async Task RunBackendAsync(string socket, bool http2)
     {
-        await using var backend = BuildBackend(socket);
+        await using var backend = BuildBackend(socket, http2);
         await backend.StartAsync();
         Console.WriteLine("ready");
         await Console.In.ReadToEndAsync();
         await backend.StopAsync();
     }
 
-    private static WebApplication BuildBackend(string socket)
+    private static WebApplication BuildBackend(string socket, bool http2)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http1AndHttp2));
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket, l => l.Protocols = http2 ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2));
         var backend = builder.Build();
         backend.UseWebSockets();
         // Hello's /greet: each text message answered with a greeting, until the client closes.
@@ -148,12 +157,17 @@ internal sealed class YarpBaseline : IAsyncDisposable
         return backend;
     }
 
-    private static async Task<Process> StartBackendProcessAsync(string socket)
+    private static async Task<Process> StartBackendProcessAsync(string socket, bool http2)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
         start.ArgumentList.Add(typeof(YarpBaseline).Assembly.Location);
         start.ArgumentList.Add(BackendCommand);
         start.ArgumentList.Add(socket);
+        if (http2)
+        {
+            start.ArgumentList.Add(Http2Argument);
+        }
+
         // The same runtime settings the host gives its workers.
         start.Environment["DOTNET_gcServer"] = "0";
         foreach (var (name, value) in BenchHost.ExtraWorkerEnvironment())
