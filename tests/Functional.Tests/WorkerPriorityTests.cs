@@ -4,7 +4,7 @@ using GrpcPlugins.Supervisor.Supervision;
 
 namespace GrpcPlugins.Functional.Tests;
 
-/// <summary>Workers run at the niceness the host gives them, every thread from the first one, so a busy plugin yields the CPU to its host.</summary>
+/// <summary>Workers run at the niceness the host gives them, every thread from the first one, so a busy plugin yields the CPU to its host; and in the host's scheduling group, as their own process groups' leaders.</summary>
 public sealed class WorkerPriorityTests
 {
     /// <summary>
@@ -37,5 +37,24 @@ public sealed class WorkerPriorityTests
         Assert.True(nicedThreads.Length > 5, $"only {nicedThreads.Length} threads");
         Assert.All(nicedThreads, n => Assert.Equal(host + 7, n));
         Assert.All(plainThreads, n => Assert.Equal(host, n));
+    }
+
+    [Fact]
+    public async Task AWorker_LeadsAProcessGroupOfItsOwn_InTheHostsSession_SoTheKernelSchedulesItBesideTheHost()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        var pid = (await host.WaitForStateAsync("t", WorkerState.Ready)).Pid!.Value;
+        var worker = ProcStatLine.Read(pid);
+        var own = ProcStatLine.Read(Environment.ProcessId);
+
+        // Fields 5 and 6: its process group (what the host signals) and its session.
+        Assert.Equal(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), ProcStatLine.Field(worker.Span, 5).ToString());
+        Assert.Equal(ProcStatLine.Field(own.Span, 6).ToString(), ProcStatLine.Field(worker.Span, 6).ToString());
+        // Where the kernel groups tasks by session for scheduling, the worker is in the host's group:
+        // one of its own cost every call a dozen preemptions on a busy machine.
+        if (File.Exists("/proc/self/autogroup"))
+        {
+            Assert.Equal(File.ReadAllText("/proc/self/autogroup"), File.ReadAllText($"/proc/{pid}/autogroup"));
+        }
     }
 }

@@ -11,7 +11,6 @@ namespace GrpcPlugins.Supervisor.Processes;
 /// </summary>
 internal sealed class WorkerProcess : IWorkerProcess
 {
-    private const string SetSid = "/usr/bin/setsid";
     private const string NiceProgram = "/usr/bin/nice";
 
     // How long a dead worker's last output may take to be read before what holds it open is killed.
@@ -41,7 +40,7 @@ internal sealed class WorkerProcess : IWorkerProcess
     /// <summary>The worker's pid; also its process group id, since it leads its own session.</summary>
     public int Pid { get; private set; }
 
-    /// <summary>True when the worker leads its own process group (setsid was available).</summary>
+    /// <summary>True when the worker leads its own process group (<see cref="OwnProcessGroup"/> found a way).</summary>
     public bool OwnsProcessGroup { get; private set; }
 
     /// <summary>When the process was spawned.</summary>
@@ -83,10 +82,8 @@ internal sealed class WorkerProcess : IWorkerProcess
             throw new WorkerStartException(new StartFailure(StartFailureKind.SpawnFailed, $"cannot run '{spec.FileName}': {required.Path} does not exist. {required.Fix}", null, []));
         }
 
-        // setsid makes the worker lead a new session and process group, so one
-        // group signal ends it and every grandchild that did not escape.
-        OwnsProcessGroup = File.Exists(SetSid);
-        string[] program = OwnsProcessGroup ? [SetSid, spec.FileName, .. spec.Arguments] : [spec.FileName, .. spec.Arguments];
+        OwnsProcessGroup = OwnProcessGroup.Prefix.Count > 0;
+        string[] program = [.. OwnProcessGroup.Prefix, spec.FileName, .. spec.Arguments];
         if (nice > 0 && File.Exists(NiceProgram))
         {
             // nice execs what follows in the same process: niceness is per thread on Linux, and set
@@ -97,7 +94,7 @@ internal sealed class WorkerProcess : IWorkerProcess
         var command = cgroupProcsFiles.Count == 0
             ? Cli.Wrap(program[0]).WithArguments(program[1..])
             // The shell moves itself into the worker's cgroups and then becomes the
-            // worker (exec keeps the pid; setsid does not fork a non-leader), so the
+            // worker (exec keeps the pid, and so does the group's prefix), so the
             // kernel counts every byte and every thread from the first instruction on.
             : Cli.Wrap("/bin/sh").WithArguments(["-c", JoinCgroupsThenExec(cgroupProcsFiles.Count), .. cgroupProcsFiles, .. program]);
 
@@ -213,7 +210,7 @@ internal sealed class WorkerProcess : IWorkerProcess
         Kill();
     }
 
-    /// <summary>Kills the worker's whole process group (or the process alone without setsid).</summary>
+    /// <summary>Kills the worker's whole process group (or the process alone when it has none).</summary>
     public void Kill()
     {
         if (Pid <= 1 || Exited.IsCompleted && !(OwnsProcessGroup && ProcessSignals.GroupExists(Pid)))
@@ -224,7 +221,7 @@ internal sealed class WorkerProcess : IWorkerProcess
         if (OwnsProcessGroup)
         {
             // Killed just after its spawn, the worker may not have become its group's leader yet
-            // (setsid has not run): there is no group to signal, only the process, which has no
+            // (its prefix has not run): there is no group to signal, only the process, which has no
             // children yet either.
             if (!ProcessSignals.SignalGroup(Pid, ProcessSignals.SigKill))
             {
