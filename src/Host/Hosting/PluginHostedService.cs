@@ -17,6 +17,11 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Sta
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (OwnProcessGroup.ScheduledApart)
+        {
+            Log.WorkersScheduledApart(logger);
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(ledger.Path))!);
         var reaping = ledger.ReapLeftovers();
         foreach (var reaped in reaping.Workers)
@@ -92,6 +97,9 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Sta
 
         [LoggerMessage(EventId = 4303, EventName = "LeftoverCgroupStays", Level = LogLevel.Warning, Message = "Worker cgroup {Path} left over from a previous run could not be removed: {Error}")]
         public static partial void LeftoverCgroupStays(ILogger logger, string path, string error);
+
+        [LoggerMessage(EventId = 4306, EventName = "WorkersScheduledApart", Level = LogLevel.Warning, Message = "Workers will lead sessions of their own (setsid: /usr/bin/perl, which starts them in the host's session, is missing), and this kernel schedules each session apart (kernel.sched_autogroup_enabled=1): on a busy machine every hook and route call then costs its worker about twice the CPU. Install Perl (Debian's perl-base), or set kernel.sched_autogroup_enabled=0")]
+        public static partial void WorkersScheduledApart(ILogger logger);
 
         [LoggerMessage(EventId = 1009, EventName = "UnfinishedInstallRemoved", Level = LogLevel.Warning, Message = "Removed {Folder}, an install the host had not finished when it last stopped")]
         public static partial void UnfinishedInstallRemoved(ILogger logger, string folder);

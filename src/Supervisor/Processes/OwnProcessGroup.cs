@@ -13,10 +13,18 @@ internal static class OwnProcessGroup
 {
     private const string Perl = "/usr/bin/perl";
     private const string SetSid = "/usr/bin/setsid";
+    private const string AutogroupSwitch = "/proc/sys/kernel/sched_autogroup_enabled";
 
     // setpgid(0, 0), then exec in the same process, so the worker keeps the pid the host knows.
     // Perl is in every Debian system (perl-base is essential); its interpreter starts in ~1 ms.
     private const string SetPgidThenExec = "setpgrp(0, 0) or die \"cannot lead a process group: $!\\n\"; exec { $ARGV[0] } @ARGV or die \"cannot run $ARGV[0]: $!\\n\"";
+
+    /// <summary>
+    /// True when workers lead sessions of their own (no Perl here) and this kernel schedules each
+    /// session as a group of its own: every call then pays for it, and the host says so at start.
+    /// </summary>
+    public static bool ScheduledApart =>
+        Prefix is [SetSid] && File.Exists(AutogroupSwitch) && File.ReadAllText(AutogroupSwitch).Trim() == "1";
 
     /// <summary>The prefix, empty when neither way exists here (the worker then stays in the host's group).</summary>
     public static IReadOnlyList<string> Prefix { get; } =
