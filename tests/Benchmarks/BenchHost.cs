@@ -168,6 +168,11 @@ internal sealed class BenchHost : IAsyncDisposable
                 o.WorkerEnvironment[name] = value;
             }
 
+            if (int.TryParse(Environment.GetEnvironmentVariable("BENCH_WORKER_NICE"), out var nice))
+            {
+                o.WorkerNice = nice;
+            }
+
             configure?.Invoke(o);
         });
         var app = builder.Build();

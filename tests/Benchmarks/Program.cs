@@ -16,7 +16,7 @@ void Row(string what, string value)
     Console.WriteLine($"{what,-62} {value}");
 }
 
-// `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, transfer, attached, websocket,
+// `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, spinner, transfer, attached, websocket,
 // settings, replicas, restart, cold, hoststart, soak, polyglot, memory, chain, many); every section runs by default.
 if (args is [PingPong.ChildCommand, var pingSocket])
 {
@@ -57,6 +57,53 @@ if (Runs("hooks") || Runs("routes") || Runs("endpoint"))
 
     var idle = ProcessGroups.ReadRss(host.Supervisor("hello").Snapshot.Pid!.Value);
     Row("worker RSS after the load above (JIT, PluginWorker + hello)", $"{idle / (1024.0 * 1024):0.0} MiB");
+}
+
+if (Runs("spinner"))
+{
+    await SpinnerAsync();
+}
+
+// A plugin stuck in a loop on two threads (the test plugin's spin mode), disabled and enabled
+// through the admin API in turn with windows of the host's own endpoint: what a runaway plugin
+// takes from its host at the default niceness and at PluginHost:WorkerNice 10.
+async Task SpinnerAsync()
+{
+    foreach (var nice in new[] { 0, 10 })
+    {
+        await using var host = await BenchHost.StartAsync([BenchHost.Test("spin", "spin")], o =>
+        {
+            o.AdminApiKey = BenchHost.AdminKey;
+            o.WorkerNice = nice;
+        });
+        await host.WaitReadyAsync("spin");
+        using var admin = host.AdminClient();
+        using var http = new HttpClient { BaseAddress = host.Address };
+        var body = Encoding.UTF8.GetBytes("0123456789abcdef");
+        Task Post() => PostAsync(http, BenchHost.EchoPath, body);
+        async Task<double> WindowAsync(bool spinning)
+        {
+            (await admin.PostAsync($"/admin/api/plugins/spin/{(spinning ? "enable" : "disable")}", null)).EnsureSuccessStatusCode();
+            if (spinning)
+            {
+                await host.WaitReadyAsync("spin");
+            }
+            else
+            {
+                while (host.Supervisor("spin").Snapshot.Pid is not null)
+                {
+                    await Task.Delay(10);
+                }
+            }
+
+            await Load.InFlightAsync(Post, 16, TimeSpan.FromSeconds(1));
+            return await Load.InFlightAsync(Post, 16, TimeSpan.FromSeconds(3));
+        }
+
+        await Load.InFlightAsync(Post, 4, TimeSpan.FromSeconds(4));
+        var rounds = await InTurnAsync(() => WindowAsync(spinning: true), () => WindowAsync(spinning: false), 6);
+        Row($"the host's own endpoint (POST 16 B, 16 in flight) beside a plugin spinning two threads, WorkerNice {nice}: with / without it (medians of 6 windows in turn); ratio", $"{Stats.Median([.. rounds.Select(r => r.A)]):0} / {Stats.Median([.. rounds.Select(r => r.B)]):0} req/s; {Spread([.. rounds.Select(r => r.A / r.B)])}");
+    }
 }
 
 if (Runs("transfer"))

@@ -207,7 +207,10 @@ public sealed class PluginHostOptions
     /// The scheduling niceness (0 to 19) every worker starts with, its threads and children
     /// included. Above 0, when the CPU is short the host's own threads run first, so a plugin
     /// spinning in a loop slows itself, not the host's other requests and plugins; a plugin
-    /// on an idle CPU runs as fast as before. Defaults to 0 (the host's own priority).
+    /// on an idle CPU runs as fast as before. Defaults to 0 (the host's own priority). Workers
+    /// share the host's scheduling group, so this is what holds a runaway plugin back: beside
+    /// one spinning on two threads the host kept 0.39 of its own endpoint's rate at 0 and 0.69
+    /// at 10, which cost routes and hooks nothing measurable (docs/benchmarks.md).
     /// </summary>
     public int WorkerNice { get; set; }
 
