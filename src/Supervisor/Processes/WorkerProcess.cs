@@ -37,7 +37,7 @@ internal sealed class WorkerProcess : IWorkerProcess
         _onStderr = onStderr;
     }
 
-    /// <summary>The worker's pid; also its process group id, since it leads its own session.</summary>
+    /// <summary>The worker's pid; also its process group id, since it leads its own group.</summary>
     public int Pid { get; private set; }
 
     /// <summary>True when the worker leads its own process group (<see cref="OwnProcessGroup"/> found a way).</summary>
