@@ -56,7 +56,7 @@ if (Runs("hooks") || Runs("routes") || Runs("endpoint"))
     }
 
     var idle = ProcessGroups.ReadRss(host.Supervisor("hello").Snapshot.Pid!.Value);
-    Row("worker RSS after the load above (JIT, PluginWorker + hello)", $"{idle / (1024.0 * 1024):0.0} MiB");
+    Row("worker RSS after the load above (JIT, PluginWorker + hello)", $"{MiB(idle)} MiB");
 }
 
 if (Runs("spinner"))
@@ -922,7 +922,6 @@ async Task SoakAsync()
         rounds: 6,
         round: TimeSpan.FromSeconds(10));
     string Each(Func<Soak.Sample, string> figure) => string.Join(", ", samples.Select(figure));
-    static string MiB(long bytes) => $"{bytes / (1024.0 * 1024):0.0}";
     Row($"soak: routes and hooks to hello, 8 + 8 in flight for 60 s ({samples[^1].Calls} calls): bench process (client + host) managed heap after a full collection, every 10 s", $"{Each(s => MiB(s.ManagedBytes))} MiB");
     Row("  bench process file descriptors; threads, every 10 s", $"{Each(s => s.Descriptors.ToString(System.Globalization.CultureInfo.InvariantCulture))}; {Each(s => s.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
     Row("  worker RSS; file descriptors, every 10 s", $"{Each(s => MiB(s.WorkerRss))} MiB; {Each(s => s.WorkerDescriptors.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
@@ -1009,7 +1008,7 @@ async Task ColdStartAsync(JsonObject manifest, string what, Action<GrpcPlugins.H
     double Median(Func<WorkerStartTimes, TimeSpan> step) => Stats.Median([.. steps.Select(t => step(t).TotalMilliseconds)]);
     Row($"  of which: handshake line / health probe answered / Describe answered (medians, from spawn)", $"{Median(t => t.Handshake):0.0} / {Median(t => t.Healthy):0.0} / {Median(t => t.Described):0.0} ms");
     Row($"  its first start, beside the host's own start", $"{first:0} ms");
-    Row($"idle worker RSS ({what}, fresh)", $"{rss / (1024.0 * 1024):0.0} MiB");
+    Row($"idle worker RSS ({what}, fresh)", $"{MiB(rss)} MiB");
 }
 
 if (Runs("polyglot"))
@@ -1231,6 +1230,8 @@ foreach (var (what, value) in rows)
 
 static HookInput Input(int size) =>
     new(Encoding.UTF8.GetBytes(new string('a', size)), "text/plain", new Dictionary<string, string>(), new HookCallContext("bench"));
+
+static string MiB(long bytes) => $"{bytes / (1024.0 * 1024):0.0}";
 
 static string Size(int size) => size >= 1024 ? $"{size / 1024} KiB" : $"{size} B";
 
