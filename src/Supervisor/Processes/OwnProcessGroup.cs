@@ -23,13 +23,19 @@ internal static class OwnProcessGroup
     /// True when workers lead sessions of their own (no Perl here) and this kernel schedules each
     /// session as a group of its own: every call then pays for it, and the host says so at start.
     /// </summary>
-    public static bool ScheduledApart =>
-        Prefix is [SetSid] && File.Exists(AutogroupSwitch) && File.ReadAllText(AutogroupSwitch).Trim() == "1";
+    public static bool ScheduledApart => IsScheduledApart(Prefix, File.Exists(AutogroupSwitch) ? File.ReadAllText(AutogroupSwitch) : null);
 
     /// <summary>The prefix, empty when neither way exists here (the worker then stays in the host's group).</summary>
-    public static IReadOnlyList<string> Prefix { get; } =
-        File.Exists(Perl) ? [Perl, "-e", SetPgidThenExec, "--"]
+    public static IReadOnlyList<string> Prefix { get; } = Choose(File.Exists);
+
+    /// <summary>The prefix for a system where <paramref name="exists"/> says which programs are installed.</summary>
+    internal static IReadOnlyList<string> Choose(Func<string, bool> exists) =>
+        exists(Perl) ? [Perl, "-e", SetPgidThenExec, "--"]
         // Without Perl (a minimal image): a session of its own, which the kernel may schedule apart.
-        : File.Exists(SetSid) ? [SetSid]
+        : exists(SetSid) ? [SetSid]
         : [];
+
+    /// <summary>Whether workers started with <paramref name="prefix"/> are scheduled apart, given the kernel's autogroup switch (null: no such switch).</summary>
+    internal static bool IsScheduledApart(IReadOnlyList<string> prefix, string? autogroupSwitch) =>
+        prefix is [SetSid] && autogroupSwitch?.Trim() == "1";
 }
