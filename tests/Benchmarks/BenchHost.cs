@@ -182,6 +182,9 @@ internal sealed class BenchHost : IAsyncDisposable
         // pipeline (Kestrel, routing, authentication) costs, without a worker.
         app.MapGet("/bench/pong", () => "pong");
         app.MapPost(EchoPath, Echo);
+        var catalog = app.Services.GetRequiredService<PluginCatalog>();
+        // No lease: one leg at a time, as the bench makes them, is within any plugin's limit.
+        app.MapGet(RouteLeg.EndpointPath, context => RouteLeg.ServeAsync(context, () => catalog.Find("hello")!.Supervisor!.ReadyWorker!.Connection));
         app.MapPost(HookedEchoPath, Echo).WithPluginHooks(new EndpointHooks { Inbound = Request, Outbound = Response });
         await app.StartAsync();
         return new BenchHost(app, root);
@@ -199,11 +202,14 @@ internal sealed class BenchHost : IAsyncDisposable
     /// BENCH_WORKER_ENV="NAME=value;NAME=value": runtime settings for every worker (and the YARP
     /// backend process), so a trade-off can be measured without a rebuild.
     /// </summary>
-    public static IEnumerable<KeyValuePair<string, string>> ExtraWorkerEnvironment() =>
-        (Environment.GetEnvironmentVariable("BENCH_WORKER_ENV") ?? string.Empty)
+    public static IEnumerable<KeyValuePair<string, string>> ExtraWorkerEnvironment() => EnvironmentPairs("BENCH_WORKER_ENV");
+
+    /// <summary>"NAME=value;NAME=value" from the environment variable <paramref name="variable"/>.</summary>
+    public static IEnumerable<KeyValuePair<string, string>> EnvironmentPairs(string variable) =>
+        (Environment.GetEnvironmentVariable(variable) ?? string.Empty)
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(pair => pair.Split('=', 2))
-            .Select(pair => pair.Length == 2 ? KeyValuePair.Create(pair[0], pair[1]) : throw new ArgumentException($"BENCH_WORKER_ENV: '{pair[0]}' is not NAME=value"));
+            .Select(pair => pair.Length == 2 ? KeyValuePair.Create(pair[0], pair[1]) : throw new ArgumentException($"{variable}: '{pair[0]}' is not NAME=value"));
 
     /// <summary>From the spawn of the worker to Ready (handshake, health, Describe, Configure), as the supervisor saw it.</summary>
     public TimeSpan SpawnToReady(string id)

@@ -16,7 +16,7 @@ void Row(string what, string value)
     Console.WriteLine($"{what,-62} {value}");
 }
 
-// `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, spinner, transfer, attached, websocket,
+// `make bench ONLY=routes,cold` runs some sections (hooks, routes, endpoint, ab, spinner, transfer, attached, websocket,
 // settings, replicas, restart, cold, hoststart, soak, polyglot, memory, chain, many); every section runs by default.
 if (args is [PingPong.ChildCommand, var pingSocket])
 {
@@ -59,9 +59,53 @@ if (Runs("hooks") || Runs("routes") || Runs("endpoint"))
     Row("worker RSS after the load above (JIT, PluginWorker + hello)", $"{MiB(idle)} MiB");
 }
 
+if (Runs("ab"))
+{
+    await WorkerSettingsAbAsync();
+}
+
 if (Runs("spinner"))
 {
     await SpinnerAsync();
+}
+
+// Two hosts in one run, B's workers started with BENCH_AB_WORKER_ENV ("NAME=value;...") and
+// BENCH_AB_WORKER_NICE, taken in turn: a worker setting judged against the default under the
+// same drift of this noisy machine, which two runs minutes apart cannot do.
+async Task WorkerSettingsAbAsync()
+{
+    var bEnvironment = BenchHost.EnvironmentPairs("BENCH_AB_WORKER_ENV").ToList();
+    var bNice = int.TryParse(Environment.GetEnvironmentVariable("BENCH_AB_WORKER_NICE"), out var nice) ? nice : 0;
+    Row("A/B: B's workers", $"environment {(bEnvironment.Count > 0 ? string.Join(";", bEnvironment.Select(p => $"{p.Key}={p.Value}")) : "as A's")}, niceness {bNice}");
+    await using var a = await BenchHost.StartAsync([BenchHost.Hello("hello")]);
+    await using var b = await BenchHost.StartAsync([BenchHost.Hello("hello")], o =>
+    {
+        o.WorkerNice = bNice;
+        foreach (var (name, value) in bEnvironment)
+        {
+            o.WorkerEnvironment[name] = value;
+        }
+    });
+    await a.WaitReadyAsync("hello");
+    await b.WaitReadyAsync("hello");
+    using var httpA = new HttpClient { BaseAddress = a.Address };
+    using var httpB = new HttpClient { BaseAddress = b.Address };
+    await WarmRoutesAsync(httpA, "/plugins/hello/ping");
+    await WarmRoutesAsync(httpB, "/plugins/hello/ping");
+
+    var routes = await AlternatingAsync(() => RouteAsync(httpB, "/plugins/hello/ping"), () => RouteAsync(httpA, "/plugins/hello/ping"));
+    Row("A/B: route GET /plugins/hello/ping, B / A (8 rounds in turn): rate at 16 in flight; p50 at 1", $"{Spread([.. routes.Select(r => r.A.Rate / r.B.Rate)])}; {Spread([.. routes.Select(r => r.A.P50 / r.B.P50)])}");
+
+    var body = Encoding.UTF8.GetBytes("0123456789abcdef");
+    var hooked = await AlternatingAsync(() => PostAsync(httpB, BenchHost.HookedEchoPath, body), () => PostAsync(httpA, BenchHost.HookedEchoPath, body));
+    Row("A/B: endpoint through two hook points, B / A (8 rounds in turn): rate at 16 in flight; p50 at 1", $"{Spread([.. hooked.Select(r => r.A.Rate / r.B.Rate)])}; {Spread([.. hooked.Select(r => r.A.P50 / r.B.P50)])}");
+
+    // The sporadic call: every thread on both sides asleep, as in a gateway with light traffic.
+    var request = new GrpcPlugins.Protocol.V1.HookRequest { Point = "request", Body = Google.Protobuf.ByteString.CopyFrom(body) };
+    Task<List<double>> AfterPauseAsync(BenchHost host) =>
+        Load.LatenciesAsync(async () => await host.Supervisor("hello").ReadyWorker!.Connection.Plugin.InvokeHookAsync(request), 300, TimeSpan.FromMilliseconds(1));
+    var paused = await InTurnAsync(async () => Stats.Median(await AfterPauseAsync(b)), async () => Stats.Median(await AfterPauseAsync(a)), 6);
+    Row("A/B: hook call after a 1 ms pause, p50 (medians of 6 rounds in turn): A / B; B / A", $"{Stats.Median([.. paused.Select(r => r.B)]):0} / {Stats.Median([.. paused.Select(r => r.A)]):0} µs; {Spread([.. paused.Select(r => r.A / r.B)])}");
 }
 
 // A plugin stuck in a loop on two threads (the test plugin's spin mode), disabled and enabled
@@ -700,19 +744,30 @@ async Task RoutesAsync(BenchHost host)
     // same connection: what the host-to-worker hop costs a route beside a hook.
     foreach (var (what, call) in new (string, Func<GrpcPlugins.Supervisor.Connection.WorkerConnection, Task>)[]
     {
-        ("HandleHttpBuffered", async c =>
-        {
-            using var stream = c.Plugin.HandleHttpBuffered(new GrpcPlugins.Protocol.V1.HttpBufferedRequest { Head = new GrpcPlugins.Protocol.V1.HttpRequestHead { Method = "GET", Path = "/ping" } });
-            while (await stream.ResponseStream.MoveNext(CancellationToken.None))
-            {
-            }
-        }),
+        ("HandleHttpBuffered", RouteLeg.CallAsync),
         ("InvokeHook", async c => await c.Plugin.InvokeHookAsync(new GrpcPlugins.Protocol.V1.HookRequest { Point = "request", Body = Google.Protobuf.ByteString.CopyFromUtf8("0123456789abcdef") })),
     })
     {
         var leg = await GrpcLegAsync(host, call, workerPid);
         Row($"route's gRPC leg alone: {what} to the worker: 1, then 16 in flight", leg);
     }
+
+    // The same leg made from inside a host endpoint, beside the leg alone and the bare endpoint,
+    // taken in turn: what a gRPC call costs once it sits inside a request the host serves.
+    var pieces = new List<(double Whole, double Inside, double Alone, double Bare)>();
+    for (var round = 0; round < 6; round++)
+    {
+        RouteLeg.InsideRequest.Clear();
+        var whole = Stats.Median(await Load.LatenciesAsync(() => RouteAsync(http, RouteLeg.EndpointPath), 1000));
+        var inside = Stats.Median([.. RouteLeg.InsideRequest]);
+        var alone = Stats.Median(await Load.LatenciesAsync(() => RouteLeg.CallAsync(host.Supervisor("hello").ReadyWorker!.Connection), 1000));
+        var bare = Stats.Median(await Load.LatenciesAsync(() => RouteAsync(http, "/bench/pong"), 1000));
+        pieces.Add((whole, inside, alone, bare));
+    }
+
+    Row(
+        "route's gRPC leg from inside a host endpoint, 1 in flight, p50s (medians of 6 rounds in turn): whole request / the leg inside it / the leg alone / the bare endpoint; whole - (alone + bare)",
+        $"{Stats.Median([.. pieces.Select(p => p.Whole)]):0} / {Stats.Median([.. pieces.Select(p => p.Inside)]):0} / {Stats.Median([.. pieces.Select(p => p.Alone)]):0} / {Stats.Median([.. pieces.Select(p => p.Bare)]):0} µs; {Stats.Median([.. pieces.Select(p => p.Whole - p.Alone - p.Bare)]):0} µs");
 
     // The same handler behind YARP, in the same run, so the ratio is fair on a noisy machine:
     // first with the backend in its own process (as a plugin is), then in the benchmark's.
@@ -753,6 +808,14 @@ async Task RoutesAsync(BenchHost host)
             Row("YARP over HTTP/2 / YARP over HTTP/1.1, taken in turn ×8: throughput ratio; latency ratio", $"{h2Rate}; {h2Latency}");
             var (routeRate, routeLatency) = await AlternatingRatiosAsync(http, "/plugins/hello/ping", yarp2Http, "/yarp/ping");
             Row("route / YARP over HTTP/2, taken in turn ×8: throughput ratio; latency ratio", $"{routeRate}; {routeLatency}");
+
+            // At 1 in flight the machine is not idle: every process's thread pool spins between
+            // hand-offs, and the CPU a request takes says how much of two cores that is.
+            foreach (var (what, path, client, pid) in new[] { ("route", "/plugins/hello/ping", http, workerPid), ("YARP", "/yarp/ping", yarpHttp, yarp.BackendPid!.Value), ("YARP over HTTP/2", "/yarp/ping", yarp2Http, yarp2.BackendPid!.Value) })
+            {
+                var single = await Load.MeasureCpuAsync(() => RouteLoopAsync(client, path, 1, TimeSpan.FromSeconds(3)), pid);
+                Row($"{what}, 1 in flight for 3 s: time per request; CPU per request: bench process + {(what == "route" ? "worker" : "backend")}; switches", $"{1e6 / single.Rate:0} µs; {single}; {single.SwitchesPerCall}");
+            }
 
             // A request with a body, as every gRPC call has (the route's request message): 16 B
             // posted through YARP over HTTP/2 to a handler that reads it.
