@@ -75,12 +75,13 @@ if (Runs("spinner"))
 async Task WorkerSettingsAbAsync()
 {
     var bEnvironment = BenchHost.EnvironmentPairs("BENCH_AB_WORKER_ENV").ToList();
-    var bNice = int.TryParse(Environment.GetEnvironmentVariable("BENCH_AB_WORKER_NICE"), out var nice) ? nice : 0;
-    Row("A/B: B's workers", $"environment {(bEnvironment.Count > 0 ? string.Join(";", bEnvironment.Select(p => $"{p.Key}={p.Value}")) : "as A's")}, niceness {bNice}");
+    int? bNice = int.TryParse(Environment.GetEnvironmentVariable("BENCH_AB_WORKER_NICE"), out var nice) ? nice : null;
+    Row("A/B: B's workers", $"environment {(bEnvironment.Count > 0 ? string.Join(";", bEnvironment.Select(p => $"{p.Key}={p.Value}")) : "as A's")}, niceness {bNice?.ToString() ?? "as A's"}");
     await using var a = await BenchHost.StartAsync([BenchHost.Hello("hello")]);
     await using var b = await BenchHost.StartAsync([BenchHost.Hello("hello")], o =>
     {
-        o.WorkerNice = bNice;
+        // Only what B sets differs: BENCH_WORKER_ENV and BENCH_WORKER_NICE apply to both hosts.
+        o.WorkerNice = bNice ?? o.WorkerNice;
         foreach (var (name, value) in bEnvironment)
         {
             o.WorkerEnvironment[name] = value;

@@ -39,26 +39,31 @@ public sealed class OwnProcessGroupTests
     public async Task EitherPrefix_ExecsTheProgramAsTheLeaderOfItsOwnGroup(bool perl)
     {
         var prefix = OwnProcessGroup.Choose(path => perl || path != "/usr/bin/perl");
-        var info = new ProcessStartInfo(prefix[0]) { RedirectStandardOutput = true };
-        foreach (var argument in prefix.Skip(1).Concat(["/bin/cat", "/proc/self/stat"]))
+        var info = new ProcessStartInfo(prefix[0]);
+        foreach (var argument in prefix.Skip(1).Concat(["/bin/sleep", "30"]))
         {
             info.ArgumentList.Add(argument);
         }
 
         using var process = Process.Start(info)!;
-        var stat = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        try
+        {
+            // Read once the prefix has exec'd the program, not while it is still Perl or setsid.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (File.ReadAllText($"/proc/{process.Id}/comm").Trim() != "sleep")
+            {
+                await Task.Delay(10, timeout.Token);
+            }
 
-        var (pid, group, session) = Ids(stat);
-        Assert.Equal(process.Id, pid);
-        Assert.Equal(pid, group);
-        Assert.Equal(perl ? Ids(File.ReadAllText("/proc/self/stat")).Session : pid, session);
-    }
-
-    /// <summary>Pid, process group and session from a /proc/PID/stat line.</summary>
-    private static (int Pid, int Group, int Session) Ids(string stat)
-    {
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (int.Parse(stat[..stat.IndexOf(' ')]), int.Parse(fields[2]), int.Parse(fields[3]));
+            var stat = ProcStatLine.Read(process.Id).Span;
+            var ownStat = ProcStatLine.Read(Environment.ProcessId).Span;
+            Assert.Equal(process.Id.ToString(), ProcStatLine.Field(stat, 5).ToString());
+            Assert.Equal(perl ? ProcStatLine.Field(ownStat, 6).ToString() : process.Id.ToString(), ProcStatLine.Field(stat, 6).ToString());
+        }
+        finally
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
     }
 }
