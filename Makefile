@@ -127,7 +127,7 @@ r2r:
 	$(DOTNET) publish tests/TestPlugin -c Release --use-current-runtime --self-contained -p:PublishTrimmed=true --artifacts-path $(BUILD)/r2r/artifacts-trimmed --nologo -v q -o $(BUILD)/r2r/testplugin-trimmed
 	$(DOTNET) publish src/PluginWorker -c Release --use-current-runtime --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-worker --nologo -v q -o $(BUILD)/r2r/worker
 
-# Every figure of docs/benchmarks.md; ONLY=routes,cold (hooks, routes, endpoint, spinner, transfer, attached, websocket, settings, replicas, restart, cold, hoststart, soak, polyglot,
+# Every figure of docs/benchmarks.md; ONLY=routes,cold (hooks, routes, endpoint, ab, spinner, transfer, attached, websocket, settings, replicas, restart, cold, hoststart, soak, polyglot,
 # memory, chain, many) runs some sections.
 bench: build aot r2r
 	$(DOTNET) build tests/Benchmarks -c $(CONFIG) --nologo -v q
