@@ -127,8 +127,10 @@ r2r:
 	$(DOTNET) publish tests/TestPlugin -c Release --use-current-runtime --self-contained -p:PublishTrimmed=true --artifacts-path $(BUILD)/r2r/artifacts-trimmed --nologo -v q -o $(BUILD)/r2r/testplugin-trimmed
 	$(DOTNET) publish src/PluginWorker -c Release --use-current-runtime --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-worker --nologo -v q -o $(BUILD)/r2r/worker
 
-# Every figure of docs/benchmarks.md; ONLY=routes,cold (hooks, routes, endpoint, ab, spinner, transfer, attached, websocket, settings, replicas, restart, cold, hoststart, soak, polyglot,
-# memory, chain, many) runs some sections.
+# The figures of issue 8's targets in one table (hooks, routes, restart, cold, polyglot, chain,
+# many: a few minutes); ONLY=all every figure of docs/benchmarks.md; ONLY=routes,cold some
+# sections (those and routeparts, endpoint, ab, spinner, transfer, attached, websocket, settings, replicas,
+# hoststart, soak, memory).
 bench: build aot r2r
 	$(DOTNET) build tests/Benchmarks -c $(CONFIG) --nologo -v q
 	$(DOTNET) tests/Benchmarks/bin/$(CONFIG)/net10.0/GrpcPlugins.Benchmarks.dll $(ONLY)

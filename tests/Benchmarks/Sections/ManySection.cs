@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using GrpcPlugins.Supervisor.Limits;
+
+namespace GrpcPlugins.Benchmarks.Sections;
+
+/// <summary>100 plugins: start, idle cost, admin reads and the host's stop.</summary>
+internal static class ManySection
+{
+    public static async Task RunAsync(Report report)
+    {
+        // Many plugins at once: NativeAOT workers, so that the figure is the host's and not 100 JIT warm-ups on 2 cores.
+        var manyIds = Enumerable.Range(0, 100).Select(i => $"many-{i:000}").ToList();
+        if (manyIds.Select(BenchHost.TestAot).ToList() is { } many && many.All(m => m is not null))
+        {
+            var start = Stopwatch.GetTimestamp();
+            var host = await BenchHost.StartAsync(many!, o => o.AdminApiKey = BenchHost.AdminKey);
+            await using var disposeOnFailure = host;
+            foreach (var id in manyIds)
+            {
+                await host.WaitReadyAsync(id);
+            }
+
+            report.Row("100 plugins (NativeAOT) Ready after host start", $"{Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms");
+            long rss = manyIds.Sum(id => ProcessGroups.ReadRss(host.Supervisor(id).Snapshot.Pid!.Value));
+            report.Row("100 idle NativeAOT workers, RSS in total", $"{rss / (1024.0 * 1024):0} MiB");
+
+            // What watching 100 idle workers costs the host: health probes every 5 s, memory every 250 ms.
+            // Measured once the host's own JIT has settled (tiering the watch loops took ~40 % of it at first).
+            await Task.Delay(TimeSpan.FromSeconds(15));
+            var cpuBefore = Load.CpuSeconds(Environment.ProcessId);
+            var watched = Stopwatch.GetTimestamp();
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            var share = (Load.CpuSeconds(Environment.ProcessId) - cpuBefore) / Stopwatch.GetElapsedTime(watched).TotalSeconds;
+            report.Row("host CPU while 100 workers idle (health and memory watchdogs)", $"{share * 100:0.0} % of one core");
+
+            // What an admin's dashboard and a metrics scraper read with 100 plugins: every worker's
+            // state, memory and limits, and every instrument's series.
+            using var admin = host.AdminClient();
+            // The exporter keeps a scrape for 300 ms by default, so scrapes are 0.4 s apart: each one is
+            // made afresh, as a scraper's every 15 s are.
+            foreach (var (what, path, pause) in new[] { ("GET /admin/api/plugins", "/admin/api/plugins", TimeSpan.Zero), ("GET /metrics, 0.4 s apart", "/metrics", TimeSpan.FromMilliseconds(400)) })
+            {
+                var size = 0;
+                async Task ReadAsync() => size = (await admin.GetByteArrayAsync(path)).Length;
+                await Load.LatenciesAsync(ReadAsync, 10, pause);
+                var reads = await Load.LatenciesAsync(ReadAsync, 40, pause);
+                report.Row($"100 plugins: {what}, 1 at a time: p50 / p99; size", $"{Stats.Percentile(reads, 50) / 1000:0.0} ms / {Stats.Percentile(reads, 99) / 1000:0.0} ms; {size / 1024.0:0} KiB");
+            }
+
+            // The host's stop with all of them: each worker asked to shut down (its drain, then exit)
+            // at once, as a pod's termination grace period counts it. Every pid must be gone after.
+            var pids = manyIds.Select(id => host.Supervisor(id).Snapshot.Pid!.Value).ToList();
+            var stopping = Stopwatch.GetTimestamp();
+            await host.StopAsync();
+            var stopped = Stopwatch.GetElapsedTime(stopping).TotalMilliseconds;
+            var left = pids.Count(pid => GrpcPlugins.Supervisor.Processes.ProcStatLine.Read(pid) is { IsEmpty: false } line && !line.Span.StartsWith("Z"));
+            report.Row("100 plugins: the host's stop, from StopAsync to every worker ended", $"{stopped:0} ms, {left} worker(s) left");
+        }
+    }
+}
