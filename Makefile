@@ -113,19 +113,27 @@ screenshot: deps build
 # The hello example and the test plugin compiled ahead of time (NativeAOT, linked
 # with gcc), for the cold-start and many-plugins figures. Their intermediate files
 # stay under build/aot: the tests bundle the ordinary build folders.
-aot:
+# Each publish runs again only when a source it could depend on changed since: a publish that is
+# up to date still takes 20-30 s, which `make bench` would pay five times.
+PUBLISH_INPUTS := $(shell find src examples/hello tests/TestPlugin protos -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.proto' -o -name '*.props' -o -name '*.targets' -o -name '*.json' \) -not -path '*/bin/*' -not -path '*/obj/*' 2>/dev/null) Directory.Build.props Directory.Packages.props tests/Directory.Build.props
+
+aot: $(BUILD)/aot/.published
+$(BUILD)/aot/.published: $(PUBLISH_INPUTS)
 	$(DOTNET) publish examples/hello -c Release --use-current-runtime -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/hello
 	$(DOTNET) publish tests/TestPlugin -c Release --use-current-runtime -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/testplugin
+	touch $@
 
 # The test plugin as the Sdk's JIT defaults publish it (build/GrpcPlugins.Sdk.targets): for a
 # runtime, ReadyToRun; self-contained and trimmed, one composite image. And PluginWorker for
 # this machine's runtime (ReadyToRun). For the JIT cold-start figures. Each variant has its
 # own intermediate folder: sharing one, the SDK reused a composite image for the
 # framework-dependent publish, which then aborted at start.
-r2r:
+r2r: $(BUILD)/r2r/.published
+$(BUILD)/r2r/.published: $(PUBLISH_INPUTS)
 	$(DOTNET) publish tests/TestPlugin -c Release --use-current-runtime --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-plain --nologo -v q -o $(BUILD)/r2r/testplugin
 	$(DOTNET) publish tests/TestPlugin -c Release --use-current-runtime --self-contained -p:PublishTrimmed=true --artifacts-path $(BUILD)/r2r/artifacts-trimmed --nologo -v q -o $(BUILD)/r2r/testplugin-trimmed
 	$(DOTNET) publish src/PluginWorker -c Release --use-current-runtime --self-contained false --artifacts-path $(BUILD)/r2r/artifacts-worker --nologo -v q -o $(BUILD)/r2r/worker
+	touch $@
 
 # The figures of issue 8's targets in one table (hooks, routes, restart, cold, polyglot, chain,
 # many: a few minutes); ONLY=all every figure of docs/benchmarks.md; ONLY=routes,cold some
