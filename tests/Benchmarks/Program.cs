@@ -47,7 +47,13 @@ var sections = new Dictionary<string, Func<Task>>
     ["many"] = () => ManySection.RunAsync(report),
 };
 
-if (chosen.Overlaps(["hooks", "routes", "routeparts", "endpoint"]))
+string[] onHello = ["hooks", "routes", "routeparts", "endpoint"];
+if (SectionChoice.Sections.FirstOrDefault(s => !sections.ContainsKey(s.Name) && !onHello.Contains(s.Name)) is { Name: { } missing })
+{
+    throw new InvalidOperationException($"the section {missing} is named in SectionChoice but has nothing to run");
+}
+
+if (chosen.Overlaps(onHello))
 {
     await HelloSections.RunAsync(report, chosen);
 }
