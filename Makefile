@@ -110,13 +110,14 @@ screenshot: deps build
 	SCREENSHOT_PATH=$(CURDIR)/docs/admin.png $(DOTNET) test tests/Functional.Tests -c $(CONFIG) --no-build --nologo -v q --filter "FullyQualifiedName~AdminPageTests"
 	@echo "wrote docs/admin.png"
 
+# What the bench's publishes below are made from: each runs again only when one of these changed
+# since (a stamp in its folder), as a publish that is up to date still takes 20-30 s, which
+# `make bench` would pay five times.
+PUBLISH_INPUTS := $(shell find src examples/hello tests/TestPlugin protos -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.proto' -o -name '*.props' -o -name '*.targets' -o -name '*.json' \) -not -path '*/bin/*' -not -path '*/obj/*' 2>/dev/null) Directory.Build.props Directory.Packages.props tests/Directory.Build.props
+
 # The hello example and the test plugin compiled ahead of time (NativeAOT, linked
 # with gcc), for the cold-start and many-plugins figures. Their intermediate files
 # stay under build/aot: the tests bundle the ordinary build folders.
-# Each publish runs again only when a source it could depend on changed since: a publish that is
-# up to date still takes 20-30 s, which `make bench` would pay five times.
-PUBLISH_INPUTS := $(shell find src examples/hello tests/TestPlugin protos -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.proto' -o -name '*.props' -o -name '*.targets' -o -name '*.json' \) -not -path '*/bin/*' -not -path '*/obj/*' 2>/dev/null) Directory.Build.props Directory.Packages.props tests/Directory.Build.props
-
 aot: $(BUILD)/aot/.published
 $(BUILD)/aot/.published: $(PUBLISH_INPUTS)
 	$(DOTNET) publish examples/hello -c Release --use-current-runtime -p:PublishAot=true -p:CppCompilerAndLinker=gcc --artifacts-path $(BUILD)/aot/artifacts --nologo -v q -o $(BUILD)/aot/hello
