@@ -9,9 +9,13 @@ internal static class InTurn
     // drifts within minutes; windows taken in turn put both paths under the same drift. The
     // latency ratio is ours over theirs, so for both figures parity is 1.00 and the issue's
     // target is a rate ratio of at least 1 and a latency ratio of at most 1.
-    public static async Task<(string Rate, string Latency)> AlternatingRatiosAsync(HttpClient ours, string ourPath, HttpClient yarp, string yarpPath)
+    public static Task<(string Rate, string Latency)> AlternatingRatiosAsync(HttpClient ours, string ourPath, HttpClient yarp, string yarpPath) =>
+        AlternatingRatiosAsync(() => RouteAsync(ours, ourPath), () => RouteAsync(yarp, yarpPath));
+
+    /// <summary>The rate and latency ratios of <paramref name="a"/> over <paramref name="b"/>, in windows taken in turn.</summary>
+    public static async Task<(string Rate, string Latency)> AlternatingRatiosAsync(Func<Task> a, Func<Task> b)
     {
-        var rounds = await AlternatingAsync(() => RouteAsync(ours, ourPath), () => RouteAsync(yarp, yarpPath));
+        var rounds = await AlternatingAsync(a, b);
         return (Spread([.. rounds.Select(r => r.A.Rate / r.B.Rate)]), Spread([.. rounds.Select(r => r.A.P50 / r.B.P50)]));
     }
 

@@ -126,6 +126,17 @@ internal sealed class YarpBaseline : IAsyncDisposable
         });
         backend.MapGet("/ping", () => Results.Text(new JsonObject { ["plugin"] = "hello", ["version"] = "1.0.0", ["pid"] = Environment.ProcessId }.ToJsonString(), "application/json"));
 
+        // The same answer to a request with a small body, read to its end: what a body costs a request.
+        backend.MapPost("/ping", async (HttpContext context) =>
+        {
+            var buffer = new byte[256];
+            while (await context.Request.Body.ReadAsync(buffer, context.RequestAborted) > 0)
+            {
+            }
+
+            return Results.Text(new JsonObject { ["plugin"] = "hello", ["version"] = "1.0.0", ["pid"] = Environment.ProcessId }.ToJsonString(), "application/json");
+        });
+
         // The test plugin's /bytes and /upload, for the transfer rows: the same bytes in the same writes.
         backend.MapGet("/bytes", async (HttpContext context, long n) =>
         {
