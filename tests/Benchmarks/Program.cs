@@ -28,42 +28,14 @@ Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OS
 Console.WriteLine($"sections: {string.Join(", ", SectionChoice.Sections.Select(s => s.Name).Where(chosen.Contains))}");
 
 var report = new Report();
-var sections = new Dictionary<string, Func<Task>>
-{
-    ["ab"] = () => AbSection.RunAsync(report),
-    ["spinner"] = () => SpinnerSection.RunAsync(report),
-    ["transfer"] = () => TransfersSection.RunAsync(report),
-    ["attached"] = () => AttachedSection.RunAsync(report),
-    ["websocket"] = () => WebSocketsSection.RunAsync(report),
-    ["settings"] = () => SettingsSection.RunAsync(report),
-    ["replicas"] = () => ReplicasSection.RunAsync(report),
-    ["restart"] = () => RestartSection.RunAsync(report),
-    ["cold"] = () => ColdStartSection.RunAsync(report),
-    ["hoststart"] = () => HostStartSection.RunAsync(report),
-    ["soak"] = () => SoakSection.RunAsync(report),
-    ["polyglot"] = () => PolyglotSection.RunAsync(report),
-    ["memory"] = () => MemorySection.RunAsync(report),
-    ["chain"] = () => ChainSection.RunAsync(report),
-    ["many"] = () => ManySection.RunAsync(report),
-};
-
-string[] onHello = ["hooks", "routes", "routeparts", "endpoint"];
-if (SectionChoice.Sections.FirstOrDefault(s => !sections.ContainsKey(s.Name) && !onHello.Contains(s.Name)) is { Name: { } missing })
-{
-    throw new InvalidOperationException($"the section {missing} is named in SectionChoice but has nothing to run");
-}
-
-if (chosen.Overlaps(onHello))
+if (chosen.Overlaps(SectionChoice.Sections.Where(s => s.RunAlone is null).Select(s => s.Name)))
 {
     await HelloSections.RunAsync(report, chosen);
 }
 
-foreach (var (name, _) in SectionChoice.Sections)
+foreach (var section in SectionChoice.Sections.Where(s => s.RunAlone is not null && chosen.Contains(s.Name)))
 {
-    if (chosen.Contains(name) && sections.TryGetValue(name, out var run))
-    {
-        await report.SectionAsync(name, run);
-    }
+    await report.SectionAsync(section.Name, () => section.RunAlone!(report));
 }
 
 report.PrintTable();

@@ -1,3 +1,5 @@
+using GrpcPlugins.Benchmarks.Sections;
+
 namespace GrpcPlugins.Benchmarks;
 
 /// <summary>
@@ -6,13 +8,21 @@ namespace GrpcPlugins.Benchmarks;
 /// </summary>
 internal static class SectionChoice
 {
-    /// <summary>Every section in the order a run takes them, and whether it is one of the targets' (run by default).</summary>
-    public static readonly IReadOnlyList<(string Name, bool Target)> Sections =
+    /// <summary>
+    /// Every section in the order a run takes them, whether it is one of the targets' (run by
+    /// default), and how it runs alone; the four without are run on one host by <see cref="HelloSections"/>.
+    /// </summary>
+    public static readonly IReadOnlyList<BenchSection> Sections =
     [
-        ("hooks", true), ("routes", true), ("routeparts", false), ("endpoint", false), ("ab", false), ("spinner", false),
-        ("transfer", false), ("attached", false), ("websocket", false), ("settings", false), ("replicas", false),
-        ("restart", true), ("cold", true), ("hoststart", false), ("soak", false), ("polyglot", true),
-        ("memory", false), ("chain", true), ("many", true),
+        new("hooks", true, null), new("routes", true, null), new("routeparts", false, null), new("endpoint", false, null),
+        new("ab", false, AbSection.RunAsync), new("spinner", false, SpinnerSection.RunAsync),
+        new("transfer", false, TransfersSection.RunAsync), new("attached", false, AttachedSection.RunAsync),
+        new("websocket", false, WebSocketsSection.RunAsync), new("settings", false, SettingsSection.RunAsync),
+        new("replicas", false, ReplicasSection.RunAsync), new("restart", true, RestartSection.RunAsync),
+        new("cold", true, ColdStartSection.RunAsync), new("hoststart", false, HostStartSection.RunAsync),
+        new("soak", false, SoakSection.RunAsync), new("polyglot", true, PolyglotSection.RunAsync),
+        new("memory", false, MemorySection.RunAsync), new("chain", true, ChainSection.RunAsync),
+        new("many", true, ManySection.RunAsync),
     ];
 
     /// <summary>The sections <paramref name="only"/> names (comma-separated; empty for the targets', "all" for all), or what is wrong with it.</summary>

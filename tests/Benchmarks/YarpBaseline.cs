@@ -124,7 +124,8 @@ internal sealed class YarpBaseline : IAsyncDisposable
 
             await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", context.RequestAborted);
         });
-        backend.MapGet("/ping", () => Results.Text(new JsonObject { ["plugin"] = "hello", ["version"] = "1.0.0", ["pid"] = Environment.ProcessId }.ToJsonString(), "application/json"));
+        static IResult Ping() => Results.Text(new JsonObject { ["plugin"] = "hello", ["version"] = "1.0.0", ["pid"] = Environment.ProcessId }.ToJsonString(), "application/json");
+        backend.MapGet("/ping", Ping);
 
         // The same answer to a request with a small body, read to its end: what a body costs a request.
         backend.MapPost("/ping", async (HttpContext context) =>
@@ -134,7 +135,7 @@ internal sealed class YarpBaseline : IAsyncDisposable
             {
             }
 
-            return Results.Text(new JsonObject { ["plugin"] = "hello", ["version"] = "1.0.0", ["pid"] = Environment.ProcessId }.ToJsonString(), "application/json");
+            return Ping();
         });
 
         // The test plugin's /bytes and /upload, for the transfer rows: the same bytes in the same writes.
