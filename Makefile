@@ -58,14 +58,15 @@ run: plugins
 
 # The browser test drives Debian's chromium (a browser download is not possible here).
 # The Python example uses Debian's grpc modules, which are for /usr/bin/python3.
+# The Node.js example asks iproute2's `ss` who connects to it (examples/node-plugin/peers.js).
 # The replica tests start private PostgreSQL servers from Debian's binaries (no cluster of the
 # package's own is made or started: the tests need only the binaries).
 deps:
-	@command -v chromium >/dev/null && command -v npm >/dev/null && /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null \
+	@command -v chromium >/dev/null && command -v npm >/dev/null && command -v ss >/dev/null && /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null \
 		&& ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && command -v go >/dev/null && command -v protoc-gen-go-grpc >/dev/null \
 		&& dpkg -s golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev protoc-gen-go >/dev/null 2>&1 || { \
 		mkdir -p /etc/postgresql-common 2>/dev/null; [ -w /etc/postgresql-common ] && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf; \
-		$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium python3-grpcio python3-grpc-tools postgresql \
+		$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium python3-grpcio python3-grpc-tools postgresql iproute2 \
 			golang-go protobuf-compiler protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev \
 			$$(command -v npm >/dev/null || echo nodejs npm) >/dev/null; }
 

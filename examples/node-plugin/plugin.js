@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A GrpcPlugins plugin in Node.js, written against protos/ and docs/protocol.md only:
-// handshake, token check, grpc.health.v1, Describe, Configure, one hook, two routes
+// handshake, token check, connections from the host alone (peers.js), grpc.health.v1, Describe, Configure, one hook, two routes
 // (GET /ping, and POST /count, which reads the request body in HandleHttp's frames),
 // Shutdown, and exit when stdin closes. Only the required RPCs: Python's example also
 // shows the optional HandleHttpBuffered and PluginHost.ReadHttpBody.
@@ -31,6 +31,7 @@ if (!offered.includes(1)) {
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const fs = require('fs');
+const { listenHostOnly } = require('./peers');
 // The protos: from GRPC_PLUGINS_PROTOS, a protos/ folder beside this file (an installed copy), or the repository's.
 const protosRoot = [process.env.GRPC_PLUGINS_PROTOS, path.join(__dirname, 'protos'), path.join(__dirname, '..', '..', 'protos')]
   .find(dir => dir && fs.existsSync(path.join(dir, 'plugin', 'v1', 'plugin.proto')));
@@ -120,7 +121,9 @@ server.addService({
   },
 });
 
+let stopListening = () => {};
 function stop() {
+  stopListening();
   server.tryShutdown(() => process.exit(0));
   setTimeout(() => process.exit(0), 1000).unref();
 }
@@ -145,14 +148,24 @@ if (attach) {
   // Whoever runs it stops it with a signal.
   process.on('SIGTERM', stop);
 } else {
-  server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), error => {
+  const listening = error => {
     if (error) {
       log('fail', `cannot listen on ${socket}: ${error.message}`);
       process.exit(2);
     }
     process.stdout.write(`1|1|unix|${socket}|grpc\n`);
     log('info', `node plugin ${pluginId} serving on ${socket}`);
-  });
+  };
+  const hostPid = Number(process.env.PLUGIN_HOST_PID);
+  if (hostPid > 0) {
+    // Only the host's connections reach grpc-js (peers.js).
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const listener = listenHostOnly(socket, hostPid, log, connection => injector.injectConnection(connection), listening);
+    stopListening = () => listener.close();
+  } else {
+    // A host from before PLUGIN_HOST_PID: nothing to check against.
+    server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), listening);
+  }
 
   // The host holds stdin open; its end means the host is gone.
   process.stdin.on('data', () => {});

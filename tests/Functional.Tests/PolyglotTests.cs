@@ -188,6 +188,22 @@ public sealed class PolyglotTests
     }
 
     [Fact]
+    public async Task NodePlugin_TakesConnectionsOnlyFromTheHost_NotFromAnotherPluginHoldingItsToken()
+    {
+        await using var host = await TestHost.StartAsync(Node(), PluginFolders.Test("thief"));
+        await host.WaitForStateAsync("thief", WorkerState.Ready);
+        var victim = await host.WaitForStateAsync("node-hello", WorkerState.Ready);
+
+        // The thief reads the Node.js worker's token and socket from its environment and calls its Describe.
+        var stolen = await (await host.Admin.PostAsync($"/plugins/thief/call-worker?pid={victim.Pid}", null)).Content.ReadAsStringAsync();
+        var pong = await host.Client.GetFromJsonAsync<JsonElement>("/plugins/node-hello/ping");
+
+        Assert.StartsWith("refused: ", stolen, StringComparison.Ordinal);
+        Assert.Equal(victim.Pid, pong.GetProperty("pid").GetInt32());
+        Assert.Contains(host.Supervisor("node-hello").RecentStderr, line => line.Contains("only the host, pid " + Environment.ProcessId + ", may call this plugin", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task PythonPlugin_RefusesCallsWithoutTheToken()
     {
         await using var host = await TestHost.StartAsync(Python());
