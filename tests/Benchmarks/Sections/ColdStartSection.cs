@@ -50,11 +50,13 @@ internal static class ColdStartSection
         var starts = new List<double>();
         var steps = new List<WorkerStartTimes>();
         long rss = 0;
+        var own = (Pss: 0L, Private: 0L);
         for (var i = 0; i < 7; i++)
         {
             await Task.Delay(500);
             var pid = supervisor.Snapshot.Pid!.Value;
             rss = ProcessGroups.ReadRss(pid);
+            own = SharedMemory.Read(pid);
             supervisor.RequestRestart();
             while (supervisor.Snapshot.State != WorkerState.Ready || supervisor.Snapshot.Pid == pid)
             {
@@ -70,5 +72,6 @@ internal static class ColdStartSection
         report.Row($"  of which: handshake line / health probe answered / Describe answered (medians, from spawn)", $"{Median(t => t.Handshake):0.0} / {Median(t => t.Healthy):0.0} / {Median(t => t.Described):0.0} ms");
         report.Row($"  its first start, beside the host's own start", $"{first:0} ms");
         report.Row($"idle worker RSS ({what}, fresh)", $"{MiB(rss)} MiB");
+        report.Row($"  of which its own: PSS (each shared page split among its processes, the host's included) / private pages", $"{MiB(own.Pss)} / {MiB(own.Private)} MiB");
     }
 }

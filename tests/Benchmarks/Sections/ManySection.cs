@@ -23,6 +23,9 @@ internal static class ManySection
             report.Row("100 plugins (NativeAOT) Ready after host start", $"{Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms");
             long rss = manyIds.Sum(id => ProcessGroups.ReadRss(host.Supervisor(id).Snapshot.Pid!.Value));
             report.Row("100 idle NativeAOT workers, RSS in total", $"{rss / (1024.0 * 1024):0} MiB");
+            // RSS counts the pages the workers share (their executable's) once for each: PSS splits them.
+            long pss = manyIds.Sum(id => SharedMemory.Read(host.Supervisor(id).Snapshot.Pid!.Value).Pss);
+            report.Row("  of which theirs: PSS in total (each shared page split among its processes)", $"{pss / (1024.0 * 1024):0} MiB");
 
             // What watching 100 idle workers costs the host: health probes every 5 s, memory every 250 ms.
             // Measured once the host's own JIT has settled (tiering the watch loops took ~40 % of it at first).
