@@ -29,21 +29,44 @@ function unixSockets(text) {
   return byInode;
 }
 
-/** The pids holding the other end of Unix socket `fd`: empty when none can be seen (the peer is gone, or hidden). */
-function peerPids(fd, callback) {
-  let inode;
-  try {
-    inode = fs.fstatSync(fd).ino;
-  } catch (error) {
-    return callback(error);
+/**
+ * Asks `ss` who holds the other end of sockets: one run at a time, each answering every
+ * socket that waited for it, so that a flood of connections costs a run per batch, not a
+ * process per connection.
+ */
+function peerLookup() {
+  let waiting = [];
+  let running = false;
+  function run() {
+    running = true;
+    const batch = waiting;
+    waiting = [];
+    execFile('ss', ['-xpnH'], { maxBuffer: 64 * 1024 * 1024, timeout: 5000 }, (error, stdout) => {
+      const sockets = error ? null : unixSockets(stdout);
+      for (const { inode, callback } of batch) {
+        if (error) {
+          callback(error);
+          continue;
+        }
+        const ours = sockets.get(inode);
+        const theirs = ours && sockets.get(ours.peer);
+        callback(null, theirs ? theirs.pids : []);
+      }
+      running = false;
+      if (waiting.length > 0) run();
+    });
   }
-  execFile('ss', ['-xpnH'], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
-    if (error) return callback(error);
-    const sockets = unixSockets(stdout);
-    const ours = sockets.get(inode);
-    const theirs = ours && sockets.get(ours.peer);
-    callback(null, theirs ? theirs.pids : []);
-  });
+  /** The pids holding the other end of Unix socket `fd`: empty when none can be seen (the peer is gone, or hidden). */
+  return (fd, callback) => {
+    let inode;
+    try {
+      inode = fs.fstatSync(fd).ino;
+    } catch (error) {
+      return callback(error);
+    }
+    waiting.push({ inode, callback });
+    if (!running) run();
+  };
 }
 
 /**
@@ -52,6 +75,7 @@ function peerPids(fd, callback) {
  */
 function listenHostOnly(path, hostPid, log, accept, ready) {
   const allowed = new Set([hostPid, process.pid]);
+  const peerPids = peerLookup();
   let unchecked = false;
   const listener = require('net').createServer(connection => {
     const fd = connection._handle && connection._handle.fd;
