@@ -5,10 +5,10 @@
 // /proc and connect to its socket. Node.js cannot ask the kernel who is at the other end
 // of a Unix socket (SO_PEERCRED), but iproute2's `ss` can (netlink sock_diag): it names the
 // socket at the other end of ours, and the processes holding that one. So this plugin
-// listens itself, asks `ss` once per new connection (what arrives meanwhile waits in the
+// listens itself, asks `ss` about each new connection (what arrives meanwhile waits in the
 // socket's buffer, which grpc-js's HTTP/2 session reads first), and hands grpc-js only the
-// host's connections (or its own); any other is closed without a byte of it served. A
-// connection costs one `ss` run (a few ms); the host opens one and keeps it.
+// host's connections (or its own); any other is closed without a byte of it served. An `ss`
+// run takes a few ms and answers every connection waiting; the host opens one and keeps it.
 const fs = require('fs');
 const { execFile } = require('child_process');
 
