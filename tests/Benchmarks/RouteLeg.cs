@@ -20,9 +20,12 @@ internal static class RouteLeg
 
     public static async Task CallAsync(WorkerConnection connection)
     {
-        using var stream = connection.Plugin.HandleHttpBuffered(new HttpBufferedRequest { Head = new HttpRequestHead { Method = "GET", Path = "/ping" } });
-        while (await stream.ResponseStream.MoveNext(CancellationToken.None))
+        var (answer, call) = connection.HandleHttpBuffered(new HttpBufferedRequest { Head = new HttpRequestHead { Method = "GET", Path = "/ping" } }, CancellationToken.None);
+        using (call)
         {
+            while (await answer.MoveNext(CancellationToken.None))
+            {
+            }
         }
     }
 

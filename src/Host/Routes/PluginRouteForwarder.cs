@@ -199,15 +199,15 @@ internal sealed class PluginRouteForwarder(
             if (worker.Description.ServesHttpBuffered && (!canHaveBody || arrived is not null || context.Request.ContentLength <= RouteExchange.BufferedBodyLimit))
             {
                 var body = arrived ?? (canHaveBody ? await RouteExchange.ReadSmallBodyAsync(context, callCancel.Token).ConfigureAwait(false) : ByteString.Empty);
-                var call = worker.Connection.Plugin.HandleHttpBuffered(new HttpBufferedRequest { Head = head, Body = body }, cancellationToken: callCancel.Token);
-                (answer, callHandle, upload) = (call.ResponseStream, call, s_noUpload);
+                (answer, callHandle) = worker.Connection.HandleHttpBuffered(new HttpBufferedRequest { Head = head, Body = body }, callCancel.Token);
+                upload = s_noUpload;
             }
             else if (worker.Description is { ServesHttpBuffered: true, PullsHttpBody: true } && options.Value.PullRouteBodies)
             {
                 pulled = bodies.Offer(id, rest, maxBody, callCancel, () => bodyTooLarge = true);
                 head.BodyId = pulled.Id;
-                var call = worker.Connection.Plugin.HandleHttpBuffered(new HttpBufferedRequest { Head = head }, cancellationToken: callCancel.Token);
-                (answer, callHandle, upload) = (call.ResponseStream, call, s_noUpload);
+                (answer, callHandle) = worker.Connection.HandleHttpBuffered(new HttpBufferedRequest { Head = head }, callCancel.Token);
+                upload = s_noUpload;
             }
             else
             {

@@ -1,14 +1,14 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Grpc.Core;
+using GrpcPlugins.Protocol;
 
 namespace GrpcPlugins.Sdk.Server;
 
 /// <summary>Reads gRPC's length-prefixed messages (1 byte compressed flag, 4 bytes big-endian length) from a request body.</summary>
 internal sealed class GrpcMessageReader(PipeReader body, int maxMessageSize)
 {
-    private const int PrefixLength = 5;
+    private const int PrefixLength = GrpcFrame.PrefixLength;
     private readonly PayloadContext _payload = new();
 
     /// <summary>The next message, or null once the client has closed its side.</summary>
@@ -78,19 +78,16 @@ internal sealed class GrpcMessageReader(PipeReader body, int maxMessageSize)
     private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> payload)
     {
         payload = default;
-        if (buffer.Length < PrefixLength)
+        if (!GrpcFrame.TryReadPrefix(buffer, out var compressed, out var length))
         {
             return false;
         }
 
-        Span<byte> prefix = stackalloc byte[PrefixLength];
-        buffer.Slice(0, PrefixLength).CopyTo(prefix);
-        if (prefix[0] != 0)
+        if (compressed)
         {
             throw new RpcException(new Status(StatusCode.Unimplemented, "compressed messages are not supported by this worker; send them uncompressed (grpc-encoding identity)"));
         }
 
-        var length = BinaryPrimitives.ReadUInt32BigEndian(prefix[1..]);
         if (length > maxMessageSize)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"a request message of {length} bytes is larger than this worker's limit of {maxMessageSize}"));

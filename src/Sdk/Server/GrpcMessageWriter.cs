@@ -1,14 +1,14 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Grpc.Core;
+using GrpcPlugins.Protocol;
 
 namespace GrpcPlugins.Sdk.Server;
 
 /// <summary>Writes gRPC's length-prefixed messages into a response body; a flush sends them.</summary>
 internal sealed class GrpcMessageWriter(PipeWriter body)
 {
-    private const int PrefixLength = 5;
+    private const int PrefixLength = GrpcFrame.PrefixLength;
     private readonly FrameContext _frame = new(body);
 
     /// <summary>Writes one message; it goes out with the next flush.</summary>
@@ -23,9 +23,7 @@ internal sealed class GrpcMessageWriter(PipeWriter body)
 
     private static void WritePrefix(IBufferWriter<byte> output, int length)
     {
-        var prefix = output.GetSpan(PrefixLength);
-        prefix[0] = 0;
-        BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], checked((uint)length));
+        GrpcFrame.WritePrefix(output.GetSpan(PrefixLength), length);
         output.Advance(PrefixLength);
     }
 

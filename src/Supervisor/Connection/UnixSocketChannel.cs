@@ -11,10 +11,25 @@ internal static class UnixSocketChannel
     public const int MaxMessageBytes = 16 * 1024 * 1024;
 
     /// <summary>Creates a channel to the socket at <paramref name="socketPath"/>, with the retry policies of <paramref name="serviceConfig"/>, if any.</summary>
-    public static GrpcChannel Create(string socketPath, Grpc.Net.Client.Configuration.ServiceConfig? serviceConfig = null)
+    public static GrpcChannel Create(string socketPath, Grpc.Net.Client.Configuration.ServiceConfig? serviceConfig = null) =>
+        Create(CreateHandler(socketPath), serviceConfig);
+
+    /// <summary>Creates a channel over <paramref name="handler"/>, which the channel disposes.</summary>
+    public static GrpcChannel Create(SocketsHttpHandler handler, Grpc.Net.Client.Configuration.ServiceConfig? serviceConfig = null) =>
+        GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = MaxMessageBytes,
+            MaxSendMessageSize = MaxMessageBytes,
+            ServiceConfig = serviceConfig,
+        });
+
+    /// <summary>The HTTP/2 connections to the socket at <paramref name="socketPath"/>.</summary>
+    public static SocketsHttpHandler CreateHandler(string socketPath)
     {
         var endpoint = new UnixDomainSocketEndPoint(socketPath);
-        var handler = new SocketsHttpHandler
+        return new SocketsHttpHandler
         {
             ConnectCallback = async (_, cancellationToken) =>
             {
@@ -40,14 +55,5 @@ internal static class UnixSocketChannel
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
         };
-
-        return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
-        {
-            HttpHandler = handler,
-            DisposeHttpClient = true,
-            MaxReceiveMessageSize = MaxMessageBytes,
-            MaxSendMessageSize = MaxMessageBytes,
-            ServiceConfig = serviceConfig,
-        });
     }
 }

@@ -12,17 +12,28 @@ namespace GrpcPlugins.Supervisor.Connection;
 /// </summary>
 internal sealed class WorkerConnection : IDisposable
 {
+    private static readonly string s_handleHttpBufferedPath = $"/{Protocol.V1.Plugin.Descriptor.FullName}/{nameof(Protocol.V1.Plugin.PluginClient.HandleHttpBuffered)}";
     private readonly GrpcChannel _channel;
+    private readonly HttpMessageInvoker? _http;
+    private readonly string? _token;
 
     public WorkerConnection(string socketPath, string token)
-        : this(UnixSocketChannel.Create(socketPath), token)
+        : this(UnixSocketChannel.CreateHandler(socketPath), token)
     {
+    }
+
+    private WorkerConnection(SocketsHttpHandler handler, string token)
+        : this(UnixSocketChannel.Create(handler), token)
+    {
+        // The channel owns the handler; this invoker shares its connections.
+        _http = new HttpMessageInvoker(handler, disposeHandler: false);
     }
 
     /// <summary>A connection over <paramref name="channel"/>; without a token for an attached worker, which TLS authenticates.</summary>
     public WorkerConnection(GrpcChannel channel, string? token)
     {
         _channel = channel;
+        _token = token;
         var invoker = token is null ? channel.CreateCallInvoker() : new TokenCallInvoker(channel.CreateCallInvoker(), token);
         Plugin = new Protocol.V1.Plugin.PluginClient(invoker);
         Health = new Health.HealthClient(invoker);
@@ -48,5 +59,25 @@ internal sealed class WorkerConnection : IDisposable
         }
     }
 
-    public void Dispose() => _channel.Dispose();
+    /// <summary>
+    /// A route's HandleHttpBuffered call: straight over HTTP/2 where this connection's client can
+    /// be reached (a spawned worker's socket), else through gRPC's client (an attached worker).
+    /// </summary>
+    public (IAsyncStreamReader<HttpResponseFrame> Answer, IDisposable Call) HandleHttpBuffered(HttpBufferedRequest request, CancellationToken cancellationToken)
+    {
+        if (_http is null)
+        {
+            var call = Plugin.HandleHttpBuffered(request, cancellationToken: cancellationToken);
+            return (call.ResponseStream, call);
+        }
+
+        var direct = new DirectServerStreamingCall<HttpResponseFrame>(_http, s_handleHttpBufferedPath, _token, request, HttpResponseFrame.Parser, cancellationToken);
+        return (direct, direct);
+    }
+
+    public void Dispose()
+    {
+        _http?.Dispose();
+        _channel.Dispose();
+    }
 }
