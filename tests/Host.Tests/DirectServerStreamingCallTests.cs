@@ -64,6 +64,17 @@ public sealed class DirectServerStreamingCallTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task ATrailersOnlyOkAnswer_EndsTheCallWithoutAMessage()
+    {
+        using var connection = new WorkerConnection(SocketPath, Token);
+        var (answer, call) = Call(connection, "emptyok");
+        using (call)
+        {
+            Assert.False(await answer.MoveNext(CancellationToken.None));
+        }
+    }
+
     [Theory]
     [InlineData("failed", StatusCode.PermissionDenied, "nö 50%")]
     [InlineData("http503", StatusCode.Unavailable, "HTTP status code: 503")]
@@ -143,6 +154,9 @@ public sealed class DirectServerStreamingCallTests : IAsyncLifetime
             case "failed":
                 response.Headers["grpc-status"] = "7";
                 response.Headers["grpc-message"] = "n%C3%B6 50%25";
+                return;
+            case "emptyok":
+                response.Headers["grpc-status"] = "0";
                 return;
             case "hang":
                 await Task.Delay(Timeout.Infinite, context.RequestAborted);

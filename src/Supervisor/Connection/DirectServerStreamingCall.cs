@@ -26,6 +26,7 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
     private readonly CancellationToken _cancellationToken;
     private readonly Task<HttpResponseMessage> _response;
     private PipeReader? _body;
+    private bool _statusInHeaders;
     private bool _ended;
 
     public DirectServerStreamingCall(HttpMessageInvoker http, string path, string? token, IMessage request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
@@ -84,7 +85,11 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
                     }
 
                     _ended = true;
-                    ThrowIfFailed(_response.Result.TrailingHeaders, "the worker's answer ended without a grpc-status trailer");
+                    if (!_statusInHeaders)
+                    {
+                        ThrowIfFailed(_response.Result.TrailingHeaders, "the worker's answer ended without a grpc-status trailer");
+                    }
+
                     return false;
                 }
 
@@ -104,7 +109,8 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
 
     public void Dispose()
     {
-        // An answer not read to its end is reset, as a disposed gRPC call is.
+        // Its pooled buffers go back; an answer not read to its end is reset, as a disposed gRPC call is.
+        _body?.Complete();
         if (_response.IsCompletedSuccessfully)
         {
             _response.Result.Dispose();
@@ -155,6 +161,7 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
 
         // A status in the headers is a trailers-only answer: the call ended before any message.
         ThrowIfFailed(response.Headers, missing: null);
+        _statusInHeaders = response.Headers.Contains("grpc-status");
         return PipeReader.Create(await response.Content.ReadAsStreamAsync(_cancellationToken).ConfigureAwait(false));
     }
 
