@@ -65,6 +65,24 @@ public sealed class DirectServerStreamingCallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MessagesLargerThanOneRead_AndManyInOneRead_AllArriveWhole()
+    {
+        using var connection = new WorkerConnection(SocketPath, Token);
+        var (answer, call) = Call(connection, "large");
+        using (call)
+        {
+            var sizes = new List<int>();
+            while (await answer.MoveNext(CancellationToken.None))
+            {
+                Assert.True(answer.Current.BodyChunk.Span.IndexOfAnyExcept((byte)'x') < 0, "a chunk arrived with bytes of another");
+                sizes.Add(answer.Current.BodyChunk.Length);
+            }
+
+            Assert.Equal([200_000, 1, 1, 1, 70_000, 3], sizes);
+        }
+    }
+
+    [Fact]
     public async Task ATrailersOnlyOkAnswer_EndsTheCallWithoutAMessage()
     {
         using var connection = new WorkerConnection(SocketPath, Token);
@@ -161,6 +179,13 @@ public sealed class DirectServerStreamingCallTests : IAsyncLifetime
             case "hang":
                 await Task.Delay(Timeout.Infinite, context.RequestAborted);
                 return;
+            case "large":
+                foreach (var size in new[] { 200_000, 1, 1, 1, 70_000, 3 })
+                {
+                    await response.Body.WriteAsync(Framed(new HttpResponseFrame { BodyChunk = ByteString.CopyFrom(Enumerable.Repeat((byte)'x', size).ToArray()) }.ToByteArray()));
+                }
+
+                break;
             case "garbage":
                 await response.Body.WriteAsync(Framed([0xff, 0xff, 0xff]));
                 break;

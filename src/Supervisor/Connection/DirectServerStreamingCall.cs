@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using Google.Protobuf;
@@ -20,20 +19,29 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
     where TResponse : class, IMessage<TResponse>
 {
     private const int PrefixLength = GrpcFrame.PrefixLength;
+
+    // A route's usual answer (head and a short body) is one read of this.
+    private const int InitialBufferBytes = 16 * 1024;
     private static readonly MediaTypeHeaderValue s_grpcContentType = new("application/grpc");
 
     private readonly MessageParser<TResponse> _parser;
     private readonly CancellationToken _cancellationToken;
     private readonly Task<HttpResponseMessage> _response;
-    private PipeReader? _body;
+    private Stream? _body;
+    private byte[] _buffer = [];
+    private int _start;
+    private int _end;
+    private int _wanted;
+    private volatile bool _reading;
     private bool _statusInHeaders;
     private bool _ended;
 
-    public DirectServerStreamingCall(HttpMessageInvoker http, string path, string? token, IMessage request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
+    /// <summary>Starts the call of the method at <paramref name="method"/> (http://localhost/{service}/{method}).</summary>
+    public DirectServerStreamingCall(HttpMessageInvoker http, Uri method, string? token, IMessage request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
     {
         _parser = parser;
         _cancellationToken = cancellationToken;
-        var message = new HttpRequestMessage(HttpMethod.Post, new Uri("http://localhost" + path))
+        var message = new HttpRequestMessage(HttpMethod.Post, method)
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -67,21 +75,29 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
             var body = _body ??= await StartAsync().ConfigureAwait(false);
             while (true)
             {
-                var result = await body.ReadAsync(token).ConfigureAwait(false);
-                var buffer = result.Buffer;
-                if (TryReadMessage(ref buffer, out var message))
+                if (TryReadMessage(out var message))
                 {
-                    body.AdvanceTo(buffer.Start, buffer.Start);
                     Current = message;
                     return true;
                 }
 
-                if (result.IsCompleted)
+                MakeRoom();
+                int read;
+                _reading = true;
+                try
                 {
-                    body.AdvanceTo(buffer.End);
-                    if (!buffer.IsEmpty)
+                    read = await body.ReadAsync(_buffer.AsMemory(_end), token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _reading = false;
+                }
+
+                if (read == 0)
+                {
+                    if (_end > _start)
                     {
-                        throw new RpcException(new Status(StatusCode.Internal, $"the worker's answer ended inside a message ({buffer.Length} bytes of a frame)"));
+                        throw new RpcException(new Status(StatusCode.Internal, $"the worker's answer ended inside a message ({_end - _start} bytes of a frame)"));
                     }
 
                     _ended = true;
@@ -93,7 +109,7 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
                     return false;
                 }
 
-                body.AdvanceTo(buffer.Start, buffer.End);
+                _end += read;
             }
         }
         catch (OperationCanceledException ex) when (token.IsCancellationRequested)
@@ -110,7 +126,15 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
     public void Dispose()
     {
         // Its pooled buffers go back; an answer not read to its end is reset, as a disposed gRPC call is.
-        _body?.Complete();
+        _body?.Dispose();
+        // A read still pending (a caller that stopped waiting for it) may yet write into the
+        // buffer: then it is left to the collector rather than handed to another renter.
+        if (_buffer.Length > 0 && !_reading)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+
         if (_response.IsCompletedSuccessfully)
         {
             _response.Result.Dispose();
@@ -146,7 +170,7 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
         return framed;
     }
 
-    private async Task<PipeReader> StartAsync()
+    private async Task<Stream> StartAsync()
     {
         var response = await _response.ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
@@ -162,13 +186,16 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
         // A status in the headers is a trailers-only answer: the call ended before any message.
         ThrowIfFailed(response.Headers, missing: null);
         _statusInHeaders = response.Headers.Contains("grpc-status");
-        return PipeReader.Create(await response.Content.ReadAsStreamAsync(_cancellationToken).ConfigureAwait(false));
+        _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+        return await response.Content.ReadAsStreamAsync(_cancellationToken).ConfigureAwait(false);
     }
 
-    private bool TryReadMessage(ref ReadOnlySequence<byte> buffer, out TResponse message)
+    /// <summary>The next whole message in the buffer, if one has arrived.</summary>
+    private bool TryReadMessage(out TResponse message)
     {
         message = null!;
-        if (!GrpcFrame.TryReadPrefix(buffer, out var compressed, out var length))
+        var buffered = _buffer.AsSpan(_start, _end - _start);
+        if (!GrpcFrame.TryReadPrefix(buffered, out var compressed, out var length))
         {
             return false;
         }
@@ -183,22 +210,49 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Received message exceeds the maximum configured message size ({length} bytes, the limit {UnixSocketChannel.MaxMessageBytes})."));
         }
 
-        if (buffer.Length < PrefixLength + length)
+        if (buffered.Length < PrefixLength + length)
         {
+            _wanted = PrefixLength + (int)length;
             return false;
         }
 
         try
         {
-            message = _parser.ParseFrom(buffer.Slice(PrefixLength, length));
+            message = _parser.ParseFrom(buffered.Slice(PrefixLength, (int)length));
         }
         catch (InvalidProtocolBufferException ex)
         {
             throw new RpcException(new Status(StatusCode.Internal, $"the worker's answer is not a {typeof(TResponse).Name}: {ex.Message}"));
         }
 
-        buffer = buffer.Slice(PrefixLength + length);
+        _start += PrefixLength + (int)length;
+        _wanted = 0;
+        if (_start == _end)
+        {
+            (_start, _end) = (0, 0);
+        }
+
         return true;
+    }
+
+    /// <summary>Room after the buffered bytes for the next read, and for the whole frame they begin.</summary>
+    private void MakeRoom()
+    {
+        var needed = Math.Max(_wanted, _end - _start + 1);
+        if (_buffer.Length - _start >= needed && _end < _buffer.Length)
+        {
+            return;
+        }
+
+        var target = _buffer.Length >= needed ? _buffer : ArrayPool<byte>.Shared.Rent(needed);
+        _buffer.AsSpan(_start, _end - _start).CopyTo(target);
+        if (!ReferenceEquals(target, _buffer))
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = target;
+        }
+
+        (_start, _end) = (0, _end - _start);
     }
 
     /// <summary>Throws the call's status when it is not OK; <paramref name="missing"/>, when given, is the error for no status at all.</summary>

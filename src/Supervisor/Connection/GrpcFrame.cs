@@ -12,16 +12,22 @@ internal static class GrpcFrame
     /// <summary>The prefix at the start of <paramref name="buffer"/>, once its five bytes have arrived.</summary>
     public static bool TryReadPrefix(in ReadOnlySequence<byte> buffer, out bool compressed, out uint length)
     {
-        (compressed, length) = (false, 0);
+        Span<byte> prefix = stackalloc byte[PrefixLength];
         if (buffer.Length < PrefixLength)
         {
+            (compressed, length) = (false, 0);
             return false;
         }
 
-        Span<byte> prefix = stackalloc byte[PrefixLength];
         buffer.Slice(0, PrefixLength).CopyTo(prefix);
-        (compressed, length) = (prefix[0] != 0, BinaryPrimitives.ReadUInt32BigEndian(prefix[1..]));
-        return true;
+        return TryReadPrefix(prefix, out compressed, out length);
+    }
+
+    /// <summary>The prefix at the start of <paramref name="buffer"/>, once its five bytes have arrived.</summary>
+    public static bool TryReadPrefix(ReadOnlySpan<byte> buffer, out bool compressed, out uint length)
+    {
+        (compressed, length) = buffer.Length < PrefixLength ? (false, 0u) : (buffer[0] != 0, BinaryPrimitives.ReadUInt32BigEndian(buffer[1..PrefixLength]));
+        return buffer.Length >= PrefixLength;
     }
 
     /// <summary>Writes an uncompressed message's prefix into <paramref name="prefix"/>.</summary>

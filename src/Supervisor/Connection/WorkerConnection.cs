@@ -12,7 +12,7 @@ namespace GrpcPlugins.Supervisor.Connection;
 /// </summary>
 internal sealed class WorkerConnection : IDisposable
 {
-    private static readonly string s_handleHttpBufferedPath = $"/{Protocol.V1.Plugin.Descriptor.FullName}/{nameof(Protocol.V1.Plugin.PluginClient.HandleHttpBuffered)}";
+    private static readonly Uri s_handleHttpBuffered = new($"http://localhost/{Protocol.V1.Plugin.Descriptor.FullName}/{nameof(Protocol.V1.Plugin.PluginClient.HandleHttpBuffered)}");
     private readonly GrpcChannel _channel;
     private readonly HttpMessageInvoker? _http;
     private readonly string? _token;
@@ -71,7 +71,7 @@ internal sealed class WorkerConnection : IDisposable
             return (call.ResponseStream, call);
         }
 
-        var direct = new DirectServerStreamingCall<HttpResponseFrame>(_http, s_handleHttpBufferedPath, _token, request, HttpResponseFrame.Parser, cancellationToken);
+        var direct = new DirectServerStreamingCall<HttpResponseFrame>(_http, s_handleHttpBuffered, _token, request, HttpResponseFrame.Parser, cancellationToken);
         return (direct, direct);
     }
 
