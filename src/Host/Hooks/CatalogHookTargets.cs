@@ -104,7 +104,7 @@ internal sealed class CatalogHookTargets(PluginCatalog catalog, IOptions<PluginH
             var end = HookCallEnd.Inconclusive;
             try
             {
-                var response = await worker.Connection.Plugin.InvokeHookAsync(request, cancellationToken: deadline.Token).ConfigureAwait(false);
+                var response = await worker.Connection.InvokeHookAsync(request, deadline.Token).ConfigureAwait(false);
                 end = HookCallEnd.Answered;
                 return new HookTargetResult(response, null);
             }

@@ -12,7 +12,8 @@ namespace GrpcPlugins.Supervisor.Connection;
 /// </summary>
 internal sealed class WorkerConnection : IDisposable
 {
-    private static readonly Uri s_handleHttpBuffered = new($"http://localhost/{Protocol.V1.Plugin.Descriptor.FullName}/{nameof(Protocol.V1.Plugin.PluginClient.HandleHttpBuffered)}");
+    private static readonly Uri s_handleHttpBuffered = MethodUri(nameof(Protocol.V1.Plugin.PluginClient.HandleHttpBuffered));
+    private static readonly Uri s_invokeHook = MethodUri(nameof(Protocol.V1.Plugin.PluginClient.InvokeHook));
     private readonly GrpcChannel _channel;
     private readonly HttpMessageInvoker? _http;
     private readonly string? _token;
@@ -71,9 +72,31 @@ internal sealed class WorkerConnection : IDisposable
             return (call.ResponseStream, call);
         }
 
-        var direct = new DirectServerStreamingCall<HttpResponseFrame>(_http, s_handleHttpBuffered, _token, request, HttpResponseFrame.Parser, cancellationToken);
+        var direct = new DirectGrpcCall<HttpResponseFrame>(_http, s_handleHttpBuffered, _token, request, HttpResponseFrame.Parser, cancellationToken);
         return (direct, direct);
     }
+
+    /// <summary>
+    /// A hook call (InvokeHook, unary): straight over HTTP/2 where this connection's client can be
+    /// reached, as <see cref="HandleHttpBuffered"/> is, else through gRPC's client.
+    /// </summary>
+    public async Task<HookResponse> InvokeHookAsync(HookRequest request, CancellationToken cancellationToken)
+    {
+        if (_http is null)
+        {
+            return await Plugin.InvokeHookAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        using var call = new DirectGrpcCall<HookResponse>(_http, s_invokeHook, _token, request, HookResponse.Parser, cancellationToken);
+        var response = await call.MoveNext(cancellationToken).ConfigureAwait(false)
+            ? call.Current
+            : throw new RpcException(new Status(StatusCode.Internal, "the worker ended its InvokeHook answer with an OK status but no HookResponse"));
+        return await call.MoveNext(cancellationToken).ConfigureAwait(false)
+            ? throw new RpcException(new Status(StatusCode.Internal, "the worker answered InvokeHook, a unary call, with more than one HookResponse"))
+            : response;
+    }
+
+    private static Uri MethodUri(string method) => new($"http://localhost/{Protocol.V1.Plugin.Descriptor.FullName}/{method}");
 
     public void Dispose()
     {

@@ -13,10 +13,10 @@ using Microsoft.Extensions.Logging;
 namespace GrpcPlugins.Host.Tests;
 
 /// <summary>
-/// The route's direct HandleHttpBuffered call against a real HTTP/2 server on a Unix socket that
+/// The direct gRPC call (a route's HandleHttpBuffered here) against a real HTTP/2 server on a Unix socket that
 /// answers as a worker may, well or badly: each answer must come out as Grpc.Net.Client's would.
 /// </summary>
-public sealed class DirectServerStreamingCallTests : IAsyncLifetime
+public sealed class DirectGrpcCallTests : IAsyncLifetime
 {
     private const string Token = "the-token";
     private readonly string _directory = Directory.CreateTempSubdirectory("gpt-direct-").FullName;
@@ -30,6 +30,7 @@ public sealed class DirectServerStreamingCallTests : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(SocketPath, l => l.Protocols = HttpProtocols.Http2));
         _server = builder.Build();
+        _server.MapPost("/plugin.v1.Plugin/InvokeHook", ServeHookAsync);
         _server.MapPost("/plugin.v1.Plugin/{mode}", ServeAsync);
         await _server.StartAsync();
     }
@@ -116,6 +117,29 @@ public sealed class DirectServerStreamingCallTests : IAsyncLifetime
             Assert.Equal(code, failure.StatusCode);
             Assert.Contains(detail, failure.Status.Detail, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task AHookCall_TakesItsOneAnswer()
+    {
+        using var connection = new WorkerConnection(SocketPath, Token);
+
+        var response = await connection.InvokeHookAsync(new HookRequest { Point = "one" }, CancellationToken.None);
+
+        Assert.Equal(418, response.ShortCircuit.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("none", "no HookResponse")]
+    [InlineData("two", "more than one HookResponse")]
+    public async Task AHookCallAnsweredWithNoneOrTwoMessages_IsInternal(string point, string detail)
+    {
+        using var connection = new WorkerConnection(SocketPath, Token);
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => connection.InvokeHookAsync(new HookRequest { Point = point }, CancellationToken.None));
+
+        Assert.Equal(StatusCode.Internal, failure.StatusCode);
+        Assert.Contains(detail, failure.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -209,6 +233,22 @@ public sealed class DirectServerStreamingCallTests : IAsyncLifetime
         {
             response.AppendTrailer("grpc-status", "0");
         }
+    }
+
+    // InvokeHook, unary: as many answers as the hook point's name says.
+    private static async Task ServeHookAsync(HttpContext context)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body);
+        var request = HookRequest.Parser.ParseFrom(body.ToArray().AsSpan(5));
+        context.Response.ContentType = "application/grpc";
+        var answers = request.Point switch { "one" => 1, "two" => 2, _ => 0 };
+        for (var i = 0; i < answers; i++)
+        {
+            await context.Response.Body.WriteAsync(Framed(new HookResponse { ShortCircuit = new HookShortCircuit { StatusCode = 418 } }.ToByteArray()));
+        }
+
+        context.Response.AppendTrailer("grpc-status", "0");
     }
 
     private static byte[] Framed(byte[] message)

@@ -8,14 +8,15 @@ using GrpcPlugins.Protocol;
 namespace GrpcPlugins.Supervisor.Connection;
 
 /// <summary>
-/// A server-streaming gRPC call made straight over the worker connection's HTTP/2 client, for
-/// the one call on every route's path (HandleHttpBuffered): the same messages, status and
+/// A gRPC call with one request message, made straight over the worker connection's HTTP/2
+/// client, its answer read as a stream of messages (one for a unary call): the calls on every
+/// route's and every hook's path (HandleHttpBuffered, InvokeHook). The same messages, status and
 /// trailers as Grpc.Net.Client's call, with fewer headers (no user-agent or grpc-accept-encoding)
 /// and the request's length declared, at about two thirds of its CPU and allocations a call
 /// (docs/benchmarks.md, "Routes against YARP"). Failures come out as Grpc.Net.Client's would, as
 /// <see cref="RpcException"/>s with the same status codes, so a caller handles both alike.
 /// </summary>
-internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<TResponse>, IDisposable
+internal sealed class DirectGrpcCall<TResponse> : IAsyncStreamReader<TResponse>, IDisposable
     where TResponse : class, IMessage<TResponse>
 {
     private const int PrefixLength = GrpcFrame.PrefixLength;
@@ -37,7 +38,7 @@ internal sealed class DirectServerStreamingCall<TResponse> : IAsyncStreamReader<
     private bool _ended;
 
     /// <summary>Starts the call of the method at <paramref name="method"/> (http://localhost/{service}/{method}).</summary>
-    public DirectServerStreamingCall(HttpMessageInvoker http, Uri method, string? token, IMessage request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
+    public DirectGrpcCall(HttpMessageInvoker http, Uri method, string? token, IMessage request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
     {
         _parser = parser;
         _cancellationToken = cancellationToken;
