@@ -185,8 +185,7 @@ internal sealed class DirectGrpcCall<TResponse> : IAsyncStreamReader<TResponse>,
         }
 
         // A status in the headers is a trailers-only answer: the call ended before any message.
-        ThrowIfFailed(response.Headers, missing: null);
-        _statusInHeaders = response.Headers.Contains("grpc-status");
+        _statusInHeaders = ThrowIfFailed(response.Headers, missing: null);
         _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
         return await response.Content.ReadAsStreamAsync(_cancellationToken).ConfigureAwait(false);
     }
@@ -256,17 +255,15 @@ internal sealed class DirectGrpcCall<TResponse> : IAsyncStreamReader<TResponse>,
         (_start, _end) = (0, _end - _start);
     }
 
-    /// <summary>Throws the call's status when it is not OK; <paramref name="missing"/>, when given, is the error for no status at all.</summary>
-    private static void ThrowIfFailed(HttpHeaders headers, string? missing)
+    /// <summary>
+    /// Throws the call's status when it is not OK; <paramref name="missing"/>, when given, is the
+    /// error for no status at all. True when <paramref name="headers"/> held an OK status.
+    /// </summary>
+    private static bool ThrowIfFailed(HttpHeaders headers, string? missing)
     {
         if (!headers.TryGetValues("grpc-status", out var values))
         {
-            if (missing is not null)
-            {
-                throw new RpcException(new Status(StatusCode.Internal, missing));
-            }
-
-            return;
+            return missing is null ? false : throw new RpcException(new Status(StatusCode.Internal, missing));
         }
 
         var text = values.FirstOrDefault();
@@ -280,6 +277,8 @@ internal sealed class DirectGrpcCall<TResponse> : IAsyncStreamReader<TResponse>,
             var detail = headers.TryGetValues("grpc-message", out var messages) ? Uri.UnescapeDataString(messages.FirstOrDefault() ?? string.Empty) : string.Empty;
             throw new RpcException(new Status((StatusCode)code, detail));
         }
+
+        return true;
     }
 
     /// <summary>gRPC's mapping of an HTTP status that is not 200 (doc/http-grpc-status-mapping.md).</summary>
