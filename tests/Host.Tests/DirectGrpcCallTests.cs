@@ -21,6 +21,7 @@ public sealed class DirectGrpcCallTests : IAsyncLifetime
     private const string Token = "the-token";
     private readonly string _directory = Directory.CreateTempSubdirectory("gpt-direct-").FullName;
     private WebApplication? _server;
+    private int _served;
 
     private string SocketPath => Path.Combine(_directory, "w.sock");
 
@@ -143,6 +144,32 @@ public sealed class DirectGrpcCallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARequestOverTheMessageLimit_IsResourceExhausted_AndNeverSent()
+    {
+        using var connection = new WorkerConnection(SocketPath, Token);
+        var request = Request("ok");
+        request.Body = ByteString.CopyFrom(new byte[UnixSocketChannel.MaxMessageBytes]);
+        var (answer, call) = connection.HandleHttpBuffered(request, CancellationToken.None);
+        using (call)
+        {
+            var failure = await Assert.ThrowsAsync<RpcException>(() => answer.MoveNext(CancellationToken.None));
+
+            Assert.Equal(StatusCode.ResourceExhausted, failure.StatusCode);
+            Assert.Contains("Sending message exceeds", failure.Status.Detail, StringComparison.Ordinal);
+        }
+
+        // The call after it takes the same connection: nothing of the refused one was on it.
+        Assert.Equal(0, Volatile.Read(ref _served));
+        var (next, nextCall) = Call(connection, "ok");
+        using (nextCall)
+        {
+            Assert.True(await next.MoveNext(CancellationToken.None));
+        }
+
+        Assert.Equal(1, Volatile.Read(ref _served));
+    }
+
+    [Fact]
     public async Task AWorkerThatIsGone_IsUnavailable_WithTheCauseKept()
     {
         using var connection = new WorkerConnection(Path.Combine(_directory, "nobody.sock"), Token);
@@ -176,8 +203,9 @@ public sealed class DirectGrpcCallTests : IAsyncLifetime
         connection.HandleHttpBuffered(Request(mode), CancellationToken.None);
 
     // Every mode is reached at HandleHttpBuffered's path; the mode travels in the request's body.
-    private static async Task ServeAsync(HttpContext context)
+    private async Task ServeAsync(HttpContext context)
     {
+        Interlocked.Increment(ref _served);
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body);
         var request = HttpBufferedRequest.Parser.ParseFrom(body.ToArray().AsSpan(5));

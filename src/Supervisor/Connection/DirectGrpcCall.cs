@@ -42,11 +42,22 @@ internal sealed class DirectGrpcCall<TResponse> : IAsyncStreamReader<TResponse>,
     {
         _parser = parser;
         _cancellationToken = cancellationToken;
+        var size = request.CalculateSize();
+        if (size > UnixSocketChannel.MaxMessageBytes)
+        {
+            // Refused before a byte is sent, as Grpc.Net.Client refuses it, and reported where
+            // its failure would be: on reading the answer.
+            _response = Task.FromException<HttpResponseMessage>(new RpcException(new Status(
+                StatusCode.ResourceExhausted,
+                $"Sending message exceeds the maximum configured message size ({size} bytes, the limit {UnixSocketChannel.MaxMessageBytes}).")));
+            return;
+        }
+
         var message = new HttpRequestMessage(HttpMethod.Post, method)
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(Frame(request)) { Headers = { ContentType = s_grpcContentType } },
+            Content = new ByteArrayContent(Frame(request, size)) { Headers = { ContentType = s_grpcContentType } },
         };
         message.Headers.TryAddWithoutValidation("te", "trailers");
         if (token is not null)
@@ -162,9 +173,8 @@ internal sealed class DirectGrpcCall<TResponse> : IAsyncStreamReader<TResponse>,
         }
     }
 
-    private static byte[] Frame(IMessage request)
+    private static byte[] Frame(IMessage request, int size)
     {
-        var size = request.CalculateSize();
         var framed = new byte[PrefixLength + size];
         GrpcFrame.WritePrefix(framed, size);
         request.WriteTo(framed.AsSpan(PrefixLength));
