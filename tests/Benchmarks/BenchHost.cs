@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Host.Registry;
+using GrpcPlugins.Supervisor.Limits;
 using GrpcPlugins.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -43,6 +44,9 @@ internal sealed class BenchHost : IAsyncDisposable
     public Uri Address { get; }
 
     public IHookDispatcher Hooks => _app.Services.GetRequiredService<IHookDispatcher>();
+
+    /// <summary>The host's shared pass over /proc, which every worker's memory and thread watchdogs read.</summary>
+    public ProcessGroupSampler ProcSampler => _app.Services.GetRequiredService<ProcessGroupSampler>();
 
     public PluginSupervisor Supervisor(string id) => _app.Services.GetRequiredService<PluginCatalog>().Find(id)!.Supervisor!;
 

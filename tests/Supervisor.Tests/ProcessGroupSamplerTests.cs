@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using GrpcPlugins.Supervisor.Limits;
+using GrpcPlugins.Supervisor.Processes;
 using Microsoft.Extensions.Time.Testing;
 
 namespace GrpcPlugins.Supervisor.Tests;
@@ -94,5 +96,29 @@ public sealed class ProcessGroupSamplerTests
         // Threads as the kernel counts them (its task directory), within what the test runner starts or ends meanwhile.
         Assert.InRange(ProcessGroups.ReadUsage(Environment.ProcessId).Threads, threads / 2, threads * 2);
         Assert.True(groups[group].Threads >= ProcessGroups.ReadUsage(Environment.ProcessId).Threads / 2);
+    }
+
+    [Fact]
+    public async Task TheWatchdogsPass_SumsAGroupsThreadsAndMemory_FromEveryProcessInIt()
+    {
+        // Two processes in a group of their own: a shell and the sleep it starts.
+        using var leader = Process.Start(new ProcessStartInfo("setsid", ["sh", "-c", "sleep 30 & sleep 30; wait"]) { RedirectStandardInput = true })!;
+        try
+        {
+            GroupUsage usage = default;
+            for (var i = 0; i < 100 && usage.Threads < 3; i++)
+            {
+                await Task.Delay(20);
+                usage = ProcessGroups.ReadAllGroups().GetValueOrDefault(leader.Id);
+            }
+
+            Assert.Equal(3, usage.Threads);
+            Assert.True(usage.RssBytes > ProcessGroups.ReadRss(leader.Id), $"the group's {usage.RssBytes} bytes are more than its leader's alone");
+        }
+        finally
+        {
+            ProcessSignals.SignalGroup(leader.Id, 9);
+            await leader.WaitForExitAsync();
+        }
     }
 }

@@ -89,7 +89,8 @@ internal static class ProcessGroups
         // startcode endcode startstack ...". After comm (from 0): ppid is 1, pgrp 2, utime 11,
         // stime 12, cutime 13, cstime 14, num_threads 17, starttime 19, rss (pages) 21, startcode
         // 23 and startstack 25.
-        var afterComm = ProcStatLine.Read(pid).Span;
+        Span<char> line = stackalloc char[ProcStatLine.MaxBytes];
+        ReadOnlySpan<char> afterComm = line[..ProcStatLine.Read(pid, line)];
         Span<Range> parts = stackalloc Range[27];
         var count = afterComm.Split(parts, ' ');
         return count >= 26
@@ -125,18 +126,12 @@ internal static class ProcessGroups
     /// <summary>Clock ticks since boot, as process start times count them (USER_HZ, 100 on Linux).</summary>
     private static long NowTicks()
     {
-        string uptime;
-        try
-        {
-            uptime = File.ReadAllText("/proc/uptime");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // No /proc to read (a sandbox that hides it): no child is young enough to be on its parent's pages.
-            return long.MaxValue;
-        }
-
-        return double.TryParse(uptime.AsSpan(0, uptime.IndexOf(' ')), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+        // "seconds-since-boot idle-seconds\n"; with no /proc to read (a sandbox that hides it), no
+        // child is young enough to be on its parent's pages.
+        Span<byte> uptime = stackalloc byte[128];
+        var read = ProcFile.Read("/proc/uptime\0"u8, uptime);
+        var end = read > 0 ? uptime[..read].IndexOf((byte)' ') : -1;
+        return end > 0 && double.TryParse(uptime[..end], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
             ? (long)(seconds * TicksPerSecond)
             : long.MaxValue;
     }
