@@ -196,7 +196,7 @@ internal sealed partial class PluginSupervisor
                 }
             }
 
-            await Task.Delay(_settings.MemoryCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(SharedBeat.Until(_time, _settings.MemoryCheckInterval), _time, cancellationToken).ConfigureAwait(false);
         }
 
         EndReason KillFor(LimitBreach breach)

@@ -36,9 +36,10 @@ internal sealed class StartLimitWatch : IAsyncDisposable
         {
             while (!stop.IsCancellationRequested)
             {
-                // Read after the interval, not at the spawn: a pass over /proc costs milliseconds of
-                // CPU the start would share, and most workers are Ready (watched from then) sooner.
-                await Task.Delay(interval, time, stop).ConfigureAwait(false);
+                // Read on the watchdogs' shared beat, not at the spawn: the pass over /proc there
+                // answers every worker starting or watched, where a pass of its own would cost
+                // milliseconds of CPU the start shares.
+                await Task.Delay(SharedBeat.Until(time, interval), time, stop).ConfigureAwait(false);
                 var usage = process.OwnsProcessGroup ? groups.Read(process.Pid) : ProcessGroups.ReadUsage(process.Pid);
                 if (memoryLimit > 0 && usage.RssBytes > memoryLimit)
                 {
