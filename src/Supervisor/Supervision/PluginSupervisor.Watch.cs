@@ -105,7 +105,7 @@ internal sealed partial class PluginSupervisor
         var failures = 0;
         while (true)
         {
-            await Task.Delay(_settings.HealthInterval, _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(SharedBeat.Until(_time, _settings.HealthInterval), _time, cancellationToken).ConfigureAwait(false);
             if (await worker.Connection.IsServingAsync(_settings.HealthTimeout, cancellationToken).ConfigureAwait(false))
             {
                 if (failures > 0)
