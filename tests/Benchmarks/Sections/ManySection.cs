@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GrpcPlugins.Supervisor.Limits;
+using GrpcPlugins.Supervisor.Supervision;
 
 namespace GrpcPlugins.Benchmarks.Sections;
 
@@ -31,13 +32,30 @@ internal static class ManySection
             // Measured once the host's own JIT has settled (tiering the watch loops took ~40 % of it at first).
             await Task.Delay(TimeSpan.FromSeconds(15));
             var cpuBefore = Load.CpuSeconds(Environment.ProcessId);
+            var workerPids = manyIds.Select(id => host.Supervisor(id).Snapshot.Pid!.Value).ToList();
+            var workersBefore = workerPids.Sum(Load.CpuSeconds);
             var passesBefore = host.ProcSampler.Passes;
             var watched = Stopwatch.GetTimestamp();
             await Task.Delay(TimeSpan.FromSeconds(10));
             var seconds = Stopwatch.GetElapsedTime(watched).TotalSeconds;
             var share = (Load.CpuSeconds(Environment.ProcessId) - cpuBefore) / seconds;
             var passesPerSecond = (host.ProcSampler.Passes - passesBefore) / seconds;
+            var workersShare = (workerPids.Sum(Load.CpuSeconds) - workersBefore) / seconds;
             report.Row("host CPU while 100 workers idle (health and memory watchdogs)", $"{share * 100:0.0} % of one core");
+            report.Row("  the 100 idle workers' own CPU meanwhile, in total", $"{workersShare * 100:0.0} % of one core");
+
+            // Then, read every 100 ms for more than a probe interval (apart from the CPU's window, whose
+            // figure the reading would add to): a worker whose probe failed (its timeout is 2 s) shows
+            // as Unhealthy until its next probe passes. The probes go out together, a hundred at once.
+            var unhealthy = new HashSet<string>();
+            var polled = Stopwatch.GetTimestamp();
+            while (Stopwatch.GetElapsedTime(polled) < TimeSpan.FromSeconds(6))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+                unhealthy.UnionWith(manyIds.Where(id => host.Supervisor(id).Snapshot.State != WorkerState.Ready));
+            }
+
+            report.Row("  workers seen other than Ready in the next 6 s (states read every 100 ms)", unhealthy.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
             // That share's biggest part: the watchdogs' shared pass, which reads every process on the machine.
             var processes = Directory.EnumerateDirectories("/proc").Count(d => char.IsAsciiDigit(Path.GetFileName(d)[0]));
