@@ -342,6 +342,8 @@ public sealed class RouteTests
     [InlineData("header-injection", "the value of header 'x-note' holds the character U+000D")]
     [InlineData("header-name", "'bad name:' is not a header name")]
     [InlineData("informational", "status 101 is not a final HTTP status")]
+    [InlineData("length-words", "content-length 'four' is not a length in bytes")]
+    [InlineData("length-twice", "content-length is given 2 different values")]
     public async Task AnAnswerThatIsNotValidHttp_Is502SayingWhy_NotAResetConnection(string kind, string expected)
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
@@ -356,6 +358,19 @@ public sealed class RouteTests
         var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t");
         Assert.Equal(1, view.GetProperty("callFailures").GetInt64());
         Assert.Contains(expected, view.GetProperty("lastCallError").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnAnswerGivingItsLengthTwiceAlike_IsOneLength_AndPassesWhole()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+
+        var response = await host.Admin.GetAsync("/plugins/t/bad-answer/length-same-twice");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(4, response.Content.Headers.ContentLength);
+        Assert.Equal("body", await response.Content.ReadAsStringAsync());
     }
 
     [Theory]

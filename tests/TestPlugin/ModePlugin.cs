@@ -428,6 +428,17 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
                 case "informational":
                     UncheckedAnswers.SetStatus(ctx.Response, 101);
                     break;
+                case "length-words":
+                    UncheckedAnswers.AddHeader(ctx.Response, "content-length", "four");
+                    break;
+                case "length-twice":
+                    UncheckedAnswers.AddHeader(ctx.Response, "content-length", "4");
+                    UncheckedAnswers.AddHeader(ctx.Response, "content-length", "5");
+                    break;
+                case "length-same-twice":
+                    UncheckedAnswers.AddHeader(ctx.Response, "content-length", "4");
+                    UncheckedAnswers.AddHeader(ctx.Response, "Content-Length", "4");
+                    break;
                 case "no-content-with-body":
                     ctx.Response.StatusCode = 204;
                     break;
