@@ -5,10 +5,11 @@ namespace GrpcPlugins.Supervisor.Processes;
 
 /// <summary>
 /// One read of a small /proc file with open, read and close alone. The watchdogs' shared pass
-/// reads every process's stat up to twenty times a second; through a FileStream each read also
-/// took an fstat, a shared flock and its release, and 9 KB of buffers and strings: a pass over
-/// 169 processes took 2.2–2.7 ms and 1.5 MB, against 1.3 ms and 17 KB this way
-/// (docs/benchmarks.md, "100 plugins").
+/// reads every process's stat, four times a second; through a FileStream each read also took an
+/// fstat, a shared flock and its release, and 9 KB of buffers and strings: a pass over 171
+/// processes took 2.2–2.7 ms and allocated 1.5 MB, against 1.5 ms and 95 KB (its lists and
+/// sums) this way (docs/benchmarks.md, "100 plugins"). "libc" is the C library the runtime
+/// already loaded (libc.so.6), as for <see cref="ProcessSignals"/>'s kill.
 /// </summary>
 internal static partial class ProcFile
 {
