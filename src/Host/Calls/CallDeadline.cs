@@ -6,35 +6,38 @@ namespace GrpcPlugins.Host.Calls;
 /// </summary>
 internal sealed class CallDeadline : IDisposable
 {
-    private readonly CancellationTokenSource _timeout;
-    private readonly CancellationTokenSource _linked;
-    private readonly CancellationToken _caller;
+    // One source that both the deadline's timer and the caller's cancel fire: a linked source
+    // over a timed one cost a second source and a second registration on every call, hook or route.
+    private readonly CancellationTokenSource _source;
+    private readonly CancellationTokenRegistration _caller;
+    private readonly CancellationToken _callerToken;
 
     public CallDeadline(TimeSpan deadline, TimeProvider time, CancellationToken caller)
     {
-        _caller = caller;
-        _timeout = new CancellationTokenSource(deadline, time);
-        _linked = CancellationTokenSource.CreateLinkedTokenSource(_timeout.Token, caller);
+        _callerToken = caller;
+        _source = new CancellationTokenSource(deadline, time);
+        _caller = caller.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), _source);
         Deadline = deadline;
     }
 
     public TimeSpan Deadline { get; }
 
     /// <summary>Fires at the deadline or when the caller cancels.</summary>
-    public CancellationToken Token => _linked.Token;
+    public CancellationToken Token => _source.Token;
 
     /// <summary>True when the deadline fired and the caller did not cancel.</summary>
-    public bool TimedOut => _timeout.IsCancellationRequested && !_caller.IsCancellationRequested;
+    public bool TimedOut => _source.IsCancellationRequested && !_callerToken.IsCancellationRequested;
 
     /// <summary>True when the caller cancelled.</summary>
-    public bool CallerCancelled => _caller.IsCancellationRequested;
+    public bool CallerCancelled => _callerToken.IsCancellationRequested;
 
     /// <summary>Pushes the deadline on, for a stream that made progress.</summary>
-    public void Extend(TimeSpan idle) => _timeout.CancelAfter(idle);
+    public void Extend(TimeSpan idle) => _source.CancelAfter(idle);
 
     public void Dispose()
     {
-        _linked.Dispose();
-        _timeout.Dispose();
+        // The registration first: its callback may not cancel a disposed source.
+        _caller.Dispose();
+        _source.Dispose();
     }
 }

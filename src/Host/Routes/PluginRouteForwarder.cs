@@ -177,7 +177,10 @@ internal sealed class PluginRouteForwarder(
     {
         var responseStarted = false;
         var bodyTooLarge = false;
-        using var callCancel = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+        // The deadline's token ends a whole call; a streamed or pulled body also needs to end the
+        // call on its own (a body over the limit), so only those paths pay for a source of their own.
+        CancellationTokenSource? callCancel = null;
+        var callToken = deadline.Token;
         PulledBody? pulled = null;
         try
         {
@@ -198,20 +201,24 @@ internal sealed class PluginRouteForwarder(
             Task<Exception?> upload;
             if (worker.Description.ServesHttpBuffered && (!canHaveBody || arrived is not null || context.Request.ContentLength <= RouteExchange.BufferedBodyLimit))
             {
-                var body = arrived ?? (canHaveBody ? await RouteExchange.ReadSmallBodyAsync(context, callCancel.Token).ConfigureAwait(false) : ByteString.Empty);
-                (answer, callHandle) = worker.Connection.HandleHttpBuffered(new HttpBufferedRequest { Head = head, Body = body }, callCancel.Token);
+                var body = arrived ?? (canHaveBody ? await RouteExchange.ReadSmallBodyAsync(context, callToken).ConfigureAwait(false) : ByteString.Empty);
+                (answer, callHandle) = worker.Connection.HandleHttpBuffered(new HttpBufferedRequest { Head = head, Body = body }, callToken);
                 upload = s_noUpload;
             }
             else if (worker.Description is { ServesHttpBuffered: true, PullsHttpBody: true } && options.Value.PullRouteBodies)
             {
+                callCancel = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+                callToken = callCancel.Token;
                 pulled = bodies.Offer(id, rest, maxBody, callCancel, () => bodyTooLarge = true);
                 head.BodyId = pulled.Id;
-                (answer, callHandle) = worker.Connection.HandleHttpBuffered(new HttpBufferedRequest { Head = head }, callCancel.Token);
+                (answer, callHandle) = worker.Connection.HandleHttpBuffered(new HttpBufferedRequest { Head = head }, callToken);
                 upload = s_noUpload;
             }
             else
             {
-                var call = worker.Connection.Plugin.HandleHttp(cancellationToken: callCancel.Token);
+                callCancel = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+                callToken = callCancel.Token;
+                var call = worker.Connection.Plugin.HandleHttp(cancellationToken: callToken);
                 // The head waits for the first body frame (or the end) to share its flush.
                 call.RequestStream.WriteOptions = new WriteOptions(WriteFlags.BufferHint);
                 await call.RequestStream.WriteAsync(new HttpRequestFrame { Head = head }, deadline.Token).ConfigureAwait(false);
@@ -222,7 +229,7 @@ internal sealed class PluginRouteForwarder(
                 // of resets with ENHANCE_YOUR_CALM.
                 upload = canHaveBody
                     ? RouteExchange.PumpRequestAsync(rest, call.RequestStream, maxBody, callCancel, () => bodyTooLarge = true)
-                    : RouteExchange.EndWithoutBodyAsync(call.RequestStream, callCancel.Token);
+                    : RouteExchange.EndWithoutBodyAsync(call.RequestStream, callToken);
                 (answer, callHandle) = (call.ResponseStream, call);
             }
 
@@ -233,7 +240,7 @@ internal sealed class PluginRouteForwarder(
 
             using (callHandle)
             {
-                responseStarted = await RouteExchange.RelayResponseAsync(context, answer, deadline, options.Value.RouteIdleTimeout, () => responseStarted = true, callCancel.Token).ConfigureAwait(false);
+                responseStarted = await RouteExchange.RelayResponseAsync(context, answer, deadline, options.Value.RouteIdleTimeout, () => responseStarted = true, callToken).ConfigureAwait(false);
 
                 // A plugin may answer before it read the whole body (as any HTTP server may);
                 // the upload then fails against a finished call, which is not an error of the call.
@@ -282,6 +289,7 @@ internal sealed class PluginRouteForwarder(
         {
             // Every exit: no offer outlives its route call (the copy is stopped and waited for).
             await EndPullAsync(pulled).ConfigureAwait(false);
+            callCancel?.Dispose();
         }
     }
 
