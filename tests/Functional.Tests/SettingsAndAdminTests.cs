@@ -583,8 +583,8 @@ public sealed class SettingsAndAdminTests
             PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("t"));
             await using (var host = await HostProcess.StartAsync(root))
             {
-                using var admin = AdminClient(host);
-                await WaitForStateAsync(admin, "t", "Ready");
+                using var admin = host.AdminClient();
+                await HostProcess.WaitForStateAsync(admin, "t", "Ready");
                 (await admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"durable"}"""))).EnsureSuccessStatusCode();
                 (await admin.PostAsync("/admin/api/plugins/hello/disable", null)).EnsureSuccessStatusCode();
                 (await admin.PutAsync("/admin/api/plugins/t/tenant-scope", Json("""{"except":["initech"]}"""))).EnsureSuccessStatusCode();
@@ -593,10 +593,10 @@ public sealed class SettingsAndAdminTests
 
             await using (var again = await HostProcess.StartAsync(root))
             {
-                using var admin = AdminClient(again);
+                using var admin = again.AdminClient();
                 var settings = await admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
                 Assert.Equal("durable", settings.GetProperty("settings").GetProperty("greeting").GetString());
-                await WaitForStateAsync(admin, "t", "Ready");
+                await HostProcess.WaitForStateAsync(admin, "t", "Ready");
                 Assert.Equal("Stopped", (await admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/hello")).GetProperty("state").GetString());
                 Assert.Equal("all but initech", (await admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/tenant-scope")).GetProperty("takes").GetString());
             }
@@ -616,8 +616,8 @@ public sealed class SettingsAndAdminTests
             PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("t"));
             await using (var host = await HostProcess.StartAsync(root))
             {
-                using var admin = AdminClient(host);
-                await WaitForStateAsync(admin, "t", "Ready");
+                using var admin = host.AdminClient();
+                await HostProcess.WaitForStateAsync(admin, "t", "Ready");
                 (await admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"sealed-then-lost","greeting":"kept"}"""))).EnsureSuccessStatusCode();
             }
 
@@ -625,8 +625,8 @@ public sealed class SettingsAndAdminTests
             Directory.Delete(Path.Combine(root, "state", "keys"), recursive: true);
             await using (var again = await HostProcess.StartAsync(root))
             {
-                using var admin = AdminClient(again);
-                await WaitForStateAsync(admin, "t", "Ready");
+                using var admin = again.AdminClient();
+                await HostProcess.WaitForStateAsync(admin, "t", "Ready");
                 var configured = await admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
                 (await admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"apiKey":"set-again","greeting":"kept"}"""))).EnsureSuccessStatusCode();
                 var reconfigured = await admin.GetFromJsonAsync<JsonElement>("/plugins/t/last-configured");
@@ -639,29 +639,6 @@ public sealed class SettingsAndAdminTests
         finally
         {
             Directory.Delete(root, recursive: true);
-        }
-    }
-
-    private static HttpClient AdminClient(HostProcess host)
-    {
-        var client = new HttpClient { BaseAddress = host.Address };
-        client.DefaultRequestHeaders.Add("X-Api-Key", TestHost.AdminKey);
-        return client;
-    }
-
-    private static async Task WaitForStateAsync(HttpClient admin, string id, string state)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var view = await admin.GetFromJsonAsync<JsonElement>($"/admin/api/plugins/{id}");
-            if (view.GetProperty("state").GetString() == state)
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{id} never reached {state}: {view}");
-            await Task.Delay(100);
         }
     }
 

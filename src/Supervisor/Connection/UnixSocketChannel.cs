@@ -45,6 +45,10 @@ internal static class UnixSocketChannel
                     throw;
                 }
             },
+            // A proxy named in the environment (http_proxy, all_proxy: a corporate machine's, which
+            // every worker inherits) would be sent what is meant for this socket, and no proxy can
+            // reach it: without this no worker ever answers its first probe.
+            UseProxy = false,
             // Concurrent streams beyond one connection's limit open another
             // connection instead of queueing behind it.
             EnableMultipleHttp2Connections = true,

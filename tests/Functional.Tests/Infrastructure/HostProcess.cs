@@ -1,9 +1,10 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 
 namespace GrpcPlugins.Functional.Tests.Infrastructure;
 
-/// <summary>The reference host as its own process, for what only a separate process shows: kill -9 of the host.</summary>
+/// <summary>The reference host as its own process, for what only a separate process shows: kill -9 of the host, the host's own environment.</summary>
 internal sealed partial class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -18,7 +19,8 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<HostProcess> StartAsync(string root)
+    /// <summary>Starts the reference host on <paramref name="root"/>'s plugins and state, with <paramref name="environment"/> added to the test's own.</summary>
+    public static async Task<HostProcess> StartAsync(string root, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -42,6 +44,11 @@ internal sealed partial class HostProcess : IAsyncDisposable
         // Its temp directory, the workers' too, inside the test's: the runtime files a host killed with
         // SIGKILL cannot remove (its diagnostic socket, its debugger's pipes) go with the test's directory.
         start.Environment["TMPDIR"] = TempDirectory(root);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
@@ -68,6 +75,31 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     /// <summary>The TMPDIR of a host started in <paramref name="root"/>, and of its workers.</summary>
     public static string TempDirectory(string root) => Directory.CreateDirectory(Path.Combine(root, "tmp")).FullName;
+
+    /// <summary>A client of the host's admin API and routes, with the admin key.</summary>
+    public HttpClient AdminClient()
+    {
+        var client = new HttpClient { BaseAddress = Address };
+        client.DefaultRequestHeaders.Add("X-Api-Key", TestHost.AdminKey);
+        return client;
+    }
+
+    /// <summary>Waits up to 30 s for plugin <paramref name="id"/> to show <paramref name="state"/> in the admin API.</summary>
+    public static async Task WaitForStateAsync(HttpClient admin, string id, string state)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var view = await admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/admin/api/plugins/{id}");
+            if (view.GetProperty("state").GetString() == state)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{id} never reached {state}: {view}");
+            await Task.Delay(100);
+        }
+    }
 
     /// <summary>Kills the host with SIGKILL: no shutdown code of its own runs.</summary>
     public async Task KillAsync()
