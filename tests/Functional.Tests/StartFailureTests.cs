@@ -34,4 +34,26 @@ public sealed class StartFailureTests
         await host.WaitForStateAsync("hello", WorkerState.Ready);
         Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/plugins/hello/ping")).StatusCode);
     }
+
+    [Fact]
+    public async Task AWorkerThatNeverSaysServing_FailsItsStart_SayingWhatItsProbesGot()
+    {
+        await using var host = await TestHost.StartAsync([PluginFolders.Hello(), new JsonObject
+        {
+            ["id"] = "never",
+            ["version"] = "1.0.0",
+            ["command"] = "/usr/bin/python3",
+            ["args"] = new JsonArray(TestPaths.NeverServingPlugin),
+            // Time enough for Python and grpcio to start on a busy machine and answer several probes.
+            ["limits"] = new JsonObject { ["startTimeoutSeconds"] = 5 },
+        }], o => o.MaxRestarts = 0);
+        host.ExpectErrors = true;
+
+        var snapshot = await host.WaitForStateAsync("never", WorkerState.CrashLooping, TimeSpan.FromSeconds(30));
+
+        // Not "serve sooner": it serves, and says no.
+        var said = "gave no healthy probe within its start timeout of 5 s; the last probe got the worker's health service answered NotServing";
+        Assert.True(snapshot.LastError?.Contains(said, StringComparison.Ordinal) == true, snapshot.LastError);
+        await host.WaitForStateAsync("hello", WorkerState.Ready);
+    }
 }

@@ -156,6 +156,8 @@ public sealed class SupervisorTests
         }
 
         Assert.Contains("unresponsive: 2 health probes failed", host.Supervisor("frozen").Snapshot.LastError, StringComparison.Ordinal);
+        // A stopped process answers nothing: each probe ran out its time, and the error says so.
+        Assert.Contains("the last got DeadlineExceeded", host.Supervisor("frozen").Snapshot.LastError, StringComparison.Ordinal);
         var second = await host.WaitForStateAsync("frozen", WorkerState.Ready);
         Assert.NotEqual(first.Pid, second.Pid);
         Assert.False(Liveness.IsAlive(first.Pid!.Value));

@@ -46,17 +46,25 @@ internal sealed class WorkerConnection : IDisposable
     /// <summary>The worker's standard health service.</summary>
     public Health.HealthClient Health { get; }
 
-    /// <summary>Asks the worker's health service whether it serves; false on any failure.</summary>
-    public async Task<bool> IsServingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Asks the worker's health service whether it serves; on any other answer or failure, what it was.</summary>
+    public async Task<HealthProbe> ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
             var reply = await Health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.Add(timeout), cancellationToken: cancellationToken).ConfigureAwait(false);
-            return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
+            return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving
+                ? HealthProbe.Passed
+                : HealthProbe.Failed($"the worker's health service answered {reply.Status}");
         }
-        catch (RpcException)
+        catch (RpcException ex) when (cancellationToken.IsCancellationRequested)
         {
-            return false;
+            // The host's own end (a start's timeout, a stop), not anything the worker said.
+            throw new OperationCanceledException("the health probe was cancelled", ex, cancellationToken);
+        }
+        catch (RpcException ex)
+        {
+            // A failed probe is an answer, not an error of the host's: the caller counts it and says why.
+            return HealthProbe.Failed(ex.Status.Detail.Length == 0 ? ex.StatusCode.ToString() : $"{ex.StatusCode}: {ex.Status.Detail.TrimEnd('.')}");
         }
     }
 

@@ -106,7 +106,8 @@ internal sealed partial class PluginSupervisor
         while (true)
         {
             await Task.Delay(SharedBeat.Until(_time, _settings.HealthInterval), _time, cancellationToken).ConfigureAwait(false);
-            if (await worker.Connection.IsServingAsync(_settings.HealthTimeout, cancellationToken).ConfigureAwait(false))
+            var probe = await worker.Connection.ProbeAsync(_settings.HealthTimeout, cancellationToken).ConfigureAwait(false);
+            if (probe.Serving)
             {
                 if (failures > 0)
                 {
@@ -122,7 +123,7 @@ internal sealed partial class PluginSupervisor
             SetState(WorkerState.Unhealthy, worker.ProcessId);
             if (failures >= _settings.HealthFailureThreshold)
             {
-                return new EndReason(EndKind.Unresponsive, $"unresponsive: {failures} health probes failed in a row (timeout {_settings.HealthTimeout.TotalSeconds:0.###} s each)");
+                return new EndReason(EndKind.Unresponsive, $"unresponsive: {failures} health probes failed in a row (timeout {_settings.HealthTimeout.TotalSeconds:0.###} s each); the last got {probe.Problem}");
             }
         }
     }

@@ -262,18 +262,20 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         return handshake;
     }
 
-    /// <summary>Probes until SERVING; returns whether the first probe already said so.</summary>
+    /// <summary>Probes until SERVING; returns whether the first probe already said so. A start that times out says what the last probe got.</summary>
     private async Task<bool> WaitForHealthAsync(WorkerSpec spec, WorkerProcess process, WorkerConnection connection, CancellationToken token, CancellationToken startTimeout)
     {
+        string? lastProblem = null;
         for (var first = true; ; first = false)
         {
-            var probe = connection.IsServingAsync(spec.Limits.StartTimeout, token);
-            if (await WaitAsync(spec, process, probe, "a healthy probe", token, startTimeout).ConfigureAwait(false))
+            var probe = await WaitAsync(spec, process, connection.ProbeAsync(spec.Limits.StartTimeout, token), "a healthy probe", token, startTimeout, lastProblem).ConfigureAwait(false);
+            if (probe.Serving)
             {
                 return first;
             }
 
-            await WaitAsync(spec, process, DelayAsync(s_probeInterval, token), "a healthy probe", token, startTimeout).ConfigureAwait(false);
+            lastProblem = probe.Problem;
+            await WaitAsync(spec, process, DelayAsync(s_probeInterval, token), "a healthy probe", token, startTimeout, lastProblem).ConfigureAwait(false);
         }
     }
 
@@ -323,7 +325,7 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
     }
 
     /// <summary>Waits for <paramref name="task"/>, but fails at once when the process exits or the start timeout fires.</summary>
-    private static async Task<T> WaitAsync<T>(WorkerSpec spec, WorkerProcess process, Task<T> task, string waitingFor, CancellationToken token, CancellationToken startTimeout)
+    private static async Task<T> WaitAsync<T>(WorkerSpec spec, WorkerProcess process, Task<T> task, string waitingFor, CancellationToken token, CancellationToken startTimeout, string? lastProblem = null)
     {
         var cancelled = Task.Delay(Timeout.Infinite, token);
         var first = await Task.WhenAny(task, process.Exited, cancelled).ConfigureAwait(false);
@@ -344,8 +346,11 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
 
         if (startTimeout.IsCancellationRequested)
         {
-            throw Fail(StartFailureKind.StartTimeout, process,
-                $"plugin '{spec.PluginId}' gave no {waitingFor[(waitingFor.IndexOf(' ', StringComparison.Ordinal) + 1)..]} within its start timeout of {spec.Limits.StartTimeout.TotalSeconds:0.###} s. Serve sooner or raise limits.startTimeout in its manifest.", null);
+            var gaveNo = $"plugin '{spec.PluginId}' gave no {waitingFor[(waitingFor.IndexOf(' ', StringComparison.Ordinal) + 1)..]} within its start timeout of {spec.Limits.StartTimeout.TotalSeconds:0.###} s";
+            // A probe that was answered, but not with SERVING, tells more than the timeout: it serves, and says no.
+            throw Fail(StartFailureKind.StartTimeout, process, lastProblem is null
+                ? $"{gaveNo}. Serve sooner or raise limits.startTimeout in its manifest."
+                : $"{gaveNo}; the last probe got {lastProblem}. Its gRPC health service (grpc.health.v1.Health, empty service name) must answer SERVING with the token the host sends; raise limits.startTimeout only if it needs longer to get there.", null);
         }
 
         token.ThrowIfCancellationRequested();

@@ -32,6 +32,9 @@ internal static class TestPaths
     /// <summary>A Python worker that says NOT_SERVING and refuses Describe for its first health checks.</summary>
     public static string SlowToServePlugin => Path.Combine(RepoRoot, "tests/PolyglotPlugins/slow_to_serve.py");
 
+    /// <summary>A Python worker whose health service answers NOT_SERVING to every check.</summary>
+    public static string NeverServingPlugin => Path.Combine(RepoRoot, "tests/PolyglotPlugins/never_serving.py");
+
     /// <summary>A Python worker whose route answers with a 17 MiB body in one message.</summary>
     public static string WholeBodyChunkPlugin => Path.Combine(RepoRoot, "tests/PolyglotPlugins/whole_body_chunk.py");
 
