@@ -96,13 +96,14 @@ public sealed class AttachedWorkerTests : IDisposable
         var port = LoopbackPort.Free();
         var callbackPort = LoopbackPort.Free();
         var first = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
-        await using var host = await StartHostAsync(Attached("away", port), configure: o =>
-        {
-            o.Attach.CallbackListen = $"127.0.0.1:{callbackPort}";
-            o.Attach.CallbackAddress = $"https://localhost:{callbackPort}";
-        });
         try
         {
+            // Inside the try: a host that fails to start must not leave the worker running.
+            await using var host = await StartHostAsync(Attached("away", port), configure: o =>
+            {
+                o.Attach.CallbackListen = $"127.0.0.1:{callbackPort}";
+                o.Attach.CallbackAddress = $"https://localhost:{callbackPort}";
+            });
             await host.WaitForStateAsync("away", WorkerState.Ready);
             (await host.Admin.PutAsync("/admin/api/plugins/away/settings", SettingsAndAdminTests.Json("""{"greeting":"from afar"}"""))).EnsureSuccessStatusCode();
             var settings = await host.Admin.GetFromJsonAsync<JsonElement>("/plugins/away/settings");
@@ -218,14 +219,15 @@ public sealed class AttachedWorkerTests : IDisposable
     {
         var port = LoopbackPort.Free();
         var first = await AttachedWorker.StartAsync("away", port, _pluginIdentity, _hosts.CaPath);
-        await using var host = await StartHostAsync(Attached("away", port), configure: o =>
-        {
-            o.MaxRestarts = 1;
-            o.StartTimeout = TimeSpan.FromSeconds(1);
-            o.HealthFailureThreshold = 1;
-        });
         try
         {
+            // Inside the try: a host that fails to start must not leave the worker running.
+            await using var host = await StartHostAsync(Attached("away", port), configure: o =>
+            {
+                o.MaxRestarts = 1;
+                o.StartTimeout = TimeSpan.FromSeconds(1);
+                o.HealthFailureThreshold = 1;
+            });
             await host.WaitForStateAsync("away", WorkerState.Ready);
             await first.KillAsync();
 

@@ -193,7 +193,7 @@ public sealed class SupervisorTests
     [Fact]
     public async Task WorkerThatIgnoresShutdown_IsKilledAfterTheGracePeriod()
     {
-        var host = await TestHost.StartAsync(PluginFolders.Test("stubborn", "ignore-shutdown"));
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("stubborn", "ignore-shutdown"));
         var ready = await host.WaitForStateAsync("stubborn", WorkerState.Ready);
         var supervisor = host.Supervisor("stubborn");
         var watch = Stopwatch.StartNew();
@@ -249,7 +249,7 @@ public sealed class SupervisorTests
     [Fact]
     public async Task AWorkerThatExitsWhenAsked_LeavesItsCleanExitAndNoError()
     {
-        var host = await TestHost.StartAsync(PluginFolders.Test("polite"));
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("polite"));
         await host.WaitForStateAsync("polite", WorkerState.Ready);
         var supervisor = host.Supervisor("polite");
 
@@ -262,7 +262,7 @@ public sealed class SupervisorTests
     [Fact]
     public async Task AHostDisposedWithoutBeingStopped_StillEndsItsWorkers()
     {
-        var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
         var ready = await host.WaitForStateAsync("t", WorkerState.Ready);
 
         // As a host whose start was cut short is: its services disposed, its stop never run.
@@ -292,7 +292,7 @@ public sealed class SupervisorTests
     [Fact]
     public async Task Grandchildren_DieWithTheirWorker()
     {
-        var host = await TestHost.StartAsync(PluginFolders.Test("parent", "spawn-grandchildren"));
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("parent", "spawn-grandchildren"));
         var ready = await host.WaitForStateAsync("parent", WorkerState.Ready);
         var grandchildren = GrandchildPids(ready.Pid!.Value);
         Assert.Equal(3, grandchildren.Count);

@@ -104,7 +104,7 @@ public sealed class WalkingSkeletonTests
     [Fact]
     public async Task StoppingTheHost_LeavesNoWorkerProcessAndNoSocket()
     {
-        var host = await TestHost.StartAsync(PluginFolders.Hello(), PluginFolders.Test("other"));
+        await using var host = await TestHost.StartAsync(PluginFolders.Hello(), PluginFolders.Test("other"));
         var ready = await host.WaitForStateAsync("hello", WorkerState.Ready);
         await host.WaitForStateAsync("other", WorkerState.Ready);
         var socket = host.Supervisor("hello").ReadyWorker!.Handshake!.Address;

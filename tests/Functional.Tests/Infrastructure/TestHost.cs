@@ -202,6 +202,11 @@ internal sealed class TestHost : IAsyncDisposable
     /// <summary>Stops the host as a SIGTERM would (disposing afterwards still cleans up).</summary>
     public Task StopAsync() => _app.StopAsync();
 
+    /// <summary>
+    /// Stops the host and removes its workers and folders; a second call does nothing. A test that
+    /// stops the host midway, to look at what the stop did, still holds it with <c>await using</c>:
+    /// a failure before that stop must not leave the host's workers or folders behind.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
