@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Supervisor.Supervision;
 
@@ -42,6 +43,47 @@ public sealed class WorkerEnvironmentTests
         // The host's GOMAXPROCS for its CPU limit (2) is a default the plugin's author may replace.
         Assert.Equal("4", environment["GOMAXPROCS"]);
         Assert.Equal("1.5", environment["PLUGIN_CPU_LIMIT"]);
+    }
+
+    [Fact]
+    public async Task WhatAnAgentInjectsIntoTheHostsRuntime_DoesNotReachItsWorkers_UnlessTheHostPassesItOn()
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-agent-").FullName;
+        try
+        {
+            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Hello());
+            var passed = PluginFolders.Test("passed");
+            passed["env"] = new System.Text.Json.Nodes.JsonObject { ["CORECLR_PROFILER"] = "{11111111-2222-3333-4444-555555555555}" };
+            PluginFolders.Write(Path.Combine(root, "plugins"), passed);
+            // As an APM agent sets up the host (a profiler that is not there only logs that it is not).
+            var agent = new Dictionary<string, string>
+            {
+                ["CORECLR_ENABLE_PROFILING"] = "1",
+                ["CORECLR_PROFILER"] = "{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE}",
+                ["CORECLR_PROFILER_PATH"] = "/nonexistent/agent/profiler.so",
+                ["CORECLR_PROFILER_PATH_64"] = "/nonexistent/agent/profiler.so",
+            };
+            await using var host = await HostProcess.StartAsync(root, agent);
+            using var admin = host.AdminClient();
+            await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
+            await HostProcess.WaitForStateAsync(admin, "passed", "Ready");
+
+            var hello = ReadEnvironment(await PidOfAsync(admin, "hello"));
+            var withOwn = ReadEnvironment(await PidOfAsync(admin, "passed"));
+
+            Assert.Equal("1", ReadEnvironment(host.Pid)["CORECLR_ENABLE_PROFILING"]);
+            Assert.All(agent.Keys, name => Assert.False(hello.ContainsKey(name), $"{name} reached the worker"));
+            // A manifest's env (or PluginHost:WorkerEnvironment) passes one on deliberately.
+            Assert.Equal("{11111111-2222-3333-4444-555555555555}", withOwn["CORECLR_PROFILER"]);
+            Assert.False(withOwn.ContainsKey("CORECLR_ENABLE_PROFILING"));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+
+        static async Task<int> PidOfAsync(HttpClient admin, string id) =>
+            (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/admin/api/plugins/{id}")).GetProperty("pid").GetInt32();
     }
 
     private static Dictionary<string, string> ReadEnvironment(int pid) =>

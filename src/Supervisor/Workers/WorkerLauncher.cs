@@ -220,6 +220,18 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             ["ASPNETCORE_HTTP_PORTS"] = null,
             ["ASPNETCORE_HTTPS_PORTS"] = null,
             ["DOTNET_URLS"] = null,
+            // What an APM agent or a deployment injects into the host's own runtime (assemblies
+            // loaded before Main, extra dependencies, a native profiler) would be loaded into
+            // every .NET worker too, beside the plugin's own dependencies: the clash isolation
+            // exists to prevent. A host that wants its plugins instrumented passes these through
+            // PluginHost:WorkerEnvironment or a manifest's env, which are applied after this.
+            ["DOTNET_STARTUP_HOOKS"] = null,
+            ["DOTNET_ADDITIONAL_DEPS"] = null,
+            ["DOTNET_SHARED_STORE"] = null,
+            ["CORECLR_ENABLE_PROFILING"] = null,
+            ["CORECLR_PROFILER"] = null,
+            ["CORECLR_PROFILER_PATH"] = null,
+            ["CORECLR_PROFILER_PATH_64"] = null,
         };
         foreach (var (key, value) in spec.Environment)
         {
