@@ -6,19 +6,26 @@ namespace GrpcPlugins.Host.Hosting;
 /// </summary>
 internal sealed class HostRuntimeDirectory : IDisposable
 {
-    public HostRuntimeDirectory(Microsoft.Extensions.Options.IOptions<PluginHostOptions> hostOptions)
+    public HostRuntimeDirectory(Microsoft.Extensions.Options.IOptions<PluginHostOptions> hostOptions, TimeProvider time)
     {
         var options = hostOptions.Value;
         var parent = options.RuntimeDirectory
             ?? new[] { Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"), System.IO.Path.GetTempPath() }
                 .FirstOrDefault(d => d is { Length: > 0 } && Directory.Exists(d) && FitsSocketPaths(d))
             ?? "/tmp";
-        RemoveStale(parent);
+        RemoveStale(parent, time.GetUtcNow().UtcDateTime);
         Path = System.IO.Path.Combine(parent, $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
         Directory.CreateDirectory(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _held = HeldFileLock.TryTake(LockFileIn(Path));
     }
 
     private const string Prefix = "gph-";
+
+    // A directory without a lock file is a host's of a version before the lock, or one created
+    // an instant ago whose lock comes next: only the first may go, and only once this old.
+    private static readonly TimeSpan s_unlockedGrace = TimeSpan.FromSeconds(30);
+
+    private readonly HeldFileLock? _held;
 
     /// <summary>
     /// The longest parent directory, in bytes, under which every socket path stays within
@@ -33,14 +40,19 @@ internal sealed class HostRuntimeDirectory : IDisposable
 
     public string Path { get; }
 
-    /// <summary>A host killed by SIGKILL leaves its runtime directory behind; the next host removes those whose process is gone.</summary>
-    private static void RemoveStale(string parent)
+    private static string LockFileIn(string directory) => System.IO.Path.Combine(directory, "host.lock");
+
+    /// <summary>
+    /// A host killed by SIGKILL leaves its runtime directory behind; the next host removes those
+    /// whose host is gone. A live host holds the lock in its directory, which is what tells: the
+    /// pid in a directory's name says nothing of a host in another pid namespace (another
+    /// container sharing /tmp), which has none here or another process's.
+    /// </summary>
+    private static void RemoveStale(string parent, DateTime now)
     {
         foreach (var directory in Directory.EnumerateDirectories(parent, Prefix + "*"))
         {
-            var name = System.IO.Path.GetFileName(directory)[Prefix.Length..];
-            var dash = name.IndexOf('-', StringComparison.Ordinal);
-            if (dash > 0 && int.TryParse(name[..dash], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+            if (IsStale(directory, now))
             {
                 try
                 {
@@ -52,6 +64,27 @@ internal sealed class HostRuntimeDirectory : IDisposable
                 }
             }
         }
+    }
+
+    private static bool IsStale(string directory, DateTime now)
+    {
+        try
+        {
+            if (File.Exists(LockFileIn(directory)))
+            {
+                return !HeldFileLock.IsHeld(LockFileIn(directory));
+            }
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Another user's: not ours to judge or remove.
+            return false;
+        }
+
+        var name = System.IO.Path.GetFileName(directory)[Prefix.Length..];
+        var dash = name.IndexOf('-', StringComparison.Ordinal);
+        return dash > 0 && int.TryParse(name[..dash], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}")
+            && now - Directory.GetLastWriteTimeUtc(directory) > s_unlockedGrace;
     }
 
     /// <summary>The host's callback socket, where workers reach the PluginHost service.</summary>
@@ -67,5 +100,8 @@ internal sealed class HostRuntimeDirectory : IDisposable
         {
             // Already gone.
         }
+
+        // Let go once the directory is gone, so no host takes it for a stale one while it is removed.
+        _held?.Dispose();
     }
 }

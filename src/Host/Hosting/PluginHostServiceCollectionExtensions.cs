@@ -125,6 +125,8 @@ public static class PluginHostServiceCollectionExtensions
             .AddPrometheusExporter());
         services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(OwnMetersOnly.View(sp.GetRequiredService<IMeterFactory>())));
 
+        // First to start and last to stop: nothing touches the state directory unless it is this host's.
+        services.AddHostedService<StateDirectoryLock>();
         // The shared store's tables must exist before anything reads them, and its notices be
         // heard before the first plugin starts with what it read.
         services.AddHostedService<Replicas.StoreChangeListener>();

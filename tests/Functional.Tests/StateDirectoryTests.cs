@@ -1,0 +1,28 @@
+using GrpcPlugins.Functional.Tests.Infrastructure;
+using GrpcPlugins.Supervisor.Supervision;
+
+namespace GrpcPlugins.Functional.Tests;
+
+/// <summary>One state directory, one host: what a second host on it does to the first.</summary>
+public sealed class StateDirectoryTests
+{
+    [Fact]
+    public async Task ASecondHostOnARunningHostsStateDirectory_RefusesToStart_SayingWhoHoldsIt_AndTheFirstsWorkersRunOn()
+    {
+        await using var first = await TestHost.StartAsync(PluginFolders.Test("t"));
+        var before = await first.WaitForStateAsync("t", WorkerState.Ready);
+
+        // It used to take the first's running worker in the ledger for a killed host's leftover, and kill it.
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => TestHost.StartAsync([], configure: null, root: first.Root));
+        var after = first.Supervisor("t").Snapshot;
+
+        Assert.Contains($"'{Path.Combine(first.Root, "state")}' is in use by another host (pid {Environment.ProcessId} on {Environment.MachineName}, since ", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("give this one a PluginHost:StateDirectory of its own", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(WorkerState.Ready, after.State);
+        Assert.Equal(before.Pid, after.Pid);
+        Assert.Equal(0, after.Restarts);
+        Assert.True(Directory.Exists($"/proc/{before.Pid}"), "the first host's worker was killed");
+        (await first.Admin.PostAsync("/admin/api/plugins/t/restart", null)).EnsureSuccessStatusCode();
+        await first.WaitForAsync("t", s => s.State == WorkerState.Ready && s.Pid != before.Pid, "a new worker");
+    }
+}
