@@ -25,4 +25,12 @@ public sealed class StateDirectoryTests
         (await first.Admin.PostAsync("/admin/api/plugins/t/restart", null)).EnsureSuccessStatusCode();
         await first.WaitForAsync("t", s => s.State == WorkerState.Ready && s.Pid != before.Pid, "a new worker");
     }
+
+    [Fact]
+    public async Task AStateDirectoryTheHostCreates_IsReadableByItsOwnerAlone()
+    {
+        await using var host = await TestHost.StartAsync([], configure: null);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(host.Root, "state")));
+    }
 }

@@ -50,7 +50,8 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton<HostRuntimeDirectory>();
         services.AddSingleton<PluginCatalog>();
         services.AddSingleton<TokenRegistry>();
-        services.AddSingleton(sp => new WorkerLedger(Path.Combine(sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.StateDirectory, "workers.ledger")));
+        services.AddSingleton<StateDirectoryLock>();
+        services.AddSingleton(sp => new WorkerLedger(Path.Combine(sp.GetRequiredService<StateDirectoryLock>().Root, "workers.ledger")));
         services.AddPluginStore();
         services.AddSingleton(sp => new WorkerLauncher(
             new LaunchSettings(
@@ -125,8 +126,8 @@ public static class PluginHostServiceCollectionExtensions
             .AddPrometheusExporter());
         services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(OwnMetersOnly.View(sp.GetRequiredService<IMeterFactory>())));
 
-        // First to start and last to stop: nothing touches the state directory unless it is this host's.
-        services.AddHostedService<StateDirectoryLock>();
+        // Last to stop: the next host may take the state directory once every worker has stopped.
+        services.AddHostedService(sp => sp.GetRequiredService<StateDirectoryLock>());
         // The shared store's tables must exist before anything reads them, and its notices be
         // heard before the first plugin starts with what it read.
         services.AddHostedService<Replicas.StoreChangeListener>();

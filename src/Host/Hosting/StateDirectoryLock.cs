@@ -8,28 +8,29 @@ namespace GrpcPlugins.Host.Hosting;
 /// Makes the state directory this host's alone while it runs. Without it a second host
 /// started on the same directory (a second `make run`, two instances of one service) took
 /// the first's running workers in the ledger for a killed host's leftovers and killed them,
-/// then shared its store file and plugins' data. The lock is taken before any other of the
-/// plugin host's services starts, and let go once they have all stopped.
+/// then shared its store file and plugins' data. Taken when first needed: whatever opens
+/// the store, the key ring or the ledger asks for <see cref="Root"/> through this. Let go
+/// once every hosted service has stopped, or when disposed.
 /// </summary>
-internal sealed class StateDirectoryLock(IOptions<PluginHostOptions> options, TimeProvider time) : IHostedLifecycleService, IDisposable
+internal sealed class StateDirectoryLock : IHostedLifecycleService, IDisposable
 {
     private HeldFileLock? _held;
 
-    private string Directory => Path.GetFullPath(options.Value.StateDirectory);
+    public StateDirectoryLock(IOptions<PluginHostOptions> options, TimeProvider time)
+    {
+        Root = Path.GetFullPath(options.Value.StateDirectory);
+        // Its settings, audit trail and plugins' data are no other user's to read; a directory the admin made keeps its mode.
+        Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _held = HeldFileLock.TryTake(Path.Combine(Root, "host.lock")) ?? throw new InvalidOperationException(
+            $"PluginHost:StateDirectory '{Root}' is in use by another host ({Holder()}). Two hosts on one state directory would each take the other's running workers for leftovers to kill, and share one store file. Stop the other host, or give this one a PluginHost:StateDirectory of its own (host replicas share a PostgreSQL store, never a state directory).");
+        File.WriteAllText(HolderFile, string.Create(CultureInfo.InvariantCulture, $"pid {Environment.ProcessId} on {Environment.MachineName}, since {time.GetUtcNow():u}"));
+    }
 
-    private string LockFile => Path.Combine(Directory, "host.lock");
+    /// <summary>The state directory, full path; held by this host.</summary>
+    public string Root { get; }
 
     // The lock file cannot be read while held, so who holds it is written beside it.
-    private string HolderFile => Path.Combine(Directory, "host.holder");
-
-    public Task StartingAsync(CancellationToken cancellationToken)
-    {
-        System.IO.Directory.CreateDirectory(Directory);
-        _held = HeldFileLock.TryTake(LockFile) ?? throw new InvalidOperationException(
-            $"PluginHost:StateDirectory '{Directory}' is in use by another host ({Holder()}). Two hosts on one state directory would each take the other's running workers for leftovers to kill, and share one store file. Stop the other host, or give this one a PluginHost:StateDirectory of its own (host replicas share a PostgreSQL store, never a state directory).");
-        File.WriteAllText(HolderFile, string.Create(CultureInfo.InvariantCulture, $"pid {Environment.ProcessId} on {Environment.MachineName}, since {time.GetUtcNow():u}"));
-        return Task.CompletedTask;
-    }
+    private string HolderFile => Path.Combine(Root, "host.holder");
 
     private string Holder()
     {
@@ -42,6 +43,8 @@ internal sealed class StateDirectoryLock(IOptions<PluginHostOptions> options, Ti
             return "it has not said which";
         }
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

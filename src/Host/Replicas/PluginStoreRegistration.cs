@@ -25,10 +25,10 @@ internal static class PluginStoreRegistration
                 "the PostgreSQL store's key_ring table",
                 Options(sp).Store.LoadKeyRingCertificate(),
                 sp.GetRequiredService<ILogger<SealedSecrets>>())
-            : SealedSecrets.Create(Options(sp).StateDirectory, sp.GetRequiredService<ILogger<SealedSecrets>>()));
+            : SealedSecrets.Create(sp.GetRequiredService<StateDirectoryLock>().Root, sp.GetRequiredService<ILogger<SealedSecrets>>()));
         services.AddSingleton<IPluginStore>(sp => Options(sp).Store.IsShared
             ? sp.GetRequiredService<PostgresPluginStore>()
-            : new SqlitePluginStore(Path.Combine(Options(sp).StateDirectory, "plugins.db"), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SealedSecrets>()));
+            : new SqlitePluginStore(Path.Combine(sp.GetRequiredService<StateDirectoryLock>().Root, "plugins.db"), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SealedSecrets>()));
         services.AddSingleton<ISharedBundles>(sp => Options(sp).Store.IsShared
             ? new PostgresSharedBundles(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ReplicaIdentity>(), sp.GetRequiredService<TimeProvider>())
             : new NoSharedBundles());
