@@ -8,16 +8,22 @@ ADMIN_KEY ?= dev-admin-key
 # A key that may only look (PluginHost:ReadOnlyAdmins): the admin page without its controls.
 VIEWER_KEY ?= dev-viewer-key
 
-.PHONY: all deps python-stubs node-deps go-plugin build pack plugins run run-replicas test check-plugin aot r2r bench bundle-demo screenshot clean
+.PHONY: all deps python-stubs node-deps protocol-baseline go-plugin build pack plugins run run-replicas test check-plugin aot r2r bench bundle-demo screenshot clean
 
 # Root installs directly; anyone else through sudo.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
 all: build
 
-# The Node example's packages, from the npm registry.
+# The Node example's packages, and buf for the protocol's compatibility check, from the npm registry.
 node-deps: deps
 	cd examples/node-plugin && npm ci --no-audit --no-fund --silent
+	cd tests/Protocol && npm ci --no-audit --no-fund --silent
+
+# At a release of plugin.v1: what protos/ is now becomes what every later change is checked against
+# (tests/Functional.Tests/ProtocolCompatibilityTests.cs). Only additions pass that check.
+protocol-baseline: node-deps
+	tests/Protocol/node_modules/.bin/buf build protos --exclude-source-info -o tests/Protocol/released.binpb
 
 build: python-stubs node-deps go-plugin
 	$(DOTNET) build Grpc.sln -c $(CONFIG) --nologo -v q
