@@ -66,6 +66,17 @@ public sealed class HostRuntimeDirectoryTests : IDisposable
         Assert.False(HeldFileLock.IsHeld(lockFile));
     }
 
+    [Fact]
+    public void ARuntimeDirectoryThatIsNotThereYet_IsMade_ItsOwnersAlone()
+    {
+        var configured = Path.Combine(_parent, "run");
+
+        using var runtime = new HostRuntimeDirectory(Options.Create(new PluginHostOptions { RuntimeDirectory = configured }), TimeProvider.System);
+
+        Assert.Equal(configured, Path.GetDirectoryName(runtime.Path));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(configured));
+    }
+
     public void Dispose() => Directory.Delete(_parent, recursive: true);
 
     private HostRuntimeDirectory Start(TimeProvider time) =>

@@ -13,6 +13,8 @@ internal sealed class HostRuntimeDirectory : IDisposable
             ?? new[] { Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"), System.IO.Path.GetTempPath() }
                 .FirstOrDefault(d => d is { Length: > 0 } && Directory.Exists(d) && FitsSocketPaths(d))
             ?? "/tmp";
+        // A PluginHost:RuntimeDirectory that is not there yet is made (its owner's alone, as it holds sockets).
+        Directory.CreateDirectory(parent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         RemoveStale(parent, time.GetUtcNow().UtcDateTime);
         Path = System.IO.Path.Combine(parent, $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
         Directory.CreateDirectory(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
