@@ -20,9 +20,45 @@ namespace GrpcPlugins.Host.Callback;
 /// </summary>
 internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry tokens, PluginCatalog catalog, SettingsService settings, SettingsWritePace pace, Routes.PulledBodies bodies, Calls.PluginMetrics metrics, LifecycleEvents events, IOptions<PluginHostOptions> options, WorkerLauncher launcher, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
-    private WebApplication? _app;
+    // The first listener, then one more each time the callback socket was made again (ListenAgainAsync):
+    // an earlier one keeps serving the connections it has.
+    private readonly List<WebApplication> _apps = [];
+    private readonly SemaphoreSlim _listening = new(1, 1);
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) => ListenAsync(withAttachedWorkers: true, cancellationToken);
+
+    /// <summary>
+    /// Listens on the callback socket again, after something removed it under the running host
+    /// (its path gone, new workers could not reach the host). The TCP listener for attached
+    /// workers lost nothing and stays as it is.
+    /// </summary>
+    public Task ListenAgainAsync(CancellationToken cancellationToken) => ListenAsync(withAttachedWorkers: false, cancellationToken);
+
+    private async Task ListenAsync(bool withAttachedWorkers, CancellationToken cancellationToken)
+    {
+        await _listening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var app = Build(withAttachedWorkers);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            _apps.Add(app);
+        }
+        finally
+        {
+            _listening.Release();
+        }
+    }
+
+    private WebApplication Build(bool withAttachedWorkers)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -45,10 +81,14 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
             l.Protocols = HttpProtocols.Http2;
             l.Use(connections.Wrap);
         }));
-        ListenForAttachedWorkers(builder);
-        _app = builder.Build();
-        _app.MapGrpcService<PluginHostGrpcService>();
-        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (withAttachedWorkers)
+        {
+            ListenForAttachedWorkers(builder);
+        }
+
+        var app = builder.Build();
+        app.MapGrpcService<PluginHostGrpcService>();
+        return app;
     }
 
     /// <summary>
@@ -79,17 +119,19 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_app is not null)
+        foreach (var app in _apps)
         {
-            await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+            await app.StopAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null)
+        foreach (var app in _apps)
         {
-            await _app.DisposeAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
         }
+
+        _listening.Dispose();
     }
 }

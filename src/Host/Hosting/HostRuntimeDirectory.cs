@@ -27,7 +27,7 @@ internal sealed class HostRuntimeDirectory : IDisposable
     // an instant ago whose lock comes next: only the first may go, and only once this old.
     private static readonly TimeSpan s_unlockedGrace = TimeSpan.FromSeconds(30);
 
-    private readonly HeldFileLock? _held;
+    private HeldFileLock? _held;
 
     /// <summary>
     /// The longest parent directory, in bytes, under which every socket path stays within
@@ -91,6 +91,20 @@ internal sealed class HostRuntimeDirectory : IDisposable
 
     /// <summary>The host's callback socket, where workers reach the PluginHost service.</summary>
     public string CallbackSocket => System.IO.Path.Combine(Path, "host.sock");
+
+    /// <summary>
+    /// Makes the directory again, with its lock, after something removed it under the running
+    /// host (a cleaner, an admin's rm, the end of the login session that held $XDG_RUNTIME_DIR).
+    /// </summary>
+    public void Restore()
+    {
+        Directory.CreateDirectory(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!File.Exists(LockFileIn(Path)))
+        {
+            _held?.Dispose();
+            _held = HeldFileLock.TryTake(LockFileIn(Path));
+        }
+    }
 
     public void Dispose()
     {

@@ -114,6 +114,7 @@ public static class PluginHostServiceCollectionExtensions
         services.AddHealthChecks()
             .AddCheck("host", () => HealthCheckResult.Healthy("serving"))
             .AddCheck<Health.StateDiskHealthCheck>(Health.StateDiskHealthCheck.Name)
+            .AddCheck<Health.CallbackSocketHealthCheck>(Health.CallbackSocketHealthCheck.Name)
             .Add(new HealthCheckRegistration(
                 Replicas.SharedStoreHealthCheck.Name,
                 sp => sp.GetRequiredService<IOptions<PluginHostOptions>>().Value.Store.IsShared
@@ -132,7 +133,10 @@ public static class PluginHostServiceCollectionExtensions
         // heard before the first plugin starts with what it read.
         services.AddHostedService<Replicas.StoreChangeListener>();
         // The callback server must listen before the first worker starts and may call it.
-        services.AddHostedService<CallbackServer>();
+        services.AddSingleton<CallbackServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallbackServer>());
+        services.AddSingleton<CallbackSocketWatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallbackSocketWatch>());
         services.AddHostedService<PluginHostedService>();
         // After the plugins load: a change is a reload of a plugin that runs.
         services.AddSingleton<FolderReloads>();

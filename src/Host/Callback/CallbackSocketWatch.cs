@@ -1,0 +1,93 @@
+using GrpcPlugins.Host.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GrpcPlugins.Host.Callback;
+
+/// <summary>
+/// Keeps the callback socket's path there while the host runs. Something that removes the
+/// runtime directory under a running host (an admin's <c>rm -rf /tmp/*</c>, a cleaner, the end
+/// of the login session that held $XDG_RUNTIME_DIR) left the listener on a path nobody could
+/// reach: running workers kept their connections, and every worker started later failed each
+/// call to the host, while /healthz said Healthy. Every health interval this looks for the
+/// socket and, when it is gone, makes the directory again and listens on it again.
+/// </summary>
+internal sealed partial class CallbackSocketWatch(HostRuntimeDirectory runtime, CallbackServer server, IOptions<PluginHostOptions> options, TimeProvider time, ILogger<CallbackSocketWatch> logger) : IHostedService, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _watching;
+
+    /// <summary>Why the socket could not be made again the last time it was found gone; null while it is there.</summary>
+    public string? Problem { get; private set; }
+
+    /// <summary>When the socket was last made again; null if it never had to be.</summary>
+    public DateTimeOffset? RestoredAt { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _watching = WatchAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    private async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.Value.HealthInterval, time, cancellationToken).ConfigureAwait(false);
+                if (!File.Exists(runtime.CallbackSocket))
+                {
+                    await RestoreAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RestoreAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            runtime.Restore();
+            await server.ListenAgainAsync(cancellationToken).ConfigureAwait(false);
+            Problem = null;
+            RestoredAt = time.GetUtcNow();
+            Log.Restored(logger, runtime.CallbackSocket);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Logged when the problem changes, not every interval it stays.
+            if (Problem != ex.Message)
+            {
+                Log.NotRestored(logger, runtime.CallbackSocket, ex);
+            }
+
+            Problem = ex.Message;
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_watching is not null)
+        {
+            await _watching.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2010, EventName = "CallbackSocketRestored", Level = LogLevel.Warning, Message = "The host's callback socket {Socket} was removed under the running host (with its runtime directory?); it is made again, and workers reach the host there. Keep PluginHost:RuntimeDirectory out of cleaners' way")]
+        public static partial void Restored(ILogger logger, string socket);
+
+        [LoggerMessage(EventId = 2011, EventName = "CallbackSocketNotRestored", Level = LogLevel.Error, Message = "The host's callback socket {Socket} was removed under the running host and cannot be made again: workers started from now on cannot reach the host (their settings reads and body pulls fail). Make its directory writable again, or restart the host with a PluginHost:RuntimeDirectory nothing removes")]
+        public static partial void NotRestored(ILogger logger, string socket, Exception exception);
+    }
+}
