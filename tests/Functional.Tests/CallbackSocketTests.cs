@@ -53,6 +53,40 @@ public sealed class CallbackSocketTests
         Assert.Equal("Healthy", healthy.GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task AHostWhoseStartFailsAfterTheWatchBegan_LeavesNoRuntimeDirectoryBehind()
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-").FullName;
+        try
+        {
+            // A service of the application's that fails its start after the plugin host's have started.
+            var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => TestHost.StartAsync([], o => o.RuntimeDirectory = Path.Combine(root, "run"), root, services: s => s.AddHostedService<FailingStart>()));
+            Directory.Delete(root, recursive: true);
+
+            // Services disposed without a stop: a watch that went on made the runtime directory again within a health interval (500 ms here).
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+            Assert.Equal(FailingStart.Message, failed.Message);
+            Assert.False(Directory.Exists(root), $"{root} was made again after the host was disposed");
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    private sealed class FailingStart : Microsoft.Extensions.Hosting.IHostedService
+    {
+        public const string Message = "the application's own service failed its start";
+
+        public Task StartAsync(CancellationToken cancellationToken) => throw new InvalidOperationException(Message);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     private static async Task<JsonElement> CallbackSocketEntryAsync(TestHost host)
     {
         using var response = await host.Client.GetAsync("/healthz");

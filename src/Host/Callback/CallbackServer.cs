@@ -24,6 +24,7 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
     // an earlier one keeps serving the connections it has.
     private readonly List<WebApplication> _apps = [];
     private readonly SemaphoreSlim _listening = new(1, 1);
+    private int _disposed;
 
     public Task StartAsync(CancellationToken cancellationToken) => ListenAsync(withAttachedWorkers: true, cancellationToken);
 
@@ -127,6 +128,12 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
 
     public async ValueTask DisposeAsync()
     {
+        // Registered as itself and as a hosted service, it is disposed twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         foreach (var app in _apps)
         {
             await app.DisposeAsync().ConfigureAwait(false);

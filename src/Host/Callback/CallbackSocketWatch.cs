@@ -13,10 +13,11 @@ namespace GrpcPlugins.Host.Callback;
 /// call to the host, while /healthz said Healthy. Every health interval this looks for the
 /// socket and, when it is gone, makes the directory again and listens on it again.
 /// </summary>
-internal sealed partial class CallbackSocketWatch(HostRuntimeDirectory runtime, CallbackServer server, IOptions<PluginHostOptions> options, TimeProvider time, ILogger<CallbackSocketWatch> logger) : IHostedService, IDisposable
+internal sealed partial class CallbackSocketWatch(HostRuntimeDirectory runtime, CallbackServer server, IOptions<PluginHostOptions> options, TimeProvider time, ILogger<CallbackSocketWatch> logger) : IHostedService, IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task? _watching;
+    private int _disposed;
 
     /// <summary>Why the socket could not be made again the last time it was found gone; null while it is there.</summary>
     public string? Problem { get; private set; }
@@ -80,7 +81,26 @@ internal sealed partial class CallbackSocketWatch(HostRuntimeDirectory runtime, 
         }
     }
 
-    public void Dispose() => _stopping.Dispose();
+    /// <summary>
+    /// Ends the watch when the host's services are disposed without its stop having run (a start
+    /// that failed later on): otherwise it went on, and made again the directory the host had just removed.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        // Registered as itself and as a hosted service, it is disposed twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_watching is not null)
+        {
+            await _watching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _stopping.Dispose();
+    }
 
     private static partial class Log
     {
