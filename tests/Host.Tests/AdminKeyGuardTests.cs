@@ -37,6 +37,35 @@ public sealed class AdminKeyGuardTests
     }
 
     [Fact]
+    public void AWallClockSteppedBack_DoesNotLengthenALockout()
+    {
+        var clock = new GrpcPlugins.Tests.SteppingClock();
+        var guard = new AdminKeyGuard(Microsoft.Extensions.Options.Options.Create(new PluginHostOptions { AdminKeyFailuresAllowed = 1, AdminKeyLockout = TimeSpan.FromMinutes(1) }), clock);
+        Assert.True(guard.Failed(s_attacker));
+
+        // NTP steps the clock back an hour during the lockout.
+        clock.StepWallClock(TimeSpan.FromHours(-1));
+        clock.Advance(TimeSpan.FromSeconds(30));
+        var during = guard.LockedOutFor(s_attacker);
+        clock.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(TimeSpan.FromSeconds(30), during);
+        Assert.Equal(TimeSpan.Zero, guard.LockedOutFor(s_attacker));
+    }
+
+    [Fact]
+    public void TheCountingWindow_StartsAtTheFirstWrongKey_NotAtTheGuardsMaking()
+    {
+        var guard = Guard(allowed: 2);
+        _time.Advance(TimeSpan.FromSeconds(50));
+
+        guard.Failed(s_attacker);
+        _time.Advance(TimeSpan.FromSeconds(20));
+
+        Assert.True(guard.Failed(s_attacker));
+    }
+
+    [Fact]
     public void WrongKeysSpreadOverMoreThanTheWindow_OrARightKeyBetween_DoNotLockOut()
     {
         var guard = Guard();

@@ -121,6 +121,26 @@ public sealed class HookBreakerTests
         Assert.Equal(HookBreakerState.Closed, breaker.View().State);
     }
 
+    [Fact]
+    public void AWallClockSteppedBack_DoesNotLengthenThePause()
+    {
+        var clock = new GrpcPlugins.Tests.SteppingClock();
+        var breaker = new HookBreaker(new HookBreakerSettings(1, s_pause), clock);
+        Call(breaker, HookCallEnd.TimedOut);
+
+        // NTP steps the clock back an hour while the pause runs.
+        clock.StepWallClock(TimeSpan.FromHours(-1));
+        clock.Advance(TimeSpan.FromSeconds(4));
+        var during = breaker.Enter(Worker);
+        var shown = breaker.View();
+        clock.Advance(TimeSpan.FromSeconds(6));
+        var after = breaker.Enter(Worker);
+
+        Assert.Equal(TimeSpan.FromSeconds(6), during.RetryAfter);
+        Assert.Equal(clock.GetUtcNow(), shown.OpenUntil);
+        Assert.True(after is { Allowed: true, Trial: true });
+    }
+
     private HookBreaker Breaker(int timeouts) => new(new HookBreakerSettings(timeouts, s_pause), _time);
 
     private HookBreaker Opened(int timeouts)

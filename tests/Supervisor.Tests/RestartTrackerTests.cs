@@ -16,7 +16,7 @@ public sealed class RestartTrackerTests
         var delays = new List<TimeSpan>();
         for (var i = 0; i < 10; i++)
         {
-            delays.Add(tracker.OnEnded(abnormal: true, readySince: null).Delay);
+            delays.Add(tracker.OnEnded(abnormal: true, readyAt: null).Delay);
             time.Advance(TimeSpan.FromSeconds(61));
         }
 
@@ -43,10 +43,10 @@ public sealed class RestartTrackerTests
         var tracker = new RestartTracker(s_policy, time);
         tracker.OnEnded(true, null);
         tracker.OnEnded(true, null);
-        var readySince = time.GetUtcNow();
+        var readyAt = time.GetTimestamp();
         time.Advance(TimeSpan.FromSeconds(60));
 
-        var decision = tracker.OnEnded(true, readySince);
+        var decision = tracker.OnEnded(true, readyAt);
 
         Assert.Equal(TimeSpan.FromMilliseconds(200), decision.Delay);
     }
@@ -79,6 +79,28 @@ public sealed class RestartTrackerTests
             Assert.False(tracker.OnEnded(true, null).CrashLooping);
             time.Advance(TimeSpan.FromSeconds(15));
         }
+    }
+
+    [Fact]
+    public void AWallClockSteppedBack_KeepsNoOldRestartsInTheWindow_NorTheBackoffFromResetting()
+    {
+        var time = new GrpcPlugins.Tests.SteppingClock();
+        var tracker = new RestartTracker(s_policy, time);
+        for (var i = 0; i < 5; i++)
+        {
+            tracker.OnEnded(true, null);
+            time.Advance(TimeSpan.FromSeconds(15));
+        }
+
+        var readyAt = time.GetTimestamp();
+        time.Advance(TimeSpan.FromSeconds(60));
+        // NTP steps the clock back an hour: on the wall clock, the five restarts are an hour ahead.
+        time.StepWallClock(TimeSpan.FromHours(-1));
+        var decision = tracker.OnEnded(true, readyAt);
+
+        Assert.False(decision.CrashLooping);
+        Assert.Equal(1, decision.RestartsInWindow);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), decision.Delay);
     }
 
     [Theory]

@@ -11,9 +11,13 @@ namespace GrpcPlugins.Host.Auth;
 /// <see cref="PluginHostOptions.AdminKeyFailuresAllowed"/> wrong keys within
 /// <see cref="PluginHostOptions.AdminKeyLockout"/>, every key from it, right or wrong, is refused
 /// for that long. An IPv6 caller is counted by its /64, which one subscriber usually holds whole.
+/// Its times are the monotonic clock's, from the guard's making: on the wall clock, an NTP
+/// step back of an hour locked an address out for an hour more.
 /// </summary>
 internal sealed class AdminKeyGuard(IOptions<PluginHostOptions> options, TimeProvider time)
 {
+    private readonly long _origin = time.GetTimestamp();
+
     /// <summary>The most addresses counted at once; beyond it, the least suspicious are forgotten first.</summary>
     internal const int MaxTracked = 10_000;
 
@@ -22,12 +26,12 @@ internal sealed class AdminKeyGuard(IOptions<PluginHostOptions> options, TimePro
     /// <summary>How long <paramref name="remote"/> is still locked out; zero when it is not.</summary>
     public TimeSpan LockedOutFor(IPAddress? remote) =>
         // Asked on every request with a key (plugin routes too): nobody counted is the common case, and costs no key.
-        !_attempts.IsEmpty && _attempts.TryGetValue(Key(remote), out var attempts) ? attempts.LockedOutFor(time.GetUtcNow()) : TimeSpan.Zero;
+        !_attempts.IsEmpty && _attempts.TryGetValue(Key(remote), out var attempts) ? attempts.LockedOutFor(Now()) : TimeSpan.Zero;
 
     /// <summary>Counts a wrong key from <paramref name="remote"/>; true when this one locked it out.</summary>
     public bool Failed(IPAddress? remote)
     {
-        var now = time.GetUtcNow();
+        var now = Now();
         if (_attempts.Count >= MaxTracked)
         {
             Forget(now);
@@ -63,7 +67,9 @@ internal sealed class AdminKeyGuard(IOptions<PluginHostOptions> options, TimePro
         return new IPAddress(bytes) + "/64";
     }
 
-    private void Forget(DateTimeOffset now)
+    private TimeSpan Now() => time.GetElapsedTime(_origin);
+
+    private void Forget(TimeSpan now)
     {
         var window = options.Value.AdminKeyLockout;
         foreach (var (key, attempts) in _attempts)
@@ -86,17 +92,18 @@ internal sealed class AdminKeyGuard(IOptions<PluginHostOptions> options, TimePro
     private sealed class Attempts
     {
         private readonly Lock _lock = new();
-        private DateTimeOffset _windowStart;
-        private DateTimeOffset _lockedUntil;
+        // Since the guard's origin (monotonic); zero is "never".
+        private TimeSpan _windowStart;
+        private TimeSpan _lockedUntil;
 
         public int Count { get; private set; }
 
-        public bool Fail(DateTimeOffset now, int allowed, TimeSpan window)
+        public bool Fail(TimeSpan now, int allowed, TimeSpan window)
         {
             lock (_lock)
             {
-                // A lockout served, or a window gone by, starts the count again.
-                if (now - _windowStart > window || (_lockedUntil != default && now >= _lockedUntil))
+                // The first wrong key, a lockout served, or a window gone by starts the count again.
+                if (Count == 0 || now - _windowStart > window || (_lockedUntil != default && now >= _lockedUntil))
                 {
                     _windowStart = now;
                     _lockedUntil = default;
@@ -114,7 +121,7 @@ internal sealed class AdminKeyGuard(IOptions<PluginHostOptions> options, TimePro
             }
         }
 
-        public TimeSpan LockedOutFor(DateTimeOffset now)
+        public TimeSpan LockedOutFor(TimeSpan now)
         {
             lock (_lock)
             {
@@ -122,7 +129,7 @@ internal sealed class AdminKeyGuard(IOptions<PluginHostOptions> options, TimePro
             }
         }
 
-        public bool Expired(DateTimeOffset now, TimeSpan window)
+        public bool Expired(TimeSpan now, TimeSpan window)
         {
             lock (_lock)
             {

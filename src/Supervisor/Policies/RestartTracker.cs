@@ -3,11 +3,13 @@ namespace GrpcPlugins.Supervisor.Policies;
 /// <summary>
 /// The restart arithmetic of one plugin: exponential backoff with jitter,
 /// reset after a stable period, and the crash-loop breaker. Pure logic over a
-/// <see cref="TimeProvider"/>, so tests drive it with a fake clock.
+/// <see cref="TimeProvider"/>, so tests drive it with a fake clock. Its durations are
+/// the monotonic clock's (timestamps), never the wall clock's: an NTP step back of an hour
+/// kept an hour of old restarts in the breaker's window, and the backoff from resetting.
 /// </summary>
 internal sealed class RestartTracker(RestartPolicy policy, TimeProvider time, Func<double>? random = null)
 {
-    private readonly Queue<DateTimeOffset> _restarts = new();
+    private readonly Queue<long> _restarts = new();
     private readonly Func<double> _random = random ?? Random.Shared.NextDouble;
     private int _attempt;
 
@@ -16,11 +18,11 @@ internal sealed class RestartTracker(RestartPolicy policy, TimeProvider time, Fu
 
     /// <summary>Decides what follows an end. <paramref name="abnormal"/> is false only for a clean exit the plugin chose.</summary>
     /// <param name="abnormal">Whether the end was abnormal (crash, signal, limit, failed health).</param>
-    /// <param name="readySince">When the ended worker became Ready, or null if it never did.</param>
-    public RestartDecision OnEnded(bool abnormal, DateTimeOffset? readySince)
+    /// <param name="readyAt">When the ended worker became Ready (<see cref="TimeProvider.GetTimestamp"/>), or null if it never did.</param>
+    public RestartDecision OnEnded(bool abnormal, long? readyAt)
     {
-        var now = time.GetUtcNow();
-        if (readySince is { } since && now - since >= policy.StablePeriod)
+        var now = time.GetTimestamp();
+        if (readyAt is { } since && time.GetElapsedTime(since, now) >= policy.StablePeriod)
         {
             _attempt = 0;
         }
@@ -36,7 +38,7 @@ internal sealed class RestartTracker(RestartPolicy policy, TimeProvider time, Fu
             return new RestartDecision(false, TimeSpan.Zero, false, _restarts.Count);
         }
 
-        while (_restarts.TryPeek(out var oldest) && now - oldest > policy.Window)
+        while (_restarts.TryPeek(out var oldest) && time.GetElapsedTime(oldest, now) > policy.Window)
         {
             _restarts.Dequeue();
         }

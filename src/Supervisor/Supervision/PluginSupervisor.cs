@@ -291,6 +291,8 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
         {
             SetState(WorkerState.Starting, pid: null);
             DateTimeOffset? readySince = null;
+            // The same instant on the monotonic clock, which the restart arithmetic measures by.
+            long? readyAt = null;
             Worker? worker = null;
             EndReason end;
             try
@@ -319,7 +321,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
                     }
                     else
                     {
-                        readySince = _time.GetUtcNow();
+                        (readySince, readyAt) = (_time.GetUtcNow(), _time.GetTimestamp());
                         _ready = worker;
                         SetState(WorkerState.Ready, worker.ProcessId, readySince);
                         end = await MonitorAsync(worker, usage, watch, stop).ConfigureAwait(false);
@@ -394,7 +396,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
                 return;
             }
 
-            var decision = _tracker.OnEnded(end.IsAbnormal, readySince);
+            var decision = _tracker.OnEnded(end.IsAbnormal, readyAt);
             if (decision.CrashLooping)
             {
                 var message = $"crash loop: {decision.RestartsInWindow} restarts within {_settings.Restart.Window.TotalSeconds:0} s (limit {_settings.Restart.MaxRestarts}); last: {end.Message.TrimEnd('.')}. Fix the plugin, then enable it again.";

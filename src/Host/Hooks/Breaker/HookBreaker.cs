@@ -7,16 +7,19 @@ namespace GrpcPlugins.Host.Hooks.Breaker;
 /// <see cref="HookBreakerSettings.Timeouts"/> in a row its calls are skipped
 /// for <see cref="HookBreakerSettings.Pause"/>, then one trial call decides.
 /// Only timeouts count: an error comes back fast, and a worker that died is
-/// restarted by its supervisor. A new worker starts with a closed breaker.
+/// restarted by its supervisor. A new worker starts with a closed breaker. The pause is
+/// measured on the monotonic clock: on the wall clock, an NTP step back of an hour
+/// skipped a plugin's hooks for an hour more.
 /// </summary>
 internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider time)
 {
     private readonly Lock _lock = new();
     private int _worker;
     private int _timeouts;
-    private DateTimeOffset? _openUntil;
+    // When it opened (TimeProvider.GetTimestamp); null while closed.
+    private long? _openedAt;
 
-    // Mirrors _openUntil != null, so that a healthy plugin's calls take no lock: the hot path.
+    // Mirrors _openedAt != null, so that a healthy plugin's calls take no lock: the hot path.
     private volatile bool _paused;
     private bool _trialOut;
     private long _opened;
@@ -39,18 +42,17 @@ internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider tim
             if (worker != _worker)
             {
                 // What the last worker did says nothing about this one.
-                (_worker, _timeouts, _openUntil, _paused, _trialOut) = (worker, 0, null, false, false);
+                (_worker, _timeouts, _openedAt, _paused, _trialOut) = (worker, 0, null, false, false);
             }
 
-            if (_openUntil is not { } until)
+            if (_openedAt is not { } openedAt)
             {
                 return HookBreakerPass.Go(worker, trial: false);
             }
 
-            var now = time.GetUtcNow();
-            if (now < until)
+            if (PauseLeft(openedAt) is var left && left > TimeSpan.Zero)
             {
-                return HookBreakerPass.Skip(worker, until - now);
+                return HookBreakerPass.Skip(worker, left);
             }
 
             if (_trialOut)
@@ -83,7 +85,7 @@ internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider tim
             {
                 _trialOut = false;
             }
-            else if (_openUntil is not null)
+            else if (_openedAt is not null)
             {
                 // Calls that started before the pause end during it; only the trial decides.
                 return HookBreakerChange.None;
@@ -95,7 +97,7 @@ internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider tim
                     _timeouts = 0;
                     if (pass.Trial)
                     {
-                        (_openUntil, _paused) = (null, false);
+                        (_openedAt, _paused) = (null, false);
                         return HookBreakerChange.Closed;
                     }
 
@@ -104,7 +106,7 @@ internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider tim
                     _timeouts++;
                     if (pass.Trial || _timeouts >= settings.Timeouts)
                     {
-                        (_openUntil, _paused) = (time.GetUtcNow() + settings.Pause, true);
+                        (_openedAt, _paused) = (time.GetTimestamp(), true);
                         _opened++;
                         return pass.Trial ? HookBreakerChange.Reopened : HookBreakerChange.Opened;
                     }
@@ -120,10 +122,17 @@ internal sealed class HookBreaker(HookBreakerSettings settings, TimeProvider tim
     {
         lock (_lock)
         {
-            var state = _openUntil is not { } until ? HookBreakerState.Closed
-                : _trialOut || time.GetUtcNow() >= until ? HookBreakerState.Trial
-                : HookBreakerState.Open;
-            return new HookBreakerView(state, _timeouts, _openUntil, _opened);
+            if (_openedAt is not { } openedAt)
+            {
+                return new HookBreakerView(HookBreakerState.Closed, _timeouts, null, _opened);
+            }
+
+            // Shown on the wall clock as it reads now.
+            var left = PauseLeft(openedAt);
+            var state = _trialOut || left <= TimeSpan.Zero ? HookBreakerState.Trial : HookBreakerState.Open;
+            return new HookBreakerView(state, _timeouts, time.GetUtcNow() + left, _opened);
         }
     }
+
+    private TimeSpan PauseLeft(long openedAt) => settings.Pause - time.GetElapsedTime(openedAt);
 }
