@@ -57,6 +57,24 @@ public sealed partial class PluginCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task ACheckRunInAnApplicationsFolder_TakesNoneOfItsConfiguration()
+    {
+        // The application's own port, taken (it runs), named in its appsettings.json as production names it.
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var application = Directory.CreateDirectory(Path.Combine(_root, "application")).FullName;
+        await File.WriteAllTextAsync(
+            Path.Combine(application, "appsettings.json"),
+            $"{{ \"Kestrel\": {{ \"Endpoints\": {{ \"Http\": {{ \"Url\": \"http://127.0.0.1:{port}\" }} }} }}, \"PluginHost\": {{ \"StartTimeout\": \"00:00:00.001\" }} }}");
+
+        var (code, output) = await DotnetCli.RunAsync([TestPaths.Example("src/BundleTool", "GrpcPlugins.BundleTool.dll"), "check", Write(PluginFolders.Test("t"))], application, TimeSpan.FromMinutes(1), _temp);
+
+        Assert.True(code == 0, output);
+        Assert.Empty(CheckTempDirectories());
+    }
+
+    [Fact]
     public async Task AGoPlugin_ThatKeepsTheProtocol_PassesEveryStep()
     {
         _ = TestPaths.GoPlugin; // built by make build; a clear failure otherwise

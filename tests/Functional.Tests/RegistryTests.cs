@@ -3,11 +3,23 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcPlugins.Functional.Tests;
 
 public sealed class RegistryTests
 {
+    [Fact]
+    public async Task APluginsDirectoryThatIsNotThere_IsNamedInAWarning_AndTheHostStartsWithoutPlugins()
+    {
+        var warnings = new ErrorLogCollector(Microsoft.Extensions.Logging.LogLevel.Warning);
+        string? missing = null;
+        await using var host = await TestHost.StartAsync([], o => o.PluginsDirectory = missing = Path.Combine(Path.GetDirectoryName(o.PluginsDirectory)!, "plugins-typo"), services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(warnings));
+
+        Assert.Contains(warnings.Errors, w => w.Contains($"PluginHost:PluginsDirectory '{missing}' does not exist", StringComparison.Ordinal));
+        Assert.Empty((await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins")).EnumerateArray());
+    }
+
     [Fact]
     public async Task RefusedPlugins_AreListedWithTheirReasons_AndTheRestRun()
     {

@@ -68,8 +68,8 @@ public sealed class WorkerEnvironmentTests
             await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
             await HostProcess.WaitForStateAsync(admin, "passed", "Ready");
 
-            var hello = ReadEnvironment(await PidOfAsync(admin, "hello"));
-            var withOwn = ReadEnvironment(await PidOfAsync(admin, "passed"));
+            var hello = ReadEnvironment(await HostProcess.PidOfAsync(admin, "hello"));
+            var withOwn = ReadEnvironment(await HostProcess.PidOfAsync(admin, "passed"));
 
             Assert.Equal("1", ReadEnvironment(host.Pid)["CORECLR_ENABLE_PROFILING"]);
             Assert.All(agent.Keys, name => Assert.False(hello.ContainsKey(name), $"{name} reached the worker"));
@@ -81,9 +81,6 @@ public sealed class WorkerEnvironmentTests
         {
             Directory.Delete(root, recursive: true);
         }
-
-        static async Task<int> PidOfAsync(HttpClient admin, string id) =>
-            (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/admin/api/plugins/{id}")).GetProperty("pid").GetInt32();
     }
 
     private static Dictionary<string, string> ReadEnvironment(int pid) =>

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -62,6 +63,11 @@ internal sealed class CheckHost : IAsyncDisposable
 
             var adminKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
             var builder = WebApplication.CreateSlimBuilder();
+            // The check's host is the check's alone: not the working directory's appsettings.json (an
+            // application's folder, whose Kestrel:Endpoints it bound too) nor PluginHost__ variables.
+            builder.Configuration.Sources.Clear();
+            // What the builder sets below (its URL) needs a source to be written to.
+            builder.Configuration.AddInMemoryCollection();
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Warning);
             builder.WebHost.UseUrls("http://127.0.0.1:0");

@@ -61,9 +61,15 @@ internal sealed class CallbackServer(HostRuntimeDirectory runtime, TokenRegistry
 
     private WebApplication Build(bool withAttachedWorkers)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        // An empty builder: none of the application's configuration. A slim one read the working
+        // directory's appsettings.json and the ASPNETCORE_ variables, and bound the application's
+        // Kestrel:Endpoints too: it took the application's public port with the PluginHost service
+        // on it, and the application's own start failed with "address already in use".
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
         builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.AddSingleton(tokens);
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(settings);

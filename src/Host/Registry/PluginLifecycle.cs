@@ -51,6 +51,12 @@ internal sealed partial class PluginLifecycle(
         var settings = options.Value;
         var entries = new List<PluginEntry>();
         var trust = Bundles.TrustStore.Load(settings.TrustedKeysDirectory);
+        if (!Directory.Exists(settings.PluginsDirectory))
+        {
+            // Legitimate on a host whose plugins all come through the admin API; a typo otherwise, which no plugin would show.
+            Log.PluginsDirectoryMissing(_logger, Path.GetFullPath(settings.PluginsDirectory));
+        }
+
         var discovered = PluginDiscovery.Discover(settings.PluginsDirectory).Select(found => CheckBundle(found, trust, settings)).ToList();
         var (startOrder, dependencyRefusals) = DependencyResolver.Resolve([.. discovered.Where(f => f.Manifest is not null && f.Errors.Count == 0).Select(f => f.Manifest!)]);
         foreach (var found in discovered)
@@ -464,6 +470,9 @@ internal sealed partial class PluginLifecycle(
 
         [LoggerMessage(EventId = 1012, EventName = "PluginLimitsForNoPlugin", Level = LogLevel.Warning, Message = "PluginHost:PluginLimits names '{PluginId}', which is not installed (installed: {Installed}); its limits apply if a plugin with that id is installed, so check the id for a typo.")]
         public static partial void LimitsForNoPlugin(ILogger logger, string pluginId, string installed);
+
+        [LoggerMessage(EventId = 1015, EventName = "PluginsDirectoryMissing", Level = LogLevel.Warning, Message = "PluginHost:PluginsDirectory '{Directory}' does not exist: the host starts with no plugins from it. Check the path for a typo; a host whose plugins all come through the admin API may leave it to the first install, which makes it")]
+        public static partial void PluginsDirectoryMissing(ILogger logger, string directory);
 
         [LoggerMessage(EventId = 1003, EventName = "PluginEnabled", Level = LogLevel.Information, Message = "Plugin {PluginId} enabled")]
         public static partial void Enabled(ILogger logger, string pluginId);

@@ -9,13 +9,17 @@ internal sealed partial class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private HostProcess(Process process, Uri address)
+    private HostProcess(Process process, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         _process = process;
         Address = address;
+        Output = output;
     }
 
     public Uri Address { get; }
+
+    /// <summary>Its stdout's lines so far: its console log.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; }
 
     public int Pid => _process.Id;
 
@@ -51,8 +55,14 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+
             if (e.Data is not null && ListeningPattern().Match(e.Data) is { Success: true } match)
             {
                 listening.TrySetResult(new Uri(match.Groups[1].Value));
@@ -63,7 +73,14 @@ internal sealed partial class HostProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            return new HostProcess(process, await listening.Task.WaitAsync(TimeSpan.FromSeconds(60)));
+            // A host that fails its start exits: that ends the wait, with what it printed.
+            var exited = process.WaitForExitAsync();
+            if (await Task.WhenAny(listening.Task, exited).WaitAsync(TimeSpan.FromSeconds(60)) == exited)
+            {
+                throw new InvalidOperationException($"the reference host exited ({process.ExitCode}) before it listened:\n{string.Join('\n', output.TakeLast(30))}");
+            }
+
+            return new HostProcess(process, await listening.Task, output);
         }
         catch
         {
@@ -99,6 +116,18 @@ internal sealed partial class HostProcess : IAsyncDisposable
             Assert.True(DateTime.UtcNow < deadline, $"{id} never reached {state}: {view}");
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>The pid of <paramref name="id"/>'s worker, as the admin API shows it.</summary>
+    public static async Task<int> PidOfAsync(HttpClient admin, string id) =>
+        (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/admin/api/plugins/{id}")).GetProperty("pid").GetInt32();
+
+    /// <summary>Stops the host as a service manager does, with SIGTERM; its exit code once it has exited.</summary>
+    public async Task<int> TerminateAsync(TimeSpan within)
+    {
+        Supervisor.Processes.ProcessSignals.SignalProcess(_process.Id, Supervisor.Processes.ProcessSignals.SigTerm);
+        await _process.WaitForExitAsync().WaitAsync(within);
+        return _process.ExitCode;
     }
 
     /// <summary>Kills the host with SIGKILL: no shutdown code of its own runs.</summary>
