@@ -8,26 +8,17 @@ public sealed class ApplicationConfigurationTests
     [Fact]
     public async Task AnApplicationWithKestrelEndpointsConfigured_Starts_OnThem_AndItsWorkersStillReachTheHost()
     {
-        var root = Directory.CreateTempSubdirectory("gpt-kestrel-").FullName;
-        try
-        {
-            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("t"));
-            var port = LoopbackPort.Free();
-            // As production configures Kestrel (appsettings.json's Kestrel:Endpoints, here through the environment).
-            var environment = new Dictionary<string, string> { ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{port}" };
+        var port = LoopbackPort.Free();
+        // As production configures Kestrel (appsettings.json's Kestrel:Endpoints, here through the environment).
+        var environment = new Dictionary<string, string> { ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{port}" };
 
-            // The callback server bound the application's endpoint first, and the application's start failed.
-            await using var host = await HostProcess.StartAsync(root, environment);
-            using var admin = host.AdminClient();
-            await HostProcess.WaitForStateAsync(admin, "t", "Ready");
-            using var settings = await admin.GetAsync("/plugins/t/settings");
+        // The callback server bound the application's endpoint first, and the application's start failed.
+        await using var host = await HostProcess.StartWithPluginsAsync([PluginFolders.Test("t")], environment);
+        using var admin = host.AdminClient();
+        await HostProcess.WaitForStateAsync(admin, "t", "Ready");
+        using var settings = await admin.GetAsync("/plugins/t/settings");
 
-            Assert.Equal(port, host.Address.Port);
-            Assert.Equal(System.Net.HttpStatusCode.OK, settings.StatusCode);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        Assert.Equal(port, host.Address.Port);
+        Assert.Equal(System.Net.HttpStatusCode.OK, settings.StatusCode);
     }
 }

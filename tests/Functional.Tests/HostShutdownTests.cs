@@ -10,31 +10,21 @@ public sealed class HostShutdownTests
     [Fact]
     public async Task TheReferenceHost_StoppedWithSigterm_StopsEveryWorker_LeavesNoRuntimeDirectory_AndSaysItStartedAndStoppedOnce()
     {
-        var root = Directory.CreateTempSubdirectory("gpt-term-").FullName;
-        try
-        {
-            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Hello());
-            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("t"));
-            await using var host = await HostProcess.StartAsync(root);
-            using var admin = host.AdminClient();
-            await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
-            await HostProcess.WaitForStateAsync(admin, "t", "Ready");
-            int[] workers = [await HostProcess.PidOfAsync(admin, "hello"), await HostProcess.PidOfAsync(admin, "t")];
+        await using var host = await HostProcess.StartWithPluginsAsync([PluginFolders.Hello(), PluginFolders.Test("t")]);
+        using var admin = host.AdminClient();
+        await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
+        await HostProcess.WaitForStateAsync(admin, "t", "Ready");
+        int[] workers = [await HostProcess.PidOfAsync(admin, "hello"), await HostProcess.PidOfAsync(admin, "t")];
 
-            var exitCode = await host.TerminateAsync(TimeSpan.FromSeconds(30));
-            var output = host.Output.ToArray();
+        var exitCode = await host.TerminateAsync(TimeSpan.FromSeconds(30));
+        var output = host.Output.ToArray();
 
-            Assert.Equal(0, exitCode);
-            Assert.All(workers, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"worker {pid} outlived its host"));
-            Assert.Empty(Directory.GetDirectories(root, "gph-*"));
-            // The host's callback server is a server of its own, and said so as if it were the application.
-            Assert.Single(output, line => line.Contains("Application started.", StringComparison.Ordinal));
-            Assert.Single(output, line => line.Contains("Application is shutting down...", StringComparison.Ordinal));
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        Assert.Equal(0, exitCode);
+        Assert.All(workers, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"worker {pid} outlived its host"));
+        Assert.Empty(Directory.GetDirectories(host.Root!, "gph-*"));
+        // The host's callback server is a server of its own, and said so as if it were the application.
+        Assert.Single(output, line => line.Contains("Application started.", StringComparison.Ordinal));
+        Assert.Single(output, line => line.Contains("Application is shutting down...", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -12,41 +12,31 @@ public sealed class ProxyEnvironmentTests
     [Fact]
     public async Task AHostWithAProxyInItsEnvironment_StillReachesItsWorkers_AndTheyReachIt()
     {
-        var root = Directory.CreateTempSubdirectory("gpt-proxy-").FullName;
-        try
+        // Nothing listens there: a request sent through it fails.
+        var proxy = $"http://127.0.0.1:{LoopbackPort.Free()}";
+        var environment = new Dictionary<string, string>
         {
-            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Hello());
-            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Test("t"));
-            // Nothing listens there: a request sent through it fails.
-            var proxy = $"http://127.0.0.1:{LoopbackPort.Free()}";
-            var environment = new Dictionary<string, string>
-            {
-                ["http_proxy"] = proxy,
-                ["HTTP_PROXY"] = proxy,
-                ["https_proxy"] = proxy,
-                ["HTTPS_PROXY"] = proxy,
-                ["all_proxy"] = proxy,
-                ["ALL_PROXY"] = proxy,
-            };
-            await using var host = await HostProcess.StartAsync(root, environment);
-            using var admin = host.AdminClient();
+            ["http_proxy"] = proxy,
+            ["HTTP_PROXY"] = proxy,
+            ["https_proxy"] = proxy,
+            ["HTTPS_PROXY"] = proxy,
+            ["all_proxy"] = proxy,
+            ["ALL_PROXY"] = proxy,
+        };
+        await using var host = await HostProcess.StartWithPluginsAsync([PluginFolders.Hello(), PluginFolders.Test("t")], environment);
+        using var admin = host.AdminClient();
 
-            // Host to worker: the start's probes and Describe, then a route and the settings' Configure.
-            await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
-            await HostProcess.WaitForStateAsync(admin, "t", "Ready");
-            using var ping = await admin.GetAsync("/plugins/hello/ping");
-            (await admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"past the proxy"}"""))).EnsureSuccessStatusCode();
+        // Host to worker: the start's probes and Describe, then a route and the settings' Configure.
+        await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
+        await HostProcess.WaitForStateAsync(admin, "t", "Ready");
+        using var ping = await admin.GetAsync("/plugins/hello/ping");
+        (await admin.PutAsync("/admin/api/plugins/t/settings", SettingsAndAdminTests.Json("""{"greeting":"past the proxy"}"""))).EnsureSuccessStatusCode();
 
-            // Worker to host: the plugin reads its settings through the host's API.
-            using var settings = await admin.GetAsync("/plugins/t/settings");
+        // Worker to host: the plugin reads its settings through the host's API.
+        using var settings = await admin.GetAsync("/plugins/t/settings");
 
-            Assert.Equal(System.Net.HttpStatusCode.OK, ping.StatusCode);
-            Assert.Equal(System.Net.HttpStatusCode.OK, settings.StatusCode);
-            Assert.Contains("past the proxy", await settings.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        Assert.Equal(System.Net.HttpStatusCode.OK, ping.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, settings.StatusCode);
+        Assert.Contains("past the proxy", await settings.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

@@ -18,6 +18,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>The temp directory this host owns (<see cref="StartWithPluginsAsync"/>), removed when it is disposed; null when the test owns its directory.</summary>
+    public string? Root { get; private set; }
+
     /// <summary>Its stdout's lines so far: its console log.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; }
 
@@ -90,6 +93,28 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the reference host on a temp directory of its own holding <paramref name="plugins"/>; the directory goes when the host is disposed.</summary>
+    public static async Task<HostProcess> StartWithPluginsAsync(IEnumerable<System.Text.Json.Nodes.JsonObject> plugins, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-host-").FullName;
+        try
+        {
+            foreach (var manifest in plugins)
+            {
+                PluginFolders.Write(Path.Combine(root, "plugins"), manifest);
+            }
+
+            var host = await StartAsync(root, environment);
+            host.Root = root;
+            return host;
+        }
+        catch
+        {
+            Directory.Delete(root, recursive: true);
+            throw;
+        }
+    }
+
     /// <summary>The TMPDIR of a host started in <paramref name="root"/>, and of its workers.</summary>
     public static string TempDirectory(string root) => Directory.CreateDirectory(Path.Combine(root, "tmp")).FullName;
 
@@ -146,6 +171,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (Root is not null)
+        {
+            Directory.Delete(Root, recursive: true);
+        }
     }
 
     [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
