@@ -48,39 +48,65 @@ public sealed class WorkerEnvironmentTests
     [Fact]
     public async Task WhatAnAgentInjectsIntoTheHostsRuntime_DoesNotReachItsWorkers_UnlessTheHostPassesItOn()
     {
-        var root = Directory.CreateTempSubdirectory("gpt-agent-").FullName;
-        try
+        var passed = PluginFolders.Test("passed");
+        passed["env"] = new System.Text.Json.Nodes.JsonObject { ["CORECLR_PROFILER"] = "{11111111-2222-3333-4444-555555555555}" };
+        // As an APM agent sets up the host (a profiler that is not there only logs that it is not).
+        var agent = new Dictionary<string, string>
         {
-            PluginFolders.Write(Path.Combine(root, "plugins"), PluginFolders.Hello());
-            var passed = PluginFolders.Test("passed");
-            passed["env"] = new System.Text.Json.Nodes.JsonObject { ["CORECLR_PROFILER"] = "{11111111-2222-3333-4444-555555555555}" };
-            PluginFolders.Write(Path.Combine(root, "plugins"), passed);
-            // As an APM agent sets up the host (a profiler that is not there only logs that it is not).
-            var agent = new Dictionary<string, string>
-            {
-                ["CORECLR_ENABLE_PROFILING"] = "1",
-                ["CORECLR_PROFILER"] = "{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE}",
-                ["CORECLR_PROFILER_PATH"] = "/nonexistent/agent/profiler.so",
-                ["CORECLR_PROFILER_PATH_64"] = "/nonexistent/agent/profiler.so",
-            };
-            await using var host = await HostProcess.StartAsync(root, agent);
-            using var admin = host.AdminClient();
-            await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
-            await HostProcess.WaitForStateAsync(admin, "passed", "Ready");
+            ["CORECLR_ENABLE_PROFILING"] = "1",
+            ["CORECLR_PROFILER"] = "{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE}",
+            ["CORECLR_PROFILER_PATH"] = "/nonexistent/agent/profiler.so",
+            ["CORECLR_PROFILER_PATH_64"] = "/nonexistent/agent/profiler.so",
+        };
+        await using var host = await HostProcess.StartWithPluginsAsync([PluginFolders.Hello(), passed], agent);
+        using var admin = host.AdminClient();
+        await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
+        await HostProcess.WaitForStateAsync(admin, "passed", "Ready");
 
-            var hello = ReadEnvironment(await HostProcess.PidOfAsync(admin, "hello"));
-            var withOwn = ReadEnvironment(await HostProcess.PidOfAsync(admin, "passed"));
+        var hello = ReadEnvironment(await HostProcess.PidOfAsync(admin, "hello"));
+        var withOwn = ReadEnvironment(await HostProcess.PidOfAsync(admin, "passed"));
 
-            Assert.Equal("1", ReadEnvironment(host.Pid)["CORECLR_ENABLE_PROFILING"]);
-            Assert.All(agent.Keys, name => Assert.False(hello.ContainsKey(name), $"{name} reached the worker"));
-            // A manifest's env (or PluginHost:WorkerEnvironment) passes one on deliberately.
-            Assert.Equal("{11111111-2222-3333-4444-555555555555}", withOwn["CORECLR_PROFILER"]);
-            Assert.False(withOwn.ContainsKey("CORECLR_ENABLE_PROFILING"));
-        }
-        finally
+        Assert.Equal("1", ReadEnvironment(host.Pid)["CORECLR_ENABLE_PROFILING"]);
+        Assert.All(agent.Keys, name => Assert.False(hello.ContainsKey(name), $"{name} reached the worker"));
+        // A manifest's env (or PluginHost:WorkerEnvironment) passes one on deliberately.
+        Assert.Equal("{11111111-2222-3333-4444-555555555555}", withOwn["CORECLR_PROFILER"]);
+        Assert.False(withOwn.ContainsKey("CORECLR_ENABLE_PROFILING"));
+    }
+
+    [Fact]
+    public async Task TheHostsConfigurationInItsEnvironment_AdminKeysFirst_AndWhatItsAdminWithholds_ReachNoWorker()
+    {
+        const string opsKey = "0ps-adm1n-key-from-the-environment";
+        var environment = new Dictionary<string, string>
         {
-            Directory.Delete(root, recursive: true);
-        }
+            // Admin keys as a deployment passes them, in the spellings .NET reads.
+            ["PluginHost__AdminApiKeys__ops"] = opsKey,
+            ["pluginhost__adminapikeys__lower"] = "l0wer-case-adm1n-key-from-the-env",
+            ["ASPNETCORE_PluginHost__AdminApiKeys__prefixed"] = "pref1xed-adm1n-key-from-the-env",
+            ["Kestrel__Limits__MaxConcurrentConnections"] = "10000",
+            // The application's own secret, withheld by its admin; a vendor's variable, inherited.
+            ["PluginHost__WorkerEnvironmentWithheld__0"] = "ConnectionStrings__",
+            ["ConnectionStrings__Orders"] = "Host=db;Password=hunter2",
+            ["VENDOR_LICENSE"] = "inherited",
+        };
+        await using var host = await HostProcess.StartWithPluginsAsync([PluginFolders.Hello(), PluginFolders.Test("t")], environment);
+        using var admin = host.AdminClient();
+        await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
+        await HostProcess.WaitForStateAsync(admin, "t", "Ready");
+        using var withOpsKey = new HttpClient { BaseAddress = host.Address };
+        withOpsKey.DefaultRequestHeaders.Add("X-Api-Key", opsKey);
+
+        var workers = new[] { ReadEnvironment(await HostProcess.PidOfAsync(admin, "hello")), ReadEnvironment(await HostProcess.PidOfAsync(admin, "t")) };
+        using var asOps = await withOpsKey.GetAsync("/admin/api/plugins");
+
+        // The host itself read its key from its environment.
+        Assert.Equal(System.Net.HttpStatusCode.OK, asOps.StatusCode);
+        Assert.All(workers, worker =>
+        {
+            Assert.All(environment.Keys.Where(name => name != "VENDOR_LICENSE"), name => Assert.False(worker.ContainsKey(name), $"{name} reached a worker"));
+            Assert.DoesNotContain(worker.Values, value => value.Contains("adm1n-key", StringComparison.Ordinal) || value.Contains("hunter2", StringComparison.Ordinal));
+            Assert.Equal("inherited", worker["VENDOR_LICENSE"]);
+        });
     }
 
     private static Dictionary<string, string> ReadEnvironment(int pid) =>

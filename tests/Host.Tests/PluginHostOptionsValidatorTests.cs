@@ -232,6 +232,21 @@ public sealed class PluginHostOptionsValidatorTests
         Assert.Contains("PluginHost:WorkerEnvironment", result.FailureMessage, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("", "an empty prefix")]
+    [InlineData("A=B", "an empty prefix or one with '='")]
+    [InlineData("plugin_", "PLUGIN_* variables are the handshake's")]
+    public void WorkerEnvironmentWithheld_WithAPrefixThatWithholdsAllOrTheHandshake_IsRefused(string prefix, string says)
+    {
+        var options = new PluginHostOptions { WorkerEnvironmentWithheld = [prefix] };
+
+        var result = new PluginHostOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("PluginHost:WorkerEnvironmentWithheld", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains(says, result.FailureMessage, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void WorkerEnvironment_WithOrdinaryVariables_IsAccepted()
     {

@@ -366,6 +366,24 @@ public sealed class PluginHostOptions
     public IDictionary<string, string> WorkerEnvironment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
+    /// Prefixes of the host's environment variables no worker inherits, compared ignoring case,
+    /// for what the application keeps in its environment and plugins must not read (for example
+    /// <c>ConnectionStrings__</c> or <c>AWS_</c>). The host's own configuration (<c>PluginHost__</c>,
+    /// with the admin keys) and Kestrel's are always withheld. <see cref="WorkerEnvironment"/> and a
+    /// manifest's <c>env</c> may still set such a variable. Defaults to none.
+    /// </summary>
+    public List<string> WorkerEnvironmentWithheld { get; set; } = [];
+
+    /// <summary>
+    /// What every worker is kept from in the host's environment: the host's configuration, its
+    /// admin keys first (a plugin that read one could take over the admin API), and Kestrel's
+    /// endpoints (a .NET plugin on a web host of its own would bind the application's port).
+    /// Each also as .NET reads it with the ASPNETCORE_ and DOTNET_ prefixes.
+    /// </summary>
+    internal static readonly IReadOnlyList<string> AlwaysWithheld =
+        [.. new[] { SectionName + "__", "Kestrel__" }.SelectMany(name => new[] { name, "ASPNETCORE_" + name, "DOTNET_" + name })];
+
+    /// <summary>
     /// Limits the host's admin sets for single plugins, by plugin id, over what their manifests
     /// say (<c>PluginHost:PluginLimits:{id}:DataMiB</c>): a signed bundle's manifest cannot be
     /// edited, and a vendor's figures need not fit this machine. Values left unset keep the

@@ -227,6 +227,18 @@ internal sealed class PluginHostOptionsValidator : IValidateOptions<PluginHostOp
             }
         }
 
+        foreach (var prefix in options.WorkerEnvironmentWithheld)
+        {
+            if (string.IsNullOrWhiteSpace(prefix) || prefix.Contains('=', StringComparison.Ordinal))
+            {
+                errors.Add($"PluginHost:WorkerEnvironmentWithheld has an empty prefix or one with '=' ('{prefix}'), which would withhold every variable or none; name the start of the variables to withhold, such as 'ConnectionStrings__'.");
+            }
+            else if (prefix.StartsWith(HandshakeEnvironment.Prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"PluginHost:WorkerEnvironmentWithheld names '{prefix}', but {HandshakeEnvironment.Prefix}* variables are the handshake's, which the host sets for each worker; remove it.");
+            }
+        }
+
         foreach (var duplicate in options.HookPoints.GroupBy(p => p.Name).Where(g => g.Count() > 1))
         {
             errors.Add($"hook point '{duplicate.Key}' is declared {duplicate.Count()} times; declare each once.");

@@ -233,6 +233,17 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             ["CORECLR_PROFILER_PATH"] = null,
             ["CORECLR_PROFILER_PATH_64"] = null,
         };
+        if (Settings.WithheldEnvironment is { Count: > 0 } withheld)
+        {
+            foreach (var name in Environment.GetEnvironmentVariables().Keys.OfType<string>())
+            {
+                if (withheld.Any(prefix => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)))
+                {
+                    environment[name] = null;
+                }
+            }
+        }
+
         foreach (var (key, value) in spec.Environment)
         {
             environment[key] = value;
