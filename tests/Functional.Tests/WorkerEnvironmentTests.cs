@@ -50,27 +50,42 @@ public sealed class WorkerEnvironmentTests
     {
         var passed = PluginFolders.Test("passed");
         passed["env"] = new System.Text.Json.Nodes.JsonObject { ["CORECLR_PROFILER"] = "{11111111-2222-3333-4444-555555555555}" };
-        // As an APM agent sets up the host (a profiler that is not there only logs that it is not).
-        var agent = new Dictionary<string, string>
+        var trace = Path.Combine(Path.GetTempPath(), $"gpt-{Guid.NewGuid():N}.nettrace");
+        try
         {
-            ["CORECLR_ENABLE_PROFILING"] = "1",
-            ["CORECLR_PROFILER"] = "{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE}",
-            ["CORECLR_PROFILER_PATH"] = "/nonexistent/agent/profiler.so",
-            ["CORECLR_PROFILER_PATH_64"] = "/nonexistent/agent/profiler.so",
-        };
-        await using var host = await HostProcess.StartWithPluginsAsync([PluginFolders.Hello(), passed], agent);
-        using var admin = host.AdminClient();
-        await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
-        await HostProcess.WaitForStateAsync(admin, "passed", "Ready");
+            // As an APM agent sets up the host (a profiler that is not there only logs that it is not), and a
+            // deployment traces it and lets a monitor find it (without suspend: nothing here would resume it).
+            var agent = new Dictionary<string, string>
+            {
+                ["CORECLR_ENABLE_PROFILING"] = "1",
+                ["CORECLR_PROFILER"] = "{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE}",
+                ["CORECLR_PROFILER_PATH"] = "/nonexistent/agent/profiler.so",
+                ["CORECLR_PROFILER_PATH_64"] = "/nonexistent/agent/profiler.so",
+                ["DOTNET_EnableEventPipe"] = "1",
+                ["DOTNET_EventPipeOutputPath"] = trace,
+                ["DOTNET_DiagnosticPorts"] = "/nonexistent/monitor.sock,nosuspend",
+            };
+            await using var host = await HostProcess.StartWithPluginsAsync([PluginFolders.Hello(), passed], agent);
+            using var admin = host.AdminClient();
+            await HostProcess.WaitForStateAsync(admin, "hello", "Ready");
+            await HostProcess.WaitForStateAsync(admin, "passed", "Ready");
 
-        var hello = ReadEnvironment(await HostProcess.PidOfAsync(admin, "hello"));
-        var withOwn = ReadEnvironment(await HostProcess.PidOfAsync(admin, "passed"));
+            var hello = ReadEnvironment(await HostProcess.PidOfAsync(admin, "hello"));
+            var withOwn = ReadEnvironment(await HostProcess.PidOfAsync(admin, "passed"));
 
-        Assert.Equal("1", ReadEnvironment(host.Pid)["CORECLR_ENABLE_PROFILING"]);
-        Assert.All(agent.Keys, name => Assert.False(hello.ContainsKey(name), $"{name} reached the worker"));
-        // A manifest's env (or PluginHost:WorkerEnvironment) passes one on deliberately.
-        Assert.Equal("{11111111-2222-3333-4444-555555555555}", withOwn["CORECLR_PROFILER"]);
-        Assert.False(withOwn.ContainsKey("CORECLR_ENABLE_PROFILING"));
+            Assert.Equal("1", ReadEnvironment(host.Pid)["CORECLR_ENABLE_PROFILING"]);
+            Assert.All(agent.Keys, name => Assert.False(hello.ContainsKey(name), $"{name} reached the worker"));
+            // The host's trace is the host's alone: a worker that traced too opened and truncated the same file.
+            Assert.True(File.Exists(trace), "the host traces nothing: this test shows nothing");
+            Assert.DoesNotContain(trace, OpenFiles(await HostProcess.PidOfAsync(admin, "hello")));
+            // A manifest's env (or PluginHost:WorkerEnvironment) passes one on deliberately.
+            Assert.Equal("{11111111-2222-3333-4444-555555555555}", withOwn["CORECLR_PROFILER"]);
+            Assert.False(withOwn.ContainsKey("CORECLR_ENABLE_PROFILING"));
+        }
+        finally
+        {
+            File.Delete(trace);
+        }
     }
 
     [Fact]
@@ -108,6 +123,9 @@ public sealed class WorkerEnvironmentTests
             Assert.Equal("inherited", worker["VENDOR_LICENSE"]);
         });
     }
+
+    private static IEnumerable<string> OpenFiles(int pid) =>
+        new DirectoryInfo($"/proc/{pid}/fd").EnumerateFileSystemInfos().Select(fd => fd.LinkTarget ?? string.Empty);
 
     private static Dictionary<string, string> ReadEnvironment(int pid) =>
         File.ReadAllText($"/proc/{pid}/environ")

@@ -211,6 +211,30 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
         }
     }
 
+    /// <summary>
+    /// What an APM agent or a deployment injects into the host's own runtime: assemblies loaded
+    /// before Main, extra dependencies and a native profiler would be loaded into every .NET
+    /// worker too, beside the plugin's own dependencies (the clash isolation exists to prevent);
+    /// EventPipe's file output had every worker open and truncate the host's trace file; a
+    /// diagnostic port (dotnet-monitor's listen mode) had every worker connect to the host's
+    /// monitor and, in its default suspend mode, print "The runtime has been configured to pause
+    /// during startup" on stdout, where its handshake belongs, and wait to be resumed. The
+    /// runtime reads the diagnostics' variables under COMPlus_ too. A host that wants its plugins instrumented passes these through
+    /// PluginHost:WorkerEnvironment or a manifest's env, which are applied after this.
+    /// </summary>
+    private static readonly string[] s_hostRuntimeInjections =
+    [
+        "DOTNET_STARTUP_HOOKS",
+        "DOTNET_ADDITIONAL_DEPS",
+        "DOTNET_SHARED_STORE",
+        "CORECLR_ENABLE_PROFILING",
+        "CORECLR_PROFILER",
+        "CORECLR_PROFILER_PATH",
+        "CORECLR_PROFILER_PATH_64",
+        .. new[] { "DiagnosticPorts", "DefaultDiagnosticPortSuspend", "EnableEventPipe", "EventPipeOutputPath", "EventPipeConfig", "EventPipeCircularMB", "EventPipeOutputStreaming", "EventPipeRundown" }
+            .SelectMany(name => new[] { "DOTNET_" + name, "COMPlus_" + name }),
+    ];
+
     private Dictionary<string, string?> BuildEnvironment(WorkerSpec spec, string socketDirectory, string token)
     {
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
@@ -220,19 +244,12 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             ["ASPNETCORE_HTTP_PORTS"] = null,
             ["ASPNETCORE_HTTPS_PORTS"] = null,
             ["DOTNET_URLS"] = null,
-            // What an APM agent or a deployment injects into the host's own runtime (assemblies
-            // loaded before Main, extra dependencies, a native profiler) would be loaded into
-            // every .NET worker too, beside the plugin's own dependencies: the clash isolation
-            // exists to prevent. A host that wants its plugins instrumented passes these through
-            // PluginHost:WorkerEnvironment or a manifest's env, which are applied after this.
-            ["DOTNET_STARTUP_HOOKS"] = null,
-            ["DOTNET_ADDITIONAL_DEPS"] = null,
-            ["DOTNET_SHARED_STORE"] = null,
-            ["CORECLR_ENABLE_PROFILING"] = null,
-            ["CORECLR_PROFILER"] = null,
-            ["CORECLR_PROFILER_PATH"] = null,
-            ["CORECLR_PROFILER_PATH_64"] = null,
         };
+        foreach (var name in s_hostRuntimeInjections)
+        {
+            environment[name] = null;
+        }
+
         if (Settings.WithheldEnvironment is { Count: > 0 } withheld)
         {
             foreach (var name in Environment.GetEnvironmentVariables().Keys.OfType<string>())
