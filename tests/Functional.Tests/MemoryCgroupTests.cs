@@ -36,6 +36,28 @@ public sealed class MemoryCgroupTests
     }
 
     [Fact]
+    public async Task ASecondHostGivenTheSameCgroup_LeavesTheFirstsWorkerAlone_AndRemovesOnlyItsOwnLeftovers()
+    {
+        using var parent = TestCgroup.Create();
+        await using var first = await TestHost.StartAsync([PluginFolders.Test("t")], o => o.MemoryCgroupDirectory = parent.Path);
+        var before = await first.WaitForStateAsync("t", WorkerState.Ready);
+        // What the second host's previous run left: a cgroup with its tag, nobody in it.
+        var secondRoot = Directory.CreateTempSubdirectory("gpt-").FullName;
+        var leftover = Directory.CreateDirectory(Path.Combine(parent.Path, $"u-{Host.Hosting.StateDirectoryLock.TagOf(Path.Combine(secondRoot, "state"))}-{Guid.NewGuid():N}")).FullName;
+
+        // Its start removed every child of the parent, and killed what ran in them: the first host's worker.
+        await using var second = await TestHost.StartAsync([PluginFolders.Test("u")], o => o.MemoryCgroupDirectory = parent.Path, secondRoot);
+        await second.WaitForStateAsync("u", WorkerState.Ready);
+        var after = first.Supervisor("t").Snapshot;
+
+        Assert.Equal(before.Pid, after.Pid);
+        Assert.Equal(0, after.Restarts);
+        Assert.True(Directory.Exists($"/proc/{before.Pid}"), "the first host's worker was killed");
+        Assert.False(Directory.Exists(leftover), "the second host's own leftover stayed");
+        Assert.Equal(2, parent.Children.Length);
+    }
+
+    [Fact]
     public async Task MemoryHog_IsKilledByTheKernelAtItsCgroupLimit_AndTheBreachIsReportedAsSuch()
     {
         using var parent = TestCgroup.Create();
@@ -95,16 +117,22 @@ public sealed class MemoryCgroupTests
         using var pids = TestCgroup.CreatePids();
         using var cpu = TestCgroup.CreateCpu();
         TestCgroup[] parents = [memory, pids, cpu];
-        var leftovers = parents.Select(p => Directory.CreateDirectory(Path.Combine(p.Path, "t-from-a-killed-host")).FullName).ToList();
+        // Named as this host names its workers' cgroups: its tag is its state directory's.
+        var root = Directory.CreateTempSubdirectory("gpt-").FullName;
+        var tag = Host.Hosting.StateDirectoryLock.TagOf(Path.Combine(root, "state"));
+        var leftovers = parents.Select(p => Directory.CreateDirectory(Path.Combine(p.Path, $"t-{tag}-{Guid.NewGuid():N}")).FullName).ToList();
         var manifest = PluginFolders.Test("t");
         manifest["limits"] = new JsonObject { ["cpus"] = 1.5 };
 
-        await using (var host = await TestHost.StartAsync([manifest], o =>
-        {
-            o.MemoryCgroupDirectory = memory.Path;
-            o.PidsCgroupDirectory = pids.Path;
-            o.CpuCgroupDirectory = cpu.Path;
-        }))
+        await using (var host = await TestHost.StartAsync(
+            [manifest],
+            o =>
+            {
+                o.MemoryCgroupDirectory = memory.Path;
+                o.PidsCgroupDirectory = pids.Path;
+                o.CpuCgroupDirectory = cpu.Path;
+            },
+            root))
         {
             await host.WaitForStateAsync("t", WorkerState.Ready);
 

@@ -16,6 +16,21 @@ public sealed class MemoryCgroupTests : IDisposable
         Assert.Equal(expected, CgroupFiles.ParseCounter(text, "oom_kill"));
 
     [Fact]
+    public async Task ALeftoverRemoval_TakesOnlyTheCgroupsNamedWithItsHostsTag()
+    {
+        string[] names = [WorkerCgroup.NameFor("db-driver", "1a2b3c4d"), WorkerCgroup.NameFor("x", "9f8e7d6c"), WorkerCgroup.NameFor("x", ""), "1a2b3c4d-" + Guid.NewGuid().ToString("N"), "t-from-another-host"];
+        foreach (var name in names)
+        {
+            Directory.CreateDirectory(Path.Combine(_directory, name));
+        }
+
+        var removed = await WorkerCgroup.RemoveChildrenAsync(_directory, "1a2b3c4d", TimeProvider.System);
+
+        Assert.Equal([Path.Combine(_directory, names[0])], removed.Select(r => r.Path));
+        Assert.Equal(names.Skip(1).Order(StringComparer.Ordinal), Directory.GetDirectories(_directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void ADirectoryThatIsNoCgroup_IsRefusedWithTheFix()
     {
         var error = Assert.Throws<InvalidOperationException>(() => MemoryCgroup.Open(_directory));

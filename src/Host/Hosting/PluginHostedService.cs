@@ -42,12 +42,12 @@ internal sealed partial class PluginHostedService(PluginLifecycle lifecycle, Sta
         var leftoverCgroups = new List<(string Path, string? Error)>();
         if (launcher.Settings.MemoryCgroup is { } memory)
         {
-            leftoverCgroups.AddRange(await memory.RemoveLeftoversAsync(time).ConfigureAwait(false));
+            leftoverCgroups.AddRange(await memory.RemoveLeftoversAsync(launcher.Settings.HostTag, time).ConfigureAwait(false));
         }
 
         foreach (var hierarchy in new[] { launcher.Settings.PidsCgroup, launcher.Settings.CpuCgroup }.OfType<Supervisor.Limits.V1Cgroup>())
         {
-            leftoverCgroups.AddRange(await hierarchy.RemoveLeftoversAsync(time).ConfigureAwait(false));
+            leftoverCgroups.AddRange(await hierarchy.RemoveLeftoversAsync(launcher.Settings.HostTag, time).ConfigureAwait(false));
         }
 
         foreach (var (path, error) in leftoverCgroups)

@@ -29,6 +29,17 @@ internal sealed class StateDirectoryLock : IHostedLifecycleService, IDisposable
     /// <summary>The state directory, full path; held by this host.</summary>
     public string Root { get; }
 
+    /// <summary>
+    /// This host among others, the same across its restarts: its state directory, which no two
+    /// live hosts share, hashed short. It names the host's worker cgroups, so that its next start
+    /// removes its own leftovers there and never another host's running workers.
+    /// </summary>
+    public string HostTag => TagOf(Root);
+
+    /// <summary>The tag of the host whose state directory is <paramref name="root"/> (a full path).</summary>
+    public static string TagOf(string root) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..8];
+
     // The lock file cannot be read while held, so who holds it is written beside it.
     private string HolderFile => Path.Combine(Root, "host.holder");
 

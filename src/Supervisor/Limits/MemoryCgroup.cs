@@ -83,11 +83,11 @@ internal sealed class MemoryCgroup
     }
 
     /// <summary>
-    /// Removes the child cgroups a previous run left (the directory is the host's
-    /// alone, so every child is a worker's). Call it after reaping that run's
-    /// workers: a cgroup goes once its processes are gone.
+    /// Removes the child cgroups a previous run of this host left (named with its
+    /// <paramref name="hostTag"/>; another host's workers may share the directory).
+    /// Call it after reaping that run's workers: a cgroup goes once its processes are gone.
     /// </summary>
-    public Task<IReadOnlyList<(string Path, string? Error)>> RemoveLeftoversAsync(TimeProvider time) => WorkerCgroup.RemoveChildrenAsync(Directory, time);
+    public Task<IReadOnlyList<(string Path, string? Error)>> RemoveLeftoversAsync(string hostTag, TimeProvider time) => WorkerCgroup.RemoveChildrenAsync(Directory, hostTag, time);
 
     private static HashSet<string> ReadWords(string file) =>
         File.Exists(file) ? [.. File.ReadAllText(file).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)] : [];

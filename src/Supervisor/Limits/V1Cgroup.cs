@@ -72,6 +72,6 @@ internal sealed class V1Cgroup
         return path;
     }
 
-    /// <summary>Removes the child cgroups a previous run left; see <see cref="MemoryCgroup.RemoveLeftoversAsync(TimeProvider)"/>.</summary>
-    public Task<IReadOnlyList<(string Path, string? Error)>> RemoveLeftoversAsync(TimeProvider time) => WorkerCgroup.RemoveChildrenAsync(Directory, time);
+    /// <summary>Removes the child cgroups a previous run of this host left; see <see cref="MemoryCgroup.RemoveLeftoversAsync(string, TimeProvider)"/>.</summary>
+    public Task<IReadOnlyList<(string Path, string? Error)>> RemoveLeftoversAsync(string hostTag, TimeProvider time) => WorkerCgroup.RemoveChildrenAsync(Directory, hostTag, time);
 }

@@ -44,21 +44,30 @@ internal sealed class WorkerCgroup(string path, CgroupVersion version, long limi
     /// <summary>Kills every process in this cgroup: the worker's and whatever it started, whichever group or environment they took.</summary>
     public void KillMembers() => KillMembers(Path);
 
+    /// <summary>A worker's cgroup name: its plugin, its host's tag, and a part of its own.</summary>
+    public static string NameFor(string pluginId, string hostTag) =>
+        hostTag.Length == 0 ? $"{pluginId}-{Guid.NewGuid():N}" : $"{pluginId}-{hostTag}-{Guid.NewGuid():N}";
+
     /// <summary>
-    /// Removes the child cgroups of <paramref name="directory"/> a previous run left (the directory
-    /// is the host's alone, so every child is a worker's). Call it after reaping that run's
-    /// workers: a cgroup goes once its processes are gone.
+    /// Removes the child cgroups of <paramref name="directory"/> a previous run of this host left:
+    /// those named with its <paramref name="hostTag"/> (or every child, when it has none). Another
+    /// host given the same parent has workers of its own there, which a removal would kill. Call it
+    /// after reaping that run's workers: a cgroup goes once its processes are gone.
     /// </summary>
-    public static async Task<IReadOnlyList<(string Path, string? Error)>> RemoveChildrenAsync(string directory, TimeProvider time)
+    public static async Task<IReadOnlyList<(string Path, string? Error)>> RemoveChildrenAsync(string directory, string hostTag, TimeProvider time)
     {
         var removed = new List<(string, string?)>();
-        foreach (var child in Directory.GetDirectories(directory))
+        foreach (var child in Directory.GetDirectories(directory).Where(c => hostTag.Length == 0 || IsTagged(System.IO.Path.GetFileName(c), hostTag)))
         {
             removed.Add((child, await RemoveAsync(child, time).ConfigureAwait(false)));
         }
 
         return removed;
     }
+
+    // "{plugin id}-{tag}-{32 hex digits}": the id may hold dashes, the rest may not.
+    private static bool IsTagged(string name, string hostTag) =>
+        name.Length > hostTag.Length + 34 && name.AsSpan(name.Length - 32 - hostTag.Length - 2).StartsWith($"-{hostTag}-", StringComparison.Ordinal);
 
     /// <summary>Kills every process in the cgroup at <paramref name="path"/>.</summary>
     internal static void KillMembers(string path)

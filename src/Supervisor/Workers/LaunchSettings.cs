@@ -12,8 +12,9 @@ namespace GrpcPlugins.Supervisor.Workers;
 /// <param name="StartLimits">Reads a starting worker's process group, and how often, to hold it to its memory and thread limits before it is Ready; null leaves it unwatched until then.</param>
 /// <param name="PidsCgroup">A delegated cgroup v1 pids directory for the kernel to enforce thread limits in, or null (the thread watchdog alone).</param>
 /// <param name="CpuCgroup">A delegated cgroup v1 cpu directory for the kernel to enforce CPU limits in, or null (limits.cpus not enforced).</param>
+/// <param name="HostTag">What names this host's worker cgroups among those of other hosts given the same parent cgroup, the same across its restarts (from its state directory); empty names none.</param>
 /// <param name="WithheldEnvironment">Prefixes (compared ignoring case) of the host's environment variables no worker inherits: the host's own configuration, and what its admin keeps from plugins.</param>
-internal sealed record LaunchSettings(string RuntimeDirectory, string HostAddress, IReadOnlyList<int> ProtocolVersions, string HostVersion, Limits.MemoryCgroup? MemoryCgroup = null, int Nice = 0, Attach.AttachCredentials? Attach = null, Uri? AttachCallback = null, StartLimitChecks? StartLimits = null, Limits.V1Cgroup? PidsCgroup = null, Limits.V1Cgroup? CpuCgroup = null, IReadOnlyList<string>? WithheldEnvironment = null);
+internal sealed record LaunchSettings(string RuntimeDirectory, string HostAddress, IReadOnlyList<int> ProtocolVersions, string HostVersion, Limits.MemoryCgroup? MemoryCgroup = null, int Nice = 0, Attach.AttachCredentials? Attach = null, Uri? AttachCallback = null, StartLimitChecks? StartLimits = null, Limits.V1Cgroup? PidsCgroup = null, Limits.V1Cgroup? CpuCgroup = null, IReadOnlyList<string>? WithheldEnvironment = null, string HostTag = "");
 
 /// <summary>The shared pass over /proc a starting worker's limits are read from, and the time between readings.</summary>
 internal sealed record StartLimitChecks(Limits.ProcessGroupSampler Groups, TimeSpan Interval);

@@ -186,12 +186,12 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
             ? OwnCgroup(spec, "pids", name => WorkerPidsCgroup.Create(parent, name, spec.Limits.MaxThreads))
             : null;
 
-    /// <summary>A cgroup of the worker's own, named for its plugin; a failure to make one is a failed start that says why.</summary>
-    private static T OwnCgroup<T>(WorkerSpec spec, string controller, Func<string, T> create)
+    /// <summary>A cgroup of the worker's own, named for its plugin and its host; a failure to make one is a failed start that says why.</summary>
+    private T OwnCgroup<T>(WorkerSpec spec, string controller, Func<string, T> create)
     {
         try
         {
-            return create($"{spec.PluginId}-{Guid.NewGuid():N}");
+            return create(WorkerCgroup.NameFor(spec.PluginId, Settings.HostTag));
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
         {
