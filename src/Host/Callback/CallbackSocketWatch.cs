@@ -19,11 +19,14 @@ internal sealed partial class CallbackSocketWatch(HostRuntimeDirectory runtime, 
     private Task? _watching;
     private int _disposed;
 
+    // Written by the watch, read by the health check: one reference, swapped whole.
+    private volatile WatchStatus _status = new(null, null);
+
     /// <summary>Why the socket could not be made again the last time it was found gone; null while it is there.</summary>
-    public string? Problem { get; private set; }
+    public string? Problem => _status.Problem;
 
     /// <summary>When the socket was last made again; null if it never had to be.</summary>
-    public DateTimeOffset? RestoredAt { get; private set; }
+    public DateTimeOffset? RestoredAt => _status.RestoredAt;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -56,8 +59,7 @@ internal sealed partial class CallbackSocketWatch(HostRuntimeDirectory runtime, 
         {
             runtime.Restore();
             await server.ListenAgainAsync(cancellationToken).ConfigureAwait(false);
-            Problem = null;
-            RestoredAt = time.GetUtcNow();
+            _status = new WatchStatus(null, time.GetUtcNow());
             Log.Restored(logger, runtime.CallbackSocket);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -68,7 +70,7 @@ internal sealed partial class CallbackSocketWatch(HostRuntimeDirectory runtime, 
                 Log.NotRestored(logger, runtime.CallbackSocket, ex);
             }
 
-            Problem = ex.Message;
+            _status = _status with { Problem = ex.Message };
         }
     }
 
@@ -101,6 +103,8 @@ internal sealed partial class CallbackSocketWatch(HostRuntimeDirectory runtime, 
 
         _stopping.Dispose();
     }
+
+    private sealed record WatchStatus(string? Problem, DateTimeOffset? RestoredAt);
 
     private static partial class Log
     {
