@@ -219,8 +219,9 @@ internal sealed partial class WorkerLauncher(LaunchSettings settings, TokenRegis
     /// diagnostic port (dotnet-monitor's listen mode) had every worker connect to the host's
     /// monitor and, in its default suspend mode, print "The runtime has been configured to pause
     /// during startup" on stdout, where its handshake belongs, and wait to be resumed. The
-    /// runtime reads the diagnostics' variables under COMPlus_ too. A host that wants its plugins instrumented passes these through
-    /// PluginHost:WorkerEnvironment or a manifest's env, which are applied after this.
+    /// runtime reads the diagnostics' variables under COMPlus_ too. A host that wants its
+    /// plugins instrumented passes these through PluginHost:WorkerEnvironment or a manifest's
+    /// env, which are applied after this.
     /// </summary>
     private static readonly string[] s_hostRuntimeInjections =
     [
