@@ -20,9 +20,22 @@ builder.Services.AddPluginHost(options =>
 builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("grpc-plugins-reference-host"));
 
 var app = builder.Build();
-// Plugins' WebSocket routes (hello's /greet) need the framework's WebSockets middleware.
-app.UseWebSockets();
-app.MapPluginEndpoints();
-app.MapPost("/demo/echo", DemoEcho.HandleAsync).WithPluginHooks(DemoEcho.Hooks);
-app.MapGet("/", () => Results.Text("GrpcPlugins reference host. Try GET /plugins/hello/ping, POST /demo/echo, GET /admin/api/plugins (with the admin key).\n"));
-app.Run();
+try
+{
+    // Plugins' WebSocket routes (hello's /greet) need the framework's WebSockets middleware.
+    app.UseWebSockets();
+    // Mapping resolves the host's services: a state directory another host holds, or options it
+    // refuses, fail here; a port in use fails in Run.
+    app.MapPluginEndpoints();
+    app.MapPost("/demo/echo", DemoEcho.HandleAsync).WithPluginHooks(DemoEcho.Hooks);
+    app.MapGet("/", () => Results.Text("GrpcPlugins reference host. Try GET /plugins/hello/ping, POST /demo/echo, GET /admin/api/plugins (with the admin key).\n"));
+    app.Run();
+    return 0;
+}
+catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException or InvalidOperationException or IOException)
+{
+    // What the host refuses to start with ends it with its reason and exit code 1, not as a
+    // crash (an unhandled exception is SIGABRT, exit code 134).
+    await Console.Error.WriteLineAsync($"The reference host did not start: {ex.Message}");
+    return 1;
+}

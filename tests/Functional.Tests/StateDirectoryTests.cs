@@ -27,6 +27,20 @@ public sealed class StateDirectoryTests
     }
 
     [Fact]
+    public async Task TheReferenceHost_StartedOnARunningHostsStateDirectory_ExitsWithCodeOne_NamingTheHolder()
+    {
+        await using var first = await HostProcess.StartWithPluginsAsync([PluginFolders.Test("t")]);
+        using var admin = first.AdminClient();
+        await HostProcess.WaitForStateAsync(admin, "t", "Ready");
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => HostProcess.StartAsync(first.Root!));
+
+        Assert.Contains("the reference host exited (1) before it listened", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"is in use by another host (pid {first.Pid} on ", refused.Message, StringComparison.Ordinal);
+        await HostProcess.WaitForStateAsync(admin, "t", "Ready");
+    }
+
+    [Fact]
     public async Task AStateDirectoryTheHostCreates_IsReadableByItsOwnerAlone()
     {
         await using var host = await TestHost.StartAsync([], configure: null);

@@ -21,7 +21,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     /// <summary>The temp directory this host owns (<see cref="StartWithPluginsAsync"/>), removed when it is disposed; null when the test owns its directory.</summary>
     public string? Root { get; private set; }
 
-    /// <summary>Its stdout's lines so far: its console log.</summary>
+    /// <summary>Its stdout's and stderr's lines so far: its console log, and why it did not start.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; }
 
     public int Pid => _process.Id;
@@ -71,7 +71,13 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 listening.TrySetResult(new Uri(match.Groups[1].Value));
             }
         };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
