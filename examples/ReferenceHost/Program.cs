@@ -29,6 +29,13 @@ try
     app.MapPluginEndpoints();
     app.MapPost("/demo/echo", DemoEcho.HandleAsync).WithPluginHooks(DemoEcho.Hooks);
     app.MapGet("/", () => Results.Text("GrpcPlugins reference host. Try GET /plugins/hello/ping, POST /demo/echo, GET /admin/api/plugins (with the admin key).\n"));
+    // A closed terminal (SIGHUP) stops the host as Ctrl+C does: its workers get their
+    // shutdown, and its runtime directory goes. .NET's default for it ends the process at once.
+    using var hangup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, signal =>
+    {
+        signal.Cancel = true;
+        app.Lifetime.StopApplication();
+    });
     app.Run();
     return 0;
 }

@@ -7,8 +7,10 @@ namespace GrpcPlugins.Functional.Tests;
 /// <summary>A host told to stop (a deploy, a SIGTERM) finishes the plugin calls it had begun before it stops their workers.</summary>
 public sealed class HostShutdownTests
 {
-    [Fact]
-    public async Task TheReferenceHost_StoppedWithSigterm_StopsEveryWorker_LeavesNoRuntimeDirectory_AndSaysItStartedAndStoppedOnce()
+    [Theory]
+    [InlineData(15)] // SIGTERM: a service manager's stop
+    [InlineData(1)] // SIGHUP: the terminal it ran in closed
+    public async Task TheReferenceHost_StoppedWithASignal_StopsEveryWorker_LeavesNoRuntimeDirectory_AndSaysItStartedAndStoppedOnce(int signal)
     {
         await using var host = await HostProcess.StartWithPluginsAsync([PluginFolders.Hello(), PluginFolders.Test("t")]);
         using var admin = host.AdminClient();
@@ -16,7 +18,7 @@ public sealed class HostShutdownTests
         await HostProcess.WaitForStateAsync(admin, "t", "Ready");
         int[] workers = [await HostProcess.PidOfAsync(admin, "hello"), await HostProcess.PidOfAsync(admin, "t")];
 
-        var exitCode = await host.TerminateAsync(TimeSpan.FromSeconds(30));
+        var exitCode = await host.TerminateAsync(TimeSpan.FromSeconds(30), signal);
         var output = host.Output.ToArray();
 
         Assert.Equal(0, exitCode);

@@ -153,10 +153,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
     public static async Task<int> PidOfAsync(HttpClient admin, string id) =>
         (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/admin/api/plugins/{id}")).GetProperty("pid").GetInt32();
 
-    /// <summary>Stops the host as a service manager does, with SIGTERM; its exit code once it has exited.</summary>
-    public async Task<int> TerminateAsync(TimeSpan within)
+    /// <summary>Stops the host with <paramref name="signal"/> (SIGTERM, as a service manager does); its exit code once it has exited.</summary>
+    public async Task<int> TerminateAsync(TimeSpan within, int signal = Supervisor.Processes.ProcessSignals.SigTerm)
     {
-        Supervisor.Processes.ProcessSignals.SignalProcess(_process.Id, Supervisor.Processes.ProcessSignals.SigTerm);
+        Supervisor.Processes.ProcessSignals.SignalProcess(_process.Id, signal);
         await _process.WaitForExitAsync().WaitAsync(within);
         return _process.ExitCode;
     }
