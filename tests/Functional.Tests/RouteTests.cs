@@ -445,6 +445,29 @@ public sealed class RouteTests
     }
 
     [Fact]
+    public async Task AHeaderTheClientsConnectionHeaderNames_StaysWithTheHost_AsAProxyMust()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/plugins/t/echo/a");
+        request.Version = HttpVersion.Version11;
+        request.Headers.Connection.Add("X-Hop-Secret");
+        request.Headers.Connection.Add("x-other-hop");
+        request.Headers.Add("X-Hop-Secret", "for the host");
+        request.Headers.Add("X-Other-Hop", "also");
+        request.Headers.Add("X-Custom", "kept");
+
+        var response = await host.Admin.SendAsync(request);
+        var headers = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("headers");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(headers.TryGetProperty("x-hop-secret", out _), headers.ToString());
+        Assert.False(headers.TryGetProperty("x-other-hop", out _), headers.ToString());
+        Assert.False(headers.TryGetProperty("connection", out _), headers.ToString());
+        Assert.Equal("kept", headers.GetProperty("x-custom").GetString());
+    }
+
+    [Fact]
     public async Task PluginRoutes_RequireTheHostsPolicy_UnlessTheManifestDeclaresThemAnonymous()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"), PluginFolders.Hello());

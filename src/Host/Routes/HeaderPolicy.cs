@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace GrpcPlugins.Host.Routes;
 
@@ -43,9 +44,10 @@ internal static class HeaderPolicy
     /// <summary>The request headers a plugin receives, plus the host's forwarding headers.</summary>
     public static IEnumerable<KeyValuePair<string, string>> ForRequest(HttpRequest request, string pluginPrefix)
     {
+        var nominated = ConnectionOptions(request.Headers.Connection);
         foreach (var (name, values) in request.Headers)
         {
-            if (!AllowsRequest(name))
+            if (!AllowsRequest(name) || (nominated is not null && nominated.Contains(name)))
             {
                 continue;
             }
@@ -68,6 +70,30 @@ internal static class HeaderPolicy
         yield return new("x-forwarded-host", request.Host.Value ?? string.Empty);
         yield return new("x-forwarded-proto", request.Scheme);
         yield return new("x-forwarded-prefix", pluginPrefix);
+    }
+
+    /// <summary>
+    /// The fields a client's <c>Connection</c> header names: hop-by-hop by the client's own word
+    /// (RFC 9110, 7.6.1), so a proxy must not pass them on. A client may mark, say, a credential
+    /// meant for the host alone this way. Null, the usual case, when there is no such header.
+    /// </summary>
+    internal static HashSet<string>? ConnectionOptions(StringValues connection)
+    {
+        if (connection.Count == 0)
+        {
+            return null;
+        }
+
+        HashSet<string>? options = null;
+        foreach (var value in connection)
+        {
+            foreach (var option in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                (options ??= new(StringComparer.OrdinalIgnoreCase)).Add(option);
+            }
+        }
+
+        return options;
     }
 
     /// <summary>True when a plugin may see and set the request header <paramref name="name"/>.</summary>
