@@ -93,6 +93,68 @@ public sealed class BundleTests : IDisposable
         Assert.Contains("modified: 'extra.txt' was added since install. Remove it or reinstall the plugin.", problems);
     }
 
+    [Fact]
+    public async Task APipeInAPluginsFolder_RefusesThatPluginSayingSo_AndNeverHoldsTheHostsStart()
+    {
+        TrustPublisher();
+        BundleInstaller.Install(PackHello(), Plugins, TrustStore.Load(Trust), BundleLimits.Default);
+        // What a plugin's worker, running as the host's user, can do to its own installed folder.
+        var inInstalled = MakeFifo(Path.Combine(Plugins, "hello", "wedge"));
+        var asManifest = MakeFifo(Path.Combine(Directory.CreateDirectory(Path.Combine(Plugins, "piped")).FullName, "plugin.json"));
+        PluginFolders.Write(Plugins, PluginFolders.Test("fine"));
+
+        // On a thread of its own: a start that waits on the pipe must not hold the test's thread.
+        var starting = Task.Run(() => TestHost.StartAsync([], options =>
+        {
+            Strict(options);
+            options.AllowUnsignedPlugins = true;
+        }, _work + "/host"));
+        if (await Task.WhenAny(starting, Task.Delay(TimeSpan.FromSeconds(60))) != starting)
+        {
+            // Let the held reads end (a writer's open releases each, in whichever order the host reaches them),
+            // so that the failed test leaves no host behind.
+            var releases = new[] { inInstalled, asManifest }.Select(fifo => Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Write).Dispose()));
+            await Task.WhenAll(releases).WaitAsync(TimeSpan.FromSeconds(30));
+            await using var late = await starting;
+            late.ExpectErrors = true;
+            Assert.Fail("the host's start waited on a pipe in a plugin folder");
+        }
+
+        await using var host = await starting;
+        host.ExpectErrors = true; // the two refusals are logged as errors
+        await host.WaitForStateAsync("fine", WorkerState.Ready);
+        var hello = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/hello");
+        var piped = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/piped");
+        Assert.Equal("Refused", hello.GetProperty("state").GetString());
+        Assert.Equal($"modified: '{inInstalled}' is a FIFO (named pipe), not a regular file: the host reads no such file, which could hold it waiting for ever. Replace it with a regular file or remove it. Reinstall the plugin.", hello.GetProperty("refusal")[0].GetString());
+        Assert.Equal("Refused", piped.GetProperty("state").GetString());
+        Assert.StartsWith($"'{asManifest}' is a FIFO (named pipe), not a regular file", piped.GetProperty("refusal")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFileInTheTrustStoreThatIsNoKey_IsNamedAndSkipped_AndTheKeysBesideItStillVouch()
+    {
+        TrustPublisher();
+        var bundle = PackHello();
+        File.WriteAllText(Path.Combine(Trust, "a-broken.pem"), "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n");
+        File.WriteAllText(Path.Combine(Trust, "z-notes.pem"), "copied the wrong file");
+        var trust = TrustStore.Load(Trust);
+        BundleInstaller.Install(bundle, Plugins, trust, BundleLimits.Default);
+
+        await using (var host = await TestHost.StartAsync([], Strict, _work + "/host"))
+        {
+            host.ExpectErrors = true; // each file that is no key is logged as an error
+            await host.WaitForStateAsync("hello", WorkerState.Ready);
+            Assert.Equal(2, host.ErrorLogs.Count(line => line.Contains("PluginHost:TrustedKeysDirectory: '", StringComparison.Ordinal)));
+            Assert.Contains(host.ErrorLogs, line => line.Contains("z-notes.pem' is not an ECDSA P-256 public key in PEM", StringComparison.Ordinal));
+        }
+
+        // A plugin signed by a key the store lacks: its refusal points at the files that could not be read.
+        File.Delete(Path.Combine(Trust, "publisher.pem"));
+        var problems = BundleVerifier.Verify(Path.Combine(Plugins, "hello"), TrustStore.Load(Trust), out _)!;
+        Assert.Contains("a-broken.pem' is not an ECDSA P-256 public key", Assert.Single(problems), StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         _publisher.Dispose();
@@ -107,6 +169,14 @@ public sealed class BundleTests : IDisposable
         options.PluginsDirectory = Plugins;
         options.AllowUnsignedPlugins = false;
         options.TrustedKeysDirectory = Trust;
+    }
+
+    private static string MakeFifo(string path)
+    {
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+        return path;
     }
 
     private void TrustPublisher()

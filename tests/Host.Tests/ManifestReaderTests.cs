@@ -22,6 +22,39 @@ public sealed class ManifestReaderTests
         Assert.Equal([1], manifest.ProtocolVersions);
     }
 
+    [Theory]
+    [InlineData("endless")]
+    [InlineData("huge")]
+    public void AManifestThatNeverEnds_OrIsOverAMebibyte_IsRefusedUnread_SayingWhy(string kind)
+    {
+        var folder = Directory.CreateTempSubdirectory("gpt-manifest-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, ManifestReader.FileName);
+            if (kind == "endless")
+            {
+                File.CreateSymbolicLink(path, "/dev/zero");
+            }
+            else
+            {
+                // Valid JSON, but a mebibyte of it: a manifest is a few KiB.
+                File.WriteAllText(path, "{\"id\": \"demo\", \"description\": \"" + new string('x', 1 << 20) + "\"}");
+            }
+
+            var manifest = ManifestReader.Read(folder, out var errors);
+
+            Assert.Null(manifest);
+            var error = Assert.Single(errors);
+            Assert.Equal(kind == "endless"
+                ? $"'{path}' is a character device, not a regular file: the host reads no such file, which could hold it waiting for ever. Replace it with a regular file or remove it."
+                : $"'{path}' holds more than 1048576 bytes, more than such a file ever needs; it is not read. Check that it is the file it should be.", error);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public void InvalidManifest_ReportsEveryErrorAtOnce_WithItsPath()
     {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GrpcPlugins.Host.Files;
 
 namespace GrpcPlugins.Host.Bundles;
 
@@ -34,7 +35,7 @@ internal sealed record BundleManifest(
                 continue;
             }
 
-            using var stream = File.OpenRead(file);
+            using var stream = RegularFile.OpenRead(file);
             files[relative] = Convert.ToHexStringLower(SHA256.HashData(stream));
         }
 

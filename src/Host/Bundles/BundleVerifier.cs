@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using GrpcPlugins.Host.Files;
 
 namespace GrpcPlugins.Host.Bundles;
 
@@ -9,6 +10,10 @@ namespace GrpcPlugins.Host.Bundles;
 /// </summary>
 internal static class BundleVerifier
 {
+    // A digest line is under 100 bytes: this is room for 160,000 files. A signature is 200 bytes.
+    private const int MaxManifestBytes = 16 << 20;
+    private const int MaxSignatureBytes = 64 << 10;
+
     /// <summary>Null when the folder has no bundle (unsigned); otherwise the problems found (empty: verified).</summary>
     public static IReadOnlyList<string>? Verify(string folder, TrustStore trust, out BundleManifest? manifest)
     {
@@ -24,11 +29,11 @@ internal static class BundleVerifier
         BundleSignature? signature;
         try
         {
-            manifestBytes = File.ReadAllBytes(Path.Combine(directory, BundleManifest.ManifestFile));
-            signature = BundleSignature.Parse(File.ReadAllBytes(Path.Combine(directory, BundleManifest.SignatureFile)));
+            manifestBytes = RegularFile.ReadAllBytes(Path.Combine(directory, BundleManifest.ManifestFile), MaxManifestBytes);
+            signature = BundleSignature.Parse(RegularFile.ReadAllBytes(Path.Combine(directory, BundleManifest.SignatureFile), MaxSignatureBytes));
             manifest = BundleManifest.Parse(manifestBytes);
         }
-        catch (Exception ex) when (ex is IOException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             return [$"bundle: cannot read {BundleManifest.Directory}/: {ex.Message}. Reinstall the plugin from its bundle."];
         }
@@ -40,7 +45,8 @@ internal static class BundleVerifier
 
         if (trust.Find(signature.KeyId) is not { } key)
         {
-            return [$"bundle: signed by an unknown key {signature.KeyId[..16]}…; add the publisher's public key to the host's trust store if you trust it."];
+            var unreadable = trust.Unreadable.Count == 0 ? string.Empty : $" The trust store has files it could not use, which may hold that key: {string.Join(" ", trust.Unreadable)}";
+            return [$"bundle: signed by an unknown key {signature.KeyId[..16]}…; add the publisher's public key to the host's trust store if you trust it.{unreadable}"];
         }
 
         if (signature.Algorithm != BundleSignature.EcdsaP256Sha256 || !key.VerifyData(manifestBytes, Convert.FromBase64String(signature.Signature), HashAlgorithmName.SHA256))
@@ -48,7 +54,16 @@ internal static class BundleVerifier
             return ["bundle: bad signature: the bundle manifest was not signed by the key it names. Reinstall the plugin from its publisher's bundle."];
         }
 
-        var actual = BundleManifest.Digest(folder);
+        SortedDictionary<string, string> actual;
+        try
+        {
+            actual = BundleManifest.Digest(folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return [$"modified: {ex.Message} Reinstall the plugin."];
+        }
+
         foreach (var (path, digest) in manifest.Files)
         {
             if (!actual.TryGetValue(path, out var found))

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using GrpcPlugins.Host.Files;
 using GrpcPlugins.Host.Hooks;
 using GrpcPlugins.Host.Hosting;
 using GrpcPlugins.Supervisor.Policies;
@@ -13,6 +14,9 @@ namespace GrpcPlugins.Host.Registry;
 internal static partial class ManifestReader
 {
     public const string FileName = "plugin.json";
+
+    // A manifest is a few KiB; a file a thousand times that is something else.
+    private const int MaxBytes = 1 << 20;
 
     /// <summary>The permissions a plugin may ask for.</summary>
     public static IReadOnlySet<string> KnownPermissions { get; } = new HashSet<string>(StringComparer.Ordinal) { "settings.read", "settings.write" };
@@ -35,7 +39,18 @@ internal static partial class ManifestReader
             return null;
         }
 
-        return Parse(File.ReadAllText(path), Path.GetFullPath(folder), out errors);
+        string json;
+        try
+        {
+            json = RegularFile.ReadAllText(path, MaxBytes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            errors = [ex.Message];
+            return null;
+        }
+
+        return Parse(json, Path.GetFullPath(folder), out errors);
     }
 
     /// <summary>Parses and validates manifest text for a plugin in <paramref name="folder"/>.</summary>

@@ -51,6 +51,11 @@ internal sealed partial class PluginLifecycle(
         var settings = options.Value;
         var entries = new List<PluginEntry>();
         var trust = Bundles.TrustStore.Load(settings.TrustedKeysDirectory);
+        foreach (var problem in trust.Unreadable)
+        {
+            Log.TrustedKeyUnreadable(_logger, problem);
+        }
+
         if (!Directory.Exists(settings.PluginsDirectory))
         {
             // Legitimate on a host whose plugins all come through the admin API; a typo otherwise, which no plugin would show.
@@ -473,6 +478,9 @@ internal sealed partial class PluginLifecycle(
 
         [LoggerMessage(EventId = 1015, EventName = "PluginsDirectoryMissing", Level = LogLevel.Warning, Message = "PluginHost:PluginsDirectory '{Directory}' does not exist: the host starts with no plugins from it. Check the path for a typo; a host whose plugins all come through the admin API may leave it to the first install, which makes it")]
         public static partial void PluginsDirectoryMissing(ILogger logger, string directory);
+
+        [LoggerMessage(EventId = 1016, EventName = "TrustedKeyUnreadable", Level = LogLevel.Error, Message = "PluginHost:TrustedKeysDirectory: {Problem} Bundles signed by the key it should hold are refused until it is mended")]
+        public static partial void TrustedKeyUnreadable(ILogger logger, string problem);
 
         [LoggerMessage(EventId = 1003, EventName = "PluginEnabled", Level = LogLevel.Information, Message = "Plugin {PluginId} enabled")]
         public static partial void Enabled(ILogger logger, string pluginId);
