@@ -438,6 +438,31 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public async Task StdoutFloodAfterTheHandshake_IsRateLimitedAsStderrIs_AndDropsAreCounted()
+    {
+        var warnings = new ErrorLogCollector(Microsoft.Extensions.Logging.LogLevel.Warning);
+        await using var host = await TestHost.StartAsync(
+            [PluginFolders.Hello(), PluginFolders.Test("printer")],
+            configure: null,
+            services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(warnings));
+        await host.WaitForStateAsync("printer", WorkerState.Ready);
+
+        // Drained as it is written: the worker's print loop is never held on a full pipe.
+        var printed = await host.Admin.PostAsync("/plugins/printer/print?lines=30000", null);
+
+        Assert.Equal("printed 30000", await printed.Content.ReadAsStringAsync());
+        int Logged() => warnings.Errors.Count(line => line.Contains("[PluginUnexpectedStdout]", StringComparison.Ordinal));
+        var snapshot = await host.WaitForAsync("printer", s => s.StdoutLinesDropped + Logged() == 30000, "every line logged or dropped", TimeSpan.FromSeconds(30));
+        var dropped = snapshot.StdoutLinesDropped;
+        Assert.InRange(Logged(), 1000, 5000); // the burst, and what the rate refilled while the rest went by
+        Assert.True(dropped >= 25000, $"dropped {dropped}");
+        Assert.Equal(0, host.Supervisor("printer").Snapshot.StderrLinesDropped);
+        var view = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/printer");
+        Assert.Equal(dropped, view.GetProperty("stdoutLinesDropped").GetInt64());
+        (await host.Client.GetAsync("/plugins/hello/ping")).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
     public async Task SlowStart_WithinTheTimeout_BecomesReady()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("slow", "slow-start", "1500"));

@@ -407,6 +407,20 @@ internal sealed class ModePlugin(string id, string mode, string[] args) : IPlugi
 
         plugin.MapGet("/throw", _ => throw new InvalidOperationException("route failed on purpose"));
 
+        // What a print left in a loop does: lines on stdout, past the handshake, as fast as they go.
+        plugin.MapPost("/print", async ctx =>
+        {
+            var lines = int.Parse(ctx.Request.QueryValue("lines") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+            var stdout = Console.OpenStandardOutput();
+            for (var i = 0; i < lines; i++)
+            {
+                stdout.Write(System.Text.Encoding.ASCII.GetBytes($"debug: row {i} of {lines}\n"));
+            }
+
+            stdout.Flush();
+            await ctx.Response.WriteAsync($"printed {lines}");
+        });
+
         plugin.MapGet("/log", ctx =>
         {
             var logger = plugin.Logger;

@@ -41,6 +41,9 @@ internal sealed record PluginView(
     /// <summary>Where an attached worker serves (the manifest's attach.address); null for a spawned one.</summary>
     public string? AttachedAt { get; init; }
 
+    /// <summary>Stdout lines after a handshake dropped by the log's rate limit, which stdout shares with stderr.</summary>
+    public long StdoutLinesDropped { get; init; }
+
     /// <summary>The version <c>POST …/rollback</c> installs again (the bundle its last upgrade through the admin API replaced); null when none is kept.</summary>
     public string? RollbackTo { get; init; }
 

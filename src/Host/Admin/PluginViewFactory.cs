@@ -56,6 +56,7 @@ internal sealed class PluginViewFactory(CallStats stats, HookBreakers breakers, 
             includeLogs ? events.Recent(entry.Id) : null)
         {
             AttachedAt = manifest?.AttachAddress?.ToString(),
+            StdoutLinesDropped = snapshot?.StdoutLinesDropped ?? 0,
             Threads = manifest?.AttachAddress is null && snapshot is not null ? new ThreadsView(snapshot.Threads, snapshot.ThreadLimit, snapshot.PidsCgroup is { } pids ? $"cgroup {pids}" : "watchdog") : null,
             Cpu = manifest?.AttachAddress is null && snapshot is not null ? CpuOf(snapshot) : null,
             Helpers = manifest?.AttachAddress is null ? snapshot?.Helpers : null,

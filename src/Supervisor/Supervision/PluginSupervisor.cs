@@ -153,6 +153,7 @@ internal sealed partial class PluginSupervisor : IAsyncDisposable
                 {
                     MemoryBytes = Interlocked.Read(ref _memoryBytes),
                     StderrLinesDropped = _log.Dropped,
+                    StdoutLinesDropped = _log.StdoutDropped,
                     MemoryCgroup = _ready?.Cgroup?.Path,
                     PidsCgroup = _ready?.PidsCgroup?.Path,
                     CpuCgroup = _ready?.CpuCgroup?.Path,

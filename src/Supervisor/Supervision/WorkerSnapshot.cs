@@ -29,6 +29,9 @@ internal sealed record WorkerSnapshot(
     /// <summary>What the plugin's data directory held at its last measurement, in bytes.</summary>
     public long DataBytes { get; init; }
 
+    /// <summary>Stdout lines after a handshake that the log's rate limit dropped, as <see cref="StderrLinesDropped"/> counts stderr's.</summary>
+    public long StdoutLinesDropped { get; init; }
+
     /// <summary>The most its data directory may hold, in bytes; 0 when there is no limit.</summary>
     public long DataLimitBytes { get; init; }
 
