@@ -41,6 +41,29 @@ public sealed class StateDirectoryTests
     }
 
     [Fact]
+    public async Task AStoreFileThatIsNoDatabase_StopsTheStartSayingWhatToDo_AndIsLeftUntouched()
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-").FullName;
+        try
+        {
+            var store = Path.Combine(Directory.CreateDirectory(Path.Combine(root, "state")).FullName, "plugins.db");
+            // What a disk fault or a stray copy leaves: not a page of SQLite in it.
+            var damaged = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("not a database page ", 300)));
+            await File.WriteAllBytesAsync(store, damaged);
+
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => TestHost.StartAsync([PluginFolders.Test("t")], configure: null, root: root));
+
+            Assert.StartsWith($"The plugin store '{store}' is damaged or is not a SQLite database (SQLite Error 26: 'file is not a database'.). The host leaves it untouched", refused.Message, StringComparison.Ordinal);
+            Assert.Contains($"`sqlite3 '{store}' .recover`", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(damaged, await File.ReadAllBytesAsync(store));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AStateDirectoryTheHostCreates_IsReadableByItsOwnerAlone()
     {
         await using var host = await TestHost.StartAsync([], configure: null);

@@ -22,6 +22,35 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
         _secrets = secrets;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+        try
+        {
+            CreateSchema();
+        }
+        catch (SqliteException ex)
+        {
+            // Cleared, or the pool would keep a connection to a file the host has given up on.
+            SqliteConnection.ClearAllPools();
+            throw Unusable(Path.GetFullPath(databasePath), ex);
+        }
+    }
+
+    /// <summary>
+    /// Why the host cannot start on the store's file, and what to do, leaving the file as it is:
+    /// it holds every plugin's settings and the audit trail, which a new file would lose.
+    /// </summary>
+    private static InvalidOperationException Unusable(string path, SqliteException ex) => new(ex.SqliteErrorCode switch
+    {
+        // SQLITE_CORRUPT, SQLITE_NOTADB
+        11 or 26 => $"The plugin store '{path}' is damaged or is not a SQLite database ({ex.Message}). The host leaves it untouched, so nothing in it is lost: restore it from a backup, or recover what it holds with `sqlite3 '{path}' .recover`, or move it aside to start with an empty store (every plugin's settings and the audit trail then start afresh).",
+        // SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH
+        8 or 14 or 3 or 23 => $"The host cannot open the plugin store '{path}' for writing ({ex.Message}): give the host's user write access to it, its -wal and -shm files beside it, and its directory.",
+        // SQLITE_FULL
+        13 => $"The host cannot write the plugin store '{path}' ({ex.Message}): its disk is full; make room and start the host again.",
+        _ => $"The host cannot use the plugin store '{path}' ({ex.Message}). Check the file, its directory and its disk; the host leaves the file untouched.",
+    }, ex);
+
+    private void CreateSchema()
+    {
         using var connection = Open();
         Execute(connection, """
             PRAGMA journal_mode = WAL;
