@@ -152,6 +152,29 @@ public sealed class SettingsAndAdminTests
     }
 
     [Fact]
+    public async Task ABodyThatIsNotUtf8_Is400_AndNothingIsSavedOrChanged()
+    {
+        await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        (await host.Admin.PutAsync("/admin/api/plugins/t/settings", Json("""{"greeting":"kept"}"""))).EnsureSuccessStatusCode();
+        static ByteArrayContent Latin1(string json) => new(System.Text.Encoding.Latin1.GetBytes(json)) { Headers = { ContentType = new("application/json") } };
+
+        // "Grüße" in Latin-1, as a tool that does not encode its output sends it: it used to be saved, and
+        // answered 200, with U+FFFD in place of the ü and the ß.
+        var settings = await host.Admin.PutAsync("/admin/api/plugins/t/settings", Latin1("""{"greeting":"Grüße"}"""));
+        var scope = await host.Admin.PutAsync("/admin/api/plugins/t/tenant-scope", Latin1("""{"only":["Zürich"]}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, settings.StatusCode);
+        Assert.Contains("Nothing was saved: the body holds bytes that are not UTF-8", await settings.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, scope.StatusCode);
+        Assert.Contains("Nothing was changed: the body holds bytes that are not UTF-8", await scope.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var stored = await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t/settings");
+        Assert.Equal("kept", stored.GetProperty("settings").GetProperty("greeting").GetString());
+        Assert.Equal(1, stored.GetProperty("revision").GetInt64());
+        Assert.Equal("every tenant", (await host.Admin.GetFromJsonAsync<JsonElement>("/admin/api/plugins/t")).GetProperty("tenantScope").GetString());
+    }
+
+    [Fact]
     public async Task TwoAdminsEditingTheSameSettings_TheWriteFromAStaleRead_Is412_AndLosesNothing()
     {
         await using var host = await TestHost.StartAsync(PluginFolders.Test("t"));

@@ -99,8 +99,11 @@ internal static class AdminApi
                 return Results.Problem(title: "Bad If-Match", detail: $"Nothing was saved: If-Match takes the ETag that GET returned for these settings, such as {SettingsRevisionTag.Format(3)}; leave it out to write whatever the current revision.", statusCode: 400);
             }
 
-            using var reader = new StreamReader(request.Body);
-            var json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+            if (await RequestText.ReadAsync(request, ct).ConfigureAwait(false) is not { } json)
+            {
+                return RequestText.NotUtf8("saved");
+            }
+
             return await WriteSettingsAsync(request.HttpContext, id, tenant ?? string.Empty, json, expected, settings, lifecycle, revision => $"revision {revision}", ct).ConfigureAwait(false);
         }).Audited("settings.put").ForSettingsScope();
 

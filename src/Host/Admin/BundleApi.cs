@@ -63,9 +63,13 @@ internal static class BundleApi
         api.MapPost("/bundles/{address}/install", async (string address, string? accept, HttpContext context, PluginInstaller installer, CancellationToken ct) =>
         {
             var accepted = Accepted(accept);
-            using var reader = new StreamReader(context.Request.Body);
+            if (await RequestText.ReadAsync(context.Request, ct).ConfigureAwait(false) is not { } body)
+            {
+                return RequestText.NotUtf8("installed");
+            }
+
             var errors = new List<string>();
-            var scope = InstallOptions.ReadTenantScope(await reader.ReadToEndAsync(ct).ConfigureAwait(false), errors);
+            var scope = InstallOptions.ReadTenantScope(body, errors);
             if (errors.Count > 0)
             {
                 return Results.Problem(

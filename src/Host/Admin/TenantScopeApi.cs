@@ -41,9 +41,13 @@ internal static class TenantScopeApi
                 return AdminApi.UnknownPlugin(id);
             }
 
-            using var reader = new StreamReader(request.Body);
+            if (await RequestText.ReadAsync(request, ct).ConfigureAwait(false) is not { } body)
+            {
+                return RequestText.NotUtf8("changed");
+            }
+
             var errors = new List<string>();
-            if (TenantScopeJson.Read(await reader.ReadToEndAsync(ct).ConfigureAwait(false), errors) is not { } scope)
+            if (TenantScopeJson.Read(body, errors) is not { } scope)
             {
                 return Results.Problem(
                     title: "Not a tenant scope",
