@@ -55,6 +55,59 @@ public sealed class ManifestReaderTests
         }
     }
 
+    [Theory]
+    [InlineData("not-executable", "$.command: './run.sh' is not executable (its mode is 644): run `chmod +x ./run.sh` in the plugin folder before packing it; a bundle keeps the mode.")]
+    [InlineData("missing-interpreter", "$.command: './run.sh' starts with '#!/opt/nowhere/python9', which does not exist on this machine: install it, or start the script with `#!/usr/bin/env python9` to take it from PATH.")]
+    [InlineData("directory", "$.command: './run.sh' is a directory ({folder}/run.sh); name the executable in it.")]
+    [InlineData("missing", "$.command: './run.sh' does not exist ({folder}/run.sh); give the executable's path relative to the plugin folder (./run.sh) or absolute, or a command on the host's PATH without a '/'.")]
+    [InlineData("runnable", null)]
+    public void ACommandThatCannotRun_IsRefusedWhenTheManifestIsRead_SayingWhatToFix(string kind, string? expected)
+    {
+        var folder = Directory.CreateTempSubdirectory("gpt-manifest-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, ManifestReader.FileName), """{"id": "demo", "version": "1.0.0", "command": "./run.sh"}""");
+            var script = Path.Combine(folder, "run.sh");
+            const UnixFileMode ReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+            const UnixFileMode Executable = ReadWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+            switch (kind)
+            {
+                case "not-executable":
+                    File.WriteAllText(script, "#!/bin/sh\nexec sleep 1\n");
+                    File.SetUnixFileMode(script, ReadWrite);
+                    break;
+                case "missing-interpreter":
+                    File.WriteAllText(script, "#!/opt/nowhere/python9 -u\nprint('hi')\n");
+                    File.SetUnixFileMode(script, Executable);
+                    break;
+                case "directory":
+                    Directory.CreateDirectory(script);
+                    break;
+                case "runnable":
+                    File.WriteAllText(script, "#!/bin/sh\nexec sleep 1\n");
+                    File.SetUnixFileMode(script, Executable);
+                    break;
+            }
+
+            var manifest = ManifestReader.Read(folder, out var errors);
+
+            if (expected is null)
+            {
+                Assert.Empty(errors);
+                Assert.NotNull(manifest);
+            }
+            else
+            {
+                Assert.Null(manifest);
+                Assert.Equal(expected.Replace("{folder}", folder, StringComparison.Ordinal), Assert.Single(errors));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public void InvalidManifest_ReportsEveryErrorAtOnce_WithItsPath()
     {

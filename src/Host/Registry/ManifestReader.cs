@@ -50,7 +50,14 @@ internal static partial class ManifestReader
             return null;
         }
 
-        return Parse(json, Path.GetFullPath(folder), out errors);
+        var manifest = Parse(json, Path.GetFullPath(folder), out errors);
+        if (manifest?.Command is { } command && ManifestCommand.Problem(command, manifest.Folder) is { } problem)
+        {
+            errors = [problem];
+            return null;
+        }
+
+        return manifest;
     }
 
     /// <summary>Parses and validates manifest text for a plugin in <paramref name="folder"/>.</summary>
