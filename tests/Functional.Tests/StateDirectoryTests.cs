@@ -1,5 +1,6 @@
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcPlugins.Functional.Tests;
 
@@ -60,6 +61,39 @@ public sealed class StateDirectoryTests
         finally
         {
             Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AStateDirectoryAnAdminMadeOpen_KeepsItsMode_ButIsWarnedOf_AndTheStoreIsTheOwnersAlone()
+    {
+        var root = Directory.CreateTempSubdirectory("gpt-").FullName;
+        try
+        {
+            var state = Directory.CreateDirectory(Path.Combine(root, "state")).FullName;
+            const UnixFileMode Open = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+            File.SetUnixFileMode(state, Open); // as `mkdir` makes it under the usual umask
+            var warnings = new ErrorLogCollector(Microsoft.Extensions.Logging.LogLevel.Warning);
+
+            await using (var host = await TestHost.StartAsync([], configure: null, root: root, services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(warnings)))
+            {
+                Assert.Contains(warnings.Errors, w => w.Contains($"PluginHost:StateDirectory {state} (mode 755) is open to every user of the machine", StringComparison.Ordinal));
+                Assert.Equal(Open, File.GetUnixFileMode(state));
+                foreach (var file in Directory.GetFiles(state, "plugins.db*"))
+                {
+                    Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+                }
+
+                Assert.Contains(Path.Combine(state, "plugins.db-wal"), Directory.GetFiles(state, "plugins.db*"));
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true); // the host's disposal removes it when it started
+            }
         }
     }
 

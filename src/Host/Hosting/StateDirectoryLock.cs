@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Host.Hosting;
@@ -12,15 +13,24 @@ namespace GrpcPlugins.Host.Hosting;
 /// the store, the key ring or the ledger asks for <see cref="Root"/> through this. Let go
 /// once every hosted service has stopped, or when disposed.
 /// </summary>
-internal sealed class StateDirectoryLock : IHostedLifecycleService, IDisposable
+internal sealed partial class StateDirectoryLock : IHostedLifecycleService, IDisposable
 {
+    private const UnixFileMode OthersAccess = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
     private HeldFileLock? _held;
 
-    public StateDirectoryLock(IOptions<PluginHostOptions> options, TimeProvider time)
+    public StateDirectoryLock(IOptions<PluginHostOptions> options, TimeProvider time, ILogger<StateDirectoryLock> logger)
     {
         Root = Path.GetFullPath(options.Value.StateDirectory);
-        // Its settings, audit trail and plugins' data are no other user's to read; a directory the admin made keeps its mode.
+        // Its settings, audit trail and plugins' data are no other user's to read; a directory the admin made keeps its mode,
+        // which the log then questions, once a start, since it may be meant (a group the host's operators share).
         Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if ((File.GetUnixFileMode(Root) & OthersAccess) is not 0 and var open)
+        {
+            Log.StateDirectoryOpen(logger, Root, Convert.ToString((int)File.GetUnixFileMode(Root), 8), open.HasFlag(UnixFileMode.OtherRead) || open.HasFlag(UnixFileMode.OtherExecute) ? "every user of the machine" : "its group");
+        }
+
         _held = HeldFileLock.TryTake(Path.Combine(Root, "host.lock")) ?? throw new InvalidOperationException(
             $"PluginHost:StateDirectory '{Root}' is in use by another host ({Holder()}). Two hosts on one state directory would each take the other's running workers for leftovers to kill, and share one store file. Stop the other host, or give this one a PluginHost:StateDirectory of its own (host replicas share a PostgreSQL store, never a state directory).");
         File.WriteAllText(HolderFile, string.Create(CultureInfo.InvariantCulture, $"pid {Environment.ProcessId} on {Environment.MachineName}, since {time.GetUtcNow():u}"));
@@ -76,5 +86,11 @@ internal sealed class StateDirectoryLock : IHostedLifecycleService, IDisposable
     {
         _held?.Dispose();
         _held = null;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1017, EventName = "StateDirectoryOpen", Level = LogLevel.Warning, Message = "PluginHost:StateDirectory {Directory} (mode {Mode}) is open to {Whom}: its store holds every plugin's settings and the audit trail. Run `chmod 700 {Directory}` unless that is meant; the host makes the directory 0700 when it creates it")]
+        public static partial void StateDirectoryOpen(ILogger logger, string directory, string mode, string whom);
     }
 }

@@ -21,6 +21,7 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
         _time = time;
         _secrets = secrets;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
+        CreateOwnerOnly(databasePath);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
         try
         {
@@ -48,6 +49,28 @@ internal sealed partial class SqlitePluginStore : IPluginStore, IDisposable
         13 => $"The host cannot write the plugin store '{path}' ({ex.Message}): its disk is full; make room and start the host again.",
         _ => $"The host cannot use the plugin store '{path}' ({ex.Message}). Check the file, its directory and its disk; the host leaves the file untouched.",
     }, ex);
+
+    /// <summary>
+    /// Makes a new store file readable by the host's user alone (SQLite would make it 0644, and its
+    /// -wal and -shm files take its mode), so a state directory another user can enter does not
+    /// hand out every plugin's settings. An existing file keeps the mode it has.
+    /// </summary>
+    private static void CreateOwnerOnly(string databasePath)
+    {
+        try
+        {
+            using var created = new FileStream(databasePath, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // There already, or not to be made here: SQLite's own open says which, and how to mend it.
+        }
+    }
 
     private void CreateSchema()
     {
