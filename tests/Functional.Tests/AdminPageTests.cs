@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Functional.Tests.Infrastructure;
 using GrpcPlugins.Supervisor.Supervision;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
 
 namespace GrpcPlugins.Functional.Tests;
@@ -376,6 +377,33 @@ public sealed class AdminPageTests(SharedBrowser shared) : IClassFixture<SharedB
         Assert.Equal("only acme, globex", stored.GetProperty("takes").GetString());
         Assert.True(reset.GetProperty("isDefault").GetBoolean());
         Assert.Equal("default", await page.InputValueAsync("#scope-mode"));
+    }
+
+    [Fact]
+    public async Task UnderTheApplicationsPathBase_TheAdminSignsIn_AndSeesThePlugins_AndAPluginIsToldItsPrefixWithIt()
+    {
+        // An application mounted under a prefix, as behind an ingress that routes /gateway to it.
+        await using var host = await TestHost.StartAsync([PluginFolders.Test("t")], configure: null, mapApplication: app =>
+        {
+            app.UsePathBase("/gateway");
+            app.UseRouting();
+            app.UseAuthentication();
+            app.UseAuthorization();
+        });
+        await host.WaitForStateAsync("t", WorkerState.Ready);
+        var page = await shared.Browser.NewPageAsync();
+        page.SetDefaultTimeout(15_000);
+
+        await page.GotoAsync(new Uri(host.Client.BaseAddress!, "/gateway/admin").ToString());
+        await page.FillAsync("#key", TestHost.AdminKey);
+        await page.ClickAsync("button[type=submit]");
+
+        // Signed in and back on the page under the prefix, which reached the API there: it used to post the key to /admin/login and fetch /admin/api, outside the application.
+        await page.WaitForSelectorAsync("#plugin-t .state-Ready");
+        Assert.Equal(new Uri(host.Client.BaseAddress!, "/gateway/admin").ToString(), page.Url);
+        var echoed = await host.Admin.GetFromJsonAsync<JsonElement>("/gateway/plugins/t/echo/a");
+        Assert.Equal("/echo/a", echoed.GetProperty("path").GetString());
+        Assert.Equal("/gateway/plugins/t", echoed.GetProperty("headers").GetProperty("x-forwarded-prefix").GetString());
     }
 
     [Fact]

@@ -55,12 +55,14 @@ internal static class AdminPage
                 Path = "/",
             });
             AuditNote.Of(context).Actor = verdict.Holder;
-            return Results.Redirect("/admin");
+            return Results.Redirect($"{context.Request.PathBase}/admin");
         }).AllowAnonymous().DisableAntiforgery().Audited("admin.sign-in");
     }
 
     private static IResult Login(HttpContext context, string error, int status) =>
-        Html(context, s_login.Value.Replace("{{error}}", WebUtility.HtmlEncode(error), StringComparison.Ordinal), s_loginPolicy.Value, status);
+        Html(context, s_login.Value
+            .Replace("{{error}}", WebUtility.HtmlEncode(error), StringComparison.Ordinal)
+            .Replace("{{base}}", WebUtility.HtmlEncode(context.Request.PathBase.ToUriComponent()), StringComparison.Ordinal), s_loginPolicy.Value, status);
 
     private static IResult Html(HttpContext context, string html, string policy, int status)
     {

@@ -305,7 +305,8 @@ internal sealed class PluginRouteForwarder(
             Traceparent = Activity.Current?.Id ?? string.Empty,
             TenantId = tenant,
         };
-        foreach (var (name, value) in HeaderPolicy.ForRequest(context.Request, $"/plugins/{id}"))
+        // Under the application's PathBase, so that links a plugin makes from it lead back to it.
+        foreach (var (name, value) in HeaderPolicy.ForRequest(context.Request, $"{context.Request.PathBase}/plugins/{id}"))
         {
             if (!webSocket || !name.StartsWith("sec-websocket-", StringComparison.Ordinal))
             {
