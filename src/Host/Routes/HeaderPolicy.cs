@@ -75,21 +75,24 @@ internal static class HeaderPolicy
     /// <summary>
     /// The fields a client's <c>Connection</c> header names: hop-by-hop by the client's own word
     /// (RFC 9110, 7.6.1), so a proxy must not pass them on. A client may mark, say, a credential
-    /// meant for the host alone this way. Null, the usual case, when there is no such header.
+    /// meant for the host alone this way. Null, the usual case, when it names none beyond the
+    /// hop-by-hop fields every request loses anyway (<c>keep-alive</c>, <c>upgrade</c>) or
+    /// <c>close</c>: read without allocating, since browsers send <c>Connection: keep-alive</c> with each request.
     /// </summary>
     internal static HashSet<string>? ConnectionOptions(StringValues connection)
     {
-        if (connection.Count == 0)
-        {
-            return null;
-        }
-
         HashSet<string>? options = null;
+        var known = s_hopByHop.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var value in connection)
         {
-            foreach (var option in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            var rest = (value ?? string.Empty).AsSpan();
+            foreach (var range in rest.Split(','))
             {
-                (options ??= new(StringComparer.OrdinalIgnoreCase)).Add(option);
+                var option = rest[range].Trim();
+                if (option.Length > 0 && !known.Contains(option) && !option.Equals("close", StringComparison.OrdinalIgnoreCase))
+                {
+                    (options ??= new(StringComparer.OrdinalIgnoreCase)).Add(option.ToString());
+                }
             }
         }
 
