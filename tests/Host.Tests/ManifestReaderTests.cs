@@ -23,6 +23,35 @@ public sealed class ManifestReaderTests
     }
 
     [Theory]
+    [InlineData("utf-8")]
+    [InlineData("utf-8 with a byte-order mark")]
+    [InlineData("utf-16 with a byte-order mark")]
+    public void AManifestSavedInAnyUnicodeEncodingAnEditorOffers_IsRead(string encoding)
+    {
+        var folder = Directory.CreateTempSubdirectory("gpt-manifest-").FullName;
+        try
+        {
+            var json = """{"id": "demo", "version": "1.0.0", "command": "dotnet", "description": "Grüße"}""";
+            System.Text.Encoding text = encoding switch
+            {
+                "utf-8" => new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
+                "utf-8 with a byte-order mark" => new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true),
+                _ => System.Text.Encoding.Unicode,
+            };
+            File.WriteAllText(Path.Combine(folder, ManifestReader.FileName), json, text);
+
+            var manifest = ManifestReader.Read(folder, out var errors);
+
+            Assert.Empty(errors);
+            Assert.Equal("Grüße", manifest!.Description);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData("endless")]
     [InlineData("huge")]
     public void AManifestThatNeverEnds_OrIsOverAMebibyte_IsRefusedUnread_SayingWhy(string kind)

@@ -61,12 +61,11 @@ internal static partial class RegularFile
         return buffer.AsSpan(0, read).ToArray();
     }
 
-    /// <summary><see cref="ReadAllBytes"/> as UTF-8 text (a byte-order mark skipped).</summary>
+    /// <summary><see cref="ReadAllBytes"/> as text, as <see cref="File.ReadAllText(string)"/> reads it: UTF-8 unless a byte-order mark says UTF-16 or UTF-32.</summary>
     public static string ReadAllText(string path, int limit)
     {
-        var bytes = ReadAllBytes(path, limit);
-        var start = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
-        return Encoding.UTF8.GetString(bytes, start, bytes.Length - start);
+        using var reader = new StreamReader(new MemoryStream(ReadAllBytes(path, limit)), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
     }
 
     private static SafeFileHandle OpenHandle(string path, out long size)
