@@ -26,9 +26,10 @@ internal sealed partial class StateDirectoryLock : IHostedLifecycleService, IDis
         // Its settings, audit trail and plugins' data are no other user's to read; a directory the admin made keeps its mode,
         // which the log then questions, once a start, since it may be meant (a group the host's operators share).
         Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        if ((File.GetUnixFileMode(Root) & OthersAccess) is not 0 and var open)
+        var mode = File.GetUnixFileMode(Root);
+        if ((mode & OthersAccess) is not 0 and var open)
         {
-            Log.StateDirectoryOpen(logger, Root, Convert.ToString((int)File.GetUnixFileMode(Root), 8), open.HasFlag(UnixFileMode.OtherRead) || open.HasFlag(UnixFileMode.OtherExecute) ? "every user of the machine" : "its group");
+            Log.StateDirectoryOpen(logger, Root, Convert.ToString((int)mode, 8), open.HasFlag(UnixFileMode.OtherRead) || open.HasFlag(UnixFileMode.OtherExecute) ? "every user of the machine" : "its group");
         }
 
         _held = HeldFileLock.TryTake(Path.Combine(Root, "host.lock")) ?? throw new InvalidOperationException(
